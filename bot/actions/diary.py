@@ -1,0 +1,106 @@
+"""The diary card form: validation of every answer, saving, and pausing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import diary
+from bot.actions.clients import client_session
+
+logger = logging.getLogger(__name__)
+
+
+def _clear_card() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in diary.DIARY_SLOTS]
+
+
+class ValidateDiaryForm(FormValidationAction):
+    """Reads every diary answer with :func:`bot.diary.read_item`.
+
+    Every item is validated the same way, by its scale in ``DIARY_ITEMS``, so
+    the ``validate_<slot>`` methods Rasa SDK looks up are made from that table
+    rather than written out twelve times.
+    """
+
+    def name(self) -> str:
+        return "validate_diary_form"
+
+    def __getattr__(self, attribute: str) -> Any:
+        slot = attribute.removeprefix("validate_")
+        if attribute.startswith("validate_") and slot in diary.ITEMS_BY_SLOT:
+            return partial(self._validate_item, diary.ITEMS_BY_SLOT[slot])
+        raise AttributeError(attribute)
+
+    @staticmethod
+    def _validate_item(
+        item: diary.DiaryItem,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        reading = diary.read_item(item, str(value))
+        if reading.problem is not None:
+            dispatcher.utter_message(text=diary.reask(item, reading.problem))
+            return {item.slot: None}
+        return {item.slot: reading.value}
+
+
+class ActionAskDiarySkillsUsed(Action):
+    """Asks about skills with Linehan's 0–7 scale spelled out."""
+
+    def name(self) -> str:
+        return "action_ask_diary_skills_used"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            text=f"How much did you use your DBT skills today, 0 to 7?\n{diary.SKILLS_SCALE_LEGEND}"
+        )
+        return []
+
+
+class ActionSubmitDiary(Action):
+    """Saves the completed card under the client's local date and reads it back."""
+
+    def name(self) -> str:
+        return "action_submit_diary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        values = {slot: tracker.get_slot(slot) for slot in diary.DIARY_SLOTS}
+        with client_session(tracker) as (session, client):
+            if client is None:
+                logger.error("diary card for a conversation with no enrolled client")
+                dispatcher.utter_message(
+                    text="I couldn't save this card because I can't find your enrolment. "
+                    "Please let your therapist know."
+                )
+                return _clear_card()
+            entry = diary.save_entry(session, client, values, datetime.now(timezone.utc))
+            entry_date = entry.entry_date
+        dispatcher.utter_message(text=diary.summary(values, entry_date))
+        dispatcher.utter_message(text="Thank you for filling it in. That's real work. 💙")
+        return _clear_card()
+
+
+class ActionCancelDiary(Action):
+    """Stops the card part-way; nothing half-answered is kept."""
+
+    def name(self) -> str:
+        return "action_cancel_diary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_diary_cancelled")
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *_clear_card()]

@@ -1,0 +1,53 @@
+"""Start of every conversation session: who is texting, and have they consented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.clients import client_session, first_name
+from bot.crisis_contacts import crisis_contacts
+
+#: Slots describing the client, refreshed from the database every session.
+_PROFILE_SLOTS = ("client_first_name", "crisis_line", "emergency_number")
+
+
+class ActionSessionStart(Action):
+    """Carries slots over, loads the client's profile, and gates on consent.
+
+    A client who has not consented yet is put straight into ``consent_form``:
+    whatever their first message says, they see what WiseMind is and is not,
+    and the crisis numbers, before anything else happens.
+    """
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        events += [
+            SlotSet(name, value)
+            for name, value in tracker.current_slot_values().items()
+            if value is not None and name not in _PROFILE_SLOTS
+        ]
+        with client_session(tracker) as (_, client):
+            locale = client.locale if client else None
+            contacts = crisis_contacts(locale)
+            events += [
+                SlotSet("client_first_name", first_name(client) if client else "there"),
+                SlotSet("crisis_line", contacts.crisis_line),
+                SlotSet("emergency_number", contacts.emergency_number),
+            ]
+            if client is not None and client.consent_at is None:
+                events += [
+                    SlotSet("consent", None),
+                    SlotSet("requested_slot", None),
+                    ActiveLoop("consent_form"),
+                ]
+        events.append(ActionExecuted("action_listen"))
+        return events

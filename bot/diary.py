@@ -1,0 +1,169 @@
+"""The DBT diary card (Linehan's format): its items, scales, storage and summary.
+
+This module is the single description of the card. The Rasa form asks for the
+items in :data:`DIARY_ITEMS` order (``domain/diary.yml`` lists the same slot
+names), the action server validates answers with :func:`read_item`, and
+:func:`save_entry` writes the card with the client's local date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.answers import Problem, Reading, read_scale, read_yes_no
+from bot.storage.models import Client, DiaryEntry
+
+URGE_MAX = 5
+EMOTION_MAX = 5
+SKILLS_MAX = 7
+#: An urge to commit suicide or self-harm at or above this starts the safety protocol.
+SAFETY_URGE_THRESHOLD = 4
+
+#: Linehan's 0–7 skills-use scale, shown when the client is asked about skills.
+SKILLS_SCALE_LEGEND = (
+    "0 = not thought about or used\n"
+    "1 = thought about, not used, didn't want to\n"
+    "2 = thought about, not used, wanted to\n"
+    "3 = tried but couldn't use them\n"
+    "4 = tried, could do them, but they didn't help\n"
+    "5 = tried, could use them, helped\n"
+    "6 = didn't try, used them, didn't help\n"
+    "7 = didn't try, used them, helped"
+)
+
+#: Replies that mean "no note today".
+NO_NOTE_WORDS = frozenset(
+    {"skip", "no", "nope", "nah", "none", "nothing", "n/a", "na", "no thanks"}
+)
+MAX_NOTE_CHARS = 2000
+
+
+class Kind(Enum):
+    """How an item's answer is read."""
+
+    SCALE = "scale"
+    YES_NO = "yes_no"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class DiaryItem:
+    """One line of the diary card.
+
+    ``slot`` is the Rasa slot (and form field); ``column`` the database column.
+    """
+
+    slot: str
+    column: str
+    label: str
+    kind: Kind
+    high: int = 0
+
+    def scale_hint(self) -> str:
+        """The answer format, repeated in every re-ask."""
+        if self.kind is Kind.SCALE:
+            return f"a number from 0 to {self.high}"
+        if self.kind is Kind.YES_NO:
+            return "yes or no"
+        return "a few words, or 'skip'"
+
+
+DIARY_ITEMS: tuple[DiaryItem, ...] = (
+    DiaryItem("diary_urge_suicide", "urge_suicide", "urge to commit suicide", Kind.SCALE, URGE_MAX),
+    DiaryItem("diary_urge_self_harm", "urge_self_harm", "urge to self-harm", Kind.SCALE, URGE_MAX),
+    DiaryItem("diary_urge_use", "urge_use", "urge to use", Kind.SCALE, URGE_MAX),
+    DiaryItem("diary_self_harm", "self_harm", "self-harm today", Kind.YES_NO),
+    DiaryItem("diary_substance_use", "substance_use", "used drugs or alcohol", Kind.YES_NO),
+    DiaryItem("diary_sadness", "sadness", "sadness", Kind.SCALE, EMOTION_MAX),
+    DiaryItem("diary_anger", "anger", "anger", Kind.SCALE, EMOTION_MAX),
+    DiaryItem("diary_fear", "fear", "fear", Kind.SCALE, EMOTION_MAX),
+    DiaryItem("diary_shame", "shame", "shame", Kind.SCALE, EMOTION_MAX),
+    DiaryItem("diary_joy", "joy", "joy", Kind.SCALE, EMOTION_MAX),
+    DiaryItem("diary_skills_used", "skills_used", "skills used", Kind.SCALE, SKILLS_MAX),
+    DiaryItem("diary_note", "note", "note", Kind.NOTE),
+)
+ITEMS_BY_SLOT: dict[str, DiaryItem] = {item.slot: item for item in DIARY_ITEMS}
+DIARY_SLOTS: tuple[str, ...] = tuple(item.slot for item in DIARY_ITEMS)
+
+
+def read_item(item: DiaryItem, text: str) -> Reading:
+    """Read the client's answer to one diary item."""
+    if item.kind is Kind.SCALE:
+        return read_scale(text, 0, item.high)
+    if item.kind is Kind.YES_NO:
+        return read_yes_no(text)
+    note = text.strip()
+    if not note or note.lower().strip(" .!") in NO_NOTE_WORDS:
+        return Reading("")  # answered, and the answer is "no note"
+    return Reading(note[:MAX_NOTE_CHARS])
+
+
+def reask(item: DiaryItem, problem: Problem) -> str:
+    """The re-ask for an answer that could not be read, with the expected format."""
+    if problem is Problem.OUT_OF_RANGE:
+        return f"That's outside the scale. Please reply with {item.scale_hint()}."
+    if problem is Problem.AMBIGUOUS:
+        return f"I want to get this right: please reply with just {item.scale_hint()}."
+    return f"Sorry, I didn't catch that. Please reply with {item.scale_hint()}."
+
+
+def needs_safety_protocol(values: Mapping[str, Any]) -> bool:
+    """True when a suicide or self-harm urge rating is high enough to act on."""
+    return any(
+        isinstance(values.get(slot), int) and values[slot] >= SAFETY_URGE_THRESHOLD
+        for slot in ("diary_urge_suicide", "diary_urge_self_harm")
+    )
+
+
+def local_date(client: Client, now: datetime) -> date:
+    """The date of the card in the client's own time zone."""
+    return now.astimezone(ZoneInfo(client.timezone)).date()
+
+
+def save_entry(
+    session: Session, client: Client, values: Mapping[str, Any], now: datetime
+) -> DiaryEntry:
+    """Store the card for the client's local date; a second card that day replaces it."""
+    entry_date = local_date(client, now)
+    entry = session.execute(
+        select(DiaryEntry).where(
+            DiaryEntry.client_id == client.id, DiaryEntry.entry_date == entry_date
+        )
+    ).scalar_one_or_none()
+    if entry is None:
+        entry = DiaryEntry(client_id=client.id, entry_date=entry_date)
+        session.add(entry)
+    for item in DIARY_ITEMS:
+        value = values.get(item.slot)
+        if item.kind is Kind.NOTE:
+            value = value or None
+        setattr(entry, item.column, value)
+    session.flush()
+    return entry
+
+
+def summary(values: Mapping[str, Any], entry_date: date) -> str:
+    """A short read-back of the saved card, small enough for two SMS segments."""
+
+    def yes_no(slot: str) -> str:
+        return "yes" if values.get(slot) else "no"
+
+    return (
+        f"Saved your diary card for {entry_date:%a %d %b}.\n"
+        f"Urges: suicide {values['diary_urge_suicide']}, "
+        f"self-harm {values['diary_urge_self_harm']}, use {values['diary_urge_use']}.\n"
+        f"Self-harm: {yes_no('diary_self_harm')}. "
+        f"Drugs/alcohol: {yes_no('diary_substance_use')}.\n"
+        f"Sadness {values['diary_sadness']}, anger {values['diary_anger']}, "
+        f"fear {values['diary_fear']}, shame {values['diary_shame']}, "
+        f"joy {values['diary_joy']}.\n"
+        f"Skills: {values['diary_skills_used']}/{SKILLS_MAX}."
+    )

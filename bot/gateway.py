@@ -1,0 +1,93 @@
+"""The front door every channel uses for an inbound message.
+
+Whatever the channel (local chat, SMS, Telegram), an inbound message goes
+through :func:`accept_inbound` before Rasa sees it: the sender is resolved to
+a client, the message is written to the message log (before it is processed,
+and once per provider id), and messages that must not reach the assistant
+(unknown senders, empty bodies) get a safe reply here instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot import message_log
+from bot.clinic import client_by_code, client_for_identity
+from bot.crisis_contacts import crisis_contacts
+from bot.storage.models import Client
+
+#: Longer messages are refused rather than truncated, so nothing is silently lost.
+MAX_INBOUND_CHARS = 16_000
+LOCAL_CHANNEL = "local"
+
+UNKNOWN_SENDER_REPLY = (
+    "This is WiseMind, a skills coach for clients of a DBT clinic. This number or "
+    "account isn't linked to anyone here. If your therapist gave you an enrolment code, "
+    "reply JOIN and the code. If you need to talk to someone now, call or text {crisis_line}; "
+    "in an emergency call {emergency}."
+)
+PROCESSING_ERROR_REPLY = (
+    "Sorry, something went wrong on my side and I couldn't answer that. Your message "
+    "was saved. If you need to talk to someone now, call or text {crisis_line}; "
+    "in an emergency call {emergency}."
+)
+EMPTY_MESSAGE_REPLY = "I didn't receive any text. Text MENU to see what I can do."
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What to do with one inbound message.
+
+    Exactly one of ``reply`` (answer now, do not involve Rasa) and
+    ``conversation_id`` (hand the message to Rasa under that id) is set,
+    unless ``duplicate`` is true: a provider retry, to be acknowledged and dropped.
+    """
+
+    conversation_id: str | None = None
+    message_id: int | None = None
+    client_id: int | None = None
+    reply: str | None = None
+    duplicate: bool = False
+
+
+def with_crisis_contacts(template: str, locale: str | None = None) -> str:
+    """Fill a reply's ``{crisis_line}`` and ``{emergency}`` from configuration."""
+    contacts = crisis_contacts(locale)
+    return template.format(crisis_line=contacts.crisis_line, emergency=contacts.emergency_number)
+
+
+def resolve_sender(session: Session, channel: str, address: str) -> Client | None:
+    """The client behind a sender: a client code on the local channel, else an identity."""
+    if channel == LOCAL_CHANNEL:
+        return client_by_code(session, address)
+    return client_for_identity(session, channel, address)
+
+
+def accept_inbound(
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    body: str,
+    provider_id: str | None = None,
+) -> Inbound:
+    """Resolve, store and triage one inbound message (see the module docstring)."""
+    client = resolve_sender(session, channel, address)
+    if client is None:
+        # Nothing is stored for a sender we do not know, and the reply names no one.
+        return Inbound(reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+    if not body.strip():
+        return Inbound(reply=EMPTY_MESSAGE_REPLY, client_id=client.id)
+    message = message_log.record_inbound(
+        session,
+        channel=channel,
+        address=address,
+        body=body,
+        provider_id=provider_id,
+        client_id=client.id,
+    )
+    if message is None:
+        return Inbound(duplicate=True, client_id=client.id)
+    return Inbound(conversation_id=client.code, message_id=message.id, client_id=client.id)

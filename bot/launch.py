@@ -1,0 +1,74 @@
+"""What ``wisemind run`` starts, and the set-up it does first.
+
+Set-up is idempotent: migrate the database, seed the demo clinic, make sure
+an API token exists, and train the model only if its inputs changed. Then the
+Rasa server and the action server start under one :class:`Supervisor`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+from bot.supervisor import ProcessSpec
+
+SECRETS_FILE = "secrets.env"
+
+
+def ensure_api_token(settings: Settings) -> str:
+    """The Rasa HTTP API token: from the environment, or generated once into var/."""
+    if settings.api_token:
+        return settings.api_token
+    token = secrets.token_urlsafe(32)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.var_dir / SECRETS_FILE
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as file:
+        file.write(f"WISEMIND_API_TOKEN={token}\n")
+    return token
+
+
+def process_env(settings: Settings, api_token: str) -> dict[str, str]:
+    """The environment every child process shares, so all read the same settings."""
+    return {
+        "WISEMIND_HOME": str(settings.home),
+        "WISEMIND_VAR_DIR": str(settings.var_dir),
+        "WISEMIND_DATABASE_URL": settings.database_url,
+        "WISEMIND_API_TOKEN": api_token,
+        "WISEMIND_ACTION_SERVER_URL": settings.action_server_url,
+        "RASA_TELEMETRY_ENABLED": "false",
+        # Rasa logs message text at DEBUG: keep child processes at INFO.
+        "LOG_LEVEL": "INFO",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def process_specs(settings: Settings, model: Path, api_token: str) -> list[ProcessSpec]:
+    """The Rasa server (HTTP API on, token-protected) and the action server."""
+    env = process_env(settings, api_token)
+    python = sys.executable
+    return [
+        ProcessSpec(
+            name="actions",
+            command=[
+                python, "-m", "rasa_sdk", "--actions", "bot.actions",
+                "--port", str(settings.action_port),
+            ],
+            ready_url=f"http://127.0.0.1:{settings.action_port}/health",
+            env=env,
+        ),
+        ProcessSpec(
+            name="rasa",
+            command=[
+                python, "-m", "bot.rasa_server",
+                "--model", str(model),
+                "--interface", settings.rasa_host, "--port", str(settings.rasa_port),
+                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            ],
+            ready_url=f"{settings.rasa_url}/",
+            env=env,
+        ),
+    ]  # fmt: skip

@@ -1,0 +1,25 @@
+"""``python -m bot.rasa_server [options]``: ``rasa run`` with the API token from the environment.
+
+``rasa run`` only takes its HTTP API token as ``--auth-token`` on the command
+line, where every local user can read it in the process list. This entry point
+adds it from ``WISEMIND_API_TOKEN`` inside the process instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rasa.__main__ import main as rasa_main
+
+
+def main() -> None:
+    token = os.environ.get("WISEMIND_API_TOKEN", "")
+    if not token:
+        sys.exit("WISEMIND_API_TOKEN is not set: the Rasa HTTP API must be token-protected")
+    sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *sys.argv[1:]]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

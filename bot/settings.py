@@ -1,0 +1,132 @@
+"""Configuration read from ``WISEMIND_*`` environment variables.
+
+Every process (Rasa server, action server, CLI, dashboard, scheduler) reads the
+same variables, so one environment configures them all. Values come from the
+process environment first, then from ``.env`` in the project home, then from
+``var/secrets.env`` (secrets that ``wisemind run`` generates). Bad values fail
+at start-up with a clear message rather than at the first message a client sends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The repository root: the default home of ``.env``, ``var/`` and ``models/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "WISEMIND_"
+
+#: Crisis numbers per locale when none are configured: the United States'.
+DEFAULT_CRISIS_NUMBERS: dict[str, tuple[str, str]] = {
+    "en": ("988", "911"),
+    "es": ("988 (oprime 2 para español)", "911"),
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; raised at start-up, shown as one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the configuration; build it with :func:`load_settings`."""
+
+    home: Path
+    var_dir: Path
+    database_url: str
+    api_token: str
+    rasa_host: str
+    rasa_port: int
+    action_port: int
+    action_server_url: str
+    clinic_name: str
+    clinic_timezone: str
+    default_client_timezone: str
+    #: locale -> (crisis line, emergency number)
+    crisis_numbers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def rasa_url(self) -> str:
+        """Where local clients (``wisemind chat``, tests) reach the Rasa server."""
+        host = "127.0.0.1" if self.rasa_host in ("0.0.0.0", "::") else self.rasa_host
+        return f"http://{host}:{self.rasa_port}"
+
+
+def default_database_url(var_dir: Path) -> str:
+    return f"sqlite:///{var_dir / 'wisemind.db'}"
+
+
+class _Source:
+    """Looks a ``WISEMIND_`` setting up in the environment, then the files."""
+
+    def __init__(self, home: Path, var_dir: Path) -> None:
+        self.files = {
+            **read_env_file(var_dir / "secrets.env"),
+            **read_env_file(home / ".env"),
+        }
+
+    def get(self, name: str, default: str = "") -> str:
+        key = PREFIX + name
+        value = os.environ.get(key, "").strip() or self.files.get(key, "").strip()
+        return value or default
+
+    def get_int(self, name: str, default: int) -> int:
+        raw = self.get(name)
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_settings() -> Settings:
+    """Read the configuration (see the module docstring for the order)."""
+    home = Path(os.environ.get(f"{PREFIX}HOME") or PROJECT_ROOT).resolve()
+    # Runtime state (SQLite file, generated secrets); tests point it at a temporary folder.
+    var_dir = Path(os.environ.get(f"{PREFIX}VAR_DIR") or home / "var").resolve()
+    source = _Source(home, var_dir)
+    rasa_port = source.get_int("RASA_PORT", 5005)
+    action_port = source.get_int("ACTION_PORT", 5055)
+    crisis_numbers = {
+        locale: (
+            source.get(f"CRISIS_LINE_{locale.upper()}", line),
+            source.get(f"EMERGENCY_NUMBER_{locale.upper()}", emergency),
+        )
+        for locale, (line, emergency) in DEFAULT_CRISIS_NUMBERS.items()
+    }
+    return Settings(
+        home=home,
+        var_dir=var_dir,
+        database_url=source.get("DATABASE_URL") or default_database_url(var_dir),
+        api_token=source.get("API_TOKEN"),
+        rasa_host=source.get("RASA_HOST", "127.0.0.1"),
+        rasa_port=rasa_port,
+        action_port=action_port,
+        action_server_url=source.get(
+            "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"
+        ),
+        clinic_name=source.get("CLINIC_NAME", "WiseMind Demo Clinic"),
+        clinic_timezone=source.get("CLINIC_TIMEZONE", "America/New_York"),
+        default_client_timezone=source.get("DEFAULT_CLIENT_TIMEZONE", "America/New_York"),
+        crisis_numbers=crisis_numbers,
+    )
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``KEY=value`` file; a missing file is an empty mapping."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values

@@ -1,0 +1,105 @@
+"""Engines and sessions for WiseMind's one database (SQLite by default, PostgreSQL at scale).
+
+Several processes share the database: the Rasa server, the action server, the
+scheduler and the dashboard. On SQLite that means one file written by all of
+them, so every connection is tuned for it:
+
+- ``journal_mode=WAL``: readers never block the writer, nor the writer readers.
+- ``busy_timeout``: a writer waits for the lock instead of failing at once.
+- ``foreign_keys=ON``: SQLite does not enforce foreign keys unless asked to.
+- ``synchronous=NORMAL``: safe with WAL (a power cut may lose the last commit,
+  never corrupt the file) and much faster than ``FULL``.
+- Transactions start with ``BEGIN IMMEDIATE``. The Python driver's own
+  transaction handling breaks SAVEPOINTs (which the message log relies on to
+  recognise provider retries), and a deferred transaction that reads and then
+  writes fails with ``database is locked`` (without waiting) when another
+  process committed in between. Taking the write lock at ``BEGIN`` makes every
+  transaction wait its turn instead (keep them short). Other processes' plain
+  reads, such as Rasa's tracker store, still run alongside thanks to WAL.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.orm import Session
+
+from bot.settings import load_settings
+
+#: How long (ms) an SQLite writer waits for another process's transaction to end.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+_SQLITE_PRAGMAS = (
+    # busy_timeout first, so that switching the file to WAL waits for a lock too.
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def create_engine_for(url: str) -> Engine:
+    """A new engine for ``url`` (SQLAlchemy 2.0-style API), tuned for its backend.
+
+    Prefer :func:`get_engine`, which shares one engine per URL within a process;
+    this is for tests and tools that need an engine of their own.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    # pool_pre_ping: a connection dropped by a server restart is replaced, not reported.
+    return create_engine(parsed, future=True, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy (see _begin_immediate).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process's engine for ``url`` (default: the configured database URL)."""
+    return _shared_engine(url or load_settings().database_url)
+
+
+@functools.cache
+def _shared_engine(url: str) -> Engine:
+    return create_engine_for(url)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session in one transaction: committed if the block succeeds, else rolled back.
+
+    Objects stay readable after the block (``expire_on_commit=False``), so a
+    caller can use what it loaded once the transaction is over.
+    """
+    with (
+        Session(engine or get_engine(), future=True, expire_on_commit=False) as session,
+        session.begin(),
+    ):
+        yield session

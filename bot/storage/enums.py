@@ -1,0 +1,169 @@
+"""The closed vocabularies and scales of WiseMind's database, in one place.
+
+Values are plain strings (what the database stores and returns), grouped in
+namespaces so that code reads ``MessageStatus.SENT`` rather than ``"sent"``.
+Each namespace's ``ALL`` tuple feeds the database ``CHECK`` constraints in
+:mod:`bot.storage.models`; adding a value therefore needs a migration too.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Final
+
+
+class Role:
+    """What a staff account may do: therapists see their caseload, admins see all."""
+
+    THERAPIST: Final = "therapist"
+    ADMIN: Final = "admin"
+    ALL: Final = (THERAPIST, ADMIN)
+
+
+class Channel:
+    """Where a message travels; ``local`` is the terminal chat of ``wisemind chat``."""
+
+    SMS: Final = "sms"
+    TELEGRAM: Final = "telegram"
+    LOCAL: Final = "local"
+    ALL: Final = (SMS, TELEGRAM, LOCAL)
+    #: Channels a therapist can be paged on.
+    PAGING: Final = (SMS, TELEGRAM)
+
+
+class Locale:
+    """Languages the bot speaks to clients."""
+
+    EN: Final = "en"
+    ES: Final = "es"
+    ALL: Final = (EN, ES)
+
+
+class Direction:
+    INBOUND: Final = "inbound"
+    OUTBOUND: Final = "outbound"
+    ALL: Final = (INBOUND, OUTBOUND)
+
+
+class MessageStatus:
+    """The life of a message: inbound ``received → processed``; outbound
+    ``queued → sending → sent → delivered``, or ``failed`` (retried) and finally
+    ``undeliverable`` (given up)."""
+
+    RECEIVED: Final = "received"
+    PROCESSED: Final = "processed"
+    QUEUED: Final = "queued"
+    SENDING: Final = "sending"
+    SENT: Final = "sent"
+    DELIVERED: Final = "delivered"
+    FAILED: Final = "failed"
+    UNDELIVERABLE: Final = "undeliverable"
+    ALL: Final = (RECEIVED, PROCESSED, QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERABLE)
+
+
+class HomeworkStatus:
+    ASSIGNED: Final = "assigned"
+    DONE: Final = "done"
+    MISSED: Final = "missed"
+    CANCELLED: Final = "cancelled"
+    ALL: Final = (ASSIGNED, DONE, MISSED, CANCELLED)
+
+
+class ReminderKind:
+    DIARY: Final = "diary"
+    PRACTICE: Final = "practice"
+    HOMEWORK: Final = "homework"
+    SESSION: Final = "session"
+    ALL: Final = (DIARY, PRACTICE, HOMEWORK, SESSION)
+
+
+class ReminderDays:
+    """How ``reminders.days`` is spelled: ``daily`` or a comma list such as ``mon,thu``."""
+
+    DAILY: Final = "daily"
+    WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class DeliveryStatus:
+    PENDING: Final = "pending"
+    SENT: Final = "sent"
+    SKIPPED: Final = "skipped"
+    ALL: Final = (PENDING, SENT, SKIPPED)
+
+
+class EscalationLevel:
+    """Risk levels that open an escalation (the detector's ``none`` never does)."""
+
+    MODERATE: Final = "moderate"
+    HIGH: Final = "high"
+    IMMINENT: Final = "imminent"
+    ALL: Final = (MODERATE, HIGH, IMMINENT)
+
+
+class EscalationStatus:
+    OPEN: Final = "open"
+    ACKNOWLEDGED: Final = "acknowledged"
+    RESOLVED: Final = "resolved"
+    ALL: Final = (OPEN, ACKNOWLEDGED, RESOLVED)
+
+
+class OncallRole:
+    PRIMARY: Final = "primary"
+    BACKUP: Final = "backup"
+    ALL: Final = (PRIMARY, BACKUP)
+
+
+class PageTier:
+    """Who a page goes to, in escalation order."""
+
+    PRIMARY: Final = "primary"
+    BACKUP: Final = "backup"
+    CRISIS_LINE: Final = "crisis_line"
+    ALL: Final = (PRIMARY, BACKUP, CRISIS_LINE)
+
+
+class PageStatus:
+    PENDING: Final = "pending"
+    SENT: Final = "sent"
+    FAILED: Final = "failed"
+    ACKNOWLEDGED: Final = "acknowledged"
+    SUPERSEDED: Final = "superseded"
+    ALL: Final = (PENDING, SENT, FAILED, ACKNOWLEDGED, SUPERSEDED)
+
+
+# Scales (inclusive maxima; every scale starts at 0).
+#: Diary-card urges (suicide, self-harm, use): the day's highest, 0–5.
+URGE_MAX: Final = 5
+#: Diary-card emotions (sadness, anger, fear, shame, joy), 0–5.
+EMOTION_MAX: Final = 5
+#: Linehan's skills-use scale, 0 (not thought about or used) to 7 (used them, helped).
+SKILLS_MAX: Final = 7
+#: Distress rated before and after a skill practice, 0–100.
+DISTRESS_MAX: Final = 100
+
+# Codes people read and type: no 0/O, 1/I/L look-alikes.
+CODE_ALPHABET: Final = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+#: A client's code: their Rasa conversation id and how pages name them.
+CLIENT_CODE_LENGTH: Final = 8
+ENROLMENT_CODE_LENGTH: Final = 8
+#: The code a therapist replies with to acknowledge a page (``ACK <code>``).
+ESCALATION_CODE_LENGTH: Final = 6
+ENROLMENT_CODE_LIFETIME: Final = timedelta(days=14)
+
+#: Default quiet hours (client's local time) during which no reminder is sent.
+DEFAULT_QUIET_START: Final = time(22, 0)
+DEFAULT_QUIET_END: Final = time(8, 0)
+
+# Column sizes that code validates against before the database does.
+EMAIL_MAX_LENGTH: Final = 254
+NAME_MAX_LENGTH: Final = 200
+#: Phone number, Telegram chat id or conversation id.
+ADDRESS_MAX_LENGTH: Final = 64
+PROVIDER_ID_MAX_LENGTH: Final = 64
+#: ``messages.error`` holds a short code (``twilio-30003``), never message content.
+ERROR_CODE_MAX_LENGTH: Final = 64
+CONSENT_VERSION_MAX_LENGTH: Final = 32
+SKILL_ID_MAX_LENGTH: Final = 64
+AUDIT_ACTION_MAX_LENGTH: Final = 64
+#: ``audit_log.detail`` is a short note (what was viewed), never message content.
+AUDIT_DETAIL_MAX_LENGTH: Final = 500

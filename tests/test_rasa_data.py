@@ -1,0 +1,40 @@
+"""The Rasa assistant's data and its conversation test stories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+
+RASA_ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+
+
+def _rasa(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rasa", *args],
+        cwd=PROJECT_ROOT,
+        env=RASA_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_training_data_and_domain_validate_without_warnings() -> None:
+    result = _rasa("data", "validate", "--domain", "domain", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_diary_test_stories_are_predicted_exactly(trained_model: Path, tmp_path: Path) -> None:
+    result = _rasa(
+        "test", "core",
+        "--model", str(trained_model),
+        "--stories", "tests/stories",
+        "--out", str(tmp_path),
+        "--fail-on-prediction-errors",
+    )  # fmt: skip
+    failed = (tmp_path / "failed_test_stories.yml").read_text() if result.returncode else ""
+    assert result.returncode == 0, failed or result.stderr[-3000:]
