@@ -19,11 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.answers import Problem, Reading, read_scale, read_yes_no
+from bot.storage.enums import EMOTION_MAX, SKILLS_MAX, URGE_MAX
 from bot.storage.models import Client, DiaryEntry
 
-URGE_MAX = 5
-EMOTION_MAX = 5
-SKILLS_MAX = 7
 #: An urge to commit suicide or self-harm at or above this starts the safety protocol.
 SAFETY_URGE_THRESHOLD = 4
 

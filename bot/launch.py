@@ -58,7 +58,8 @@ def process_specs(settings: Settings, model: Path, api_token: str) -> list[Proce
                 "--port", str(settings.action_port),
             ],
             ready_url=f"http://127.0.0.1:{settings.action_port}/health",
-            env=env,
+            # The action server has no authentication: never expose it beyond this host.
+            env={**env, "SANIC_HOST": "127.0.0.1"},
         ),
         ProcessSpec(
             name="rasa",

@@ -89,7 +89,10 @@ def record_outbound(
             Message.client_id.is_(None), Message.channel == channel, Message.address == address
         )
     else:
-        session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
+        # FOR NO KEY UPDATE: serialises replies, not inserts that merely reference the client.
+        session.execute(
+            select(Client.id).where(Client.id == client_id).with_for_update(key_share=True)
+        )
         conversation = Message.client_id == client_id
     last = session.execute(
         select(func.max(Message.sequence)).where(

@@ -55,7 +55,14 @@ class Supervisor:
             self._say(name, line)
 
     def start(self) -> None:
-        """Start every process, each in its own process group."""
+        """Start every process, each in its own process group.
+
+        SIGINT and SIGTERM are handled explicitly (not left to Python's
+        KeyboardInterrupt), so that a supervisor started in the background,
+        where SIGINT is ignored by default, still stops everything.
+        """
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self._stopping.set())
         for spec in self.specs:
             process = subprocess.Popen(
                 list(spec.command),
@@ -78,7 +85,7 @@ class Supervisor:
         deadline = time.monotonic() + timeout
         pending = [spec for spec in self.specs if spec.ready_url]
         while pending and time.monotonic() < deadline:
-            if self.exited() is not None:
+            if self.exited() is not None or self._stopping.is_set():
                 return False
             pending = [spec for spec in pending if not _answers(spec.ready_url)]
             if pending:
@@ -97,7 +104,6 @@ class Supervisor:
 
     def stop(self) -> None:
         """SIGTERM every process group, then SIGKILL whatever is left."""
-        self._stopping.set()
         for process in self.processes.values():
             if process.poll() is None:
                 _signal_group(process, signal.SIGTERM)
@@ -111,18 +117,14 @@ class Supervisor:
 
     def run_forever(self) -> int:
         """Block until Ctrl-C/SIGTERM (exit 0) or until a process dies (exit 1)."""
-        signal.signal(signal.SIGTERM, lambda *_: self._stopping.set())
-        try:
-            while not self._stopping.is_set():
-                name = self.exited()
-                if name is not None:
-                    code = self.processes[name].returncode
-                    self._say("wisemind", f"{name} exited with code {code}; stopping everything")
-                    self.stop()
-                    return 1
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            self._say("wisemind", "stopping")
+        while not self._stopping.wait(timeout=0.5):
+            name = self.exited()
+            if name is not None:
+                code = self.processes[name].returncode
+                self._say("wisemind", f"{name} exited with code {code}; stopping everything")
+                self.stop()
+                return 1
+        self._say("wisemind", "stopping")
         self.stop()
         return 0
 

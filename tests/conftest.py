@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from bot.storage.database import create_engine_for
 from bot.storage.migrate import upgrade
 
+#: The real WiseMind servers (``wisemind run``) as session fixtures.
+pytest_plugins = ("tests.servers",)
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "WISEMIND_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
@@ -40,7 +43,8 @@ def postgres_database() -> Iterator[str]:
     try:
         admin = _connect(admin_url, connect_timeout=3)
     except psycopg2.OperationalError as exc:
-        reason = f"PostgreSQL does not answer at {admin_url.host}:{admin_url.port}: {exc}".strip()
+        detail = " ".join(str(exc).split())
+        reason = f"PostgreSQL does not answer at {admin_url.host}:{admin_url.port}: {detail}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -8,13 +8,6 @@ conversation) talking to them over HTTP, exactly as ``wisemind chat`` does.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,19 +18,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.actions.consent import CONSENT_VERSION
+from bot.background import StartError, background_wisemind
 from bot.clinic import add_client, record_consent
 from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
 from bot.training import ensure_model
 
-SERVER_START_TIMEOUT = 300
 DEMO_THERAPIST = "therapist@demo.clinic"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -101,70 +88,20 @@ def wisemind(
     trained_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningWiseMind]:
     """``wisemind run`` on a temporary SQLite database and free ports."""
-    var_dir = tmp_path_factory.mktemp("wisemind-var")
-    rasa_port, action_port = free_port(), free_port()
-    database_url = f"sqlite:///{var_dir / 'wisemind.db'}"
-    env = {
-        **os.environ,
-        "WISEMIND_VAR_DIR": str(var_dir),
-        "WISEMIND_DATABASE_URL": database_url,
-        "WISEMIND_API_TOKEN": secrets.token_urlsafe(24),
-        "WISEMIND_RASA_PORT": str(rasa_port),
-        "WISEMIND_ACTION_PORT": str(action_port),
-        "RASA_TELEMETRY_ENABLED": "false",
-    }
-    log_path = var_dir / "wisemind-run.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = RunningWiseMind(
-        rasa_url=f"http://127.0.0.1:{rasa_port}",
-        api_token=env["WISEMIND_API_TOKEN"],
-        database_url=database_url,
-        env=env,
-        log_path=log_path,
-        engine=create_engine_for(database_url),
-    )
     try:
-        _wait_until_running(process, log_path, action_port, rasa_port)
-        yield server
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        server.engine.dispose()
-
-
-def _wait_until_running(
-    process: subprocess.Popen[bytes], log_path: Path, action_port: int, rasa_port: int
-) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    urls = [
-        f"http://127.0.0.1:{action_port}/health",
-        f"http://127.0.0.1:{rasa_port}/webhooks/local/",
-    ]
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"wisemind run exited early:\n{log_path.read_text()[-4000:]}")
-        if all(_answers(url) for url in urls):
-            return
-        time.sleep(1)
-    pytest.fail(f"wisemind run did not start in time:\n{log_path.read_text()[-4000:]}")
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
+        with background_wisemind(tmp_path_factory.mktemp("wisemind-var")) as running:
+            server = RunningWiseMind(
+                rasa_url=running.rasa_url,
+                api_token=running.api_token,
+                database_url=running.database_url,
+                env=running.env,
+                log_path=running.log_path,
+                engine=create_engine_for(running.database_url),
+            )
+            yield server
+            server.engine.dispose()
+    except StartError as exc:
+        pytest.fail(str(exc))
 
 
 def enrol_client(server: RunningWiseMind, *, consented: bool, name: str = "Test Client") -> str:

@@ -73,7 +73,7 @@ def table_names(url: str) -> set[str]:
         engine.dispose()
 
 
-def add_client(session: Session, code: str = "CLIENT01") -> Client:
+def make_client(session: Session, code: str = "CLIENT01") -> Client:
     """A therapist and one client, straight through the models."""
     therapist = Therapist(email=f"{code.lower()}@clinic.test", name="T", password_hash="x")
     client = Client(code=code, name="C", therapist=therapist, timezone="America/New_York")
@@ -86,7 +86,7 @@ def add_client(session: Session, code: str = "CLIENT01") -> Client:
 def client_id(migrated_engine: Engine) -> int:
     """A committed client, so that other sessions and processes see it."""
     with session_scope(migrated_engine) as session:
-        return add_client(session).id
+        return make_client(session).id
 
 
 # Migrations
@@ -97,7 +97,28 @@ def test_migrations_create_every_table(database_url: str) -> None:
     upgrade(database_url)
     assert set(Base.metadata.tables) == EXPECTED_TABLES
     assert table_names(database_url) == EXPECTED_TABLES | {"alembic_version"}
-    assert current_revision(database_url) == head_revision() is not None
+    head = head_revision()
+    assert head is not None and current_revision(database_url) == head
+
+
+def upgrade_from_another_process(url: str, start: Any) -> None:
+    start.wait()
+    upgrade(url)
+
+
+def test_processes_starting_together_each_upgrade_safely(database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(2)
+    processes = [
+        context.Process(target=upgrade_from_another_process, args=(database_url, start))
+        for _ in range(2)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0]
+    assert current_revision(database_url) == head_revision()
 
 
 def test_migrations_match_the_models(migrated_engine: Engine) -> None:
@@ -197,7 +218,7 @@ def test_two_processes_write_one_sqlite_file_at_once(sqlite_url: str) -> None:
     upgrade(sqlite_url)
     engine = create_engine_for(sqlite_url)
     with session_scope(engine) as session:
-        client = add_client(session)
+        client = make_client(session)
     per_worker = 40
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(2)
@@ -247,7 +268,7 @@ def test_get_engine_is_shared_per_url(tmp_path: Path) -> None:
 
 
 def test_timestamps_come_back_as_aware_utc(db_session: Session) -> None:
-    client = add_client(db_session)
+    client = make_client(db_session)
     summer_in_madrid = datetime(2026, 7, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
     client.consent_at = summer_in_madrid
     db_session.commit()
@@ -258,7 +279,7 @@ def test_timestamps_come_back_as_aware_utc(db_session: Session) -> None:
 
 
 def test_naive_timestamps_are_refused(db_session: Session) -> None:
-    client = add_client(db_session)
+    client = make_client(db_session)
     client.consent_at = datetime(2026, 7, 1, 9, 30)
     with pytest.raises(StatementError, match="timezone-aware"):
         db_session.flush()
@@ -274,21 +295,21 @@ def test_naive_timestamps_are_refused(db_session: Session) -> None:
 def test_diary_values_off_the_scale_are_rejected_by_the_database(
     db_session: Session, column: str, value: int
 ) -> None:
-    client = add_client(db_session)
+    client = make_client(db_session)
     db_session.add(DiaryEntry(client_id=client.id, entry_date=date(2026, 7, 1), **{column: value}))
     with pytest.raises(IntegrityError):
         db_session.flush()
 
 
 def test_distress_above_100_is_rejected_by_the_database(db_session: Session) -> None:
-    client = add_client(db_session)
+    client = make_client(db_session)
     db_session.add(SkillPractice(client_id=client.id, skill_id="tipp", distress_before=101))
     with pytest.raises(IntegrityError):
         db_session.flush()
 
 
 def test_a_second_diary_card_for_the_same_day_is_refused(db_session: Session) -> None:
-    client = add_client(db_session)
+    client = make_client(db_session)
     for _ in range(2):
         db_session.add(DiaryEntry(client_id=client.id, entry_date=date(2026, 7, 1), joy=3))
     with pytest.raises(IntegrityError):
@@ -296,7 +317,7 @@ def test_a_second_diary_card_for_the_same_day_is_refused(db_session: Session) ->
 
 
 def test_a_reminder_is_delivered_once_per_due_time(db_session: Session) -> None:
-    client = add_client(db_session)
+    client = make_client(db_session)
     reminder = Reminder(client_id=client.id, kind="diary", local_time=time(20, 0))
     due = datetime(2026, 7, 1, 23, 0, tzinfo=timezone.utc)
     reminder.deliveries = [ReminderDelivery(due_at=due), ReminderDelivery(due_at=due)]
@@ -405,7 +426,7 @@ def test_inbound_with_bad_fields_is_refused(db_session: Session, bad: dict[str, 
 def test_outbound_replies_are_numbered_per_conversation(
     db_session: Session, client_id: int
 ) -> None:
-    other = add_client(db_session, code="CLIENT02")
+    other = make_client(db_session, code="CLIENT02")
 
     def reply(client: int | None, address: str = "+15005550006") -> int | None:
         return record_outbound(
@@ -415,6 +436,26 @@ def test_outbound_replies_are_numbered_per_conversation(
     assert [reply(client_id), reply(client_id), reply(other.id), reply(client_id)] == [1, 2, 1, 3]
     assert [reply(None, "+15005550099"), reply(None, "+15005550099")] == [1, 2]
     assert reply(None, "+15005550098") == 1
+
+
+def test_concurrent_replies_get_distinct_sequence_numbers(
+    migrated_engine: Engine, client_id: int
+) -> None:
+    def reply_ten_times() -> None:
+        for _ in range(10):
+            with session_scope(migrated_engine) as session:
+                record_outbound(
+                    session, client_id=client_id, channel=Channel.SMS, address="+1", body="ok"
+                )
+
+    writers = [threading.Thread(target=reply_ten_times) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=60)
+    with session_scope(migrated_engine) as session:
+        sequences = session.execute(select(Message.sequence).order_by(Message.sequence))
+        assert list(sequences.scalars()) == list(range(1, 31))
 
 
 def test_mark_status_records_provider_id_and_error_code(db_session: Session) -> None:

@@ -164,10 +164,6 @@ class Therapist(Base):
         "OncallShift", back_populates="therapist"
     )
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == enums.Role.ADMIN
-
 
 class Client(Base):
     """A person in DBT treatment, in one therapist's caseload.

@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bot.storage.database import create_engine_for
 from bot.storage.migrate import include_object
 from bot.storage.models import Base
 
 target_metadata = Base.metadata
+#: The PostgreSQL advisory lock held while migrating (an arbitrary number, ours alone).
+MIGRATION_LOCK_KEY = 947_361_001
 
 
 def _suspend_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -44,6 +46,12 @@ def run_migrations() -> None:
                 render_as_batch=is_sqlite,
             )
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Every process may migrate at start-up: one at a time. (SQLite's
+                    # BEGIN IMMEDIATE already serialises them.)
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                    )
                 context.run_migrations()
     finally:
         engine.dispose()

@@ -1,0 +1,53 @@
+"""Crisis detection for every inbound message (SPEC §6).
+
+``assess(text)`` returns an :class:`Assessment`: a :class:`RiskLevel`
+(``none`` < ``moderate`` < ``high`` < ``imminent``), the clinical categories
+behind it and :class:`Evidence` quoting the client's own words. ``high`` and
+``imminent`` page the on-call therapist; ``moderate`` asks a caring question.
+
+The detector is plain Python on top of a blank spaCy pipeline; its word lists
+and rules are versioned data in ``bot/safety/data``. It never logs message
+text or evidence.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from bot.safety.assessment import CATEGORIES, Assessment, Evidence, RiskLevel
+from bot.safety.detector import CrisisDetector
+
+__all__ = [
+    "CATEGORIES",
+    "Assessment",
+    "CrisisDetector",
+    "Evidence",
+    "RiskLevel",
+    "assess",
+    "assess_many",
+    "get_detector",
+]
+
+_detector: CrisisDetector | None = None
+_detector_lock = threading.Lock()
+
+
+def get_detector() -> CrisisDetector:
+    """The process-wide detector, built on first use (loading takes about a second)."""
+    global _detector
+    if _detector is None:
+        with _detector_lock:
+            if _detector is None:
+                _detector = CrisisDetector()
+    return _detector
+
+
+def assess(text: str) -> Assessment:
+    """Score one inbound message."""
+    return get_detector().assess(text)
+
+
+def assess_many(texts: Iterable[str]) -> list[Assessment]:
+    """Score many messages at once (batched tokenization; thousands per second)."""
+    return get_detector().assess_many(texts)

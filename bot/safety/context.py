@@ -1,0 +1,74 @@
+"""Reading a match in its context: negation, whose risk it is, and topic talk.
+
+"I'm not suicidal", "my friend wants to die" and "an essay on suicide" all
+contain the words of a crisis; what sits around the words decides. The cue
+words are classes in ``data/context.yml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.safety.tokens import Token
+
+_NEGATION = "@NEGATION"
+#: Words after which a negation no longer reaches forward: "can't *stop* thinking
+#: about suicide", "I don't *think* I can go on", "never felt *so* suicidal".
+_SCOPE_BREAK = "@SCOPE_BREAK"
+_CLAUSE_START = "@CLAUSE_START"
+_FIRST_PERSON = "@FIRST_PERSON"
+_THIRD_PERSON = "@THIRD_PERSON"
+_TOPIC = "@TOPIC"
+
+
+def is_negated(tokens: Sequence[Token], start: int, window: int) -> bool:
+    """Whether a negation cue governs the match starting at token ``start``.
+
+    Looks back at most ``window`` tokens within the clause. A rule whose own
+    pattern includes the negation ("I don't want to live") is not affected,
+    because only tokens before the match are read.
+    """
+    for index in range(start - 1, max(start - 1 - window, -1), -1):
+        tags = tokens[index].tags
+        if tokens[index].breaks_clause:
+            return False
+        if _NEGATION in tags:
+            return True
+        if not tags.isdisjoint((_SCOPE_BREAK, _CLAUSE_START, _FIRST_PERSON, _THIRD_PERSON)):
+            return False
+    return False
+
+
+def is_about_someone_else(tokens: Sequence[Token], start: int, end: int, window: int) -> bool:
+    """Whether the nearest subject of the match is another person ("my friend wants to die").
+
+    A match that itself names the client ("… kill myself", "… makes me want to
+    die") is always the client's; with no subject at all ("want to die"), it is
+    the client's too, as texting drops "I".
+    """
+    if any(_FIRST_PERSON in token.tags for token in tokens[start:end]):
+        return False
+    if _THIRD_PERSON in tokens[start].tags:
+        return True
+    for index in range(start - 1, max(start - 1 - window, -1), -1):
+        token = tokens[index]
+        if token.breaks_clause or _FIRST_PERSON in token.tags:
+            return False
+        if _THIRD_PERSON in token.tags:
+            return True
+    return False
+
+
+def is_topic_talk(tokens: Sequence[Token], start: int, end: int) -> bool:
+    """Whether the sentence around the match talks about a topic ("documentary", "essay")."""
+    index = start - 1
+    while index >= 0 and not tokens[index].ends_sentence:
+        if _TOPIC in tokens[index].tags:
+            return True
+        index -= 1
+    index = start
+    while index < len(tokens) and (index < end or not tokens[index].ends_sentence):
+        if _TOPIC in tokens[index].tags:
+            return True
+        index += 1
+    return False

@@ -1,0 +1,333 @@
+"""Loads and validates the detector's data files (``bot/safety/data/*.yml``).
+
+Word lists, slang, emoji, idioms and rules are clinical content reviewed like
+code, so they live in versioned YAML rather than in Python. Every file carries
+a ``version:`` key; a malformed file stops start-up with a message naming the
+file and the entry, never a half-working detector.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.safety.assessment import CATEGORIES, RiskLevel
+from bot.safety.normalize import fold
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: Files holding rules; each adds to the one rule book.
+RULE_FILES: tuple[str, ...] = (
+    "rules_ideation.yml",
+    "rules_hopelessness.yml",
+    "rules_self_harm.yml",
+    "rules_plan_attempt.yml",
+    "rules_abuse_violence.yml",
+    "rules_es.yml",
+)
+#: Files holding suppressors: idioms, diary ratings, recovery talk, history.
+SUPPRESSOR_FILES: tuple[str, ...] = ("idioms.yml", "suppressors.yml")
+
+_SUBJECTS = ("self", "any")
+_EFFECTS = ("drop", "cap_moderate")
+
+
+class LexiconError(ValueError):
+    """A data file is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rule as written in a ``rules_*.yml`` file (patterns not yet compiled).
+
+    Attributes:
+        id: unique name, used in tests and reviews.
+        category: the clinical category it is evidence of, or ``None`` for a
+            pure signal (means, timeline, goodbye) that only matters in combination.
+        level: what it alone is worth.
+        patterns: pattern strings (see :mod:`bot.safety.patterns`).
+        signals: names of escalation signals it carries (``data/escalation.yml``).
+        subject: ``self`` if it must be about the client (not "my friend ..."),
+            ``any`` if the pattern itself says whose risk it is.
+        negatable: whether "not"/"never"/"no" before it cancels it.
+        topic_sensitive: whether a topic cue ("documentary", "essay") cancels it.
+        suppressible: whether idioms and other suppressors may cancel it.
+    """
+
+    id: str
+    category: str | None
+    level: RiskLevel
+    patterns: tuple[str, ...]
+    signals: tuple[str, ...]
+    subject: str
+    negatable: bool
+    topic_sensitive: bool
+    suppressible: bool
+
+
+@dataclass(frozen=True)
+class SuppressorSpec:
+    """Figurative or benign language that cancels (or caps) rule matches it overlaps."""
+
+    id: str
+    patterns: tuple[str, ...]
+    effect: str
+
+
+@dataclass(frozen=True)
+class UpgradeSpec:
+    """Combinations that raise the level: e.g. ideation plus means at hand is imminent.
+
+    Applies when every signal in ``signals`` was seen (at least ``min_signals``
+    matches in all) and, if ``categories`` is not empty, one of them was found.
+    """
+
+    id: str
+    signals: tuple[str, ...]
+    categories: tuple[str, ...]
+    min_signals: int
+    level: RiskLevel
+    add_category: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everything the detector reads from its data files, validated."""
+
+    classes: Mapping[str, frozenset[str]]
+    rewrites: Mapping[str, tuple[str, ...]]
+    case_sensitive_rewrites: Mapping[str, tuple[str, ...]]
+    multiword: Mapping[tuple[str, ...], str]
+    lemma_overrides: Mapping[str, str]
+    emoji: Mapping[str, str]
+    leet: Mapping[str, tuple[str, ...]]
+    masks: frozenset[str]
+    spelling_targets: frozenset[str]
+    spelling_min_length: int
+    sensitive_words: frozenset[str]
+    negation_window: int
+    subject_window: int
+    rules: tuple[RuleSpec, ...]
+    suppressors: tuple[SuppressorSpec, ...]
+    upgrades: tuple[UpgradeSpec, ...]
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every single word the data files know, for segmenting run-together words."""
+        words = {word for members in self.classes.values() for word in members}
+        words.update(self.rewrites)
+        return frozenset(words)
+
+
+def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
+    """Read and validate every data file in ``data_dir``."""
+    classes_doc = _read(data_dir, "classes.yml")
+    context_doc = _read(data_dir, "context.yml")
+    word_classes = _word_lists(classes_doc, "classes", "classes.yml")
+    context_classes = _word_lists(context_doc, "classes", "context.yml")
+    _check_unique([*word_classes, *context_classes], "class name")
+    classes = {**word_classes, **context_classes}
+    slang_doc = _read(data_dir, "slang.yml")
+    spelling_doc = _read(data_dir, "spelling.yml")
+    obfuscation_doc = _read(data_dir, "obfuscation.yml")
+    emoji_doc = _read(data_dir, "emoji.yml")
+
+    rules: list[RuleSpec] = []
+    for name in RULE_FILES:
+        rules.extend(_rules(_read(data_dir, name), name))
+    suppressors: list[SuppressorSpec] = []
+    for name in SUPPRESSOR_FILES:
+        suppressors.extend(_suppressors(_read(data_dir, name), name))
+    upgrades = _upgrades(_read(data_dir, "escalation.yml"))
+    _check_unique([r.id for r in rules] + [s.id for s in suppressors], "rule/suppressor id")
+
+    targets = frozenset(fold(word) for word in _list(spelling_doc, "targets", "spelling.yml"))
+    too_short = sorted(word for word in targets if len(word) < 4)
+    if too_short:
+        raise LexiconError(f"spelling.yml: targets must have at least 4 letters: {too_short}")
+    sensitive = targets | frozenset(
+        fold(word) for word in _list(obfuscation_doc, "extra_words", "obfuscation.yml")
+    )
+    return Lexicon(
+        classes=classes,
+        rewrites=_phrase_map(slang_doc, "rewrites", fold_keys=True),
+        case_sensitive_rewrites=_phrase_map(slang_doc, "case_sensitive", fold_keys=False),
+        multiword={
+            tuple(key.split()): value[0] for key, value in _phrase_map(slang_doc, "multiword", fold_keys=True).items()
+        },
+        lemma_overrides={key: value[0] for key, value in _phrase_map(slang_doc, "lemmas", fold_keys=True).items()},
+        emoji={key.replace("\ufe0f", ""): str(value) for key, value in _mapping(emoji_doc, "emoji", "emoji.yml").items()},
+        leet={
+            str(key): tuple(str(value)) for key, value in _mapping(obfuscation_doc, "leet", "obfuscation.yml").items()
+        },
+        masks=frozenset(str(obfuscation_doc.get("masks", ""))),
+        spelling_targets=targets,
+        spelling_min_length=_int(spelling_doc, "min_length", "spelling.yml"),
+        sensitive_words=sensitive,
+        negation_window=_int(context_doc, "negation_window", "context.yml"),
+        subject_window=_int(context_doc, "subject_window", "context.yml"),
+        rules=tuple(rules),
+        suppressors=tuple(suppressors),
+        upgrades=upgrades,
+    )
+
+
+def _read(data_dir: Path, name: str) -> dict[str, Any]:
+    path = data_dir / name
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconError(f"{name}: cannot be read: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("version"), int):
+        raise LexiconError(f"{name}: must be a mapping with an integer 'version' key")
+    return document
+
+
+def _mapping(document: dict[str, Any], key: str, name: str) -> dict[Any, Any]:
+    value = document.get(key)
+    if not isinstance(value, dict):
+        raise LexiconError(f"{name}: '{key}' must be a mapping")
+    return value
+
+
+def _list(document: dict[str, Any], key: str, name: str) -> list[Any]:
+    value = document.get(key)
+    if not isinstance(value, list):
+        raise LexiconError(f"{name}: '{key}' must be a list")
+    return value
+
+
+def _int(document: dict[str, Any], key: str, name: str) -> int:
+    value = document.get(key)
+    if not isinstance(value, int) or value < 0:
+        raise LexiconError(f"{name}: '{key}' must be a whole number")
+    return value
+
+
+def _word_lists(document: dict[str, Any], key: str, name: str) -> dict[str, frozenset[str]]:
+    result = {}
+    for class_name, words in _mapping(document, key, name).items():
+        if not isinstance(words, list) or not words:
+            raise LexiconError(f"{name}: class {class_name} must be a non-empty list")
+        folded = frozenset(fold(str(word)) for word in words)
+        phrases = sorted(word for word in folded if " " in word)
+        if phrases:
+            raise LexiconError(f"{name}: class {class_name} holds phrases {phrases}; use slang.yml multiword")
+        result[str(class_name)] = folded
+    return result
+
+
+def _phrase_map(document: dict[str, Any], key: str, fold_keys: bool) -> dict[str, tuple[str, ...]]:
+    result = {}
+    for source, target in _mapping(document, key, "slang.yml").items():
+        words = tuple(fold(str(target)).split())
+        if not words:
+            raise LexiconError(f"slang.yml: {key}: {source!r} has an empty replacement")
+        result[fold(str(source)) if fold_keys else str(source)] = words
+    return result
+
+
+def _rules(document: dict[str, Any], name: str) -> list[RuleSpec]:
+    specs = []
+    for entry in _list(document, "rules", name):
+        rule_id = _entry_id(entry, name)
+        known = {"id", "category", "level", "patterns", "signals", "subject", "negatable", "topic_sensitive", "suppressible"}
+        _no_unknown_keys(entry, known, f"{name}: {rule_id}")
+        category = entry.get("category")
+        if category is not None and category not in CATEGORIES:
+            raise LexiconError(f"{name}: {rule_id}: unknown category {category!r}")
+        try:
+            level = RiskLevel(entry.get("level", "none"))
+        except ValueError as exc:
+            raise LexiconError(f"{name}: {rule_id}: unknown level {entry.get('level')!r}") from exc
+        signals = tuple(str(s) for s in entry.get("signals", ()))
+        if (category is None) != (level is RiskLevel.NONE):
+            raise LexiconError(f"{name}: {rule_id}: a category needs a level above none, and vice versa")
+        if category is None and not signals:
+            raise LexiconError(f"{name}: {rule_id}: a rule without a category must carry signals")
+        subject = entry.get("subject", "self")
+        if subject not in _SUBJECTS:
+            raise LexiconError(f"{name}: {rule_id}: subject must be one of {_SUBJECTS}")
+        specs.append(
+            RuleSpec(
+                id=rule_id,
+                category=category,
+                level=level,
+                patterns=_patterns(entry, name, rule_id),
+                signals=signals,
+                subject=subject,
+                negatable=bool(entry.get("negatable", True)),
+                topic_sensitive=bool(entry.get("topic_sensitive", False)),
+                suppressible=bool(entry.get("suppressible", True)),
+            )
+        )
+    return specs
+
+
+def _suppressors(document: dict[str, Any], name: str) -> list[SuppressorSpec]:
+    specs = []
+    for entry in _list(document, "suppressors", name):
+        suppressor_id = _entry_id(entry, name)
+        _no_unknown_keys(entry, {"id", "patterns", "effect"}, f"{name}: {suppressor_id}")
+        effect = entry.get("effect", "drop")
+        if effect not in _EFFECTS:
+            raise LexiconError(f"{name}: {suppressor_id}: effect must be one of {_EFFECTS}")
+        specs.append(SuppressorSpec(suppressor_id, _patterns(entry, name, suppressor_id), effect))
+    return specs
+
+
+def _upgrades(document: dict[str, Any]) -> tuple[UpgradeSpec, ...]:
+    specs = []
+    for entry in _list(document, "upgrades", "escalation.yml"):
+        upgrade_id = _entry_id(entry, "escalation.yml")
+        known = {"id", "signals", "categories", "min_signals", "level", "add_category"}
+        _no_unknown_keys(entry, known, f"escalation.yml: {upgrade_id}")
+        categories = tuple(entry.get("categories", ()))
+        add_category = entry.get("add_category")
+        unknown = [c for c in (*categories, add_category) if c not in CATEGORIES]
+        if unknown:
+            raise LexiconError(f"escalation.yml: {upgrade_id}: unknown categories {unknown}")
+        signals = tuple(str(s) for s in entry.get("signals", ()))
+        if not signals:
+            raise LexiconError(f"escalation.yml: {upgrade_id}: needs at least one signal")
+        specs.append(
+            UpgradeSpec(
+                id=upgrade_id,
+                signals=signals,
+                categories=categories,
+                min_signals=int(entry.get("min_signals", 1)),
+                level=RiskLevel(entry["level"]),
+                add_category=str(add_category),
+            )
+        )
+    return tuple(specs)
+
+
+def _entry_id(entry: Any, name: str) -> str:
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        raise LexiconError(f"{name}: every entry needs a string 'id': {entry!r}")
+    return str(entry["id"])
+
+
+def _patterns(entry: dict[str, Any], name: str, entry_id: str) -> tuple[str, ...]:
+    patterns = entry.get("patterns")
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        raise LexiconError(f"{name}: {entry_id}: 'patterns' must be a non-empty list of strings")
+    return tuple(patterns)
+
+
+def _no_unknown_keys(entry: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise LexiconError(f"{where}: unknown keys {unknown}")
+
+
+def _check_unique(ids: list[str], what: str) -> None:
+    duplicates = sorted(name for name, count in Counter(ids).items() if count > 1)
+    if duplicates:
+        raise LexiconError(f"duplicate {what}s: {duplicates}")

@@ -1,0 +1,290 @@
+"""Undo the ways people disguise or garble risky words, keeping a map to the original.
+
+People in distress type fast, and some deliberately hide words from filters:
+``k*ll``, ``su1c1de``, ``k i l l  m y s e l f``, ``s.u.i.c.i.d.e``,
+``diiiiie``, ``💊💊💊``. Matching happens on the normalised text, but evidence
+must quote the client's own words, so every normalised character remembers
+the span of original characters it came from.
+
+Only a word that becomes one of the detector's sensitive words is rewritten
+from leetspeak or masks: ``8pm`` or ``a$$`` stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from itertools import product
+
+#: Characters that carry no letter: zero-width joiners, variation selectors,
+#: skin-tone modifiers and the keycap combiner ("5️⃣" is just "5").
+_INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f\u20e3" + "".join(map(chr, range(0x1F3FB, 0x1F400)))
+)
+_APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u0060\u00b4")
+
+#: Three or more single letters joined by one separator: "k i l l", "s.u.i.c.i.d.e".
+_SPACED_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_](?:[ .\-_*~·•+][^\W\d_]){2,}(?![^\W\d_])")
+#: A letter run of three or more: "diiie", "killlll".
+_REPEATED_WORD = re.compile(r"[^\W\d_]*([^\W\d_])\1\1[^\W\d_]*")
+_TRAILING_PUNCTUATION = re.compile(r"[.,;:?!)\]}\"']+$")
+_LEADING_PUNCTUATION = re.compile(r"^[(\[{\"'¿¡]+")
+#: The longest run of letters one mask character may stand for ("s**cide").
+_MAX_MASKED_LETTERS = 3
+#: Beyond this many ambiguous leet characters a word is left alone (2**n readings).
+_MAX_AMBIGUOUS_LEET = 4
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, as done to messages and to the data files alike."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """Normalised text plus, for each of its characters, the original span it came from.
+
+    ``starts``/``ends`` are ``None`` when nothing moved (the common case), so that
+    plain messages pay nothing for the map.
+    """
+
+    text: str
+    original: str
+    starts: tuple[int, ...] | None = None
+    ends: tuple[int, ...] | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``text[start:end]`` back to ``(start, end)`` offsets in the original."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        return self.starts[start], self.ends[end - 1]
+
+
+class _Buffer:
+    """The text being normalised, with its character-to-original map built lazily."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] | None = None
+        self.ends: list[int] | None = None
+
+    def replace(self, edits: list[tuple[int, int, str]]) -> None:
+        """Apply non-overlapping ``(start, end, new_text)`` edits, in order of position.
+
+        A same-length edit maps character to character; otherwise every new
+        character points at the whole replaced span.
+        """
+        if not edits:
+            return
+        old_starts = self.starts if self.starts is not None else list(range(len(self.text)))
+        old_ends = self.ends if self.ends is not None else list(range(1, len(self.text) + 1))
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        cursor = 0
+        for start, end, new in edits:
+            pieces.append(self.text[cursor:start])
+            starts.extend(old_starts[cursor:start])
+            ends.extend(old_ends[cursor:start])
+            pieces.append(new)
+            if len(new) == end - start:
+                starts.extend(old_starts[start:end])
+                ends.extend(old_ends[start:end])
+            else:
+                starts.extend([old_starts[start]] * len(new))
+                ends.extend([old_ends[end - 1]] * len(new))
+            cursor = end
+        pieces.append(self.text[cursor:])
+        starts.extend(old_starts[cursor:])
+        ends.extend(old_ends[cursor:])
+        self.text = "".join(pieces)
+        self.starts = starts
+        self.ends = ends
+
+
+class Normalizer:
+    """Turns a raw message into :class:`NormalizedText` for the tokenizer.
+
+    Args:
+        emoji: emoji character → the token it stands for (``"💊" → "emoji_pill"``).
+        leet: look-alike character → the letters it may stand for (``"1" → ("i", "l")``).
+        masks: characters people type in place of letters (``*``, ``#``).
+        sensitive_words: the only words leetspeak and masks are resolved to.
+        is_known_word: whether a word is real, to pick "die" over "diie" when
+            squeezing repeated letters.
+    """
+
+    def __init__(
+        self,
+        emoji: Mapping[str, str],
+        leet: Mapping[str, tuple[str, ...]],
+        masks: Collection[str],
+        sensitive_words: Collection[str],
+        is_known_word: Callable[[str], bool],
+    ) -> None:
+        self._emoji = {key: f" {value} " for key, value in emoji.items()}
+        self._leet = dict(leet)
+        self._masks = frozenset(masks)
+        self._sensitive = frozenset(sensitive_words)
+        self._sensitive_by_length: dict[int, list[str]] = {}
+        for word in sorted(self._sensitive):
+            self._sensitive_by_length.setdefault(len(word), []).append(word)
+        self._is_known = is_known_word
+        disguise = re.escape("".join(sorted(set(self._leet) | self._masks)))
+        # A letter next to a look-alike or mask character: worth a closer look.
+        self._disguised = re.compile(rf"[^\W\d_][{disguise}]|[{disguise}][^\W\d_]")
+
+    def normalize(self, text: str) -> NormalizedText:
+        """Normalise one message; see the module docstring for what is undone."""
+        buffer = _Buffer(text)
+        if text.isascii():
+            buffer.text = text.lower()
+        else:
+            self._fold_characters(buffer)
+        self._join_spaced_letters(buffer)
+        self._resolve_disguised_words(buffer)
+        self._squeeze_repeated_letters(buffer)
+        if buffer.starts is None or buffer.ends is None:
+            return NormalizedText(buffer.text, text)
+        return NormalizedText(buffer.text, text, tuple(buffer.starts), tuple(buffer.ends))
+
+    def _fold_characters(self, buffer: _Buffer) -> None:
+        """Lower-case, strip accents and fancy fonts, drop invisibles, spell out emoji."""
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        for index, char in enumerate(buffer.text):
+            if char in _INVISIBLE:
+                if ends:  # the emoji it modifies now ends after it
+                    ends[-1] = index + 1
+                continue
+            if char in self._emoji:
+                replacement = self._emoji[char]
+            elif char in _APOSTROPHES:
+                replacement = "'"
+            elif char.isascii():
+                replacement = char.lower()
+            else:
+                replacement = fold(char)
+            pieces.append(replacement)
+            starts.extend([index] * len(replacement))
+            ends.extend([index + 1] * len(replacement))
+        buffer.text = "".join(pieces)
+        buffer.starts = starts
+        buffer.ends = ends
+
+    def _join_spaced_letters(self, buffer: _Buffer) -> None:
+        """ "k i l l" → "kill", when the joined letters make a word worth seeing."""
+        edits = []
+        for match in _SPACED_LETTERS.finditer(buffer.text):
+            joined = "".join(ch for ch in match.group() if ch.isalpha())
+            if joined in self._sensitive or self._is_known(joined) or len(joined) >= 6:
+                edits.append((match.start(), match.end(), joined))
+        buffer.replace(edits)
+
+    def _resolve_disguised_words(self, buffer: _Buffer) -> None:
+        """ "k*ll" → "kill", "su1c1de" → "suicide"; other words are left alone."""
+        if not self._disguised.search(buffer.text):
+            return
+        edits = []
+        for match in re.finditer(r"\S+", buffer.text):
+            chunk = match.group()
+            if not self._disguised.search(chunk):
+                continue
+            lead = _LEADING_PUNCTUATION.match(chunk)
+            core_start = lead.end() if lead else 0
+            trail = _TRAILING_PUNCTUATION.search(chunk[core_start:])
+            core_end = core_start + trail.start() if trail else len(chunk)
+            resolved = self._resolve(chunk[core_start:core_end])
+            if resolved is not None:
+                edits.append((match.start() + core_start, match.start() + core_end, resolved))
+        buffer.replace(edits)
+
+    def _resolve(self, core: str) -> str | None:
+        """The sensitive word ``core`` disguises, if any."""
+        options: list[tuple[str, ...]] = []
+        for char in core:
+            if char in self._masks:
+                options.append(("*",))
+            elif char.isalpha():
+                options.append((char,))
+            elif char in self._leet:
+                options.append(self._leet[char])
+            else:
+                return None
+        if sum(len(choice) > 1 for choice in options) > _MAX_AMBIGUOUS_LEET:
+            return None
+        for letters in product(*options):
+            candidate = "".join(letters)
+            if "*" not in candidate:
+                if candidate in self._sensitive:
+                    return candidate
+                continue
+            found = self._unmask(candidate)
+            if found is not None:
+                return found
+        return None
+
+    def _unmask(self, masked: str) -> str | None:
+        """The sensitive word matching ``masked``, where each ``*`` run hides 1-3 letters."""
+        segments = [segment for segment in re.split(r"(\*+)", masked) if segment]
+        literal = sum(len(segment) for segment in segments if segment[0] != "*")
+        runs = len(segments) - sum(segment[0] != "*" for segment in segments)
+        for length in range(literal + runs, literal + runs * _MAX_MASKED_LETTERS + 1):
+            for word in self._sensitive_by_length.get(length, ()):
+                if _fits_mask(segments, word):
+                    return word
+        return None
+
+    def _squeeze_repeated_letters(self, buffer: _Buffer) -> None:
+        """ "diiiiie" → "die", "killlll" → "kill": the first reading that is a word."""
+        edits = []
+        for match in _REPEATED_WORD.finditer(buffer.text):
+            edits.append((match.start(), match.end(), self._squeeze(match.group())))
+        buffer.replace(edits)
+
+    def _squeeze(self, word: str) -> str:
+        runs = list(re.finditer(r"([^\W\d_])\1\1+", word))
+        readings = [
+            _collapse(word, runs, keep)
+            for keep in [(2,) * len(runs), (1,) * len(runs), *product((2, 1), repeat=len(runs))]
+        ]
+        for reading in readings:
+            if reading in self._sensitive or self._is_known(reading):
+                return reading
+        return readings[1]
+
+
+def _collapse(word: str, runs: list[re.Match[str]], keep: tuple[int, ...]) -> str:
+    """``word`` with each repeated-letter run shortened to ``keep[i]`` letters."""
+    pieces = []
+    cursor = 0
+    for run, count in zip(runs, keep):
+        pieces.append(word[cursor : run.start()])
+        pieces.append(run.group(1) * count)
+        cursor = run.end()
+    pieces.append(word[cursor:])
+    return "".join(pieces)
+
+
+def _fits_mask(segments: list[str], word: str) -> bool:
+    """Whether ``word`` reads as the literal/mask ``segments`` (masks: 1-3 letters each)."""
+
+    def fits(index: int, position: int) -> bool:
+        if index == len(segments):
+            return position == len(word)
+        segment = segments[index]
+        if segment[0] != "*":
+            if word.startswith(segment, position):
+                return fits(index + 1, position + len(segment))
+            return False
+        return any(
+            fits(index + 1, position + span)
+            for span in range(1, _MAX_MASKED_LETTERS + 1)
+            if position + span <= len(word) and word[position : position + span].isalpha()
+        )
+
+    return fits(0, 0)

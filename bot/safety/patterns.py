@@ -1,0 +1,147 @@
+"""A small pattern language over tagged tokens, and its matcher.
+
+Rules in ``data/rules_*.yml`` are written as readable token sequences::
+
+    "@WANT to @DIE"                 # a class, a literal word, a class
+    "@KILL @SELF"                   # "kill myself", "unalive myself", "k*ll my self"
+    "@WANT ...2 @SH_ACT $"          # up to two other words in between, then end of clause
+    "cut too|really|so? deep"       # alternatives; a trailing ? makes an element optional
+
+* ``word`` matches a token whose normal form or lemma is ``word``;
+* ``@NAME`` matches a token in word class ``NAME`` (``data/classes.yml``);
+* ``a|b|@C`` matches any of them; a trailing ``?`` makes the element optional;
+* ``...N`` skips up to N tokens, never across a clause break (``,`` ``.`` "but");
+* ``$`` matches at the end of a clause (punctuation, "and", "lol", end of message).
+
+Compiled patterns know which tags they require, so the detector skips rules
+that cannot match a message without trying them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.safety.normalize import fold
+from bot.safety.tokens import Token
+
+_GAP = re.compile(r"^\.\.\.(\d+)$")
+_LITERAL = re.compile(r"^[a-z0-9_'/?!.,:;-]+$")
+
+
+class PatternError(ValueError):
+    """A pattern in the data files is malformed or names an unknown class."""
+
+
+@dataclass(frozen=True)
+class Element:
+    """One token position: the tags it accepts, and whether it may be absent."""
+
+    accept: frozenset[str]
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Up to ``max_tokens`` tokens of anything within the clause."""
+
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class ClauseEnd:
+    """Zero-width: the next token ends the clause, or there is none."""
+
+
+Step = Element | Gap | ClauseEnd
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled pattern: its steps and the tag sets a message must contain."""
+
+    source: str
+    steps: tuple[Step, ...]
+    required: tuple[frozenset[str], ...]
+
+    def could_match(self, tags: frozenset[str] | set[str]) -> bool:
+        """Cheap pre-check: every required element has a candidate token somewhere."""
+        return all(not accept.isdisjoint(tags) for accept in self.required)
+
+    def find_all(self, tokens: Sequence[Token]) -> list[tuple[int, int]]:
+        """Non-overlapping ``(start, end)`` token spans, shortest match at each start."""
+        spans = []
+        index = 0
+        while index < len(tokens):
+            end = _match(self.steps, 0, tokens, index)
+            if end is not None and end > index:
+                spans.append((index, end))
+                index = end
+            else:
+                index += 1
+        return spans
+
+
+def compile_pattern(source: str, classes: Mapping[str, frozenset[str]]) -> Pattern:
+    """Compile one pattern string; unknown classes and stray syntax fail loudly."""
+    steps: list[Step] = []
+    for raw in source.split():
+        gap = _GAP.match(raw)
+        if gap:
+            steps.append(Gap(int(gap.group(1))))
+            continue
+        if raw == "$":
+            steps.append(ClauseEnd())
+            continue
+        optional = raw.endswith("?") and len(raw) > 1
+        body = raw[:-1] if optional else raw
+        accept: set[str] = set()
+        for alternative in body.split("|"):
+            if alternative.startswith("@"):
+                if alternative[1:] not in classes:
+                    raise PatternError(f"unknown class {alternative} in pattern {source!r}")
+                accept.add(alternative)
+            elif alternative and _LITERAL.match(fold(alternative)):
+                accept.add(fold(alternative))
+            else:
+                raise PatternError(f"bad element {raw!r} in pattern {source!r}")
+        steps.append(Element(frozenset(accept), optional))
+    elements = [step for step in steps if isinstance(step, Element)]
+    if not elements or not isinstance(steps[0], Element) or isinstance(steps[-1], Gap):
+        raise PatternError(f"pattern {source!r} must start and end with a word")
+    if steps[0].optional and (len(steps) < 2 or not isinstance(steps[1], Element)):
+        # Otherwise a match could start on an unrelated token.
+        raise PatternError(f"pattern {source!r} must not open with an optional word and a gap")
+    if all(element.optional for element in elements):
+        raise PatternError(f"pattern {source!r} has no required word")
+    required = tuple(element.accept for element in elements if not element.optional)
+    return Pattern(source, tuple(steps), required)
+
+
+def _match(steps: tuple[Step, ...], step: int, tokens: Sequence[Token], index: int) -> int | None:
+    """End index of the shortest match of ``steps[step:]`` at ``index``, or ``None``."""
+    if step == len(steps):
+        return index
+    current = steps[step]
+    if isinstance(current, ClauseEnd):
+        if index == len(tokens) or tokens[index].ends_clause:
+            return _match(steps, step + 1, tokens, index)
+        return None
+    if isinstance(current, Gap):
+        for skipped in range(current.max_tokens + 1):
+            if skipped:
+                crossed = index + skipped - 1
+                if crossed >= len(tokens) or tokens[crossed].breaks_clause:
+                    return None
+            end = _match(steps, step + 1, tokens, index + skipped)
+            if end is not None:
+                return end
+        return None
+    if index < len(tokens) and not current.accept.isdisjoint(tokens[index].tags):
+        end = _match(steps, step + 1, tokens, index + 1)
+        if end is not None:
+            return end
+    if current.optional:
+        return _match(steps, step + 1, tokens, index)
+    return None

@@ -1,0 +1,108 @@
+"""From rule matches to a verdict: context filters, suppressions, levels, upgrades.
+
+A match counts only if nothing in its context cancels it (negation, another
+person, topic talk, an idiom or diary rating over the same words). The level
+is the highest of what counts, then raised by combinations from
+``data/escalation.yml``: ideation plus means at hand, a timeline or a goodbye
+is imminent, whichever words each came in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.safety.assessment import CATEGORIES, NO_RISK, Assessment, Evidence, RiskLevel
+from bot.safety.context import is_about_someone_else, is_negated, is_topic_talk
+from bot.safety.lexicon import UpgradeSpec
+from bot.safety.rulebook import Hit, Suppression
+from bot.safety.tokens import Token
+
+_CATEGORY_ORDER = {category: position for position, category in enumerate(CATEGORIES)}
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How far negation and subject search reach, and the combinations that escalate."""
+
+    negation_window: int
+    subject_window: int
+    upgrades: tuple[UpgradeSpec, ...]
+
+
+@dataclass(frozen=True)
+class _Counted:
+    hit: Hit
+    level: RiskLevel
+
+
+def score(
+    text: str,
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    suppressions: Sequence[Suppression],
+    settings: ScoringSettings,
+) -> Assessment:
+    """The assessment of one message, given its tokens, rule matches and suppressions."""
+    counted = [c for c in (_count(hit, tokens, suppressions, settings) for hit in hits) if c is not None]
+    if not counted:
+        return NO_RISK
+    level = RiskLevel.NONE
+    evidence: set[Evidence] = set()
+    for item in counted:
+        category = item.hit.rule.category
+        if category is not None:
+            level = max(level, item.level)
+            evidence.add(_evidence(text, tokens, item.hit, category))
+    for upgrade in settings.upgrades:
+        signal_hits = _signal_hits(counted, upgrade)
+        if signal_hits is None:
+            continue
+        if upgrade.categories and not any(
+            item.hit.rule.category in upgrade.categories for item in counted if item.hit not in signal_hits
+        ):
+            continue
+        level = max(level, upgrade.level)
+        evidence.update(_evidence(text, tokens, hit, upgrade.add_category) for hit in signal_hits)
+    if level is RiskLevel.NONE:
+        return NO_RISK
+    ordered = tuple(sorted(evidence, key=lambda e: (e.start, e.end, _CATEGORY_ORDER[e.category])))
+    categories = tuple(sorted({e.category for e in ordered}, key=_CATEGORY_ORDER.__getitem__))
+    return Assessment(level, categories, ordered)
+
+
+def _count(
+    hit: Hit, tokens: Sequence[Token], suppressions: Sequence[Suppression], settings: ScoringSettings
+) -> _Counted | None:
+    """The level a hit counts for in its context, or ``None`` if it does not count."""
+    rule = hit.rule
+    overlapping = [s for s in suppressions if s.overlaps(hit)] if rule.suppressible else []
+    if any(s.suppressor.effect == "drop" for s in overlapping):
+        return None
+    if rule.negatable and is_negated(tokens, hit.start, settings.negation_window):
+        return None
+    if rule.subject == "self" and is_about_someone_else(tokens, hit.start, hit.end, settings.subject_window):
+        return None
+    if rule.topic_sensitive and is_topic_talk(tokens, hit.start, hit.end):
+        return None
+    level = rule.level
+    if overlapping:  # only "cap_moderate" ones are left: history ("when I was 15")
+        level = min(level, RiskLevel.MODERATE)
+    return _Counted(hit, level)
+
+
+def _signal_hits(counted: Sequence[_Counted], upgrade: UpgradeSpec) -> list[Hit] | None:
+    """The hits carrying the upgrade's signals, or ``None`` if any signal is missing."""
+    found: list[Hit] = []
+    for signal in upgrade.signals:
+        carrying = [item.hit for item in counted if signal in item.hit.rule.signals]
+        if not carrying:
+            return None
+        found.extend(hit for hit in carrying if hit not in found)
+    return found if len(found) >= upgrade.min_signals else None
+
+
+def _evidence(text: str, tokens: Sequence[Token], hit: Hit, category: str) -> Evidence:
+    start = tokens[hit.start].start
+    end = tokens[hit.end - 1].end
+    return Evidence(text[start:end], start, end, category)
