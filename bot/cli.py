@@ -81,6 +81,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return supervisor.run_forever()
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from bot.scheduler import run_scheduler
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
+    )
+    asyncio.run(run_scheduler(load_settings()))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.training import ensure_model
 
@@ -219,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ready-timeout", type=float, default=300, help="seconds to wait for the servers"
     )
     command(commands, "train", cmd_train, "Train the Rasa model if its inputs changed.")
+    command(commands, "scheduler", cmd_scheduler, "Run the scheduler alone (the outbox sender).")
 
     db = commands.add_parser("db", help="Database commands.")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)

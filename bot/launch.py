@@ -72,4 +72,9 @@ def process_specs(settings: Settings, model: Path, api_token: str) -> list[Proce
             ready_url=f"{settings.rasa_url}/",
             env=env,
         ),
+        ProcessSpec(
+            name="scheduler",
+            command=[python, "-m", "bot.cli", "scheduler"],
+            env=env,
+        ),
     ]  # fmt: skip

@@ -142,6 +142,17 @@ def mark_status(
     return message
 
 
+def outbound_by_provider_id(session: Session, channel: str, provider_id: str) -> Message | None:
+    """The outbound message a provider knows by ``provider_id`` (for delivery callbacks)."""
+    return session.execute(
+        select(Message).where(
+            Message.channel == channel,
+            Message.direction == Direction.OUTBOUND,
+            Message.provider_id == provider_id,
+        )
+    ).scalar_one_or_none()
+
+
 def transcript(session: Session, client_id: int, limit: int = TRANSCRIPT_LIMIT) -> list[Message]:
     """The client's latest ``limit`` messages, both ways, oldest first (as a chat reads)."""
     latest = session.execute(

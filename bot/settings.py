@@ -30,6 +30,25 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class TwilioSettings:
+    """The Twilio account WiseMind sends SMS from; None in Settings when not configured."""
+
+    account_sid: str
+    auth_token: str
+    from_number: str
+    api_url: str = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram bot; None in Settings when not configured."""
+
+    token: str
+    secret: str
+    api_url: str = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
 class Settings:
     """A snapshot of the configuration; build it with :func:`load_settings`."""
 
@@ -44,8 +63,14 @@ class Settings:
     clinic_name: str
     clinic_timezone: str
     default_client_timezone: str
+    #: How clients reach the clinic's people (shown in SMS HELP replies).
+    clinic_contact: str = ""
     #: locale -> (crisis line, emergency number)
     crisis_numbers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The Rasa server's public base URL, as Twilio and Telegram reach it.
+    public_url: str = ""
+    twilio: TwilioSettings | None = None
+    telegram: TelegramSettings | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -115,7 +140,39 @@ def load_settings() -> Settings:
         clinic_name=source.get("CLINIC_NAME", "WiseMind Demo Clinic"),
         clinic_timezone=source.get("CLINIC_TIMEZONE", "America/New_York"),
         default_client_timezone=source.get("DEFAULT_CLIENT_TIMEZONE", "America/New_York"),
+        clinic_contact=source.get("CLINIC_CONTACT"),
         crisis_numbers=crisis_numbers,
+        public_url=source.get("PUBLIC_URL").rstrip("/"),
+        twilio=_twilio_settings(source),
+        telegram=_telegram_settings(source),
+    )
+
+
+def _twilio_settings(source: _Source) -> TwilioSettings | None:
+    names = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
+    values = [source.get(name) for name in names]
+    if not any(values):
+        return None
+    missing = [PREFIX + name for name, value in zip(names, values, strict=False) if not value]
+    if missing:
+        raise ConfigError(f"Twilio is half configured: set {', '.join(missing)}")
+    sid, token, from_number = values
+    return TwilioSettings(
+        sid, token, from_number, source.get("TWILIO_API_URL", "https://api.twilio.com")
+    )
+
+
+def _telegram_settings(source: _Source) -> TelegramSettings | None:
+    token, secret = source.get("TELEGRAM_TOKEN"), source.get("TELEGRAM_SECRET")
+    if not token and not secret:
+        return None
+    if not token or not secret:
+        raise ConfigError(
+            f"Telegram needs both {PREFIX}TELEGRAM_TOKEN and {PREFIX}TELEGRAM_SECRET "
+            "(the secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token)"
+        )
+    return TelegramSettings(
+        token, secret, source.get("TELEGRAM_API_URL", "https://api.telegram.org")
     )
 
 

@@ -14,7 +14,7 @@ from bot.background import free_port
 from bot.clinic import client_by_code
 from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
-from bot.storage.models import EnrolmentCode, OncallShift
+from bot.storage.models import DiaryEntry, EnrolmentCode, OncallShift
 from tests.servers import ChatClient
 
 COMMANDS = [
@@ -132,8 +132,18 @@ def test_chat_without_a_running_bot_says_how_to_start_it(cli_env: dict[str, str]
     assert "make run" in result.stderr
 
 
-def test_chat_talks_to_the_running_bot_as_a_client(client: ChatClient) -> None:
-    result = wisemind(client.server.env, "chat", "--client", client.code, stdin="hi\nexit\n")
+def test_a_diary_card_typed_into_chat_lands_in_the_database(client: ChatClient) -> None:
+    card = ["hi", "diary", "0", "0", "1", "no", "yes", "2", "1", "0", "3", "4", "6", "skip"]
+    result = wisemind(
+        client.server.env, "chat", "--client", client.code, stdin="\n".join(card) + "\nexit\n"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("bot> ")
-    assert "DIARY" in result.stdout
+    assert "Saved your diary card" in result.stdout
+    with session_scope(client.server.engine) as session:
+        owner = client_by_code(session, client.code)
+        assert owner is not None
+        entry = session.execute(
+            select(DiaryEntry).where(DiaryEntry.client_id == owner.id)
+        ).scalar_one()
+    assert (entry.urge_use, entry.substance_use, entry.joy, entry.skills_used) == (1, True, 4, 6)

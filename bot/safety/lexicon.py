@@ -102,6 +102,7 @@ class Lexicon:
     classes: Mapping[str, frozenset[str]]
     rewrites: Mapping[str, tuple[str, ...]]
     case_sensitive_rewrites: Mapping[str, tuple[str, ...]]
+    contextual_rewrites: Mapping[str, tuple[str, frozenset[str]]]
     multiword: Mapping[tuple[str, ...], str]
     lemma_overrides: Mapping[str, str]
     emoji: Mapping[str, str]
@@ -157,6 +158,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         classes=classes,
         rewrites=_phrase_map(slang_doc, "rewrites", fold_keys=True),
         case_sensitive_rewrites=_phrase_map(slang_doc, "case_sensitive", fold_keys=False),
+        contextual_rewrites=_contextual_rewrites(slang_doc),
         multiword={
             tuple(key.split()): value[0] for key, value in _phrase_map(slang_doc, "multiword", fold_keys=True).items()
         },
@@ -214,6 +216,9 @@ def _word_lists(document: dict[str, Any], key: str, name: str) -> dict[str, froz
     for class_name, words in _mapping(document, key, name).items():
         if not isinstance(words, list) or not words:
             raise LexiconError(f"{name}: class {class_name} must be a non-empty list")
+        not_text = [word for word in words if not isinstance(word, str)]
+        if not_text:  # YAML reads a bare no/on/off/yes as a boolean: quote them
+            raise LexiconError(f"{name}: class {class_name} holds non-words {not_text}; quote them")
         folded = frozenset(fold(str(word)) for word in words)
         phrases = sorted(word for word in folded if " " in word)
         if phrases:
@@ -225,10 +230,22 @@ def _word_lists(document: dict[str, Any], key: str, name: str) -> dict[str, froz
 def _phrase_map(document: dict[str, Any], key: str, fold_keys: bool) -> dict[str, tuple[str, ...]]:
     result = {}
     for source, target in _mapping(document, key, "slang.yml").items():
+        if not isinstance(source, str) or not isinstance(target, str):
+            raise LexiconError(f"slang.yml: {key}: {source!r}: {target!r} must both be quoted text")
         words = tuple(fold(str(target)).split())
         if not words:
             raise LexiconError(f"slang.yml: {key}: {source!r} has an empty replacement")
         result[fold(str(source)) if fold_keys else str(source)] = words
+    return result
+
+
+def _contextual_rewrites(document: dict[str, Any]) -> dict[str, tuple[str, frozenset[str]]]:
+    result = {}
+    for word, entry in _mapping(document, "after", "slang.yml").items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("to"), str):
+            raise LexiconError(f"slang.yml: after: {word!r} needs 'to' and 'after'")
+        previous = _list(entry, "after", f"slang.yml: after: {word!r}")
+        result[fold(str(word))] = (fold(entry["to"]), frozenset(fold(str(p)) for p in previous))
     return result
 
 

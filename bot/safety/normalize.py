@@ -27,6 +27,9 @@ _APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u0060\u00b4")
 
 #: Three or more single letters joined by one separator: "k i l l", "s.u.i.c.i.d.e".
 _SPACED_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_](?:[ .\-_*~·•+][^\W\d_]){2,}(?![^\W\d_])")
+#: Three or more one-word sentences: "Kill. Myself. Now." is said for emphasis.
+_ONE_WORD_SENTENCES = re.compile(r"(?<![\w'])(?:[^\W\d_]+[.!]+[ \t]+){2,}[^\W\d_]+")
+_SENTENCE_STOP = re.compile(r"[.!]+(?=[ \t])")
 #: A letter run of three or more: "diiie", "killlll".
 _REPEATED_WORD = re.compile(r"[^\W\d_]*([^\W\d_])\1\1[^\W\d_]*")
 _TRAILING_PUNCTUATION = re.compile(r"[.,;:?!)\]}\"']+$")
@@ -145,6 +148,7 @@ class Normalizer:
         else:
             self._fold_characters(buffer)
         self._join_spaced_letters(buffer)
+        self._join_one_word_sentences(buffer)
         self._resolve_disguised_words(buffer)
         self._squeeze_repeated_letters(buffer)
         if buffer.starts is None or buffer.ends is None:
@@ -183,6 +187,14 @@ class Normalizer:
             joined = "".join(ch for ch in match.group() if ch.isalpha())
             if joined in self._sensitive or self._is_known(joined) or len(joined) >= 6:
                 edits.append((match.start(), match.end(), joined))
+        buffer.replace(edits)
+
+    def _join_one_word_sentences(self, buffer: _Buffer) -> None:
+        """ "Kill. Myself. Now." → "Kill Myself Now." so that it reads as one clause."""
+        edits = []
+        for match in _ONE_WORD_SENTENCES.finditer(buffer.text):
+            for stop in _SENTENCE_STOP.finditer(match.group()):
+                edits.append((match.start() + stop.start(), match.start() + stop.end(), ""))
         buffer.replace(edits)
 
     def _resolve_disguised_words(self, buffer: _Buffer) -> None:

@@ -10,8 +10,12 @@ Rules in ``data/rules_*.yml`` are written as readable token sequences::
 * ``word`` matches a token whose normal form or lemma is ``word``;
 * ``@NAME`` matches a token in word class ``NAME`` (``data/classes.yml``);
 * ``a|b|@C`` matches any of them; a trailing ``?`` makes the element optional;
-* ``...N`` skips up to N tokens, never across a clause break (``,`` ``.`` "but");
-* ``$`` matches at the end of a clause (punctuation, "and", "lol", end of message).
+* ``(ready to die|want to die|dead)`` is a choice of phrases, ``(...)?`` an optional one;
+  a group is expanded into one flat pattern per choice when the rules are loaded;
+* ``...N`` skips up to N tokens, never across a clause break (``,`` ``.`` "but") and
+  never over a negation (``would ...2 hurt myself`` must not read "would never hurt myself");
+* ``$`` matches at the end of a clause (punctuation, "and", "lol", end of message),
+  also as an alternative: ``$|anymore`` is the end of the clause or the word "anymore".
 
 Compiled patterns know which tags they require, so the detector skips rules
 that cannot match a message without trying them.
@@ -27,6 +31,10 @@ from bot.safety.normalize import fold
 from bot.safety.tokens import Token
 
 _GAP = re.compile(r"^\.\.\.(\d+)$")
+_NEGATION = "@NEGATION"
+_GROUP = re.compile(r"\(([^()]*)\)(\?)?")
+#: A pattern whose groups expand to more flat patterns than this is a mistake.
+_MAX_EXPANSIONS = 256
 _LITERAL = re.compile(r"^[a-z0-9_'/?!.,:;-]+$")
 
 
@@ -36,10 +44,15 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Element:
-    """One token position: the tags it accepts, and whether it may be absent."""
+    """One token position: the tags it accepts, and whether it may be absent.
+
+    With ``or_clause_end`` it is also satisfied, without consuming a token, at
+    the end of a clause.
+    """
 
     accept: frozenset[str]
     optional: bool = False
+    or_clause_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,10 +96,32 @@ class Pattern:
         return spans
 
 
-def compile_pattern(source: str, classes: Mapping[str, frozenset[str]]) -> Pattern:
-    """Compile one pattern string; unknown classes and stray syntax fail loudly."""
+def compile_patterns(source: str, classes: Mapping[str, frozenset[str]]) -> tuple[Pattern, ...]:
+    """Compile one pattern string, expanding its ``( | )`` groups; mistakes fail loudly."""
+    return tuple(_compile_flat(flat, source, classes) for flat in _expand_groups(source))
+
+
+def _expand_groups(source: str) -> list[str]:
+    """ "a (b c|d)? e" → ["a b c e", "a d e", "a e"]."""
+    group = _GROUP.search(source)
+    if group is None:
+        if "(" in source or ")" in source:
+            raise PatternError(f"unbalanced or nested parentheses in pattern {source!r}")
+        return [source]
+    choices = [choice.strip() for choice in group.group(1).split("|")]
+    if group.group(2):
+        choices.append("")
+    expanded = []
+    for choice in choices:
+        expanded.extend(_expand_groups(f"{source[: group.start()]} {choice} {source[group.end() :]}"))
+    if len(expanded) > _MAX_EXPANSIONS:
+        raise PatternError(f"pattern {source!r} expands to too many variants")
+    return expanded
+
+
+def _compile_flat(flat: str, source: str, classes: Mapping[str, frozenset[str]]) -> Pattern:
     steps: list[Step] = []
-    for raw in source.split():
+    for raw in flat.split():
         gap = _GAP.match(raw)
         if gap:
             steps.append(Gap(int(gap.group(1))))
@@ -97,8 +132,11 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]]) -> Patte
         optional = raw.endswith("?") and len(raw) > 1
         body = raw[:-1] if optional else raw
         accept: set[str] = set()
+        or_clause_end = False
         for alternative in body.split("|"):
-            if alternative.startswith("@"):
+            if alternative == "$":
+                or_clause_end = True
+            elif alternative.startswith("@"):
                 if alternative[1:] not in classes:
                     raise PatternError(f"unknown class {alternative} in pattern {source!r}")
                 accept.add(alternative)
@@ -106,17 +144,19 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]]) -> Patte
                 accept.add(fold(alternative))
             else:
                 raise PatternError(f"bad element {raw!r} in pattern {source!r}")
-        steps.append(Element(frozenset(accept), optional))
+        if not accept:
+            raise PatternError(f"bad element {raw!r} in pattern {source!r}")
+        steps.append(Element(frozenset(accept), optional, or_clause_end))
     elements = [step for step in steps if isinstance(step, Element)]
     if not elements or not isinstance(steps[0], Element) or isinstance(steps[-1], Gap):
         raise PatternError(f"pattern {source!r} must start and end with a word")
     if steps[0].optional and (len(steps) < 2 or not isinstance(steps[1], Element)):
         # Otherwise a match could start on an unrelated token.
         raise PatternError(f"pattern {source!r} must not open with an optional word and a gap")
-    if all(element.optional for element in elements):
+    if all(element.optional or element.or_clause_end for element in elements):
         raise PatternError(f"pattern {source!r} has no required word")
-    required = tuple(element.accept for element in elements if not element.optional)
-    return Pattern(source, tuple(steps), required)
+    required = tuple(e.accept for e in elements if not e.optional and not e.or_clause_end)
+    return Pattern(flat, tuple(steps), required)
 
 
 def _match(steps: tuple[Step, ...], step: int, tokens: Sequence[Token], index: int) -> int | None:
@@ -125,7 +165,7 @@ def _match(steps: tuple[Step, ...], step: int, tokens: Sequence[Token], index: i
         return index
     current = steps[step]
     if isinstance(current, ClauseEnd):
-        if index == len(tokens) or tokens[index].ends_clause:
+        if _at_clause_end(tokens, index):
             return _match(steps, step + 1, tokens, index)
         return None
     if isinstance(current, Gap):
@@ -133,6 +173,8 @@ def _match(steps: tuple[Step, ...], step: int, tokens: Sequence[Token], index: i
             if skipped:
                 crossed = index + skipped - 1
                 if crossed >= len(tokens) or tokens[crossed].breaks_clause:
+                    return None
+                if _NEGATION in tokens[crossed].tags:
                     return None
             end = _match(steps, step + 1, tokens, index + skipped)
             if end is not None:
@@ -142,6 +184,10 @@ def _match(steps: tuple[Step, ...], step: int, tokens: Sequence[Token], index: i
         end = _match(steps, step + 1, tokens, index + 1)
         if end is not None:
             return end
-    if current.optional:
+    if current.optional or (current.or_clause_end and _at_clause_end(tokens, index)):
         return _match(steps, step + 1, tokens, index)
     return None
+
+
+def _at_clause_end(tokens: Sequence[Token], index: int) -> bool:
+    return index == len(tokens) or tokens[index].ends_clause

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.safety.lexicon import Lexicon, RuleSpec, SuppressorSpec
-from bot.safety.patterns import Pattern, compile_pattern
+from bot.safety.patterns import Pattern, compile_patterns
 from bot.safety.tokens import Token
 
 
@@ -39,11 +39,11 @@ class RuleBook:
     def __init__(self, lexicon: Lexicon) -> None:
         classes = lexicon.classes
         self._rules = [
-            (rule, tuple(compile_pattern(source, classes) for source in rule.patterns))
+            (rule, tuple(p for source in rule.patterns for p in compile_patterns(source, classes)))
             for rule in lexicon.rules
         ]
         self._suppressors = [
-            (suppressor, tuple(compile_pattern(source, classes) for source in suppressor.patterns))
+            (suppressor, tuple(p for source in suppressor.patterns for p in compile_patterns(source, classes)))
             for suppressor in lexicon.suppressors
         ]
 

@@ -45,6 +45,7 @@ def score(
 ) -> Assessment:
     """The assessment of one message, given its tokens, rule matches and suppressions."""
     counted = [c for c in (_count(hit, tokens, suppressions, settings) for hit in hits) if c is not None]
+    counted = _without_restatements(counted)
     if not counted:
         return NO_RISK
     level = RiskLevel.NONE
@@ -89,6 +90,24 @@ def _count(
     if overlapping:  # only "cap_moderate" ones are left: history ("when I was 15")
         level = min(level, RiskLevel.MODERATE)
     return _Counted(hit, level)
+
+
+def _without_restatements(counted: list[_Counted]) -> list[_Counted]:
+    """Drop a match that lies inside a stronger one ("suicide" within "thoughts of suicide",
+    "hurt myself" within "want to hurt myself"): it adds no evidence, only noise."""
+    return [
+        item
+        for item in counted
+        if item.hit.rule.category is None
+        or not any(
+            other.hit.rule.category is not None
+            and other.level >= item.level
+            and other.hit.start <= item.hit.start
+            and item.hit.end <= other.hit.end
+            and (other.hit.end - other.hit.start) > (item.hit.end - item.hit.start)
+            for other in counted
+        )
+    ]
 
 
 def _signal_hits(counted: Sequence[_Counted], upgrade: UpgradeSpec) -> list[Hit] | None:

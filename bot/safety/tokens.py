@@ -115,15 +115,18 @@ class Analyzer:
             start, end = normalized.original_span(token.idx, token.idx + len(token.text))
             surface = normalized.original[start:end]
             text = "\n" if token.is_space else token.norm_
-            for rewritten in self._rewrite(text, surface):
+            for rewritten in self._rewrite(text, surface, words[-1].text if words else ""):
                 words.append(_Word(rewritten, start, end, surface))
         return self._tag(self._merge_multiword(words))
 
-    def _rewrite(self, text: str, surface: str) -> tuple[str, ...]:
+    def _rewrite(self, text: str, surface: str, previous: str) -> tuple[str, ...]:
         """Slang, abbreviations, typos and run-together words, as plain words."""
         case_sensitive = self._lexicon.case_sensitive_rewrites.get(surface)
         if case_sensitive is not None:
             return case_sensitive
+        contextual = self._lexicon.contextual_rewrites.get(text)
+        if contextual is not None and previous in contextual[1]:
+            return (contextual[0],)
         cached = self._rewrite_cache.get(text)
         if cached is not None:
             return cached

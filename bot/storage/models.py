@@ -270,6 +270,9 @@ class Message(Base):
     #: Phone number, Telegram chat id or conversation id of the other end.
     address: Mapped[str] = Column(String(ADDRESS_MAX_LENGTH), nullable=False)
     body: Mapped[str] = Column(Text, nullable=False)
+    #: Outbound choices offered with the message, as JSON ``[{"title":…, "payload":…}]``:
+    #: shown as a keyboard on Telegram, as numbered options by SMS.
+    buttons: Mapped[str | None] = Column(Text)
     #: Twilio MessageSid, Telegram update_id / message_id; None for local chat.
     provider_id: Mapped[str | None] = Column(String(PROVIDER_ID_MAX_LENGTH))
     status: Mapped[str] = Column(String(16), nullable=False)

@@ -163,6 +163,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(16), nullable=False),
         sa.Column("address", sa.String(64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("buttons", sa.Text(), nullable=True),
         sa.Column("provider_id", sa.String(64), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("error", sa.String(64), nullable=True),

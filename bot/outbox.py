@@ -1,0 +1,322 @@
+"""The outbox: every outbound SMS and Telegram message is stored, then sent.
+
+Replies and notifications are written to the message log with status
+``queued`` (:func:`enqueue`); the scheduler process's :class:`OutboxWorker`
+claims them and hands each to its channel's :class:`Sender`. A transient
+failure (5xx, timeout, 429) is retried with exponential backoff, or after the
+provider's ``retry_after``; a permanent one (opted out, blocked) is marked
+``undeliverable`` and not retried. A conversation's messages go out strictly
+in the order the bot produced them: a message is only claimed once every
+earlier message of its conversation has left the outbox (sent or given up).
+
+Sending happens in one place, so it never blocks the Rasa server's event loop,
+and a message the process was sending when it died is sent again on restart
+(twice is better than never for a reply someone is waiting for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from bot import message_log
+from bot.storage import session_scope
+from bot.storage.enums import Channel, Direction, MessageStatus
+from bot.storage.models import Message, utcnow
+
+logger = logging.getLogger(__name__)
+
+#: Channels whose messages leave through the outbox (local chat replies in the HTTP response).
+OUTBOX_CHANNELS = (Channel.SMS, Channel.TELEGRAM)
+#: Outbound messages still to be delivered, in order, by their conversation.
+PENDING = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.FAILED)
+MAX_ATTEMPTS = 10
+FIRST_RETRY_SECONDS = 2.0
+MAX_RETRY_SECONDS = 300.0
+#: A message left in ``sending`` this long was being sent by a process that died.
+STALE_SENDING = timedelta(minutes=2)
+POLL_SECONDS = 0.2
+CLAIM_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered with a message: what the client sees, what the bot gets."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message, detached from the database session, ready to send."""
+
+    id: int
+    channel: str
+    address: str
+    body: str
+    buttons: tuple[Button, ...]
+    attempts: int
+
+
+class SendError(Exception):
+    """A send that failed; ``code`` is short and never contains message content.
+
+    ``transient`` failures are retried (after ``retry_after`` seconds if the
+    provider said so); permanent ones mark the message undeliverable.
+    """
+
+    def __init__(self, code: str, *, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class Sender(Protocol):
+    """Sends one message over one channel; implemented in each provider's module."""
+
+    channel: str
+
+    async def send(self, message: Outgoing) -> str:
+        """Send ``message``; return the provider's id for it, or raise :class:`SendError`."""
+        ...
+
+
+def enqueue(
+    session: Session,
+    *,
+    client_id: int | None,
+    channel: str,
+    address: str,
+    body: str,
+    buttons: Sequence[Button] = (),
+) -> Message:
+    """Store an outbound message for the worker to send, after its conversation's earlier ones."""
+    message = message_log.record_outbound(
+        session, client_id=client_id, channel=channel, address=address, body=body
+    )
+    if buttons:
+        message.buttons = json.dumps([{"title": b.title, "payload": b.payload} for b in buttons])
+    session.flush()
+    return message
+
+
+def buttons_of(message: Message) -> tuple[Button, ...]:
+    """The choices stored with an outbound message."""
+    if not message.buttons:
+        return ()
+    return tuple(Button(item["title"], item["payload"]) for item in json.loads(message.buttons))
+
+
+def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[Outgoing]:
+    """Mark up to ``limit`` sendable messages ``sending`` and return them.
+
+    A message is sendable when it is queued (or failed and due for a retry) and
+    no earlier message of its conversation is still pending.
+    """
+    earlier = aliased(Message)
+    same_conversation = or_(
+        and_(Message.client_id.is_not(None), earlier.client_id == Message.client_id),
+        and_(
+            Message.client_id.is_(None),
+            earlier.client_id.is_(None),
+            earlier.channel == Message.channel,
+            earlier.address == Message.address,
+        ),
+    )
+    blocked = exists().where(
+        earlier.direction == Direction.OUTBOUND,
+        earlier.channel.in_(OUTBOX_CHANNELS),
+        earlier.status.in_(PENDING),
+        earlier.sequence < Message.sequence,
+        same_conversation,
+    )
+    query = (
+        select(Message)
+        .where(
+            Message.direction == Direction.OUTBOUND,
+            Message.channel.in_(OUTBOX_CHANNELS),
+            Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
+            or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+            ~blocked,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Several schedulers may share one database: each claims different rows.
+        query = query.with_for_update(skip_locked=True, of=Message)
+    claimed = []
+    for message in session.execute(query).scalars():
+        message.status = MessageStatus.SENDING
+        message.attempts += 1
+        message.next_attempt_at = now
+        claimed.append(
+            Outgoing(
+                id=message.id,
+                channel=message.channel,
+                address=message.address,
+                body=message.body,
+                buttons=buttons_of(message),
+                attempts=message.attempts,
+            )
+        )
+    session.flush()
+    return claimed
+
+
+def record_sent(session: Session, message_id: int, provider_id: str) -> None:
+    message_log.mark_status(session, message_id, MessageStatus.SENT, provider_id=provider_id)
+
+
+def record_failure(session: Session, message_id: int, error: SendError, now: datetime) -> Message:
+    """Schedule a retry for a transient failure, or give up on a permanent one."""
+    message = session.get(Message, message_id)
+    if message is None:
+        raise LookupError(f"no message with id {message_id}")
+    if error.transient and message.attempts < MAX_ATTEMPTS:
+        message.status = MessageStatus.FAILED
+        message.next_attempt_at = now + timedelta(seconds=retry_delay(message.attempts, error))
+    else:
+        message.status = MessageStatus.UNDELIVERABLE
+        message.next_attempt_at = None
+    message.error = error.code[:64]
+    session.flush()
+    return message
+
+
+def retry_delay(attempts: int, error: SendError) -> float:
+    """Exponential backoff with jitter, or the provider's own ``retry_after``."""
+    if error.retry_after is not None:
+        return min(max(error.retry_after, 0.0), MAX_RETRY_SECONDS)
+    base = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
+    return base * random.uniform(0.8, 1.2)
+
+
+def requeue_stale(session: Session, now: datetime) -> int:
+    """Put back messages left ``sending`` by a process that stopped mid-send."""
+    stale = session.execute(
+        select(Message).where(
+            Message.direction == Direction.OUTBOUND,
+            Message.status == MessageStatus.SENDING,
+            Message.next_attempt_at < now - STALE_SENDING,
+        )
+    ).scalars()
+    count = 0
+    for message in stale:
+        message.status = MessageStatus.FAILED
+        message.error = "interrupted"
+        count += 1
+    session.flush()
+    return count
+
+
+class OutboxWorker:
+    """Claims due messages and sends them, concurrently across conversations."""
+
+    def __init__(self, senders: Mapping[str, Sender], poll_seconds: float = POLL_SECONDS) -> None:
+        self.senders = dict(senders)
+        self.poll_seconds = poll_seconds
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.to_thread(self._requeue_stale)
+        while not stop.is_set():
+            sent = await self.send_due()
+            if not sent:
+                self.wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
+
+    async def send_due(self) -> int:
+        """One pass: claim what is due and send it; returns how many were attempted."""
+        claimed = await asyncio.to_thread(self._claim)
+        await asyncio.gather(*(self._send(message) for message in claimed))
+        return len(claimed)
+
+    def _claim(self) -> list[Outgoing]:
+        with session_scope() as session:
+            due = claim_due(session, utcnow())
+            unsendable = [m for m in due if m.channel not in self.senders]
+            not_configured = SendError("channel-not-configured", transient=True)
+            for message in unsendable:
+                record_failure(session, message.id, not_configured, utcnow())
+            return [m for m in due if m.channel in self.senders]
+
+    def _requeue_stale(self) -> None:
+        with session_scope() as session:
+            count = requeue_stale(session, utcnow())
+        if count:
+            logger.warning("requeued %d messages interrupted mid-send", count)
+
+    async def _send(self, message: Outgoing) -> None:
+        try:
+            provider_id = await self.senders[message.channel].send(message)
+        except SendError as error:
+            await asyncio.to_thread(self._record_failure, message, error)
+        except Exception:
+            # A sender bug must not lose the message: log (no content) and retry later.
+            logger.exception("unexpected error sending message %s", message.id)
+            await asyncio.to_thread(
+                self._record_failure, message, SendError("internal-error", transient=True)
+            )
+        else:
+            await asyncio.to_thread(self._record_sent, message.id, provider_id)
+
+    @staticmethod
+    def _record_sent(message_id: int, provider_id: str) -> None:
+        with session_scope() as session:
+            record_sent(session, message_id, provider_id)
+
+    @staticmethod
+    def _record_failure(message: Outgoing, error: SendError) -> None:
+        with session_scope() as session:
+            stored = record_failure(session, message.id, error, utcnow())
+            status = stored.status
+        level = logging.WARNING if status == MessageStatus.FAILED else logging.ERROR
+        logger.log(
+            level,
+            "%s message %s not sent (%s, attempt %d): %s",
+            message.channel,
+            message.id,
+            error.code,
+            message.attempts,
+            "will retry" if status == MessageStatus.FAILED else "gave up",
+        )
+
+
+def latest_choices(session: Session, client_id: int, channel: str) -> tuple[Button, ...]:
+    """The choices offered with the client's latest message on ``channel``, if it had any."""
+    latest = session.execute(
+        select(Message)
+        .where(
+            Message.client_id == client_id,
+            Message.channel == channel,
+            Message.direction == Direction.OUTBOUND,
+        )
+        .order_by(Message.sequence.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return buttons_of(latest) if latest is not None else ()
+
+
+def chosen_payload(text: str, choices: Sequence[Button]) -> str | None:
+    """The payload a reply selects: its number ("2") or its title ("Yes"), else None."""
+    answer = text.strip().rstrip(".").lower()
+    if answer.isdigit() and 1 <= int(answer) <= len(choices):
+        return choices[int(answer) - 1].payload
+    for choice in choices:
+        if answer == choice.title.strip().lower():
+            return choice.payload
+    return None

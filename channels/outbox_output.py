@@ -1,0 +1,114 @@
+"""What SMS and Telegram share: replies go to the outbox, messages are processed in the background.
+
+Rasa hands a reply to an ``OutputChannel``; ours stores it in the outbox (a
+quick database write, off the event loop) and the scheduler sends it, so a slow
+or failing provider never holds up the Rasa server. Each provider formats a
+reply into the parts it can carry (:meth:`OutboxOutput.parts`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+from bot import message_log
+from bot.gateway import PROCESSING_ERROR_REPLY, Inbound, with_crisis_contacts
+from bot.outbox import Button, enqueue
+from bot.storage import session_scope
+from bot.storage.enums import MessageStatus
+
+logger = logging.getLogger(__name__)
+
+#: A message part and the choices to attach to it.
+Part = tuple[str, Sequence[Button]]
+
+
+class OutboxOutput(OutputChannel):
+    """Stores the bot's replies to one client, in order, for the outbox to send."""
+
+    channel = ""
+
+    def __init__(self, client_id: int | None, address: str) -> None:
+        self.client_id = client_id
+        self.address = address
+
+    def parts(self, text: str, buttons: Sequence[Button]) -> list[Part]:
+        """How the provider carries ``text`` with ``buttons``; one part by default."""
+        return [(text, buttons)]
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.store(text, ())
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        choices = [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in buttons]
+        await self.store(text, choices)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.store(image, ())
+
+    async def store(self, text: str, buttons: Sequence[Button]) -> None:
+        """Queue ``text`` (split as the provider needs) for the outbox."""
+        await asyncio.to_thread(self._enqueue, self.parts(text, buttons))
+
+    def _enqueue(self, parts: list[Part]) -> None:
+        with session_scope() as session:
+            for body, buttons in parts:
+                enqueue(
+                    session,
+                    client_id=self.client_id,
+                    channel=self.channel,
+                    address=self.address,
+                    body=body,
+                    buttons=buttons,
+                )
+
+
+class BackgroundTasks:
+    """Runs webhook processing after the response, keeping references until done."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def process_inbound(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    inbound: Inbound,
+    text: str,
+    output: OutboxOutput,
+    input_channel: str,
+) -> None:
+    """Hand a stored message to Rasa; on failure, tell the client and keep the message."""
+    assert inbound.conversation_id is not None
+    try:
+        await on_new_message(
+            UserMessage(
+                text,
+                output,
+                inbound.conversation_id,
+                input_channel=input_channel,
+                metadata={"message_id": inbound.message_id},
+            )
+        )
+    except Exception:
+        # Never the text: only which stored message failed. It stays "received".
+        logger.exception("processing failed for message %s", inbound.message_id)
+        await output.store(with_crisis_contacts(PROCESSING_ERROR_REPLY), ())
+        return
+    if inbound.message_id is not None:
+        await asyncio.to_thread(_mark_processed, inbound.message_id)
+
+
+def _mark_processed(message_id: int) -> None:
+    with session_scope() as session:
+        message_log.mark_status(session, message_id, MessageStatus.PROCESSED)

@@ -1,0 +1,394 @@
+"""SMS through Twilio: a Rasa input channel, its output channel, and the outbox sender.
+
+Inbound: ``POST /webhooks/twilio_sms/webhook`` (Twilio's form-encoded message
+webhook) and ``POST /webhooks/twilio_sms/status`` (delivery status callbacks).
+Both are verified with ``X-Twilio-Signature`` against ``WISEMIND_PUBLIC_URL``;
+a forged request gets 403 and nothing is stored. A message is stored (once
+per ``MessageSid``) before it is processed, Twilio gets its answer at once,
+and Rasa processes the message in the background.
+
+Before Rasa sees anything, the carrier-compliance keywords are handled here
+(STOP and friends opt out, START opts back in, HELP and INFO get the clinic's
+contact and the crisis numbers), and ``JOIN <code>`` links a phone to a client.
+
+Outbound: replies become outbox rows (split at sentence boundaries to fit SMS
+segments, buttons as numbered choices); :class:`TwilioSender` sends them
+through Twilio's REST API with the official client, asynchronously.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client as TwilioClient
+
+from bot import clinic, message_log
+from bot.gateway import (
+    UNKNOWN_SENDER_REPLY,
+    Inbound,
+    accept_inbound,
+    with_crisis_contacts,
+)
+from bot.outbox import Button, Outgoing, SendError, chosen_payload, enqueue, latest_choices
+from bot.settings import Settings, TwilioSettings, load_settings
+from bot.storage import session_scope
+from bot.storage.enums import Channel, MessageStatus
+from bot.storage.models import Client, utcnow
+from channels.formatting import split_text
+from channels.outbox_output import BackgroundTasks, OutboxOutput, Part, process_inbound
+from channels.sms_segments import segment_count
+
+logger = logging.getLogger(__name__)
+# The twilio library logs request details at INFO; keep phone numbers out of logs.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+
+CHANNEL_NAME = "twilio_sms"
+#: One SMS (as the phone shows it) is at most this many segments; longer text is split.
+MAX_SEGMENTS_PER_SMS = 3
+#: A reply never costs more than this many segments; the rest is cut with an ellipsis.
+MAX_SEGMENTS_PER_REPLY = 10
+SEND_TIMEOUT_SECONDS = 10
+
+# Carrier-compliance keywords (CTIA; the ones Twilio itself recognises), exact whole messages.
+OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+JOIN_KEYWORD = "JOIN"
+
+#: Twilio error codes after which sending again can never work.
+PERMANENT_ERRORS = frozenset(
+    {
+        21211,  # invalid 'To' number
+        21408,  # region not enabled
+        21610,  # recipient replied STOP
+        21612,  # unreachable 'To'
+        21614,  # 'To' is not a mobile number
+        30004,  # message blocked
+        30005,  # unknown destination
+        30006,  # landline or unreachable carrier
+    }
+)
+
+OPTED_OUT_REPLY = (
+    "You're unsubscribed from WiseMind and won't get more messages. Reply START to "
+    "resubscribe. If you need to talk to someone, call or text {crisis_line}; in an "
+    "emergency call {emergency}."
+)
+OPTED_IN_REPLY = "Welcome back, you're subscribed to WiseMind again. Text MENU for what I can do."
+HELP_REPLY = (
+    "WiseMind, the DBT skills coach of {clinic}.{contact} Text MENU for what I can do, "
+    "STOP to unsubscribe. Not an emergency service: in danger call {emergency}; to talk "
+    "to someone now call or text {crisis_line}."
+)
+JOIN_FAILED_REPLY = (
+    "Sorry, that enrolment code didn't work: it may be mistyped, used or expired. Please "
+    "check it with your therapist."
+)
+
+
+def sms_parts(text: str, buttons: Sequence[Button]) -> list[Part]:
+    """Numbered choices appended; split into SMS of a few segments; capped per reply."""
+    if buttons:
+        choices = "\n".join(f"{n}. {button.title}" for n, button in enumerate(buttons, 1))
+        text = f"{text}\n{choices}"
+    parts = split_text(text, lambda part: segment_count(part) <= MAX_SEGMENTS_PER_SMS)
+    kept: list[str] = []
+    spent = 0
+    for part in parts:
+        cost = segment_count(part)
+        if spent + cost > MAX_SEGMENTS_PER_REPLY:
+            kept[-1] = kept[-1].rstrip(". ") + "…" if kept else part[:150] + "…"
+            break
+        kept.append(part)
+        spent += cost
+    # The choices travel with the last part, which is where they are listed.
+    return [(part, buttons if i == len(kept) - 1 else ()) for i, part in enumerate(kept)]
+
+
+class SmsOutput(OutboxOutput):
+    """The bot's replies to one client by SMS, stored for the outbox."""
+
+    channel = Channel.SMS
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    def parts(self, text: str, buttons: Sequence[Button]) -> list[Part]:
+        return sms_parts(text, buttons)
+
+    async def store(self, text: str, buttons: Sequence[Button]) -> None:
+        if await asyncio.to_thread(_opted_out, self.client_id):
+            logger.info("reply to opted-out client %s not sent", self.client_id)
+            return
+        await super().store(text, buttons)
+
+
+def _opted_out(client_id: int | None) -> bool:
+    if client_id is None:
+        return False
+    with session_scope() as session:
+        client = session.get(Client, client_id)
+        return client is not None and client.opted_out_at is not None
+
+
+@dataclass(frozen=True)
+class _Triage:
+    """What the webhook does with an inbound SMS before (or instead of) Rasa."""
+
+    inbound: Inbound | None = None
+    text: str = ""
+    #: Sent back in the webhook's TwiML response, nothing stored (unknown senders).
+    twiml_reply: str | None = None
+
+
+class TwilioInput(InputChannel):
+    """Twilio's SMS webhook, verified, stored first, processed in the background."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioInput:
+        return cls(load_settings())
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.config = settings.twilio
+        self.validator = RequestValidator(self.config.auth_token) if self.config else None
+        self.background = BackgroundTasks()
+        if self.config is None:
+            logger.info("SMS channel off: WISEMIND_TWILIO_* not set")
+
+    def _signed(self, request: Request) -> bool:
+        """Whether Twilio signed this request (URL as Twilio called it, and the form)."""
+        assert self.validator is not None
+        base = self.settings.public_url or f"{request.scheme}://{request.host}"
+        url = base + request.path + (f"?{request.query_string}" if request.query_string else "")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        return bool(signature) and self.validator.validate(url, request.form, signature)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("wisemind_twilio_sms", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.config else "not configured"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            refused = self._refuse(request, required=("From", "MessageSid"))
+            if refused is not None:
+                return refused
+            sender = request.form.get("From", "").strip()
+            body = request.form.get("Body", "")
+            try:
+                triage = await asyncio.to_thread(
+                    _triage, self.settings, sender, body, request.form.get("MessageSid")
+                )
+            except clinic.ClinicError:
+                return response.json({"error": "malformed sender"}, status=400)
+            if triage.inbound is not None and triage.inbound.conversation_id is not None:
+                output = SmsOutput(triage.inbound.client_id, clinic.normalise_phone(sender))
+                self.background.start(
+                    process_inbound(
+                        on_new_message, triage.inbound, triage.text, output, CHANNEL_NAME
+                    )
+                )
+            return _twiml(triage.twiml_reply)
+
+        @webhook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            refused = self._refuse(request, required=("MessageSid", "MessageStatus"))
+            if refused is not None:
+                return refused
+            await asyncio.to_thread(
+                _record_delivery,
+                request.form.get("MessageSid"),
+                request.form.get("MessageStatus"),
+                request.form.get("ErrorCode"),
+            )
+            return response.empty()
+
+        return webhook
+
+    def _refuse(self, request: Request, required: Sequence[str]) -> HTTPResponse | None:
+        """The response for a request we will not process, or None if it is good."""
+        if self.config is None:
+            return response.json({"error": "SMS channel not configured"}, status=503)
+        if "application/x-www-form-urlencoded" not in request.content_type:
+            return response.json({"error": "expected a form-encoded Twilio webhook"}, status=400)
+        if not self._signed(request):
+            return response.json({"error": "invalid Twilio signature"}, status=403)
+        if any(not request.form.get(field) for field in required):
+            return response.json({"error": f"missing {', '.join(required)}"}, status=400)
+        return None
+
+
+def _twiml(reply: str | None) -> HTTPResponse:
+    """An empty TwiML answer, or one that sends ``reply`` (used for unknown senders only)."""
+    message = f"<Message>{escape(reply)}</Message>" if reply else ""
+    return response.text(
+        f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>',
+        content_type="text/xml",
+    )
+
+
+def _triage(settings: Settings, sender: str, body: str, message_sid: str | None) -> _Triage:
+    """Keywords, enrolment, and the message log, in one transaction."""
+    phone = clinic.normalise_phone(sender)
+    keyword = body.strip().upper()
+    with session_scope() as session:
+        client = clinic.client_for_identity(session, Channel.SMS, phone)
+        if client is None:
+            words = keyword.split()
+            if len(words) == 2 and words[0] == JOIN_KEYWORD:
+                return _join(session, words[1], phone, body, message_sid)
+            return _Triage(twiml_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+        inbound = accept_inbound(
+            session, channel=Channel.SMS, address=phone, body=body, provider_id=message_sid
+        )
+        if inbound.duplicate:
+            return _Triage()
+        if inbound.reply is not None:  # an empty body, e.g. an MMS with only a picture
+            _reply(session, client, phone, inbound.reply)
+            return _Triage()
+        compliance = _compliance_reply(settings, client, keyword)
+        if compliance is not None:
+            _mark_processed(session, inbound)
+            if compliance:
+                _reply(session, client, phone, compliance, even_if_opted_out=True)
+            return _Triage()
+        if client.opted_out_at is not None:
+            # Stored, not answered: they asked for no messages.
+            return _Triage()
+        choice = chosen_payload(body, latest_choices(session, client.id, Channel.SMS))
+        return _Triage(inbound=inbound, text=choice or body)
+
+
+def _join(session: Session, code: str, phone: str, body: str, message_sid: str | None) -> _Triage:
+    try:
+        client = clinic.redeem_enrolment_code(session, code, channel=Channel.SMS, address=phone)
+    except clinic.ClinicError:
+        return _Triage(twiml_reply=JOIN_FAILED_REPLY)
+    inbound = accept_inbound(
+        session, channel=Channel.SMS, address=phone, body=body, provider_id=message_sid
+    )
+    logger.info("phone linked to client %s by enrolment code", client.code)
+    # Greeting the bot starts first contact (the introduction and consent).
+    return _Triage(inbound=inbound, text="/greet")
+
+
+def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str | None:
+    """The reply to a compliance keyword ("" for none), or None if it is not one."""
+    if keyword in OPT_OUT_KEYWORDS:
+        if client.opted_out_at is not None:
+            return ""  # one confirmation only
+        client.opted_out_at = utcnow()
+        return with_crisis_contacts(OPTED_OUT_REPLY, client.locale)
+    if keyword in OPT_IN_KEYWORDS and client.opted_out_at is not None:
+        client.opted_out_at = None
+        return OPTED_IN_REPLY
+    if keyword in HELP_KEYWORDS:
+        contact = f" Contact: {settings.clinic_contact}." if settings.clinic_contact else ""
+        return with_crisis_contacts(
+            HELP_REPLY.replace("{clinic}", settings.clinic_name).replace("{contact}", contact),
+            client.locale,
+        )
+    return None
+
+
+def _reply(
+    session: Session, client: Client, phone: str, text: str, even_if_opted_out: bool = False
+) -> None:
+    if client.opted_out_at is not None and not even_if_opted_out:
+        return
+    for body, buttons in sms_parts(text, ()):
+        enqueue(
+            session, client_id=client.id, channel=Channel.SMS, address=phone, body=body,
+            buttons=buttons,
+        )  # fmt: skip
+
+
+def _mark_processed(session: Session, inbound: Inbound) -> None:
+    if inbound.message_id is not None:
+        message_log.mark_status(session, inbound.message_id, MessageStatus.PROCESSED)
+
+
+#: Twilio's delivery statuses, as the message log records them.
+_DELIVERY_STATUS = {
+    "queued": MessageStatus.SENT,
+    "accepted": MessageStatus.SENT,
+    "sending": MessageStatus.SENT,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERABLE,
+    "failed": MessageStatus.UNDELIVERABLE,
+}
+
+
+def _record_delivery(message_sid: str, twilio_status: str, error_code: str | None) -> None:
+    status = _DELIVERY_STATUS.get(twilio_status)
+    if status is None:
+        return
+    with session_scope() as session:
+        message = message_log.outbound_by_provider_id(session, Channel.SMS, message_sid)
+        if message is None:
+            return
+        if message.status == MessageStatus.DELIVERED and status == MessageStatus.SENT:
+            return  # callbacks may arrive out of order
+        error = f"twilio-{error_code}" if error_code else None
+        message_log.mark_status(session, message.id, status, error=error)
+
+
+class TwilioSender:
+    """Sends outbox messages through Twilio's Messages API (async, never blocking)."""
+
+    channel = Channel.SMS
+
+    def __init__(self, config: TwilioSettings, public_url: str) -> None:
+        self.config = config
+        self.client = TwilioClient(
+            config.account_sid,
+            config.auth_token,
+            http_client=AsyncTwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS),
+        )
+        # Tests and private gateways point this elsewhere; Twilio's paths are kept.
+        self.client.api.base_url = config.api_url.rstrip("/")
+        self.status_callback = (
+            f"{public_url}/webhooks/{CHANNEL_NAME}/status" if public_url else None
+        )
+
+    async def send(self, message: Outgoing) -> str:
+        options: dict[str, Any] = {
+            "to": message.address, "from_": self.config.from_number, "body": message.body,
+        }  # fmt: skip
+        if self.status_callback:
+            options["status_callback"] = self.status_callback
+        try:
+            sent = await self.client.messages.create_async(**options)
+        except TwilioRestException as exc:
+            code = f"twilio-{exc.code or exc.status}"
+            transient = exc.status == 429 or exc.status >= 500
+            permanent = exc.code in PERMANENT_ERRORS or not transient
+            raise SendError(code, transient=not permanent) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise SendError(f"network-{type(exc).__name__}", transient=True) from None
+        return str(sent.sid)
