@@ -94,6 +94,14 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_channels_setup(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.channel_setup import set_up_channels
+
+    return asyncio.run(set_up_channels(load_settings(), print))
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.training import ensure_model
 
@@ -282,6 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
     set_shift.add_argument("--weekday", type=_weekday, help="mon..sun (default: every day)")
     set_shift.add_argument("--start", type=_clock, default=time(0), help="HH:MM (default 00:00)")
     set_shift.add_argument("--end", type=_clock, default=time(0), help="HH:MM (00:00 = midnight)")
+
+    channels = commands.add_parser("channels", help="SMS and Telegram.")
+    channel_commands = channels.add_subparsers(
+        dest="channels_command", required=True, parser_class=_Parser
+    )
+    command(
+        channel_commands,
+        "setup",
+        cmd_channels_setup,
+        "Register the Telegram webhook and print the Twilio webhook URLs to configure.",
+    )
 
     safety = commands.add_parser("safety", help="Crisis detection.")
     safety_commands = safety.add_subparsers(

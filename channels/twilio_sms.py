@@ -62,6 +62,8 @@ MAX_SEGMENTS_PER_SMS = 3
 #: A reply never costs more than this many segments; the rest is cut with an ellipsis.
 MAX_SEGMENTS_PER_REPLY = 10
 SEND_TIMEOUT_SECONDS = 10
+#: Marks a reply cut at the cap; plain dots, since "…" would make the SMS UCS-2.
+TRUNCATION_MARK = "..."
 
 # Carrier-compliance keywords (CTIA; the ones Twilio itself recognises), exact whole messages.
 OPT_OUT_KEYWORDS = frozenset(
@@ -109,16 +111,27 @@ def sms_parts(text: str, buttons: Sequence[Button]) -> list[Part]:
         text = f"{text}\n{choices}"
     parts = split_text(text, lambda part: segment_count(part) <= MAX_SEGMENTS_PER_SMS)
     kept: list[str] = []
-    spent = 0
+    budget = MAX_SEGMENTS_PER_REPLY
     for part in parts:
         cost = segment_count(part)
-        if spent + cost > MAX_SEGMENTS_PER_REPLY:
-            kept[-1] = kept[-1].rstrip(". ") + "…" if kept else part[:150] + "…"
+        if cost > budget:  # the cap: end on a visibly cut part
+            if budget:
+                kept.append(_cut_to_fit(part, budget))
+            else:
+                kept[-1] = _cut_to_fit(kept[-1], segment_count(kept[-1]))
             break
         kept.append(part)
-        spent += cost
+        budget -= cost
     # The choices travel with the last part, which is where they are listed.
     return [(part, buttons if i == len(kept) - 1 else ()) for i, part in enumerate(kept)]
+
+
+def _cut_to_fit(part: str, segments: int) -> str:
+    """``part`` shortened word by word until it and a GSM-7 ellipsis fit ``segments``."""
+    words = part.split(" ")
+    while len(words) > 1 and segment_count(" ".join(words) + TRUNCATION_MARK) > segments:
+        words.pop()
+    return " ".join(words).rstrip(" .") + TRUNCATION_MARK
 
 
 class SmsOutput(OutboxOutput):

@@ -43,7 +43,8 @@ class CrisisDetector:
             is_known_word=english.is_known,
         )
         self._analyzer = Analyzer(lexicon, english.lemma, english.is_known)
-        self._rules = RuleBook(lexicon)
+        common_tags = frozenset().union(*(self._analyzer.tags_of(word) for word in lexicon.common_words))
+        self._rules = RuleBook(lexicon, common_tags)
         self._settings = ScoringSettings(lexicon.negation_window, lexicon.subject_window, lexicon.upgrades)
 
     def assess(self, text: str) -> Assessment:

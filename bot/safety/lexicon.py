@@ -111,6 +111,7 @@ class Lexicon:
     spelling_targets: frozenset[str]
     spelling_min_length: int
     sensitive_words: frozenset[str]
+    common_words: frozenset[str]
     negation_window: int
     subject_window: int
     rules: tuple[RuleSpec, ...]
@@ -171,6 +172,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         spelling_targets=targets,
         spelling_min_length=_int(spelling_doc, "min_length", "spelling.yml"),
         sensitive_words=sensitive,
+        common_words=frozenset(fold(str(w)) for w in _list(context_doc, "common_words", "context.yml")),
         negation_window=_int(context_doc, "negation_window", "context.yml"),
         subject_window=_int(context_doc, "subject_window", "context.yml"),
         rules=tuple(rules),

@@ -106,6 +106,10 @@ class Analyzer:
         self._rewrite_cache: dict[str, tuple[str, ...]] = {}
         self._analysis_cache: dict[str, tuple[str, frozenset[str]]] = {}
 
+    def tags_of(self, word: str) -> frozenset[str]:
+        """The tags a token for ``word`` carries (the word, its lemma and their classes)."""
+        return self._analysis(word)[1]
+
     def analyze(self, normalized: NormalizedText, doc: Doc) -> list[Token]:
         """The tagged tokens of one message, in order."""
         words: list[_Word] = []
