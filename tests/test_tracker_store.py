@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect
 
 from bot.storage import create_engine_for
 from bot.storage.migrate import upgrade
-from bot.tracker_store import WiseMindTrackerStore
+from bot.tracker_store import COMPACT_AFTER_EVENTS, WiseMindTrackerStore
 
 DOMAIN = Domain.from_yaml(
     """
@@ -55,3 +58,41 @@ async def test_the_tracker_store_ignores_the_url_in_endpoints_and_uses_the_setti
     monkeypatch.setenv("WISEMIND_DATABASE_URL", sqlite_url)
     store = WiseMindTrackerStore(domain=DOMAIN, host="sqlite:////nonexistent/elsewhere.db")
     assert str(store.engine.url) == sqlite_url
+
+
+async def test_a_long_session_is_compacted_between_turns_and_keeps_its_slots(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", sqlite_url)
+    store = WiseMindTrackerStore(domain=DOMAIN)
+    events: list[Any] = [SlotSet("client_first_name", "Demo")]
+    for turn in range(COMPACT_AFTER_EVENTS // 2):
+        events += [
+            UserUttered(f"message {turn}", {"name": "greet", "confidence": 1.0}),
+            ActionExecuted(ACTION_LISTEN_NAME),
+        ]
+    tracker = DialogueStateTracker.from_events("LONG0001", events, slots=DOMAIN.slots)
+    await store.save(tracker)
+
+    restored = await store.retrieve("LONG0001")
+    assert restored is not None
+    assert len(restored.events) < 10
+    assert restored.get_slot("client_first_name") == "Demo"
+    everything = await store.retrieve_full_tracker("LONG0001")
+    assert everything is not None
+    assert len(everything.events) > COMPACT_AFTER_EVENTS
+
+
+async def test_a_session_is_never_compacted_in_the_middle_of_a_form(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", sqlite_url)
+    store = WiseMindTrackerStore(domain=DOMAIN)
+    events: list[Any] = [ActiveLoop("diary_form")]
+    for turn in range(COMPACT_AFTER_EVENTS):
+        events += [UserUttered(f"{turn}"), ActionExecuted(ACTION_LISTEN_NAME)]
+    await store.save(DialogueStateTracker.from_events("FORM0001", events, slots=DOMAIN.slots))
+    restored = await store.retrieve("FORM0001")
+    assert restored is not None
+    assert restored.active_loop_name == "diary_form"
+    assert len(restored.events) == len(events)

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bot.safety.assessment import CATEGORIES, Assessment, Evidence, RiskLevel
-from bot.safety.detector import CrisisDetector
+
+if TYPE_CHECKING:  # importing spaCy is deferred to the first message
+    from bot.safety.detector import CrisisDetector
 
 __all__ = [
     "CATEGORIES",
     "Assessment",
-    "CrisisDetector",
     "Evidence",
     "RiskLevel",
     "assess",
@@ -39,6 +41,8 @@ def get_detector() -> CrisisDetector:
     if _detector is None:
         with _detector_lock:
             if _detector is None:
+                from bot.safety.detector import CrisisDetector
+
                 _detector = CrisisDetector()
     return _detector
 

@@ -34,7 +34,7 @@ class CrisisDetector:
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         lexicon = lexicon if lexicon is not None else load_lexicon()
         english = EnglishLookups()
-        self._nlp = build_tokenizer()
+        self._tokenizer = build_tokenizer()
         self._normalizer = Normalizer(
             emoji=lexicon.emoji,
             leet=lexicon.leet,
@@ -43,20 +43,24 @@ class CrisisDetector:
             is_known_word=english.is_known,
         )
         self._analyzer = Analyzer(lexicon, english.lemma, english.is_known)
-        common_tags = frozenset().union(*(self._analyzer.tags_of(word) for word in lexicon.common_words))
+        common_tags = frozenset().union(
+            *(self._analyzer.tags_of(word) for word in lexicon.common_words)
+        )
         self._rules = RuleBook(lexicon, common_tags)
-        self._settings = ScoringSettings(lexicon.negation_window, lexicon.subject_window, lexicon.upgrades)
+        self._settings = ScoringSettings(
+            lexicon.negation_window, lexicon.subject_window, lexicon.upgrades
+        )
 
     def assess(self, text: str) -> Assessment:
         """Score one message."""
         normalized = self._normalizer.normalize(text)
-        return self._score(normalized, self._nlp.make_doc(normalized.text))
+        return self._score(normalized, self._tokenizer(normalized.text))
 
     def assess_many(self, texts: Iterable[str]) -> list[Assessment]:
         """Score many messages; tokenizes in batches, which is several times faster."""
         normalized = [self._normalizer.normalize(text) for text in texts]
-        docs = self._nlp.tokenizer.pipe((n.text for n in normalized), batch_size=BATCH_SIZE)
-        return [self._score(n, doc) for n, doc in zip(normalized, docs)]
+        docs = self._tokenizer.pipe((n.text for n in normalized), batch_size=BATCH_SIZE)
+        return [self._score(n, doc) for n, doc in zip(normalized, docs, strict=True)]
 
     def _score(self, normalized: NormalizedText, doc: Doc) -> Assessment:
         tokens = self._analyzer.analyze(normalized, doc)
@@ -68,5 +72,3 @@ class CrisisDetector:
             return NO_RISK
         suppressions = self._rules.suppressions(tokens, tags)
         return score(normalized.original, tokens, hits, suppressions, self._settings)
-
-

@@ -8,9 +8,11 @@ real words from typos, which only then go to spelling correction.
 
 from __future__ import annotations
 
+from typing import cast
+
 import spacy
-from spacy.language import Language
 from spacy.lookups import load_lookups
+from spacy.tokenizer import Tokenizer
 from spacy.util import compile_infix_regex
 
 #: Extra split points for how diary answers are typed: "urge:0", "SH=2", "suicidal?no".
@@ -21,12 +23,13 @@ _EXTRA_INFIXES = (
 )
 
 
-def build_tokenizer() -> Language:
-    """A blank English pipeline whose tokenizer also splits diary-style answers."""
+def build_tokenizer() -> Tokenizer:
+    """The tokenizer of a blank English pipeline, also splitting diary-style answers."""
     nlp = spacy.blank("en")
-    infixes = [*nlp.Defaults.infixes, *_EXTRA_INFIXES]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    return nlp
+    tokenizer = cast(Tokenizer, nlp.tokenizer)
+    infixes = [*(nlp.Defaults.infixes or ()), *_EXTRA_INFIXES]
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return tokenizer
 
 
 class EnglishLookups:

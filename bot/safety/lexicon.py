@@ -161,18 +161,27 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         case_sensitive_rewrites=_phrase_map(slang_doc, "case_sensitive", fold_keys=False),
         contextual_rewrites=_contextual_rewrites(slang_doc),
         multiword={
-            tuple(key.split()): value[0] for key, value in _phrase_map(slang_doc, "multiword", fold_keys=True).items()
+            tuple(key.split()): value[0]
+            for key, value in _phrase_map(slang_doc, "multiword", fold_keys=True).items()
         },
-        lemma_overrides={key: value[0] for key, value in _phrase_map(slang_doc, "lemmas", fold_keys=True).items()},
-        emoji={key.replace("\ufe0f", ""): str(value) for key, value in _mapping(emoji_doc, "emoji", "emoji.yml").items()},
+        lemma_overrides={
+            key: value[0] for key, value in _phrase_map(slang_doc, "lemmas", fold_keys=True).items()
+        },
+        emoji={
+            key.replace("\ufe0f", ""): str(value)
+            for key, value in _mapping(emoji_doc, "emoji", "emoji.yml").items()
+        },
         leet={
-            str(key): tuple(str(value)) for key, value in _mapping(obfuscation_doc, "leet", "obfuscation.yml").items()
+            str(key): tuple(str(value))
+            for key, value in _mapping(obfuscation_doc, "leet", "obfuscation.yml").items()
         },
         masks=frozenset(str(obfuscation_doc.get("masks", ""))),
         spelling_targets=targets,
         spelling_min_length=_int(spelling_doc, "min_length", "spelling.yml"),
         sensitive_words=sensitive,
-        common_words=frozenset(fold(str(w)) for w in _list(context_doc, "common_words", "context.yml")),
+        common_words=frozenset(
+            fold(str(w)) for w in _list(context_doc, "common_words", "context.yml")
+        ),
         negation_window=_int(context_doc, "negation_window", "context.yml"),
         subject_window=_int(context_doc, "subject_window", "context.yml"),
         rules=tuple(rules),
@@ -224,7 +233,9 @@ def _word_lists(document: dict[str, Any], key: str, name: str) -> dict[str, froz
         folded = frozenset(fold(str(word)) for word in words)
         phrases = sorted(word for word in folded if " " in word)
         if phrases:
-            raise LexiconError(f"{name}: class {class_name} holds phrases {phrases}; use slang.yml multiword")
+            raise LexiconError(
+                f"{name}: class {class_name} holds phrases {phrases}; use slang.yml multiword"
+            )
         result[str(class_name)] = folded
     return result
 
@@ -255,7 +266,17 @@ def _rules(document: dict[str, Any], name: str) -> list[RuleSpec]:
     specs = []
     for entry in _list(document, "rules", name):
         rule_id = _entry_id(entry, name)
-        known = {"id", "category", "level", "patterns", "signals", "subject", "negatable", "topic_sensitive", "suppressible"}
+        known = {
+            "id",
+            "category",
+            "level",
+            "patterns",
+            "signals",
+            "subject",
+            "negatable",
+            "topic_sensitive",
+            "suppressible",
+        }
         _no_unknown_keys(entry, known, f"{name}: {rule_id}")
         category = entry.get("category")
         if category is not None and category not in CATEGORIES:
@@ -266,7 +287,9 @@ def _rules(document: dict[str, Any], name: str) -> list[RuleSpec]:
             raise LexiconError(f"{name}: {rule_id}: unknown level {entry.get('level')!r}") from exc
         signals = tuple(str(s) for s in entry.get("signals", ()))
         if (category is None) != (level is RiskLevel.NONE):
-            raise LexiconError(f"{name}: {rule_id}: a category needs a level above none, and vice versa")
+            raise LexiconError(
+                f"{name}: {rule_id}: a category needs a level above none, and vice versa"
+            )
         if category is None and not signals:
             raise LexiconError(f"{name}: {rule_id}: a rule without a category must carry signals")
         subject = entry.get("subject", "self")
@@ -335,7 +358,11 @@ def _entry_id(entry: Any, name: str) -> str:
 
 def _patterns(entry: dict[str, Any], name: str, entry_id: str) -> tuple[str, ...]:
     patterns = entry.get("patterns")
-    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+    if (
+        not isinstance(patterns, list)
+        or not patterns
+        or not all(isinstance(p, str) for p in patterns)
+    ):
         raise LexiconError(f"{name}: {entry_id}: 'patterns' must be a non-empty list of strings")
     return tuple(patterns)
 

@@ -274,7 +274,7 @@ def _collapse(word: str, runs: list[re.Match[str]], keep: tuple[int, ...]) -> st
     """``word`` with each repeated-letter run shortened to ``keep[i]`` letters."""
     pieces = []
     cursor = 0
-    for run, count in zip(runs, keep):
+    for run, count in zip(runs, keep, strict=True):
         pieces.append(word[cursor : run.start()])
         pieces.append(run.group(1) * count)
         cursor = run.end()

@@ -113,7 +113,9 @@ def _expand_groups(source: str) -> list[str]:
         choices.append("")
     expanded = []
     for choice in choices:
-        expanded.extend(_expand_groups(f"{source[: group.start()]} {choice} {source[group.end() :]}"))
+        expanded.extend(
+            _expand_groups(f"{source[: group.start()]} {choice} {source[group.end() :]}")
+        )
     if len(expanded) > _MAX_EXPANSIONS:
         raise PatternError(f"pattern {source!r} expands to too many variants")
     return expanded

@@ -46,14 +46,23 @@ class _PatternIndex(Generic[Owner]):
     """Patterns filed under their anchor tags."""
 
     def __init__(self, owned: Iterable[tuple[Owner, Pattern]], common_tags: frozenset[str]) -> None:
-        self._patterns: list[tuple[Owner, Pattern]] = list(owned)
+        self._owners: list[Owner] = []
+        self._patterns: list[tuple[int, Pattern]] = []
+        for owner, pattern in owned:
+            if not self._owners or self._owners[-1] is not owner:
+                self._owners.append(owner)
+            self._patterns.append((len(self._owners) - 1, pattern))
         self._by_tag: dict[str, list[int]] = {}
         for position, (_, pattern) in enumerate(self._patterns):
-            anchor = min(pattern.required, key=lambda accept: (len(accept & common_tags), len(accept)))
+            anchor = min(
+                pattern.required, key=lambda accept: (len(accept & common_tags), len(accept))
+            )
             for tag in anchor:
                 self._by_tag.setdefault(tag, []).append(position)
 
-    def matches(self, tokens: Sequence[Token], tags: frozenset[str]) -> list[tuple[Owner, int, int]]:
+    def matches(
+        self, tokens: Sequence[Token], tags: frozenset[str]
+    ) -> list[tuple[Owner, int, int]]:
         """``(owner, start, end)`` of every distinct match in the message."""
         candidates: set[int] = set()
         for tag in tags:
@@ -61,13 +70,11 @@ class _PatternIndex(Generic[Owner]):
             if positions:
                 candidates.update(positions)
         found: set[tuple[int, int, int]] = set()
-        for position in sorted(candidates):
-            pattern = self._patterns[position][1]
+        for position in candidates:
+            owner, pattern = self._patterns[position]
             if pattern.could_match(tags):
-                owner_id = id(self._patterns[position][0])
-                found.update((owner_id, start, end) for start, end in pattern.find_all(tokens))
-        owners = {id(owner): owner for owner, _ in self._patterns}
-        return [(owners[owner_id], start, end) for owner_id, start, end in sorted(found)]
+                found.update((owner, start, end) for start, end in pattern.find_all(tokens))
+        return [(self._owners[owner], start, end) for owner, start, end in sorted(found)]
 
 
 class RuleBook:
@@ -82,7 +89,12 @@ class RuleBook:
     def __init__(self, lexicon: Lexicon, common_tags: frozenset[str]) -> None:
         classes = lexicon.classes
         self._rules = _PatternIndex(
-            ((rule, pattern) for rule in lexicon.rules for source in rule.patterns for pattern in compile_patterns(source, classes)),
+            (
+                (rule, pattern)
+                for rule in lexicon.rules
+                for source in rule.patterns
+                for pattern in compile_patterns(source, classes)
+            ),
             common_tags,
         )
         self._suppressors = _PatternIndex(
@@ -101,4 +113,6 @@ class RuleBook:
 
     def suppressions(self, tokens: Sequence[Token], tags: frozenset[str]) -> list[Suppression]:
         """Every suppressor match."""
-        return [Suppression(s, start, end) for s, start, end in self._suppressors.matches(tokens, tags)]
+        return [
+            Suppression(s, start, end) for s, start, end in self._suppressors.matches(tokens, tags)
+        ]

@@ -44,7 +44,9 @@ def score(
     settings: ScoringSettings,
 ) -> Assessment:
     """The assessment of one message, given its tokens, rule matches and suppressions."""
-    counted = [c for c in (_count(hit, tokens, suppressions, settings) for hit in hits) if c is not None]
+    counted = [
+        c for c in (_count(hit, tokens, suppressions, settings) for hit in hits) if c is not None
+    ]
     counted = _without_restatements(counted)
     if not counted:
         return NO_RISK
@@ -60,20 +62,25 @@ def score(
         if signal_hits is None:
             continue
         if upgrade.categories and not any(
-            item.hit.rule.category in upgrade.categories for item in counted if item.hit not in signal_hits
+            item.hit.rule.category in upgrade.categories
+            for item in counted
+            if item.hit not in signal_hits
         ):
             continue
         level = max(level, upgrade.level)
         evidence.update(_evidence(text, tokens, hit, upgrade.add_category) for hit in signal_hits)
     if level is RiskLevel.NONE:
         return NO_RISK
-    ordered = tuple(sorted(evidence, key=lambda e: (e.start, e.end, _CATEGORY_ORDER[e.category])))
-    categories = tuple(sorted({e.category for e in ordered}, key=_CATEGORY_ORDER.__getitem__))
-    return Assessment(level, categories, ordered)
+    merged = _merge_touching(text, evidence)
+    categories = tuple(sorted({e.category for e in merged}, key=_CATEGORY_ORDER.__getitem__))
+    return Assessment(level, categories, merged)
 
 
 def _count(
-    hit: Hit, tokens: Sequence[Token], suppressions: Sequence[Suppression], settings: ScoringSettings
+    hit: Hit,
+    tokens: Sequence[Token],
+    suppressions: Sequence[Suppression],
+    settings: ScoringSettings,
 ) -> _Counted | None:
     """The level a hit counts for in its context, or ``None`` if it does not count."""
     rule = hit.rule
@@ -82,7 +89,9 @@ def _count(
         return None
     if rule.negatable and is_negated(tokens, hit.start, settings.negation_window):
         return None
-    if rule.subject == "self" and is_about_someone_else(tokens, hit.start, hit.end, settings.subject_window):
+    if rule.subject == "self" and is_about_someone_else(
+        tokens, hit.start, hit.end, settings.subject_window
+    ):
         return None
     if rule.topic_sensitive and is_topic_talk(tokens, hit.start, hit.end):
         return None
@@ -119,6 +128,19 @@ def _signal_hits(counted: Sequence[_Counted], upgrade: UpgradeSpec) -> list[Hit]
             return None
         found.extend(hit for hit in carrying if hit not in found)
     return found if len(found) >= upgrade.min_signals else None
+
+
+def _merge_touching(text: str, evidence: set[Evidence]) -> tuple[Evidence, ...]:
+    """One span per run of overlapping or adjacent evidence of a category ("💊💊💊")."""
+    merged: list[Evidence] = []
+    for item in sorted(evidence, key=lambda e: (_CATEGORY_ORDER[e.category], e.start, e.end)):
+        last = merged[-1] if merged else None
+        if last is not None and last.category == item.category and item.start <= last.end:
+            end = max(last.end, item.end)
+            merged[-1] = Evidence(text[last.start : end], last.start, end, item.category)
+        else:
+            merged.append(item)
+    return tuple(sorted(merged, key=lambda e: (e.start, e.end, _CATEGORY_ORDER[e.category])))
 
 
 def _evidence(text: str, tokens: Sequence[Token], hit: Hit, category: str) -> Evidence:

@@ -88,7 +88,9 @@ class Analyzer:
         lemma: Callable[[str], str | None],
         is_known_word: Callable[[str], bool],
     ) -> None:
-        missing = [name for name in (*NUMBER_CLASSES, *STRUCTURE_CLASSES) if name not in lexicon.classes]
+        missing = [
+            name for name in (*NUMBER_CLASSES, *STRUCTURE_CLASSES) if name not in lexicon.classes
+        ]
         if missing:
             raise LexiconError(f"classes the analyzer assigns are not defined: {missing}")
         self._lexicon = lexicon
@@ -101,7 +103,9 @@ class Analyzer:
             for word in words:
                 self._class_tags.setdefault(word, set()).add(f"@{name}")
         self._multiword: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for phrase, replacement in sorted(lexicon.multiword.items(), key=lambda item: -len(item[0])):
+        for phrase, replacement in sorted(
+            lexicon.multiword.items(), key=lambda item: -len(item[0])
+        ):
             self._multiword.setdefault(phrase[0], []).append((phrase, replacement))
         self._rewrite_cache: dict[str, tuple[str, ...]] = {}
         self._analysis_cache: dict[str, tuple[str, frozenset[str]]] = {}
@@ -201,7 +205,10 @@ class Analyzer:
             end = index + len(phrase)
             if end > len(words):
                 continue
-            if all(self._same_word(words[index + offset].text, wanted) for offset, wanted in enumerate(phrase)):
+            if all(
+                self._same_word(words[index + offset].text, wanted)
+                for offset, wanted in enumerate(phrase)
+            ):
                 return end, replacement
         return index, ""
 
@@ -216,11 +223,22 @@ class Analyzer:
             if not sentence_start and self._looks_like_name(word):
                 tags = tags | {"@THIRD_PERSON"}
             has_letter_or_digit = any(ch.isalnum() for ch in word.text)
-            ends_sentence = not has_letter_or_digit and any(ch in _SENTENCE_END_CHARS for ch in word.text)
+            ends_sentence = not has_letter_or_digit and any(
+                ch in _SENTENCE_END_CHARS for ch in word.text
+            )
             breaks_clause = ends_sentence or word.text == "," or "@CLAUSE_BREAK" in tags
             ends_clause = breaks_clause or not has_letter_or_digit or "@CLAUSE_END" in tags
             tokens.append(
-                Token(word.text, lemma, tags, word.start, word.end, ends_sentence, breaks_clause, ends_clause)
+                Token(
+                    word.text,
+                    lemma,
+                    tags,
+                    word.start,
+                    word.end,
+                    ends_sentence,
+                    breaks_clause,
+                    ends_clause,
+                )
             )
         return tokens
 

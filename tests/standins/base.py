@@ -271,7 +271,7 @@ def _decode_multipart(
 
 def _decode_chunked(stream: Any) -> bytes:
     """Read a ``Transfer-Encoding: chunked`` body to its end."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size_line = stream.readline()
         size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
@@ -481,6 +481,7 @@ class StandinServer(abc.ABC):
     def render_failure(self, failure: Failure, request: IncomingRequest) -> Reply:
         """A scheduled failure in the provider's own error format."""
 
+    @abc.abstractmethod
     def _clear_records(self) -> None:
         """Forget provider-specific records; called by :meth:`clear` with the lock held."""
 
@@ -527,9 +528,7 @@ class StandinServer(abc.ABC):
         lines = [f"{self.name}: expected {count} {what} within {timeout}s, got {len(items)}:"]
         lines += [f"  {item!r}" for item in items]
         lines.append(f"requests received ({len(self._requests)}):")
-        lines += [
-            f"  {r.method} {r.path} -> {r.status} {dict(r.params)!r}" for r in self._requests
-        ]
+        lines += [f"  {r.method} {r.path} -> {r.status} {dict(r.params)!r}" for r in self._requests]
         return "\n".join(lines)
 
     # -- called by the HTTP handler --------------------------------------------------
@@ -547,7 +546,7 @@ class StandinServer(abc.ABC):
                     headers=request.headers,
                     params=params,
                     body=request.body,
-                    status=reply.status,
+                    status=int(reply.status),
                     received_at=datetime.now(timezone.utc),
                 )
             )
@@ -559,4 +558,3 @@ class StandinServer(abc.ABC):
         seconds = self.failures.delay
         if seconds > 0:
             self._stopping.wait(seconds)
-

@@ -350,9 +350,7 @@ class TwilioStandin(StandinServer):
 
     # -- webhooks Twilio sends to us ------------------------------------------------
 
-    def send_status_callback(
-        self, sid: str, status: str, error_code: int | None = None
-    ) -> int:
+    def send_status_callback(self, sid: str, status: str, error_code: int | None = None) -> int:
         """POST a signed delivery status callback for message ``sid`` to its StatusCallback.
 
         Updates the stored message (what a fetch returns) first, as Twilio does.

@@ -1,0 +1,72 @@
+"""``wisemind safety classify``: score JSON lines from stdin, one verdict line per input.
+
+Input lines look like ``{"text": "..."}`` (other keys are ignored). Each
+non-blank input line gets exactly one output line, in order: the assessment
+(``level``, ``categories``, ``evidence``) or, for a line that is not a JSON
+object with a string ``text``, ``{"error": "..."}``. A bad line never stops
+the run. Lines are scored in batches, so piping a file through is fast; from
+a terminal each line is answered as soon as it is typed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from bot.safety import assess_many
+
+#: Lines scored per batch when reading from a pipe or file.
+BATCH_LINES = 1000
+
+
+def run_classify(stdin: TextIO, stdout: TextIO) -> int:
+    """Classify every line of ``stdin`` onto ``stdout``; returns the exit status (0).
+
+    Malformed lines are answered in-band with an ``error`` line rather than
+    failing the run, so the exit status is 0 whenever the input could be read.
+    """
+    batch_lines = 1 if stdin.isatty() else BATCH_LINES
+    for batch in _batches(stdin, batch_lines):
+        texts = [item for item in batch if not isinstance(item, _Malformed)]
+        verdicts = iter(assess_many(texts))
+        for item in batch:
+            result = (
+                {"error": item.reason} if isinstance(item, _Malformed) else next(verdicts).to_dict()
+            )
+            stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 0
+
+
+class _Malformed:
+    """An input line that cannot be classified, and why (never echoing its content)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _batches(stdin: TextIO, size: int) -> Iterator[list[str | _Malformed]]:
+    batch: list[str | _Malformed] = []
+    for number, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        batch.append(_parse(line, number))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _parse(line: str, number: int) -> str | _Malformed:
+    try:
+        record: Any = json.loads(line)
+    except ValueError:
+        return _Malformed(f"line {number}: not valid JSON")
+    if not isinstance(record, dict):
+        return _Malformed(f'line {number}: expected a JSON object with a "text" string')
+    text = record.get("text")
+    if not isinstance(text, str):
+        return _Malformed(f'line {number}: "text" is missing or not a string')
+    return text
