@@ -52,10 +52,17 @@ class BackgroundWiseMind:
 
 @contextmanager
 def background_wisemind(
-    var_dir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None
+    var_dir: Path,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    rasa_port: int | None = None,
 ) -> Iterator[BackgroundWiseMind]:
-    """Start ``wisemind run`` with its state in ``var_dir``; stop it on exit."""
-    rasa_port, action_port = free_port(), free_port()
+    """Start ``wisemind run`` with its state in ``var_dir``; stop it on exit.
+
+    ``rasa_port`` may be chosen beforehand (see :func:`free_port`) when the
+    environment must name it, e.g. in ``WISEMIND_PUBLIC_URL``.
+    """
+    rasa_port, action_port = rasa_port or free_port(), free_port()
     database_url = database_url or f"sqlite:///{var_dir / 'wisemind.db'}"
     env = {
         **os.environ,

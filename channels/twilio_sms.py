@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 import aiohttp
@@ -190,13 +191,13 @@ class TwilioInput(InputChannel):
         if self.config is None:
             logger.info("SMS channel off: WISEMIND_TWILIO_* not set")
 
-    def _signed(self, request: Request) -> bool:
+    def _signed(self, request: Request, form: _Form) -> bool:
         """Whether Twilio signed this request (URL as Twilio called it, and the form)."""
         assert self.validator is not None
         base = self.settings.public_url or f"{request.scheme}://{request.host}"
         url = base + request.path + (f"?{request.query_string}" if request.query_string else "")
         signature = request.headers.get("X-Twilio-Signature", "")
-        return bool(signature) and self.validator.validate(url, request.form, signature)
+        return bool(signature) and self.validator.validate(url, form, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wisemind_twilio_sms", __name__)
@@ -207,14 +208,14 @@ class TwilioInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            refused = self._refuse(request, required=("From", "MessageSid"))
+            form = _Form.parse(request)
+            refused = self._refuse(request, form, required=("From", "MessageSid"))
             if refused is not None:
                 return refused
-            sender = request.form.get("From", "").strip()
-            body = request.form.get("Body", "")
+            sender = form.first("From").strip()
             try:
                 triage = await asyncio.to_thread(
-                    _triage, self.settings, sender, body, request.form.get("MessageSid")
+                    _triage, self.settings, sender, form.first("Body"), form.first("MessageSid")
                 )
             except clinic.ClinicError:
                 return response.json({"error": "malformed sender"}, status=400)
@@ -229,30 +230,52 @@ class TwilioInput(InputChannel):
 
         @webhook.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
-            refused = self._refuse(request, required=("MessageSid", "MessageStatus"))
+            form = _Form.parse(request)
+            refused = self._refuse(request, form, required=("MessageSid", "MessageStatus"))
             if refused is not None:
                 return refused
             await asyncio.to_thread(
                 _record_delivery,
-                request.form.get("MessageSid"),
-                request.form.get("MessageStatus"),
-                request.form.get("ErrorCode"),
+                form.first("MessageSid"),
+                form.first("MessageStatus"),
+                form.first("ErrorCode") or None,
             )
             return response.empty()
 
         return webhook
 
-    def _refuse(self, request: Request, required: Sequence[str]) -> HTTPResponse | None:
+    def _refuse(
+        self, request: Request, form: _Form, required: Sequence[str]
+    ) -> HTTPResponse | None:
         """The response for a request we will not process, or None if it is good."""
         if self.config is None:
             return response.json({"error": "SMS channel not configured"}, status=503)
         if "application/x-www-form-urlencoded" not in request.content_type:
             return response.json({"error": "expected a form-encoded Twilio webhook"}, status=400)
-        if not self._signed(request):
+        if not self._signed(request, form):
             return response.json({"error": "invalid Twilio signature"}, status=403)
-        if any(not request.form.get(field) for field in required):
+        if any(not form.first(field) for field in required):
             return response.json({"error": f"missing {', '.join(required)}"}, status=400)
         return None
+
+
+class _Form(dict[str, list[str]]):
+    """A webhook's form fields, blank ones included: Twilio signs those too.
+
+    (Sanic's ``request.form`` drops blank values, which breaks the signature.)
+    ``getall`` is what twilio's ``RequestValidator`` looks for on a multi-dict.
+    """
+
+    @classmethod
+    def parse(cls, request: Request) -> _Form:
+        body = request.body.decode("utf-8", errors="replace")
+        return cls(parse_qs(body, keep_blank_values=True))
+
+    def getall(self, name: str) -> list[str]:
+        return self[name]
+
+    def first(self, name: str) -> str:
+        return self.get(name, [""])[0]
 
 
 def _twiml(reply: str | None) -> HTTPResponse:
@@ -381,7 +404,7 @@ class TwilioSender:
         self.client = TwilioClient(
             config.account_sid,
             config.auth_token,
-            http_client=AsyncTwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS),
+            http_client=AsyncTwilioHttpClient(),
         )
         # Tests and private gateways point this elsewhere; Twilio's paths are kept.
         self.client.api.base_url = config.api_url.rstrip("/")
@@ -396,7 +419,10 @@ class TwilioSender:
         if self.status_callback:
             options["status_callback"] = self.status_callback
         try:
-            sent = await self.client.messages.create_async(**options)
+            # twilio's async client ignores its own timeout setting: enforce one here.
+            sent = await asyncio.wait_for(
+                self.client.messages.create_async(**options), SEND_TIMEOUT_SECONDS
+            )
         except TwilioRestException as exc:
             code = f"twilio-{exc.code or exc.status}"
             transient = exc.status == 429 or exc.status >= 500

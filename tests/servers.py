@@ -18,11 +18,18 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.actions.consent import CONSENT_VERSION
-from bot.background import StartError, background_wisemind
+from bot.background import StartError, background_wisemind, free_port
 from bot.clinic import add_client, record_consent
 from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
 from bot.training import ensure_model
+from tests.standins import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_TOKEN,
+    TelegramStandin,
+    TwilioStandin,
+)
 
 DEMO_THERAPIST = "therapist@demo.clinic"
 
@@ -83,13 +90,47 @@ def trained_model() -> Path:
     return model
 
 
+TELEGRAM_SECRET = "telegram-webhook-secret-for-tests"
+CLINIC_SMS_NUMBER = "+15005550000"
+
+
+@pytest.fixture(scope="session")
+def twilio_api() -> Iterator[TwilioStandin]:
+    """Twilio's Messages API, on this machine."""
+    with TwilioStandin() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def telegram_api() -> Iterator[TelegramStandin]:
+    """Telegram's Bot API, on this machine."""
+    with TelegramStandin() as standin:
+        yield standin
+
+
 @pytest.fixture(scope="session")
 def wisemind(
-    trained_model: Path, tmp_path_factory: pytest.TempPathFactory
+    trained_model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    twilio_api: TwilioStandin,
+    telegram_api: TelegramStandin,
 ) -> Iterator[RunningWiseMind]:
-    """``wisemind run`` on a temporary SQLite database and free ports."""
+    """``wisemind run`` on a temporary SQLite database and free ports, both channels on."""
+    rasa_port = free_port()
+    providers = {
+        "WISEMIND_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
+        "WISEMIND_TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+        "WISEMIND_TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
+        "WISEMIND_TWILIO_FROM": CLINIC_SMS_NUMBER,
+        "WISEMIND_TWILIO_API_URL": twilio_api.url,
+        "WISEMIND_TELEGRAM_TOKEN": DEFAULT_TOKEN,
+        "WISEMIND_TELEGRAM_SECRET": TELEGRAM_SECRET,
+        "WISEMIND_TELEGRAM_API_URL": telegram_api.url,
+    }
     try:
-        with background_wisemind(tmp_path_factory.mktemp("wisemind-var")) as running:
+        with background_wisemind(
+            tmp_path_factory.mktemp("wisemind-var"), extra_env=providers, rasa_port=rasa_port
+        ) as running:
             server = RunningWiseMind(
                 rasa_url=running.rasa_url,
                 api_token=running.api_token,
@@ -104,11 +145,33 @@ def wisemind(
         pytest.fail(str(exc))
 
 
-def enrol_client(server: RunningWiseMind, *, consented: bool, name: str = "Test Client") -> str:
+@pytest.fixture
+def providers(
+    twilio_api: TwilioStandin, telegram_api: TelegramStandin
+) -> Iterator[tuple[TwilioStandin, TelegramStandin]]:
+    """Both provider stand-ins, with failures a test scheduled undone after it."""
+    yield twilio_api, telegram_api
+    twilio_api.reset()
+    telegram_api.reset()
+
+
+def enrol_client(
+    server: RunningWiseMind,
+    *,
+    consented: bool,
+    name: str = "Test Client",
+    sms_number: str | None = None,
+    telegram_chat_id: str | None = None,
+) -> str:
     """Register a new client in the running clinic; return their client code."""
     with session_scope(server.engine) as session:
         client, _ = add_client(
-            session, name=name, therapist_email=DEMO_THERAPIST, timezone="America/New_York"
+            session,
+            name=name,
+            therapist_email=DEMO_THERAPIST,
+            timezone="America/New_York",
+            sms_number=sms_number,
+            telegram_chat_id=telegram_chat_id,
         )
         if consented:
             record_consent(session, client, CONSENT_VERSION)

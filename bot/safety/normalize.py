@@ -162,8 +162,11 @@ class Normalizer:
         ends: list[int] = []
         for index, char in enumerate(buffer.text):
             if char in _INVISIBLE:
-                if ends:  # the emoji it modifies now ends after it
-                    ends[-1] = index + 1
+                # What the previous character became now ends after its modifier ("⚰️").
+                position = len(starts) - 1
+                while position >= 0 and starts[position] == starts[-1]:
+                    ends[position] = index + 1
+                    position -= 1
                 continue
             if char in self._emoji:
                 replacement = self._emoji[char]

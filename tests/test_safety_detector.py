@@ -1,0 +1,482 @@
+"""The crisis detector against the shared development set and our own hard cases.
+
+The dev set is the product's quality bar (SPEC §6 and "Quality bars"); the
+hard cases below are written here, not taken from it, to keep the rules
+general: every kind the spec names is covered both ways (must flag / must not).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.safety import Assessment, RiskLevel, assess, assess_many
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEV_SET = REPO_ROOT / ".." / "shared" / "eval" / "crisis_dev.jsonl"
+#: SPEC: at most 5% of the dev set's benign messages may be flagged.
+MAX_BENIGN_FLAGGED = 0.05
+
+
+def _dev_cases(expect: str) -> list[str]:
+    """Texts of the dev set with the given ``expect``; skipped locally if absent, fatal in CI."""
+    if not DEV_SET.exists():
+        reason = f"crisis dev set not found at {DEV_SET}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cases = [
+        json.loads(line)
+        for line in DEV_SET.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    return [case["text"] for case in cases if case["expect"] == expect]
+
+
+def test_every_escalate_case_of_dev_set_is_high_or_imminent() -> None:
+    texts = _dev_cases("escalate")
+    missed = [t for t, a in zip(texts, assess_many(texts), strict=True) if not a.level.escalates]
+    assert texts and missed == []
+
+
+def test_flag_cases_are_at_least_moderate() -> None:
+    texts = _dev_cases("flag")
+    missed = [
+        t for t, a in zip(texts, assess_many(texts), strict=True) if a.level is RiskLevel.NONE
+    ]
+    assert texts and missed == []
+
+
+def test_at_most_5_percent_of_benign_dev_cases_flagged() -> None:
+    texts = _dev_cases("none")
+    flagged = [
+        t for t, a in zip(texts, assess_many(texts), strict=True) if a.level is not RiskLevel.NONE
+    ]
+    assert texts and len(flagged) <= MAX_BENIGN_FLAGGED * len(texts), flagged
+
+
+# --- hard cases written for these tests ---------------------------------------------------
+
+#: Must page the on-call therapist (high or imminent).
+MUST_ESCALATE = [
+    # active ideation, plainly and indirectly
+    "I want to end my life",
+    "I've been thinking about killing myself a lot lately",
+    "I'm ready to die",
+    "I don't wanna be alive anymore",
+    "I'm not sure I want to live anymore",
+    "I'm not okay and I want to die",
+    "I can't stop thinking about killing myself",
+    "I deserve to die",
+    "I should just die",
+    "Death is the only option left for me",
+    "the only thing stopping me from killing myself is my dog",
+    "I've been researching painless ways to die",
+    "i keep thinking about how i'd do it",
+    "My therapist doesn't know but I'm planning my suicide",
+    "I have suicidal ideation",
+    "i want to die lol",
+    # typos and texting
+    "kil myslef",
+    "im going to kil myself tonite",
+    "thinkin bout sucide",
+    "cant stop thinking abt suicide",
+    "i want 2 die",
+    "I WANT TO DIE",
+    # slang
+    "I'm going to kms",
+    "Kms fr",
+    "tryna kms ngl",
+    "i should just kys",
+    "i want to unalive myself",
+    "wanna unalive rn",
+    "ctb tonight",
+    "I'm gonna sewerslide",
+    "I'm gonna off myself",
+    "I want to end it all",
+    "i dont want to be here anymore",
+    # obfuscation
+    "i want to k*ll myself",
+    "su1c1de is all i think about",
+    "k i l l  m y s e l f",
+    "thinking about s.u.i.c.i.d.e",
+    "i just wanna diiiieee",
+    "i want to k1ll mys3lf",
+    "i wanna d13",
+    "killmyself",
+    "Kill. Myself. Now.",
+    # emoji
+    "💊💊💊 goodbye",
+    "i want to ⚰️",
+    "i want to 🔪 myself",
+    # plans, means, timelines
+    "I bought a gun last week",
+    "i have a rope in my closet and i'm ready",
+    "I've saved up my pills for tonight",
+    "the pills are lined up on my desk",
+    "I have a knife and I want to use it on myself",
+    "I'm going to do it tonight, I have the pills",
+    "I'm going to take all my pills tonight",
+    "I'm on the ledge of the parking garage",
+    "standing on the train tracks",
+    "I'm sitting on the edge of the roof",
+    "i want to jump off a bridge",
+    "sometimes i think about jumping off my balcony",
+    "I'm going to walk into traffic",
+    "i want to drive my car into a wall",
+    "tonight is the night",
+    "I've decided. I have the pills ready and I can't do this anymore",
+    # attempts in progress
+    "I took 30 pills",
+    "I swallowed a bunch of sleeping pills",
+    "i just od'd",
+    "pls help i took a bunch of pills",
+    "I took a whole bottle of advil",
+    "I cut too deep and can't stop the bleeding",
+    "i cant stop cutting and it won't stop bleeding",
+    # goodbyes
+    "this is goodbye. tell my mom i love her",
+    "by the time you read this i'll be gone",
+    "I wrote a suicide note",
+    "goodbye everyone, i'm sorry for everything",
+    "I won't be around much longer",
+    "I've given away my cat and my things",
+    # self-harm intent
+    "i want to cut so bad",
+    "I'm about to cut myself",
+    "I need to hurt myself right now",
+    "I need to self harm",
+    "going to burn myself tonight",
+    "I'm going to slit my wrists",
+    # diary ratings that are high
+    "SI 5/5",
+    "suicidal urges 5",
+    # abuse disclosure
+    "my dad beats me",
+    "my husband choked me",
+    "he raped me",
+    "I was raped last night",
+    "my uncle molested me",
+    "my mom's boyfriend touches me at night",
+    "he threatens to kill me if i leave",
+    "my boyfriend threatened to kill me",
+    "I'm being abused at home",
+    "my mom burns me with cigarettes",
+    # threats to others
+    "I'm going to stab him",
+    "I'm going to kill him tonight",
+    "I'm going to shoot up the school",
+    "I'm going to murder my stepdad",
+    # Spanish
+    "quiero morirme",
+    "me quiero matar",
+    "Quiero matarme esta noche",
+    "ME QUIERO MORIR",
+    "voy a quitarme la vida",
+    "no quiero seguir viviendo",
+    "ya no quiero estar viva",
+    "tengo ganas de morir",
+    "pienso en suicidarme todos los dias",
+    "me voy a cortar esta noche",
+    "me tomé todas las pastillas",
+    "mi padrastro me pega",
+    "mi novio me golpea",
+    "me violaron",
+    # risk plus means makes it imminent
+    "nobody would care if i died. i have a knife",
+    "i wish i was dead. i have a gun in my room",
+]
+
+#: A caring check-in at least (moderate or above).
+MUST_FLAG = [
+    "I hope I don't wake up tomorrow",
+    "I wish I could fall asleep and never wake up",
+    "I want to sleep forever",
+    "I wish I was dead",
+    "i'd be better off dead",
+    "i hate my life and i wish i was never born",
+    "I just want to disappear forever",
+    "I don't want to exist",
+    "i hope i get hit by a bus",
+    "sometimes I think everyone would be happier if I was gone",
+    "it would be easier if i wasn't here",
+    "no one would notice if i disappeared",
+    "nobody would miss me",
+    "I'm a burden to my family",
+    "I feel like a burden",
+    "what's the point anymore",
+    "there's no point in living",
+    "I have nothing left to live for",
+    "i don't see a future for myself",
+    "I don't think things will ever get better",
+    "life is never going to get better",
+    "I've lost all hope",
+    "I feel trapped and there's no way out",
+    "I can't go on like this",
+    "I can't take it anymore",
+    "i'm tired of being alive",
+    "I feel dead inside",
+    "I burned myself last night",
+    "I cut myself last night",
+    "cut again last night",
+    "I hurt myself again last night",
+    "I've been cutting again",
+    "i scratched my wrists",
+    "I've been starving myself",
+    "i relapsed",
+    "the urge to cut is really strong",
+    "sh urges really bad",
+    "self harm urge 5/5",
+    "urges to cut: 4",
+    "🔪🩸",
+    "I'm scared to go home",
+    "I'm afraid of my dad",
+    "I tried to kill myself when I was 15",
+    "I have the razor and I'm in the bathroom",
+    "ya no aguanto más",
+    "no puedo más",
+    "soy una carga para todos",
+    "no le importo a nadie, estarían mejor sin mí",
+    "me corté anoche",
+    "me lastimé otra vez",
+    "ojalá no despertar mañana",
+]
+
+#: Must not flag: idioms, negation, recovery, diary ratings, other people, topics, everyday.
+MUST_NOT_FLAG = [
+    # idioms
+    "my feet are killing me",
+    "this traffic is killing me",
+    "I could kill for a pizza",
+    "i could murder a burger",
+    "I'm dying to see that movie",
+    "that joke killed me",
+    "I'm dead tired",
+    "I'm dead serious",
+    "I'm killing it at work this week",
+    "I need to kill some time before my appointment",
+    "I'm gonna die of embarrassment",
+    "I'd rather die than go to that party lol",
+    "I'm going to die if I don't get coffee",
+    "i feel like i'm going to die, panic attack",
+    "that movie was to die for",
+    "omg this test is going to kill me",
+    "my mom is going to kill me when she sees my grades",
+    "I'm going to kill my brother if he eats my leftovers",
+    "beating myself up over a mistake",
+    "I've been burning myself out at work",
+    "I drown myself in homework",
+    "killing myself at the gym lately lol",
+    "lol I'm dead 💀💀",
+    "⚰️",
+    "💊",
+    "me muero de risa",
+    "me mata el calor",
+    # negation
+    "I'm not suicidal",
+    "not suicidal, just really tired",
+    "I don't want to kill myself",
+    "I would never hurt myself",
+    "I'm not going to kill myself, I just need to talk",
+    "I'm not going to hurt myself, I promise",
+    "no urge to self harm today",
+    "I don't have any urges to hurt myself",
+    "I haven't had suicidal thoughts in months",
+    "I haven't cut in 3 months",
+    "I'm proud I didn't self harm today",
+    "no quiero morir",
+    "no me quiero morir, solo estoy cansada",
+    "no estoy pensando en suicidarme",
+    # recovery
+    "2 years clean from cutting",
+    "I used to self harm but I'm doing better",
+    "I'm 6 months self harm free",
+    "I used to want to kill myself, but therapy helped a lot",
+    "ya no me corto",
+    # diary-style ratings
+    "urge to self harm 0",
+    "suicide urge: 0/5",
+    "SI 0",
+    "SI 0 SH 0",
+    "si: 1, sh: 0",
+    "SH urges 0/5",
+    "suicidal ideation: 0",
+    "suicidal thoughts? no",
+    "SI: 0, SH: 0, sadness 3",
+    "urges: suicide 0 self harm 1 drugs 2",
+    "my urges were at a 2 today",
+    "feeling better today, no SI",
+    # other people
+    "my friend said she wants to kill herself",
+    "my friend wants to die",
+    "she said she wants to die",
+    "my sister is suicidal and I don't know how to help",
+    "my cousin tried to kill himself",
+    "my friend told me she cuts and I don't know how to help her",
+    "her ex threatened to kill her",
+    "mi amiga quiere morir y no sé qué hacer",
+    # topics
+    "I'm writing an essay on suicide prevention",
+    "what's the suicide hotline number, it's for a school project",
+    "watching a documentary about self-harm",
+    "We discussed suicide risk factors in my nursing lecture",
+    "I read an article about teen suicide",
+    "the suicide squad movie was great",
+    # other senses of the words
+    "I cut my hair today",
+    "I need to cut back on sugar",
+    "I cut my fingers chopping onions",
+    "the knife slipped while I was cooking and I cut myself",
+    "I burned my arm on the oven",
+    "I fell and hurt myself",
+    "I hurt my back lifting",
+    "i got a paper cut lol",
+    "my brother beat me at chess",
+    "hit me up later",
+    "I shot him a text",
+    "I want to dye my hair pink",
+    "I'm going to end my relationship",
+    "I'll end it with him tomorrow",
+    "I want to jump on the trampoline",
+    "I'm at the bridge club",
+    "my bf bought me a gun safe",
+    "I need to buy rope for camping",
+    "overdosed on caffeine today lol",
+    "me corté el pelo",
+    "quiero cortarme el pelo",
+    # everyday
+    "I took my meds this morning",
+    "I have pills for my anxiety",
+    "I took all my vitamins today",
+    "ok bye!",
+    "goodbye see you tomorrow",
+    "I love you all, thanks for the support!",
+    "I don't want to wake up early tomorrow",
+    "What's the point of the PLEASE skill?",
+    "I'm tired of studying",
+    "I want to disappear into a good book",
+    "I want to use the TIPP skill",
+    "I tried the STOP skill last night",
+    "my grandma died and I'm sad",
+    "no quiero ir a la escuela",
+    "5",
+    "stop",
+]
+
+
+@pytest.mark.parametrize("text", MUST_ESCALATE)
+def test_hard_case_escalates(text: str) -> None:
+    assert assess(text).level.escalates
+
+
+@pytest.mark.parametrize("text", MUST_FLAG)
+def test_hard_case_is_flagged(text: str) -> None:
+    assert assess(text).level >= RiskLevel.MODERATE
+
+
+@pytest.mark.parametrize("text", MUST_NOT_FLAG)
+def test_hard_case_is_not_flagged(text: str) -> None:
+    assessment = assess(text)
+    assert assessment.level is RiskLevel.NONE, assessment.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("I have the pills in front of me", RiskLevel.IMMINENT),
+        ("I took the whole bottle", RiskLevel.IMMINENT),
+        ("💊💊💊 goodbye", RiskLevel.IMMINENT),
+        ("this is goodbye, tell my sister I love her", RiskLevel.IMMINENT),
+        ("I want to kill myself", RiskLevel.HIGH),
+        ("I'm going to cut tonight", RiskLevel.HIGH),
+        ("he hits me", RiskLevel.HIGH),
+        ("I'm going to hurt him", RiskLevel.HIGH),
+        ("I wish I could go to sleep and not wake up", RiskLevel.MODERATE),
+        ("my urge to cut is really strong", RiskLevel.MODERATE),
+    ],
+)
+def test_spec_examples_get_their_spec_level(text: str, level: RiskLevel) -> None:
+    assert assess(text).level is level
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I want to kill myself", "active_ideation"),
+        ("sometimes I wish I was never born", "passive_ideation"),
+        ("I bought a rope today", "plan_means"),
+        ("I just swallowed a whole bottle of tylenol", "attempt"),
+        ("about to burn myself again", "self_harm_intent"),
+        ("I cut last night", "recent_self_harm"),
+        ("my partner choked me last night", "abuse_disclosure"),
+        ("I want to kill my roommate", "harm_to_others"),
+        ("everyone would be better off without me", "hopelessness_burden"),
+        ("I want to die, I have the pills", "plan_means"),
+        ("tonight I'm going to kill myself", "plan_means"),
+    ],
+)
+def test_message_reports_its_clinical_category(text: str, category: str) -> None:
+    assert category in assess(text).categories
+
+
+@pytest.mark.parametrize("text", [*MUST_ESCALATE, *MUST_FLAG])
+def test_evidence_quotes_the_original_message_exactly(text: str) -> None:
+    assessment = assess(text)
+    assert assessment.evidence
+    for item in assessment.evidence:
+        assert text[item.start : item.end] == item.text
+        assert item.category in assessment.categories
+
+
+def test_evidence_of_disguised_words_points_at_what_the_client_typed() -> None:
+    text = "honestly i want to k*ll   my$elf"
+    (evidence,) = assess(text).evidence
+    assert evidence.text == "k*ll   my$elf"
+    assert (evidence.start, evidence.end) == (19, len(text))
+
+
+def test_assessment_serialises_to_the_cli_shape() -> None:
+    data = assess("I want to kill myself").to_dict()
+    assert data == {
+        "level": "high",
+        "categories": ["active_ideation"],
+        "evidence": [
+            {"text": "kill myself", "start": 10, "end": 21, "category": "active_ideation"}
+        ],
+    }
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_benign_message_has_no_categories_or_evidence() -> None:
+    assert assess("can we do my diary card") == Assessment()
+
+
+def test_risk_levels_compare_by_severity() -> None:
+    assert RiskLevel.NONE < RiskLevel.MODERATE < RiskLevel.HIGH < RiskLevel.IMMINENT
+    assert max(RiskLevel.HIGH, RiskLevel.MODERATE) is RiskLevel.HIGH
+    assert RiskLevel("imminent").escalates and not RiskLevel.MODERATE.escalates
+    assert RiskLevel.HIGH == "high"
+
+
+def test_batch_scoring_gives_the_same_verdicts_as_one_by_one() -> None:
+    texts = [*MUST_ESCALATE[:20], *MUST_FLAG[:20], *MUST_NOT_FLAG[:20]]
+    assert assess_many(texts) == [assess(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "\n\n", "🙂", "?!", "a" * 10_000, "I want to die " * 700]
+)
+def test_odd_input_is_scored_without_error(text: str) -> None:
+    assert isinstance(assess(text), Assessment)
+
+
+def test_message_text_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    assess_many(["I want to kill myself tonight", "my stepdad hits me"])
+    assert not [
+        r for r in caplog.records if "kill myself" in r.getMessage() or "stepdad" in r.getMessage()
+    ]
