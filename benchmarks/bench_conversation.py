@@ -1,6 +1,6 @@
 """Conversation benchmark: latency, throughput and memory of a running WiseMind.
 
-Starts the real ``wisemind run`` (Rasa server and action server under the
+Starts the real ``wisemind run`` (Rasa server, action server and scheduler under the
 supervisor) on a private SQLite database, talks to it over the local channel
 exactly as ``wisemind chat`` does, and prints:
 
@@ -81,7 +81,11 @@ CONVERSATION_CYCLE: tuple[tuple[str, str], ...] = (
 )
 
 #: How each supervised process is recognised in its command line.
-PROCESS_ROLES = (("bot.rasa_server", "Rasa server"), ("rasa_sdk", "action server"))
+PROCESS_ROLES = (
+    ("bot.rasa_server", "Rasa server"),
+    ("rasa_sdk", "action server"),
+    ("scheduler", "scheduler"),
+)
 KB_PER_MB = 1024
 #: Shown as "nan" for a process that was not (or no longer) running.
 NOT_RUNNING = float("nan")

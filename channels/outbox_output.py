@@ -11,17 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from sqlalchemy import select
 
 from bot import message_log
 from bot.gateway import PROCESSING_ERROR_REPLY, Inbound, with_crisis_contacts
 from bot.outbox import Button, enqueue
 from bot.storage import session_scope
-from bot.storage.enums import MessageStatus
+from bot.storage.enums import Direction, MessageStatus
+from bot.storage.models import Client, Message, utcnow
 
 logger = logging.getLogger(__name__)
+
+#: Unprocessed messages older than this are not answered after a restart.
+RECOVERY_WINDOW = timedelta(hours=24)
+#: Younger ones may still be in another server's hands.
+RECOVERY_MIN_AGE = timedelta(seconds=30)
 
 #: A message part and the choices to attach to it.
 Part = tuple[str, Sequence[Button]]
@@ -107,6 +115,46 @@ async def process_inbound(
         return
     if inbound.message_id is not None:
         await asyncio.to_thread(_mark_processed, inbound.message_id)
+
+
+def _unprocessed(channel: str, now: datetime) -> list[tuple[Inbound, str, str]]:
+    """Inbound messages stored but never processed (the server stopped first)."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(Message.id, Message.client_id, Message.address, Message.body, Client.code)
+            .join(Client, Client.id == Message.client_id)
+            .where(
+                Message.channel == channel,
+                Message.direction == Direction.INBOUND,
+                Message.status == MessageStatus.RECEIVED,
+                Message.created_at > now - RECOVERY_WINDOW,
+                Message.created_at < now - RECOVERY_MIN_AGE,
+            )
+            .order_by(Message.id)
+        ).all()
+    return [
+        (Inbound(conversation_id=code, message_id=id_, client_id=client_id), address, body)
+        for id_, client_id, address, body, code in rows
+    ]
+
+
+async def recover_unprocessed(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    output_type: type[OutboxOutput],
+    input_channel: str,
+) -> None:
+    """Process what a previous run stored but did not get to, oldest first.
+
+    Nothing a client sent is lost to a crash or restart between storing a
+    message and processing it; a message older than :data:`RECOVERY_WINDOW` is
+    left for the care team to read rather than answered a day late.
+    """
+    pending = await asyncio.to_thread(_unprocessed, output_type.channel, utcnow())
+    if pending:
+        logger.warning("processing %d %s messages left unprocessed", len(pending), input_channel)
+    for inbound, address, body in pending:
+        output = output_type(inbound.client_id, address)
+        await process_inbound(on_new_message, inbound, body, output, input_channel)
 
 
 def _mark_processed(message_id: int) -> None:

@@ -43,7 +43,13 @@ from bot.settings import Settings, TelegramSettings, load_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
 from channels.formatting import split_text
-from channels.outbox_output import BackgroundTasks, OutboxOutput, Part, process_inbound
+from channels.outbox_output import (
+    BackgroundTasks,
+    OutboxOutput,
+    Part,
+    process_inbound,
+    recover_unprocessed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +160,13 @@ class TelegramInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wisemind_telegram", __name__)
+
+        @webhook.listener("after_server_start")
+        async def recover(*_: Any) -> None:
+            if self.config is not None:
+                self.background.start(
+                    recover_unprocessed(on_new_message, TelegramOutput, CHANNEL_NAME)
+                )
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -50,7 +50,13 @@ from bot.storage import session_scope
 from bot.storage.enums import Channel, MessageStatus
 from bot.storage.models import Client, utcnow
 from channels.formatting import split_text
-from channels.outbox_output import BackgroundTasks, OutboxOutput, Part, process_inbound
+from channels.outbox_output import (
+    BackgroundTasks,
+    OutboxOutput,
+    Part,
+    process_inbound,
+    recover_unprocessed,
+)
 from channels.sms_segments import segment_count
 
 logger = logging.getLogger(__name__)
@@ -201,6 +207,11 @@ class TwilioInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wisemind_twilio_sms", __name__)
+
+        @webhook.listener("after_server_start")
+        async def recover(*_: Any) -> None:
+            if self.config is not None:
+                self.background.start(recover_unprocessed(on_new_message, SmsOutput, CHANNEL_NAME))
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

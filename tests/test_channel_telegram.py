@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -213,3 +215,21 @@ def test_a_malformed_update_gets_400_not_500(chat: Chat, payload: bytes) -> None
 
 def test_a_ten_kilobyte_message_gets_a_reply(chat: Chat) -> None:
     assert chat.reply_to("everything went wrong today. " * 350)
+
+
+def test_channels_setup_registers_the_webhook_with_its_secret(
+    wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "channels", "setup"],
+        env=wisemind.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    webhook = providers[1].webhook
+    assert webhook is not None
+    assert webhook.url == f"{wisemind.env['WISEMIND_PUBLIC_URL']}/webhooks/telegram/webhook"
+    assert webhook.secret_token == TELEGRAM_SECRET
+    assert "/webhooks/twilio_sms/webhook" in result.stdout

@@ -189,6 +189,20 @@ MUST_ESCALATE = [
     # risk plus means makes it imminent
     "nobody would care if i died. i have a knife",
     "i wish i was dead. i have a gun in my room",
+    "I'm home alone and I have all my pills in front of me",
+    "honestly if I had a gun I would use it on myself",
+    "thinking about taking all my pills",
+    "i just want to go to sleep forever, i have enough pills to do it",
+    "I've stopped taking my meds and I've been saving them up",
+    "i'm sitting in my car in the garage with the engine running",
+    "Every day I wake up and wish I hadn't. I keep looking at the bottle of sleeping pills "
+    "in my drawer. I think tonight might be it.",
+    "I've been in so much pain for so long. I've tried therapy, meds, everything. I'm done. "
+    "I've written letters to my family and tonight I'm going to finally end it.",
+    "my stepbrother keeps coming into my room at night and touching me",
+    "my dad hits me with a belt",
+    "Tengo todo listo para matarme esta noche",
+    "me voy a tirar del puente",
 ]
 
 #: A caring check-in at least (moderate or above).
@@ -244,6 +258,14 @@ MUST_FLAG = [
     "me corté anoche",
     "me lastimé otra vez",
     "ojalá no despertar mañana",
+    "i've been having really dark thoughts about not being here",
+    "I wish I'd never been born",
+    "I carved into my arm last night",
+    "i dont see the point in anything anymore",
+    "i feel like giving up",
+    "I just want it all to stop",
+    "I don't want to be here",
+    "quisiera desaparecer",
 ]
 
 #: Must not flag: idioms, negation, recovery, diary ratings, other people, topics, everyday.
@@ -365,6 +387,22 @@ MUST_NOT_FLAG = [
     "no quiero ir a la escuela",
     "5",
     "stop",
+    "So today was rough. My boss yelled at me, I spilled coffee everywhere, and the bus was "
+    "late. But I used my TIPP skill and splashed cold water on my face and it helped a lot!",
+    "My best friend has been talking about suicide and I'm really worried. How can I support "
+    "her without burning out?",
+    "I'm so excited, I could die! We got the apartment!",
+    "diary: sadness 4 anger 1 fear 2 shame 3 joy 1, SI 0, SH 0, skills 5",
+    "urge to use: 3, urge to self-harm: 0, urge to die: 0",
+    "I'm 100 days clean from self harm today!!",
+    "I'm so glad I didn't kill myself back then",
+    "drank a whole bottle of water",
+    "my sister pushed me in the pool as a joke",
+    "he pushed me to apply for the job",
+    "my little brother hit me with a pillow lol",
+    "I have a rope light in my room",
+    "quiero morirme de la risa jaja",
+    "me muero de ganas de verte",
 ]
 
 
