@@ -219,6 +219,20 @@ def client_for_identity(session: Session, channel: str, address: str) -> Client 
     ).scalar_one_or_none()
 
 
+def therapist_for_identity(session: Session, channel: str, address: str) -> Therapist | None:
+    """The active staff member paged at this SMS number or Telegram chat, if any."""
+    try:
+        address = normalise_address(channel, address)
+    except ClinicError:
+        return None
+    column = {Channel.SMS: Therapist.sms_number, Channel.TELEGRAM: Therapist.telegram_chat_id}
+    if channel not in column:
+        return None
+    return session.execute(
+        select(Therapist).where(column[channel] == address, Therapist.active.is_(True))
+    ).scalar_one_or_none()
+
+
 def client_by_code(session: Session, code: str) -> Client | None:
     """The client whose code (their Rasa conversation id) this is, typed any which way."""
     return session.execute(

@@ -10,12 +10,15 @@ and once per provider id), and messages that must not reach the assistant
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import message_log
+from bot import clinic, escalation, message_log
 from bot.clinic import client_by_code, client_for_identity
 from bot.crisis_contacts import crisis_contacts
+from bot.outbox import enqueue
+from bot.storage.enums import MessageStatus
 from bot.storage.models import Client
 
 #: Longer messages are refused rather than truncated, so nothing is silently lost.
@@ -63,6 +66,32 @@ def resolve_sender(session: Session, channel: str, address: str) -> Client | Non
     if channel == LOCAL_CHANNEL:
         return client_by_code(session, address)
     return client_for_identity(session, channel, address)
+
+
+def accept_staff_message(
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    body: str,
+    provider_id: str | None,
+    now: datetime,
+) -> bool:
+    """Handle a message from a therapist's paging number or chat (``ACK <code>``).
+
+    Returns False when the sender is not staff. A retried webhook is answered once.
+    """
+    therapist = clinic.therapist_for_identity(session, channel, address)
+    if therapist is None:
+        return False
+    stored = message_log.record_inbound(
+        session, channel=channel, address=address, body=body, provider_id=provider_id
+    )
+    if stored is not None:
+        reply = escalation.staff_reply(session, therapist, body, now)
+        enqueue(session, client_id=None, channel=channel, address=address, body=reply)
+        message_log.mark_status(session, stored.id, MessageStatus.PROCESSED)
+    return True
 
 
 def accept_inbound(

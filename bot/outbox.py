@@ -228,16 +228,19 @@ class OutboxWorker:
     def __init__(self, senders: Mapping[str, Sender], poll_seconds: float = POLL_SECONDS) -> None:
         self.senders = dict(senders)
         self.poll_seconds = poll_seconds
-        self.wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(self._requeue_stale)
         while not stop.is_set():
-            sent = await self.send_due()
+            try:
+                sent = await self.send_due()
+            except Exception:
+                # A database hiccup must not stop all sending: log it, try again shortly.
+                logger.exception("outbox pass failed")
+                sent = 0
             if not sent:
-                self.wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
+                    await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
 
     async def send_due(self) -> int:
         """One pass: claim what is due and send it; returns how many were attempted."""

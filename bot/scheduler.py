@@ -9,12 +9,19 @@ nothing and picks up where the last run stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
+from bot.escalation import advance_pages
 from bot.outbox import OutboxWorker, Sender
 from bot.settings import Settings
+from bot.storage import session_scope
 from bot.storage.enums import Channel
+from bot.storage.models import utcnow
+
+#: How often unacknowledged pages are checked against their deadlines.
+PAGE_CHECK_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +40,23 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     return senders
 
 
+async def advance_pages_forever(settings: Settings, stop: asyncio.Event) -> None:
+    """Move unacknowledged and failed pages to the next tier, every second."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(_advance_pages, settings)
+        except Exception:
+            # Never let one bad pass stop paging: log it and try again next tick.
+            logger.exception("advancing pages failed")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=PAGE_CHECK_SECONDS)
+
+
+def _advance_pages(settings: Settings) -> None:
+    with session_scope() as session:
+        advance_pages(session, utcnow(), settings)
+
+
 async def run_scheduler(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -41,5 +65,8 @@ async def run_scheduler(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     senders = build_senders(settings)
     logger.info("scheduler started; sending on: %s", ", ".join(senders) or "no channel")
-    await OutboxWorker(senders).run(stop)
+    await asyncio.gather(
+        OutboxWorker(senders).run(stop),
+        advance_pages_forever(settings, stop),
+    )
     logger.info("scheduler stopped")

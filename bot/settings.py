@@ -71,6 +71,12 @@ class Settings:
     public_url: str = ""
     twilio: TwilioSettings | None = None
     telegram: TelegramSettings | None = None
+    #: Where therapists open the dashboard; pages link to it.
+    dashboard_url: str = "http://127.0.0.1:8000"
+    #: How long a page waits for ``ACK <code>`` before the next tier is paged.
+    page_ack_timeout_seconds: int = 300
+    #: The clinic's crisis line (E.164), paged by SMS when no therapist acknowledges.
+    clinic_crisis_line: str = ""
 
     @property
     def models_dir(self) -> Path:
@@ -145,6 +151,9 @@ def load_settings() -> Settings:
         public_url=source.get("PUBLIC_URL").rstrip("/"),
         twilio=_twilio_settings(source),
         telegram=_telegram_settings(source),
+        dashboard_url=source.get("DASHBOARD_URL", "http://127.0.0.1:8000").rstrip("/"),
+        page_ack_timeout_seconds=source.get_int("PAGE_ACK_TIMEOUT_SECONDS", 300),
+        clinic_crisis_line=source.get("CLINIC_CRISIS_LINE"),
     )
 
 

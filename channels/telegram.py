@@ -37,11 +37,18 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 
 from bot import clinic
-from bot.gateway import UNKNOWN_SENDER_REPLY, Inbound, accept_inbound, with_crisis_contacts
+from bot.gateway import (
+    UNKNOWN_SENDER_REPLY,
+    Inbound,
+    accept_inbound,
+    accept_staff_message,
+    with_crisis_contacts,
+)
 from bot.outbox import Button, Outgoing, SendError, enqueue
 from bot.settings import Settings, TelegramSettings, load_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
+from bot.storage.models import utcnow
 from channels.formatting import split_text
 from channels.outbox_output import (
     BackgroundTasks,
@@ -221,6 +228,15 @@ def _triage(update: _Update) -> _Triage:
     """Enrolment by ``/start <code>``, and the message log, in one transaction."""
     text = (update.text or "").strip()
     with session_scope() as session:
+        if accept_staff_message(
+            session,
+            channel=Channel.TELEGRAM,
+            address=update.chat_id,
+            body=text,
+            provider_id=str(update.update_id),
+            now=utcnow(),
+        ):
+            return _Triage()
         client = clinic.client_for_identity(session, Channel.TELEGRAM, update.chat_id)
         if client is None:
             return _start(session, update, text)

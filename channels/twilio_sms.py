@@ -42,6 +42,7 @@ from bot.gateway import (
     UNKNOWN_SENDER_REPLY,
     Inbound,
     accept_inbound,
+    accept_staff_message,
     with_crisis_contacts,
 )
 from bot.outbox import Button, Outgoing, SendError, chosen_payload, enqueue, latest_choices
@@ -303,6 +304,11 @@ def _triage(settings: Settings, sender: str, body: str, message_sid: str | None)
     phone = clinic.normalise_phone(sender)
     keyword = body.strip().upper()
     with session_scope() as session:
+        if accept_staff_message(
+            session, channel=Channel.SMS, address=phone, body=body,
+            provider_id=message_sid, now=utcnow(),
+        ):  # fmt: skip
+            return _Triage()
         client = clinic.client_for_identity(session, Channel.SMS, phone)
         if client is None:
             words = keyword.split()

@@ -30,14 +30,19 @@ _SPACED_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_](?:[ .\-_*~·•+][^\W\d_]){
 #: Three or more one-word sentences: "Kill. Myself. Now." is said for emphasis.
 _ONE_WORD_SENTENCES = re.compile(r"(?<![\w'])(?:[^\W\d_]+[.!]+[ \t]+){2,}[^\W\d_]+")
 _SENTENCE_STOP = re.compile(r"[.!]+(?=[ \t])")
-#: A letter run of three or more: "diiie", "killlll".
-_REPEATED_WORD = re.compile(r"[^\W\d_]*([^\W\d_])\1\1[^\W\d_]*")
+#: A letter repeated three or more times: "diiie", "killlll".
+_REPEATED_LETTER = re.compile(r"([^\W\d_])\1\1+")
 _TRAILING_PUNCTUATION = re.compile(r"[.,;:?!)\]}\"']+$")
 _LEADING_PUNCTUATION = re.compile(r"^[(\[{\"'¿¡]+")
 #: The longest run of letters one mask character may stand for ("s**cide").
 _MAX_MASKED_LETTERS = 3
 #: Beyond this many ambiguous leet characters a word is left alone (2**n readings).
 _MAX_AMBIGUOUS_LEET = 4
+#: Longer "words", or more mask runs, are not disguised sensitive words (and would be slow).
+_MAX_DISGUISED_LENGTH = 24
+_MAX_MASK_RUNS = 3
+#: With more repeated-letter runs than this, only the all-double and all-single readings are tried.
+_MAX_RUNS_COMBINED = 3
 
 
 def fold(text: str) -> str:
@@ -220,6 +225,8 @@ class Normalizer:
 
     def _resolve(self, core: str) -> str | None:
         """The sensitive word ``core`` disguises, if any."""
+        if len(core) > _MAX_DISGUISED_LENGTH:
+            return None
         options: list[tuple[str, ...]] = []
         for char in core:
             if char in self._masks:
@@ -248,6 +255,8 @@ class Normalizer:
         segments = [segment for segment in re.split(r"(\*+)", masked) if segment]
         literal = sum(len(segment) for segment in segments if segment[0] != "*")
         runs = len(segments) - sum(segment[0] != "*" for segment in segments)
+        if runs > _MAX_MASK_RUNS:
+            return None
         for length in range(literal + runs, literal + runs * _MAX_MASKED_LETTERS + 1):
             for word in self._sensitive_by_length.get(length, ()):
                 if _fits_mask(segments, word):
@@ -256,17 +265,25 @@ class Normalizer:
 
     def _squeeze_repeated_letters(self, buffer: _Buffer) -> None:
         """ "diiiiie" → "die", "killlll" → "kill": the first reading that is a word."""
-        edits = []
-        for match in _REPEATED_WORD.finditer(buffer.text):
-            edits.append((match.start(), match.end(), self._squeeze(match.group())))
-        buffer.replace(edits)
+        text = buffer.text
+        words: list[tuple[int, int]] = []
+        for run in _REPEATED_LETTER.finditer(text):
+            if words and run.start() < words[-1][1]:
+                continue  # another run in a word already taken
+            start, end = run.start(), run.end()
+            while start > 0 and text[start - 1].isalpha():
+                start -= 1
+            while end < len(text) and text[end].isalpha():
+                end += 1
+            words.append((start, end))
+        buffer.replace([(start, end, self._squeeze(text[start:end])) for start, end in words])
 
     def _squeeze(self, word: str) -> str:
-        runs = list(re.finditer(r"([^\W\d_])\1\1+", word))
-        readings = [
-            _collapse(word, runs, keep)
-            for keep in [(2,) * len(runs), (1,) * len(runs), *product((2, 1), repeat=len(runs))]
-        ]
+        runs = list(_REPEATED_LETTER.finditer(word))
+        choices = [(2,) * len(runs), (1,) * len(runs)]
+        if len(runs) <= _MAX_RUNS_COMBINED:
+            choices.extend(product((2, 1), repeat=len(runs)))
+        readings = [_collapse(word, runs, keep) for keep in choices]
         for reading in readings:
             if reading in self._sensitive or self._is_known(reading):
                 return reading

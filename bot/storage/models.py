@@ -273,6 +273,8 @@ class Message(Base):
     #: Outbound choices offered with the message, as JSON ``[{"title":…, "payload":…}]``:
     #: shown as a keyboard on Telegram, as numbered options by SMS.
     buttons: Mapped[str | None] = Column(Text)
+    #: The crisis detector's level for an inbound message (``none`` … ``imminent``).
+    risk_level: Mapped[str | None] = Column(String(16))
     #: Twilio MessageSid, Telegram update_id / message_id; None for local chat.
     provider_id: Mapped[str | None] = Column(String(PROVIDER_ID_MAX_LENGTH))
     status: Mapped[str] = Column(String(16), nullable=False)

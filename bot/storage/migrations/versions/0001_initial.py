@@ -164,6 +164,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("buttons", sa.Text(), nullable=True),
+        sa.Column("risk_level", sa.String(16), nullable=True),
         sa.Column("provider_id", sa.String(64), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("error", sa.String(64), nullable=True),
