@@ -18,8 +18,9 @@ stand-in):
   to the moment the stand-in recorded the first outbound message of the reply
   (REST: the HTTP response), with one message in flight at a time and the
   channels taking turns, so that nothing queues and a change in the machine's
-  load touches all three alike; and the webhook's own response time, how soon
-  Twilio or Telegram get their 2xx (p50/p99);
+  load touches all three alike; the webhook's own response time, how soon
+  Twilio or Telegram get their 2xx (p50/p99); and how long the reply's first
+  message waited in the outbox (p50/p95);
 * sustained throughput: N clients at once on one channel, each sending M
   messages one after another and waiting for the whole reply before the next,
   as a person would; with the latencies under that load.
@@ -40,6 +41,7 @@ import abc
 import argparse
 import json
 import math
+import random
 import sys
 import tempfile
 import time
@@ -104,12 +106,20 @@ DEFAULT_MESSAGES = 20
 FAST_MESSAGES = ("hi", "what can you do", "thanks", "what's the weather")
 #: Webhook percentiles: the median, and the slow tail a provider's timeout would meet.
 WEBHOOK_PERCENTILES = (50, 99)
+#: Wait of a reply's first message in the outbox: up to one poll interval, plus sending.
+OUTBOX_PERCENTILES = (50, 95)
 
 SMS_WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram/webhook"
 #: Clients' phone numbers are this prefix and a 7-digit number; chat ids this base plus it.
 PHONE_PREFIX = "+1555"
 CHAT_ID_BASE = 10**9
+#: Before each message measured one at a time, a client pauses for a random time up to
+#: this long: people's messages arrive at random moments, whereas a client sending
+#: straight after its last reply would keep one phase against the scheduler's polling.
+PAUSE_SECONDS = 2 * POLL_SECONDS
+#: Seeds the pauses, so that two runs pause alike.
+PAUSE_SEED = 3
 #: How often a client looks for its reply at the stand-in. The latency itself is the
 #: stand-in's own timestamp, so this only delays the client's next message.
 REPLY_POLL_SECONDS = 0.02
@@ -133,15 +143,21 @@ class Delivery:
     """One message a client sent, and how its reply came back.
 
     ``first`` times the webhook POST to the first outbound message of the reply
-    (REST: to the HTTP response); ``whole_ms`` to the reply's last message;
-    ``webhook_ms`` to the webhook's own HTTP response. ``parts`` is how many
-    outbound messages the reply took (None on REST, where it is one response).
+    (REST: to the HTTP response); ``queued_ms`` to that message's going into the
+    outbox (its ``created_at``), so ``first`` minus ``queued_ms`` is its wait
+    there; ``webhook_ms`` to the webhook's own HTTP response. ``parts`` is how
+    many outbound messages the reply took. The last two are NaN and None on
+    REST, where the reply is the response.
     """
 
     first: Exchange
-    whole_ms: float
+    queued_ms: float
     webhook_ms: float
     parts: int | None
+
+    @property
+    def in_outbox_ms(self) -> float:
+        return self.first.latency_ms - self.queued_ms
 
     @classmethod
     def failed(cls, text: str, webhook_ms: float = NOT_MEASURED) -> Delivery:
@@ -185,7 +201,7 @@ class RestClient(ChannelClient):
         self.conversation.run([(text, text) for text in messages], deadline)
         # The reply is the webhook's response: all three times are the same.
         return [
-            Delivery(exchange, exchange.latency_ms, exchange.latency_ms, None)
+            Delivery(exchange, NOT_MEASURED, exchange.latency_ms, None)
             for exchange in self.conversation.exchanges[done:]
         ]
 
@@ -235,10 +251,12 @@ class OutboxClient(ChannelClient):
         reply = self._await_reply(provider_id, already, wait_until)
         if not reply:
             return Delivery.failed(text, webhook_ms)
-        (first_at, first_text), (last_at, _) = reply[0], reply[-1]
+        first_at, first_text = reply[0]
         ok = not first_text.startswith(PROCESSING_ERROR_PREFIX)
         first = Exchange(text, ms_between(sent_at, first_at), ok)
-        return Delivery(first, ms_between(sent_at, last_at), webhook_ms, len(reply))
+        queued_at = self._queued_at(already)
+        queued_ms = NOT_MEASURED if queued_at is None else ms_between(sent_at, queued_at)
+        return Delivery(first, queued_ms, webhook_ms, len(reply))
 
     def _await_reply(
         self, provider_id: str, already: int, wait_until: float
@@ -279,6 +297,21 @@ class OutboxClient(ChannelClient):
                 )
             ).scalar_one()
         return int(pending) == 0
+
+    def _queued_at(self, index: int) -> datetime | None:
+        """When the ``index``-th message to this client (from 0) went into the outbox."""
+        with self.rig.server.engine.connect() as connection:
+            return connection.execute(
+                select(Message.created_at)
+                .where(
+                    Message.channel == self.channel,
+                    Message.direction == Direction.OUTBOUND,
+                    Message.address == self.address,
+                )
+                .order_by(Message.id)
+                .offset(index)
+                .limit(1)
+            ).scalar_one_or_none()
 
 
 class SmsClient(OutboxClient):
@@ -374,13 +407,18 @@ def first_p50(deliveries: Sequence[Delivery]) -> float:
     return percentile(latencies, 50) if latencies else NOT_MEASURED
 
 
+def outbox_cells(deliveries: Sequence[Delivery]) -> list[str]:
+    """How long the reply's first message waited in the outbox; '–' on REST."""
+    waits = [d.in_outbox_ms for d in succeeded(deliveries) if not math.isnan(d.in_outbox_ms)]
+    return cells(waits, OUTBOX_PERCENTILES) if waits else ["–"] * len(OUTBOX_PERCENTILES)
+
+
 def print_one_at_a_time(results: dict[str, list[Delivery]]) -> None:
-    """Latency without queueing: first reply, whole reply, webhook response; vs REST."""
+    """Latency without queueing, its excess over REST, the webhook's and the outbox's share."""
     baseline = first_p50(results[RestClient.label])
     rows = []
     for label, deliveries in results.items():
         extra = first_p50(deliveries) - baseline
-        whole = cells([d.whole_ms for d in succeeded(deliveries)], (50,))
         rows.append(
             [
                 label,
@@ -388,9 +426,9 @@ def print_one_at_a_time(results: dict[str, list[Delivery]]) -> None:
                 str(failures(deliveries)),
                 *latency_cells([d.first for d in deliveries]),
                 "–" if math.isnan(extra) or label == RestClient.label else f"{extra:+.0f}",
-                parts_cell(deliveries),
-                *whole,
                 *webhook_cells(deliveries),
+                *outbox_cells(deliveries),
+                parts_cell(deliveries),
             ]
         )
     print_table(
@@ -400,9 +438,9 @@ def print_one_at_a_time(results: dict[str, list[Delivery]]) -> None:
             "failed",
             *(f"to 1st outbound p{pct} ms" for pct in PERCENTILES),
             "p50 over REST ms",
-            "outbound msgs per reply",
-            "to last outbound p50 ms",
             *(f"webhook 2xx p{pct} ms" for pct in WEBHOOK_PERCENTILES),
+            *(f"in outbox p{pct} ms" for pct in OUTBOX_PERCENTILES),
+            "outbound msgs per reply",
         ],
         rows,
     )
@@ -453,11 +491,14 @@ def warm_up(rig: Rig, deadline: float) -> list[Delivery]:
 def measure_one_at_a_time(
     clients: dict[str, list[ChannelClient]], messages: int, deadline: float
 ) -> dict[str, list[Delivery]]:
-    """Every client sends its messages with nothing else in flight, the channels in turn."""
+    """Every client sends its messages with nothing else in flight, the channels in turn,
+    each message after a random pause (see ``PAUSE_SECONDS``)."""
+    pauses = random.Random(PAUSE_SEED)
     results: dict[str, list[Delivery]] = {label: [] for label in clients}
     for text in fast_messages(messages):
         for number in range(len(next(iter(clients.values())))):
             for label, of_channel in clients.items():
+                time.sleep(pauses.uniform(0, PAUSE_SECONDS))
                 results[label] += of_channel[number].run([text], deadline)
     return results
 

@@ -212,6 +212,9 @@ def cmd_oncall_set(args: argparse.Namespace) -> int:
 
 
 def cmd_safety_classify(args: argparse.Namespace) -> int:
+    # spaCy's thinc imports TensorFlow whenever it is installed (Rasa needs it), which
+    # costs seconds and is never used by the detector: keep it out of this process.
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
     from bot.safety.cli import run_classify
 
     return run_classify(sys.stdin, sys.stdout)

@@ -121,6 +121,21 @@ def needs_safety_protocol(values: Mapping[str, Any]) -> bool:
     )
 
 
+SAFETY_STOP_MESSAGE = (
+    "Thank you for being honest about your urges. I've saved your card so far, and "
+    "we'll stop it here so we can focus on keeping you safe."
+)
+
+
+def urge_evidence(values: Mapping[str, Any]) -> str:
+    """What the therapist sees in the escalation: the ratings, in the card's words."""
+    return "Diary card: " + ", ".join(
+        f"{ITEMS_BY_SLOT[slot].label} {values[slot]}/{URGE_MAX}"
+        for slot in ("diary_urge_suicide", "diary_urge_self_harm")
+        if isinstance(values.get(slot), int)
+    )
+
+
 def local_date(client: Client, now: datetime) -> date:
     """The date of the card in the client's own time zone."""
     return now.astimezone(ZoneInfo(client.timezone)).date()

@@ -18,11 +18,17 @@ from bot import clinic, escalation, message_log
 from bot.clinic import client_by_code, client_for_identity
 from bot.crisis_contacts import crisis_contacts
 from bot.outbox import enqueue
+from bot.safety import Assessment, RiskLevel, assess
+from bot.settings import load_settings
 from bot.storage.enums import MessageStatus
-from bot.storage.models import Client
+from bot.storage.models import Client, Message, utcnow
 
 #: Longer messages are refused rather than truncated, so nothing is silently lost.
 MAX_INBOUND_CHARS = 16_000
+#: How much of a risky message the escalation keeps as evidence for the therapist.
+MAX_EVIDENCE_CHARS = 4_000
+#: Characters kept either side of each piece of evidence in a long message.
+EVIDENCE_CONTEXT = 300
 LOCAL_CHANNEL = "local"
 
 UNKNOWN_SENDER_REPLY = (
@@ -119,4 +125,39 @@ def accept_inbound(
     )
     if message is None:
         return Inbound(duplicate=True, client_id=client.id)
+    screen_for_risk(session, client, message)
     return Inbound(conversation_id=client.code, message_id=message.id, client_id=client.id)
+
+
+def evidence_excerpt(body: str, assessment: Assessment) -> str:
+    """The message, or for a long one, the passages around what the detector found."""
+    if len(body) <= MAX_EVIDENCE_CHARS:
+        return body
+    passages = [
+        body[max(0, e.start - EVIDENCE_CONTEXT) : e.end + EVIDENCE_CONTEXT]
+        for e in assessment.evidence
+    ]
+    return " … ".join(passages)[:MAX_EVIDENCE_CHARS]
+
+
+def screen_for_risk(session: Session, client: Client, message: Message) -> None:
+    """Score a stored message; open or join an escalation (and page) if it carries risk.
+
+    This runs as the message arrives, before Rasa sees it, so the on-call
+    therapist is paged even if the assistant or the action server is down.
+    The Rasa pipeline scores the message again to choose the client's reply.
+    """
+    assessment = assess(message.body)
+    message.risk_level = assessment.level.value
+    if assessment.level is RiskLevel.NONE:
+        return
+    escalation.record_risk(
+        session,
+        client,
+        level=assessment.level.value,
+        categories=assessment.categories,
+        evidence=evidence_excerpt(message.body, assessment),
+        now=utcnow(),
+        settings=load_settings(),
+        source_message_id=message.id,
+    )

@@ -8,9 +8,11 @@ conversation) talking to them over HTTP, exactly as ``wisemind chat`` does.
 from __future__ import annotations
 
 import json
+import secrets
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.actions.consent import CONSENT_VERSION
-from bot.background import StartError, background_wisemind, free_port
+from bot.background import BackgroundWiseMind, StartError, background_wisemind, free_port
 from bot.clinic import add_client, record_consent
 from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
@@ -27,11 +29,18 @@ from tests.standins import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     DEFAULT_TOKEN,
+    SentSms,
     TelegramStandin,
     TwilioStandin,
+    inbound_sms_params,
+    signed_twilio_webhook,
 )
 
 DEMO_THERAPIST = "therapist@demo.clinic"
+#: How long tests wait for a reply to reach a provider stand-in.
+REPLY_TIMEOUT = 30.0
+#: No further message may arrive within this long for "exactly one" checks.
+QUIET_SECONDS = 2.0
 
 
 @dataclass
@@ -44,6 +53,17 @@ class RunningWiseMind:
     env: dict[str, str]
     log_path: Path
     engine: Engine
+
+    @classmethod
+    def of(cls, running: BackgroundWiseMind) -> RunningWiseMind:
+        return cls(
+            rasa_url=running.rasa_url,
+            api_token=running.api_token,
+            database_url=running.database_url,
+            env=running.env,
+            log_path=running.log_path,
+            engine=create_engine_for(running.database_url),
+        )
 
     def post(self, payload: object, token: str | None = None) -> tuple[int, object]:
         """POST raw JSON to the local channel; return (status, decoded body)."""
@@ -92,6 +112,11 @@ def trained_model() -> Path:
 
 TELEGRAM_SECRET = "telegram-webhook-secret-for-tests"
 CLINIC_SMS_NUMBER = "+15005550000"
+CLINIC_CRISIS_LINE = "+15005550009"
+PAGE_ACK_TIMEOUT_SECONDS = 6
+#: The demo clinic's on-call therapists (``wisemind demo seed``).
+PRIMARY_ON_CALL = "+15005550001"
+BACKUP_ON_CALL = "+15005550003"
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +133,25 @@ def telegram_api() -> Iterator[TelegramStandin]:
         yield standin
 
 
+def provider_env(
+    twilio_api: TwilioStandin, telegram_api: TelegramStandin, rasa_port: int
+) -> dict[str, str]:
+    """Settings that point both channels at the stand-ins, with short page timeouts."""
+    return {
+        "WISEMIND_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
+        "WISEMIND_TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+        "WISEMIND_TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
+        "WISEMIND_TWILIO_FROM": CLINIC_SMS_NUMBER,
+        "WISEMIND_TWILIO_API_URL": twilio_api.url,
+        "WISEMIND_TELEGRAM_TOKEN": DEFAULT_TOKEN,
+        "WISEMIND_TELEGRAM_SECRET": TELEGRAM_SECRET,
+        "WISEMIND_TELEGRAM_API_URL": telegram_api.url,
+        # Short enough for a test to wait out an unacknowledged page.
+        "WISEMIND_PAGE_ACK_TIMEOUT_SECONDS": str(PAGE_ACK_TIMEOUT_SECONDS),
+        "WISEMIND_CLINIC_CRISIS_LINE": CLINIC_CRISIS_LINE,
+    }
+
+
 @pytest.fixture(scope="session")
 def wisemind(
     trained_model: Path,
@@ -117,28 +161,12 @@ def wisemind(
 ) -> Iterator[RunningWiseMind]:
     """``wisemind run`` on a temporary SQLite database and free ports, both channels on."""
     rasa_port = free_port()
-    providers = {
-        "WISEMIND_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
-        "WISEMIND_TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
-        "WISEMIND_TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-        "WISEMIND_TWILIO_FROM": CLINIC_SMS_NUMBER,
-        "WISEMIND_TWILIO_API_URL": twilio_api.url,
-        "WISEMIND_TELEGRAM_TOKEN": DEFAULT_TOKEN,
-        "WISEMIND_TELEGRAM_SECRET": TELEGRAM_SECRET,
-        "WISEMIND_TELEGRAM_API_URL": telegram_api.url,
-    }
+    providers = provider_env(twilio_api, telegram_api, rasa_port)
     try:
         with background_wisemind(
             tmp_path_factory.mktemp("wisemind-var"), extra_env=providers, rasa_port=rasa_port
         ) as running:
-            server = RunningWiseMind(
-                rasa_url=running.rasa_url,
-                api_token=running.api_token,
-                database_url=running.database_url,
-                env=running.env,
-                log_path=running.log_path,
-                engine=create_engine_for(running.database_url),
-            )
+            server = RunningWiseMind.of(running)
             yield server
             server.engine.dispose()
     except StartError as exc:
@@ -188,3 +216,73 @@ def client(wisemind: RunningWiseMind) -> ChatClient:
 def new_client(wisemind: RunningWiseMind) -> ChatClient:
     """A newly enrolled client who has not consented yet (their first contact)."""
     return ChatClient(wisemind, enrol_client(wisemind, consented=False, name="Sam New"))
+
+
+#: No further reply may arrive within this long for "exactly one reply" checks.
+
+
+#: A reply is complete once no further part has arrived for this long.
+SETTLE_SECONDS = 0.8
+
+
+def settle(count: Callable[[], int]) -> None:
+    """Wait until ``count()`` stops growing: a reply may come as several messages."""
+    seen, quiet_since = count(), time.monotonic()
+    while time.monotonic() - quiet_since < SETTLE_SECONDS:
+        time.sleep(0.1)
+        now = count()
+        if now != seen:
+            seen, quiet_since = now, time.monotonic()
+
+
+def new_phone() -> str:
+    return "+1555" + "".join(secrets.choice("0123456789") for _ in range(7))
+
+
+@dataclass
+class Phone:
+    """A client's phone, texting the clinic's Twilio number."""
+
+    server: RunningWiseMind
+    twilio: TwilioStandin
+    number: str
+    code: str = ""
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.server.env['WISEMIND_PUBLIC_URL']}/webhooks/twilio_sms/webhook"
+
+    def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        request = urllib.request.Request(self.webhook_url, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def text(self, body: str, **options: object) -> tuple[int, str]:
+        """Send ``body`` as Twilio would deliver it to our webhook."""
+        params = inbound_sms_params(self.number, CLINIC_SMS_NUMBER, body, **options)  # type: ignore[arg-type]
+        return self.post(*signed_twilio_webhook(self.webhook_url, params))
+
+    def replies(self, count: int) -> list[SentSms]:
+        """Wait until ``count`` messages have been sent to this phone; return them all."""
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while time.monotonic() < deadline:
+            sent = self.twilio.messages_to(self.number)
+            if len(sent) >= count:
+                return sent
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} SMS to {self.number}, got {self.sent_bodies()}")
+
+    def sent_bodies(self) -> list[str]:
+        return [sms.body for sms in self.twilio.messages_to(self.number)]
+
+    def reply_to(self, body: str) -> str:
+        """Text ``body`` and return the text of the replies it gets (at least one)."""
+        before = len(self.twilio.messages_to(self.number))
+        status, _ = self.text(body)
+        assert status == 200
+        self.replies(before + 1)
+        settle(lambda: len(self.twilio.messages_to(self.number)))
+        return "\n".join(self.sent_bodies()[before:])

@@ -6,11 +6,7 @@ Twilio is the stand-in in ``tests/standins``, which speaks Twilio's formats.
 
 from __future__ import annotations
 
-import secrets
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
@@ -18,71 +14,21 @@ from sqlalchemy import func, select
 from bot.clinic import client_by_code, new_enrolment_code
 from bot.storage import session_scope
 from bot.storage.models import Client, Message
-from tests.servers import CLINIC_SMS_NUMBER, RunningWiseMind, enrol_client
+from tests.servers import (
+    CLINIC_SMS_NUMBER,
+    QUIET_SECONDS,
+    REPLY_TIMEOUT,
+    Phone,
+    RunningWiseMind,
+    enrol_client,
+    new_phone,
+)
 from tests.standins import (
-    SentSms,
     TelegramStandin,
     TwilioStandin,
     inbound_sms_params,
     signed_twilio_webhook,
 )
-
-#: No further reply may arrive within this long for "exactly one reply" checks.
-QUIET_SECONDS = 2.0
-REPLY_TIMEOUT = 30.0
-
-
-def new_phone() -> str:
-    return "+1555" + "".join(secrets.choice("0123456789") for _ in range(7))
-
-
-@dataclass
-class Phone:
-    """A client's phone, texting the clinic's Twilio number."""
-
-    server: RunningWiseMind
-    twilio: TwilioStandin
-    number: str
-    code: str = ""
-
-    @property
-    def webhook_url(self) -> str:
-        return f"{self.server.env['WISEMIND_PUBLIC_URL']}/webhooks/twilio_sms/webhook"
-
-    def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-        request = urllib.request.Request(self.webhook_url, data=body, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def text(self, body: str, **options: object) -> tuple[int, str]:
-        """Send ``body`` as Twilio would deliver it to our webhook."""
-        params = inbound_sms_params(self.number, CLINIC_SMS_NUMBER, body, **options)  # type: ignore[arg-type]
-        return self.post(*signed_twilio_webhook(self.webhook_url, params))
-
-    def replies(self, count: int) -> list[SentSms]:
-        """Wait until ``count`` messages have been sent to this phone; return them all."""
-        deadline = time.monotonic() + REPLY_TIMEOUT
-        while time.monotonic() < deadline:
-            sent = self.twilio.messages_to(self.number)
-            if len(sent) >= count:
-                return sent
-            time.sleep(0.1)
-        raise AssertionError(f"expected {count} SMS to {self.number}, got {self.sent_bodies()}")
-
-    def sent_bodies(self) -> list[str]:
-        return [sms.body for sms in self.twilio.messages_to(self.number)]
-
-    def reply_to(self, body: str) -> str:
-        """Text ``body`` and return the text of the replies it gets (at least one)."""
-        before = len(self.twilio.messages_to(self.number))
-        status, _ = self.text(body)
-        assert status == 200
-        self.replies(before + 1)
-        time.sleep(0.5)  # a reply may come in several messages
-        return "\n".join(self.sent_bodies()[before:])
 
 
 @pytest.fixture

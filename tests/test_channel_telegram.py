@@ -23,7 +23,14 @@ from sqlalchemy import func, select
 from bot.clinic import client_by_code, new_enrolment_code
 from bot.storage import session_scope
 from bot.storage.models import Message
-from tests.servers import TELEGRAM_SECRET, RunningWiseMind, enrol_client
+from tests.servers import (
+    QUIET_SECONDS,
+    REPLY_TIMEOUT,
+    TELEGRAM_SECRET,
+    RunningWiseMind,
+    enrol_client,
+    settle,
+)
 from tests.standins import (
     SentTelegram,
     TelegramStandin,
@@ -33,8 +40,6 @@ from tests.standins import (
     text_update,
 )
 
-REPLY_TIMEOUT = 30.0
-QUIET_SECONDS = 2.0
 _update_ids = itertools.count(secrets.randbelow(10**6) * 1000)
 
 
@@ -79,7 +84,7 @@ class Chat:
         before = len(self.telegram.messages_to(self.chat_id))
         assert self.send(text)[0] == 200
         self.replies(before + 1)
-        time.sleep(0.5)
+        settle(lambda: len(self.telegram.messages_to(self.chat_id)))
         return "\n".join(m.text or "" for m in self.telegram.messages_to(self.chat_id)[before:])
 
 

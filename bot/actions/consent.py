@@ -37,9 +37,9 @@ class ActionAskConsent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if tracker.get_slot("consent_declined"):
-            # They just said no and were told how to come back: don't nag.
-            return [SlotSet("consent_declined", None)]
+        if tracker.get_slot("consent_ask_silently"):
+            # They just said no, or just got crisis help: wait for them, do not nag.
+            return [SlotSet("consent_ask_silently", None)]
         if tracker.get_slot("consent_introduced"):
             dispatcher.utter_message(text=REASK)
             return []
@@ -75,7 +75,7 @@ class ValidateConsentForm(FormValidationAction):
             return {"consent": True}
         if answer is False:
             dispatcher.utter_message(response="utter_consent_declined")
-            return {"consent": None, "consent_declined": True}
+            return {"consent": None, "consent_ask_silently": True}
         return {"consent": None}
 
 

@@ -13,6 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import diary
 from bot.actions.clients import client_session
+from bot.actions.crisis import DIARY_URGE, after_crisis, escalate, send_protocol
+from bot.storage.enums import EscalationLevel
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,19 @@ class ValidateDiaryForm(FormValidationAction):
         if reading.problem is not None:
             dispatcher.utter_message(text=diary.reask(item, reading.problem))
             return {item.slot: None}
+        if diary.needs_safety_protocol({item.slot: reading.value}):
+            return {item.slot: reading.value, "diary_safety_stop": True}
         return {item.slot: reading.value}
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        """No more questions once an urge rating calls for the safety protocol."""
+        return [] if tracker.get_slot("diary_safety_stop") else domain_slots
 
 
 class ActionAskDiarySkillsUsed(Action):
@@ -87,6 +101,18 @@ class ActionSubmitDiary(Action):
                 )
                 return _clear_card()
             entry = diary.save_entry(session, client, values, datetime.now(timezone.utc))
+            if tracker.get_slot("diary_safety_stop"):
+                # A suicide or self-harm urge of 4-5: the card stops, the protocol starts.
+                escalate(
+                    session,
+                    client,
+                    level=EscalationLevel.HIGH,
+                    category=DIARY_URGE,
+                    evidence=diary.urge_evidence(values),
+                )
+                dispatcher.utter_message(text=diary.SAFETY_STOP_MESSAGE)
+                send_protocol(dispatcher, session, client, client.locale)
+                return after_crisis(client)
             entry_date = entry.entry_date
         dispatcher.utter_message(text=diary.summary(values, entry_date))
         dispatcher.utter_message(text="Thank you for filling it in. That's real work. 💙")

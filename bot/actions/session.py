@@ -44,10 +44,12 @@ class ActionSessionStart(Action):
                 SlotSet("emergency_number", contacts.emergency_number),
             ]
             if client is not None and client.consent_at is None:
+                # requested_slot is set so the first message is read by the form: a
+                # crisis message is then rejected by it and handled at once.
                 events += [
                     SlotSet("consent", None),
-                    SlotSet("requested_slot", None),
                     ActiveLoop("consent_form"),
+                    SlotSet("requested_slot", "consent"),
                 ]
         events.append(ActionExecuted("action_listen"))
         return events

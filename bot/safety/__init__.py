@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.safety.assessment import CATEGORIES, Assessment, Evidence, RiskLevel
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # importing spaCy is deferred to the first message
 __all__ = [
     "CATEGORIES",
     "Assessment",
+    "CrisisDetector",
     "Evidence",
     "RiskLevel",
     "assess",
@@ -55,3 +56,12 @@ def assess(text: str) -> Assessment:
 def assess_many(texts: Iterable[str]) -> list[Assessment]:
     """Score many messages at once (batched tokenization; thousands per second)."""
     return get_detector().assess_many(texts)
+
+
+def __getattr__(name: str) -> Any:
+    """``bot.safety.CrisisDetector`` without importing spaCy on ``import bot.safety``."""
+    if name == "CrisisDetector":
+        from bot.safety.detector import CrisisDetector
+
+        return CrisisDetector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

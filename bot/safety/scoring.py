@@ -64,7 +64,7 @@ def score(
         if upgrade.categories and not any(
             item.hit.rule.category in upgrade.categories
             for item in counted
-            if item.hit not in signal_hits
+            if item.hit not in signal_hits  # a set: messages may repeat a phrase hundreds of times
         ):
             continue
         level = max(level, upgrade.level)
@@ -104,29 +104,48 @@ def _count(
 def _without_restatements(counted: list[_Counted]) -> list[_Counted]:
     """Drop a match that lies inside a stronger one ("suicide" within "thoughts of suicide",
     "hurt myself" within "want to hurt myself"): it adds no evidence, only noise."""
-    return [
-        item
-        for item in counted
-        if item.hit.rule.category is None
-        or not any(
-            other.hit.rule.category is not None
-            and other.level >= item.level
-            and other.hit.start <= item.hit.start
-            and item.hit.end <= other.hit.end
-            and (other.hit.end - other.hit.start) > (item.hit.end - item.hit.start)
-            for other in counted
+    kept: list[_Counted] = []
+    for cluster in _overlapping_clusters(counted):
+        kept.extend(
+            item
+            for item in cluster
+            if item.hit.rule.category is None
+            or not any(_restates(item, other) for other in cluster)
         )
-    ]
+    return kept
 
 
-def _signal_hits(counted: Sequence[_Counted], upgrade: UpgradeSpec) -> list[Hit] | None:
+def _overlapping_clusters(counted: list[_Counted]) -> list[list[_Counted]]:
+    """Groups of hits whose spans overlap, so that comparisons stay local."""
+    clusters: list[list[_Counted]] = []
+    cluster_end = -1
+    for item in sorted(counted, key=lambda c: (c.hit.start, -c.hit.end)):
+        if item.hit.start >= cluster_end:
+            clusters.append([])
+        clusters[-1].append(item)
+        cluster_end = max(cluster_end, item.hit.end)
+    return clusters
+
+
+def _restates(item: _Counted, other: _Counted) -> bool:
+    """Whether ``other`` is a longer match at least as severe that contains ``item``."""
+    return (
+        other.hit.rule.category is not None
+        and other.level >= item.level
+        and other.hit.start <= item.hit.start
+        and item.hit.end <= other.hit.end
+        and (other.hit.end - other.hit.start) > (item.hit.end - item.hit.start)
+    )
+
+
+def _signal_hits(counted: Sequence[_Counted], upgrade: UpgradeSpec) -> set[Hit] | None:
     """The hits carrying the upgrade's signals, or ``None`` if any signal is missing."""
-    found: list[Hit] = []
+    found: set[Hit] = set()
     for signal in upgrade.signals:
-        carrying = [item.hit for item in counted if signal in item.hit.rule.signals]
+        carrying = {item.hit for item in counted if signal in item.hit.rule.signals}
         if not carrying:
             return None
-        found.extend(hit for hit in carrying if hit not in found)
+        found |= carrying
     return found if len(found) >= upgrade.min_signals else None
 
 

@@ -1,0 +1,107 @@
+"""What a client in crisis reads, in English and Spanish.
+
+Short, warm, and in this order: where to get a person now (the configured
+crisis numbers), one grounding step, and whether someone from their care team
+has been alerted (only said when it is true). The language follows the
+client's message when it is plainly Spanish, else their profile.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.crisis_contacts import crisis_contacts
+
+#: Common Spanish words that rarely appear in English texting.
+_SPANISH_MARKERS = frozenset(
+    {"quiero", "estoy", "tengo", "morir", "matarme", "vida", "nadie", "más", "puedo",
+     "siento", "por", "qué", "que", "porque", "nada", "mejor", "hacer", "voy", "cortar",
+     "pastillas", "aguanto", "ayuda", "triste", "mi"}
+)  # fmt: skip
+_WORD = re.compile(r"[a-záéíóúñü]+")
+
+PROTOCOL = {
+    "en": (
+        "I'm really glad you told me, and I want you to be safe right now. Please call or "
+        "text {crisis_line} to talk to someone now, or call {emergency} if you are in "
+        "immediate danger."
+    ),
+    "es": (
+        "Me alegra mucho que me lo digas y quiero que estés a salvo ahora. Llama o envía "
+        "un mensaje al {crisis_line} para hablar con alguien ahora, o llama al {emergency} "
+        "si estás en peligro inmediato."
+    ),
+}
+GROUNDING = {
+    "en": (
+        "One thing to do right now: put both feet on the floor, breathe in for 4, hold "
+        "for 4, out slowly for 6. Do it three times."
+    ),
+    "es": (
+        "Algo para hacer ahora mismo: pon los dos pies en el suelo, inhala contando 4, "
+        "aguanta 4 y exhala despacio contando 6. Hazlo tres veces."
+    ),
+}
+ALERTED = {
+    "en": "I've alerted a person from your care team. They will reach out to you.",
+    "es": "Avisé a una persona de tu equipo de atención. Se pondrá en contacto contigo.",
+}
+NOT_ALERTED = {
+    "en": "I couldn't reach your care team just now, so please use the numbers above.",
+    "es": "No pude avisar a tu equipo ahora, así que por favor usa los números de arriba.",
+}
+CHECK_IN = {
+    "en": (
+        "It sounds like things are really hard right now, and I'm glad you told me. I want "
+        "to ask you directly: are you having thoughts of suicide or of hurting yourself? "
+        "Please reply YES or NO."
+    ),
+    "es": (
+        "Parece que las cosas están muy difíciles ahora y me alegra que me lo cuentes. "
+        "Quiero preguntarte directamente: ¿estás pensando en suicidarte o en hacerte daño? "
+        "Responde SÍ o NO."
+    ),
+}
+CHECK_IN_NO = {
+    "en": (
+        "Thank you for telling me. Your care team will see that today is hard. A skill "
+        "that can help right now is TIPP: splash cold water on your face or hold something "
+        "cold for 30 seconds, then breathe out slower than you breathe in. If things get "
+        "worse, call or text {crisis_line}."
+    ),
+    "es": (
+        "Gracias por decírmelo. Tu equipo verá que hoy es un día difícil. Una habilidad que "
+        "puede ayudarte ahora es TIPP: mójate la cara con agua fría o sostén algo frío 30 "
+        "segundos, y luego exhala más despacio de lo que inhalas. Si empeora, llama o "
+        "escribe al {crisis_line}."
+    ),
+}
+
+
+def language_of(text: str, profile_locale: str | None) -> str:
+    """``es`` for a plainly Spanish message (two marker words), else the profile's."""
+    words = _WORD.findall(text.lower())
+    if sum(word in _SPANISH_MARKERS for word in words) >= 2 or (
+        len(words) <= 3 and any(word in _SPANISH_MARKERS for word in words)
+    ):
+        return "es"
+    return profile_locale if profile_locale in PROTOCOL else "en"
+
+
+def protocol_messages(language: str, alerted: bool) -> list[str]:
+    """The crisis reply: numbers, a grounding step, and who has been alerted."""
+    contacts = crisis_contacts(language)
+    numbers = {"crisis_line": contacts.crisis_line, "emergency": contacts.emergency_number}
+    return [
+        PROTOCOL[language].format(**numbers),
+        GROUNDING[language],
+        (ALERTED if alerted else NOT_ALERTED)[language],
+    ]
+
+
+def check_in_message(language: str) -> str:
+    return CHECK_IN[language]
+
+
+def check_in_no_message(language: str) -> str:
+    return CHECK_IN_NO[language].format(crisis_line=crisis_contacts(language).crisis_line)

@@ -1,0 +1,81 @@
+"""``CrisisClassifier``: the crisis detector as the last step of Rasa's NLU pipeline.
+
+Every message is scored by :mod:`bot.safety` (the one crisis detector). When it
+finds risk, this component replaces whatever intent the classifier before it
+chose: ``crisis_high`` for ``high`` and ``imminent`` risk, ``crisis_moderate``
+for ``moderate``. Those intents are excluded from every form's slot mappings,
+so a risky message interrupts any form, and the rules in
+``data/rules/crisis.yml`` run the crisis actions in every state. The
+assessment itself is added to the parse result as ``crisis`` for the actions.
+
+The component never writes anything: escalations are opened when the message
+arrives (:mod:`bot.gateway`), so that a page goes out even if Rasa fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.safety import RiskLevel, assess_many, get_detector
+
+CRISIS_HIGH_INTENT = "crisis_high"
+CRISIS_MODERATE_INTENT = "crisis_moderate"
+#: Where the assessment goes in the parse data (``tracker.latest_message``).
+ASSESSMENT_KEY = "crisis"
+
+
+def crisis_intent(level: RiskLevel) -> str | None:
+    """The intent a risk level stands for; None when there is no risk."""
+    if level.escalates:
+        return CRISIS_HIGH_INTENT
+    if level is RiskLevel.MODERATE:
+        return CRISIS_MODERATE_INTENT
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CrisisClassifier(GraphComponent, IntentClassifier):
+    """Overrides the intent of any message the crisis detector flags."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [IntentClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CrisisClassifier:
+        # Load the detector with the model, not on a client's first message.
+        get_detector()
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        texts = [message.get(TEXT) or "" for message in messages]
+        for message, assessment in zip(messages, assess_many(texts), strict=True):
+            message.set(ASSESSMENT_KEY, assessment.to_dict(), add_to_output=True)
+            intent = crisis_intent(assessment.level)
+            if intent is None:
+                continue
+            chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, chosen, add_to_output=True)
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
+        return messages
