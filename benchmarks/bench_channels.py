@@ -73,7 +73,6 @@ from sqlalchemy import func, select
 from bot.background import BackgroundWiseMind, StartError, background_wisemind, free_port
 from bot.outbox import PENDING, POLL_SECONDS
 from bot.settings import PROJECT_ROOT
-from bot.storage import create_engine_for
 from bot.storage.enums import Channel, Direction, MessageStatus
 from bot.storage.models import Message
 from bot.training import ensure_model
@@ -86,11 +85,9 @@ from tests.servers import (  # noqa: E402
     TELEGRAM_SECRET,
     RunningWiseMind,
     enrol_client,
+    provider_env,
 )
 from tests.standins import (  # noqa: E402
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_AUTH_TOKEN,
-    DEFAULT_TOKEN,
     TelegramStandin,
     TwilioStandin,
     inbound_sms_params,
@@ -146,8 +143,8 @@ class Delivery:
     (REST: to the HTTP response); ``queued_ms`` to that message's going into the
     outbox (its ``created_at``), so ``first`` minus ``queued_ms`` is its wait
     there; ``webhook_ms`` to the webhook's own HTTP response. ``parts`` is how
-    many outbound messages the reply took. The last two are NaN and None on
-    REST, where the reply is the response.
+    many outbound messages the reply took. ``queued_ms`` and ``parts`` are NaN
+    and None on REST, where the reply is the response.
     """
 
     first: Exchange
@@ -164,9 +161,9 @@ class Delivery:
         return cls(Exchange(text, NOT_MEASURED, False), NOT_MEASURED, webhook_ms, None)
 
 
-def fast_messages(count: int) -> list[str]:
-    """The first ``count`` messages of a client cycling through the quick ones."""
-    return list(islice(cycle(FAST_MESSAGES), count))
+def fast_messages(length: int) -> list[str]:
+    """The first ``length`` messages of a client cycling through the quick ones."""
+    return list(islice(cycle(FAST_MESSAGES), length))
 
 
 def ms_between(start: datetime, end: datetime) -> float:
@@ -199,7 +196,7 @@ class RestClient(ChannelClient):
     def run(self, messages: Sequence[str], deadline: float) -> list[Delivery]:
         done = len(self.conversation.exchanges)
         self.conversation.run([(text, text) for text in messages], deadline)
-        # The reply is the webhook's response: all three times are the same.
+        # The reply is the webhook's response: no outbox, and one time for both.
         return [
             Delivery(exchange, NOT_MEASURED, exchange.latency_ms, None)
             for exchange in self.conversation.exchanges[done:]
@@ -552,22 +549,6 @@ def measure_all(rig: Rig, args: argparse.Namespace, deadline: float) -> bool:
     return len(deliveries) == expected and not failed
 
 
-def provider_env(
-    rasa_port: int, twilio: TwilioStandin, telegram: TelegramStandin
-) -> dict[str, str]:
-    """Both channels on and pointed at the stand-ins, as the test suite's ``wisemind``."""
-    return {
-        "WISEMIND_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
-        "WISEMIND_TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
-        "WISEMIND_TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-        "WISEMIND_TWILIO_FROM": CLINIC_SMS_NUMBER,
-        "WISEMIND_TWILIO_API_URL": twilio.url,
-        "WISEMIND_TELEGRAM_TOKEN": DEFAULT_TOKEN,
-        "WISEMIND_TELEGRAM_SECRET": TELEGRAM_SECRET,
-        "WISEMIND_TELEGRAM_API_URL": telegram.url,
-    }
-
-
 # --- Entry point ---------------------------------------------------------------------------
 
 
@@ -592,23 +573,16 @@ def run(args: argparse.Namespace, deadline: float) -> bool:
     ):
         rasa_port = free_port()
         started = time.monotonic()
+        # The test suite's settings: both channels on, pointed at the stand-ins.
         with background_wisemind(
-            Path(var_dir), extra_env=provider_env(rasa_port, twilio, telegram), rasa_port=rasa_port
+            Path(var_dir), extra_env=provider_env(twilio, telegram, rasa_port), rasa_port=rasa_port
         ) as bot:
             print(f"WiseMind started in {time.monotonic() - started:.0f} s (pid {bot.pid})\n")
-            engine = create_engine_for(bot.database_url)
-            server = RunningWiseMind(
-                rasa_url=bot.rasa_url,
-                api_token=bot.api_token,
-                database_url=bot.database_url,
-                env=bot.env,
-                log_path=bot.log_path,
-                engine=engine,
-            )
+            server = RunningWiseMind.of(bot)
             try:
                 return measure_all(Rig(bot, server, twilio, telegram), args, deadline)
             finally:
-                engine.dispose()
+                server.engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

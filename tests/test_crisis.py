@@ -178,6 +178,8 @@ def test_a_crisis_message_before_consent_gets_help_and_a_page(
     reply = phone.reply_to("i want to end my life")
     assert "988" in reply and "alerted a person" in reply
     wait_for_pages(phone.twilio, PRIMARY_ON_CALL, phone.code)
+    # Consent is only taken once they have read what WiseMind is.
+    assert "NOT an emergency service" in phone.reply_to("ok")
     assert "You're all set" in phone.reply_to("yes")
 
 
