@@ -211,6 +211,19 @@ def cmd_oncall_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_oncall_check(args: argparse.Namespace) -> int:
+    from bot.clinic import oncall_gaps
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        gaps = oncall_gaps(session)
+    for gap in gaps:
+        print(gap.describe())
+    if not gaps:
+        print("The rota has a primary and a backup on call at all hours.")
+    return 1 if gaps else 0
+
+
 def cmd_safety_classify(args: argparse.Namespace) -> int:
     # spaCy's thinc imports TensorFlow whenever it is installed (Rasa needs it), which
     # costs seconds and is never used by the detector: keep it out of this process.
@@ -293,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     set_shift.add_argument("--weekday", type=_weekday, help="mon..sun (default: every day)")
     set_shift.add_argument("--start", type=_clock, default=time(0), help="HH:MM (default 00:00)")
     set_shift.add_argument("--end", type=_clock, default=time(0), help="HH:MM (00:00 = midnight)")
+    command(
+        oncall_commands,
+        "check",
+        cmd_oncall_check,
+        "Report every time of the week with no primary or no backup (exit 1 if any).",
+    )
 
     channels = commands.add_parser("channels", help="SMS and Telegram.")
     channel_commands = channels.add_subparsers(

@@ -9,7 +9,8 @@ caller's ``session_scope`` does).
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -318,6 +319,65 @@ def oncall_for(
             best[shift.role] = rank
             on_call[shift.role] = shift.therapist
     return on_call
+
+
+@dataclass(frozen=True)
+class RotaGap:
+    """A stretch of the week with nobody on call in one role (clinic-local times)."""
+
+    role: str
+    start: datetime
+    end: datetime
+
+    def describe(self) -> str:
+        if self.end - self.start >= _WEEK:
+            return f"{self.role}: nobody at any time"
+        return f"{self.role}: nobody from {self.start:%a %H:%M} to {self.end:%a %H:%M}"
+
+
+#: A Monday with no daylight-saving change in the week after it: the rota's model week.
+_MODEL_WEEK = datetime(2026, 1, 5)
+_ROTA_STEP = timedelta(minutes=1)
+_WEEK = timedelta(days=7)
+
+
+def oncall_gaps(session: Session) -> list[RotaGap]:
+    """Every stretch of the weekly rota where a role has no active therapist.
+
+    Shifts repeat weekly, so checking one week minute by minute finds every gap.
+    """
+    shifts = (
+        session.execute(
+            select(OncallShift)
+            .join(Therapist, Therapist.id == OncallShift.therapist_id)
+            .where(Therapist.active.is_(True))
+        )
+        .scalars()
+        .all()
+    )
+    gaps: list[RotaGap] = []
+    for role in OncallRole.ALL:
+        role_shifts = [shift for shift in shifts if shift.role == role]
+        role_gaps: list[RotaGap] = []
+        gap_start: datetime | None = None
+        moment = _MODEL_WEEK
+        while moment < _MODEL_WEEK + _WEEK:
+            covered = any(_covers(shift, moment) for shift in role_shifts)
+            if not covered and gap_start is None:
+                gap_start = moment
+            elif covered and gap_start is not None:
+                role_gaps.append(RotaGap(role, gap_start, moment))
+                gap_start = None
+            moment += _ROTA_STEP
+        if gap_start is not None:
+            role_gaps.append(RotaGap(role, gap_start, moment))
+        wraps = role_gaps and role_gaps[0].start == _MODEL_WEEK
+        if len(role_gaps) > 1 and wraps and role_gaps[-1].end == _MODEL_WEEK + _WEEK:
+            # The week wraps around: Friday evening to Monday morning is one gap.
+            first, last = role_gaps[0], role_gaps.pop()
+            role_gaps[0] = RotaGap(role, last.start, first.end + _WEEK)
+        gaps += role_gaps
+    return gaps
 
 
 def _covers(shift: OncallShift, local: datetime) -> bool:

@@ -147,3 +147,23 @@ def test_a_diary_card_typed_into_chat_lands_in_the_database(client: ChatClient) 
             select(DiaryEntry).where(DiaryEntry.client_id == owner.id)
         ).scalar_one()
     assert (entry.urge_use, entry.substance_use, entry.joy, entry.skills_used) == (1, True, 4, 6)
+
+
+def test_oncall_check_reports_every_gap_in_the_weekly_rota(cli_env: dict[str, str]) -> None:
+    assert wisemind(cli_env, "demo", "seed").returncode == 0
+    covered = wisemind(cli_env, "oncall", "check")
+    assert covered.returncode == 0, covered.stdout
+    assert "at all hours" in covered.stdout
+
+    rota_db = f"sqlite:///{cli_env['WISEMIND_VAR_DIR']}/rota.db"
+    env = {**cli_env, "WISEMIND_DATABASE_URL": rota_db}
+    wisemind(env, "db", "upgrade")
+    wisemind(env, "therapist", "add", "--email", "day@clinic.org", "--name", "Day Shift")
+    for weekday in ("mon", "tue", "wed", "thu", "fri"):
+        wisemind(env, "oncall", "set", "--therapist", "day@clinic.org", "--role", "primary",
+                 "--weekday", weekday, "--start", "09:00", "--end", "17:00")  # fmt: skip
+    gaps = wisemind(env, "oncall", "check")
+    assert gaps.returncode == 1
+    assert "primary: nobody from Mon 17:00 to Tue 09:00" in gaps.stdout
+    assert "primary: nobody from Fri 17:00 to Mon 09:00" in gaps.stdout
+    assert "backup: nobody at any time" in gaps.stdout

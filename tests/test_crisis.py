@@ -187,3 +187,13 @@ def test_stop_right_after_a_crisis_message_still_shows_crisis_resources(phone: P
     phone.reply_to("i want to kill myself")
     confirmation = phone.reply_to("STOP")
     assert "unsubscribed" in confirmation and "988" in confirmation
+
+
+def test_no_client_words_reach_the_server_logs(phone: Phone) -> None:
+    secret_words = "my-secret-plan-words-zqx I want to kill myself with the rope tonight"
+    phone.reply_to(secret_words)
+    wait_for_pages(phone.twilio, PRIMARY_ON_CALL, phone.code)
+    time.sleep(QUIET_SECONDS)
+    log = phone.server.log_path.read_text(errors="replace")
+    assert "zqx" not in log
+    assert "rope" not in log
