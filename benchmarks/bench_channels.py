@@ -245,17 +245,17 @@ class OutboxClient(ChannelClient):
         webhook_ms = (time.perf_counter() - started) * MS_PER_SECOND
         if response.status_code != 200:
             return Delivery.failed(text, webhook_ms)
-        reply = self._await_reply(provider_id, already, wait_until)
+        reply = self.await_reply(provider_id, already, wait_until)
         if not reply:
             return Delivery.failed(text, webhook_ms)
         first_at, first_text = reply[0]
         ok = not first_text.startswith(PROCESSING_ERROR_PREFIX)
         first = Exchange(text, ms_between(sent_at, first_at), ok)
-        queued_at = self._queued_at(already)
+        queued_at = self.queued_at(already)
         queued_ms = NOT_MEASURED if queued_at is None else ms_between(sent_at, queued_at)
         return Delivery(first, queued_ms, webhook_ms, len(reply))
 
-    def _await_reply(
+    def await_reply(
         self, provider_id: str, already: int, wait_until: float
     ) -> list[tuple[datetime, str]]:
         """The reply's outbound messages once all are sent; [] if it was not, in time.
@@ -295,7 +295,7 @@ class OutboxClient(ChannelClient):
             ).scalar_one()
         return int(pending) == 0
 
-    def _queued_at(self, index: int) -> datetime | None:
+    def queued_at(self, index: int) -> datetime | None:
         """When the ``index``-th message to this client (from 0) went into the outbox."""
         with self.rig.server.engine.connect() as connection:
             return connection.execute(

@@ -77,6 +77,8 @@ class Settings:
     page_ack_timeout_seconds: int = 300
     #: The clinic's crisis line (E.164), paged by SMS when no therapist acknowledges.
     clinic_crisis_line: str = ""
+    #: Redis for Rasa's conversation locks, when several Rasa servers share the database.
+    redis_url: str = ""
 
     @property
     def models_dir(self) -> Path:
@@ -154,6 +156,7 @@ def load_settings() -> Settings:
         dashboard_url=source.get("DASHBOARD_URL", "http://127.0.0.1:8000").rstrip("/"),
         page_ack_timeout_seconds=source.get_int("PAGE_ACK_TIMEOUT_SECONDS", 300),
         clinic_crisis_line=source.get("CLINIC_CRISIS_LINE"),
+        redis_url=source.get("REDIS_URL"),
     )
 
 

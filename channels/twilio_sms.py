@@ -61,8 +61,8 @@ from channels.outbox_output import (
 from channels.sms_segments import segment_count
 
 logger = logging.getLogger(__name__)
-# The twilio library logs request details at INFO; keep phone numbers out of logs.
-logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+# The twilio library logs every request (URL, headers) at INFO: noise, and no use to us.
+logging.getLogger("twilio").setLevel(logging.WARNING)
 
 CHANNEL_NAME = "twilio_sms"
 #: One SMS (as the phone shows it) is at most this many segments; longer text is split.

@@ -1,0 +1,44 @@
+"""Rasa's lock store, chosen by ``WISEMIND_REDIS_URL``: Redis at scale, memory otherwise.
+
+Rasa serialises the messages of one conversation with a lock. One Rasa server
+keeps its locks in memory; several Rasa servers sharing one database must
+share locks too, in Redis, or two of them could answer one client at once.
+``endpoints.yml`` names this class, so the same file serves both set-ups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+
+from bot.settings import ConfigError, load_settings
+
+#: Rasa's own default Redis database for locks.
+DEFAULT_REDIS_DB = 1
+
+
+class WiseMindLockStore(LockStore):
+    """A factory in class form (Rasa loads lock stores by class path).
+
+    Constructing it returns a :class:`RedisLockStore` when ``WISEMIND_REDIS_URL``
+    is set (``redis://[:password@]host[:port][/db]``), else an
+    :class:`InMemoryLockStore`.
+    """
+
+    def __new__(cls, endpoint_config: Any = None) -> LockStore:
+        url = load_settings().redis_url
+        if not url:
+            return InMemoryLockStore()
+        parsed = urlparse(url)
+        if parsed.scheme not in ("redis", "rediss") or not parsed.hostname:
+            raise ConfigError(f"WISEMIND_REDIS_URL must look like redis://host:6379/1, not {url!r}")
+        return RedisLockStore(
+            host=parsed.hostname,
+            port=parsed.port or 6379,
+            db=int(parsed.path.strip("/") or DEFAULT_REDIS_DB),
+            password=parsed.password,
+            use_ssl=parsed.scheme == "rediss",
+            key_prefix="wisemind",
+        )
