@@ -411,11 +411,12 @@ def print_paging(rig: Rig, phones: Sequence[CrisisPhone]) -> None:
 
 
 def print_warm_up(results: CrisisRun) -> None:
+    """The first crisis message after start-up, for the record: not in the figures."""
     for delivery in results.deliveries:
+        reply_ms, page_ms = delivery.reply.latency_ms, delivery.page.latency_ms
         print(
-            f"Warm-up (first crisis message after start-up, mid-diary, not counted): "
-            f"crisis reply {delivery.reply.latency_ms:.0f} ms, page {delivery.page.latency_ms:.0f} ms"
-            "\n"
+            "Warm-up (first crisis message after start-up, mid-diary, not counted): "
+            f"crisis reply {reply_ms:.0f} ms, page {page_ms:.0f} ms\n"
         )
 
 
