@@ -34,6 +34,7 @@ from bot.gateway import (
 )
 from bot.settings import load_settings
 from bot.storage import session_scope
+from channels.outbox_output import hand_to_rasa
 
 logger = logging.getLogger(__name__)
 
@@ -89,19 +90,7 @@ class LocalInput(InputChannel):
                 replies = [{"recipient_id": sender, "text": inbound.reply}] if inbound.reply else []
                 return response.json(replies)
             collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        collector,
-                        inbound.conversation_id,
-                        input_channel=LOCAL_CHANNEL,
-                        metadata={"message_id": inbound.message_id},
-                    )
-                )
-            except Exception:
-                # Never the text: only which stored message failed.
-                logger.exception("processing failed for message %s", inbound.message_id)
+            if not await hand_to_rasa(on_new_message, inbound, text, collector, LOCAL_CHANNEL):
                 collector.messages.append(
                     {"recipient_id": sender, "text": with_crisis_contacts(PROCESSING_ERROR_REPLY)}
                 )
@@ -128,5 +117,3 @@ def _record_replies(inbound: Inbound, sender: str, replies: list[dict[str, Any]]
                 body=reply.get("text") or "",
                 status="sent",
             )
-        if inbound.message_id is not None:
-            message_log.mark_status(session, inbound.message_id, "processed")

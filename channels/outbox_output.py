@@ -16,6 +16,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import message_log
 from bot.gateway import PROCESSING_ERROR_REPLY, Inbound, with_crisis_contacts
@@ -62,19 +63,23 @@ class OutboxOutput(OutputChannel):
 
     async def store(self, text: str, buttons: Sequence[Button]) -> None:
         """Queue ``text`` (split as the provider needs) for the outbox."""
-        await asyncio.to_thread(self._enqueue, self.parts(text, buttons))
+        await asyncio.to_thread(self._store_now, text, buttons)
 
-    def _enqueue(self, parts: list[Part]) -> None:
+    def _store_now(self, text: str, buttons: Sequence[Button]) -> None:
         with session_scope() as session:
-            for body, buttons in parts:
-                enqueue(
-                    session,
-                    client_id=self.client_id,
-                    channel=self.channel,
-                    address=self.address,
-                    body=body,
-                    buttons=buttons,
-                )
+            self.enqueue_in(session, text, buttons)
+
+    def enqueue_in(self, session: Session, text: str, buttons: Sequence[Button] = ()) -> None:
+        """Queue ``text`` in the caller's transaction (replies the webhook itself decides)."""
+        for body, part_buttons in self.parts(text, buttons):
+            enqueue(
+                session,
+                client_id=self.client_id,
+                channel=self.channel,
+                address=self.address,
+                body=body,
+                buttons=part_buttons,
+            )
 
 
 class BackgroundTasks:
@@ -89,14 +94,17 @@ class BackgroundTasks:
         task.add_done_callback(self._tasks.discard)
 
 
-async def process_inbound(
+async def hand_to_rasa(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     inbound: Inbound,
     text: str,
-    output: OutboxOutput,
+    output: OutputChannel,
     input_channel: str,
-) -> None:
-    """Hand a stored message to Rasa; on failure, tell the client and keep the message."""
+) -> bool:
+    """Let Rasa process a stored message; False (logged, never the text) if it failed.
+
+    A message that failed stays ``received`` in the message log, for the care team.
+    """
     assert inbound.conversation_id is not None
     try:
         await on_new_message(
@@ -109,12 +117,23 @@ async def process_inbound(
             )
         )
     except Exception:
-        # Never the text: only which stored message failed. It stays "received".
         logger.exception("processing failed for message %s", inbound.message_id)
-        await output.store(with_crisis_contacts(PROCESSING_ERROR_REPLY), ())
-        return
+        return False
     if inbound.message_id is not None:
         await asyncio.to_thread(_mark_processed, inbound.message_id)
+    return True
+
+
+async def process_inbound(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    inbound: Inbound,
+    text: str,
+    output: OutboxOutput,
+    input_channel: str,
+) -> None:
+    """Hand a stored message to Rasa; on failure, tell the client what to do."""
+    if not await hand_to_rasa(on_new_message, inbound, text, output, input_channel):
+        await output.store(with_crisis_contacts(PROCESSING_ERROR_REPLY), ())
 
 
 def _unprocessed(channel: str, now: datetime) -> list[tuple[Inbound, str, str]]:

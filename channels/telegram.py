@@ -38,13 +38,14 @@ from telegram.request import HTTPXRequest
 
 from bot import clinic
 from bot.gateway import (
+    ENROLMENT_FAILED_REPLY,
     UNKNOWN_SENDER_REPLY,
     Inbound,
     accept_inbound,
     accept_staff_message,
     with_crisis_contacts,
 )
-from bot.outbox import Button, Outgoing, SendError, enqueue
+from bot.outbox import Button, Outgoing, SendError
 from bot.settings import Settings, TelegramSettings, load_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
@@ -68,10 +69,6 @@ SEND_TIMEOUT_SECONDS = 10.0
 GREETING_TRIGGER = "/greet"
 
 NOT_TEXT_REPLY = "I can only read text messages. Text MENU to see what I can do."
-START_FAILED_REPLY = (
-    "Sorry, that enrolment code didn't work: it may be mistyped, used or expired. Please "
-    "check it with your therapist."
-)
 
 
 def telegram_length(text: str) -> int:
@@ -250,7 +247,7 @@ def _triage(update: _Update) -> _Triage:
         if inbound.duplicate:
             return _Triage()
         if inbound.reply is not None:  # a sticker, a photo: no text to read
-            _reply(session, client.id, update.chat_id, NOT_TEXT_REPLY)
+            TelegramOutput(client.id, update.chat_id).enqueue_in(session, NOT_TEXT_REPLY)
             return _Triage()
         if text.split()[:1] == [START_COMMAND]:
             text = GREETING_TRIGGER
@@ -267,7 +264,7 @@ def _start(session: Session, update: _Update, text: str) -> _Triage:
             session, words[1], channel=Channel.TELEGRAM, address=update.chat_id
         )
     except clinic.ClinicError:
-        return _Triage(direct_reply=START_FAILED_REPLY)
+        return _Triage(direct_reply=ENROLMENT_FAILED_REPLY)
     inbound = accept_inbound(
         session,
         channel=Channel.TELEGRAM,
@@ -277,18 +274,6 @@ def _start(session: Session, update: _Update, text: str) -> _Triage:
     )
     logger.info("Telegram chat linked to client %s by enrolment code", client.code)
     return _Triage(inbound=inbound, text=GREETING_TRIGGER)
-
-
-def _reply(session: Session, client_id: int, chat_id: str, text: str) -> None:
-    for body, buttons in telegram_parts(text, ()):
-        enqueue(
-            session,
-            client_id=client_id,
-            channel=Channel.TELEGRAM,
-            address=chat_id,
-            body=body,
-            buttons=buttons,
-        )
 
 
 def telegram_bot(config: TelegramSettings) -> Bot:

@@ -39,13 +39,14 @@ from twilio.rest import Client as TwilioClient
 
 from bot import clinic, message_log
 from bot.gateway import (
+    ENROLMENT_FAILED_REPLY,
     UNKNOWN_SENDER_REPLY,
     Inbound,
     accept_inbound,
     accept_staff_message,
     with_crisis_contacts,
 )
-from bot.outbox import Button, Outgoing, SendError, chosen_payload, enqueue, latest_choices
+from bot.outbox import Button, Outgoing, SendError, chosen_payload, latest_choices
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, MessageStatus
@@ -105,10 +106,6 @@ HELP_REPLY = (
     "WiseMind, the DBT skills coach of {clinic}.{contact} Text MENU for what I can do, "
     "STOP to unsubscribe. Not an emergency service: in danger call {emergency}; to talk "
     "to someone now call or text {crisis_line}."
-)
-JOIN_FAILED_REPLY = (
-    "Sorry, that enrolment code didn't work: it may be mistyped, used or expired. Please "
-    "check it with your therapist."
 )
 
 
@@ -321,13 +318,15 @@ def _triage(settings: Settings, sender: str, body: str, message_sid: str | None)
         if inbound.duplicate:
             return _Triage()
         if inbound.reply is not None:  # an empty body, e.g. an MMS with only a picture
-            _reply(session, client, phone, inbound.reply)
+            if client.opted_out_at is None:
+                SmsOutput(client.id, phone).enqueue_in(session, inbound.reply)
             return _Triage()
         compliance = _compliance_reply(settings, client, keyword)
         if compliance is not None:
             _mark_processed(session, inbound)
             if compliance:
-                _reply(session, client, phone, compliance, even_if_opted_out=True)
+                # Sent even to a client who just opted out: the one confirmation.
+                SmsOutput(client.id, phone).enqueue_in(session, compliance)
             return _Triage()
         if client.opted_out_at is not None:
             # Stored, not answered: they asked for no messages.
@@ -340,7 +339,7 @@ def _join(session: Session, code: str, phone: str, body: str, message_sid: str |
     try:
         client = clinic.redeem_enrolment_code(session, code, channel=Channel.SMS, address=phone)
     except clinic.ClinicError:
-        return _Triage(twiml_reply=JOIN_FAILED_REPLY)
+        return _Triage(twiml_reply=ENROLMENT_FAILED_REPLY)
     inbound = accept_inbound(
         session, channel=Channel.SMS, address=phone, body=body, provider_id=message_sid
     )
@@ -366,18 +365,6 @@ def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str |
             client.locale,
         )
     return None
-
-
-def _reply(
-    session: Session, client: Client, phone: str, text: str, even_if_opted_out: bool = False
-) -> None:
-    if client.opted_out_at is not None and not even_if_opted_out:
-        return
-    for body, buttons in sms_parts(text, ()):
-        enqueue(
-            session, client_id=client.id, channel=Channel.SMS, address=phone, body=body,
-            buttons=buttons,
-        )  # fmt: skip
 
 
 def _mark_processed(session: Session, inbound: Inbound) -> None:
