@@ -161,21 +161,30 @@ def page(
 def _target(
     session: Session, tier: str, now: datetime, settings: Settings
 ) -> tuple[Therapist | None, str, str] | None:
-    """(therapist, channel, address) to page at ``tier``, or None if there is nobody."""
+    """(therapist, channel, address) to page at ``tier``, or None if nobody can be reached.
+
+    Only channels this clinic has configured count: a page that cannot leave
+    must not be reported to the client as "a person has been alerted".
+    """
+    sms_ready, telegram_ready = settings.twilio is not None, settings.telegram is not None
     if tier == PageTier.CRISIS_LINE:
-        if not settings.clinic_crisis_line:
+        if not (settings.clinic_crisis_line and sms_ready):
             return None
         return None, Channel.SMS, settings.clinic_crisis_line
     role = OncallRole.PRIMARY if tier == PageTier.PRIMARY else OncallRole.BACKUP
     therapist = oncall_for(session, now, settings.clinic_timezone)[role]
     if therapist is None:
         return None
-    if therapist.page_channel == Channel.TELEGRAM and therapist.telegram_chat_id:
-        return therapist, Channel.TELEGRAM, therapist.telegram_chat_id
-    if therapist.sms_number:
-        return therapist, Channel.SMS, therapist.sms_number
-    if therapist.telegram_chat_id:
-        return therapist, Channel.TELEGRAM, therapist.telegram_chat_id
+    by_telegram = (Channel.TELEGRAM, therapist.telegram_chat_id, telegram_ready)
+    by_sms = (Channel.SMS, therapist.sms_number, sms_ready)
+    preferred = (
+        [by_telegram, by_sms]
+        if therapist.page_channel == Channel.TELEGRAM
+        else [by_sms, by_telegram]
+    )
+    for channel, address, ready in preferred:
+        if address and ready:
+            return therapist, channel, address
     return None
 
 

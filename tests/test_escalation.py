@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.clinic import client_by_code, therapist_by_email
 from bot.demo import seed_demo
 from bot.escalation import acknowledge, advance_pages, record_risk, staff_reply
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage.enums import MessageStatus, PageStatus, PageTier
 from bot.storage.models import Client, Escalation, Message, OncallShift, Page, utcnow
 
@@ -23,7 +23,10 @@ CRISIS_LINE = "+15005550009"
 @pytest.fixture
 def settings() -> Settings:
     return dataclasses.replace(
-        load_settings(), clinic_crisis_line=CRISIS_LINE, page_ack_timeout_seconds=300
+        load_settings(),
+        twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000"),
+        clinic_crisis_line=CRISIS_LINE,
+        page_ack_timeout_seconds=300,
     )
 
 
@@ -151,3 +154,11 @@ def test_with_nobody_on_call_the_backup_or_crisis_line_is_paged_at_once(
     assert [(p.tier, p.address) for p in _pages(db_session)] == [
         (PageTier.CRISIS_LINE, CRISIS_LINE)
     ]
+
+
+def test_without_any_paging_channel_nobody_is_paged_and_the_client_is_not_told_so(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    outcome = _risk(db_session, client, dataclasses.replace(settings, twilio=None))
+    assert outcome.opened and not outcome.paged
+    assert _pages(db_session) == []
