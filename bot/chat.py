@@ -14,8 +14,6 @@ from typing import IO
 
 from bot.settings import Settings
 
-#: The demo client's code (created by ``wisemind demo seed``).
-DEMO_CLIENT_CODE = "DEMO0001"
 CHAT_TIMEOUT_SECONDS = 60
 
 

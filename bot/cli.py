@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import time
 from typing import NoReturn
 
+from bot.demo import DEMO_CLIENT_CODE
 from bot.settings import ConfigError, load_settings
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -177,7 +178,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             session,
             name=args.name,
             therapist_email=args.therapist,
-            timezone=args.timezone,
+            timezone=args.timezone or load_settings().default_client_timezone,
             locale=args.locale,
             sms_number=args.sms,
             telegram_chat_id=args.telegram_chat_id,
@@ -267,7 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     command(demo_commands, "seed", cmd_demo_seed, "Create the demo clinic (idempotent).")
 
     chat = command(commands, "chat", cmd_chat, "Chat with the running bot as a client.")
-    chat.add_argument("--client", default="DEMO0001", help="client code (default: demo client)")
+    chat.add_argument(
+        "--client", default=DEMO_CLIENT_CODE, help="client code (default: the demo client)"
+    )
 
     therapist = commands.add_parser("therapist", help="Therapist accounts.")
     therapist_commands = therapist.add_subparsers(
@@ -289,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_client.add_argument("--name", required=True)
     add_client.add_argument("--therapist", required=True, help="the therapist's email")
-    add_client.add_argument("--timezone", default="America/New_York", help="IANA time zone")
+    add_client.add_argument(
+        "--timezone", help="IANA time zone (default: WISEMIND_DEFAULT_CLIENT_TIMEZONE)"
+    )
     add_client.add_argument("--locale", choices=("en", "es"), default="en")
     add_client.add_argument("--sms", help="the client's phone, E.164 (+15551234567)")
     add_client.add_argument("--telegram-chat-id")
