@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import clinic, escalation, message_log
+from bot import clinic, crisis_messages, escalation, message_log
 from bot.clinic import client_by_code, client_for_identity
 from bot.crisis_contacts import crisis_contacts
 from bot.outbox import enqueue
@@ -23,6 +23,8 @@ from bot.settings import load_settings
 from bot.storage.enums import MessageStatus
 from bot.storage.models import Client, Message, utcnow
 
+#: Metadata key telling the assistant the crisis reply has already been sent.
+CRISIS_REPLIED = "crisis_replied"
 #: Longer messages are refused rather than truncated, so nothing is silently lost.
 MAX_INBOUND_CHARS = 16_000
 #: How much of a risky message the escalation keeps as evidence for the therapist.
@@ -63,6 +65,14 @@ class Inbound:
     client_id: int | None = None
     reply: str | None = None
     duplicate: bool = False
+    #: For a high-risk message: the crisis reply, for the channel to send at once,
+    #: before and whatever Rasa does (see :func:`screen_for_risk`).
+    crisis_reply: tuple[str, ...] = ()
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """What the assistant learns about the message besides its text."""
+        return {"message_id": self.message_id, CRISIS_REPLIED: bool(self.crisis_reply)}
 
 
 def with_crisis_contacts(template: str, locale: str | None = None) -> str:
@@ -129,8 +139,12 @@ def accept_inbound(
     )
     if message is None:
         return Inbound(duplicate=True, client_id=client.id)
-    screen_for_risk(session, client, message)
-    return Inbound(conversation_id=client.code, message_id=message.id, client_id=client.id)
+    return Inbound(
+        conversation_id=client.code,
+        message_id=message.id,
+        client_id=client.id,
+        crisis_reply=screen_for_risk(session, client, message),
+    )
 
 
 def evidence_excerpt(body: str, assessment: Assessment) -> str:
@@ -144,18 +158,20 @@ def evidence_excerpt(body: str, assessment: Assessment) -> str:
     return " … ".join(passages)[:MAX_EVIDENCE_CHARS]
 
 
-def screen_for_risk(session: Session, client: Client, message: Message) -> None:
+def screen_for_risk(session: Session, client: Client, message: Message) -> tuple[str, ...]:
     """Score a stored message; open or join an escalation (and page) if it carries risk.
 
-    This runs as the message arrives, before Rasa sees it, so the on-call
-    therapist is paged even if the assistant or the action server is down.
-    The Rasa pipeline scores the message again to choose the client's reply.
+    This runs as the message arrives, before Rasa sees it, so that neither the
+    page nor the client's crisis reply waits behind other clients' messages in
+    the assistant, or depends on it working at all. Returns the crisis reply
+    for a high-risk message (the channel sends it at once), else nothing. The
+    Rasa pipeline scores the message again to steer the conversation.
     """
     assessment = assess(message.body)
     message.risk_level = assessment.level.value
     if assessment.level is RiskLevel.NONE:
-        return
-    escalation.record_risk(
+        return ()
+    outcome = escalation.record_risk(
         session,
         client,
         level=assessment.level.value,
@@ -165,3 +181,7 @@ def screen_for_risk(session: Session, client: Client, message: Message) -> None:
         settings=load_settings(),
         source_message_id=message.id,
     )
+    if not assessment.level.escalates:
+        return ()
+    language = crisis_messages.language_of(message.body, client.locale)
+    return tuple(crisis_messages.protocol_messages(language, alerted=outcome.paged))

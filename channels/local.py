@@ -90,6 +90,9 @@ class LocalInput(InputChannel):
                 replies = [{"recipient_id": sender, "text": inbound.reply}] if inbound.reply else []
                 return response.json(replies)
             collector = CollectingOutputChannel()
+            collector.messages += [
+                {"recipient_id": sender, "text": text} for text in inbound.crisis_reply
+            ]
             if not await hand_to_rasa(on_new_message, inbound, text, collector, LOCAL_CHANNEL):
                 collector.messages.append(
                     {"recipient_id": sender, "text": with_crisis_contacts(PROCESSING_ERROR_REPLY)}

@@ -113,7 +113,7 @@ async def hand_to_rasa(
                 output,
                 inbound.conversation_id,
                 input_channel=input_channel,
-                metadata={"message_id": inbound.message_id},
+                metadata=inbound.metadata,
             )
         )
     except Exception:

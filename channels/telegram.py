@@ -249,6 +249,8 @@ def _triage(update: _Update) -> _Triage:
         if inbound.reply is not None:  # a sticker, a photo: no text to read
             TelegramOutput(client.id, update.chat_id).enqueue_in(session, NOT_TEXT_REPLY)
             return _Triage()
+        for crisis_text in inbound.crisis_reply:
+            TelegramOutput(client.id, update.chat_id).enqueue_in(session, crisis_text)
         if text.split()[:1] == [START_COMMAND]:
             text = GREETING_TRIGGER
         return _Triage(inbound=inbound, text=text)

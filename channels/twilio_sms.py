@@ -329,8 +329,10 @@ def _triage(settings: Settings, sender: str, body: str, message_sid: str | None)
                 SmsOutput(client.id, phone).enqueue_in(session, compliance)
             return _Triage()
         if client.opted_out_at is not None:
-            # Stored, not answered: they asked for no messages.
+            # Stored (and screened for risk), not answered: they asked for no messages.
             return _Triage()
+        for text in inbound.crisis_reply:
+            SmsOutput(client.id, phone).enqueue_in(session, text)
         choice = chosen_payload(body, latest_choices(session, client.id, Channel.SMS))
         return _Triage(inbound=inbound, text=choice or body)
 

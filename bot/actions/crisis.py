@@ -1,10 +1,11 @@
 """The crisis actions: help at once, a direct question for moderate risk, and after.
 
 A high-risk message was already escalated (and the on-call therapist paged)
-when it arrived (:mod:`bot.gateway`); :class:`ActionCrisisProtocol` gives the
-client the crisis numbers, one grounding step, and tells them a person has
-been alerted when one has. A "yes" to the check-in and a diary-card urge of 4
-or 5 are escalated here, through the same :func:`bot.escalation.record_risk`.
+when it arrived (:mod:`bot.gateway`), and the channel sent the crisis reply
+then; :class:`ActionCrisisProtocol` ends whatever form was running, and sends
+the reply itself only for a message that did not come that way. A "yes" to
+the check-in and a diary-card urge of 4 or 5 are escalated here, through the
+same :func:`bot.escalation.record_risk`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.actions.clients import client_session
 from bot.answers import read_yes_no
 from bot.diary import DIARY_SLOTS
 from bot.escalation import PAGING_LEVELS, active_escalation, record_risk
+from bot.gateway import CRISIS_REPLIED
 from bot.settings import load_settings
 from bot.storage.enums import EscalationLevel
 from bot.storage.models import Client
@@ -37,6 +39,14 @@ def _language(tracker: Tracker, client: Client | None) -> str:
     return crisis_messages.language_of(
         tracker.latest_message.get("text") or "", client.locale if client else None
     )
+
+
+def _already_replied(tracker: Tracker) -> bool:
+    """Whether the channel sent the crisis reply when the message arrived (bot.gateway)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return bool((event.get("metadata") or {}).get(CRISIS_REPLIED))
+    return False
 
 
 def _alerted(session: Session, client: Client | None) -> bool:
@@ -91,7 +101,8 @@ class ActionCrisisProtocol(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         with client_session(tracker) as (session, client):
-            send_protocol(dispatcher, session, client, _language(tracker, client))
+            if not _already_replied(tracker):
+                send_protocol(dispatcher, session, client, _language(tracker, client))
             return after_crisis(client)
 
 
