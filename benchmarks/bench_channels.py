@@ -45,8 +45,9 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import count, cycle, islice
@@ -563,8 +564,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, deadline: float) -> bool:
-    """Start the stand-ins and WiseMind, measure, print; True if every message was answered."""
+@contextmanager
+def running_rig() -> Iterator[Rig]:
+    """The stand-ins and a background WiseMind pointed at them, as the test suite runs it."""
     ensure_model(PROJECT_ROOT, PROJECT_ROOT / "models")
     with (
         TwilioStandin() as twilio,
@@ -573,28 +575,37 @@ def run(args: argparse.Namespace, deadline: float) -> bool:
     ):
         rasa_port = free_port()
         started = time.monotonic()
-        # The test suite's settings: both channels on, pointed at the stand-ins.
         with background_wisemind(
             Path(var_dir), extra_env=provider_env(twilio, telegram, rasa_port), rasa_port=rasa_port
         ) as bot:
             print(f"WiseMind started in {time.monotonic() - started:.0f} s (pid {bot.pid})\n")
             server = RunningWiseMind.of(bot)
             try:
-                return measure_all(Rig(bot, server, twilio, telegram), args, deadline)
+                yield Rig(bot, server, twilio, telegram)
             finally:
                 server.engine.dispose()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def run_benchmark(
+    title: str,
+    measure: Callable[[Rig, argparse.Namespace, float], bool],
+    args: argparse.Namespace,
+) -> int:
+    """Print the header, run ``measure`` on a fresh rig; exit code 0 if it succeeded."""
     deadline = time.monotonic() + args.time_limit
-    print("# WiseMind channel benchmark\n")
+    print(f"# {title}\n")
     print_machine([sys.executable, *sys.argv])
     try:
-        return 0 if run(args, deadline) else 1
+        with running_rig() as rig:
+            return 0 if measure(rig, args, deadline) else 1
     except StartError as exc:
         print(f"WiseMind did not start: {exc}", file=sys.stderr)
         return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    return run_benchmark("WiseMind channel benchmark", measure_all, args)
 
 
 if __name__ == "__main__":

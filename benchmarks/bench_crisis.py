@@ -41,13 +41,11 @@ import json
 import math
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import cycle, islice
-from pathlib import Path
 
 import httpx
 from bench_channels import (
@@ -60,6 +58,7 @@ from bench_channels import (
     SmsClient,
     cells,
     ms_between,
+    run_benchmark,
 )
 from bench_conversation import (
     DEFAULT_TIME_LIMIT_SECONDS,
@@ -69,31 +68,25 @@ from bench_conversation import (
     Exchange,
     latency_cells,
     load_average,
-    print_machine,
     print_table,
 )
 from sqlalchemy import select
 
-from bot.background import StartError, background_wisemind, free_port
 from bot.clinic import client_for_identity, therapist_for_identity
 from bot.crisis_messages import ALERTED, PROTOCOL
 from bot.escalation import acknowledge, active_escalation
 from bot.outbox import POLL_SECONDS
-from bot.settings import PROJECT_ROOT
 from bot.storage import session_scope
 from bot.storage.enums import Channel, Direction
 from bot.storage.models import Message, utcnow
-from bot.training import ensure_model
 
 # ``bench_channels`` has put the project root on ``sys.path`` for ``tests``.
 from tests.servers import (
     BACKUP_ON_CALL,
     CLINIC_CRISIS_LINE,
     PRIMARY_ON_CALL,
-    RunningWiseMind,
-    provider_env,
 )
-from tests.standins import SentSms, TelegramStandin, TwilioStandin
+from tests.standins import SentSms
 from tests.test_crisis import DEV_SET, pages_about
 
 DEFAULT_CLIENTS = 40
@@ -464,38 +457,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, deadline: float) -> bool:
-    """Start the stand-ins and WiseMind, measure, print; True if every crisis was handled."""
-    ensure_model(PROJECT_ROOT, PROJECT_ROOT / "models")
-    with (
-        TwilioStandin() as twilio,
-        TelegramStandin() as telegram,
-        tempfile.TemporaryDirectory(prefix="wisemind-bench-") as var_dir,
-    ):
-        rasa_port = free_port()
-        started = time.monotonic()
-        # The test suite's settings: both channels on, pointed at the stand-ins.
-        with background_wisemind(
-            Path(var_dir), extra_env=provider_env(twilio, telegram, rasa_port), rasa_port=rasa_port
-        ) as bot:
-            print(f"WiseMind started in {time.monotonic() - started:.0f} s (pid {bot.pid})\n")
-            server = RunningWiseMind.of(bot)
-            try:
-                return report(Rig(bot, server, twilio, telegram), args, deadline)
-            finally:
-                server.engine.dispose()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    deadline = time.monotonic() + args.time_limit
-    print("# WiseMind crisis benchmark\n")
-    print_machine([sys.executable, *sys.argv])
-    try:
-        return 0 if run(args, deadline) else 1
-    except StartError as exc:
-        print(f"WiseMind did not start: {exc}", file=sys.stderr)
-        return 1
+    return run_benchmark("WiseMind crisis benchmark", report, args)
 
 
 if __name__ == "__main__":
