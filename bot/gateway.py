@@ -9,6 +9,7 @@ and once per provider id), and messages that must not reach the assistant
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,9 +21,13 @@ from bot.crisis_contacts import crisis_contacts
 from bot.outbox import enqueue
 from bot.safety import Assessment, RiskLevel, assess
 from bot.settings import load_settings
-from bot.storage.enums import MessageStatus
+from bot.storage.enums import EscalationLevel, MessageStatus
 from bot.storage.models import Client, Message, utcnow
 
+logger = logging.getLogger(__name__)
+
+#: The escalation category for a message the detector could not score.
+SCREENING_FAILED = "screening_failed"
 #: Metadata key telling the assistant the crisis reply has already been sent.
 CRISIS_REPLIED = "crisis_replied"
 #: Longer messages are refused rather than truncated, so nothing is silently lost.
@@ -167,7 +172,23 @@ def screen_for_risk(session: Session, client: Client, message: Message) -> tuple
     for a high-risk message (the channel sends it at once), else nothing. The
     Rasa pipeline scores the message again to steer the conversation.
     """
-    assessment = assess(message.body)
+    try:
+        assessment = assess(message.body)
+    except Exception:
+        # Never lose a message to a detector fault, and when in doubt, escalate:
+        # a person looks at it (the client is not told anything alarming).
+        logger.exception("crisis screening failed for message %s; escalating", message.id)
+        escalation.record_risk(
+            session,
+            client,
+            level=EscalationLevel.HIGH,
+            categories=[SCREENING_FAILED],
+            evidence=message.body[:MAX_EVIDENCE_CHARS],
+            now=utcnow(),
+            settings=load_settings(),
+            source_message_id=message.id,
+        )
+        return ()
     message.risk_level = assessment.level.value
     if assessment.level is RiskLevel.NONE:
         return ()

@@ -61,3 +61,17 @@ def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(clinic: Se
     evidence = clinic.execute(select(Escalation.evidence)).scalar_one()
     assert "kill myself" in evidence
     assert len(evidence) < 1000
+
+
+def test_a_message_the_detector_cannot_score_is_kept_and_escalated(
+    clinic: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(text: str) -> None:
+        raise RuntimeError("detector fault")
+
+    monkeypatch.setattr("bot.gateway.assess", broken)
+    inbound = accept_inbound(clinic, channel="sms", address="+15005550006", body="hello")
+    assert inbound.message_id is not None
+    assert inbound.crisis_reply == ()
+    level, categories = clinic.execute(select(Escalation.level, Escalation.categories)).one()
+    assert level == "high" and "screening_failed" in categories
