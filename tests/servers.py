@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -36,6 +37,7 @@ from tests.standins import (
     signed_twilio_webhook,
 )
 
+T = TypeVar("T")
 DEMO_THERAPIST = "therapist@demo.clinic"
 #: How long tests wait for a reply to reach a provider stand-in.
 REPLY_TIMEOUT = 30.0
@@ -225,6 +227,28 @@ def new_client(wisemind: RunningWiseMind) -> ChatClient:
 SETTLE_SECONDS = 0.8
 
 
+def poll_until(
+    fetch: Callable[[], T], done: Callable[[T], bool], timeout: float = REPLY_TIMEOUT
+) -> T:
+    """Fetch until ``done`` holds or ``timeout`` passes; return the last fetch either way."""
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = fetch()
+    return value
+
+
+def post_webhook(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST as a provider does; the status and body, errors included."""
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
 def settle(count: Callable[[], int]) -> None:
     """Wait until ``count()`` stops growing: a reply may come as several messages."""
     seen, quiet_since = count(), time.monotonic()
@@ -253,12 +277,8 @@ class Phone:
         return f"{self.server.env['WISEMIND_PUBLIC_URL']}/webhooks/twilio_sms/webhook"
 
     def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-        request = urllib.request.Request(self.webhook_url, data=body, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+        status, reply = post_webhook(self.webhook_url, body, headers)
+        return status, reply.decode()
 
     def text(self, body: str, **options: object) -> tuple[int, str]:
         """Send ``body`` as Twilio would deliver it to our webhook."""
@@ -267,13 +287,11 @@ class Phone:
 
     def replies(self, count: int) -> list[SentSms]:
         """Wait until ``count`` messages have been sent to this phone; return them all."""
-        deadline = time.monotonic() + REPLY_TIMEOUT
-        while time.monotonic() < deadline:
-            sent = self.twilio.messages_to(self.number)
-            if len(sent) >= count:
-                return sent
-            time.sleep(0.1)
-        raise AssertionError(f"expected {count} SMS to {self.number}, got {self.sent_bodies()}")
+        sent = poll_until(lambda: self.twilio.messages_to(self.number), lambda s: len(s) >= count)
+        assert len(sent) >= count, (
+            f"expected {count} SMS to {self.number}, got {self.sent_bodies()}"
+        )
+        return sent
 
     def sent_bodies(self) -> list[str]:
         return [sms.body for sms in self.twilio.messages_to(self.number)]

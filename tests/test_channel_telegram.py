@@ -12,8 +12,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +27,8 @@ from tests.servers import (
     TELEGRAM_SECRET,
     RunningWiseMind,
     enrol_client,
+    poll_until,
+    post_webhook,
     settle,
 )
 from tests.standins import (
@@ -58,27 +58,19 @@ class Chat:
 
     def post(self, payload: Any, secret: str = TELEGRAM_SECRET) -> tuple[int, Any]:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        request = urllib.request.Request(
-            self.webhook_url, data=data, headers=signed_telegram_headers(secret)
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+        status, body = post_webhook(self.webhook_url, data, signed_telegram_headers(secret))
+        return status, json.loads(body) if status == 200 else body.decode()
 
     def send(self, text: str) -> tuple[int, Any]:
         return self.post(text_update(next(_update_ids), self.chat_id, text))
 
     def replies(self, count: int) -> list[SentTelegram]:
-        deadline = time.monotonic() + REPLY_TIMEOUT
-        while time.monotonic() < deadline:
-            sent = self.telegram.messages_to(self.chat_id)
-            if len(sent) >= count:
-                return sent
-            time.sleep(0.1)
-        got = [m.text for m in self.telegram.messages_to(self.chat_id)]
-        raise AssertionError(f"expected {count} messages to chat {self.chat_id}, got {got}")
+        sent = poll_until(
+            lambda: self.telegram.messages_to(self.chat_id), lambda s: len(s) >= count
+        )
+        got = [m.text for m in sent]
+        assert len(sent) >= count, f"expected {count} messages to chat {self.chat_id}, got {got}"
+        return sent
 
     def reply_to(self, text: str) -> str:
         before = len(self.telegram.messages_to(self.chat_id))

@@ -28,6 +28,7 @@ from tests.servers import (
     RunningWiseMind,
     enrol_client,
     new_phone,
+    poll_until,
 )
 from tests.standins import SentSms, TelegramStandin, TwilioStandin
 
@@ -58,13 +59,9 @@ def pages_about(twilio: TwilioStandin, number: str, client_code: str) -> list[Se
 def wait_for_pages(
     twilio: TwilioStandin, number: str, client_code: str, timeout: float = REPLY_TIMEOUT
 ) -> list[SentSms]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pages = pages_about(twilio, number, client_code)
-        if pages:
-            return pages
-        time.sleep(0.1)
-    raise AssertionError(f"no page about {client_code} reached {number}")
+    pages = poll_until(lambda: pages_about(twilio, number, client_code), bool, timeout)
+    assert pages, f"no page about {client_code} reached {number}"
+    return pages
 
 
 def _phone(server: RunningWiseMind, twilio: TwilioStandin, consented: bool = True) -> Phone:
