@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import message_log
 from bot.storage import session_scope
-from bot.storage.enums import Channel, Direction, MessageStatus
+from bot.storage.enums import Channel, Direction, Lane, MessageStatus
 from bot.storage.models import Message, utcnow
 
 logger = logging.getLogger(__name__)
@@ -101,11 +101,17 @@ def enqueue(
     address: str,
     body: str,
     buttons: Sequence[Button] = (),
+    lane: str = Lane.NORMAL,
 ) -> Message:
-    """Store an outbound message for the worker to send, after its conversation's earlier ones."""
+    """Store an outbound message for the worker to send.
+
+    ``lane`` ``crisis`` (crisis replies, pages) is sent first and never waits
+    behind another message; ``normal`` ones follow their conversation's order.
+    """
     message = message_log.record_outbound(
         session, client_id=client_id, channel=channel, address=address, body=body
     )
+    message.lane = lane
     if buttons:
         message.buttons = json.dumps([{"title": b.title, "payload": b.payload} for b in buttons])
     session.flush()
