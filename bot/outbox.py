@@ -35,7 +35,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -85,6 +85,10 @@ class Outgoing:
     body: str
     buttons: tuple[Button, ...]
     attempts: int
+    #: When it was queued: a provider cannot have it from before then.
+    created_at: datetime | None = None
+    #: The last attempt's sender died mid-send: the provider may have it already.
+    interrupted: bool = False
 
 
 class SendError(Exception):
@@ -108,6 +112,20 @@ class Sender(Protocol):
 
     async def send(self, message: Outgoing) -> str:
         """Send ``message``; return the provider's id for it, or raise :class:`SendError`."""
+        ...
+
+
+@runtime_checkable
+class ReconcilingSender(Sender, Protocol):
+    """A sender that can ask its provider whether a message already went out.
+
+    Used before re-sending a message whose sender died mid-send, so that a
+    message the provider already took is not sent twice. Providers that
+    cannot tell (Telegram has no such API) resend: twice beats never.
+    """
+
+    async def find_sent(self, message: Outgoing) -> str | None:
+        """The provider's id of ``message`` if the provider already has it, else None."""
         ...
 
 
@@ -209,6 +227,8 @@ def _claim_lane(session: Session, lane: str, now: datetime, limit: int) -> list[
                 body=message.body,
                 buttons=buttons_of(message),
                 attempts=message.attempts,
+                created_at=message.created_at,
+                interrupted=message.error == INTERRUPTED_ERROR,
             )
         )
     return claimed
@@ -329,8 +349,18 @@ class OutboxWorker:
             return [m for m in due if m.channel in self.senders]
 
     async def _send(self, message: Outgoing) -> None:
+        sender = self.senders[message.channel]
         try:
-            provider_id = await self.senders[message.channel].send(message)
+            if message.interrupted and isinstance(sender, ReconcilingSender):
+                already = await sender.find_sent(message)
+                if already is not None:
+                    logger.warning(
+                        "message %s reached the provider before its sender died; not resent",
+                        message.id,
+                    )
+                    await asyncio.to_thread(self._record_sent, message.id, already)
+                    return
+            provider_id = await sender.send(message)
         except SendError as error:
             await asyncio.to_thread(self._record_failure, message, error)
         except Exception:

@@ -33,9 +33,9 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     """A sender for each configured channel (provider code lives in ``channels/``)."""
     senders: dict[str, Sender] = {}
     if settings.twilio is not None:
-        from channels.twilio_sms import TwilioSender
+        from channels.twilio_reconcile import ReconcilingTwilioSender
 
-        senders[Channel.SMS] = TwilioSender(settings.twilio, settings.public_url)
+        senders[Channel.SMS] = ReconcilingTwilioSender(settings.twilio, settings.public_url)
     if settings.telegram is not None:
         from channels.telegram import TelegramSender
 

@@ -161,7 +161,8 @@ class Supervisor:
                     "wisemind",
                     f"{name} exited with code {process.returncode}; restarting in {delay:g} s",
                 )
-            elif now >= self._restart_at.pop(name):
+            elif now >= self._restart_at[name]:
+                del self._restart_at[name]
                 self.restarts[name] += 1
                 self._say("wisemind", f"restarting {name} (restart {self.restarts[name]})")
                 self._spawn(by_name[name])
