@@ -43,6 +43,8 @@ class BackgroundWiseMind:
 
     rasa_url: str
     action_url: str
+    #: ``GET /health``: every process up and the scheduler's heartbeat fresh.
+    health_url: str
     api_token: str
     database_url: str
     env: dict[str, str]
@@ -62,7 +64,7 @@ def background_wisemind(
     ``rasa_port`` may be chosen beforehand (see :func:`free_port`) when the
     environment must name it, e.g. in ``WISEMIND_PUBLIC_URL``.
     """
-    rasa_port, action_port = rasa_port or free_port(), free_port()
+    rasa_port, action_port, health_port = rasa_port or free_port(), free_port(), free_port()
     database_url = database_url or f"sqlite:///{var_dir / 'wisemind.db'}"
     env = {
         **os.environ,
@@ -72,6 +74,7 @@ def background_wisemind(
         "WISEMIND_RASA_PORT": str(rasa_port),
         "WISEMIND_ACTION_PORT": str(action_port),
         "WISEMIND_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "WISEMIND_HEALTH_PORT": str(health_port),
         "RASA_TELEMETRY_ENABLED": "false",
         **(extra_env or {}),
     }
@@ -87,6 +90,7 @@ def background_wisemind(
     running = BackgroundWiseMind(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
+        health_url=f"http://127.0.0.1:{health_port}/health",
         api_token=env["WISEMIND_API_TOKEN"],
         database_url=database_url,
         env=env,

@@ -7,13 +7,20 @@ argument or a bad setting, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import time
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, Settings, load_settings
+from bot.storage.models import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.storage.models import Therapist
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -49,21 +56,27 @@ def _weekday(value: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.launch import ensure_api_token, process_specs
+    from bot.readiness import check_dashboard_url
     from bot.storage.migrate import upgrade
     from bot.supervisor import Supervisor
     from bot.training import ensure_model
 
     settings = load_settings()
+    check_dashboard_url(settings)
     print(f"Database: {settings.database_url}")
     upgrade(settings.database_url)
-    if not args.no_seed:
+    if args.seed_demo or not (args.no_seed or settings.real_channel_configured):
+        # The demo clinic is for the embedded defaults; with real channels, only on request.
         _seed_and_report()
+    _warn_about_demo_rota(settings)
     token = ensure_api_token(settings)
     print("Checking the Rasa model (trains only if the domain, data or config changed)...")
     model, trained = ensure_model(settings.home, settings.models_dir)
     print(f"Model: {model.name}{' (trained now)' if trained else ''}")
     supervisor = Supervisor(process_specs(settings, model, token), cwd=settings.home)
     supervisor.start()
+    if settings.health_port:
+        supervisor.serve_health(settings.health_port, _heartbeats)
 
     def announce() -> None:
         print(
@@ -80,6 +93,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         supervisor.stop()
         return 1
     return supervisor.run_forever()
+
+
+def _warn_about_demo_rota(settings: Settings) -> bool:
+    """Print the demo-rota warning, if it applies, to stderr; True if it did."""
+    from bot.readiness import demo_rota_warning
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        warning = demo_rota_warning(session, settings)
+    if warning:
+        print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
+    return warning is not None
+
+
+def _heartbeats() -> dict[str, bool]:
+    """Whether the processes that heartbeat (the scheduler) are alive, for ``/health``."""
+    from bot.readiness import SCHEDULER, health_of
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        return {SCHEDULER: health_of(session, SCHEDULER, utcnow()).running}
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.readiness import SCHEDULER, health_of
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        health = health_of(session, SCHEDULER, utcnow())
+    print(health.describe(utcnow()))
+    return 0 if health.running else 1
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
@@ -216,13 +260,138 @@ def cmd_oncall_check(args: argparse.Namespace) -> int:
     from bot.clinic import oncall_gaps
     from bot.storage import session_scope
 
+    settings = load_settings()
     with session_scope() as session:
-        gaps = oncall_gaps(session)
+        # Demo staff are never paged once real channels are on: they cover nothing.
+        gaps = oncall_gaps(session, include_demo=not settings.real_channel_configured)
     for gap in gaps:
         print(gap.describe())
+    demo_warning = _warn_about_demo_rota(settings)
     if not gaps:
         print("The rota has a primary and a backup on call at all hours.")
-    return 1 if gaps else 0
+    return 1 if gaps or demo_warning else 0
+
+
+def _escalation_id(session: Session, ref: str) -> int:
+    """An escalation's id from its id ("12") or its ACK code ("K7Q2XM")."""
+    from sqlalchemy import select
+
+    from bot.storage.models import Escalation
+
+    if ref.isdigit():
+        return int(ref)
+    found = session.execute(
+        select(Escalation.id).where(Escalation.code == ref.strip().upper())
+    ).scalar_one_or_none()
+    if found is None:
+        raise UsageError(f"no escalation with id or code {ref!r}")
+    return int(found)
+
+
+def _staff(session: Session, email: str) -> Therapist:
+    from bot.clinic import therapist_by_email
+
+    therapist = therapist_by_email(session, email)
+    if therapist is None:
+        raise UsageError(f"no staff account {email!r}")
+    return therapist
+
+
+def cmd_escalation_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.escalation import ACTIVE
+    from bot.storage import session_scope
+    from bot.storage.models import Escalation
+
+    with session_scope() as session:
+        query = select(Escalation).order_by(Escalation.opened_at.desc())
+        if not args.all:
+            query = query.where(Escalation.status.in_(ACTIVE))
+        escalations = session.execute(query).scalars().all()
+        for item in escalations:
+            print(
+                f"{item.id:>5}  {item.code}  {item.client.code}  {item.level:<8}  "
+                f"{item.status:<12}  opened {item.opened_at:%Y-%m-%d %H:%M} UTC"
+            )
+        if not escalations:
+            print("No active escalations." if not args.all else "No escalations.")
+    return 0
+
+
+def cmd_escalation_show(args: argparse.Namespace) -> int:
+    from bot.storage import session_scope
+    from bot.storage.models import Escalation, Therapist
+
+    with session_scope() as session:
+        escalation = session.get(Escalation, _escalation_id(session, args.escalation))
+        if escalation is None:
+            raise UsageError(f"no escalation {args.escalation!r}")
+
+        def who(therapist_id: int | None) -> str:
+            staff = session.get(Therapist, therapist_id) if therapist_id else None
+            return staff.email if staff else "-"
+
+        print(f"Escalation {escalation.id} (ACK code {escalation.code})")
+        print(f"  client      {escalation.client.code}")
+        print(f"  level       {escalation.level}")
+        print(f"  status      {escalation.status}")
+        print(f"  categories  {', '.join(json.loads(escalation.categories)) or '-'}")
+        print(f"  opened      {escalation.opened_at:%Y-%m-%d %H:%M:%S} UTC")
+        if escalation.acknowledged_at:
+            print(
+                f"  acknowledged {escalation.acknowledged_at:%Y-%m-%d %H:%M:%S} UTC by "
+                f"{who(escalation.acknowledged_by)} via {escalation.acknowledged_via}"
+            )
+        if escalation.resolved_at:
+            print(
+                f"  resolved    {escalation.resolved_at:%Y-%m-%d %H:%M:%S} UTC by "
+                f"{who(escalation.resolved_by)}: {escalation.resolution_note}"
+            )
+        print("Timeline:")
+        for event in escalation.events:
+            via = f" via {event.via}" if event.via else ""
+            by = f" by {who(event.therapist_id)}" if event.therapist_id else ""
+            detail = f" ({event.detail})" if event.detail else ""
+            print(f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {event.kind}{by}{via}{detail}")
+        if args.evidence:
+            print("Evidence (the client's own words; confidential):")
+            print(escalation.evidence)
+        else:
+            print("Evidence hidden; add --evidence to print the client's words.")
+    return 0
+
+
+def cmd_escalation_ack(args: argparse.Namespace) -> int:
+    from bot.escalation import VIA_CLI, acknowledge_escalation
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        escalation = acknowledge_escalation(
+            session,
+            escalation_id=_escalation_id(session, args.escalation),
+            therapist=_staff(session, args.staff),
+            now=utcnow(),
+            via=VIA_CLI,
+        )
+        print(f"Escalation {escalation.id} acknowledged by {args.staff}; paging stopped.")
+    return 0
+
+
+def cmd_escalation_resolve(args: argparse.Namespace) -> int:
+    from bot.escalation import resolve_escalation
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        escalation = resolve_escalation(
+            session,
+            escalation_id=_escalation_id(session, args.escalation),
+            therapist=_staff(session, args.staff),
+            note=args.note,
+            now=utcnow(),
+        )
+        print(f"Escalation {escalation.id} resolved by {args.staff}.")
+    return 0
 
 
 def cmd_safety_classify(args: argparse.Namespace) -> int:
@@ -252,12 +421,25 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     run = command(commands, "run", cmd_run, "Start WiseMind: Rasa server, action server.")
-    run.add_argument("--no-seed", action="store_true", help="do not create the demo clinic")
+    run.add_argument(
+        "--no-seed", action="store_true", help="do not create the demo clinic (embedded defaults)"
+    )
+    run.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="create the demo clinic even with SMS or Telegram configured",
+    )
     run.add_argument(
         "--ready-timeout", type=float, default=300, help="seconds to wait for the servers"
     )
     command(commands, "train", cmd_train, "Train the Rasa model if its inputs changed.")
     command(commands, "scheduler", cmd_scheduler, "Run the scheduler alone (the outbox sender).")
+    command(
+        commands,
+        "status",
+        cmd_status,
+        "Say whether the scheduler is running (without it no message or page leaves).",
+    )
 
     db = commands.add_parser("db", help="Database commands.")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
@@ -329,6 +511,31 @@ def build_parser() -> argparse.ArgumentParser:
         "Register the Telegram webhook and print the Twilio webhook URLs to configure.",
     )
 
+    escalation = commands.add_parser("escalation", help="Crisis escalations (until the dashboard).")
+    escalation_commands = escalation.add_subparsers(
+        dest="escalation_command", required=True, parser_class=_Parser
+    )
+    listing = command(
+        escalation_commands, "list", cmd_escalation_list, "List active escalations, newest first."
+    )
+    listing.add_argument("--all", action="store_true", help="include resolved ones")
+    show = command(
+        escalation_commands, "show", cmd_escalation_show, "One escalation and its timeline."
+    )
+    show.add_argument("escalation", help="id or ACK code")
+    show.add_argument(
+        "--evidence", action="store_true", help="also print the client's words (confidential)"
+    )
+    ack = command(escalation_commands, "ack", cmd_escalation_ack, "Acknowledge: paging stops.")
+    ack.add_argument("escalation", help="id or ACK code")
+    ack.add_argument("--as", dest="staff", required=True, help="your staff e-mail")
+    resolve = command(
+        escalation_commands, "resolve", cmd_escalation_resolve, "Resolve, with a note."
+    )
+    resolve.add_argument("escalation", help="id or ACK code")
+    resolve.add_argument("--as", dest="staff", required=True, help="your staff e-mail")
+    resolve.add_argument("--note", required=True, help="what was done")
+
     safety = commands.add_parser("safety", help="Crisis detection.")
     safety_commands = safety.add_subparsers(
         dest="safety_command", required=True, parser_class=_Parser
@@ -344,11 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from bot.clinic import ClinicError
+    from bot.escalation import EscalationError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (ConfigError, ClinicError, UsageError) as exc:
+    except (ConfigError, ClinicError, EscalationError, UsageError) as exc:
         print(f"wisemind: error: {exc}", file=sys.stderr)
         return 2
 

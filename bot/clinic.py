@@ -291,24 +291,27 @@ def set_oncall(
 
 
 def oncall_for(
-    session: Session, at: datetime, clinic_tz: str | tzinfo
+    session: Session, at: datetime, clinic_tz: str | tzinfo, *, include_demo: bool = True
 ) -> dict[str, Therapist | None]:
     """Who is on call at ``at``: ``{"primary": ..., "backup": ...}`` (None if nobody).
 
     When several shifts cover the moment, a shift for that weekday beats an
     every-day one (so a rota can carve out exceptions), then the newest wins.
-    Inactive accounts are never on call.
+    Inactive accounts are never on call; demo staff only with ``include_demo``.
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ClinicError("The time to look up the rota for must be timezone-aware.")
     tz = ZoneInfo(check_timezone(clinic_tz)) if isinstance(clinic_tz, str) else clinic_tz
     local = at.astimezone(tz)
-    shifts = session.execute(
+    query = (
         select(OncallShift)
         .join(Therapist, Therapist.id == OncallShift.therapist_id)
         .where(Therapist.active.is_(True))
         .order_by(OncallShift.id)
-    ).scalars()
+    )
+    if not include_demo:
+        query = query.where(Therapist.is_demo.is_(False))
+    shifts = session.execute(query).scalars()
     on_call: dict[str, Therapist | None] = dict.fromkeys(OncallRole.ALL)
     best: dict[str, tuple[bool, int]] = {}
     for shift in shifts:
@@ -341,20 +344,20 @@ _ROTA_STEP = timedelta(minutes=1)
 _WEEK = timedelta(days=7)
 
 
-def oncall_gaps(session: Session) -> list[RotaGap]:
+def oncall_gaps(session: Session, *, include_demo: bool = True) -> list[RotaGap]:
     """Every stretch of the weekly rota where a role has no active therapist.
 
-    Shifts repeat weekly, so checking one week minute by minute finds every gap.
+    Shifts repeat weekly, so checking one week minute by minute finds every
+    gap. Without ``include_demo``, demo staff cover nothing.
     """
-    shifts = (
-        session.execute(
-            select(OncallShift)
-            .join(Therapist, Therapist.id == OncallShift.therapist_id)
-            .where(Therapist.active.is_(True))
-        )
-        .scalars()
-        .all()
+    query = (
+        select(OncallShift)
+        .join(Therapist, Therapist.id == OncallShift.therapist_id)
+        .where(Therapist.active.is_(True))
     )
+    if not include_demo:
+        query = query.where(Therapist.is_demo.is_(False))
+    shifts = session.execute(query).scalars().all()
     gaps: list[RotaGap] = []
     for role in OncallRole.ALL:
         role_shifts = [shift for shift in shifts if shift.role == role]

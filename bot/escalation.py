@@ -2,17 +2,31 @@
 
 :func:`record_risk` is called for every message the crisis detector flags
 (and for a "yes" to the check-in, and for a diary urge of 4 or 5). A client
-has at most one active escalation: the first risky message opens it, later
-ones add their evidence to it, and the on-call therapist is paged once, when
-the risk first reaches ``high``.
+has at most one active escalation (the database enforces it): the first risky
+message opens it, later ones add their evidence to it.
 
-A page goes over the therapist's own channel through the outbox, and says only
-the client's code, the level, and a dashboard link: never what the client
-wrote, never a diagnosis. The therapist replies ``ACK <code>``. A page nobody
-acknowledges within the timeout, or that fails to send, moves on: primary,
-then backup, then the clinic's crisis line. Every step is a row with its time,
-and the scheduler's :func:`advance_pages` moves the steps along from the
-database alone, so a restart loses no page and no deadline.
+The lifecycle is an incident pager's: ``open`` -> ``acknowledged`` ->
+``resolved`` (with a note), each step an :class:`EscalationEvent` with its
+time and who took it.
+
+- High or imminent risk starts a paging round: the on-call primary, then the
+  backup, then the clinic's crisis line, each after the acknowledgement
+  timeout (a page that fails to send, or a tier nobody can be reached at,
+  moves on at once).
+- New high or imminent risk after an acknowledgement re-opens the
+  escalation and pages the acknowledger again at once, then walks the chain.
+- A chain that runs out unanswered repeats every
+  ``WISEMIND_PAGE_REPEAT_MINUTES`` until someone acknowledges, and each time
+  the clinic's admins are told.
+- With nobody reachable, the round is retried by the scheduler every second,
+  so the escalation is paged the moment someone is; the admins are told at once.
+
+A page goes over the person's own channel through the outbox's crisis lane,
+and says only the client's code, the level, and a dashboard link: never what
+the client wrote, never a diagnosis (the crisis line also gets the client's
+name and callback number). All state is in the database, and the scheduler's
+:func:`advance_pages` claims each step with a row lock, so a restart loses no
+page and two schedulers never take the same step.
 """
 
 from __future__ import annotations
@@ -32,43 +46,99 @@ from bot.settings import Settings
 from bot.storage.enums import (
     ESCALATION_CODE_LENGTH,
     Channel,
+    EscalationEventKind,
     EscalationLevel,
     EscalationStatus,
+    Lane,
     MessageStatus,
     OncallRole,
     PageStatus,
     PageTier,
+    Role,
 )
-from bot.storage.models import Client, Escalation, Message, Page, Therapist, unique_code
+from bot.storage.models import (
+    Client,
+    Escalation,
+    EscalationEvent,
+    Message,
+    Page,
+    Therapist,
+    unique_code,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Levels in increasing order of risk; ``high`` and above page someone.
 LEVEL_ORDER = (EscalationLevel.MODERATE, EscalationLevel.HIGH, EscalationLevel.IMMINENT)
 PAGING_LEVELS = (EscalationLevel.HIGH, EscalationLevel.IMMINENT)
-#: Who is paged after whom.
-NEXT_TIER = {PageTier.PRIMARY: PageTier.BACKUP, PageTier.BACKUP: PageTier.CRISIS_LINE}
+#: Who is paged after whom, within one round.
+NEXT_TIER = {
+    PageTier.ACKNOWLEDGER: PageTier.PRIMARY,
+    PageTier.PRIMARY: PageTier.BACKUP,
+    PageTier.BACKUP: PageTier.CRISIS_LINE,
+}
+CHAIN_TIERS = (PageTier.ACKNOWLEDGER, PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE)
 #: Escalations still being handled: new risk joins them instead of opening another.
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
+#: Pages still waiting for an answer.
+LIVE_PAGE = (PageStatus.PENDING, PageStatus.SENT)
+#: How an acknowledgement arrived (``escalations.acknowledged_via``).
+VIA_DASHBOARD = "dashboard"
+VIA_CLI = "cli"
+#: A resolution note is for the record: long enough to say what was done.
+RESOLUTION_NOTE_MAX_LENGTH = 4000
 
 PAGE_TEXT = (
     "WiseMind {level} risk alert for client {client}. Review: {link} "
     "Reply ACK {code} to acknowledge."
 )
+CRISIS_LINE_PAGE_TEXT = (
+    "WiseMind {level} risk alert: client {name} ({client}), callback {callback}. "
+    "No therapist has answered. Review: {link} Reply ACK {code} to acknowledge."
+)
+ADMIN_UNREACHABLE_TEXT = (
+    "WiseMind: nobody on call can be reached about a {level} risk alert for client {client} "
+    "({reason}). Review: {link} Reply ACK {code} to acknowledge."
+)
+ADMIN_EXHAUSTED_TEXT = (
+    "WiseMind: nobody has acknowledged the {level} risk alert for client {client}; "
+    "paging again every {minutes} min. Review: {link} Reply ACK {code} to acknowledge."
+)
 ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be paged. Thank you."
 ACK_UNKNOWN_REPLY = "There is no open alert with code {code}. Check the code in the page."
 STAFF_HELP_REPLY = "This is WiseMind's paging line. Reply ACK <code> to acknowledge an alert."
+NO_CALLBACK = "none on file"
+
+
+class EscalationError(ValueError):
+    """An escalation step that cannot be taken (wrong state, no permission); one line."""
 
 
 @dataclass(frozen=True)
 class RiskOutcome:
-    """What recording a risk did: the escalation, and whether someone is being paged."""
+    """What recording a risk did.
+
+    ``paged`` means a page is out to a reachable person over a configured
+    channel: only then may the client be told that a person was alerted.
+    """
 
     escalation_id: int
     code: str
     level: str
     opened: bool
     paged: bool
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where to page someone: a therapist (None for the crisis line) on a channel."""
+
+    therapist: Therapist | None
+    channel: str
+    address: str
+
+
+# --- recording risk ----------------------------------------------------------
 
 
 def record_risk(
@@ -82,7 +152,12 @@ def record_risk(
     settings: Settings,
     source_message_id: int | None = None,
 ) -> RiskOutcome:
-    """Open or update the client's escalation; page on call when risk reaches high."""
+    """Open or update the client's escalation; page when the risk is high or imminent.
+
+    The client's row is locked first, so two risky messages at once find the
+    same escalation (the partial unique index is the last guard).
+    """
+    _lock_client(session, client.id)
     escalation = active_escalation(session, client.id)
     opened = escalation is None
     if escalation is None:
@@ -93,20 +168,28 @@ def record_risk(
             categories="[]",
             evidence="",
             source_message_id=source_message_id,
+            status=EscalationStatus.OPEN,
             opened_at=now,
         )
         session.add(escalation)
-    elif LEVEL_ORDER.index(level) > LEVEL_ORDER.index(escalation.level):
-        escalation.level = level
+        session.flush()
+        _event(session, escalation, EscalationEventKind.OPENED, now, detail=f"level {level}")
+    else:
+        if LEVEL_ORDER.index(level) > LEVEL_ORDER.index(escalation.level):
+            escalation.level = level
+        _event(session, escalation, EscalationEventKind.RISK_ADDED, now, detail=f"level {level}")
     known = json.loads(escalation.categories)
     escalation.categories = json.dumps(sorted(set(known) | set(categories)))
     line = f"[{now:%Y-%m-%d %H:%M:%S} UTC] {evidence}"
     if line not in escalation.evidence:
         escalation.evidence = f"{escalation.evidence}\n{line}".strip()
     session.flush()
-    paged = bool(escalation.pages)
-    if not paged and escalation.level in PAGING_LEVELS:
-        paged = page(session, escalation, PageTier.PRIMARY, now, settings) is not None
+    paged = _live_chain_page(escalation) is not None
+    if level in PAGING_LEVELS:
+        if escalation.status == EscalationStatus.ACKNOWLEDGED:
+            paged = _reopen(session, escalation, now, settings)
+        elif not paged:
+            paged = start_round(session, escalation, PageTier.PRIMARY, now, settings)
     return RiskOutcome(escalation.id, escalation.code, escalation.level, opened, paged)
 
 
@@ -119,119 +202,471 @@ def active_escalation(session: Session, client_id: int) -> Escalation | None:
     ).scalar_one_or_none()
 
 
-def page(
+def _lock_client(session: Session, client_id: int) -> None:
+    # PostgreSQL: one risky message per client at a time. SQLite's BEGIN IMMEDIATE
+    # already serialises every writer.
+    session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
+
+
+def _reopen(session: Session, escalation: Escalation, now: datetime, settings: Settings) -> bool:
+    """New high risk after an acknowledgement: page the acknowledger again, then the chain."""
+    escalation.status = EscalationStatus.OPEN
+    _event(session, escalation, EscalationEventKind.REOPENED, now, detail="new high risk")
+    return start_round(session, escalation, PageTier.ACKNOWLEDGER, now, settings)
+
+
+# --- paging ------------------------------------------------------------------
+
+
+def start_round(
     session: Session, escalation: Escalation, tier: str, now: datetime, settings: Settings
+) -> bool:
+    """Page the first reachable tier from ``tier`` on; True if a page went out.
+
+    With nobody reachable, the scheduler tries again every tick
+    (``next_round_at``) and the admins are told, once per such spell.
+    """
+    first_try = escalation.next_round_at is None or escalation.next_round_at > now
+    sent = page(session, escalation, tier, now, settings, explain=first_try)
+    if sent is not None:
+        escalation.next_round_at = None
+        return True
+    escalation.next_round_at = now
+    if first_try:
+        reasons = "; ".join(unreachable_reasons(session, now, settings))
+        _event(session, escalation, EscalationEventKind.UNREACHABLE, now, detail=reasons)
+        alerted = alert_admins(
+            session,
+            escalation,
+            now,
+            settings,
+            ADMIN_UNREACHABLE_TEXT,
+            reason=reasons,
+        )
+        return alerted
+    return False
+
+
+def page(
+    session: Session,
+    escalation: Escalation,
+    tier: str,
+    now: datetime,
+    settings: Settings,
+    *,
+    explain: bool = True,
+    skip: Therapist | None = None,
 ) -> Page | None:
-    """Page ``tier`` about ``escalation``; a tier with nobody to page passes to the next."""
-    target = _target(session, tier, now, settings)
-    if target is None:
+    """Page ``tier`` about ``escalation``; a tier nobody can be reached at passes to the next.
+
+    ``explain`` logs why a tier was skipped (off for the scheduler's quiet
+    retries); ``skip`` is the person paged at the previous tier, who is not
+    paged twice in a row (an acknowledger who is also the primary).
+    """
+    reach = _reach(session, escalation, tier, now, settings)
+    if (
+        isinstance(reach, Reach)
+        and skip is not None
+        and reach.therapist is not None
+        and (reach.therapist.id == skip.id)
+    ):
+        reach = "just paged at the previous tier"
+    if isinstance(reach, str):
+        if explain:
+            logger.error("escalation %s: cannot page %s: %s", escalation.id, tier, reach)
         following = NEXT_TIER.get(tier)
-        logger.error("escalation %s: nobody to page at tier %s", escalation.id, tier)
-        return page(session, escalation, following, now, settings) if following else None
-    therapist, channel, address = target
+        if following is None:
+            return None
+        return page(session, escalation, following, now, settings, explain=explain, skip=skip)
+    sent = _send_page(session, escalation, tier, reach, now, _page_text(escalation, tier, settings))
+    sent.escalate_at = now + timedelta(seconds=settings.page_ack_timeout_seconds)
+    return sent
+
+
+def _send_page(
+    session: Session,
+    escalation: Escalation,
+    tier: str,
+    reach: Reach,
+    now: datetime,
+    text: str,
+) -> Page:
     message = enqueue(
         session,
         client_id=None,
-        channel=channel,
-        address=address,
-        body=PAGE_TEXT.format(
-            level=escalation.level,
-            client=escalation.client.code,
-            link=f"{settings.dashboard_url}/escalations/{escalation.id}",
-            code=escalation.code,
-        ),
+        channel=reach.channel,
+        address=reach.address,
+        body=text,
+        lane=Lane.CRISIS,
     )
-    sent_page = Page(
+    sent = Page(
         escalation_id=escalation.id,
         tier=tier,
-        therapist_id=therapist.id if therapist else None,
-        channel=channel,
-        address=address,
+        therapist_id=reach.therapist.id if reach.therapist else None,
+        channel=reach.channel,
+        address=reach.address,
         message_id=message.id,
         status=PageStatus.PENDING,
         created_at=now,
-        escalate_at=now + timedelta(seconds=settings.page_ack_timeout_seconds),
     )
-    session.add(sent_page)
+    session.add(sent)
     session.flush()
-    logger.warning("escalation %s: paged %s (page %s)", escalation.id, tier, sent_page.id)
-    return sent_page
+    who = f"therapist {reach.therapist.id}" if reach.therapist else "the crisis line"
+    _event(
+        session,
+        escalation,
+        EscalationEventKind.PAGED,
+        now,
+        therapist=reach.therapist,
+        via=reach.channel,
+        detail=f"{tier}: {who}",
+    )
+    logger.warning(
+        "escalation %s: paged %s by %s (page %s)", escalation.id, tier, reach.channel, sent.id
+    )
+    return sent
 
 
-def _target(
-    session: Session, tier: str, now: datetime, settings: Settings
-) -> tuple[Therapist | None, str, str] | None:
-    """(therapist, channel, address) to page at ``tier``, or None if nobody can be reached.
+def _page_text(escalation: Escalation, tier: str, settings: Settings) -> str:
+    fields = {
+        "level": escalation.level,
+        "client": escalation.client.code,
+        "link": escalation_link(escalation, settings),
+        "code": escalation.code,
+    }
+    if tier == PageTier.CRISIS_LINE:
+        # The crisis line does not know the client: it needs a name and a number to call.
+        return CRISIS_LINE_PAGE_TEXT.format(
+            name=escalation.client.name, callback=callback_number(escalation.client), **fields
+        )
+    return PAGE_TEXT.format(**fields)
+
+
+def escalation_link(escalation: Escalation, settings: Settings) -> str:
+    """The dashboard page of this escalation: its id is the only thing the URL carries."""
+    return f"{settings.dashboard_url}/escalations/{escalation.id}"
+
+
+def callback_number(client: Client) -> str:
+    """The client's phone number (their first SMS identity), for the crisis line to call."""
+    for identity in client.identities:
+        if identity.channel == Channel.SMS:
+            return identity.address
+    return NO_CALLBACK
+
+
+def alert_admins(
+    session: Session,
+    escalation: Escalation,
+    now: datetime,
+    settings: Settings,
+    template: str,
+    *,
+    reason: str = "",
+) -> bool:
+    """Tell every reachable admin; True if at least one notice went out."""
+    admins = session.execute(
+        select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
+    ).scalars()
+    text = template.format(
+        level=escalation.level,
+        client=escalation.client.code,
+        link=escalation_link(escalation, settings),
+        code=escalation.code,
+        reason=reason,
+        minutes=settings.page_repeat_minutes,
+    )
+    told = 0
+    for admin in admins:
+        reach = _therapist_reach(admin, settings)
+        if isinstance(reach, Reach):
+            _send_page(session, escalation, PageTier.ADMIN, reach, now, text)
+            told += 1
+    detail = f"{told} admin(s) told" if told else "no admin reachable"
+    _event(session, escalation, EscalationEventKind.ADMINS_ALERTED, now, detail=detail)
+    if not told:
+        logger.error("escalation %s: no admin can be reached either", escalation.id)
+    return told > 0
+
+
+def _reach(
+    session: Session, escalation: Escalation, tier: str, now: datetime, settings: Settings
+) -> Reach | str:
+    """Where to page ``tier``, or why nobody can be paged there (for the log).
 
     Only channels this clinic has configured count: a page that cannot leave
     must not be reported to the client as "a person has been alerted".
     """
-    sms_ready, telegram_ready = settings.twilio is not None, settings.telegram is not None
+    if not settings.real_channel_configured:
+        return "no SMS or Telegram channel is configured, so no page can leave"
     if tier == PageTier.CRISIS_LINE:
-        if not (settings.clinic_crisis_line and sms_ready):
-            return None
-        return None, Channel.SMS, settings.clinic_crisis_line
+        if not settings.clinic_crisis_line:
+            return "no clinic crisis line is configured (WISEMIND_CLINIC_CRISIS_LINE)"
+        if settings.twilio is None:
+            return "the crisis line is paged by SMS, and Twilio is not configured"
+        return Reach(None, Channel.SMS, settings.clinic_crisis_line)
+    if tier == PageTier.ACKNOWLEDGER:
+        therapist = (
+            session.get(Therapist, escalation.acknowledged_by)
+            if escalation.acknowledged_by
+            else None
+        )
+        if therapist is None or not therapist.active:
+            return "nobody acknowledged it before"
+        return _therapist_reach(therapist, settings)
     role = OncallRole.PRIMARY if tier == PageTier.PRIMARY else OncallRole.BACKUP
-    therapist = oncall_for(session, now, settings.clinic_timezone)[role]
-    if therapist is None:
-        return None
-    by_telegram = (Channel.TELEGRAM, therapist.telegram_chat_id, telegram_ready)
-    by_sms = (Channel.SMS, therapist.sms_number, sms_ready)
-    preferred = (
-        [by_telegram, by_sms]
-        if therapist.page_channel == Channel.TELEGRAM
-        else [by_sms, by_telegram]
-    )
-    for channel, address, ready in preferred:
-        if address and ready:
-            return therapist, channel, address
+    # Demo staff never cover for real ones once real messages can leave.
+    on_call = oncall_for(
+        session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
+    )[role]
+    if on_call is None:
+        return f"nobody (other than demo staff) is on call as {role}"
+    return _therapist_reach(on_call, settings)
+
+
+def _therapist_reach(therapist: Therapist, settings: Settings) -> Reach | str:
+    if therapist.is_demo and settings.real_channel_configured:
+        return f"therapist {therapist.id} is demo staff"
+    ready = {
+        Channel.SMS: settings.twilio is not None,
+        Channel.TELEGRAM: settings.telegram is not None,
+    }
+    addresses = {Channel.SMS: therapist.sms_number, Channel.TELEGRAM: therapist.telegram_chat_id}
+    order = [therapist.page_channel] + [c for c in Channel.PAGING if c != therapist.page_channel]
+    for channel in order:
+        address = addresses[channel]
+        if address and ready[channel]:
+            return Reach(therapist, channel, address)
+    return f"therapist {therapist.id} has no address on a configured channel"
+
+
+def unreachable_reasons(session: Session, now: datetime, settings: Settings) -> list[str]:
+    """Why neither the primary, the backup nor the crisis line can be paged right now."""
+    dummy = Escalation(acknowledged_by=None)
+    reasons = []
+    for tier in (PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE):
+        reach = _reach(session, dummy, tier, now, settings)
+        if isinstance(reach, str) and reach not in reasons:
+            reasons.append(reach)
+    return reasons
+
+
+def _live_chain_page(escalation: Escalation) -> Page | None:
+    for sent in reversed(escalation.pages):
+        if sent.tier in CHAIN_TIERS and sent.status in LIVE_PAGE:
+            return sent
     return None
 
 
-def advance_pages(session: Session, now: datetime, settings: Settings) -> int:
-    """Move unacknowledged pages on: after a failed send at once, else after the timeout.
+# --- the scheduler's part ------------------------------------------------------
 
-    Returns how many pages moved on. Run by the scheduler every second; all it
-    needs is in the database, so it resumes exactly where a stopped one left off.
+
+def advance_pages(session: Session, now: datetime, settings: Settings) -> int:
+    """Move paging on: failed or unanswered pages to the next tier, due rounds started.
+
+    Returns how many steps were taken. Run by the scheduler every second; all
+    it needs is in the database, so it resumes exactly where a stopped one
+    left off. Each page and escalation is claimed with a row lock that other
+    schedulers skip (PostgreSQL), so no step is taken twice.
     """
+    moved = 0
     waiting = session.execute(
         select(Page)
         .join(Escalation, Escalation.id == Page.escalation_id)
         .where(
-            Page.status.in_((PageStatus.PENDING, PageStatus.SENT)),
+            Page.status.in_(LIVE_PAGE),
+            Page.tier.in_(CHAIN_TIERS),
             Escalation.status == EscalationStatus.OPEN,
         )
         .order_by(Page.id)
+        .with_for_update(skip_locked=True)
     ).scalars()
-    moved = 0
     for current in list(waiting):
-        message = session.get(Message, current.message_id) if current.message_id else None
-        delivered = message is not None and message.status in (
-            MessageStatus.SENT,
-            MessageStatus.DELIVERED,
-        )
-        if delivered and current.status == PageStatus.PENDING:
-            current.status = PageStatus.SENT
-            current.sent_at = message.updated_at if message else now
-        failed = message is None or message.status in (
-            MessageStatus.FAILED,
-            MessageStatus.UNDELIVERABLE,
-        )
-        timed_out = current.escalate_at is not None and current.escalate_at <= now
-        if not (failed or timed_out):
-            continue
-        current.status = PageStatus.FAILED if failed else PageStatus.SUPERSEDED
-        following = NEXT_TIER.get(current.tier)
-        if following is not None:
-            page(session, current.escalation, following, now, settings)
-        else:
-            logger.error("escalation %s: crisis line page not acknowledged", current.escalation_id)
-        moved += 1
+        moved += _advance_page(session, current, now, settings)
+    moved += _start_due_rounds(session, now, settings)
     session.flush()
     return moved
 
 
-def acknowledge(session: Session, therapist: Therapist, code: str, now: datetime) -> str:
+def _advance_page(session: Session, current: Page, now: datetime, settings: Settings) -> int:
+    message = session.get(Message, current.message_id) if current.message_id else None
+    delivered = message is not None and message.status in (
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+    )
+    if delivered and current.status == PageStatus.PENDING:
+        current.status = PageStatus.SENT
+        current.sent_at = message.updated_at if message else now
+    failed = message is None or message.status in (
+        MessageStatus.FAILED,
+        MessageStatus.UNDELIVERABLE,
+    )
+    timed_out = current.escalate_at is not None and current.escalate_at <= now
+    if not (failed or timed_out):
+        return 0
+    current.status = PageStatus.FAILED if failed else PageStatus.SUPERSEDED
+    escalation = current.escalation
+    following = NEXT_TIER.get(current.tier)
+    previous = session.get(Therapist, current.therapist_id) if current.therapist_id else None
+    if following is not None and page(session, escalation, following, now, settings, skip=previous):
+        return 1
+    # The chain ran out unanswered: go round again later, and tell the admins now.
+    escalation.next_round_at = now + timedelta(minutes=settings.page_repeat_minutes)
+    _event(
+        session,
+        escalation,
+        EscalationEventKind.CHAIN_EXHAUSTED,
+        now,
+        detail=f"next round in {settings.page_repeat_minutes} min",
+    )
+    logger.error(
+        "escalation %s: nobody acknowledged; paging again in %d min",
+        escalation.id,
+        settings.page_repeat_minutes,
+    )
+    alert_admins(session, escalation, now, settings, ADMIN_EXHAUSTED_TEXT)
+    return 1
+
+
+def _start_due_rounds(session: Session, now: datetime, settings: Settings) -> int:
+    """Start the rounds that are due: repeats of an exhausted chain, or waits for someone."""
+    due = session.execute(
+        select(Escalation)
+        .where(
+            Escalation.status == EscalationStatus.OPEN,
+            Escalation.next_round_at.is_not(None),
+            Escalation.next_round_at <= now,
+        )
+        .order_by(Escalation.id)
+        .with_for_update(skip_locked=True)
+    ).scalars()
+    started = 0
+    for escalation in list(due):
+        if _live_chain_page(escalation) is not None:
+            escalation.next_round_at = None
+            continue
+        if start_round(session, escalation, PageTier.PRIMARY, now, settings):
+            started += 1
+    return started
+
+
+# --- acknowledging and resolving ------------------------------------------------
+
+
+def acknowledge_escalation(
+    session: Session, *, escalation_id: int, therapist: Therapist, now: datetime, via: str
+) -> Escalation:
+    """``open`` -> ``acknowledged`` by ``therapist``: paging stops.
+
+    ``via`` says where: ``sms``, ``telegram``, ``dashboard``, ``cli``. Raises
+    :class:`EscalationError` if the escalation is not open or the therapist
+    may not act on it.
+    """
+    escalation = _locked_escalation(session, escalation_id)
+    _check_may_act(escalation, therapist)
+    if escalation.status == EscalationStatus.RESOLVED:
+        raise EscalationError(f"Escalation {escalation.id} is already resolved.")
+    if escalation.status == EscalationStatus.ACKNOWLEDGED:
+        raise EscalationError(
+            f"Escalation {escalation.id} was already acknowledged at "
+            f"{escalation.acknowledged_at:%Y-%m-%d %H:%M} UTC."
+        )
+    escalation.status = EscalationStatus.ACKNOWLEDGED
+    escalation.acknowledged_at = now
+    escalation.acknowledged_by = therapist.id
+    escalation.acknowledged_via = via
+    escalation.next_round_at = None
+    _close_pages(escalation, PageStatus.ACKNOWLEDGED)
+    _event(session, escalation, EscalationEventKind.ACKNOWLEDGED, now, therapist=therapist, via=via)
+    session.flush()
+    return escalation
+
+
+def resolve_escalation(
+    session: Session, *, escalation_id: int, therapist: Therapist, note: str, now: datetime
+) -> Escalation:
+    """``open``/``acknowledged`` -> ``resolved`` with a note saying what was done."""
+    note = note.strip()
+    if not note:
+        raise EscalationError("A resolution note is required: say what was done.")
+    if len(note) > RESOLUTION_NOTE_MAX_LENGTH:
+        raise EscalationError(
+            f"A resolution note must be at most {RESOLUTION_NOTE_MAX_LENGTH} characters."
+        )
+    escalation = _locked_escalation(session, escalation_id)
+    _check_may_act(escalation, therapist)
+    if escalation.status == EscalationStatus.RESOLVED:
+        raise EscalationError(f"Escalation {escalation.id} is already resolved.")
+    escalation.status = EscalationStatus.RESOLVED
+    escalation.resolved_at = now
+    escalation.resolved_by = therapist.id
+    escalation.resolution_note = note
+    escalation.next_round_at = None
+    _close_pages(escalation, PageStatus.SUPERSEDED)
+    _event(session, escalation, EscalationEventKind.RESOLVED, now, therapist=therapist)
+    session.flush()
+    return escalation
+
+
+def _locked_escalation(session: Session, escalation_id: int) -> Escalation:
+    escalation = session.execute(
+        select(Escalation)
+        .where(Escalation.id == escalation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if escalation is None:
+        raise EscalationError(f"There is no escalation {escalation_id}.")
+    return escalation
+
+
+def _check_may_act(escalation: Escalation, therapist: Therapist) -> None:
+    """Admins, the client's therapist, and anyone paged about it may act on an escalation."""
+    if not therapist.active:
+        raise EscalationError(f"The account {therapist.email} is not active.")
+    paged = any(sent.therapist_id == therapist.id for sent in escalation.pages)
+    if therapist.role == Role.ADMIN or escalation.client.therapist_id == therapist.id or paged:
+        return
+    raise EscalationError(
+        f"{therapist.email} may not act on escalation {escalation.id}: "
+        "not their client and they were not paged about it."
+    )
+
+
+def _close_pages(escalation: Escalation, status: str) -> None:
+    for sent in escalation.pages:
+        if sent.status in LIVE_PAGE:
+            sent.status = status
+
+
+def _event(
+    session: Session,
+    escalation: Escalation,
+    kind: str,
+    now: datetime,
+    *,
+    therapist: Therapist | None = None,
+    via: str | None = None,
+    detail: str | None = None,
+) -> None:
+    session.add(
+        EscalationEvent(
+            escalation_id=escalation.id,
+            at=now,
+            kind=kind,
+            therapist_id=therapist.id if therapist else None,
+            via=via,
+            detail=detail,
+        )
+    )
+
+
+# --- therapists texting the bot --------------------------------------------------
+
+
+def acknowledge(
+    session: Session, therapist: Therapist, code: str, now: datetime, via: str = Channel.SMS
+) -> str:
     """Handle ``ACK <code>`` from a therapist; return the reply to send them."""
     code = code.strip().upper()
     escalation = session.execute(
@@ -240,19 +675,20 @@ def acknowledge(session: Session, therapist: Therapist, code: str, now: datetime
     if escalation is None:
         return ACK_UNKNOWN_REPLY.format(code=code)
     if escalation.status == EscalationStatus.OPEN:
-        escalation.status = EscalationStatus.ACKNOWLEDGED
-        escalation.acknowledged_at = now
-        escalation.acknowledged_by = therapist.id
-    for sent in escalation.pages:
-        if sent.status in (PageStatus.PENDING, PageStatus.SENT):
-            sent.status = PageStatus.ACKNOWLEDGED
-    session.flush()
+        try:
+            acknowledge_escalation(
+                session, escalation_id=escalation.id, therapist=therapist, now=now, via=via
+            )
+        except EscalationError as error:
+            return str(error)
     return ACK_REPLY.format(code=escalation.code, client=escalation.client.code)
 
 
-def staff_reply(session: Session, therapist: Therapist, text: str, now: datetime) -> str:
+def staff_reply(
+    session: Session, therapist: Therapist, text: str, now: datetime, via: str = Channel.SMS
+) -> str:
     """A therapist texting the bot's number or chat: acknowledgements, else how to ACK."""
     words = text.strip().split()
     if len(words) == 2 and words[0].upper() == "ACK":
-        return acknowledge(session, therapist, words[1], now)
+        return acknowledge(session, therapist, words[1], now, via)
     return STAFF_HELP_REPLY

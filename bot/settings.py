@@ -77,8 +77,17 @@ class Settings:
     page_ack_timeout_seconds: int = 300
     #: The clinic's crisis line (E.164), paged by SMS when no therapist acknowledges.
     clinic_crisis_line: str = ""
+    #: How often a paging chain that ran out unanswered starts again (and admins are told).
+    page_repeat_minutes: int = 10
+    #: Port (on 127.0.0.1) of ``wisemind run``'s health endpoint, ``GET /health``; 0: none.
+    health_port: int = 5056
     #: Redis for Rasa's conversation locks, when several Rasa servers share the database.
     redis_url: str = ""
+
+    @property
+    def real_channel_configured(self) -> bool:
+        """Whether messages can reach real phones (Twilio or Telegram is set up)."""
+        return self.twilio is not None or self.telegram is not None
 
     @property
     def models_dir(self) -> Path:
@@ -156,7 +165,9 @@ def load_settings() -> Settings:
         dashboard_url=source.get("DASHBOARD_URL", "http://127.0.0.1:8000").rstrip("/"),
         page_ack_timeout_seconds=source.get_int("PAGE_ACK_TIMEOUT_SECONDS", 300),
         clinic_crisis_line=source.get("CLINIC_CRISIS_LINE"),
+        page_repeat_minutes=source.get_int("PAGE_REPEAT_MINUTES", 10),
         redis_url=source.get("REDIS_URL"),
+        health_port=source.get_int("HEALTH_PORT", 5056),
     )
 
 

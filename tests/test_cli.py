@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from tests.servers import ChatClient
 COMMANDS = [
     [], ["run"], ["train"], ["db", "upgrade"], ["demo", "seed"], ["chat"],
     ["therapist", "add"], ["client", "add"], ["oncall", "set"], ["safety", "classify"],
+    ["escalation", "list"], ["escalation", "show"], ["escalation", "ack"],
+    ["escalation", "resolve"],
 ]  # fmt: skip
 
 
@@ -167,3 +170,97 @@ def test_oncall_check_reports_every_gap_in_the_weekly_rota(cli_env: dict[str, st
     assert "primary: nobody from Mon 17:00 to Tue 09:00" in gaps.stdout
     assert "primary: nobody from Fri 17:00 to Mon 09:00" in gaps.stdout
     assert "backup: nobody at any time" in gaps.stdout
+
+
+def test_escalation_commands_list_show_ack_and_resolve_without_leaking_words(
+    cli_env: dict[str, str],
+) -> None:
+    from bot.clinic import add_client, add_therapist, set_oncall
+    from bot.escalation import record_risk
+    from bot.settings import load_settings
+    from bot.storage.models import utcnow
+
+    wisemind(cli_env, "db", "upgrade")
+    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
+    words = "taking all the pills tonight"
+    with session_scope(engine) as session:
+        add_therapist(session, email="t@clinic.test", name="Dr. T", sms_number="+15005550001")
+        set_oncall(session, therapist_email="t@clinic.test", role="primary")
+        client, _ = add_client(
+            session, name="Robin", therapist_email="t@clinic.test", timezone="UTC"
+        )
+        outcome = record_risk(
+            session, client, level="imminent", categories=["plan"], evidence=words,
+            now=utcnow(), settings=load_settings(),
+        )  # fmt: skip
+    engine.dispose()
+    listed = wisemind(cli_env, "escalation", "list")
+    assert outcome.code in listed.stdout and "open" in listed.stdout
+    shown = wisemind(cli_env, "escalation", "show", outcome.code)
+    assert "opened" in shown.stdout and words not in shown.stdout
+    assert words in wisemind(cli_env, "escalation", "show", outcome.code, "--evidence").stdout
+    acked = wisemind(
+        cli_env, "escalation", "ack", str(outcome.escalation_id), "--as", "t@clinic.test"
+    )
+    assert acked.returncode == 0, acked.stderr
+    again = wisemind(cli_env, "escalation", "ack", outcome.code, "--as", "t@clinic.test")
+    assert again.returncode == 2 and "already acknowledged" in again.stderr
+    no_note = wisemind(cli_env, "escalation", "resolve", outcome.code, "--as", "t@clinic.test",
+                       "--note", " ")  # fmt: skip
+    assert no_note.returncode == 2 and "note is required" in no_note.stderr
+    resolved = wisemind(cli_env, "escalation", "resolve", outcome.code, "--as", "t@clinic.test",
+                        "--note", "Called; safe at home.")  # fmt: skip
+    assert resolved.returncode == 0, resolved.stderr
+    timeline = wisemind(cli_env, "escalation", "show", outcome.code).stdout
+    assert "acknowledged" in timeline and "by t@clinic.test via cli" in timeline
+    assert "Called; safe at home." in timeline
+    assert "No active escalations." in wisemind(cli_env, "escalation", "list").stdout
+
+
+REAL_TWILIO = {
+    "WISEMIND_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "WISEMIND_TWILIO_AUTH_TOKEN": "token",
+    "WISEMIND_TWILIO_FROM": "+15005550000",
+}
+
+
+def test_run_refuses_a_loopback_dashboard_link_when_sms_is_configured(
+    cli_env: dict[str, str],
+) -> None:
+    env = {**cli_env, **REAL_TWILIO, "WISEMIND_DASHBOARD_URL": "http://127.0.0.1:8000"}
+    result = wisemind(env, "run")
+    assert result.returncode == 2
+    assert "WISEMIND_DASHBOARD_URL" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_oncall_check_warns_loudly_about_demo_staff_on_a_real_rota(
+    cli_env: dict[str, str],
+) -> None:
+    assert wisemind(cli_env, "demo", "seed").returncode == 0
+    assert wisemind(cli_env, "oncall", "check").returncode == 0  # the embedded defaults
+    result = wisemind({**cli_env, **REAL_TWILIO}, "oncall", "check")
+    assert result.returncode == 1
+    assert "WARNING: demo staff are on the on-call rota" in result.stderr
+    assert "therapist@demo.clinic" in result.stderr
+    # Demo staff cover nothing once real messages can leave.
+    assert "primary: nobody at any time" in result.stdout
+
+
+def test_status_says_whether_the_scheduler_runs(cli_env: dict[str, str]) -> None:
+    from bot.readiness import SCHEDULER, beat
+    from bot.storage.models import utcnow
+
+    wisemind(cli_env, "db", "upgrade")
+    never = wisemind(cli_env, "status")
+    assert never.returncode == 1 and "never started" in never.stdout
+    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
+    with session_scope(engine) as session:
+        beat(session, SCHEDULER, utcnow() - timedelta(hours=1), utcnow() - timedelta(minutes=5))
+    stale = wisemind(cli_env, "status")
+    assert stale.returncode == 1 and "NOT RUNNING" in stale.stdout
+    with session_scope(engine) as session:
+        beat(session, SCHEDULER, utcnow() - timedelta(hours=1), utcnow())
+    engine.dispose()
+    fresh = wisemind(cli_env, "status")
+    assert fresh.returncode == 0 and "scheduler: running" in fresh.stdout

@@ -54,9 +54,11 @@ EXPECTED_TABLES = {
     "reminders",
     "reminder_deliveries",
     "escalations",
+    "escalation_events",
     "pages",
     "oncall_shifts",
     "audit_log",
+    "heartbeats",
 }
 #: Created by Rasa's SQL tracker store in the same database; never ours to touch.
 RASA_EVENTS_DDL = (

@@ -114,12 +114,41 @@ class OncallRole:
 
 
 class PageTier:
-    """Who a page goes to, in escalation order."""
+    """Who a page goes to: the chain (acknowledger, primary, backup, crisis line) and admins.
+
+    ``acknowledger`` is the therapist who acknowledged, paged again when new
+    risk arrives; ``admin`` pages tell the clinic's admins that nobody could be
+    reached or nobody answered. Admin pages are notices, outside the chain.
+    """
 
     PRIMARY: Final = "primary"
     BACKUP: Final = "backup"
     CRISIS_LINE: Final = "crisis_line"
-    ALL: Final = (PRIMARY, BACKUP, CRISIS_LINE)
+    ACKNOWLEDGER: Final = "acknowledger"
+    ADMIN: Final = "admin"
+    ALL: Final = (PRIMARY, BACKUP, CRISIS_LINE, ACKNOWLEDGER, ADMIN)
+
+
+class EscalationEventKind:
+    """The steps of an escalation's timeline (``escalation_events.kind``)."""
+
+    OPENED: Final = "opened"
+    RISK_ADDED: Final = "risk_added"
+    PAGED: Final = "paged"
+    UNREACHABLE: Final = "unreachable"
+    CHAIN_EXHAUSTED: Final = "chain_exhausted"
+    ADMINS_ALERTED: Final = "admins_alerted"
+    ACKNOWLEDGED: Final = "acknowledged"
+    REOPENED: Final = "reopened"
+    RESOLVED: Final = "resolved"
+
+
+class Lane:
+    """Outbox lanes: crisis replies and pages never wait behind ordinary messages."""
+
+    CRISIS: Final = "crisis"
+    NORMAL: Final = "normal"
+    ALL: Final = (CRISIS, NORMAL)
 
 
 class PageStatus:

@@ -35,7 +35,9 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     select,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, declarative_base, relationship
@@ -70,6 +72,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: Which escalations are still being handled (the partial unique index's condition).
+ACTIVE_ESCALATION_WHERE = "status IN ('open', 'acknowledged')"
 
 Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
@@ -157,6 +162,8 @@ class Therapist(Base):
     page_channel: Mapped[str] = Column(String(16), nullable=False, default=enums.Channel.SMS)
     #: Inactive accounts cannot log in and are never paged; rows are kept for history.
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    #: Seeded by ``wisemind demo seed``: never paged once a real channel is configured.
+    is_demo: Mapped[bool] = Column(Boolean, nullable=False, default=False, server_default=false())
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
     clients: Mapped[list[Client]] = relationship("Client", back_populates="therapist")
@@ -256,7 +263,9 @@ class Message(Base):
         UniqueConstraint("channel", "direction", "provider_id"),
         Index(None, "client_id", "created_at"),
         Index(None, "status", "next_attempt_at"),
+        Index(None, "lane", "status"),
         _one_of("channel", enums.Channel.ALL),
+        _one_of("lane", enums.Lane.ALL),
         _one_of("direction", enums.Direction.ALL),
         _one_of("status", enums.MessageStatus.ALL),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
@@ -284,6 +293,12 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: 1, 2, 3… for a conversation's outbound replies; None for inbound messages.
     sequence: Mapped[int | None] = Column(Integer)
+    #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
+    lane: Mapped[str] = Column(
+        String(16), nullable=False, default=enums.Lane.NORMAL, server_default=enums.Lane.NORMAL
+    )
+    #: While ``sending``: until when the claiming scheduler owns the send.
+    lease_until: Mapped[datetime | None] = Column(UTCDateTime)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
@@ -434,6 +449,15 @@ class Escalation(Base):
     __tablename__ = "escalations"
     __table_args__ = (
         Index(None, "status", "opened_at"),
+        Index(None, "status", "next_round_at"),
+        # One active escalation per client, whatever races the application loses.
+        Index(
+            "uq_escalations_active_client_id",
+            "client_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_ESCALATION_WHERE),
+            postgresql_where=text(ACTIVE_ESCALATION_WHERE),
+        ),
         _one_of("level", enums.EscalationLevel.ALL),
         _one_of("status", enums.EscalationStatus.ALL),
     )
@@ -453,13 +477,45 @@ class Escalation(Base):
     opened_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = Column(UTCDateTime)
     acknowledged_by: Mapped[int | None] = Column(ForeignKey("therapists.id"))
+    #: How it was acknowledged: ``sms``, ``telegram``, ``dashboard``, ``cli``.
+    acknowledged_via: Mapped[str | None] = Column(String(16))
     resolved_at: Mapped[datetime | None] = Column(UTCDateTime)
+    resolved_by: Mapped[int | None] = Column(ForeignKey("therapists.id"))
     resolution_note: Mapped[str | None] = Column(Text)
+    #: When the scheduler must start a new paging round (nobody was reachable, or
+    #: the chain ran out unanswered); None while a round is under way or not needed.
+    next_round_at: Mapped[datetime | None] = Column(UTCDateTime)
 
     client: Mapped[Client] = relationship("Client")
     pages: Mapped[list[Page]] = relationship(
         "Page", back_populates="escalation", order_by="Page.id"
     )
+    events: Mapped[list[EscalationEvent]] = relationship(
+        "EscalationEvent", back_populates="escalation", order_by="EscalationEvent.id"
+    )
+
+
+class EscalationEvent(Base):
+    """One step in an escalation's life, with its time and who took it.
+
+    ``detail`` names tiers, channels and counts, never what the client wrote.
+    """
+
+    __tablename__ = "escalation_events"
+    __table_args__ = (Index(None, "escalation_id", "at"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = Column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), nullable=False
+    )
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    #: See :class:`~bot.storage.enums.EscalationEventKind`.
+    kind: Mapped[str] = Column(String(32), nullable=False)
+    therapist_id: Mapped[int | None] = Column(ForeignKey("therapists.id"))
+    via: Mapped[str | None] = Column(String(16))
+    detail: Mapped[str | None] = Column(Text)
+
+    escalation: Mapped[Escalation] = relationship("Escalation", back_populates="events")
 
 
 class Page(Base):
@@ -491,6 +547,18 @@ class Page(Base):
     escalate_at: Mapped[datetime | None] = Column(UTCDateTime)
 
     escalation: Mapped[Escalation] = relationship("Escalation", back_populates="pages")
+
+
+class Heartbeat(Base):
+    """A long-running process saying it is alive (the scheduler: without it no page leaves)."""
+
+    __tablename__ = "heartbeats"
+
+    process: Mapped[str] = Column(String(32), primary_key=True)
+    pid: Mapped[int] = Column(Integer, nullable=False)
+    host: Mapped[str] = Column(String(255), nullable=False)
+    started_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    beat_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
 
 class OncallShift(Base):
