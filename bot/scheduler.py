@@ -14,6 +14,7 @@ import logging
 import signal
 
 from bot.escalation import advance_pages
+from bot.intake import screen_pending
 from bot.outbox import OutboxWorker, Sender
 from bot.settings import Settings
 from bot.storage import session_scope
@@ -43,6 +44,11 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
 async def advance_pages_forever(settings: Settings, stop: asyncio.Event) -> None:
     """Move unacknowledged and failed pages to the next tier, every second."""
     while not stop.is_set():
+        try:
+            # Messages stored but not screened (a failure or crash after storing): finish them.
+            await asyncio.to_thread(screen_pending, settings)
+        except Exception:
+            logger.exception("screening unscreened messages failed")
         try:
             await asyncio.to_thread(_advance_pages, settings)
         except Exception:

@@ -256,6 +256,7 @@ class Message(Base):
         UniqueConstraint("channel", "direction", "provider_id"),
         Index(None, "client_id", "created_at"),
         Index(None, "status", "next_attempt_at"),
+        Index(None, "direction", "screened_at"),
         _one_of("channel", enums.Channel.ALL),
         _one_of("direction", enums.Direction.ALL),
         _one_of("status", enums.MessageStatus.ALL),
@@ -284,6 +285,10 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: 1, 2, 3… for a conversation's outbound replies; None for inbound messages.
     sequence: Mapped[int | None] = Column(Integer)
+    #: Inbound: when the crisis screening (and any escalation) was applied; None = not yet.
+    screened_at: Mapped[datetime | None] = Column(UTCDateTime)
+    #: Inbound: when a Rasa server last took the message (a lease; see ``bot.intake``).
+    handed_off_at: Mapped[datetime | None] = Column(UTCDateTime)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
