@@ -93,9 +93,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from bot.scheduler import run_scheduler
-
     from bot.log_config import quiet_library_loggers
+    from bot.scheduler import run_scheduler
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"

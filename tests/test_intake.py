@@ -383,3 +383,14 @@ def test_a_retried_screening_does_not_repeat_itself_on_a_message_already_decided
     before = queued_to(engine, DEMO_PHONE)
     assert screen_pending(settings, engine=engine, now=utcnow() + timedelta(minutes=5)) == 0
     assert queued_to(engine, DEMO_PHONE) == before
+
+
+def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    monkeypatch.setattr("bot.escalation.record_risk", lambda *a, **k: 1 / 0)
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    monkeypatch.undo()
+    assert screen_pending(settings, engine=engine, now=utcnow() + SCREENING_GRACE) == 1
+    (hand_off,) = claim_handoffs("sms", engine=engine)
+    assert hand_off.message_id == decision.message_id and hand_off.crisis_replied

@@ -186,13 +186,16 @@ def process_stored(
     now: datetime,
     *,
     throttled: bool = False,
+    handing_off: bool = True,
 ) -> Decision:
     """Screen a stored message and decide its replies, in the caller's transaction.
 
     The message is claimed by setting ``screened_at`` only where it is still
     empty, so the webhook and the retry loop (or two retry loops) never both
     process it. Replies for outbox channels are queued here; the local
-    channel's are returned in the Decision.
+    channel's are returned in the Decision. ``handing_off`` False (the retry
+    loop, which cannot reach Rasa) leaves the hand-off unclaimed, for the next
+    Rasa server's :func:`claim_handoffs` to take at once.
     """
     claimed = session.execute(
         update(Message)
@@ -232,7 +235,7 @@ def process_stored(
         hand_off = _hand_off(session, client, message, crisis_replied=bool(replies))
     if hand_off is None:
         message.status = MessageStatus.PROCESSED
-    else:
+    elif handing_off:
         message.handed_off_at = now
     return _deliver(session, message, client, replies, hand_off)
 
@@ -333,7 +336,9 @@ def screen_pending(
         assessment = assess_safely(body)
         try:
             with session_scope(engine) as session:
-                decision = process_stored(session, message_id, assessment, settings, utcnow())
+                decision = process_stored(
+                    session, message_id, assessment, settings, utcnow(), handing_off=False
+                )
         except Exception:
             logger.exception("screening message %s failed again; will retry", message_id)
             continue
