@@ -44,7 +44,7 @@ from sqlalchemy.engine import Engine
 from bot.actions.consent import CONSENT_VERSION
 from bot.background import BackgroundWiseMind, StartError, background_wisemind
 from bot.clinic import add_client, record_consent
-from bot.gateway import PROCESSING_ERROR_REPLY
+from bot.intake import PROCESSING_ERROR_REPLY
 from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
 from bot.training import ensure_model

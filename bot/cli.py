@@ -36,6 +36,13 @@ class UsageError(ValueError):
     """A command's input is wrong; shown to the user as one line."""
 
 
+def printable_url(url: str) -> str:
+    """A database URL as it may be printed: the password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _clock(value: str) -> time:
     try:
         hours, minutes = value.split(":")
@@ -63,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     check_dashboard_url(settings)
-    print(f"Database: {settings.database_url}")
+    print(f"Database: {printable_url(settings.database_url)}")
     upgrade(settings.database_url)
     if args.seed_demo or not (args.no_seed or settings.real_channel_configured):
         # The demo clinic is for the embedded defaults; with real channels, only on request.
@@ -130,11 +137,13 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    from bot.log_config import quiet_library_loggers
     from bot.scheduler import run_scheduler
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
+    quiet_library_loggers()
     asyncio.run(run_scheduler(load_settings()))
     return 0
 
@@ -161,7 +170,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     upgrade(settings.database_url)
-    print(f"Database is at the latest schema: {settings.database_url}")
+    print(f"Database is at the latest schema: {printable_url(settings.database_url)}")
     return 0
 
 
@@ -172,9 +181,11 @@ def _seed_and_report() -> None:
     with session_scope() as session:
         credentials = seed_demo(session)
     print(f"Demo clinic ready (demo client code {credentials.client_code}).")
-    for account in credentials.accounts:
-        if account.password is not None:
-            print(f"  {account.role:<9} {account.email:<24} password: {account.password}")
+    # Only to a person at a terminal: under a service manager stdout is the service log.
+    if sys.stdout.isatty():
+        for account in credentials.accounts:
+            if account.password is not None:
+                print(f"  {account.role:<9} {account.email:<24} password: {account.password}")
     print(f"  Demo passwords are kept in {credentials.credentials_file}")
 
 

@@ -12,6 +12,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from bot.log_config import QUIET_ENV
 from bot.settings import Settings
 from bot.supervisor import ProcessSpec
 
@@ -41,8 +42,8 @@ def process_env(settings: Settings, api_token: str) -> dict[str, str]:
         "RASA_TELEMETRY_ENABLED": "false",
         # Rasa logs message text at DEBUG: keep child processes at INFO.
         "LOG_LEVEL": "INFO",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONUNBUFFERED": "1",
+        **QUIET_ENV,
     }
 
 

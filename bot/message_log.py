@@ -142,6 +142,28 @@ def mark_status(
     return message
 
 
+#: Delivery reports a provider may send late or out of order: a final one
+#: (delivered, undeliverable) is never replaced by a mere "sent".
+_FINAL_DELIVERY = (MessageStatus.DELIVERED, MessageStatus.UNDELIVERABLE)
+
+
+def record_delivery(
+    session: Session, channel: str, provider_id: str, status: str, *, error: str | None = None
+) -> Message | None:
+    """Apply a provider's delivery report to the outbound message it names.
+
+    Reports arrive out of order (Twilio may send "sent" after "undelivered"):
+    a message whose delivery is settled stays settled. None if no message has
+    that provider id.
+    """
+    message = outbound_by_provider_id(session, channel, provider_id)
+    if message is None:
+        return None
+    if message.status in _FINAL_DELIVERY and status not in _FINAL_DELIVERY:
+        return message
+    return mark_status(session, message.id, status, error=error)
+
+
 def outbound_by_provider_id(session: Session, channel: str, provider_id: str) -> Message | None:
     """The outbound message a provider knows by ``provider_id`` (for delivery callbacks)."""
     return session.execute(

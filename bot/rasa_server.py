@@ -10,10 +10,18 @@ from __future__ import annotations
 import os
 import sys
 
-from rasa.__main__ import main as rasa_main
+from bot.log_config import quiet_library_loggers
+from bot.settings import ConfigError, load_settings
 
 
 def main() -> None:
+    try:
+        load_settings()  # a bad setting stops the server here, in one line
+    except ConfigError as exc:
+        sys.exit(f"wisemind: error: {exc}")
+    quiet_library_loggers()
+    from rasa.__main__ import main as rasa_main  # after the check: importing Rasa takes seconds
+
     token = os.environ.get("WISEMIND_API_TOKEN", "")
     if not token:
         sys.exit("WISEMIND_API_TOKEN is not set: the Rasa HTTP API must be token-protected")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.escalation import advance_pages
+from bot.intake import screen_pending
 from bot.outbox import OutboxWorker, Sender
 from bot.readiness import HEARTBEAT_SECONDS, SCHEDULER, beat, check_dashboard_url
 from bot.settings import Settings
@@ -25,6 +26,8 @@ from bot.storage.models import utcnow
 
 #: How often unacknowledged pages are checked against their deadlines.
 PAGE_CHECK_SECONDS = 1.0
+#: How often messages left unscreened by a failure after storing are screened again.
+SCREEN_RETRY_SECONDS = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +80,8 @@ async def run_scheduler(settings: Settings) -> None:
     logger.info("scheduler started; sending on: %s", ", ".join(senders) or "no channel")
     await asyncio.gather(
         OutboxWorker(senders).run(stop),
+        # Messages stored but not screened (a failure or crash after storing): finish them.
+        every(SCREEN_RETRY_SECONDS, lambda: screen_pending(settings), "screening", stop),
         every(PAGE_CHECK_SECONDS, lambda: _advance_pages(settings), "advancing pages", stop),
         every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
     )

@@ -10,9 +10,12 @@ at start-up with a clear message rather than at the first message a client sends
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: The repository root: the default home of ``.env``, ``var/`` and ``models/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +26,10 @@ DEFAULT_CRISIS_NUMBERS: dict[str, tuple[str, str]] = {
     "en": ("988", "911"),
     "es": ("988 (oprime 2 para español)", "911"),
 }
+
+
+#: A phone number in E.164: "+", a country code, at most 15 digits in all.
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class ConfigError(ValueError):
@@ -108,9 +115,13 @@ class _Source:
     """Looks a ``WISEMIND_`` setting up in the environment, then the files."""
 
     def __init__(self, home: Path, var_dir: Path) -> None:
+        # An empty value in .env (``WISEMIND_API_TOKEN=``, as .env.example has it)
+        # means "not set": it must not hide a value generated into secrets.env.
         self.files = {
-            **read_env_file(var_dir / "secrets.env"),
-            **read_env_file(home / ".env"),
+            key: value
+            for path in (var_dir / "secrets.env", home / ".env")
+            for key, value in read_env_file(path).items()
+            if value.strip()
         }
 
     def get(self, name: str, default: str = "") -> str:
@@ -143,7 +154,7 @@ def load_settings() -> Settings:
         )
         for locale, (line, emergency) in DEFAULT_CRISIS_NUMBERS.items()
     }
-    return Settings(
+    settings = Settings(
         home=home,
         var_dir=var_dir,
         database_url=source.get("DATABASE_URL") or default_database_url(var_dir),
@@ -169,6 +180,57 @@ def load_settings() -> Settings:
         redis_url=source.get("REDIS_URL"),
         health_port=source.get_int("HEALTH_PORT", 5056),
     )
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse malformed time zones, phone numbers and URLs at start-up, naming the variable.
+
+    Caught here, a typo stops the process with one line; caught at the first
+    risky message, it would stop a page.
+    """
+    for name, zone in (
+        ("CLINIC_TIMEZONE", settings.clinic_timezone),
+        ("DEFAULT_CLIENT_TIMEZONE", settings.default_client_timezone),
+    ):
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{PREFIX}{name} is not a time zone: {zone!r} (expected e.g. America/New_York)"
+            ) from None
+    phones = [("CLINIC_CRISIS_LINE", settings.clinic_crisis_line)]
+    urls = [
+        ("PUBLIC_URL", settings.public_url),
+        ("DASHBOARD_URL", settings.dashboard_url),
+        ("ACTION_SERVER_URL", settings.action_server_url),
+    ]
+    if settings.twilio is not None:
+        phones.append(("TWILIO_FROM", settings.twilio.from_number))
+        urls.append(("TWILIO_API_URL", settings.twilio.api_url))
+    if settings.telegram is not None:
+        urls.append(("TELEGRAM_API_URL", settings.telegram.api_url))
+    for name, number in phones:
+        if number and not E164.fullmatch(number):
+            raise ConfigError(
+                f"{PREFIX}{name} must be a phone number in E.164 form like +15551234567, "
+                f"got {number!r}"
+            )
+    for name, url in urls:
+        if url and not _is_http_url(url):
+            raise ConfigError(
+                f"{PREFIX}{name} must be an http(s) URL like https://coach.example.org, got {url!r}"
+            )
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _twilio_settings(source: _Source) -> TwilioSettings | None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import rasa
 
+from bot.log_config import QUIET_ENV
+
 #: What ``rasa train`` reads, relative to the project home.
 TRAINING_INPUTS = ("config.yml", "domain", "data")
 MODEL_PREFIX = "wisemind-"
@@ -55,7 +57,7 @@ def ensure_model(home: Path, models_dir: Path) -> tuple[Path, bool]:
         "--config", "config.yml", "--domain", "domain", "--data", "data",
         "--out", str(models_dir), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]  # fmt: skip
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", **QUIET_ENV}
     subprocess.run(command, cwd=home, env=env, check=True)
     _prune_old_models(models_dir, keep=target)
     return target, True

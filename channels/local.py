@@ -3,7 +3,8 @@
 Used by ``wisemind chat``, the tests and the benchmarks. Rasa's own ``rest``
 channel trusts whoever reaches the port and logs message text on errors; this
 one requires ``Authorization: Bearer <WISEMIND_API_TOKEN>``, treats ``sender``
-as a client code, and stores every message in WiseMind's message log.
+as a client code, and goes through the same intake pipeline as SMS and
+Telegram (stored, screened, then answered).
 
 Request: ``POST /webhooks/local/webhook`` with JSON ``{"sender": "<client
 code>", "message": "<text>"}``. Response: Rasa's REST reply list,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,19 +26,22 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import message_log
-from bot.gateway import (
-    LOCAL_CHANNEL,
+from bot.intake import (
     MAX_INBOUND_CHARS,
     PROCESSING_ERROR_REPLY,
-    Inbound,
-    accept_inbound,
+    InboundMessage,
+    receive,
     with_crisis_contacts,
 )
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.storage import session_scope
+from bot.storage.enums import Channel, MessageStatus
 from channels.outbox_output import hand_to_rasa
+from channels.webhook import BodyTooLarge, read_body, too_large
 
 logger = logging.getLogger(__name__)
+
+LOCAL_CHANNEL = Channel.LOCAL
 
 
 class LocalInput(InputChannel):
@@ -48,12 +53,13 @@ class LocalInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> LocalInput:
-        return cls(api_token=load_settings().api_token)
+        return cls(load_settings())
 
-    def __init__(self, api_token: str) -> None:
-        if not api_token:
+    def __init__(self, settings: Settings) -> None:
+        if not settings.api_token:
             raise ValueError("WISEMIND_API_TOKEN is not set: the local channel needs it")
-        self.api_token = api_token
+        self.settings = settings
+        self.api_token = settings.api_token
 
     def _authorised(self, request: Request) -> bool:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -66,13 +72,17 @@ class LocalInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive_local(request: Request) -> HTTPResponse:
             if not self._authorised(request):
                 return response.json({"error": "missing or wrong API token"}, status=401)
             try:
-                payload = request.json
-            except Exception:  # sanic raises its own InvalidUsage for bad JSON
+                body = await read_body(request)
+            except BodyTooLarge:
+                return too_large()
+            try:
+                payload = json.loads(body)
+            except ValueError:
                 payload = None
             sender = payload.get("sender") if isinstance(payload, dict) else None
             text = payload.get("message") if isinstance(payload, dict) else None
@@ -85,38 +95,42 @@ class LocalInput(InputChannel):
                 return response.json(
                     {"error": f"message longer than {MAX_INBOUND_CHARS} characters"}, status=413
                 )
-            inbound = await asyncio.to_thread(_accept, sender, text)
-            if inbound.reply is not None or inbound.duplicate:
-                replies = [{"recipient_id": sender, "text": inbound.reply}] if inbound.reply else []
-                return response.json(replies)
+            decision = await asyncio.to_thread(
+                receive, InboundMessage(LOCAL_CHANNEL, sender, text), self.settings
+            )
+            if decision.direct_reply is not None:
+                return response.json([{"recipient_id": sender, "text": decision.direct_reply}])
             collector = CollectingOutputChannel()
             collector.messages += [
-                {"recipient_id": sender, "text": text} for text in inbound.crisis_reply
+                {"recipient_id": sender, "text": reply} for reply in decision.replies
             ]
-            if not await hand_to_rasa(on_new_message, inbound, text, collector, LOCAL_CHANNEL):
+            answered = (
+                await hand_to_rasa(on_new_message, decision.hand_off, collector, LOCAL_CHANNEL)
+                if decision.hand_off is not None
+                else not decision.deferred
+            )
+            if not answered:
                 collector.messages.append(
                     {"recipient_id": sender, "text": with_crisis_contacts(PROCESSING_ERROR_REPLY)}
                 )
-            await asyncio.to_thread(_record_replies, inbound, sender, collector.messages)
+            if decision.client_id is not None:
+                await asyncio.to_thread(
+                    _record_replies, decision.client_id, sender, collector.messages
+                )
             return response.json(collector.messages)
 
         return webhook
 
 
-def _accept(sender: str, text: str) -> Inbound:
-    with session_scope() as session:
-        return accept_inbound(session, channel=LOCAL_CHANNEL, address=sender, body=text)
-
-
-def _record_replies(inbound: Inbound, sender: str, replies: list[dict[str, Any]]) -> None:
+def _record_replies(client_id: int, sender: str, replies: list[dict[str, Any]]) -> None:
     """The HTTP response is the delivery, so replies are logged as sent."""
     with session_scope() as session:
         for reply in replies:
             message_log.record_outbound(
                 session,
-                client_id=inbound.client_id,
+                client_id=client_id,
                 channel=LOCAL_CHANNEL,
                 address=sender,
                 body=reply.get("text") or "",
-                status="sent",
+                status=MessageStatus.SENT,
             )

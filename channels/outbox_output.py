@@ -1,9 +1,13 @@
-"""What SMS and Telegram share: replies go to the outbox, messages are processed in the background.
+"""What SMS and Telegram share: replies go to the outbox, the assistant runs in the background.
 
 Rasa hands a reply to an ``OutputChannel``; ours stores it in the outbox (a
 quick database write, off the event loop) and the scheduler sends it, so a slow
-or failing provider never holds up the Rasa server. Each provider formats a
-reply into the parts it can carry (:meth:`OutboxOutput.parts`).
+or failing provider never holds up the Rasa server. Each provider registers
+how it splits a reply (:func:`bot.intake.register_reply_format`).
+
+The intake pipeline decides whether the assistant sees a message; here it is
+handed to Rasa after the webhook has answered, and :func:`keep_recovering`
+finishes, every few seconds, what a failure or a crash left undone.
 """
 
 from __future__ import annotations
@@ -11,26 +15,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from bot import message_log
-from bot.gateway import PROCESSING_ERROR_REPLY, Inbound, with_crisis_contacts
-from bot.outbox import Button, enqueue
+from bot.intake import (
+    PROCESSING_ERROR_REPLY,
+    HandOff,
+    claim_handoffs,
+    finish_handoff,
+    queue_reply,
+    screen_pending,
+    with_crisis_contacts,
+)
+from bot.outbox import Button
+from bot.settings import Settings
 from bot.storage import session_scope
-from bot.storage.enums import Direction, MessageStatus
-from bot.storage.models import Client, Message, utcnow
 
 logger = logging.getLogger(__name__)
 
-#: Unprocessed messages older than this are not answered after a restart.
-RECOVERY_WINDOW = timedelta(hours=24)
-#: Younger ones may still be in another server's hands.
-RECOVERY_MIN_AGE = timedelta(seconds=30)
+#: How often a Rasa server looks for messages left unanswered.
+RECOVERY_SECONDS = 5.0
 
 #: A message part and the choices to attach to it.
 Part = tuple[str, Sequence[Button]]
@@ -44,10 +49,6 @@ class OutboxOutput(OutputChannel):
     def __init__(self, client_id: int | None, address: str) -> None:
         self.client_id = client_id
         self.address = address
-
-    def parts(self, text: str, buttons: Sequence[Button]) -> list[Part]:
-        """How the provider carries ``text`` with ``buttons``; one part by default."""
-        return [(text, buttons)]
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.store(text, ())
@@ -67,19 +68,10 @@ class OutboxOutput(OutputChannel):
 
     def _store_now(self, text: str, buttons: Sequence[Button]) -> None:
         with session_scope() as session:
-            self.enqueue_in(session, text, buttons)
-
-    def enqueue_in(self, session: Session, text: str, buttons: Sequence[Button] = ()) -> None:
-        """Queue ``text`` in the caller's transaction (replies the webhook itself decides)."""
-        for body, part_buttons in self.parts(text, buttons):
-            enqueue(
-                session,
-                client_id=self.client_id,
-                channel=self.channel,
-                address=self.address,
-                body=body,
-                buttons=part_buttons,
-            )
+            queue_reply(
+                session, client_id=self.client_id, channel=self.channel,
+                address=self.address, text=text, buttons=buttons,
+            )  # fmt: skip
 
 
 class BackgroundTasks:
@@ -96,86 +88,69 @@ class BackgroundTasks:
 
 async def hand_to_rasa(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    inbound: Inbound,
-    text: str,
+    hand_off: HandOff,
     output: OutputChannel,
     input_channel: str,
 ) -> bool:
-    """Let Rasa process a stored message; False (logged, never the text) if it failed.
+    """Let Rasa answer a stored message; False (logged, never the text) if it failed.
 
-    A message that failed stays ``received`` in the message log, for the care team.
+    A message Rasa failed on is marked ``failed`` in the message log, for the care team.
     """
-    assert inbound.conversation_id is not None
     try:
         await on_new_message(
             UserMessage(
-                text,
+                hand_off.text,
                 output,
-                inbound.conversation_id,
+                hand_off.conversation_id,
                 input_channel=input_channel,
-                metadata=inbound.metadata,
+                metadata=hand_off.metadata,
             )
         )
     except Exception:
-        logger.exception("processing failed for message %s", inbound.message_id)
-        return False
-    if inbound.message_id is not None:
-        await asyncio.to_thread(_mark_processed, inbound.message_id)
-    return True
+        logger.exception("processing failed for message %s", hand_off.message_id)
+        answered = False
+    else:
+        answered = True
+    await asyncio.to_thread(finish_handoff, hand_off.message_id, answered=answered)
+    return answered
 
 
 async def process_inbound(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    inbound: Inbound,
-    text: str,
+    hand_off: HandOff,
     output: OutboxOutput,
     input_channel: str,
 ) -> None:
     """Hand a stored message to Rasa; on failure, tell the client what to do."""
-    if not await hand_to_rasa(on_new_message, inbound, text, output, input_channel):
+    if not await hand_to_rasa(on_new_message, hand_off, output, input_channel):
         await output.store(with_crisis_contacts(PROCESSING_ERROR_REPLY), ())
 
 
-def _unprocessed(channel: str, now: datetime) -> list[tuple[Inbound, str, str]]:
-    """Inbound messages stored but never processed (the server stopped first)."""
-    with session_scope() as session:
-        rows = session.execute(
-            select(Message.id, Message.client_id, Message.address, Message.body, Client.code)
-            .join(Client, Client.id == Message.client_id)
-            .where(
-                Message.channel == channel,
-                Message.direction == Direction.INBOUND,
-                Message.status == MessageStatus.RECEIVED,
-                Message.created_at > now - RECOVERY_WINDOW,
-                Message.created_at < now - RECOVERY_MIN_AGE,
-            )
-            .order_by(Message.id)
-        ).all()
-    return [
-        (Inbound(conversation_id=code, message_id=id_, client_id=client_id), address, body)
-        for id_, client_id, address, body, code in rows
-    ]
-
-
-async def recover_unprocessed(
+async def keep_recovering(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     output_type: type[OutboxOutput],
     input_channel: str,
+    settings: Settings,
 ) -> None:
-    """Process what a previous run stored but did not get to, oldest first.
+    """Finish what a failure or a crash left undone, at start and then every few seconds.
 
-    Nothing a client sent is lost to a crash or restart between storing a
-    message and processing it; a message older than :data:`RECOVERY_WINDOW` is
-    left for the care team to read rather than answered a day late.
+    First any message stored but never screened (so a page left undone by a
+    crash goes out as this server starts), then, on every pass, messages
+    screened but never answered by the assistant, oldest first.
     """
-    pending = await asyncio.to_thread(_unprocessed, output_type.channel, utcnow())
-    if pending:
-        logger.warning("processing %d %s messages left unprocessed", len(pending), input_channel)
-    for inbound, address, body in pending:
-        output = output_type(inbound.client_id, address)
-        await process_inbound(on_new_message, inbound, body, output, input_channel)
-
-
-def _mark_processed(message_id: int) -> None:
-    with session_scope() as session:
-        message_log.mark_status(session, message_id, MessageStatus.PROCESSED)
+    try:
+        await asyncio.to_thread(screen_pending, settings)
+    except Exception:
+        logger.exception("screening unscreened messages at start failed")
+    while True:
+        try:
+            pending = await asyncio.to_thread(claim_handoffs, output_type.channel)
+        except Exception:
+            logger.exception("looking for unanswered %s messages failed", input_channel)
+            pending = []
+        if pending:
+            logger.warning("answering %d %s messages left unanswered", len(pending), input_channel)
+        for hand_off in pending:
+            output = output_type(hand_off.client_id, hand_off.address)
+            await process_inbound(on_new_message, hand_off, output, input_channel)
+        await asyncio.sleep(RECOVERY_SECONDS)

@@ -1,14 +1,20 @@
 """Telegram: a Rasa input channel, its output channel, and the outbox sender.
 
 Inbound: ``POST /webhooks/telegram/webhook`` receives Telegram's JSON
-``Update``; the ``X-Telegram-Bot-Api-Secret-Token`` header is compared in
-constant time with ``WISEMIND_TELEGRAM_SECRET`` (set when the webhook is
-registered by ``wisemind channels setup``), and a wrong one gets 403 with
-nothing stored. A message is stored once per ``update_id`` before it is
-processed; Telegram gets its 200 at once (it retries anything else) and Rasa
-processes the message in the background. ``/start <code>`` links a chat to
-a client. Button presses are answered (``answerCallbackQuery``) and their
-payload goes to Rasa as the client's message.
+``Update``. A body over 64 kB is refused before it is read; the
+``X-Telegram-Bot-Api-Secret-Token`` header is compared in constant time with
+``WISEMIND_TELEGRAM_SECRET`` (set when the webhook is registered by
+``wisemind channels setup``), and a wrong one gets 403 with nothing stored.
+Every field a person writes becomes the text of one
+:class:`~bot.intake.InboundMessage`: a message's text or a photo's caption,
+edited messages and channel posts too, and a pressed button's data. The
+intake pipeline decides the rest; Telegram gets its 200 at once (it retries
+anything else) and Rasa answers in the background. Button presses are
+answered (``answerCallbackQuery``).
+
+A message is recognised by the bot, chat and message id (and edit date), not
+by ``update_id``: Telegram restarts that sequence, and a new message that
+reused an old number must not be taken for a retry.
 
 Outbound: replies become outbox rows (split to Telegram's 4096-character
 limit, buttons as an inline keyboard on the last part) and
@@ -19,7 +25,9 @@ without a parse mode, so nothing anyone types is ever read as markup.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -30,45 +38,34 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot import clinic
-from bot.gateway import (
-    ENROLMENT_FAILED_REPLY,
-    UNKNOWN_SENDER_REPLY,
-    Inbound,
-    accept_inbound,
-    accept_staff_message,
-    with_crisis_contacts,
-)
+from bot.intake import InboundMessage, receive, register_reply_format
 from bot.outbox import Button, Outgoing, SendError
 from bot.settings import Settings, TelegramSettings, load_settings
-from bot.storage import session_scope
 from bot.storage.enums import Channel
-from bot.storage.models import utcnow
 from channels.formatting import split_text
 from channels.outbox_output import (
     BackgroundTasks,
     OutboxOutput,
     Part,
+    keep_recovering,
     process_inbound,
-    recover_unprocessed,
 )
+from channels.webhook import BodyTooLarge, read_body, too_large
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-START_COMMAND = "/start"
 SEND_TIMEOUT_SECONDS = 10.0
-#: What the bot does on first contact once a chat is linked: greet, which starts consent.
-GREETING_TRIGGER = "/greet"
-
-NOT_TEXT_REPLY = "I can only read text messages. Text MENU to see what I can do."
+#: Update fields that carry a message a person wrote (new or edited; chat or channel).
+MESSAGE_FIELDS = ("message", "edited_message", "channel_post", "edited_channel_post")
+#: Chats the bot talks in: never a group, where others would read about someone's care.
+PERSONAL_CHATS = ("private", "channel")
 
 
 def telegram_length(text: str) -> int:
@@ -91,61 +88,71 @@ class TelegramOutput(OutboxOutput):
     def name(cls) -> str:
         return CHANNEL_NAME
 
-    def parts(self, text: str, buttons: Sequence[Button]) -> list[Part]:
-        return telegram_parts(text, buttons)
-
 
 @dataclass(frozen=True)
 class _Update:
-    """The parts of a Telegram Update that WiseMind acts on."""
+    """The message or button press of a Telegram Update, as the pipeline takes it."""
 
-    update_id: int
-    chat_id: str
-    text: str | None
+    message: InboundMessage
     callback_query_id: str | None = None
 
 
-@dataclass(frozen=True)
-class _Triage:
-    inbound: Inbound | None = None
-    text: str = ""
-    #: Answered in the webhook response itself, nothing stored (unknown chats).
-    direct_reply: str | None = None
-
-
-def _parse_update(payload: Any) -> _Update | None:
-    """The message or button press in ``payload``; None for updates we ignore.
+def parse_update(payload: Any, bot_id: str) -> _Update | None:
+    """The message or button press in ``payload``; None for updates WiseMind ignores.
 
     Raises ValueError for a payload that is not a Telegram Update at all.
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
         raise ValueError("not a Telegram Update")
-    update_id = payload["update_id"]
     if isinstance(payload.get("callback_query"), dict):
-        query = payload["callback_query"]
-        chat = (query.get("message") or {}).get("chat") or {}
-        if not isinstance(query.get("id"), str) or "id" not in chat:
-            raise ValueError("callback_query without id or chat")
-        if chat.get("type", "private") != "private":
-            return None
-        data = query.get("data")
-        return _Update(
-            update_id, str(chat["id"]), data if isinstance(data, str) else None, query["id"]
-        )
-    message = payload.get("message")
-    if not isinstance(message, dict):
-        return None  # edited messages, channel posts, member updates: not for us
+        return _button_press(payload["callback_query"], bot_id)
+    field = next((f for f in MESSAGE_FIELDS if isinstance(payload.get(f), dict)), None)
+    if field is None:
+        return None  # member updates, polls, reactions: nothing a person wrote to us
+    message = payload[field]
     chat = message.get("chat")
     if not isinstance(chat, dict) or "id" not in chat:
         raise ValueError("message without chat")
-    if chat.get("type") != "private":
-        return None  # never talk about anyone's care in a group
-    text = message.get("text")
-    return _Update(update_id, str(chat["id"]), text if isinstance(text, str) else None)
+    if not isinstance(message.get("message_id"), int):
+        raise ValueError("message without message_id")
+    if chat.get("type") not in PERSONAL_CHATS:
+        return None
+    written = [message.get(key) for key in ("text", "caption")]
+    text = "\n".join(part for part in written if isinstance(part, str))
+    key = f"{bot_id}:{chat['id']}:{message['message_id']}"
+    if "edit_date" in message:
+        key += f":e{message['edit_date']}"
+    return _Update(
+        InboundMessage(
+            channel=Channel.TELEGRAM,
+            address=str(chat["id"]),
+            text=text,
+            provider_id=key,
+            has_media=not isinstance(message.get("text"), str),
+        )
+    )
+
+
+def _button_press(query: dict[str, Any], bot_id: str) -> _Update | None:
+    chat = (query.get("message") or {}).get("chat") or {}
+    if not isinstance(query.get("id"), str) or "id" not in chat:
+        raise ValueError("callback_query without id or chat")
+    if chat.get("type", "private") != "private":
+        return None
+    data = query.get("data")
+    return _Update(
+        InboundMessage(
+            channel=Channel.TELEGRAM,
+            address=str(chat["id"]),
+            text=data if isinstance(data, str) else "",
+            provider_id=f"{bot_id}:cb:{query['id']}",
+        ),
+        callback_query_id=query["id"],
+    )
 
 
 class TelegramInput(InputChannel):
-    """Telegram's webhook, verified, stored first, processed in the background."""
+    """Telegram's webhook: refused cheaply, verified, parsed, handed to the intake pipeline."""
 
     @classmethod
     def name(cls) -> str:
@@ -156,6 +163,7 @@ class TelegramInput(InputChannel):
         return cls(load_settings())
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.config = settings.telegram
         self.bot = telegram_bot(self.config) if self.config else None
         self.background = BackgroundTasks()
@@ -169,43 +177,45 @@ class TelegramInput(InputChannel):
         async def recover(*_: Any) -> None:
             if self.config is not None:
                 self.background.start(
-                    recover_unprocessed(on_new_message, TelegramOutput, CHANNEL_NAME)
+                    keep_recovering(on_new_message, TelegramOutput, CHANNEL_NAME, self.settings)
                 )
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok" if self.config else "not configured"})
 
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive_update(request: Request) -> HTTPResponse:
             if self.config is None:
                 return response.json({"error": "Telegram channel not configured"}, status=503)
+            try:
+                body = await read_body(request)
+            except BodyTooLarge:
+                return too_large()
             supplied = request.headers.get(SECRET_HEADER, "")
             if not hmac.compare_digest(supplied.encode(), self.config.secret.encode()):
                 return response.json({"error": "invalid secret token"}, status=403)
             try:
-                update = _parse_update(request.json)
-            except Exception:  # sanic's own error for bad JSON, or our ValueError
+                update = parse_update(json.loads(body), bot_id(self.config))
+            except ValueError:  # bad JSON (json's error is a ValueError) or not an Update
                 return response.json({"error": "expected a Telegram Update"}, status=400)
             if update is None:
                 return response.json({})
             if update.callback_query_id is not None:
                 self.background.start(self._answer_button(update.callback_query_id))
-            triage = await asyncio.to_thread(_triage, update)
-            if triage.inbound is not None and triage.inbound.conversation_id is not None:
-                output = TelegramOutput(triage.inbound.client_id, update.chat_id)
+            decision = await asyncio.to_thread(receive, update.message, self.settings)
+            if decision.hand_off is not None:
+                output = TelegramOutput(decision.hand_off.client_id, update.message.address)
                 self.background.start(
-                    process_inbound(
-                        on_new_message, triage.inbound, triage.text, output, CHANNEL_NAME
-                    )
+                    process_inbound(on_new_message, decision.hand_off, output, CHANNEL_NAME)
                 )
-            if triage.direct_reply is not None:
+            if decision.direct_reply is not None:
                 # Telegram performs a method returned in the webhook response.
                 return response.json(
                     {
                         "method": "sendMessage",
-                        "chat_id": update.chat_id,
-                        "text": triage.direct_reply,
+                        "chat_id": update.message.address,
+                        "text": decision.direct_reply,
                     }
                 )
             return response.json({})
@@ -221,61 +231,10 @@ class TelegramInput(InputChannel):
             logger.warning("answerCallbackQuery failed: %s", type(exc).__name__)
 
 
-def _triage(update: _Update) -> _Triage:
-    """Enrolment by ``/start <code>``, and the message log, in one transaction."""
-    text = (update.text or "").strip()
-    with session_scope() as session:
-        if accept_staff_message(
-            session,
-            channel=Channel.TELEGRAM,
-            address=update.chat_id,
-            body=text,
-            provider_id=str(update.update_id),
-            now=utcnow(),
-        ):
-            return _Triage()
-        client = clinic.client_for_identity(session, Channel.TELEGRAM, update.chat_id)
-        if client is None:
-            return _start(session, update, text)
-        inbound = accept_inbound(
-            session,
-            channel=Channel.TELEGRAM,
-            address=update.chat_id,
-            body=update.text or "",
-            provider_id=str(update.update_id),
-        )
-        if inbound.duplicate:
-            return _Triage()
-        if inbound.reply is not None:  # a sticker, a photo: no text to read
-            TelegramOutput(client.id, update.chat_id).enqueue_in(session, NOT_TEXT_REPLY)
-            return _Triage()
-        for crisis_text in inbound.crisis_reply:
-            TelegramOutput(client.id, update.chat_id).enqueue_in(session, crisis_text)
-        if text.split()[:1] == [START_COMMAND]:
-            text = GREETING_TRIGGER
-        return _Triage(inbound=inbound, text=text)
-
-
-def _start(session: Session, update: _Update, text: str) -> _Triage:
-    """A chat we do not know: ``/start <code>`` links it; anything else learns nothing."""
-    words = text.split()
-    if len(words) != 2 or words[0] != START_COMMAND:
-        return _Triage(direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
-    try:
-        client = clinic.redeem_enrolment_code(
-            session, words[1], channel=Channel.TELEGRAM, address=update.chat_id
-        )
-    except clinic.ClinicError:
-        return _Triage(direct_reply=ENROLMENT_FAILED_REPLY)
-    inbound = accept_inbound(
-        session,
-        channel=Channel.TELEGRAM,
-        address=update.chat_id,
-        body=text,
-        provider_id=str(update.update_id),
-    )
-    logger.info("Telegram chat linked to client %s by enrolment code", client.code)
-    return _Triage(inbound=inbound, text=GREETING_TRIGGER)
+def bot_id(config: TelegramSettings) -> str:
+    """The bot's numeric id (its token before the colon, not a secret), or a digest of the token."""
+    prefix = config.token.split(":", 1)[0]
+    return prefix if prefix.isdigit() else hashlib.sha256(config.token.encode()).hexdigest()[:12]
 
 
 def telegram_bot(config: TelegramSettings) -> Bot:
@@ -326,3 +285,6 @@ class TelegramSender:
             raise SendError(f"telegram-{type(exc).__name__}", transient=True) from None
         # Message ids are per chat: the chat makes the provider id unique.
         return f"{message.address}:{sent.message_id}"
+
+
+register_reply_format(Channel.TELEGRAM, telegram_parts)

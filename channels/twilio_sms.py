@@ -2,14 +2,13 @@
 
 Inbound: ``POST /webhooks/twilio_sms/webhook`` (Twilio's form-encoded message
 webhook) and ``POST /webhooks/twilio_sms/status`` (delivery status callbacks).
-Both are verified with ``X-Twilio-Signature`` against ``WISEMIND_PUBLIC_URL``;
-a forged request gets 403 and nothing is stored. A message is stored (once
-per ``MessageSid``) before it is processed, Twilio gets its answer at once,
-and Rasa processes the message in the background.
-
-Before Rasa sees anything, the carrier-compliance keywords are handled here
-(STOP and friends opt out, START opts back in, HELP and INFO get the clinic's
-contact and the crisis numbers), and ``JOIN <code>`` links a phone to a client.
+A body over 64 kB is refused before it is read; then the
+``X-Twilio-Signature`` is checked against ``WISEMIND_PUBLIC_URL`` before
+anything else (a forged request gets 403 and nothing is stored). The form
+becomes one :class:`~bot.intake.InboundMessage` (the Body, also of an MMS,
+and whether media came with it) for the intake pipeline, which decides
+everything else (keywords, enrolment, screening, replies); the webhook
+renders its decision as TwiML, and the assistant runs in the background.
 
 Outbound: replies become outbox rows (split at sentence boundaries to fit SMS
 segments, buttons as numbered choices); :class:`TwilioSender` sends them
@@ -21,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -31,35 +29,28 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client as TwilioClient
 
 from bot import clinic, message_log
-from bot.gateway import (
-    ENROLMENT_FAILED_REPLY,
-    UNKNOWN_SENDER_REPLY,
-    Inbound,
-    accept_inbound,
-    accept_staff_message,
-    with_crisis_contacts,
-)
-from bot.outbox import Button, Outgoing, SendError, chosen_payload, latest_choices
+from bot.intake import InboundMessage, receive, register_reply_format
+from bot.outbox import Button, Outgoing, SendError
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, MessageStatus
-from bot.storage.models import Client, utcnow
+from bot.storage.models import Client
 from channels.formatting import split_text
 from channels.outbox_output import (
     BackgroundTasks,
     OutboxOutput,
     Part,
+    keep_recovering,
     process_inbound,
-    recover_unprocessed,
 )
 from channels.sms_segments import segment_count
+from channels.webhook import BodyTooLarge, read_body, too_large
 
 logger = logging.getLogger(__name__)
 # The twilio library logs every request (URL, headers) at INFO: noise, and no use to us.
@@ -74,14 +65,6 @@ SEND_TIMEOUT_SECONDS = 10
 #: Marks a reply cut at the cap; plain dots, since "…" would make the SMS UCS-2.
 TRUNCATION_MARK = "..."
 
-# Carrier-compliance keywords (CTIA; the ones Twilio itself recognises), exact whole messages.
-OPT_OUT_KEYWORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
-)
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
-HELP_KEYWORDS = frozenset({"HELP", "INFO"})
-JOIN_KEYWORD = "JOIN"
-
 #: Twilio error codes after which sending again can never work.
 PERMANENT_ERRORS = frozenset(
     {
@@ -94,18 +77,6 @@ PERMANENT_ERRORS = frozenset(
         30005,  # unknown destination
         30006,  # landline or unreachable carrier
     }
-)
-
-OPTED_OUT_REPLY = (
-    "You're unsubscribed from WiseMind and won't get more messages. Reply START to "
-    "resubscribe. If you need to talk to someone, call or text {crisis_line}; in an "
-    "emergency call {emergency}."
-)
-OPTED_IN_REPLY = "Welcome back, you're subscribed to WiseMind again. Text MENU for what I can do."
-HELP_REPLY = (
-    "WiseMind, the DBT skills coach of {clinic}.{contact} Text MENU for what I can do, "
-    "STOP to unsubscribe. Not an emergency service: in danger call {emergency}; to talk "
-    "to someone now call or text {crisis_line}."
 )
 
 
@@ -148,9 +119,6 @@ class SmsOutput(OutboxOutput):
     def name(cls) -> str:
         return CHANNEL_NAME
 
-    def parts(self, text: str, buttons: Sequence[Button]) -> list[Part]:
-        return sms_parts(text, buttons)
-
     async def store(self, text: str, buttons: Sequence[Button]) -> None:
         if await asyncio.to_thread(_opted_out, self.client_id):
             logger.info("reply to opted-out client %s not sent", self.client_id)
@@ -166,18 +134,8 @@ def _opted_out(client_id: int | None) -> bool:
         return client is not None and client.opted_out_at is not None
 
 
-@dataclass(frozen=True)
-class _Triage:
-    """What the webhook does with an inbound SMS before (or instead of) Rasa."""
-
-    inbound: Inbound | None = None
-    text: str = ""
-    #: Sent back in the webhook's TwiML response, nothing stored (unknown senders).
-    twiml_reply: str | None = None
-
-
 class TwilioInput(InputChannel):
-    """Twilio's SMS webhook, verified, stored first, processed in the background."""
+    """Twilio's SMS webhook: refused cheaply, verified, parsed, handed to the intake pipeline."""
 
     @classmethod
     def name(cls) -> str:
@@ -209,63 +167,68 @@ class TwilioInput(InputChannel):
         @webhook.listener("after_server_start")
         async def recover(*_: Any) -> None:
             if self.config is not None:
-                self.background.start(recover_unprocessed(on_new_message, SmsOutput, CHANNEL_NAME))
+                self.background.start(
+                    keep_recovering(on_new_message, SmsOutput, CHANNEL_NAME, self.settings)
+                )
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok" if self.config else "not configured"})
 
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            form = _Form.parse(request)
-            refused = self._refuse(request, form, required=("From", "MessageSid"))
-            if refused is not None:
-                return refused
-            sender = form.first("From").strip()
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive_sms(request: Request) -> HTTPResponse:
+            verified = await self._verified_form(request, required=("From", "MessageSid"))
+            if isinstance(verified, HTTPResponse):
+                return verified
             try:
-                triage = await asyncio.to_thread(
-                    _triage, self.settings, sender, form.first("Body"), form.first("MessageSid")
-                )
+                inbound = sms_message(verified)
             except clinic.ClinicError:
                 return response.json({"error": "malformed sender"}, status=400)
-            if triage.inbound is not None and triage.inbound.conversation_id is not None:
-                output = SmsOutput(triage.inbound.client_id, clinic.normalise_phone(sender))
+            decision = await asyncio.to_thread(receive, inbound, self.settings)
+            if decision.hand_off is not None:
+                output = SmsOutput(decision.hand_off.client_id, inbound.address)
                 self.background.start(
-                    process_inbound(
-                        on_new_message, triage.inbound, triage.text, output, CHANNEL_NAME
-                    )
+                    process_inbound(on_new_message, decision.hand_off, output, CHANNEL_NAME)
                 )
-            return _twiml(triage.twiml_reply)
+            return _twiml(decision.direct_reply)
 
-        @webhook.route("/status", methods=["POST"])
+        @webhook.route("/status", methods=["POST"], stream=True)
         async def status(request: Request) -> HTTPResponse:
-            form = _Form.parse(request)
-            refused = self._refuse(request, form, required=("MessageSid", "MessageStatus"))
-            if refused is not None:
-                return refused
+            verified = await self._verified_form(request, required=("MessageSid", "MessageStatus"))
+            if isinstance(verified, HTTPResponse):
+                return verified
             await asyncio.to_thread(
                 _record_delivery,
-                form.first("MessageSid"),
-                form.first("MessageStatus"),
-                form.first("ErrorCode") or None,
+                verified.first("MessageSid"),
+                verified.first("MessageStatus"),
+                verified.first("ErrorCode") or None,
             )
             return response.empty()
 
         return webhook
 
-    def _refuse(
-        self, request: Request, form: _Form, required: Sequence[str]
-    ) -> HTTPResponse | None:
-        """The response for a request we will not process, or None if it is good."""
+    async def _verified_form(
+        self, request: Request, required: Sequence[str]
+    ) -> _Form | HTTPResponse:
+        """The form of a request Twilio signed, or the response refusing it.
+
+        In this order, cheapest first: configured, body size, form encoding,
+        signature; only a signed request's fields are looked at.
+        """
         if self.config is None:
             return response.json({"error": "SMS channel not configured"}, status=503)
+        try:
+            body = await read_body(request)
+        except BodyTooLarge:
+            return too_large()
         if "application/x-www-form-urlencoded" not in request.content_type:
             return response.json({"error": "expected a form-encoded Twilio webhook"}, status=400)
+        form = _Form.parse(body)
         if not self._signed(request, form):
             return response.json({"error": "invalid Twilio signature"}, status=403)
         if any(not form.first(field) for field in required):
             return response.json({"error": f"missing {', '.join(required)}"}, status=400)
-        return None
+        return form
 
 
 class _Form(dict[str, list[str]]):
@@ -276,9 +239,8 @@ class _Form(dict[str, list[str]]):
     """
 
     @classmethod
-    def parse(cls, request: Request) -> _Form:
-        body = request.body.decode("utf-8", errors="replace")
-        return cls(parse_qs(body, keep_blank_values=True))
+    def parse(cls, body: bytes) -> _Form:
+        return cls(parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
     def getall(self, name: str) -> list[str]:
         return self[name]
@@ -287,91 +249,25 @@ class _Form(dict[str, list[str]]):
         return self.get(name, [""])[0]
 
 
+def sms_message(form: _Form) -> InboundMessage:
+    """The neutral inbound message of a Twilio webhook (SMS or MMS); ClinicError for a bad From."""
+    num_media = form.first("NumMedia")
+    return InboundMessage(
+        channel=Channel.SMS,
+        address=clinic.normalise_phone(form.first("From").strip()),
+        text=form.first("Body"),
+        provider_id=form.first("MessageSid"),
+        has_media=num_media.isdigit() and int(num_media) > 0,
+    )
+
+
 def _twiml(reply: str | None) -> HTTPResponse:
-    """An empty TwiML answer, or one that sends ``reply`` (used for unknown senders only)."""
+    """An empty TwiML answer, or one that sends ``reply`` (strangers only: nothing is queued)."""
     message = f"<Message>{escape(reply)}</Message>" if reply else ""
     return response.text(
         f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>',
         content_type="text/xml",
     )
-
-
-def _triage(settings: Settings, sender: str, body: str, message_sid: str | None) -> _Triage:
-    """Keywords, enrolment, and the message log, in one transaction."""
-    phone = clinic.normalise_phone(sender)
-    keyword = body.strip().upper()
-    with session_scope() as session:
-        if accept_staff_message(
-            session, channel=Channel.SMS, address=phone, body=body,
-            provider_id=message_sid, now=utcnow(),
-        ):  # fmt: skip
-            return _Triage()
-        client = clinic.client_for_identity(session, Channel.SMS, phone)
-        if client is None:
-            words = keyword.split()
-            if len(words) == 2 and words[0] == JOIN_KEYWORD:
-                return _join(session, words[1], phone, body, message_sid)
-            return _Triage(twiml_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
-        inbound = accept_inbound(
-            session, channel=Channel.SMS, address=phone, body=body, provider_id=message_sid
-        )
-        if inbound.duplicate:
-            return _Triage()
-        if inbound.reply is not None:  # an empty body, e.g. an MMS with only a picture
-            if client.opted_out_at is None:
-                SmsOutput(client.id, phone).enqueue_in(session, inbound.reply)
-            return _Triage()
-        compliance = _compliance_reply(settings, client, keyword)
-        if compliance is not None:
-            _mark_processed(session, inbound)
-            if compliance:
-                # Sent even to a client who just opted out: the one confirmation.
-                SmsOutput(client.id, phone).enqueue_in(session, compliance)
-            return _Triage()
-        if client.opted_out_at is not None:
-            # Stored (and screened for risk), not answered: they asked for no messages.
-            return _Triage()
-        for text in inbound.crisis_reply:
-            SmsOutput(client.id, phone).enqueue_in(session, text)
-        choice = chosen_payload(body, latest_choices(session, client.id, Channel.SMS))
-        return _Triage(inbound=inbound, text=choice or body)
-
-
-def _join(session: Session, code: str, phone: str, body: str, message_sid: str | None) -> _Triage:
-    try:
-        client = clinic.redeem_enrolment_code(session, code, channel=Channel.SMS, address=phone)
-    except clinic.ClinicError:
-        return _Triage(twiml_reply=ENROLMENT_FAILED_REPLY)
-    inbound = accept_inbound(
-        session, channel=Channel.SMS, address=phone, body=body, provider_id=message_sid
-    )
-    logger.info("phone linked to client %s by enrolment code", client.code)
-    # Greeting the bot starts first contact (the introduction and consent).
-    return _Triage(inbound=inbound, text="/greet")
-
-
-def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str | None:
-    """The reply to a compliance keyword ("" for none), or None if it is not one."""
-    if keyword in OPT_OUT_KEYWORDS:
-        if client.opted_out_at is not None:
-            return ""  # one confirmation only
-        client.opted_out_at = utcnow()
-        return with_crisis_contacts(OPTED_OUT_REPLY, client.locale)
-    if keyword in OPT_IN_KEYWORDS and client.opted_out_at is not None:
-        client.opted_out_at = None
-        return OPTED_IN_REPLY
-    if keyword in HELP_KEYWORDS:
-        contact = f" Contact: {settings.clinic_contact}." if settings.clinic_contact else ""
-        return with_crisis_contacts(
-            HELP_REPLY.replace("{clinic}", settings.clinic_name).replace("{contact}", contact),
-            client.locale,
-        )
-    return None
-
-
-def _mark_processed(session: Session, inbound: Inbound) -> None:
-    if inbound.message_id is not None:
-        message_log.mark_status(session, inbound.message_id, MessageStatus.PROCESSED)
 
 
 #: Twilio's delivery statuses, as the message log records them.
@@ -390,14 +286,9 @@ def _record_delivery(message_sid: str, twilio_status: str, error_code: str | Non
     status = _DELIVERY_STATUS.get(twilio_status)
     if status is None:
         return
+    error = f"twilio-{error_code}" if error_code else None
     with session_scope() as session:
-        message = message_log.outbound_by_provider_id(session, Channel.SMS, message_sid)
-        if message is None:
-            return
-        if message.status == MessageStatus.DELIVERED and status == MessageStatus.SENT:
-            return  # callbacks may arrive out of order
-        error = f"twilio-{error_code}" if error_code else None
-        message_log.mark_status(session, message.id, status, error=error)
+        message_log.record_delivery(session, Channel.SMS, message_sid, status, error=error)
 
 
 class TwilioSender:
@@ -437,3 +328,6 @@ class TwilioSender:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise SendError(f"network-{type(exc).__name__}", transient=True) from None
         return str(sent.sid)
+
+
+register_reply_format(Channel.SMS, sms_parts)

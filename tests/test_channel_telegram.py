@@ -105,7 +105,7 @@ def test_a_wrong_secret_token_is_refused_and_nothing_is_stored(chat: Chat) -> No
     assert status == 403
     with session_scope(chat.server.engine) as session:
         stored = session.execute(
-            select(func.count(Message.id)).where(Message.provider_id == str(update["update_id"]))
+            select(func.count(Message.id)).where(Message.address == str(chat.chat_id))
         ).scalar_one()
     assert stored == 0
     time.sleep(QUIET_SECONDS)

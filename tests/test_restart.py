@@ -1,12 +1,16 @@
 """Nothing is lost when WiseMind stops: pages still move on, messages still get answered.
 
-This test stops the whole of ``wisemind run`` between a page and its deadline
-and starts it again on the same database (two extra server starts, so it is
-one test that checks both promises).
+The first test stops the whole of ``wisemind run`` between a page and its
+deadline and starts it again on the same database (two extra server starts,
+so it is one test that checks both promises). The second kills the Rasa
+server with SIGKILL, as an out-of-memory killer would.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from bot.storage.models import Message, utcnow
 from tests.servers import (
     BACKUP_ON_CALL,
     PRIMARY_ON_CALL,
+    REPLY_TIMEOUT,
     Phone,
     RunningWiseMind,
     clinic_wisemind,
@@ -57,4 +62,57 @@ def test_a_restart_between_page_and_deadline_still_pages_the_backup_and_answers_
     with clinic_wisemind(tmp_path, twilio, telegram, rasa_port=rasa_port) as second:
         wait_for_pages(twilio, BACKUP_ON_CALL, at_risk.code)
         assert "DIARY" in waiting.replies(1)[0].body
+        RunningWiseMind.of(second).engine.dispose()
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The live (not zombie) child processes of ``pid``, with their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        if int(parent) == pid and state != "Z":
+            found[int(entry.name)] = command
+    return found
+
+
+def test_a_risky_message_left_unscreened_when_rasa_is_killed_pages_after_restart(
+    trained_model: Path,
+    tmp_path: Path,
+    providers: tuple[TwilioStandin, TelegramStandin],
+) -> None:
+    twilio, telegram = providers
+    rasa_port = free_port()
+    env = provider_env(twilio, telegram, rasa_port)
+    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as first:
+        server = RunningWiseMind.of(first)
+        at_risk = Phone(server, twilio, new_phone())
+        at_risk.code = enrol_client(server, consented=True, sms_number=at_risk.number)
+        (rasa,) = [pid for pid, cmd in _children(first.pid).items() if "bot.rasa_server" in cmd]
+        os.kill(rasa, signal.SIGKILL)
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while _children(first.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _children(first.pid), "the supervisor did not stop after Rasa was killed"
+        with session_scope(server.engine) as session:
+            client = client_by_code(session, at_risk.code)
+            assert client is not None
+            # Stored by the webhook; the kill came before it was screened.
+            session.add(
+                Message(client_id=client.id, channel="sms", direction="inbound",
+                        address=at_risk.number, body="i took all my pills, goodbye",
+                        provider_id="SM" + "7" * 32, status="received")
+            )  # fmt: skip
+        server.engine.dispose()
+    assert pages_about(twilio, PRIMARY_ON_CALL, at_risk.code) == []
+
+    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as second:
+        wait_for_pages(twilio, PRIMARY_ON_CALL, at_risk.code)
+        assert "988" in "\n".join(sms.body for sms in at_risk.replies(1))
         RunningWiseMind.of(second).engine.dispose()

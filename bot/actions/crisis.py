@@ -1,7 +1,7 @@
 """The crisis actions: help at once, a direct question for moderate risk, and after.
 
 A high-risk message was already escalated (and the on-call therapist paged)
-when it arrived (:mod:`bot.gateway`), and the channel sent the crisis reply
+when it arrived (:mod:`bot.intake`), and the channel sent the crisis reply
 then; :class:`ActionCrisisProtocol` ends whatever form was running, and sends
 the reply itself only for a message that did not come that way. A "yes" to
 the check-in and a diary-card urge of 4 or 5 are escalated here, through the
@@ -23,7 +23,7 @@ from bot.actions.clients import client_session
 from bot.answers import read_yes_no
 from bot.diary import DIARY_SLOTS
 from bot.escalation import PAGING_LEVELS, active_escalation, record_risk
-from bot.gateway import CRISIS_REPLIED
+from bot.intake import CRISIS_REPLIED
 from bot.settings import load_settings
 from bot.storage.enums import EscalationLevel
 from bot.storage.models import Client
@@ -42,7 +42,7 @@ def _language(tracker: Tracker, client: Client | None) -> str:
 
 
 def _already_replied(tracker: Tracker) -> bool:
-    """Whether the channel sent the crisis reply when the message arrived (bot.gateway)."""
+    """Whether the channel sent the crisis reply when the message arrived (bot.intake)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return bool((event.get("metadata") or {}).get(CRISIS_REPLIED))

@@ -9,7 +9,7 @@ so a risky message interrupts any form, and the rules in
 assessment itself is added to the parse result as ``crisis`` for the actions.
 
 The component never writes anything: escalations are opened when the message
-arrives (:mod:`bot.gateway`), so that a page goes out even if Rasa fails.
+arrives (:mod:`bot.intake`), so that a page goes out even if Rasa fails.
 """
 
 from __future__ import annotations

@@ -47,6 +47,9 @@ _SQLITE_PRAGMAS = (
 def create_engine_for(url: str) -> Engine:
     """A new engine for ``url`` (SQLAlchemy 2.0-style API), tuned for its backend.
 
+    ``hide_parameters``: a database error names the statement, never its values
+    (a message's text is a parameter, and errors reach the log).
+
     Prefer :func:`get_engine`, which shares one engine per URL within a process;
     this is for tests and tools that need an engine of their own.
     """
@@ -54,13 +57,13 @@ def create_engine_for(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     # pool_pre_ping: a connection dropped by a server restart is replaced, not reported.
-    return create_engine(parsed, future=True, pool_pre_ping=True)
+    return create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    engine = create_engine(url, future=True, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_immediate)
     return engine

@@ -264,6 +264,7 @@ class Message(Base):
         Index(None, "client_id", "created_at"),
         Index(None, "status", "next_attempt_at"),
         Index(None, "lane", "status"),
+        Index(None, "direction", "screened_at"),
         _one_of("channel", enums.Channel.ALL),
         _one_of("lane", enums.Lane.ALL),
         _one_of("direction", enums.Direction.ALL),
@@ -299,6 +300,10 @@ class Message(Base):
     )
     #: While ``sending``: until when the claiming scheduler owns the send.
     lease_until: Mapped[datetime | None] = Column(UTCDateTime)
+    #: Inbound: when the crisis screening (and any escalation) was applied; None = not yet.
+    screened_at: Mapped[datetime | None] = Column(UTCDateTime)
+    #: Inbound: when a Rasa server last took the message (a lease; see ``bot.intake``).
+    handed_off_at: Mapped[datetime | None] = Column(UTCDateTime)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow

@@ -1,0 +1,48 @@
+"""Intake: every inbound message, on every channel, through one pipeline.
+
+Channels verify the provider's request, parse its payload into an
+:class:`InboundMessage`, call :func:`receive`, and render the
+:class:`Decision`. Stored messages that were not finished (a failure or a
+crash) are finished by :func:`screen_pending` (the scheduler's retry loop)
+and handed to the assistant again by :func:`claim_handoffs`.
+"""
+
+from bot.intake.flood import FloodControl
+from bot.intake.inbound import CRISIS_REPLIED, Decision, HandOff, InboundMessage
+from bot.intake.pipeline import (
+    MAX_INBOUND_CHARS,
+    claim_handoffs,
+    finish_handoff,
+    process_stored,
+    receive,
+    screen_pending,
+)
+from bot.intake.replies import (
+    PROCESSING_ERROR_REPLY,
+    ReplyFormat,
+    queue_reply,
+    register_reply_format,
+    with_crisis_contacts,
+)
+from bot.intake.screening import SCREENING_FAILED, screen_for_risk
+
+__all__ = [
+    "CRISIS_REPLIED",
+    "MAX_INBOUND_CHARS",
+    "PROCESSING_ERROR_REPLY",
+    "SCREENING_FAILED",
+    "Decision",
+    "FloodControl",
+    "HandOff",
+    "InboundMessage",
+    "ReplyFormat",
+    "claim_handoffs",
+    "finish_handoff",
+    "process_stored",
+    "queue_reply",
+    "receive",
+    "register_reply_format",
+    "screen_for_risk",
+    "screen_pending",
+    "with_crisis_contacts",
+]

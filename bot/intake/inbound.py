@@ -1,0 +1,70 @@
+"""What a channel hands the intake pipeline, and what the pipeline decides.
+
+A channel turns its provider's payload into one :class:`InboundMessage` and
+renders the :class:`Decision` it gets back (TwiML, a Telegram webhook answer,
+the local channel's JSON). Neither knows anything of the other's format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Metadata key telling the assistant the crisis reply has already been sent.
+CRISIS_REPLIED = "crisis_replied"
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message as a person sent it, whatever the provider.
+
+    ``text`` gathers every field a human wrote (a Telegram caption, an edited
+    message, an MMS body, a button's data): everything a person writes is
+    screened. ``address`` is already normalised (E.164 phone, chat id, or on
+    the local channel the client code).
+    """
+
+    channel: str
+    address: str
+    text: str
+    #: Twilio MessageSid, a Telegram message key; None on the local channel.
+    provider_id: str | None = None
+    #: A picture, sticker or other media came with (or instead of) the text.
+    has_media: bool = False
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """A stored, screened message for the assistant (Rasa) to answer."""
+
+    conversation_id: str
+    message_id: int
+    client_id: int
+    channel: str
+    address: str
+    #: What the assistant reads: the text, a chosen button's payload, or ``/greet``.
+    text: str
+    crisis_replied: bool = False
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """What the assistant learns about the message besides its text."""
+        return {"message_id": self.message_id, CRISIS_REPLIED: self.crisis_replied}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the pipeline did with one inbound message, for the channel to render."""
+
+    message_id: int | None = None
+    client_id: int | None = None
+    #: Answer in the webhook response itself; nothing is queued (unknown senders, bad codes).
+    direct_reply: str | None = None
+    #: Replies for a channel that answers in its HTTP response (local chat). Outbox
+    #: channels (SMS, Telegram) find theirs already queued.
+    replies: tuple[str, ...] = ()
+    #: The message for the assistant, if it is to see it.
+    hand_off: HandOff | None = None
+    #: A provider's retry of a message already stored: acknowledge and drop.
+    duplicate: bool = False
+    #: Stored, but screening failed here: the retry loop (:func:`screen_pending`) finishes it.
+    deferred: bool = False

@@ -1,0 +1,401 @@
+"""The one intake pipeline: every inbound message on every channel goes through :func:`receive`.
+
+One trip down and one back:
+
+1. **Screen, outside any transaction.** The crisis detector is pure
+   computation; it runs before the database is touched, so a slow message
+   never holds the write lock.
+2. **Store, in its own committed transaction.** The sender is resolved
+   (staff, client, or a stranger with an enrolment code), and the message is
+   written to the message log once per provider id, marked *not yet
+   screened*. Once this commits, nothing can lose the message.
+3. **Decide, in a second transaction** (:func:`process_stored`): the
+   screening result is applied (escalation and page, crisis reply), then
+   staff replies (``ACK``), carrier keywords, opt-out, empty bodies, numbered
+   choices and flood control decide the replies and whether the assistant
+   sees the message. If anything here fails, the webhook still answers 200:
+   the message stays *not yet screened* and :func:`screen_pending`, which the
+   scheduler runs every few seconds (and each Rasa server at start), finishes
+   it. A message that sits unanswered by the assistant (a server died) is
+   taken again by :func:`claim_handoffs`.
+
+Strangers' messages are not stored, except a risky one (kept for the care
+team, with the crisis numbers in the reply) or an enrolment.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot import clinic, escalation, message_log
+from bot.intake.flood import FloodControl
+from bot.intake.inbound import Decision, HandOff, InboundMessage
+from bot.intake.replies import (
+    ENROLMENT_FAILED_REPLY,
+    GREETING_TRIGGER,
+    HELP_KEYWORDS,
+    OPT_IN_KEYWORDS,
+    OPT_OUT_KEYWORDS,
+    OPTED_IN_REPLY,
+    OPTED_OUT_REPLY,
+    UNKNOWN_SENDER_REPLY,
+    empty_message_reply,
+    enrolment_code,
+    help_reply,
+    is_enrolment_command,
+    queue_reply,
+    with_crisis_contacts,
+)
+from bot.intake.screening import assess_safely, screen_for_risk, unknown_sender_crisis_reply
+from bot.outbox import OUTBOX_CHANNELS, chosen_payload, latest_choices
+from bot.safety import Assessment, RiskLevel
+from bot.settings import Settings
+from bot.storage import session_scope
+from bot.storage.enums import Channel, Direction, MessageStatus
+from bot.storage.models import Client, Message, utcnow
+
+logger = logging.getLogger(__name__)
+
+#: Longer messages are refused at the channel rather than truncated, so nothing is silently lost.
+MAX_INBOUND_CHARS = 16_000
+#: The retry loop leaves a message this young to the webhook still deciding it.
+SCREENING_GRACE = timedelta(seconds=3)
+#: How many unscreened messages one pass of the retry loop takes on.
+SCREENING_BATCH = 50
+#: A Rasa server's claim on a message; a claim older than this was a server that died.
+HANDOFF_LEASE = timedelta(minutes=2)
+#: Messages unanswered for longer are left for the care team rather than answered late.
+HANDOFF_WINDOW = timedelta(hours=24)
+HANDOFF_BATCH = 20
+
+#: Flood control shared by the webhooks of this process.
+SENDER_FLOOD = FloodControl()
+
+
+def receive(
+    message: InboundMessage,
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    flood: FloodControl = SENDER_FLOOD,
+) -> Decision:
+    """Store, screen and decide one inbound message (see the module docstring).
+
+    Never raises once the message is stored: a failure after that is logged
+    (message id only) and the message is left for :func:`screen_pending`.
+    """
+    assessment = assess_safely(message.text)
+    with session_scope(engine) as session:
+        stored = _store(session, message, assessment)
+    if isinstance(stored, Decision):
+        return stored
+    message_id, client_id = stored
+    throttled = not flood.allow(message.channel, message.address)
+    try:
+        with session_scope(engine) as session:
+            return process_stored(
+                session, message_id, assessment, settings, utcnow(), throttled=throttled
+            )
+    except Exception:
+        logger.exception("message %s stored; screening left to the retry loop", message_id)
+        return Decision(message_id=message_id, client_id=client_id, deferred=True)
+
+
+def _store(
+    session: Session, message: InboundMessage, assessment: Assessment | None
+) -> tuple[int, int | None] | Decision:
+    """Resolve the sender and log the message; a Decision when there is nothing more to do."""
+    risky = assessment is None or assessment.level is not RiskLevel.NONE
+    client = _resolve_client(session, message.channel, message.address)
+    staff = None
+    if client is None:
+        staff = clinic.therapist_for_identity(session, message.channel, message.address)
+    if client is None and staff is None:
+        code = enrolment_code(message.channel, message.text)
+        if code is not None:
+            try:
+                client = clinic.redeem_enrolment_code(
+                    session, code, channel=message.channel, address=message.address
+                )
+            except clinic.ClinicError:
+                return Decision(direct_reply=ENROLMENT_FAILED_REPLY)
+            logger.info(
+                "%s sender linked to client %s by enrolment code", message.channel, client.code
+            )
+        elif risky:
+            return _keep_stranger_at_risk(session, message, assessment)
+        else:
+            # Nothing is stored for a sender we do not know, and the reply names no one.
+            return Decision(direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+    stored = message_log.record_inbound(
+        session,
+        channel=message.channel,
+        address=message.address,
+        body=message.text,
+        provider_id=message.provider_id,
+        client_id=client.id if client else None,
+    )
+    if stored is None:
+        return Decision(duplicate=True, client_id=client.id if client else None)
+    session.flush()
+    return stored.id, client.id if client else None
+
+
+def _resolve_client(session: Session, channel: str, address: str) -> Client | None:
+    """The client behind a sender: a client code on the local channel, else an identity."""
+    if channel == Channel.LOCAL:
+        return clinic.client_by_code(session, address)
+    return clinic.client_for_identity(session, channel, address)
+
+
+def _keep_stranger_at_risk(
+    session: Session, message: InboundMessage, assessment: Assessment | None
+) -> Decision:
+    """A risky message from a sender we cannot link: kept for the care team, numbers given.
+
+    Nobody is paged (there is no client to escalate for); the log names the
+    message id so an operator can find it.
+    """
+    stored = message_log.record_inbound(
+        session,
+        channel=message.channel,
+        address=message.address,
+        body=message.text,
+        provider_id=message.provider_id,
+    )
+    if stored is None:
+        return Decision(duplicate=True)
+    stored.risk_level = assessment.level.value if assessment else None
+    stored.screened_at = utcnow()
+    stored.status = MessageStatus.PROCESSED
+    session.flush()
+    logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
+    return Decision(message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text))
+
+
+def process_stored(
+    session: Session,
+    message_id: int,
+    assessment: Assessment | None,
+    settings: Settings,
+    now: datetime,
+    *,
+    throttled: bool = False,
+    handing_off: bool = True,
+) -> Decision:
+    """Screen a stored message and decide its replies, in the caller's transaction.
+
+    The message is claimed by setting ``screened_at`` only where it is still
+    empty, so the webhook and the retry loop (or two retry loops) never both
+    process it. Replies for outbox channels are queued here; the local
+    channel's are returned in the Decision. ``handing_off`` False (the retry
+    loop, which cannot reach Rasa) leaves the hand-off unclaimed, for the next
+    Rasa server's :func:`claim_handoffs` to take at once.
+    """
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.screened_at.is_(None))
+        .values(screened_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return Decision(message_id=message_id)
+    message = session.get(Message, message_id)
+    assert message is not None
+    session.refresh(message)
+    if message.client_id is None:
+        return _staff_message(session, message, now)
+    client = session.get(Client, message.client_id)
+    assert client is not None
+    silenced = message.channel == Channel.SMS and client.opted_out_at is not None
+    crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
+    # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
+    replies = [] if silenced else list(crisis_reply)
+    keyword = message.body.strip().upper()
+    compliance = (
+        _compliance_reply(settings, client, keyword) if message.channel == Channel.SMS else None
+    )
+    hand_off: HandOff | None = None
+    if compliance is not None:
+        if compliance:
+            # Sent even to a client who just opted out: the one confirmation.
+            replies.append(compliance)
+    elif silenced:
+        pass
+    elif not message.body.strip():
+        replies.append(empty_message_reply(message.channel))
+    elif throttled:
+        logger.warning("message %s throttled: not handed to the assistant", message.id)
+    else:
+        hand_off = _hand_off(session, client, message, crisis_replied=bool(replies))
+    if hand_off is None:
+        message.status = MessageStatus.PROCESSED
+    elif handing_off:
+        message.handed_off_at = now
+    return _deliver(session, message, client, replies, hand_off)
+
+
+def _deliver(
+    session: Session,
+    message: Message,
+    client: Client | None,
+    replies: list[str],
+    hand_off: HandOff | None,
+) -> Decision:
+    """Queue ``replies`` for an outbox channel, or return them for the local channel."""
+    client_id = client.id if client else None
+    if message.channel in OUTBOX_CHANNELS:
+        for text in replies:
+            queue_reply(
+                session, client_id=client_id, channel=message.channel,
+                address=message.address, text=text,
+            )  # fmt: skip
+        replies = []
+    session.flush()
+    return Decision(
+        message_id=message.id, client_id=client_id, replies=tuple(replies), hand_off=hand_off
+    )
+
+
+def _staff_message(session: Session, message: Message, now: datetime) -> Decision:
+    """A therapist texting the bot's number or chat: ``ACK <code>``, else how to ACK."""
+    therapist = clinic.therapist_for_identity(session, message.channel, message.address)
+    message.status = MessageStatus.PROCESSED
+    if therapist is None:  # kept from a stranger, or staff no longer active
+        return Decision(message_id=message.id)
+    reply = escalation.staff_reply(session, therapist, message.body, now)
+    return _deliver(session, message, None, [reply], None)
+
+
+def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str | None:
+    """The reply to a carrier keyword ("" for none), or None if it is not one."""
+    if keyword in OPT_OUT_KEYWORDS:
+        if client.opted_out_at is not None:
+            return ""  # one confirmation only
+        client.opted_out_at = utcnow()
+        return with_crisis_contacts(OPTED_OUT_REPLY, client.locale)
+    if keyword in OPT_IN_KEYWORDS and client.opted_out_at is not None:
+        client.opted_out_at = None
+        return OPTED_IN_REPLY
+    if keyword in HELP_KEYWORDS:
+        return help_reply(settings, client.locale)
+    return None
+
+
+def _hand_off(
+    session: Session, client: Client, message: Message, *, crisis_replied: bool
+) -> HandOff:
+    """What the assistant reads: ``/greet`` after enrolment, a chosen option, or the text."""
+    text = message.body.strip()
+    if is_enrolment_command(message.channel, text):
+        text = GREETING_TRIGGER
+    elif message.channel == Channel.SMS:
+        text = chosen_payload(text, latest_choices(session, client.id, Channel.SMS)) or message.body
+    else:
+        text = message.body
+    return HandOff(
+        conversation_id=client.code,
+        message_id=message.id,
+        client_id=client.id,
+        channel=message.channel,
+        address=message.address,
+        text=text,
+        crisis_replied=crisis_replied,
+    )
+
+
+def screen_pending(
+    settings: Settings, *, engine: Engine | None = None, now: datetime | None = None
+) -> int:
+    """Finish messages stored but never screened (a failure or a crash after storing).
+
+    The scheduler calls this every few seconds and each Rasa server at start.
+    Each message is screened outside any transaction, then decided in a
+    transaction of its own, so one that keeps failing does not hold up the
+    rest. Returns how many were finished here.
+    """
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        pending = session.execute(
+            select(Message.id, Message.body)
+            .where(
+                Message.direction == Direction.INBOUND,
+                Message.screened_at.is_(None),
+                Message.created_at <= now - SCREENING_GRACE,
+            )
+            .order_by(Message.id)
+            .limit(SCREENING_BATCH)
+        ).all()
+    finished = 0
+    for message_id, body in pending:
+        assessment = assess_safely(body)
+        try:
+            with session_scope(engine) as session:
+                decision = process_stored(
+                    session, message_id, assessment, settings, utcnow(), handing_off=False
+                )
+        except Exception:
+            logger.exception("screening message %s failed again; will retry", message_id)
+            continue
+        if decision.replies:
+            # The local channel answers in its HTTP response, long gone by now.
+            logger.warning("message %s screened late: its replies could not be given", message_id)
+        finished += 1
+    if finished:
+        logger.warning("screened %d messages left unscreened", finished)
+    return finished
+
+
+def claim_handoffs(
+    channel: str, *, engine: Engine | None = None, now: datetime | None = None
+) -> list[HandOff]:
+    """Messages screened but never answered by the assistant, claimed for this Rasa server.
+
+    A message is taken when no server holds it, or when the server that took
+    it has not finished within :data:`HANDOFF_LEASE` (it died). Opted-out SMS
+    clients' messages are closed, not answered.
+    """
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        query = (
+            select(Message)
+            .where(
+                Message.channel == channel,
+                Message.direction == Direction.INBOUND,
+                Message.status == MessageStatus.RECEIVED,
+                Message.client_id.is_not(None),
+                Message.screened_at.is_not(None),
+                Message.created_at > now - HANDOFF_WINDOW,
+                or_(
+                    Message.handed_off_at.is_(None),
+                    Message.handed_off_at < now - HANDOFF_LEASE,
+                ),
+            )
+            .order_by(Message.id)
+            .limit(HANDOFF_BATCH)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Message)
+        claimed = []
+        for message in session.execute(query).scalars().all():
+            client = session.get(Client, message.client_id)
+            assert client is not None
+            if channel == Channel.SMS and client.opted_out_at is not None:
+                message.status = MessageStatus.PROCESSED
+                continue
+            message.handed_off_at = now
+            crisis_replied = message.risk_level in (RiskLevel.HIGH.value, RiskLevel.IMMINENT.value)
+            claimed.append(_hand_off(session, client, message, crisis_replied=crisis_replied))
+    return claimed
+
+
+def finish_handoff(message_id: int, *, answered: bool, engine: Engine | None = None) -> None:
+    """Close a hand-off: ``processed``, or ``failed`` (the assistant erred; for the care team)."""
+    status = MessageStatus.PROCESSED if answered else MessageStatus.FAILED
+    with session_scope(engine) as session:
+        message_log.mark_status(session, message_id, status)

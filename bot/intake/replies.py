@@ -1,0 +1,142 @@
+"""What the pipeline itself says, and how its replies reach the outbox.
+
+Replies decided here (crisis replies, carrier keywords, prompts) are queued in
+the same transaction that decides them. Each provider splits text its own way
+(SMS segments, Telegram's 4096 characters): its module registers a
+:data:`ReplyFormat` with :func:`register_reply_format`, so provider details
+stay in ``channels/`` and the core still queues correctly formatted parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.crisis_contacts import crisis_contacts
+from bot.outbox import Button, enqueue
+from bot.settings import Settings
+from bot.storage.enums import Channel
+
+#: A provider's way of carrying a reply: (text, buttons) -> [(part, buttons of that part)].
+ReplyFormat = Callable[[str, Sequence[Button]], list[tuple[str, Sequence[Button]]]]
+_FORMATS: dict[str, ReplyFormat] = {}
+
+# Carrier-compliance keywords (CTIA; the ones Twilio itself recognises), exact whole messages.
+OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+#: ``JOIN <code>`` by SMS and ``/start <code>`` on Telegram link a sender to a client.
+JOIN_KEYWORD = "JOIN"
+START_COMMAND = "/start"
+#: What the assistant is told on first contact once a sender is linked: greet (starts consent).
+GREETING_TRIGGER = "/greet"
+
+UNKNOWN_SENDER_REPLY = (
+    "This is WiseMind, a skills coach for clients of a DBT clinic. This number or "
+    "account isn't linked to anyone here. If your therapist gave you an enrolment code, "
+    "reply JOIN and the code. If you need to talk to someone now, call or text {crisis_line}; "
+    "in an emergency call {emergency}."
+)
+PROCESSING_ERROR_REPLY = (
+    "Sorry, something went wrong on my side and I couldn't answer that. Your message "
+    "was saved. If you need to talk to someone now, call or text {crisis_line}; "
+    "in an emergency call {emergency}."
+)
+ENROLMENT_FAILED_REPLY = (
+    "Sorry, that enrolment code didn't work: it may be mistyped, used or expired. Please "
+    "check it with your therapist."
+)
+EMPTY_MESSAGE_REPLY = "I didn't receive any text. Text MENU to see what I can do."
+NOT_TEXT_REPLY = "I can only read text messages. Text MENU to see what I can do."
+OPTED_OUT_REPLY = (
+    "You're unsubscribed from WiseMind and won't get more messages. Reply START to "
+    "resubscribe. If you need to talk to someone, call or text {crisis_line}; in an "
+    "emergency call {emergency}."
+)
+OPTED_IN_REPLY = "Welcome back, you're subscribed to WiseMind again. Text MENU for what I can do."
+HELP_REPLY = (
+    "WiseMind, the DBT skills coach of {clinic}.{contact} Text MENU for what I can do, "
+    "STOP to unsubscribe. Not an emergency service: in danger call {emergency}; to talk "
+    "to someone now call or text {crisis_line}."
+)
+
+
+def register_reply_format(channel: str, reply_format: ReplyFormat) -> None:
+    """Tell the core how ``channel``'s provider splits a reply (called by its module)."""
+    _FORMATS[channel] = reply_format
+
+
+def reply_parts(
+    channel: str, text: str, buttons: Sequence[Button] = ()
+) -> list[tuple[str, Sequence[Button]]]:
+    """``text`` as ``channel`` carries it; one part where no format is registered."""
+    reply_format = _FORMATS.get(channel)
+    return reply_format(text, buttons) if reply_format else [(text, buttons)]
+
+
+def queue_reply(
+    session: Session,
+    *,
+    client_id: int | None,
+    channel: str,
+    address: str,
+    text: str,
+    buttons: Sequence[Button] = (),
+) -> None:
+    """Queue ``text`` for the outbox in the caller's transaction, split as the provider needs."""
+    for body, part_buttons in reply_parts(channel, text, buttons):
+        enqueue(
+            session,
+            client_id=client_id,
+            channel=channel,
+            address=address,
+            body=body,
+            buttons=part_buttons,
+        )
+
+
+def with_crisis_contacts(template: str, locale: str | None = None) -> str:
+    """Fill a reply's ``{crisis_line}`` and ``{emergency}`` from configuration."""
+    contacts = crisis_contacts(locale)
+    return template.format(crisis_line=contacts.crisis_line, emergency=contacts.emergency_number)
+
+
+def help_reply(settings: Settings, locale: str | None) -> str:
+    """HELP/INFO: the clinic, its contact and the crisis numbers.
+
+    One ``format`` call fills everything, so a ``{`` in the configured contact
+    is shown as written rather than read as a placeholder.
+    """
+    contacts = crisis_contacts(locale)
+    contact = f" Contact: {settings.clinic_contact}." if settings.clinic_contact else ""
+    return HELP_REPLY.format(
+        clinic=settings.clinic_name,
+        contact=contact,
+        crisis_line=contacts.crisis_line,
+        emergency=contacts.emergency_number,
+    )
+
+
+def empty_message_reply(channel: str) -> str:
+    """The prompt for a message with nothing to read (a picture, a sticker)."""
+    return NOT_TEXT_REPLY if channel == Channel.TELEGRAM else EMPTY_MESSAGE_REPLY
+
+
+def enrolment_code(channel: str, text: str) -> str | None:
+    """The code in ``JOIN <code>`` (SMS) or ``/start <code>`` (Telegram), else None."""
+    words = text.split()
+    command = JOIN_KEYWORD if channel == Channel.SMS else START_COMMAND
+    if len(words) == 2 and words[0].upper() == command.upper():
+        return words[1]
+    return None
+
+
+def is_enrolment_command(channel: str, text: str) -> bool:
+    """``JOIN <code>``, or ``/start`` with or without a code: the assistant greets instead."""
+    words = text.split()
+    if channel == Channel.TELEGRAM and words[:1] == [START_COMMAND]:
+        return True
+    return enrolment_code(channel, text) is not None

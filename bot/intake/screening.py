@@ -1,0 +1,106 @@
+"""Crisis screening of a stored inbound message: the detector's result applied.
+
+The detector (:mod:`bot.safety`) is pure computation and runs first, outside
+any database transaction (:func:`assess_safely`), so a slow input never holds
+the database's write lock. :func:`screen_for_risk` then applies the result to
+the stored message inside the pipeline's second transaction: the risk level,
+the escalation (and page), and the crisis reply the client gets at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import crisis_messages, escalation
+from bot.safety import Assessment, RiskLevel, assess
+from bot.settings import Settings
+from bot.storage.enums import EscalationLevel
+from bot.storage.models import Client, Message
+
+logger = logging.getLogger(__name__)
+
+#: The escalation category for a message the detector could not score.
+SCREENING_FAILED = "screening_failed"
+#: How much of a risky message the escalation keeps as evidence for the therapist.
+MAX_EVIDENCE_CHARS = 4_000
+#: Characters kept either side of each piece of evidence in a long message.
+EVIDENCE_CONTEXT = 300
+
+
+def assess_safely(text: str) -> Assessment | None:
+    """The detector's assessment, or None if it failed (the message is then escalated)."""
+    try:
+        return assess(text)
+    except Exception:
+        # The traceback names no message content; the caller escalates for a person to look.
+        logger.exception("crisis detector failed")
+        return None
+
+
+def evidence_excerpt(body: str, assessment: Assessment) -> str:
+    """The message, or for a long one, the passages around what the detector found."""
+    if len(body) <= MAX_EVIDENCE_CHARS:
+        return body
+    passages = [
+        body[max(0, e.start - EVIDENCE_CONTEXT) : e.end + EVIDENCE_CONTEXT]
+        for e in assessment.evidence
+    ]
+    return " … ".join(passages)[:MAX_EVIDENCE_CHARS]
+
+
+def screen_for_risk(
+    session: Session,
+    client: Client,
+    message: Message,
+    assessment: Assessment | None,
+    settings: Settings,
+    now: datetime,
+) -> tuple[str, ...]:
+    """Apply ``assessment`` to a stored message; open or join an escalation if it carries risk.
+
+    This runs as the message arrives, before Rasa sees it, so that neither the
+    page nor the client's crisis reply waits behind the assistant, or depends
+    on it working at all. Returns the crisis reply for a high-risk message
+    (queued at once), else nothing. ``assessment`` None means the detector
+    failed: when in doubt, escalate, and a person looks at it (the client is
+    told nothing alarming).
+    """
+    if assessment is None:
+        logger.error("crisis screening failed for message %s; escalating", message.id)
+        escalation.record_risk(
+            session,
+            client,
+            level=EscalationLevel.HIGH,
+            categories=[SCREENING_FAILED],
+            evidence=message.body[:MAX_EVIDENCE_CHARS],
+            now=now,
+            settings=settings,
+            source_message_id=message.id,
+        )
+        return ()
+    message.risk_level = assessment.level.value
+    if assessment.level is RiskLevel.NONE:
+        return ()
+    outcome = escalation.record_risk(
+        session,
+        client,
+        level=assessment.level.value,
+        categories=assessment.categories,
+        evidence=evidence_excerpt(message.body, assessment),
+        now=now,
+        settings=settings,
+        source_message_id=message.id,
+    )
+    if not assessment.level.escalates:
+        return ()
+    language = crisis_messages.language_of(message.body, client.locale)
+    return tuple(crisis_messages.protocol_messages(language, alerted=outcome.paged))
+
+
+def unknown_sender_crisis_reply(text: str) -> str:
+    """The crisis reply for someone we cannot link to a client: the numbers, nobody alerted."""
+    language = crisis_messages.language_of(text, None)
+    return "\n\n".join(crisis_messages.protocol_messages(language, alerted=False))

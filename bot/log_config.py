@@ -1,0 +1,39 @@
+"""A log an operator can read: one line per event, no library noise, no secrets.
+
+Every WiseMind process calls :func:`quiet_library_loggers`; child processes
+and the trainer also get :data:`QUIET_ENV`, which silences what happens before
+any of our code runs (deprecation warnings at import, TensorFlow's C++ banner,
+training progress bars). Library loggers that print request URLs (httpx prints
+``https://api.telegram.org/bot<token>/...`` at INFO) are kept to warnings.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+#: Libraries whose INFO lines are noise, or carry secrets in URLs.
+NOISY_LOGGERS: Final = (
+    "httpx",  # the Telegram bot token is part of every request URL
+    "httpcore",
+    "twilio",  # logs every request (URL, headers)
+    "alembic.runtime.plugins",  # one line per plugin at import
+    "apscheduler",
+)
+
+#: Environment for WiseMind's child processes and the trainer.
+QUIET_ENV: Final = {
+    # Library deprecation warnings are for their developers, not a clinic's operator.
+    "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::PendingDeprecationWarning,"
+    "ignore::FutureWarning",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    # No progress bars in a log (tqdm >= 4.66 reads this).
+    "TQDM_DISABLE": "1",
+}
+
+
+def quiet_library_loggers() -> None:
+    """Keep chatty libraries to warnings and above."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,396 @@
+"""The intake pipeline: what happens to a message before the assistant sees it.
+
+Run against real databases (SQLite and PostgreSQL) with the real detector;
+only the clock of flood control and, where a test says so, a failure, are
+staged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.demo import seed_demo
+from bot.intake import (
+    CRISIS_REPLIED,
+    FloodControl,
+    InboundMessage,
+    claim_handoffs,
+    receive,
+    screen_pending,
+)
+from bot.intake.pipeline import HANDOFF_LEASE, SCREENING_GRACE
+from bot.settings import Settings, TwilioSettings, load_settings
+from bot.storage import session_scope
+from bot.storage.models import Client, Escalation, Message, utcnow
+from channels.telegram import parse_update
+from tests.standins import text_update
+
+DEMO_PHONE = "+15005550006"
+DEMO_CHAT = "777000"
+STRANGER_PHONE = "+15550001111"
+CRISIS = "i want to kill myself tonight"
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine, tmp_path: Path) -> Engine:
+    """The demo clinic on a fresh database (its client texts from +15005550006, chat 777000)."""
+    with session_scope(migrated_engine) as session:
+        seed_demo(session, credentials_file=tmp_path / "credentials.txt")
+    return migrated_engine
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """SMS configured, so that pages can leave and the client is told so."""
+    return dataclasses.replace(
+        load_settings(),
+        twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000"),
+        clinic_timezone="America/New_York",
+    )
+
+
+@pytest.fixture
+def unlimited() -> Iterator[FloodControl]:
+    yield FloodControl(burst=1000)
+
+
+def sms(body: str, sid: int = 1, sender: str = DEMO_PHONE, media: bool = False) -> InboundMessage:
+    return InboundMessage("sms", sender, body, provider_id=f"SM{sid:032d}", has_media=media)
+
+
+def queued_to(engine: Engine, address: str) -> list[str]:
+    with session_scope(engine) as session:
+        return list(
+            session.execute(
+                select(Message.body)
+                .where(Message.direction == "outbound", Message.address == address)
+                .order_by(Message.id)
+            ).scalars()
+        )
+
+
+def escalations(engine: Engine) -> list[tuple[str, str]]:
+    with session_scope(engine) as session:
+        return [
+            tuple(row) for row in session.execute(select(Escalation.level, Escalation.categories))
+        ]  # type: ignore[misc]
+
+
+def inbound(engine: Engine, message_id: int) -> Message:
+    with session_scope(engine) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message
+
+
+def test_a_high_risk_sms_queues_the_crisis_reply_and_pages_before_the_assistant_runs(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None
+    assert decision.hand_off.conversation_id == "DEMO0001"
+    assert decision.hand_off.metadata[CRISIS_REPLIED] is True
+    replies = queued_to(engine, DEMO_PHONE)
+    assert any("988" in text for text in replies)
+    assert any("alerted a person" in text for text in replies)
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    stored = inbound(engine, decision.hand_off.message_id)
+    assert stored.risk_level in ("high", "imminent") and stored.screened_at is not None
+    with session_scope(engine) as session:
+        assert "kill myself" in session.execute(select(Escalation.evidence)).scalar_one()
+
+
+@pytest.mark.parametrize("body", ["can we do my diary", "I'm not suicidal, just tired"])
+def test_an_ordinary_message_goes_to_the_assistant_and_opens_nothing(
+    engine: Engine, settings: Settings, body: str, unlimited: FloodControl
+) -> None:
+    decision = receive(sms(body), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None and decision.hand_off.text == body
+    assert queued_to(engine, DEMO_PHONE) == []
+    assert escalations(engine) == []
+
+
+def test_a_moderate_message_is_flagged_but_left_to_the_check_in(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    body = "everyone would be better off without me"
+    receive(sms(body), settings, engine=engine, flood=unlimited)
+    assert queued_to(engine, DEMO_PHONE) == []
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+
+
+def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    body = "work was long and boring. " * 300 + "and tonight i am going to kill myself."
+    receive(sms(body), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        evidence = session.execute(select(Escalation.evidence)).scalar_one()
+    assert "kill myself" in evidence
+    assert len(evidence) < 1000
+
+
+def test_a_message_the_detector_cannot_score_is_kept_and_escalated(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    def broken(text: str) -> None:
+        raise RuntimeError("detector fault")
+
+    monkeypatch.setattr("bot.intake.screening.assess", broken)
+    decision = receive(sms("hello"), settings, engine=engine, flood=unlimited)
+    assert decision.message_id is not None
+    assert queued_to(engine, DEMO_PHONE) == []
+    ((level, categories),) = escalations(engine)
+    assert level == "high" and "screening_failed" in categories
+
+
+def test_a_bad_clinic_time_zone_keeps_the_message_and_the_retry_loop_pages_once_fixed(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    broken = dataclasses.replace(settings, clinic_timezone="Mars/Olympus_Mons")
+    decision = receive(sms(CRISIS), broken, engine=engine, flood=unlimited)
+    assert decision.deferred and decision.message_id is not None
+    kept = inbound(engine, decision.message_id)
+    assert kept.body == CRISIS and kept.screened_at is None
+    assert escalations(engine) == []
+
+    later = utcnow() + SCREENING_GRACE
+    assert screen_pending(broken, engine=engine, now=later) == 0  # still broken: kept, not lost
+    assert screen_pending(settings, engine=engine, now=later) == 1
+    assert [level for level, _ in escalations(engine)] in (["high"], ["imminent"])
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    assert screen_pending(settings, engine=engine, now=later) == 0  # screened once
+
+
+def test_an_escalation_error_does_not_lose_the_message(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    def failing(*args: object, **kwargs: object) -> None:
+        raise TimeoutError("database lock timeout")
+
+    monkeypatch.setattr("bot.escalation.record_risk", failing)
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    assert decision.deferred
+    assert inbound(engine, decision.message_id or 0).screened_at is None
+    monkeypatch.undo()
+    assert screen_pending(settings, engine=engine, now=utcnow() + SCREENING_GRACE) == 1
+    assert len(escalations(engine)) == 1
+
+
+def test_the_detector_runs_outside_any_write_transaction(
+    engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    unlimited: FloodControl,
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's single write lock is what a long detector run would hold")
+    import sqlite3
+
+    from bot import safety
+
+    writable: list[bool] = []
+    real_assess = safety.assess
+
+    def probing(text: str) -> object:
+        probe = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            writable.append(True)
+        except sqlite3.OperationalError:
+            writable.append(False)
+        finally:
+            probe.close()
+        return real_assess(text)
+
+    monkeypatch.setattr("bot.intake.screening.assess", probing)
+    receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    screen_pending(settings, engine=engine)
+    assert writable == [True]
+
+
+def test_an_opted_out_client_is_screened_and_paged_but_not_answered(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms("STOP", 1), settings, engine=engine, flood=unlimited)
+    (confirmation,) = queued_to(engine, DEMO_PHONE)
+    assert "unsubscribed" in confirmation and "988" in confirmation
+    decision = receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is None
+    assert len(queued_to(engine, DEMO_PHONE)) == 1
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    assert inbound(engine, decision.message_id or 0).status == "processed"
+
+
+def test_an_opted_out_clients_unanswered_message_is_closed_not_answered_on_recovery(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    decision = receive(sms("hi", 1), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        client.opted_out_at = utcnow()
+    assert claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2) == []
+    assert inbound(engine, decision.message_id or 0).status == "processed"
+
+
+def test_an_unanswered_message_is_taken_again_only_when_its_server_is_gone(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    decision = receive(sms("hi", 1), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None
+    assert claim_handoffs("sms", engine=engine) == []  # still in its server's hands
+    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.message_id == decision.message_id and again.text == "hi"
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        # Stored a moment ago by a server that died before deciding it: no wait of 30 s.
+        session.add(
+            Message(client_id=client.id, channel="sms", direction="inbound", address=DEMO_PHONE,
+                    body="are you there", status="received", screened_at=utcnow())
+        )  # fmt: skip
+    (fresh,) = claim_handoffs("sms", engine=engine)
+    assert fresh.text == "are you there"
+
+
+def test_a_stranger_learns_nothing_and_nothing_of_theirs_is_kept(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    decision = receive(sms("hey", sender=STRANGER_PHONE), settings, engine=engine, flood=unlimited)
+    assert decision.direct_reply is not None and "isn't linked" in decision.direct_reply
+    with session_scope(engine) as session:
+        assert session.execute(select(Message.id)).first() is None
+
+
+def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    decision = receive(sms(CRISIS, sender=STRANGER_PHONE), settings, engine=engine, flood=unlimited)
+    assert decision.direct_reply is not None and "988" in decision.direct_reply
+    assert "alerted" not in decision.direct_reply
+    kept = inbound(engine, decision.message_id or 0)
+    assert kept.client_id is None and kept.risk_level in ("high", "imminent")
+
+
+def test_an_mms_without_text_is_kept_and_gets_a_prompt(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    decision = receive(sms("", media=True), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is None
+    assert inbound(engine, decision.message_id or 0).status == "processed"
+    assert "didn't receive any text" in queued_to(engine, DEMO_PHONE)[0]
+
+
+def test_a_flooding_sender_is_throttled_but_every_message_is_stored_and_screened(
+    engine: Engine, settings: Settings
+) -> None:
+    flood = FloodControl(burst=2, refill_seconds=3600, clock=lambda: 0.0)
+    decisions = [receive(sms(f"hi {n}", n), settings, engine=engine, flood=flood) for n in range(4)]
+    crisis = receive(sms(CRISIS, 99), settings, engine=engine, flood=flood)
+    assert [d.hand_off is not None for d in decisions] == [True, True, False, False]
+    assert crisis.hand_off is None
+    assert inbound(engine, crisis.message_id or 0).screened_at is not None
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def test_help_shows_a_clinic_contact_with_braces_as_written(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    braces = dataclasses.replace(settings, clinic_contact="front desk {ext. 12}")
+    receive(sms("HELP"), braces, engine=engine, flood=unlimited)
+    (reply,) = queued_to(engine, DEMO_PHONE)
+    assert "front desk {ext. 12}" in reply and "988" in reply
+
+
+@pytest.mark.parametrize(
+    "field, content",
+    [
+        ("caption", {"photo": [{"file_id": "p"}], "caption": "took all of these pills, goodbye"}),
+        ("edited", {"text": CRISIS, "edit_date": 1_700_000_100}),
+    ],
+)
+def test_a_telegram_caption_or_edit_is_screened_and_pages(
+    engine: Engine, settings: Settings, unlimited: FloodControl, field: str, content: dict
+) -> None:
+    update = text_update(5, int(DEMO_CHAT), "x")
+    message = update["message"]
+    del message["text"]
+    message.update(content)
+    if field == "edited":
+        update["edited_message"] = update.pop("message")
+    settings = dataclasses.replace(settings, telegram=None)
+    parsed = parse_update(update, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=unlimited)
+    assert escalations(engine), field
+    assert any("988" in text for text in queued_to(engine, DEMO_CHAT))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def test_a_new_telegram_message_reusing_an_old_update_id_is_not_taken_for_a_retry(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    first = parse_update(text_update(1, int(DEMO_CHAT), "hi", message_id=10), "123")
+    # Telegram restarted its update_id sequence: same update_id, a new message.
+    second = parse_update(text_update(1, int(DEMO_CHAT), "hello", message_id=11), "123")
+    retry = parse_update(text_update(1, int(DEMO_CHAT), "hi", message_id=10), "123")
+    assert first and second and retry
+    assert not receive(first.message, settings, engine=engine, flood=unlimited).duplicate
+    assert not receive(second.message, settings, engine=engine, flood=unlimited).duplicate
+    assert receive(retry.message, settings, engine=engine, flood=unlimited).duplicate
+
+
+def test_a_late_sent_report_does_not_undo_a_delivery_outcome(engine: Engine) -> None:
+    from bot.message_log import record_delivery
+    from bot.outbox import enqueue
+
+    with session_scope(engine) as session:
+        for _ in range(2):
+            enqueue(session, client_id=None, channel="sms", address=DEMO_PHONE, body="x")
+        rows = session.execute(select(Message).where(Message.direction == "outbound")).scalars()
+        for row, sid in zip(rows, ("SMundelivered", "SMdelivered"), strict=True):
+            row.provider_id, row.status = sid, "sent"
+    with session_scope(engine) as session:
+        record_delivery(session, "sms", "SMundelivered", "undeliverable", error="twilio-30003")
+        record_delivery(session, "sms", "SMdelivered", "delivered")
+    with session_scope(engine) as session:
+        record_delivery(session, "sms", "SMundelivered", "sent")
+        record_delivery(session, "sms", "SMdelivered", "sent")
+    with session_scope(engine) as session:
+        statuses = dict(
+            session.execute(
+                select(Message.provider_id, Message.status).where(Message.direction == "outbound")
+            ).all()
+        )
+    assert statuses == {"SMundelivered": "undeliverable", "SMdelivered": "delivered"}
+
+
+def test_a_retried_screening_does_not_repeat_itself_on_a_message_already_decided(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    before = queued_to(engine, DEMO_PHONE)
+    assert screen_pending(settings, engine=engine, now=utcnow() + timedelta(minutes=5)) == 0
+    assert queued_to(engine, DEMO_PHONE) == before
+
+
+def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    monkeypatch.setattr("bot.escalation.record_risk", lambda *a, **k: 1 / 0)
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    monkeypatch.undo()
+    assert screen_pending(settings, engine=engine, now=utcnow() + SCREENING_GRACE) == 1
+    (hand_off,) = claim_handoffs("sms", engine=engine)
+    assert hand_off.message_id == decision.message_id and hand_off.crisis_replied

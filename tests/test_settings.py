@@ -1,0 +1,89 @@
+"""Settings are checked when a process starts: a typo stops it with one line naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, ConfigError, load_settings
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A WiseMind home and var folder of this test's own, and no WISEMIND_* from outside."""
+    for key in list(os.environ):
+        if key.startswith("WISEMIND_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("WISEMIND_HOME", str(tmp_path))
+    monkeypatch.setenv("WISEMIND_VAR_DIR", str(tmp_path / "var"))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("CLINIC_TIMEZONE", "America/Neww_York"),
+        ("DEFAULT_CLIENT_TIMEZONE", "EST5EDT+x"),
+        ("CLINIC_CRISIS_LINE", "555-0100"),
+        ("PUBLIC_URL", "coach.example.org"),
+        ("DASHBOARD_URL", "http://"),
+        ("TWILIO_API_URL", "ftp://api.twilio.com"),
+        ("TWILIO_FROM", "15551234567"),
+    ],
+)
+def test_a_malformed_setting_is_refused_naming_the_variable(
+    env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    if name.startswith("TWILIO"):
+        monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+        monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", "token")
+        monkeypatch.setenv("WISEMIND_TWILIO_FROM", "+15551234567")
+    monkeypatch.setenv(f"WISEMIND_{name}", value)
+    with pytest.raises(ConfigError, match=f"WISEMIND_{name}"):
+        load_settings()
+
+
+def test_good_settings_pass(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WISEMIND_CLINIC_TIMEZONE", "Europe/Madrid")
+    monkeypatch.setenv("WISEMIND_CLINIC_CRISIS_LINE", "+15005550009")
+    monkeypatch.setenv("WISEMIND_PUBLIC_URL", "https://coach.example.org:8443")
+    assert load_settings().clinic_timezone == "Europe/Madrid"
+
+
+def test_an_empty_token_in_dot_env_means_use_the_generated_one(env: Path) -> None:
+    (env / "var").mkdir()
+    (env / "var" / "secrets.env").write_text("WISEMIND_API_TOKEN=generated-token\n")
+    (env / ".env").write_text("WISEMIND_API_TOKEN=\nWISEMIND_CLINIC_NAME=Our Clinic\n")
+    settings = load_settings()
+    assert settings.api_token == "generated-token"
+    assert settings.clinic_name == "Our Clinic"
+
+
+@pytest.mark.parametrize(
+    "command", [["bot.cli", "run"], ["bot.rasa_server"]], ids=["wisemind run", "rasa server"]
+)
+def test_a_bad_time_zone_stops_start_up_with_one_line(tmp_path: Path, command: list[str]) -> None:
+    env = {
+        **os.environ,
+        "WISEMIND_VAR_DIR": str(tmp_path),
+        "WISEMIND_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "WISEMIND_API_TOKEN": "t",
+        "WISEMIND_CLINIC_TIMEZONE": "Mars/Olympus_Mons",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "WISEMIND_CLINIC_TIMEZONE" in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "w.db").exists()
