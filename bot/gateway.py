@@ -19,7 +19,7 @@ from bot import clinic, crisis_messages, escalation, message_log
 from bot.clinic import client_by_code, client_for_identity
 from bot.crisis_contacts import crisis_contacts
 from bot.outbox import enqueue
-from bot.safety import Assessment, RiskLevel, assess
+from bot.safety import Assessment, RiskLevel, assess, followup
 from bot.settings import load_settings
 from bot.storage.enums import EscalationLevel, MessageStatus
 from bot.storage.models import Client, Message, utcnow
@@ -171,7 +171,17 @@ def screen_for_risk(session: Session, client: Client, message: Message) -> tuple
     the assistant, or depends on it working at all. Returns the crisis reply
     for a high-risk message (the channel sends it at once), else nothing. The
     Rasa pipeline scores the message again to steer the conversation.
+
+    Both the detector and the answer to the bot's own safety question (a check-in
+    "yes", a diary urge of 4-5: :mod:`bot.safety.followup`) are screened.
     """
+    detected = _screen_with_detector(session, client, message)
+    answered = followup.escalate_risky_answer(session, client, message, utcnow())
+    return detected or answered
+
+
+def _screen_with_detector(session: Session, client: Client, message: Message) -> tuple[str, ...]:
+    """The crisis detector's part of :func:`screen_for_risk`."""
     try:
         assessment = assess(message.body)
     except Exception:

@@ -55,6 +55,7 @@ EXPECTED_TABLES = {
     "reminder_deliveries",
     "escalations",
     "pages",
+    "pending_safety_questions",
     "oncall_shifts",
     "audit_log",
 }
