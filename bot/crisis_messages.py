@@ -105,3 +105,88 @@ def check_in_message(language: str) -> str:
 
 def check_in_no_message(language: str) -> str:
     return CHECK_IN_NO[language].format(crisis_line=crisis_contacts(language).crisis_line)
+
+
+# The follow-up after crisis help (bot.actions.crisis, crisis_followup_form): as a
+# crisis counsellor would, stay with the client, ask whether they are safe, keep
+# the numbers at hand, and close gently only once they say they are safe.
+SAFE_NOW_FIRST = {
+    "en": "I'm staying right here with you. Are you safe right now? Please reply YES or NO.",
+    "es": "Sigo aquí contigo. ¿Estás a salvo ahora mismo? Responde SÍ o NO.",
+}
+SAFE_NOW_AGAIN = {
+    "en": (
+        "I want to make sure you're okay. Are you safe right now? A YES or NO is enough. "
+        "To talk to someone now, call or text {crisis_line}; in an emergency call {emergency}."
+    ),
+    "es": (
+        "Quiero asegurarme de que estás bien. ¿Estás a salvo ahora mismo? Basta con SÍ o NO. "
+        "Para hablar con alguien ahora, llama o escribe al {crisis_line}; en una emergencia "
+        "llama al {emergency}."
+    ),
+}
+SAFE_NOW_AFTER_UNSAFE = {
+    "en": (
+        "I'm still here with you. If you are in danger, call {emergency} now, or call or "
+        "text {crisis_line} to talk to someone. Tell me when you are safe: are you safe now? "
+        "(YES or NO)"
+    ),
+    "es": (
+        "Sigo aquí contigo. Si estás en peligro, llama al {emergency} ahora, o llama o "
+        "escribe al {crisis_line} para hablar con alguien. Dime cuando estés a salvo: "
+        "¿estás a salvo ahora? (SÍ o NO)"
+    ),
+}
+SUPPORT_WHEN_SAFE = {
+    "en": "I'm really glad. Is someone with you, or someone you could be with or call today?",
+    "es": "Me alegra mucho. ¿Hay alguien contigo, o alguien con quien puedas estar o hablar hoy?",
+}
+SUPPORT_WHEN_UNSAFE = {
+    "en": (
+        "Are you somewhere safe, away from anything you could use to hurt yourself? "
+        "Is someone with you, or someone you can call to come and be with you?"
+    ),
+    "es": (
+        "¿Estás en un lugar seguro, lejos de cualquier cosa con la que puedas hacerte daño? "
+        "¿Hay alguien contigo, o alguien a quien puedas llamar para que venga?"
+    ),
+}
+FOLLOWUP_CLOSE = {
+    "en": (
+        "Thank you for staying with me. I'm glad you're safe. Your care team knows and will "
+        "follow up. If things get hard again, call or text {crisis_line} any time, or "
+        "{emergency} in an emergency. When you feel ready, a skill that can help now is "
+        "Self-soothe: one small kind thing for each sense, like a warm drink, a soft blanket "
+        "or a song you love. Text MENU whenever you want."
+    ),
+    "es": (
+        "Gracias por quedarte conmigo. Me alegra que estés a salvo. Tu equipo lo sabe y se "
+        "pondrá en contacto. Si vuelve a ser difícil, llama o escribe al {crisis_line} cuando "
+        "quieras, o al {emergency} en una emergencia. Cuando te sientas con ánimo, una "
+        "habilidad que puede ayudar es calmarte con los sentidos: algo amable para cada "
+        "sentido, como una bebida caliente, una manta suave o una canción que te guste. "
+        "Escribe MENU cuando quieras."
+    ),
+}
+SELF_HARM_CHECK_IN = {
+    "en": (
+        "Thank you for telling me. That isn't easy, and your therapist will see it. If you "
+        "are hurt, please get it looked after: call {emergency} for anything serious. I also "
+        "want to ask you directly: are you having thoughts of suicide or of hurting yourself "
+        "right now? Please reply YES or NO."
+    ),
+    "es": (
+        "Gracias por contármelo. No es fácil, y tu terapeuta lo verá. Si estás herido o "
+        "herida, busca atención: llama al {emergency} si es algo grave. También quiero "
+        "preguntarte directamente: ¿estás pensando en suicidarte o en hacerte daño ahora? "
+        "Responde SÍ o NO."
+    ),
+}
+
+
+def with_numbers(texts: dict[str, str], language: str) -> str:
+    """``texts`` in ``language`` with the configured crisis numbers filled in."""
+    contacts = crisis_contacts(language)
+    return texts[language].format(
+        crisis_line=contacts.crisis_line, emergency=contacts.emergency_number
+    )

@@ -90,6 +90,13 @@ DIARY_ITEMS: tuple[DiaryItem, ...] = (
 )
 ITEMS_BY_SLOT: dict[str, DiaryItem] = {item.slot: item for item in DIARY_ITEMS}
 DIARY_SLOTS: tuple[str, ...] = tuple(item.slot for item in DIARY_ITEMS)
+#: Asked only after "yes" to "did you self-harm today?": are they hurt, or not safe
+#: now? Not a line of the card, so not stored with it.
+SELF_HARM_CARE_SLOT = "diary_self_harm_care"
+#: Every slot the diary form fills.
+FORM_SLOTS: tuple[str, ...] = (*DIARY_SLOTS, SELF_HARM_CARE_SLOT)
+#: The care question, read and re-asked like an item of the card.
+CARE_QUESTION = DiaryItem(SELF_HARM_CARE_SLOT, "", "hurt or not safe now", Kind.YES_NO)
 
 
 def read_item(item: DiaryItem, text: str) -> Reading:
@@ -125,6 +132,11 @@ SAFETY_STOP_MESSAGE = (
     "Thank you for being honest about your urges. I've saved your card so far, and "
     "we'll stop it here so we can focus on keeping you safe."
 )
+CARE_STOP_MESSAGE = (
+    "Thank you for telling me. I've saved your card so far, and we'll stop it here. If "
+    "you are hurt, please get care now: call {emergency} for anything serious."
+)
+CARE_NOT_NEEDED_MESSAGE = "I'm glad. Let's carry on with the card."
 
 
 def urge_evidence(values: Mapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.database import create_engine_for
 from bot.storage.migrate import upgrade
+from bot.storage.models import Therapist
 
 #: The real WiseMind servers (``wisemind run``) as session fixtures.
 pytest_plugins = ("tests.servers",)
@@ -107,3 +108,14 @@ def _connect(url: URL, **options: object) -> psycopg2.extensions.connection:
         "dbname": url.database,
     }
     return psycopg2.connect(**{k: v for k, v in params.items() if v is not None}, **options)
+
+
+def demo_staff_as_real_rota(session: Session) -> None:
+    """Let the demo therapists cover the rota although a real channel is configured.
+
+    With a real channel on, paging skips demo staff (they must never cover a
+    real clinic's gap); tests that page through the channel stand-ins use the
+    demo clinic as if it were a real one.
+    """
+    for therapist in session.query(Therapist).filter(Therapist.is_demo.is_(True)):
+        therapist.is_demo = False

@@ -30,6 +30,7 @@ from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import session_scope
 from bot.storage.models import Client, Escalation, Message, utcnow
 from channels.telegram import parse_update
+from tests.conftest import demo_staff_as_real_rota
 from tests.standins import text_update
 
 DEMO_PHONE = "+15005550006"
@@ -43,6 +44,7 @@ def engine(migrated_engine: Engine, tmp_path: Path) -> Engine:
     """The demo clinic on a fresh database (its client texts from +15005550006, chat 777000)."""
     with session_scope(migrated_engine) as session:
         seed_demo(session, credentials_file=tmp_path / "credentials.txt")
+        demo_staff_as_real_rota(session)
     return migrated_engine
 
 

@@ -56,6 +56,7 @@ EXPECTED_TABLES = {
     "escalations",
     "escalation_events",
     "pages",
+    "pending_safety_questions",
     "oncall_shifts",
     "audit_log",
     "heartbeats",

@@ -3,13 +3,20 @@
 A high-risk message was already escalated (and the on-call therapist paged)
 when it arrived (:mod:`bot.intake`), and the channel sent the crisis reply
 then; :class:`ActionCrisisProtocol` ends whatever form was running, and sends
-the reply itself only for a message that did not come that way. A "yes" to
-the check-in and a diary-card urge of 4 or 5 are escalated here, through the
-same :func:`bot.escalation.record_risk`.
+the reply itself only for a message that did not come that way. Risky answers
+to the bot's own safety questions (a check-in "yes", a diary urge of 4-5, "not
+safe") are escalated at arrival too (:mod:`bot.safety.followup`): the actions
+here escalate only an answer the core did not (the message's metadata says).
+
+After crisis help the conversation stays with the client, as a crisis
+counsellor would (``crisis_followup_form``): are you safe right now, are you
+somewhere safe, is someone with you; the numbers at hand in every re-ask; no
+menu until they say they are safe.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,19 +27,29 @@ from sqlalchemy.orm import Session
 
 from bot import crisis_messages
 from bot.actions.clients import client_session
-from bot.answers import read_yes_no
-from bot.diary import DIARY_SLOTS
+from bot.diary import FORM_SLOTS
 from bot.escalation import PAGING_LEVELS, active_escalation, record_risk
 from bot.intake import CRISIS_REPLIED
+from bot.nlu.crisis_classifier import ASSESSMENT_KEY
+from bot.safety.followup import (
+    CHECK_IN_AFFIRMED,
+    NO,
+    NOT_SAFE,
+    QUESTION_WORDING,
+    RECENT_SELF_HARM,
+    YES,
+    read_check_in,
+    read_safe_now,
+    record_question,
+)
 from bot.settings import load_settings
-from bot.storage.enums import EscalationLevel
+from bot.storage.enums import EscalationLevel, SafetyQuestion
 from bot.storage.models import Client
 
-#: Escalation categories for risk the client confirmed rather than the detector found.
-CHECK_IN_AFFIRMED = "check_in_affirmed"
-DIARY_URGE = "diary_urge"
-#: Check-in answers, as stored in the ``suicidal_thoughts`` slot.
-YES, NO, UNCLEAR = "yes", "no", "unclear"
+#: The slot that keeps the follow-up going until the client says they are safe.
+FOLLOWUP_SLOT = "crisis_followup"
+#: The follow-up's own slots, cleared whenever it starts or closes.
+FOLLOWUP_FORM_SLOTS = ("crisis_safe_now", "crisis_support", "crisis_unsafe")
 
 
 def _language(tracker: Tracker, client: Client | None) -> str:
@@ -41,8 +58,8 @@ def _language(tracker: Tracker, client: Client | None) -> str:
     )
 
 
-def _already_replied(tracker: Tracker) -> bool:
-    """Whether the channel sent the crisis reply when the message arrived (bot.intake)."""
+def already_replied(tracker: Tracker) -> bool:
+    """Whether the core escalated the latest message and the channel sent the crisis reply."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return bool((event.get("metadata") or {}).get(CRISIS_REPLIED))
@@ -63,11 +80,24 @@ def after_crisis(client: Client | None) -> list[EventType]:
     A client who has not consented yet is taken back to the consent question,
     which waits silently for their next message (see ``data/rules/crisis.yml``).
     """
-    events: list[EventType] = [SlotSet(slot, None) for slot in DIARY_SLOTS]
+    events: list[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
+    events += [SlotSet(slot, None) for slot in FOLLOWUP_FORM_SLOTS]
     events += [SlotSet("diary_safety_stop", None), SlotSet("suicidal_thoughts", None)]
-    events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+    events += [SlotSet(FOLLOWUP_SLOT, None), ActiveLoop(None), SlotSet("requested_slot", None)]
     if client is not None and client.consent_at is None:
         events.append(SlotSet("consent_ask_silently", True))
+    return events
+
+
+def after_crisis_help(client: Client | None) -> list[EventType]:
+    """:func:`after_crisis`, then the follow-up for a client who has consented.
+
+    Before consent, the consent question comes back instead (it carries the
+    crisis numbers too).
+    """
+    events = after_crisis(client)
+    if client is not None and client.consent_at is not None:
+        events.append(SlotSet(FOLLOWUP_SLOT, True))
     return events
 
 
@@ -91,6 +121,51 @@ def escalate(session: Session, client: Client, *, level: str, category: str, evi
     )
 
 
+def help_now(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    session: Session,
+    client: Client | None,
+    *,
+    category: str,
+    evidence: str,
+) -> None:
+    """Escalate a risky answer and send crisis help, unless the core already did both."""
+    if already_replied(tracker):
+        return
+    if client is not None:
+        escalate(session, client, level=EscalationLevel.HIGH, category=category, evidence=evidence)
+    send_protocol(dispatcher, session, client, _language(tracker, client))
+
+
+def ask_safety_question(tracker: Tracker, kind: str) -> None:
+    """Record that the client is being asked ``kind``, so the core screens the answer."""
+    with client_session(tracker) as (session, client):
+        if client is not None:
+            record_question(session, client, kind, datetime.now(timezone.utc))
+
+
+class AskSafetyQuestion(Action, ABC):
+    """Asks a domain response whose answer can call for a person, recording it first."""
+
+    @property
+    @abstractmethod
+    def question(self) -> str:
+        """The :class:`~bot.storage.enums.SafetyQuestion` this action asks."""
+
+    @property
+    @abstractmethod
+    def response(self) -> str:
+        """The domain response with the question's words."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ask_safety_question(tracker, self.question)
+        dispatcher.utter_message(response=self.response)
+        return []
+
+
 class ActionCrisisProtocol(Action):
     """Crisis numbers, a grounding step, and that a person has been alerted."""
 
@@ -101,13 +176,16 @@ class ActionCrisisProtocol(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         with client_session(tracker) as (session, client):
-            if not _already_replied(tracker):
+            if not already_replied(tracker):
                 send_protocol(dispatcher, session, client, _language(tracker, client))
-            return after_crisis(client)
+            return after_crisis_help(client)
 
 
 class ActionAskSuicidalThoughts(Action):
-    """The check-in: a caring, direct question about suicidal thoughts."""
+    """The check-in: a caring, direct question about suicidal thoughts.
+
+    After a disclosed act of self-harm it asks about injuries first.
+    """
 
     def name(self) -> str:
         return "action_ask_suicidal_thoughts"
@@ -115,9 +193,15 @@ class ActionAskSuicidalThoughts(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        ask_safety_question(tracker, SafetyQuestion.CHECK_IN)
         with client_session(tracker) as (_, client):
             language = _language(tracker, client)
-        dispatcher.utter_message(text=crisis_messages.check_in_message(language))
+        assessment = tracker.latest_message.get(ASSESSMENT_KEY) or {}
+        if RECENT_SELF_HARM in assessment.get("categories", ()):
+            text = crisis_messages.with_numbers(crisis_messages.SELF_HARM_CHECK_IN, language)
+        else:
+            text = crisis_messages.check_in_message(language)
+        dispatcher.utter_message(text=text)
         return []
 
 
@@ -134,8 +218,7 @@ class ValidateCrisisCheckInForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        answer = read_yes_no(str(value)).value
-        return {"suicidal_thoughts": {True: YES, False: NO}.get(answer, UNCLEAR)}  # type: ignore[arg-type]
+        return {"suicidal_thoughts": read_check_in(str(value))}
 
 
 class ActionCrisisCheckInAnswer(Action):
@@ -151,22 +234,122 @@ class ActionCrisisCheckInAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        answer = tracker.get_slot("suicidal_thoughts")
         with client_session(tracker) as (session, client):
             language = _language(tracker, client)
-            if answer == NO:
+            if tracker.get_slot("suicidal_thoughts") == NO:
                 dispatcher.utter_message(text=crisis_messages.check_in_no_message(language))
-            else:
-                if client is not None:
-                    escalate(
-                        session,
-                        client,
-                        level=EscalationLevel.HIGH,
-                        category=CHECK_IN_AFFIRMED,
-                        evidence=(
-                            f"Answer to 'are you having thoughts of suicide or of hurting "
-                            f"yourself?': {tracker.latest_message.get('text') or ''}"
-                        ),
-                    )
-                send_protocol(dispatcher, session, client, language)
-            return after_crisis(client)
+                return after_crisis(client)
+            answer = tracker.latest_message.get("text") or ""
+            help_now(
+                dispatcher, tracker, session, client, category=CHECK_IN_AFFIRMED,
+                evidence=f"{QUESTION_WORDING[SafetyQuestion.CHECK_IN]} Answer: {answer}",
+            )  # fmt: skip
+            return after_crisis_help(client)
+
+
+class ActionAskCrisisSafeNow(Action):
+    """ "Are you safe right now?": first gently, then with the numbers at hand."""
+
+    def name(self) -> str:
+        return "action_ask_crisis_safe_now"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ask_safety_question(tracker, SafetyQuestion.SAFE_NOW)
+        with client_session(tracker) as (_, client):
+            language = _language(tracker, client)
+        if tracker.get_slot("crisis_unsafe"):
+            texts = crisis_messages.SAFE_NOW_AFTER_UNSAFE
+        elif tracker.latest_action_name != "action_listen":
+            # Just after the crisis help, not in answer to the client.
+            texts = crisis_messages.SAFE_NOW_FIRST
+        else:
+            texts = crisis_messages.SAFE_NOW_AGAIN
+        dispatcher.utter_message(text=crisis_messages.with_numbers(texts, language))
+        return []
+
+
+class ActionAskCrisisSupport(Action):
+    """Is someone with them; after "not safe", are they somewhere safe first."""
+
+    def name(self) -> str:
+        return "action_ask_crisis_support"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        with client_session(tracker) as (_, client):
+            language = _language(tracker, client)
+        safe = tracker.get_slot("crisis_safe_now") == YES
+        texts = crisis_messages.SUPPORT_WHEN_SAFE if safe else crisis_messages.SUPPORT_WHEN_UNSAFE
+        dispatcher.utter_message(text=texts[language])
+        return []
+
+
+class ValidateCrisisFollowupForm(FormValidationAction):
+    """Keeps asking until the client says they are safe; "not safe" gets help at once."""
+
+    def name(self) -> str:
+        return "validate_crisis_followup_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        """Who is with them comes first once they said they are not safe.
+
+        Hook for therapist take-over (SPEC §7, not built yet): once a therapist
+        has taken the conversation over, this returns no slots, ending the form.
+        """
+        if tracker.get_slot("crisis_unsafe") and tracker.get_slot("crisis_support") is None:
+            return ["crisis_support", "crisis_safe_now"]
+        return domain_slots
+
+    async def validate_crisis_safe_now(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        answer = read_safe_now(str(value))
+        if answer == YES:
+            return {"crisis_safe_now": YES}
+        if answer == NO:
+            with client_session(tracker) as (session, client):
+                help_now(
+                    dispatcher, tracker, session, client, category=NOT_SAFE,
+                    evidence=f"{QUESTION_WORDING[SafetyQuestion.SAFE_NOW]} Answer: {value}",
+                )  # fmt: skip
+            return {"crisis_safe_now": None, "crisis_unsafe": True}
+        return {"crisis_safe_now": None}
+
+    async def validate_crisis_support(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        return {"crisis_support": str(value)}
+
+
+class ActionCrisisFollowupClose(Action):
+    """The client is safe: a gentle close, the numbers, a skill for when they are ready."""
+
+    def name(self) -> str:
+        return "action_crisis_followup_close"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        with client_session(tracker) as (_, client):
+            language = _language(tracker, client)
+        dispatcher.utter_message(
+            text=crisis_messages.with_numbers(crisis_messages.FOLLOWUP_CLOSE, language)
+        )
+        return [SlotSet(FOLLOWUP_SLOT, None), *(SlotSet(s, None) for s in FOLLOWUP_FORM_SLOTS)]

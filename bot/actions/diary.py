@@ -13,14 +13,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import diary
 from bot.actions.clients import client_session
-from bot.actions.crisis import DIARY_URGE, after_crisis, escalate, send_protocol
-from bot.storage.enums import EscalationLevel
+from bot.actions.crisis import FOLLOWUP_SLOT, AskSafetyQuestion, after_crisis_help, help_now
+from bot.answers import read_yes_no
+from bot.crisis_contacts import crisis_contacts
+from bot.safety.followup import DIARY_URGE, QUESTION_WORDING, SELF_HARM_NEEDS_CARE
+from bot.storage.enums import SafetyQuestion
 
 logger = logging.getLogger(__name__)
 
 
 def _clear_card() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in diary.DIARY_SLOTS]
+    return [SlotSet(slot, None) for slot in diary.FORM_SLOTS]
 
 
 class ValidateDiaryForm(FormValidationAction):
@@ -56,6 +59,23 @@ class ValidateDiaryForm(FormValidationAction):
             return {item.slot: reading.value, "diary_safety_stop": True}
         return {item.slot: reading.value}
 
+    async def validate_diary_self_harm_care(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Hurt, or not safe now, stops the card for the safety protocol."""
+        reading = read_yes_no(str(value))
+        if reading.problem is not None:
+            dispatcher.utter_message(text=diary.reask(diary.CARE_QUESTION, reading.problem))
+            return {diary.SELF_HARM_CARE_SLOT: None}
+        if reading.value:
+            return {diary.SELF_HARM_CARE_SLOT: True, "diary_safety_stop": True}
+        dispatcher.utter_message(text=diary.CARE_NOT_NEEDED_MESSAGE)
+        return {diary.SELF_HARM_CARE_SLOT: False}
+
     async def required_slots(
         self,
         domain_slots: list[str],
@@ -63,8 +83,47 @@ class ValidateDiaryForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[str]:
-        """No more questions once an urge rating calls for the safety protocol."""
-        return [] if tracker.get_slot("diary_safety_stop") else domain_slots
+        """No more questions once an answer calls for the safety protocol.
+
+        The caring question about injuries is asked only after "yes, I self-harmed".
+        """
+        if tracker.get_slot("diary_safety_stop"):
+            return []
+        if tracker.get_slot("diary_self_harm") is not True:
+            return [slot for slot in domain_slots if slot != diary.SELF_HARM_CARE_SLOT]
+        return domain_slots
+
+
+class ActionAskDiaryUrgeSuicide(AskSafetyQuestion):
+    question = SafetyQuestion.URGE_SUICIDE
+    response = "utter_ask_diary_urge_suicide"
+
+    def name(self) -> str:
+        return "action_ask_diary_urge_suicide"
+
+
+class ActionAskDiaryUrgeSelfHarm(AskSafetyQuestion):
+    question = SafetyQuestion.URGE_SELF_HARM
+    response = "utter_ask_diary_urge_self_harm"
+
+    def name(self) -> str:
+        return "action_ask_diary_urge_self_harm"
+
+
+class ActionAskDiarySelfHarm(AskSafetyQuestion):
+    question = SafetyQuestion.SELF_HARM_TODAY
+    response = "utter_ask_diary_self_harm"
+
+    def name(self) -> str:
+        return "action_ask_diary_self_harm"
+
+
+class ActionAskDiarySelfHarmCare(AskSafetyQuestion):
+    question = SafetyQuestion.SELF_HARM_CARE
+    response = "utter_ask_diary_self_harm_care"
+
+    def name(self) -> str:
+        return "action_ask_diary_self_harm_care"
 
 
 class ActionAskDiarySkillsUsed(Action):
@@ -102,21 +161,23 @@ class ActionSubmitDiary(Action):
                 return _clear_card()
             entry = diary.save_entry(session, client, values, datetime.now(timezone.utc))
             if tracker.get_slot("diary_safety_stop"):
-                # A suicide or self-harm urge of 4-5: the card stops, the protocol starts.
-                escalate(
-                    session,
-                    client,
-                    level=EscalationLevel.HIGH,
-                    category=DIARY_URGE,
-                    evidence=diary.urge_evidence(values),
-                )
-                dispatcher.utter_message(text=diary.SAFETY_STOP_MESSAGE)
-                send_protocol(dispatcher, session, client, client.locale)
-                return after_crisis(client)
+                # An urge of 4-5, or a self-harm injury: the card stops, the protocol starts.
+                if diary.needs_safety_protocol(values):
+                    dispatcher.utter_message(text=diary.SAFETY_STOP_MESSAGE)
+                    category, evidence = DIARY_URGE, diary.urge_evidence(values)
+                else:
+                    emergency = crisis_contacts(client.locale).emergency_number
+                    dispatcher.utter_message(
+                        text=diary.CARE_STOP_MESSAGE.format(emergency=emergency)
+                    )
+                    category = SELF_HARM_NEEDS_CARE
+                    evidence = f"{QUESTION_WORDING[SafetyQuestion.SELF_HARM_CARE]} Answer: yes"
+                help_now(dispatcher, tracker, session, client, category=category, evidence=evidence)
+                return after_crisis_help(client)
             entry_date = entry.entry_date
         dispatcher.utter_message(text=diary.summary(values, entry_date))
         dispatcher.utter_message(text="Thank you for filling it in. That's real work. 💙")
-        return _clear_card()
+        return [*_clear_card(), SlotSet(FOLLOWUP_SLOT, None)]
 
 
 class ActionCancelDiary(Action):

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages, escalation
-from bot.safety import Assessment, RiskLevel, assess
+from bot.safety import Assessment, RiskLevel, assess, followup
 from bot.settings import Settings
 from bot.storage.enums import EscalationLevel
 from bot.storage.models import Client, Message
@@ -52,6 +52,26 @@ def evidence_excerpt(body: str, assessment: Assessment) -> str:
 
 
 def screen_for_risk(
+    session: Session,
+    client: Client,
+    message: Message,
+    assessment: Assessment | None,
+    settings: Settings,
+    now: datetime,
+) -> tuple[str, ...]:
+    """Screen a stored message: the detector's ``assessment``, and the answer it may be.
+
+    Both count: what the detector found in the words, and a risky answer to the
+    bot's own safety question (a check-in "yes", a diary urge of 4-5:
+    :mod:`bot.safety.followup`), so confirmed risk pages without Rasa too.
+    Returns the crisis reply for the client, if either calls for one.
+    """
+    detected = _apply_assessment(session, client, message, assessment, settings, now)
+    answered = followup.escalate_risky_answer(session, client, message, now)
+    return detected or answered
+
+
+def _apply_assessment(
     session: Session,
     client: Client,
     message: Message,

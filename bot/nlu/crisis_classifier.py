@@ -8,6 +8,12 @@ so a risky message interrupts any form, and the rules in
 ``data/rules/crisis.yml`` run the crisis actions in every state. The
 assessment itself is added to the parse result as ``crisis`` for the actions.
 
+The detector is the only judge of those two intents. ``data/nlu/crisis.yml``
+gives DIET a few examples of each so that the training data names every
+intent, but a guess of DIET's that the detector does not confirm is dropped
+(the message falls back to ``nlu_fallback``): ordinary text never becomes a
+crisis, and a crisis never depends on DIET.
+
 The component never writes anything: escalations are opened when the message
 arrives (:mod:`bot.intake`), so that a page goes out even if Rasa fails.
 """
@@ -21,6 +27,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -34,6 +41,7 @@ from bot.safety import RiskLevel, assess_many, get_detector
 
 CRISIS_HIGH_INTENT = "crisis_high"
 CRISIS_MODERATE_INTENT = "crisis_moderate"
+CRISIS_INTENTS = frozenset({CRISIS_HIGH_INTENT, CRISIS_MODERATE_INTENT})
 #: Where the assessment goes in the parse data (``tracker.latest_message``).
 ASSESSMENT_KEY = "crisis"
 
@@ -73,9 +81,25 @@ class CrisisClassifier(GraphComponent, IntentClassifier):
             message.set(ASSESSMENT_KEY, assessment.to_dict(), add_to_output=True)
             intent = crisis_intent(assessment.level)
             if intent is None:
+                _drop_crisis_guess(message)
                 continue
             chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, chosen, add_to_output=True)
             ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
         return messages
+
+
+def _drop_crisis_guess(message: Message) -> None:
+    """Remove a crisis intent that DIET, not the detector, chose (see the module docstring)."""
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    kept = [entry for entry in ranking if entry.get(INTENT_NAME_KEY) not in CRISIS_INTENTS]
+    if len(kept) != len(ranking):
+        message.set(INTENT_RANKING_KEY, kept, add_to_output=True)
+    chosen = message.get(INTENT) or {}
+    if chosen.get(INTENT_NAME_KEY) in CRISIS_INTENTS:
+        fallback = {
+            INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+            PREDICTED_CONFIDENCE_KEY: chosen.get(PREDICTED_CONFIDENCE_KEY, 1.0),
+        }
+        message.set(INTENT, fallback, add_to_output=True)

@@ -196,3 +196,20 @@ SKILL_ID_MAX_LENGTH: Final = 64
 AUDIT_ACTION_MAX_LENGTH: Final = 64
 #: ``audit_log.detail`` is a short note (what was viewed), never message content.
 AUDIT_DETAIL_MAX_LENGTH: Final = 500
+
+
+class SafetyQuestion:
+    """Questions whose answer can call for a person (see :mod:`bot.safety.followup`)."""
+
+    #: "Are you having thoughts of suicide or of hurting yourself?"
+    CHECK_IN: Final = "check_in"
+    #: The diary card's urge to commit suicide, and urge to self-harm, 0–5.
+    URGE_SUICIDE: Final = "urge_suicide"
+    URGE_SELF_HARM: Final = "urge_self_harm"
+    #: The diary card's "did you self-harm today?"
+    SELF_HARM_TODAY: Final = "self_harm_today"
+    #: After a disclosed self-harm act: "are you hurt, or not safe right now?"
+    SELF_HARM_CARE: Final = "self_harm_care"
+    #: The follow-up after crisis help: "are you safe right now?"
+    SAFE_NOW: Final = "safe_now"
+    ALL: Final = (CHECK_IN, URGE_SUICIDE, URGE_SELF_HARM, SELF_HARM_TODAY, SELF_HARM_CARE, SAFE_NOW)

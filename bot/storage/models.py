@@ -609,3 +609,21 @@ class AuditLog(Base):
     client_id: Mapped[int | None] = Column(Integer)
     detail: Mapped[str | None] = Column(Text)
     ip: Mapped[str | None] = Column(String(45))
+
+
+class PendingSafetyQuestion(Base):
+    """The safety question a client has been asked and not yet answered (one at most).
+
+    Written by the action that asks, read by the core's screening of the next
+    inbound message, so that a risky answer pages someone even if Rasa or the
+    action server is down by then (see :mod:`bot.safety.followup`).
+    """
+
+    __tablename__ = "pending_safety_questions"
+    __table_args__ = (_one_of("kind", enums.SafetyQuestion.ALL),)
+
+    client_id: Mapped[int] = Column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = Column(String(32), nullable=False)
+    asked_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    #: An answer after this is no longer read as an answer (the conversation moved on).
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)

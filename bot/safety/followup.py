@@ -1,0 +1,189 @@
+"""Answers to the bot's own safety questions, screened without Rasa.
+
+Some answers call for a person as surely as a crisis message does: a "yes"
+(or anything but a clear "no") to *are you having thoughts of suicide or of
+hurting yourself?*, a diary-card urge to commit suicide or self-harm of 4 or
+5, "no" to *are you safe right now?*. Others must reach the therapist as a
+flag: a "yes" to *did you self-harm today?*. The words alone ("yes", "5")
+carry no risk for the detector; only the question gives them their meaning.
+
+So the action that asks such a question records it (:func:`record_question`,
+one pending question per client, expiring with the Rasa session), and the
+core's screening of every inbound message, which runs before Rasa and needs
+neither Rasa nor the action server, reads the next message against it
+(:func:`escalate_risky_answer`). The answer opens or joins the client's
+escalation through :func:`bot.escalation.record_risk` and, for a high-risk
+answer, returns the crisis reply for the channel to send at once. The actions
+read answers with the same functions (:func:`read_check_in`,
+:func:`read_safe_now`, :func:`risk_of_reading`) and see from the message's
+metadata (``crisis_replied``) that the answer was already escalated, so an
+answer is never paged twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot import crisis_messages
+from bot.answers import read_scale, read_yes_no
+from bot.diary import SAFETY_URGE_THRESHOLD
+from bot.escalation import PAGING_LEVELS, record_risk
+from bot.settings import load_settings
+from bot.storage.enums import URGE_MAX, EscalationLevel, SafetyQuestion
+from bot.storage.models import Client, Message, PendingSafetyQuestion
+
+#: How long a question waits for its answer: Rasa's session expiry
+#: (``session_expiration_time`` in ``domain/core.yml``), after which the
+#: conversation no longer treats the next message as the answer either.
+QUESTION_LIFETIME = timedelta(minutes=60)
+
+#: Escalation categories for risk the client confirmed in answer to a question.
+CHECK_IN_AFFIRMED = "check_in_affirmed"
+DIARY_URGE = "diary_urge"
+#: The detector's own category for a disclosed act of self-harm (SPEC: at least moderate).
+RECENT_SELF_HARM = "recent_self_harm"
+SELF_HARM_NEEDS_CARE = "self_harm_needs_care"
+NOT_SAFE = "not_safe"
+
+#: How an answer to a yes/no safety question was read.
+YES, NO, UNCLEAR = "yes", "no", "unclear"
+
+#: The questions as the therapist reads them in the escalation's evidence.
+QUESTION_WORDING = {
+    SafetyQuestion.CHECK_IN: "Are you having thoughts of suicide or of hurting yourself?",
+    SafetyQuestion.URGE_SUICIDE: "Diary card: urge to commit suicide today, 0-5?",
+    SafetyQuestion.URGE_SELF_HARM: "Diary card: urge to self-harm, 0-5?",
+    SafetyQuestion.SELF_HARM_TODAY: "Diary card: did you self-harm today?",
+    SafetyQuestion.SELF_HARM_CARE: "Are you hurt in a way that needs care, or not safe now?",
+    SafetyQuestion.SAFE_NOW: "Are you safe right now?",
+}
+
+#: "ok", "fine" after crisis help acknowledge the message; they do not say "I am safe".
+_ACKNOWLEDGEMENTS = frozenset({"ok", "okay", "k", "kk", "sure", "fine", "alright", "i agree", "👍"})
+_SAFE = re.compile(r"\b(safe|a salvo|segur[oa])\b")
+_UNSAFE = re.compile(
+    r"\b(unsafe|not safe|isn'?t safe|not really safe|don'?t feel safe|dont feel safe|"
+    r"no estoy a salvo|no estoy segur[oa])\b"
+)
+
+
+@dataclass(frozen=True)
+class AnswerRisk:
+    """The risk an answer carries: the escalation level, its category and evidence."""
+
+    level: str
+    category: str
+    evidence: str
+
+
+def read_check_in(text: str) -> str:
+    """The check-in answer: only a clear "no" is no; anything unclear counts as yes.
+
+    When in doubt, escalate: a person checking on someone who was fine costs
+    little; missing someone who was not could cost everything.
+    """
+    return NO if read_yes_no(text).value is False else YES
+
+
+def read_safe_now(text: str) -> str:
+    """Whether the client says they are safe: yes, no, or unclear (ask again).
+
+    "ok" or "hi" right after crisis help is not "I'm safe": it is read as
+    unclear, and the follow-up asks again, gently.
+    """
+    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", text.lower().replace("’", "'")).split())
+    if _UNSAFE.search(phrase):
+        return NO
+    if _SAFE.search(phrase):
+        return YES
+    if phrase in _ACKNOWLEDGEMENTS:
+        return UNCLEAR
+    answer = read_yes_no(phrase).value
+    words = set(phrase.split())
+    if answer is True and words - _ACKNOWLEDGEMENTS - {"i'm", "im", "i", "am"}:
+        return YES
+    return NO if answer is False else UNCLEAR
+
+
+def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
+    """The risk of ``text`` as the answer to the safety question ``kind``; None if none."""
+    evidence = f"{QUESTION_WORDING[kind]} Answer: {text}"
+    if kind == SafetyQuestion.CHECK_IN and read_check_in(text) == YES:
+        return AnswerRisk(EscalationLevel.HIGH, CHECK_IN_AFFIRMED, evidence)
+    if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
+        urge = read_scale(text, 0, URGE_MAX).value
+        if isinstance(urge, int) and urge >= SAFETY_URGE_THRESHOLD:
+            return AnswerRisk(EscalationLevel.HIGH, DIARY_URGE, evidence)
+    if kind == SafetyQuestion.SELF_HARM_TODAY and read_yes_no(text).value is True:
+        return AnswerRisk(EscalationLevel.MODERATE, RECENT_SELF_HARM, evidence)
+    if kind == SafetyQuestion.SELF_HARM_CARE and read_yes_no(text).value is True:
+        return AnswerRisk(EscalationLevel.HIGH, SELF_HARM_NEEDS_CARE, evidence)
+    if kind == SafetyQuestion.SAFE_NOW and read_safe_now(text) == NO:
+        return AnswerRisk(EscalationLevel.HIGH, NOT_SAFE, evidence)
+    return None
+
+
+def record_question(session: Session, client: Client, kind: str, now: datetime) -> None:
+    """Remember that ``client`` was just asked the safety question ``kind``."""
+    if kind not in SafetyQuestion.ALL:
+        raise ValueError(f"unknown safety question {kind!r}; expected one of {SafetyQuestion.ALL}")
+    pending = session.get(PendingSafetyQuestion, client.id)
+    if pending is None:
+        pending = PendingSafetyQuestion(client_id=client.id)
+        session.add(pending)
+    pending.kind = kind
+    pending.asked_at = now
+    pending.expires_at = now + QUESTION_LIFETIME
+    session.flush()
+
+
+def take_pending_question(session: Session, client: Client, now: datetime) -> str | None:
+    """The question the client's message answers, if one is waiting; it is answered now.
+
+    Every message answers the pending question, whatever it says: a question
+    that is still open is asked again by the conversation (and recorded again).
+    """
+    pending = session.get(PendingSafetyQuestion, client.id)
+    if pending is None:
+        return None
+    session.delete(pending)
+    session.flush()
+    return pending.kind if pending.expires_at > now else None
+
+
+def risk_of_answer(session: Session, client: Client, text: str, now: datetime) -> AnswerRisk | None:
+    """The risk of ``text`` as the answer to the client's pending safety question."""
+    kind = take_pending_question(session, client, now)
+    return None if kind is None else risk_of_reading(kind, text)
+
+
+def escalate_risky_answer(
+    session: Session, client: Client, message: Message, now: datetime
+) -> tuple[str, ...]:
+    """Escalate a stored message that answers a safety question riskily.
+
+    Returns the crisis reply for a high-risk answer (the channel sends it at
+    once, before and whatever Rasa does), else nothing. Called by the core's
+    screening step for every stored inbound message.
+    """
+    risk = risk_of_answer(session, client, message.body, now)
+    if risk is None:
+        return ()
+    outcome = record_risk(
+        session,
+        client,
+        level=risk.level,
+        categories=[risk.category],
+        evidence=risk.evidence,
+        now=now,
+        settings=load_settings(),
+        source_message_id=message.id,
+    )
+    if risk.level not in PAGING_LEVELS:
+        return ()
+    language = crisis_messages.language_of(message.body, client.locale)
+    return tuple(crisis_messages.protocol_messages(language, alerted=outcome.paged))

@@ -1,0 +1,175 @@
+"""Answers to the bot's safety questions page without Rasa (bot.safety.followup).
+
+Each test records the question as the asking action does, then sends the
+answer through the core's front door (``accept_inbound``) on a real database,
+on SQLite and on PostgreSQL: no Rasa, no action server.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.clinic import client_by_code
+from bot.demo import seed_demo
+from bot.intake import FloodControl, InboundMessage, receive
+from bot.safety.followup import NO, UNCLEAR, YES, read_safe_now, record_question
+from bot.settings import load_settings
+from bot.storage.enums import PageTier, SafetyQuestion
+from bot.storage.models import Client, Escalation, Page, PendingSafetyQuestion, utcnow
+from tests.conftest import demo_staff_as_real_rota
+from tests.standins import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+DEMO_PHONE = "+15005550006"
+
+
+@pytest.fixture
+def client(db_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Client:
+    """The demo client, with SMS configured so that pages can be queued."""
+    monkeypatch.setenv("WISEMIND_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID)
+    monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", DEFAULT_AUTH_TOKEN)
+    monkeypatch.setenv("WISEMIND_TWILIO_FROM", "+15005550000")
+    seed_demo(db_session, credentials_file=tmp_path / "credentials.txt")
+    demo_staff_as_real_rota(db_session)
+    demo = client_by_code(db_session, "DEMO0001")
+    assert demo is not None
+    return demo
+
+
+def _answer(session: Session, text: str) -> tuple[str, ...]:
+    """Send ``text`` as the demo client through the intake pipeline; the replies it gets."""
+    session.commit()  # the pipeline works in transactions of its own
+    decision = receive(
+        InboundMessage("local", "DEMO0001", text),
+        load_settings(),
+        engine=session.get_bind(),
+        flood=FloodControl(burst=1000),
+    )
+    session.expire_all()
+    assert decision.hand_off is not None
+    crisis = decision.replies if decision.hand_off.crisis_replied else ()
+    return tuple(crisis)
+
+
+def _escalations(session: Session) -> list[tuple[str, list[str]]]:
+    rows = session.execute(select(Escalation.level, Escalation.categories)).all()
+    return [(level, json.loads(categories)) for level, categories in rows]
+
+
+def _primary_pages(session: Session) -> list[Page]:
+    return list(session.execute(select(Page).where(Page.tier == PageTier.PRIMARY)).scalars())
+
+
+@pytest.mark.parametrize("answer", ["yes", "yeah", "i don't know", "maybe 🤷"])
+def test_a_yes_or_unclear_answer_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    reply = _answer(db_session, answer)
+    assert any("988" in text for text in reply)
+    assert any("alerted a person" in text for text in reply)
+    assert _escalations(db_session) == [("high", ["check_in_affirmed"])]
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+def test_a_clear_no_to_the_check_in_pages_nobody(db_session: Session, client: Client) -> None:
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    assert _answer(db_session, "no") == ()
+    assert _escalations(db_session) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer"),
+    [(SafetyQuestion.URGE_SUICIDE, "5"), (SafetyQuestion.URGE_SELF_HARM, "a 4")],
+)
+def test_a_diary_urge_of_four_or_five_pages_the_on_call_therapist(
+    db_session: Session, client: Client, kind: str, answer: str
+) -> None:
+    record_question(db_session, client, kind, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    assert _escalations(db_session) == [("high", ["diary_urge"])]
+    assert len(_primary_pages(db_session)) == 1
+
+
+def test_a_diary_urge_of_three_pages_nobody(db_session: Session, client: Client) -> None:
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert _answer(db_session, "3") == ()
+    assert _escalations(db_session) == []
+
+
+def test_yes_to_did_you_self_harm_today_flags_moderate_without_a_page(
+    db_session: Session, client: Client
+) -> None:
+    record_question(db_session, client, SafetyQuestion.SELF_HARM_TODAY, utcnow())
+    assert _answer(db_session, "yes") == ()
+    assert _escalations(db_session) == [("moderate", ["recent_self_harm"])]
+    assert _primary_pages(db_session) == []
+
+
+def test_a_plain_yes_with_no_question_pending_is_just_a_yes(
+    db_session: Session, client: Client
+) -> None:
+    assert _answer(db_session, "yes") == ()
+    assert _escalations(db_session) == []
+
+
+def test_an_answer_long_after_the_question_is_not_read_as_its_answer(
+    db_session: Session, client: Client
+) -> None:
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow() - timedelta(hours=3))
+    assert _answer(db_session, "yes") == ()
+    assert _escalations(db_session) == []
+
+
+def test_a_question_is_answered_once(db_session: Session, client: Client) -> None:
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    _answer(db_session, "2")
+    assert db_session.get(PendingSafetyQuestion, client.id) is None
+    assert _answer(db_session, "5") == ()
+    assert _escalations(db_session) == []
+
+
+def test_a_crisis_message_as_the_answer_gets_one_reply_and_one_page(
+    db_session: Session, client: Client
+) -> None:
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    reply = _answer(db_session, "yes, i have the pills and i'm taking them tonight")
+    assert sum("988" in text for text in reply) == 1
+    ((level, categories),) = _escalations(db_session)
+    assert level == "imminent" and "check_in_affirmed" in categories
+    assert len(_primary_pages(db_session)) == 1
+
+
+def test_not_safe_after_crisis_help_joins_the_open_escalation_without_a_second_page(
+    db_session: Session, client: Client
+) -> None:
+    _answer(db_session, "i want to kill myself")
+    record_question(db_session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    assert any("988" in text for text in _answer(db_session, "no"))
+    ((level, categories),) = _escalations(db_session)
+    assert level in ("high", "imminent") and "not_safe" in categories
+    assert len(_primary_pages(db_session)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("yes", YES), ("yes I'm safe", YES), ("im safe now", YES), ("sí", YES),
+        ("no", NO), ("i'm not safe", NO), ("not really", NO), ("I don't feel safe", NO),
+        ("ok", UNCLEAR), ("hi", UNCLEAR), ("i'm ok", UNCLEAR), ("thanks", UNCLEAR),
+    ],
+)  # fmt: skip
+def test_only_a_clear_answer_counts_as_safe_or_not_safe(text: str, reading: str) -> None:
+    assert read_safe_now(text) == reading
+
+
+def test_an_unknown_question_is_refused(db_session: Session, client: Client) -> None:
+    with pytest.raises(ValueError, match="unknown safety question"):
+        record_question(db_session, client, "favourite_colour", utcnow())
