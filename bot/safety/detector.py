@@ -26,6 +26,7 @@ from bot.safety.tokens import Analyzer
 #: The category of risk the model found and no rule named.
 LEARNED_RISK = "learned_risk"
 _NOTHING_FOUND = RulesVerdict(NO_RISK)
+_IDIOM_ONLY = RulesVerdict(NO_RISK, cancelled=True)
 _WORD = re.compile(r"[^\W\d_]+")
 #: Messages tokenized per spaCy batch in :meth:`CrisisDetector.assess_many`.
 BATCH_SIZE = 512
@@ -107,23 +108,38 @@ class CrisisDetector:
             return _NOTHING_FOUND
         tags = frozenset().union(*(token.tags for token in tokens))
         hits = self._rules.hits(tokens, tags)
-        if not hits:
-            return _NOTHING_FOUND
         suppressions = self._rules.suppressions(tokens, tags)
+        if not hits:
+            # An idiom ("I'll die if I don't get coffee") is set aside even with no
+            # rule match, so that the learned model does not read it as risk.
+            idiom = any(s.suppressor.effect == "drop" for s in suppressions)
+            return _IDIOM_ONLY if idiom else _NOTHING_FOUND
         return score(normalized.original, tokens, hits, suppressions, self._settings)
 
 
 def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
     rules = verdict.assessment
+    if rules.evidence and all(_within(e, frames.discounted) for e in rules.evidence):
+        verdict = RulesVerdict(NO_RISK, cancelled=True, noticed=True)
+        rules = NO_RISK
+    elif rules.level > RiskLevel.MODERATE and all(_within(e, frames.past) for e in rules.evidence):
+        rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
+        verdict = RulesVerdict(rules, cancelled=True, noticed=True)
     noticed = verdict.noticed or frames.any_part
+    # A report, hypothesis, rating, joke or the past anywhere: the model stays out.
+    cancelled = verdict.cancelled or bool(frames.discounted or frames.past)
     if frames.level <= rules.level:
-        return RulesVerdict(rules, verdict.cancelled, noticed)
+        return RulesVerdict(rules, cancelled, noticed)
     categories = tuple(sorted(set(rules.categories) | set(frames.categories), key=CATEGORIES.index))
     evidence = tuple(
         sorted(set(rules.evidence) | set(frames.evidence), key=lambda e: (e.start, e.end))
     )
-    return RulesVerdict(Assessment(frames.level, categories, evidence), verdict.cancelled, noticed)
+    return RulesVerdict(Assessment(frames.level, categories, evidence), cancelled, noticed)
+
+
+def _within(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start <= evidence.start and evidence.end <= end for start, end in spans)
 
 
 def _word_count(text: str) -> int:
@@ -147,17 +163,21 @@ def combine(
 ) -> Assessment:
     """The rules' verdict, raised (never lowered) where the model is confident of more.
 
-    The model speaks only where the rules noticed something (a rule or a part
-    matched) and did not set it aside (negated, someone else's, a topic, an
-    idiom, a diary rating): on blind messages, letting it flag anything else
-    flagged too many benign ones (benchmarks/RESULTS.md).
+    The model pages only where the rules noticed something (a rule or two kinds
+    of part matched); where they noticed nothing it may only flag, from a higher
+    probability. It never overrules risk words the rules set aside (negated,
+    someone else's, a topic, an idiom, a diary rating), nor speaks on a message
+    of a word or two. On blind messages, letting it page alone paged too many
+    benign ones (benchmarks/RESULTS.md).
     """
     rules = verdict.assessment
-    if verdict.cancelled or not verdict.noticed or _word_count(text) < settings.min_words:
+    if verdict.cancelled or _word_count(text) < settings.min_words:
         return rules
-    if scores.escalate >= settings.escalate_threshold:
+    if verdict.noticed and scores.escalate >= settings.escalate_threshold:
         learned = RiskLevel.HIGH
-    elif scores.risk >= settings.flag_threshold:
+    elif scores.risk >= (
+        settings.flag_threshold if verdict.noticed else settings.flag_alone_threshold
+    ):
         learned = RiskLevel.MODERATE
     else:
         return rules

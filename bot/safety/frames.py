@@ -56,6 +56,11 @@ class FrameFinding:
     evidence: tuple[Evidence, ...]
     #: Whether two kinds of part counted (even if no combination was complete).
     any_part: bool
+    #: Spans of the original text that are reported, hypothetical, a topic or a
+    #: joke: risk words there do not count, whichever half found them.
+    discounted: tuple[tuple[int, int], ...] = ()
+    #: Spans in the past ("years ago"): risk words there are history, at most moderate.
+    past: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class FrameReader:
         self._window = int(document.get("negation_window", 3))
         self._others = _phrase_index(document, "other_subjects")
         self._modifiers = _phrase_index(document, "modifiers")
+        self._jokes = _phrase_index(document, "jokes")
+        self._past = _phrase_index(document, "past")
+        self._rating_terms = _phrase_index(document, "rating_terms")
         self._everyday = {
             str(part): _phrase_index({"phrases": phrases}, "phrases")
             for part, phrases in _mapping(document, "everyday").items()
@@ -100,8 +108,10 @@ class FrameReader:
         """The parts and combinations in one normalised message."""
         matches = list(_TOKEN.finditer(normalized.text))
         words = [_plain(match.group()) for match in matches]
-        skip = self._clauses_not_counting(words)
         pseudo = _covered(words, self._pseudo)
+        skip, skip_for_rules, past = self._discounted_clauses(words, pseudo)
+        discounted = _spans(normalized, matches, skip_for_rules)
+        past_spans = _spans(normalized, matches, past)
         found: list[_Occurrence] = []
         for index in range(len(words)):
             if skip[index]:
@@ -112,7 +122,7 @@ class FrameReader:
         everyday = {part for part, index in self._everyday.items() if any(_covered(words, index))}
         found = [occurrence for occurrence in found if occurrence.part not in everyday]
         if not found:
-            return _NOTHING
+            return FrameFinding(RiskLevel.NONE, (), (), False, discounted, past_spans)
         counts: dict[str, list[_Occurrence]] = {}
         for occurrence in found:
             counts.setdefault(occurrence.part, []).append(occurrence)
@@ -133,7 +143,9 @@ class FrameReader:
                 )
         ordered = tuple(sorted(categories, key=CATEGORIES.index))
         noticed = len(counts) >= _NOTICED_FROM_PARTS
-        return FrameFinding(level, ordered, tuple(sorted(evidence, key=_position)), noticed)
+        return FrameFinding(
+            level, ordered, tuple(sorted(evidence, key=_position)), noticed, discounted, past_spans
+        )
 
     def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
         word = words[index]
@@ -158,22 +170,68 @@ class FrameReader:
                 return True
         return False
 
-    def _clauses_not_counting(self, words: Sequence[str]) -> list[bool]:
-        """Tokens in a clause opened by someone else, a report, a hypothesis or the past."""
+    def _discounted_clauses(
+        self, words: Sequence[str], pseudo: Sequence[bool]
+    ) -> tuple[list[bool], list[bool], list[bool]]:
+        """Which tokens do not count: for the parts, for the phrase rules, and the past.
+
+        Parts do not count in a clause opened by someone else, or holding a report,
+        a hypothesis or the past ("she asked if i was suicidal", "years ago"). The
+        phrase rules read subjects and history themselves, so for them only reports,
+        hypotheses, topics, low diary ratings ("urge to kill myself 0") and jokes are
+        discounted, and the past is held at moderate. A joke ("(es broma)", "jk")
+        discounts the whole message.
+        """
+        jokes = _covered(words, self._jokes)
+        if any(joke and not covered for joke, covered in zip(jokes, pseudo, strict=True)):
+            return [True] * len(words), [True] * len(words), [False] * len(words)
         others = _covered(words, self._others, opening_only=True)
         modified = _covered(words, self._modifiers)
-        skip = [False] * len(words)
-        active = False
-        for index, word in enumerate(words):
-            if word in _CLAUSE_BREAKS:
-                active = False
-            elif others[index] or modified[index]:
-                active = True
-            skip[index] = active
-        return skip
+        past = _covered(words, self._past)
+        rating_terms = _covered(words, self._rating_terms)
+        for_parts = [False] * len(words)
+        for_rules = [False] * len(words)
+        in_past = [False] * len(words)
+        clause_start = 0
+        opened_by_other = False
+        for index, word in enumerate([*words, _END]):
+            if word in _CLAUSE_BREAKS or word is _END:
+                clause = slice(clause_start, index)
+                width = index - clause_start
+                low_rating = any(rating_terms[clause]) and any(
+                    _LOW_RATING.match(w) for w in words[clause]
+                )
+                if any(modified[clause]) or low_rating:
+                    for_parts[clause] = for_rules[clause] = [True] * width
+                elif any(past[clause]):
+                    for_parts[clause] = in_past[clause] = [True] * width
+                clause_start = index + 1
+                opened_by_other = False
+                continue
+            opened_by_other = opened_by_other or others[index]
+            for_parts[index] = for_parts[index] or opened_by_other
+        return for_parts, for_rules, in_past
 
 
-_NOTHING = FrameFinding(RiskLevel.NONE, (), (), False)
+#: A low diary rating: "0", "2", "1/5", "3/10".
+_LOW_RATING = re.compile(r"^(?:[0-2]|[0-2]/5|[0-3]/10)$")
+_END = "\x00end"
+
+
+def _spans(
+    normalized: NormalizedText, matches: Sequence[re.Match[str]], skip: Sequence[bool]
+) -> tuple[tuple[int, int], ...]:
+    """Runs of skipped tokens as spans of the original text."""
+    spans: list[tuple[int, int]] = []
+    for match, skipped in zip(matches, skip, strict=True):
+        if not skipped:
+            continue
+        start, end = normalized.original_span(*match.span())
+        if spans and spans[-1][1] >= start - 2:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return tuple(spans)
 
 
 def _position(evidence: Evidence) -> tuple[int, int, str]:

@@ -55,6 +55,7 @@ class ModelSettings:
     regularisation: float
     flag_threshold: float
     escalate_threshold: float
+    flag_alone_threshold: float
     min_words: int
 
 
@@ -89,6 +90,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> ModelSettings:
             regularisation=float(document["regularisation"]),
             flag_threshold=float(combine["flag_threshold"]),
             escalate_threshold=float(combine["escalate_threshold"]),
+            flag_alone_threshold=float(combine["flag_alone_threshold"]),
             min_words=int(combine["min_words"]),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, IndexError) as exc:
