@@ -414,6 +414,13 @@ def cmd_safety_classify(args: argparse.Namespace) -> int:
     return run_classify(sys.stdin, sys.stdout)
 
 
+def cmd_safety_train(args: argparse.Namespace) -> int:
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
+    from bot.safety.cli import run_train
+
+    return run_train(sys.stdout, folds=args.folds)
+
+
 # --- parser -----------------------------------------------------------------
 
 
@@ -556,6 +563,15 @@ def build_parser() -> argparse.ArgumentParser:
         "classify",
         cmd_safety_classify,
         'Score JSON lines {"text": ...} from stdin; one JSON line out per input.',
+    )
+    train = command(
+        safety_commands,
+        "train",
+        cmd_safety_train,
+        "Train the detector's learned model from bot/safety/data/corpus (deterministic).",
+    )
+    train.add_argument(
+        "--folds", type=int, default=0, help="first print N-fold cross-validated figures"
     )
     return parser
 

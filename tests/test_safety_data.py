@@ -40,8 +40,9 @@ def test_every_rule_names_a_known_category_and_compiles() -> None:
     RuleBook(lexicon, frozenset())
 
 
-def test_every_category_has_at_least_one_rule() -> None:
-    assert {rule.category for rule in load_lexicon().rules} >= set(CATEGORIES)
+def test_every_category_but_the_learned_one_has_at_least_one_rule() -> None:
+    learned_only = {"learned_risk"}  # the model's category: no rule reports it
+    assert {rule.category for rule in load_lexicon().rules} >= set(CATEGORIES) - learned_only
 
 
 @pytest.mark.parametrize(

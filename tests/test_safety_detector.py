@@ -445,7 +445,8 @@ def test_hard_case_is_not_flagged(text: str) -> None:
         ("💊💊💊 goodbye", RiskLevel.IMMINENT),
         ("this is goodbye, tell my sister I love her", RiskLevel.IMMINENT),
         ("I want to kill myself", RiskLevel.HIGH),
-        ("I'm going to cut tonight", RiskLevel.HIGH),
+        # Self-harm intent with a timeline: SPEC §6 names a timeline as imminent.
+        ("I'm going to cut tonight", RiskLevel.IMMINENT),
         ("he hits me", RiskLevel.HIGH),
         ("I'm going to hurt him", RiskLevel.HIGH),
         ("I wish I could go to sleep and not wake up", RiskLevel.MODERATE),

@@ -13,7 +13,8 @@ from typing import Any
 
 #: Every category the detector may report. They are the clinical kinds of risk
 #: named in SPEC §6; goodbye messages and "timeline" cues are reported as
-#: ``plan_means`` because clinically they are evidence of a plan.
+#: ``plan_means`` because clinically they are evidence of a plan. ``learned_risk``
+#: is risk the learned model reads in the whole message where no rule named it.
 CATEGORIES: tuple[str, ...] = (
     "active_ideation",
     "passive_ideation",
@@ -24,6 +25,7 @@ CATEGORIES: tuple[str, ...] = (
     "abuse_disclosure",
     "harm_to_others",
     "hopelessness_burden",
+    "learned_risk",
 )
 
 

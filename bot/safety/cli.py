@@ -70,3 +70,54 @@ def _parse(line: str, number: int) -> str | _Malformed:
     if not isinstance(text, str):
         return _Malformed(f'line {number}: "text" is missing or not a string')
     return text
+
+
+def run_train(stdout: TextIO, folds: int = 0) -> int:
+    """Train the learned model from ``data/corpus`` and write it with its fingerprints.
+
+    With ``folds`` > 1, first prints cross-validated figures of the model alone
+    and of the model combined with the rules (the rules are not trained).
+    """
+    from bot.safety.detector import build_normalizer
+    from bot.safety.lexicon import load_lexicon
+    from bot.safety.model import (
+        corpus_fingerprint,
+        cross_validate,
+        load_corpus,
+        load_settings,
+        save_model,
+        train,
+    )
+
+    normalizer = build_normalizer(load_lexicon())
+
+    def normalize(text: str) -> str:
+        return normalizer.normalize(text).text
+
+    corpus = load_corpus()
+    settings = load_settings()
+    stdout.write(f"corpus: {len(corpus)} messages\n")
+    if folds > 1:
+        scores = cross_validate(corpus, normalize, settings, folds)
+        tally = {expect: [0, 0, 0] for expect in ("none", "flag", "escalate")}
+        for message, score in zip(corpus, scores, strict=True):
+            counts = tally[message.expect]
+            counts[0] += 1
+            counts[1] += score.risk >= settings.flag_threshold or (
+                score.escalate >= settings.escalate_threshold
+            )
+            counts[2] += score.escalate >= settings.escalate_threshold
+        stdout.write(
+            f"{folds}-fold cross-validation, model alone: "
+            f"escalate recall {_share(tally['escalate'][2], tally['escalate'][0])}, "
+            f"flag recall {_share(tally['flag'][1], tally['flag'][0])}, "
+            f"benign flagged {_share(tally['none'][1], tally['none'][0])}\n"
+        )
+    model = train(corpus, normalize, settings)
+    save_model(model, corpus_fingerprint(corpus, settings))
+    stdout.write(f"model written; fingerprint {model.fingerprint()[:16]}\n")
+    return 0
+
+
+def _share(hit: int, total: int) -> str:
+    return f"{hit / total:.3f} ({hit}/{total})" if total else "n/a"

@@ -8,18 +8,26 @@ message is kept after it is scored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 
 from spacy.tokens import Doc
 
-from bot.safety.assessment import NO_RISK, Assessment
+from bot.safety.assessment import CATEGORIES, NO_RISK, Assessment, Evidence, RiskLevel
+from bot.safety.frames import FrameFinding, FrameReader
 from bot.safety.language import EnglishLookups, build_tokenizer
 from bot.safety.lexicon import Lexicon, load_lexicon
+from bot.safety.model import CrisisModel, ModelScores, ModelSettings, load_model, load_settings
 from bot.safety.normalize import NormalizedText, Normalizer
 from bot.safety.rulebook import RuleBook
-from bot.safety.scoring import ScoringSettings, score
+from bot.safety.scoring import RulesVerdict, ScoringSettings, score
 from bot.safety.tokens import Analyzer
 
+#: The category of risk the model found and no rule named.
+LEARNED_RISK = "learned_risk"
+_NOTHING_FOUND = RulesVerdict(NO_RISK)
+_IDIOM_ONLY = RulesVerdict(NO_RISK, cancelled=True)
+_WORD = re.compile(r"[^\W\d_]+")
 #: Messages tokenized per spaCy batch in :meth:`CrisisDetector.assess_many`.
 BATCH_SIZE = 512
 
@@ -27,21 +35,24 @@ BATCH_SIZE = 512
 class CrisisDetector:
     """Scores messages for suicide, self-harm, abuse and violence risk (SPEC §6).
 
+    The rules give a level with the client's words as evidence; the learned
+    model (:mod:`bot.safety.model`) may then raise it, never lower it: to
+    ``moderate`` or ``high`` when its probability passes the thresholds in
+    ``data/model.yml``, reported as ``learned_risk``.
+
     Args:
         lexicon: the data to use; by default ``bot/safety/data``.
+        model: the learned model; by default the shipped one.
     """
 
-    def __init__(self, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, lexicon: Lexicon | None = None, model: CrisisModel | None = None) -> None:
         lexicon = lexicon if lexicon is not None else load_lexicon()
+        self._frames = FrameReader()
+        self._model = model if model is not None else load_model()
+        self._model_settings = load_settings()
         english = EnglishLookups()
         self._tokenizer = build_tokenizer()
-        self._normalizer = Normalizer(
-            emoji=lexicon.emoji,
-            leet=lexicon.leet,
-            masks=lexicon.masks,
-            sensitive_words=lexicon.sensitive_words,
-            is_known_word=english.is_known,
-        )
+        self._normalizer = build_normalizer(lexicon, english)
         self._analyzer = Analyzer(lexicon, english.lemma, english.is_known)
         common_tags = frozenset().union(
             *(self._analyzer.tags_of(word) for word in lexicon.common_words)
@@ -53,22 +64,127 @@ class CrisisDetector:
 
     def assess(self, text: str) -> Assessment:
         """Score one message."""
-        normalized = self._normalizer.normalize(text)
-        return self._score(normalized, self._tokenizer(normalized.text))
+        return self.assess_many([text])[0]
 
     def assess_many(self, texts: Iterable[str]) -> list[Assessment]:
-        """Score many messages; tokenizes in batches, which is several times faster."""
+        """Score many messages; tokenizes and vectorises in batches, several times faster."""
         normalized = [self._normalizer.normalize(text) for text in texts]
-        docs = self._tokenizer.pipe((n.text for n in normalized), batch_size=BATCH_SIZE)
-        return [self._score(n, doc) for n, doc in zip(normalized, docs, strict=True)]
+        ruled = self.rules_verdicts(normalized)
+        learned = self._model.scores([n.text for n in normalized])
+        return [
+            combine(n.original, verdict, scores, self._model_settings)
+            for n, verdict, scores in zip(normalized, ruled, learned, strict=True)
+        ]
 
-    def _score(self, normalized: NormalizedText, doc: Doc) -> Assessment:
+    def assess_rules_many(self, texts: Iterable[str]) -> list[Assessment]:
+        """The rules' verdicts alone, without the learned model (for measuring each half)."""
+        normalized = [self._normalizer.normalize(text) for text in texts]
+        return [verdict.assessment for verdict in self.rules_verdicts(normalized)]
+
+    def model_scores(self, texts: Sequence[str]) -> list[ModelScores]:
+        """The learned model's probabilities alone (for measuring each half)."""
+        return self._model.scores([self.normalize_for_model(text) for text in texts])
+
+    def normalize_for_model(self, text: str) -> str:
+        """The text the model reads: the rules' normalisation (folded, de-obfuscated)."""
+        return self._normalizer.normalize(text).text
+
+    def normalize(self, text: str) -> NormalizedText:
+        """The normalised text both halves read."""
+        return self._normalizer.normalize(text)
+
+    def rules_verdicts(self, normalized: list[NormalizedText]) -> list[RulesVerdict]:
+        """The phrase rules' and the parts' verdicts together, with whether risk words
+        were set aside."""
+        docs = self._tokenizer.pipe((n.text for n in normalized), batch_size=BATCH_SIZE)
+        return [
+            _with_frames(self._score(n, doc), self._frames.read(n))
+            for n, doc in zip(normalized, docs, strict=True)
+        ]
+
+    def _score(self, normalized: NormalizedText, doc: Doc) -> RulesVerdict:
         tokens = self._analyzer.analyze(normalized, doc)
         if not tokens:
-            return NO_RISK
+            return _NOTHING_FOUND
         tags = frozenset().union(*(token.tags for token in tokens))
         hits = self._rules.hits(tokens, tags)
-        if not hits:
-            return NO_RISK
         suppressions = self._rules.suppressions(tokens, tags)
+        if not hits:
+            # An idiom ("I'll die if I don't get coffee") is set aside even with no
+            # rule match, so that the learned model does not read it as risk.
+            idiom = any(s.suppressor.effect == "drop" for s in suppressions)
+            return _IDIOM_ONLY if idiom else _NOTHING_FOUND
         return score(normalized.original, tokens, hits, suppressions, self._settings)
+
+
+def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
+    """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
+    rules = verdict.assessment
+    if rules.evidence and all(_within(e, frames.discounted) for e in rules.evidence):
+        verdict = RulesVerdict(NO_RISK, cancelled=True, noticed=True)
+        rules = NO_RISK
+    elif rules.level > RiskLevel.MODERATE and all(_within(e, frames.past) for e in rules.evidence):
+        rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
+        verdict = RulesVerdict(rules, cancelled=True, noticed=True)
+    noticed = verdict.noticed or frames.any_part
+    # A report, hypothesis, rating, joke or the past anywhere: the model stays out.
+    cancelled = verdict.cancelled or bool(frames.discounted or frames.past)
+    if frames.level <= rules.level:
+        return RulesVerdict(rules, cancelled, noticed)
+    categories = tuple(sorted(set(rules.categories) | set(frames.categories), key=CATEGORIES.index))
+    evidence = tuple(
+        sorted(set(rules.evidence) | set(frames.evidence), key=lambda e: (e.start, e.end))
+    )
+    return RulesVerdict(Assessment(frames.level, categories, evidence), cancelled, noticed)
+
+
+def _within(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start <= evidence.start and evidence.end <= end for start, end in spans)
+
+
+def _word_count(text: str) -> int:
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def build_normalizer(lexicon: Lexicon, english: EnglishLookups | None = None) -> Normalizer:
+    """The normaliser both halves of the detector read through (also used to train)."""
+    english = english if english is not None else EnglishLookups()
+    return Normalizer(
+        emoji=lexicon.emoji,
+        leet=lexicon.leet,
+        masks=lexicon.masks,
+        sensitive_words=lexicon.sensitive_words,
+        is_known_word=english.is_known,
+    )
+
+
+def combine(
+    text: str, verdict: RulesVerdict, scores: ModelScores, settings: ModelSettings
+) -> Assessment:
+    """The rules' verdict, raised (never lowered) where the model is confident of more.
+
+    The model pages only where the rules noticed something (a rule or two kinds
+    of part matched); where they noticed nothing it may only flag, from a higher
+    probability. It never overrules risk words the rules set aside (negated,
+    someone else's, a topic, an idiom, a diary rating), nor speaks on a message
+    of a word or two. On blind messages, letting it page alone paged too many
+    benign ones (benchmarks/RESULTS.md).
+    """
+    rules = verdict.assessment
+    if verdict.cancelled or _word_count(text) < settings.min_words:
+        return rules
+    if verdict.noticed and scores.escalate >= settings.escalate_threshold:
+        learned = RiskLevel.HIGH
+    elif scores.risk >= (
+        settings.flag_threshold if verdict.noticed else settings.flag_alone_threshold
+    ):
+        learned = RiskLevel.MODERATE
+    else:
+        return rules
+    if learned <= rules.level:
+        return rules
+    stripped = text.strip()
+    start = text.find(stripped) if stripped else 0
+    evidence = Evidence(stripped, start, start + len(stripped), LEARNED_RISK)
+    categories = (*rules.categories, LEARNED_RISK) if rules.categories else (LEARNED_RISK,)
+    return Assessment(learned, categories, (*rules.evidence, evidence))

@@ -43,6 +43,15 @@ _MAX_DISGUISED_LENGTH = 24
 _MAX_MASK_RUNS = 3
 #: With more repeated-letter runs than this, only the all-double and all-single readings are tried.
 _MAX_RUNS_COMBINED = 3
+#: A run of symbols (punctuation, emoji) longer than this is cut to this many:
+#: "!?!?!?!?!?…" is emphasis, and every symbol would be a token.
+MAX_SYMBOL_RUN = 8
+_LONG_SYMBOL_RUN = re.compile(rf"[^\w\s]{{{MAX_SYMBOL_RUN + 1},}}")
+#: The tokenizer's affix search is quadratic in the length of a run without spaces
+#: (16,000 emoji took 32 s), so longer runs are cut into pieces this long. No word,
+#: nor four run-together words, is this long.
+MAX_RUN_LENGTH = 48
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN_LENGTH + 1},}}")
 
 
 def fold(text: str) -> str:
@@ -156,6 +165,8 @@ class Normalizer:
         self._join_one_word_sentences(buffer)
         self._resolve_disguised_words(buffer)
         self._squeeze_repeated_letters(buffer)
+        self._shorten_symbol_runs(buffer)
+        self._cut_long_runs(buffer)
         if buffer.starts is None or buffer.ends is None:
             return NormalizedText(buffer.text, text)
         return NormalizedText(buffer.text, text, tuple(buffer.starts), tuple(buffer.ends))
@@ -165,13 +176,18 @@ class Normalizer:
         pieces: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
+        # Emoji already seen in this run of emoji and spaces: "💊💊💊💊" says "💊" once.
+        seen_in_run: set[str] = set()
         for index, char in enumerate(buffer.text):
+            if char.isalnum() or char == "\n":
+                seen_in_run.clear()
+            elif not char.isspace() and not char.isascii() and char not in _INVISIBLE:
+                if char in seen_in_run:
+                    self._extend_last(starts, ends, index)
+                    continue
+                seen_in_run.add(char)
             if char in _INVISIBLE:
-                # What the previous character became now ends after its modifier ("⚰️").
-                position = len(starts) - 1
-                while position >= 0 and starts[position] == starts[-1]:
-                    ends[position] = index + 1
-                    position -= 1
+                self._extend_last(starts, ends, index)
                 continue
             if char in self._emoji:
                 replacement = self._emoji[char]
@@ -187,6 +203,14 @@ class Normalizer:
         buffer.text = "".join(pieces)
         buffer.starts = starts
         buffer.ends = ends
+
+    @staticmethod
+    def _extend_last(starts: list[int], ends: list[int], index: int) -> None:
+        """What the previous character became now also covers ``index`` ("⚰️", "💊💊")."""
+        position = len(starts) - 1
+        while position >= 0 and starts[position] == starts[-1]:
+            ends[position] = index + 1
+            position -= 1
 
     def _join_spaced_letters(self, buffer: _Buffer) -> None:
         """ "k i l l" → "kill", when the joined letters make a word worth seeing."""
@@ -277,6 +301,26 @@ class Normalizer:
                 end += 1
             words.append((start, end))
         buffer.replace([(start, end, self._squeeze(text[start:end])) for start, end in words])
+
+    @staticmethod
+    def _shorten_symbol_runs(buffer: _Buffer) -> None:
+        """ "!!!!!!!!!!!!" → "!!!!!!!!": the evidence still spans the whole run."""
+        buffer.replace(
+            [
+                (run.start(), run.end(), run.group()[:MAX_SYMBOL_RUN])
+                for run in _LONG_SYMBOL_RUN.finditer(buffer.text)
+            ]
+        )
+
+    @staticmethod
+    def _cut_long_runs(buffer: _Buffer) -> None:
+        """A space after every ``MAX_RUN_LENGTH`` characters of a run without spaces,
+        so that tokenizing stays linear in the length of the message."""
+        edits = []
+        for run in _LONG_RUN.finditer(buffer.text):
+            for cut in range(run.start() + MAX_RUN_LENGTH, run.end(), MAX_RUN_LENGTH):
+                edits.append((cut - 1, cut, buffer.text[cut - 1] + " "))
+        buffer.replace(edits)
 
     def _squeeze(self, word: str) -> str:
         runs = list(_REPEATED_LETTER.finditer(word))

@@ -31,6 +31,21 @@ class ScoringSettings:
 
 
 @dataclass(frozen=True)
+class RulesVerdict:
+    """The rules' assessment, and whether they read risk words and set them aside.
+
+    ``cancelled`` is true when a match was negated, about someone else, topic
+    talk, an idiom or a diary rating: the learned model does not overrule that.
+    ``noticed`` is true when a rule with a category matched, counted or not, or
+    when two kinds of part did (:mod:`bot.safety.frames`).
+    """
+
+    assessment: Assessment
+    cancelled: bool = False
+    noticed: bool = False
+
+
+@dataclass(frozen=True)
 class _Counted:
     hit: Hit
     level: RiskLevel
@@ -42,14 +57,15 @@ def score(
     hits: Sequence[Hit],
     suppressions: Sequence[Suppression],
     settings: ScoringSettings,
-) -> Assessment:
+) -> RulesVerdict:
     """The assessment of one message, given its tokens, rule matches and suppressions."""
     counted = [
         c for c in (_count(hit, tokens, suppressions, settings) for hit in hits) if c is not None
     ]
+    cancelled = len(counted) < len(hits)
     counted = _without_restatements(counted)
     if not counted:
-        return NO_RISK
+        return RulesVerdict(NO_RISK, cancelled, cancelled)
     level = RiskLevel.NONE
     evidence: set[Evidence] = set()
     for item in counted:
@@ -69,11 +85,11 @@ def score(
             continue
         level = max(level, upgrade.level)
         evidence.update(_evidence(text, tokens, hit, upgrade.add_category) for hit in signal_hits)
-    if level is RiskLevel.NONE:
-        return NO_RISK
+    if level is RiskLevel.NONE:  # only signals ("tonight", "pills") that need company
+        return RulesVerdict(NO_RISK, cancelled, cancelled)
     merged = _merge_touching(text, evidence)
     categories = tuple(sorted({e.category for e in merged}, key=_CATEGORY_ORDER.__getitem__))
-    return Assessment(level, categories, merged)
+    return RulesVerdict(Assessment(level, categories, merged), cancelled, True)
 
 
 def _count(

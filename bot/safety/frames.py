@@ -1,0 +1,340 @@
+"""Parts that combine: the structure a clinician listens for, anywhere in one message.
+
+"pills.\\nall of them.\\ntonight." has no sentence a phrase rule could match,
+yet it names a means, an amount and a timeline. This module finds the parts
+listed in ``data/frames.yml`` (an attempt already made, medications, poisons,
+weapons, heights, being there, intent, a timeline, preparations, a farewell,
+violence toward others, abuse), reads each in its clause (a true negation
+before it cancels it, a pseudo-negation such as "no cap" does not; a clause
+that is someone else's, reported, hypothetical or past does not count), then
+checks the message-level combinations of the same file. One pass over the
+tokens and a dictionary look-up per token: linear in the message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.safety.assessment import CATEGORIES, Evidence, RiskLevel
+from bot.safety.lexicon import DATA_DIR, LexiconError
+from bot.safety.normalize import NormalizedText, fold
+
+FRAMES_FILE = DATA_DIR / "frames.yml"
+#: A token: a word (with apostrophes, "*" inside as in "k*llearme"), or any other symbol.
+_TOKEN = re.compile(r"[\w']+(?:\*[\w']+)*|[^\w\s]")
+_CLAUSE_BREAKS = frozenset(".!?;,\n") | {"but", "pero", "though", "aunque"}
+#: From this count on, a number is an overdose-sized amount ("took 30").
+_MANY_FROM = 10
+_NUMBER_MANY = "NUMBER_MANY"
+#: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
+_NOTICED_FROM_PARTS = 2
+_POSSESSIVE = re.compile(r"^(.+?)(?:'s|s')$")
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A level reached when every listed part (one of each alternative set) counts."""
+
+    id: str
+    parts: tuple[frozenset[str], ...]
+    level: RiskLevel
+    category: str
+
+
+@dataclass(frozen=True)
+class FrameFinding:
+    """What the parts found in one message: the level, its categories and evidence."""
+
+    level: RiskLevel
+    categories: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    #: Whether two kinds of part counted (even if no combination was complete).
+    any_part: bool
+    #: Spans of the original text that are reported, hypothetical, a topic or a
+    #: joke: risk words there do not count, whichever half found them.
+    discounted: tuple[tuple[int, int], ...] = ()
+    #: Spans in the past ("years ago"): risk words there are history, at most moderate.
+    past: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    part: str
+    start: int  # token indexes
+    end: int
+
+
+class FrameReader:
+    """Finds the parts of ``data/frames.yml`` and their combinations in a message."""
+
+    def __init__(self, path: Path = FRAMES_FILE) -> None:
+        document = _read(path)
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for part, phrases in _mapping(document, "parts").items():
+            for phrase in phrases:
+                self._add(str(phrase), str(part))
+        self._pseudo = _phrase_index(document, "pseudo_negations")
+        self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
+        self._window = int(document.get("negation_window", 3))
+        self._others = _phrase_index(document, "other_subjects")
+        self._modifiers = _phrase_index(document, "modifiers")
+        self._jokes = _phrase_index(document, "jokes")
+        self._past = _phrase_index(document, "past")
+        self._rating_terms = _phrase_index(document, "rating_terms")
+        self._everyday = {
+            str(part): _phrase_index({"phrases": phrases}, "phrases")
+            for part, phrases in _mapping(document, "everyday").items()
+        }
+        self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
+        known = set(_mapping(document, "parts"))
+        for combination in self._combinations:
+            unknown = set().union(*combination.parts) - known
+            if unknown:
+                raise LexiconError(f"frames.yml: {combination.id}: unknown parts {sorted(unknown)}")
+
+    def _add(self, phrase: str, part: str) -> None:
+        words = tuple(_TOKEN.findall(fold(phrase)))
+        if not words:
+            raise LexiconError(f"frames.yml: {part}: empty phrase")
+        self._phrases.setdefault(words[0], []).append((words, part))
+
+    def read(self, normalized: NormalizedText) -> FrameFinding:
+        """The parts and combinations in one normalised message."""
+        matches = list(_TOKEN.finditer(normalized.text))
+        words = [_plain(match.group()) for match in matches]
+        pseudo = _covered(words, self._pseudo)
+        skip, skip_for_rules, past = self._discounted_clauses(words, pseudo)
+        discounted = _spans(normalized, matches, skip_for_rules)
+        past_spans = _spans(normalized, matches, past)
+        found: list[_Occurrence] = []
+        for index in range(len(words)):
+            if skip[index]:
+                continue
+            for part, end in self._parts_at(words, index):
+                if not self._negated(words, index, pseudo):
+                    found.append(_Occurrence(part, index, end))
+        everyday = {part for part, index in self._everyday.items() if any(_covered(words, index))}
+        found = [occurrence for occurrence in found if occurrence.part not in everyday]
+        if not found:
+            return FrameFinding(RiskLevel.NONE, (), (), False, discounted, past_spans)
+        counts: dict[str, list[_Occurrence]] = {}
+        for occurrence in found:
+            counts.setdefault(occurrence.part, []).append(occurrence)
+        level = RiskLevel.NONE
+        categories: set[str] = set()
+        evidence: set[Evidence] = set()
+        for combination in self._combinations:
+            used = _complete(combination, counts)
+            if used is None:
+                continue
+            level = max(level, combination.level)
+            categories.add(combination.category)
+            for occurrence in used:
+                start, _ = normalized.original_span(*matches[occurrence.start].span())
+                _, end = normalized.original_span(*matches[occurrence.end - 1].span())
+                evidence.add(
+                    Evidence(normalized.original[start:end], start, end, combination.category)
+                )
+        ordered = tuple(sorted(categories, key=CATEGORIES.index))
+        noticed = len(counts) >= _NOTICED_FROM_PARTS
+        return FrameFinding(
+            level, ordered, tuple(sorted(evidence, key=_position)), noticed, discounted, past_spans
+        )
+
+    def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
+        word = words[index]
+        candidates = list(self._phrases.get(word, ()))
+        possessive = _POSSESSIVE.match(word)
+        if possessive:  # "dad's gun": the gun is at hand whoever owns it
+            candidates += self._phrases.get(possessive.group(1), [])
+        found = [
+            (part, index + len(phrase))
+            for phrase, part in candidates
+            if _matches_at(words, index, phrase)
+        ]
+        if word.isdigit() and int(word) >= _MANY_FROM:
+            found.append(("AMOUNT", index + 1))
+        return found
+
+    def _negated(self, words: Sequence[str], index: int, pseudo: Sequence[bool]) -> bool:
+        for back in range(index - 1, max(index - 1 - self._window, -1), -1):
+            if words[back] in _CLAUSE_BREAKS:
+                return False
+            if words[back] in self._negators and not pseudo[back]:
+                return True
+        return False
+
+    def _discounted_clauses(
+        self, words: Sequence[str], pseudo: Sequence[bool]
+    ) -> tuple[list[bool], list[bool], list[bool]]:
+        """Which tokens do not count: for the parts, for the phrase rules, and the past.
+
+        Parts do not count in a clause opened by someone else, or holding a report,
+        a hypothesis or the past ("she asked if i was suicidal", "years ago"). The
+        phrase rules read subjects and history themselves, so for them only reports,
+        hypotheses, topics, low diary ratings ("urge to kill myself 0") and jokes are
+        discounted, and the past is held at moderate. A joke ("(es broma)", "jk")
+        discounts the whole message.
+        """
+        jokes = _covered(words, self._jokes)
+        if any(joke and not covered for joke, covered in zip(jokes, pseudo, strict=True)):
+            return [True] * len(words), [True] * len(words), [False] * len(words)
+        others = _covered(words, self._others, opening_only=True)
+        modified = _covered(words, self._modifiers)
+        past = _covered(words, self._past)
+        rating_terms = _covered(words, self._rating_terms)
+        for_parts = [False] * len(words)
+        for_rules = [False] * len(words)
+        in_past = [False] * len(words)
+        clause_start = 0
+        opened_by_other = False
+        for index, word in enumerate([*words, _END]):
+            if word in _CLAUSE_BREAKS or word is _END:
+                clause = slice(clause_start, index)
+                width = index - clause_start
+                low_rating = any(rating_terms[clause]) and any(
+                    _LOW_RATING.match(w) for w in words[clause]
+                )
+                if any(modified[clause]) or low_rating:
+                    for_parts[clause] = for_rules[clause] = [True] * width
+                elif any(past[clause]):
+                    for_parts[clause] = in_past[clause] = [True] * width
+                clause_start = index + 1
+                opened_by_other = False
+                continue
+            opened_by_other = opened_by_other or others[index]
+            for_parts[index] = for_parts[index] or opened_by_other
+        return for_parts, for_rules, in_past
+
+
+#: A low diary rating: "0", "2", "1/5", "3/10".
+_LOW_RATING = re.compile(r"^(?:[0-2]|[0-2]/5|[0-3]/10)$")
+_END = "\x00end"
+
+
+def _spans(
+    normalized: NormalizedText, matches: Sequence[re.Match[str]], skip: Sequence[bool]
+) -> tuple[tuple[int, int], ...]:
+    """Runs of skipped tokens as spans of the original text."""
+    spans: list[tuple[int, int]] = []
+    for match, skipped in zip(matches, skip, strict=True):
+        if not skipped:
+            continue
+        start, end = normalized.original_span(*match.span())
+        if spans and spans[-1][1] >= start - 2:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return tuple(spans)
+
+
+def _position(evidence: Evidence) -> tuple[int, int, str]:
+    return evidence.start, evidence.end, evidence.category
+
+
+def _plain(token: str) -> str:
+    return token.replace("\u2019", "'")
+
+
+def _matches_at(words: Sequence[str], index: int, phrase: tuple[str, ...]) -> bool:
+    if index + len(phrase) > len(words):
+        return False
+    for offset, wanted in enumerate(phrase):
+        word = words[index + offset]
+        if word != wanted:
+            possessive = _POSSESSIVE.match(word)
+            if possessive is None or possessive.group(1) != wanted:
+                return False
+    return True
+
+
+def _covered(
+    words: Sequence[str], index: Mapping[str, list[tuple[str, ...]]], opening_only: bool = False
+) -> list[bool]:
+    """Which tokens lie in one of the phrases of ``index``.
+
+    With ``opening_only`` a phrase counts only at the start of a clause
+    ("she wants to die", not "i told her").
+    """
+    covered = [False] * len(words)
+    for position, word in enumerate(words):
+        if opening_only and position and words[position - 1] not in _CLAUSE_BREAKS:
+            continue
+        for phrase in index.get(word, ()):
+            if tuple(words[position : position + len(phrase)]) == phrase:
+                for offset in range(len(phrase)):
+                    covered[position + offset] = True
+    return covered
+
+
+def _complete(
+    combination: Combination, counts: Mapping[str, list[_Occurrence]]
+) -> list[_Occurrence] | None:
+    """The occurrences that complete ``combination``, or ``None`` if it is incomplete."""
+    used: list[_Occurrence] = []
+    for alternatives in combination.parts:
+        available = [
+            occurrence
+            for part in sorted(alternatives)
+            for occurrence in counts.get(part, ())
+            if occurrence not in used and not _overlaps(occurrence, used)
+        ]
+        if not available:
+            return None
+        used.append(available[0])
+    return used
+
+
+def _overlaps(occurrence: _Occurrence, used: Sequence[_Occurrence]) -> bool:
+    return any(occurrence.start < other.end and other.start < occurrence.end for other in used)
+
+
+def _phrase_index(document: Mapping[str, Any], key: str) -> dict[str, list[tuple[str, ...]]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in _list(document, key):
+        words = tuple(_TOKEN.findall(fold(str(phrase))))
+        if words:
+            index.setdefault(words[0], []).append(words)
+    return index
+
+
+def _combination(entry: Any) -> Combination:
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        raise LexiconError(f"frames.yml: a combination needs an id: {entry!r}")
+    category = entry.get("category")
+    if category not in CATEGORIES:
+        raise LexiconError(f"frames.yml: {entry['id']}: unknown category {category!r}")
+    parts = tuple(frozenset(str(p).split("|")) for p in entry.get("parts", ()))
+    if not parts:
+        raise LexiconError(f"frames.yml: {entry['id']}: needs parts")
+    return Combination(entry["id"], parts, RiskLevel(entry["level"]), category)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconError(f"{path.name}: cannot be read: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("version"), int):
+        raise LexiconError(f"{path.name}: must be a mapping with an integer 'version' key")
+    return document
+
+
+def _mapping(document: Mapping[str, Any], key: str) -> dict[str, list[Any]]:
+    value = document.get(key)
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise LexiconError(f"frames.yml: '{key}' must map names to lists")
+    return value
+
+
+def _list(document: Mapping[str, Any], key: str) -> list[Any]:
+    value = document.get(key)
+    if not isinstance(value, list):
+        raise LexiconError(f"frames.yml: '{key}' must be a list")
+    return value

@@ -1,0 +1,215 @@
+"""The detector reads structure, not phrases: parts that combine, and what modifies them.
+
+Every message here was written for these tests (none comes from the blind
+sets or the training corpus), one class of the issue per test, in English and
+in Spanish at the same level.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety import RiskLevel, assess, get_detector
+from bot.safety.assessment import Assessment
+from bot.safety.detector import LEARNED_RISK, combine
+from bot.safety.model import ModelScores, load_settings
+from bot.safety.scoring import RulesVerdict
+
+
+def _level(text: str) -> RiskLevel:
+    return assess(text).level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i swallowed a cup of bleach about ten minutes ago",
+        "drank some antifreeze out in the shed",
+        "took 25 of my trazodone, feeling really sleepy",
+        "just popped the rest of the benadryl bottle",
+        "me tomé todas las pastillas de litio",
+        "me bebí el cloro que había en el baño",
+        "me corté muy profundo y no para de sangrar",
+        "i cut my wrist and it wont stop bleeding",
+    ],
+)
+def test_an_attempt_already_made_is_imminent(text: str) -> None:
+    assert _level(text) is RiskLevel.IMMINENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my uncle's pistol is sitting in my lap, tonight",
+        "got my brother's razor blades out, doing it when he leaves",
+        "grandma's oxys are lined up on my desk. all of them. tonight",
+        "tengo la pistola de mi papá en la mano y lo voy a hacer esta noche",
+        "las pastillas de mi abuela están en mi cuarto, todas, esta noche",
+    ],
+)
+def test_means_belonging_to_someone_else_but_held_by_the_client_is_imminent(text: str) -> None:
+    assert _level(text) is RiskLevel.IMMINENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no cap i'm going to kill myself",
+        "not even kidding i want to kill myself",
+        "no bc i'm ending my life tonight",
+        "no es broma, me voy a matar",
+        "no estoy exagerando, me quiero matar",
+    ],
+)
+def test_pseudo_negation_does_not_cancel_risk(text: str) -> None:
+    assert _level(text).escalates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm not going to kill myself, i just needed to say it out loud",
+        "no me voy a matar, solo estoy cansada",
+        "i would never take all my pills, don't worry",
+    ],
+)
+def test_true_negation_still_cancels_risk(text: str) -> None:
+    assert not _level(text).escalates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pills.\nall of them.\ntonight.",
+        "rope. ready. tonight",
+        "me\n🔫\ntonight",
+        "puente.\nhoy.\nadiós",
+        "the bridge... tonight... goodbye",
+    ],
+)
+def test_parts_split_by_punctuation_line_breaks_or_emoji_combine(text: str) -> None:
+    assert _level(text) is RiskLevel.IMMINENT
+
+
+@pytest.mark.parametrize("text", ["🫡🪦👋", "👋🪦", "🌉👋", "💊👋 bye"])
+def test_a_farewell_made_of_emoji_is_imminent(text: str) -> None:
+    assert _level(text) is RiskLevel.IMMINENT
+
+
+@pytest.mark.parametrize(
+    "text", ["bye 👋 see you thursday", "👋 hi!", "adiós, nos vemos el lunes 👋"]
+)
+def test_an_everyday_goodbye_is_not_a_farewell(text: str) -> None:
+    assert _level(text) is RiskLevel.NONE
+
+
+@pytest.mark.parametrize(
+    ("english", "spanish"),
+    [
+        ("i'm going to kill myself", "me voy a matar"),
+        ("i took all my pills", "me tomé todas mis pastillas"),
+        (
+            "i have the gun in my hand and i'm doing it tonight",
+            "tengo la pistola en la mano y lo hago esta noche",
+        ),
+        ("i cut myself and it won't stop bleeding", "me corté y no para de sangrar"),
+        ("goodbye everyone, thanks for everything", "adiós a todos, gracias por todo"),
+    ],
+)
+def test_spanish_is_rated_like_the_same_sentence_in_english(english: str, spanish: str) -> None:
+    assert _level(spanish) is _level(english)
+    assert _level(spanish).escalates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if he doesn't stop crying i'm going to shake the baby",
+        "i keep thinking about hurting my son and i'm scared i will",
+        "voy a matar a mi padrastro cuando llegue",
+        "le voy a pegar a mi hija hasta que se calle",
+    ],
+)
+def test_violence_toward_others_including_a_child_escalates(text: str) -> None:
+    assert _level(text).escalates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "urge to kill myself 0 today, urge to self harm 1",
+        "suicidal urges: 0/5",
+        "my therapist asked if i was thinking of killing myself and i said no",
+        "la psicóloga me preguntó si quería matarme y le dije que no",
+        "what if the character in my book tried to kill himself",
+        "kms this printer is jammed again (jk)",
+    ],
+)
+def test_diary_ratings_answered_no_reports_and_jokes_are_benign(text: str) -> None:
+    assert _level(text) is RiskLevel.NONE
+
+
+def test_a_past_attempt_stays_a_flag_not_a_page() -> None:
+    assert _level("i took a bunch of pills years ago when i was 16") is RiskLevel.MODERATE
+
+
+def test_evidence_of_parts_quotes_the_client_exactly() -> None:
+    text = "My DAD'S Glock is in my lap.\nTonight."
+    assessment = assess(text)
+    assert assessment.level is RiskLevel.IMMINENT
+    assert assessment.evidence
+    assert all(text[e.start : e.end] == e.text for e in assessment.evidence)
+
+
+# --- the learned model beside the rules ------------------------------------------------
+
+
+def _verdict(level: RiskLevel, *, cancelled: bool = False, noticed: bool = True) -> RulesVerdict:
+    return RulesVerdict(Assessment(level), cancelled=cancelled, noticed=noticed)
+
+
+def test_model_raises_to_high_what_the_rules_noticed() -> None:
+    settings = load_settings()
+    text = "i don't think i can keep doing this much longer, it's all set"
+    sure = ModelScores(risk=0.99, escalate=0.99)
+    combined = combine(text, _verdict(RiskLevel.NONE), sure, settings)
+    assert combined.level is RiskLevel.HIGH
+    assert combined.categories == (LEARNED_RISK,)
+    assert [(e.start, e.end) for e in combined.evidence] == [(0, len(text))]
+
+
+def test_model_alone_may_flag_but_never_page() -> None:
+    settings = load_settings()
+    sure = ModelScores(risk=0.99, escalate=0.99)
+    combined = combine(
+        "everything is grey lately", _verdict(RiskLevel.NONE, noticed=False), sure, settings
+    )
+    assert combined.level is RiskLevel.MODERATE
+
+
+def test_model_never_overrules_what_the_rules_set_aside() -> None:
+    settings = load_settings()
+    sure = ModelScores(risk=0.99, escalate=0.99)
+    verdict = _verdict(RiskLevel.NONE, cancelled=True)
+    assert combine("i'm not going to hurt myself", verdict, sure, settings).level is RiskLevel.NONE
+
+
+def test_model_never_lowers_the_rules() -> None:
+    settings = load_settings()
+    unsure = ModelScores(risk=0.01, escalate=0.01)
+    verdict = _verdict(RiskLevel.IMMINENT)
+    assert combine("i have the pills right here", verdict, unsure, settings).level is (
+        RiskLevel.IMMINENT
+    )
+
+
+def test_model_leaves_a_word_or_two_to_the_rules() -> None:
+    settings = load_settings()
+    sure = ModelScores(risk=0.99, escalate=0.99)
+    assert combine("⚰️", _verdict(RiskLevel.NONE), sure, settings).level is RiskLevel.NONE
+
+
+def test_model_and_rules_together_score_the_same_in_batches_and_alone() -> None:
+    texts = ["i feel like a burden to everyone", "took my meds, night", "me quiero morir"]
+    detector = get_detector()
+    assert detector.assess_many(texts) == [detector.assess(text) for text in texts]
