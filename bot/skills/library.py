@@ -66,6 +66,7 @@ EVERYDAY_WORDS: Final = frozenset(
         "abc",
         "tip",
         "willingness",
+        "willing",
         "validation",
         "validate",
         "observe",
