@@ -42,6 +42,18 @@ def library() -> SkillLibrary:
         ("the stop skill", "stop"),
         ("tell me about STOP", "stop"),
         ("qué es dear man", "dear_man"),
+        ("PLEASE", "please"),
+        ("what is please", "please"),
+        ("abc please", "abc"),
+        ("ABC", "abc"),
+        ("cope ahead", "abc"),
+        ("opposite action", "opposite_action"),
+        ("opposit acton", "opposite_action"),
+        ("check facts", "check_the_facts"),
+        ("ride the wave", "mindfulness_of_current_emotion"),
+        ("radical acceptence", "radical_acceptance"),
+        ("I need to distract myself", "accepts"),
+        ("half smile", "half_smile_willing_hands"),
     ],
 )
 def test_a_skill_is_found_whatever_the_spelling(
@@ -55,7 +67,8 @@ def test_a_skill_is_found_whatever_the_spelling(
     "text",
     [
         "I can't stop crying",
-        "please",
+        "please help",
+        "I'm willing to try the opposite",
         "give me a minute",
         "hello",
         "",

@@ -110,7 +110,6 @@ REQUEST_WORDS: Final = frozenset(
         "walk",
         "through",
         "thru",
-        "help",
         "with",
         "practice",
         "practise",
