@@ -20,11 +20,15 @@ from bot.skills.library import Skill, SkillLibrary
 
 #: A situation's first-choice skill gets its full score; each later choice this much less.
 FIRST_CHOICE_SHARE: Final = 1.0
-NEXT_CHOICE_STEP: Final = 0.1
+NEXT_CHOICE_STEP: Final = 0.2
 #: The lowest share a listed choice gets, however far down the list.
-LAST_CHOICE_SHARE: Final = 0.5
+LAST_CHOICE_SHARE: Final = 0.4
 #: A skill whose file names the situation but which the situation does not list first.
 TAGGED_SHARE: Final = 0.3
+#: A skill is scored by the situation it fits best; every other situation it fits adds
+#: this share, so a skill that touches many situations loosely does not outrank the one
+#: DBT names first for the strongest situation.
+SECONDARY_SHARE: Final = 0.25
 DEFAULT_LIMIT: Final = 3
 
 
@@ -47,7 +51,7 @@ def suggest_skills(
     """
     if limit <= 0:
         return []
-    scores: dict[str, float] = {}
+    contributions: dict[str, list[float]] = {}
     reasons: dict[str, tuple[float, str]] = {}
     for found in library.situations.recognise(situation_text):
         situation = library.situations[found.tag]
@@ -57,16 +61,18 @@ def suggest_skills(
         for skill in library:
             if found.tag not in skill.situations:
                 continue
-            rank_and_reason = choices.get(skill.id)
-            if rank_and_reason is None:
-                share = TAGGED_SHARE
-            else:
-                rank, reason = rank_and_reason
-                share = max(FIRST_CHOICE_SHARE - NEXT_CHOICE_STEP * rank, LAST_CHOICE_SHARE)
+            choice = choices.get(skill.id)
+            share = TAGGED_SHARE
+            if choice is not None:
+                share = max(FIRST_CHOICE_SHARE - NEXT_CHOICE_STEP * choice[0], LAST_CHOICE_SHARE)
             contribution = found.score * share
-            scores[skill.id] = scores.get(skill.id, 0.0) + contribution
-            if rank_and_reason is not None and contribution > reasons.get(skill.id, (0.0, ""))[0]:
-                reasons[skill.id] = (contribution, reason)
+            contributions.setdefault(skill.id, []).append(contribution)
+            if choice is not None and contribution > reasons.get(skill.id, (0.0, ""))[0]:
+                reasons[skill.id] = (contribution, choice[1])
+    scores = {
+        skill_id: max(parts) + SECONDARY_SHARE * (sum(parts) - max(parts))
+        for skill_id, parts in contributions.items()
+    }
     teaching_order = {skill_id: index for index, skill_id in enumerate(library.ids)}
     best = sorted(scores, key=lambda skill_id: (-scores[skill_id], teaching_order[skill_id]))
     return [_suggestion(library.get(skill_id), reasons.get(skill_id)) for skill_id in best[:limit]]
