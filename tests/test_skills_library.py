@@ -188,3 +188,15 @@ def test_a_situation_suggesting_a_skill_that_does_not_fit_it_fails(content_copy:
 def test_a_missing_content_directory_fails(tmp_path: Path) -> None:
     with pytest.raises(SkillContentError, match="does not exist"):
         load_library(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("skill_id", load_library().ids)
+def test_every_name_and_alias_finds_its_own_skill(library: SkillLibrary, skill_id: str) -> None:
+    skill = library.get(skill_id)
+    spellings = []
+    for name in (skill.name, skill.id.replace("_", " "), *skill.aliases):
+        spellings += [name, name.upper(), name.lower()]
+    spellings += [f"what is {skill.name}?", f"tell me about {skill.name}"]
+    spellings += [f"walk me through {skill.name.lower()} please"]
+    missed = [text for text in spellings if getattr(library.find(text), "id", None) != skill_id]
+    assert missed == []

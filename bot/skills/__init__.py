@@ -6,6 +6,7 @@ client types, or by module; ``suggest_skills`` picks skills for what a client
 says is happening, with the reason to give them. Nothing here knows of Rasa.
 """
 
+from bot.skills.files import SkillContentError
 from bot.skills.library import (
     CONTENT_DIR,
     MODULES,
@@ -15,7 +16,7 @@ from bot.skills.library import (
     SkillLibrary,
     load_library,
 )
-from bot.skills.situations import RecognisedSituation, SkillContentError
+from bot.skills.situations import RecognisedSituation
 from bot.skills.suggest import Suggestion, suggest_skills
 
 __all__ = [

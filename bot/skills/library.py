@@ -14,19 +14,14 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-import yaml
 from pydantic import BaseModel, Extra, StrictStr, ValidationError, validator
 from rapidfuzz import fuzz, process
 
 from bot.settings import PROJECT_ROOT
-from bot.skills.situations import (
-    SITUATIONS_FILE,
-    SituationLexicon,
-    SkillContentError,
-    load_situations,
-)
+from bot.skills.files import SkillContentError, read_yaml
+from bot.skills.situations import SITUATIONS_FILE, SituationLexicon, load_situations
 from bot.skills.text import compact, sms_text, words
 from bot.storage.enums import SKILL_ID_MAX_LENGTH
 
@@ -122,8 +117,6 @@ REQUEST_WORDS: Final = frozenset(
         "could",
         "you",
         "u",
-        "pls",
-        "plz",
         "show",
         "teach",
         "learn",
@@ -160,6 +153,8 @@ REQUEST_WORDS: Final = frozenset(
         "practicar",
     ]
 )
+#: Words that end a polite request ("dear man please") rather than name a skill.
+POLITE_ENDINGS: Final = frozenset({"please", "pls", "plz", "thanks", "thx", "porfa", "porfavor"})
 #: Whole-request typos ("radical acceptence", "dearmna") are accepted from this similarity (0-100).
 FUZZY_MIN_SCORE: Final = 85
 #: Keys shorter than this are matched exactly only ("stp" is not STOP, "gve" is not GIVE).
@@ -224,13 +219,13 @@ class _AcronymLetterModel(BaseModel):
         extra = Extra.forbid
 
     @validator("letter")
-    def _capitals(cls, value: str) -> str:  # noqa: N805 (pydantic validators are classmethods)
+    def _capitals(cls, value: str) -> str:
         if not re.match(_LETTER_PATTERN, value):
             raise ValueError("must be one or two capital letters")
         return value
 
     @validator("stands_for", "meaning")
-    def _client_text(cls, value: str) -> str:  # noqa: N805
+    def _client_text(cls, value: str) -> str:
         return sms_text(value, STEP_MAX_CHARS)
 
 
@@ -253,47 +248,47 @@ class _SkillModel(BaseModel):
         extra = Extra.forbid
 
     @validator("id")
-    def _slug(cls, value: str) -> str:  # noqa: N805
+    def _slug(cls, value: str) -> str:
         if not _ID_PATTERN.match(value):
             raise ValueError("must be lower-case letters and underscores (a slug)")
         return value
 
     @validator("module")
-    def _known_module(cls, value: str) -> str:  # noqa: N805
+    def _known_module(cls, value: str) -> str:
         if value not in MODULES:
             raise ValueError(f"must be one of {', '.join(MODULES)}")
         return value
 
     @validator("name")
-    def _name(cls, value: str) -> str:  # noqa: N805
+    def _name(cls, value: str) -> str:
         return sms_text(value, NAME_MAX_CHARS)
 
     @validator("summary")
-    def _summary(cls, value: str) -> str:  # noqa: N805
+    def _summary(cls, value: str) -> str:
         return sms_text(value, SUMMARY_MAX_CHARS)
 
     @validator("practice", "homework")
-    def _exercise(cls, value: str) -> str:  # noqa: N805
+    def _exercise(cls, value: str) -> str:
         return sms_text(value, PRACTICE_MAX_CHARS)
 
     @validator("source")
-    def _source(cls, value: str) -> str:  # noqa: N805
+    def _source(cls, value: str) -> str:
         return sms_text(value)
 
     @validator("aliases", each_item=True)
-    def _alias(cls, value: str) -> str:  # noqa: N805
+    def _alias(cls, value: str) -> str:
         if not compact(value):
             raise ValueError("must contain letters")
         return value.strip()
 
     @validator("when_to_use", "when_not_to_use", "steps", "situations")
-    def _not_empty(cls, value: list[str]) -> list[str]:  # noqa: N805
+    def _not_empty(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("must list at least one item")
         return value
 
     @validator("when_to_use", "when_not_to_use", "steps", each_item=True)
-    def _item_text(cls, value: str) -> str:  # noqa: N805
+    def _item_text(cls, value: str) -> str:
         return sms_text(value, STEP_MAX_CHARS)
 
 
@@ -361,16 +356,16 @@ class SkillLibrary:
         folded = words(text)
         if not folded or len(folded) > FIND_MAX_WORDS:
             return None
-        whole = "".join(folded)
-        if whole in self._keys:
-            return self._keys[whole]
-        for span in range(2, _MAX_NAME_WORDS + 1):  # "what is what skills": the name ends it
-            ending = "".join(folded[-span:])
-            if ending in self._keys:
-                return self._keys[ending]
-        core = [word for word in folded if word not in REQUEST_WORDS]
-        if core[1:] and core[-1] == "please":  # "tipp please"; a bare "please" is PLEASE
-            core = core[:-1]
+        # "what is please" asks about PLEASE; "tipp please" about TIPP.
+        trimmed = folded[:-1] if folded[1:] and folded[-1] in POLITE_ENDINGS else folded
+        for candidate in (folded, trimmed):
+            for span in range(len(candidate), 0, -1):  # "what are the what skills": a name ends it
+                ending = "".join(candidate[-span:])
+                if ending in self._keys and (span == len(candidate) or span > 1):
+                    return self._keys[ending]
+        core = [word for word in trimmed if word not in REQUEST_WORDS] or [
+            word for word in folded if word not in REQUEST_WORDS
+        ]
         request = "".join(core)
         if request in self._keys:
             return self._keys[request]
@@ -440,15 +435,8 @@ def _load(directory: Path) -> SkillLibrary:
     return library
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SkillContentError(f"{path.name}: cannot be read: {exc}") from exc
-
-
 def _read_skill(path: Path, situations: SituationLexicon) -> Skill:
-    document = _read_yaml(path)
+    document = read_yaml(path)
     if not isinstance(document, dict):
         raise SkillContentError(f"{path.name}: must be a mapping of the schema's keys")
     try:
@@ -509,7 +497,7 @@ def _check_unique_names(skills: Sequence[Skill]) -> None:
 
 
 def _read_module_order(path: Path, skills: Sequence[Skill]) -> dict[str, list[str]]:
-    document = _read_yaml(path)
+    document = read_yaml(path)
     if not isinstance(document, dict) or set(document) != set(MODULES):
         raise SkillContentError(f"{path.name}: must map exactly {', '.join(MODULES)} to skill ids")
     order: dict[str, list[str]] = {}

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from bot.safety.spelling import SpellingCorrector
+from bot.skills.files import SkillContentError, read_yaml
 from bot.skills.text import sms_text, words
 
 #: The situation file inside the skills content directory.
@@ -34,10 +33,6 @@ SPELLING_TARGET_MIN_LENGTH: Final = 7
 #: Each further cue of the same situation adds this share of its weight (up to MAX_EXTRA_CUES).
 EXTRA_CUE_SHARE: Final = 0.25
 MAX_EXTRA_CUES: Final = 2
-
-
-class SkillContentError(ValueError):
-    """A file of ``skills_content/`` is missing, malformed or inconsistent."""
 
 
 @dataclass(frozen=True)
@@ -163,10 +158,7 @@ class SituationLexicon(Mapping[str, Situation]):
 def load_situations(path: Path) -> SituationLexicon:
     """Read and validate ``situations.yml``; errors name the file and the entry."""
     name = path.name
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SkillContentError(f"{name}: cannot be read: {exc}") from exc
+    document = read_yaml(path)
     if not isinstance(document, dict) or not isinstance(document.get("situations"), dict):
         raise SkillContentError(f"{name}: must be a mapping with a 'situations' mapping")
     window = document.get("negation_window")
