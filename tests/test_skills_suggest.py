@@ -111,6 +111,12 @@ def test_an_emotion_that_fits_a_real_problem_gets_problem_solving_not_opposite_a
         "   ",
         "🙂",
         "I'm not angry, just checking in",
+        "remind me tomorrow at 8",
+        "i want to ask you something",
+        "I got a raise today!",
+        "I used TIPP and it helped a lot",
+        "I had a great day with my mom",
+        "what is tipp",
     ],
 )
 def test_a_message_without_a_situation_gets_no_guess(library: SkillLibrary, message: str) -> None:
