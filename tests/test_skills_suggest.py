@@ -38,6 +38,7 @@ def library() -> SkillLibrary:
     ("message", "family"),
     [
         ("I'm about to explode at my mom", BODY_DOWN),
+        ("I'm so angry at my sister", NOT_FITTING),
         ("help me calm down", BODY_DOWN),
         ("i'm freaking out, my heart is racing and i can't breathe", BODY_DOWN),
         ("SO MAD RN 😡😡😡", BODY_DOWN),
@@ -117,6 +118,8 @@ def test_an_emotion_that_fits_a_real_problem_gets_problem_solving_not_opposite_a
         "I used TIPP and it helped a lot",
         "I had a great day with my mom",
         "what is tipp",
+        "lol I almost died laughing",
+        "I killed it at my presentation today",
     ],
 )
 def test_a_message_without_a_situation_gets_no_guess(library: SkillLibrary, message: str) -> None:
