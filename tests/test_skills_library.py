@@ -54,6 +54,9 @@ def library() -> SkillLibrary:
         ("radical acceptence", "radical_acceptance"),
         ("I need to distract myself", "accepts"),
         ("half smile", "half_smile_willing_hands"),
+        ("i struggle with radical acceptence", "radical_acceptance"),
+        ("the pros and cons of moving", "pros_and_cons"),
+        ("tell me about this skill: tipp", "tipp"),
     ],
 )
 def test_a_skill_is_found_whatever_the_spelling(
@@ -69,6 +72,9 @@ def test_a_skill_is_found_whatever_the_spelling(
         "I can't stop crying",
         "please help",
         "I'm willing to try the opposite",
+        "I need some validation",
+        "stop it",
+        "show me distress tolerance skills",
         "give me a minute",
         "hello",
         "",

@@ -71,6 +71,7 @@ EVERYDAY_WORDS: Final = frozenset(
         "describing",
         "participating",
         "validating",
+        "validacion",
         "effectively",
         "distract",
         "distraction",
@@ -124,9 +125,6 @@ REQUEST_WORDS: Final = frozenset(
         "remind",
         "of",
         "to",
-        "it",
-        "this",
-        "that",
         "called",
         "mean",
         "means",
@@ -157,6 +155,8 @@ REQUEST_WORDS: Final = frozenset(
 POLITE_ENDINGS: Final = frozenset({"please", "pls", "plz", "thanks", "thx", "porfa", "porfavor"})
 #: Whole-request typos ("radical acceptence", "dearmna") are accepted from this similarity (0-100).
 FUZZY_MIN_SCORE: Final = 85
+#: Inside a longer sentence a near-name must be closer ("somevalidation" is not "selfvalidation").
+FUZZY_SCAN_MIN_SCORE: Final = 90
 #: Keys shorter than this are matched exactly only ("stp" is not STOP, "gve" is not GIVE).
 FUZZY_MIN_KEY_LENGTH: Final = 5
 #: A request longer than this many words is not searched for names (it is not a request).
@@ -388,12 +388,12 @@ class SkillLibrary:
                 if not fuzzy:
                     if candidate in self._scannable:
                         return self._scannable[candidate]
-                elif len(candidate) >= FUZZY_MIN_KEY_LENGTH:
+                elif len(candidate) >= FUZZY_MIN_KEY_LENGTH and candidate not in EVERYDAY_WORDS:
                     match = process.extractOne(
                         candidate,
                         self._fuzzy_scannable,
                         scorer=fuzz.ratio,
-                        score_cutoff=FUZZY_MIN_SCORE,
+                        score_cutoff=FUZZY_SCAN_MIN_SCORE,
                     )
                     if match is not None:
                         return self._scannable[match[0]]
