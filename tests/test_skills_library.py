@@ -206,3 +206,28 @@ def test_every_name_and_alias_finds_its_own_skill(library: SkillLibrary, skill_i
     spellings += [f"walk me through {skill.name.lower()} please"]
     missed = [text for text in spellings if getattr(library.find(text), "id", None) != skill_id]
     assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("text", "module"),
+    [
+        ("show me distress tolerance skills", "distress_tolerance"),
+        ("DT", "distress_tolerance"),
+        ("crisis skills", "distress_tolerance"),
+        ("distres tolerence", "distress_tolerance"),
+        ("mindfulness", "mindfulness"),
+        ("mindfulness skills", "mindfulness"),
+        ("emotional regulation skills", "emotion_regulation"),
+        ("regulación emocional", "emotion_regulation"),
+        ("what are the IE skills", "interpersonal_effectiveness"),
+        ("relationship skills", "interpersonal_effectiveness"),
+        ("mindfulness of others", None),
+        ("tipp", None),
+        ("I feel stuck", None),
+        ("list all the modules", None),
+    ],
+)
+def test_a_browsing_request_names_its_module(
+    library: SkillLibrary, text: str, module: str | None
+) -> None:
+    assert library.find_module(text) == module

@@ -38,6 +38,38 @@ MODULES: Final[Mapping[str, str]] = {
     "interpersonal_effectiveness": "Interpersonal effectiveness",
 }
 
+#: What clients call each module ("show me DT skills", "crisis skills", "regulacion emocional").
+#: Names shorter than five letters ("dt") count only as the whole request.
+MODULE_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
+    "mindfulness": ("mindfulness", "core mindfulness", "mindful", "atencion plena"),
+    "distress_tolerance": (
+        "distress tolerance",
+        "dt",
+        "crisis skills",
+        "crisis survival",
+        "crisis survival skills",
+        "tolerancia al malestar",
+    ),
+    "emotion_regulation": (
+        "emotion regulation",
+        "emotional regulation",
+        "er",
+        "regulating emotions",
+        "regulacion emocional",
+        "regulacion de emociones",
+    ),
+    "interpersonal_effectiveness": (
+        "interpersonal effectiveness",
+        "interpersonal",
+        "ie",
+        "relationship skills",
+        "people skills",
+        "efectividad interpersonal",
+    ),
+}
+#: Words around a module name in a browsing request ("list all the DT skills").
+_BROWSE_WORDS = frozenset({"list", "all", "module", "modules", "muestrame", "ver", "todas"})
+_SKILL_WORDS = frozenset({"skill", "skills"})
 #: A step is read one SMS at a time: 300 GSM-7 characters fit two segments (2 x 153).
 STEP_MAX_CHARS: Final = 300
 #: The summary is the first thing a client reads about a skill; same budget as a step.
@@ -317,6 +349,11 @@ class SkillLibrary:
         self._scannable = {k: s for k, s in self._keys.items() if k not in EVERYDAY_WORDS}
         self._fuzzy_keys = [k for k in self._keys if len(k) >= FUZZY_MIN_KEY_LENGTH]
         self._fuzzy_scannable = [k for k in self._scannable if len(k) >= FUZZY_MIN_KEY_LENGTH]
+        self._module_keys = {
+            compact(name): module
+            for module, names in MODULE_ALIASES.items()
+            for name in (module.replace("_", " "), MODULES[module], *names)
+        }
 
     def __len__(self) -> int:
         return len(self._skills)
@@ -379,6 +416,32 @@ class SkillLibrary:
             if match is not None:
                 return self._keys[match[0]]
         return self._scan(core, fuzzy=True)
+
+    def find_module(self, text: str) -> str | None:
+        """The module a browsing request names ("show me distress tolerance skills",
+        "DT", "crisis skills"), or ``None``; ``None`` too when ``text`` names a skill
+        ("mindfulness of others" is a skill, not the mindfulness module)."""
+        if self.find(text) is not None:
+            return None
+        folded = words(text)
+        if not folded or len(folded) > FIND_MAX_WORDS:
+            return None
+        core = [w for w in folded if w not in REQUEST_WORDS and w not in _BROWSE_WORDS]
+        named = [w for w in folded if w in _SKILL_WORDS or w in core]  # "crisis skills"
+        for words_left in (core, named):
+            request = "".join(words_left)
+            if request in self._module_keys:
+                return self._module_keys[request]
+            for span in range(min(_MAX_NAME_WORDS, len(words_left)), 0, -1):
+                for start in range(len(words_left) - span + 1):
+                    candidate = "".join(words_left[start : start + span])
+                    if len(candidate) >= FUZZY_MIN_KEY_LENGTH and candidate in self._module_keys:
+                        return self._module_keys[candidate]
+        long_keys = [key for key in self._module_keys if len(key) >= FUZZY_MIN_KEY_LENGTH]
+        match = process.extractOne(
+            "".join(core), long_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
+        )
+        return self._module_keys[match[0]] if match is not None else None
 
     def _scan(self, core: Sequence[str], fuzzy: bool = False) -> Skill | None:
         """A distinctive name anywhere in the words, longest spans first."""
