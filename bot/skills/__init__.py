@@ -2,8 +2,9 @@
 
 ``load_library()`` reads and validates ``skills_content/`` once;
 ``SkillLibrary.get``/``find``/``by_module`` look skills up by id, by what a
-client types, or by module; ``suggest_skills`` picks skills for what a client
-says is happening, with the reason to give them. Nothing here knows of Rasa.
+client types, or by module (``find_module`` reads a browsing request);
+``suggest_skills`` picks skills for what a client says is happening, with the
+reason to give them. Nothing here knows of Rasa.
 """
 
 from bot.skills.files import SkillContentError
