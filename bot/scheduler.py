@@ -46,7 +46,7 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     return senders
 
 
-async def every(seconds: float, work: Callable[[], None], what: str, stop: asyncio.Event) -> None:
+async def every(seconds: float, work: Callable[[], object], what: str, stop: asyncio.Event) -> None:
     """Run ``work`` in a thread every ``seconds`` until ``stop``; a failed pass is logged."""
     while not stop.is_set():
         try:

@@ -82,24 +82,18 @@ def _children(pid: int) -> dict[int, str]:
     return found
 
 
-def test_a_risky_message_left_unscreened_when_rasa_is_killed_pages_after_restart(
+def test_a_risky_message_left_unscreened_when_rasa_is_killed_still_pages_and_rasa_comes_back(
     trained_model: Path,
     tmp_path: Path,
     providers: tuple[TwilioStandin, TelegramStandin],
 ) -> None:
     twilio, telegram = providers
-    rasa_port = free_port()
-    env = provider_env(twilio, telegram, rasa_port)
-    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as first:
-        server = RunningWiseMind.of(first)
+    with clinic_wisemind(tmp_path, twilio, telegram) as running:
+        server = RunningWiseMind.of(running)
         at_risk = Phone(server, twilio, new_phone())
         at_risk.code = enrol_client(server, consented=True, sms_number=at_risk.number)
-        (rasa,) = [pid for pid, cmd in _children(first.pid).items() if "bot.rasa_server" in cmd]
+        (rasa,) = [pid for pid, cmd in _children(running.pid).items() if "bot.rasa_server" in cmd]
         os.kill(rasa, signal.SIGKILL)
-        deadline = time.monotonic() + REPLY_TIMEOUT
-        while _children(first.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _children(first.pid), "the supervisor did not stop after Rasa was killed"
         with session_scope(server.engine) as session:
             client = client_by_code(session, at_risk.code)
             assert client is not None
@@ -109,10 +103,14 @@ def test_a_risky_message_left_unscreened_when_rasa_is_killed_pages_after_restart
                         address=at_risk.number, body="i took all my pills, goodbye",
                         provider_id="SM" + "7" * 32, status="received")
             )  # fmt: skip
-        server.engine.dispose()
-    assert pages_about(twilio, PRIMARY_ON_CALL, at_risk.code) == []
-
-    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as second:
+        # Screening does not wait for Rasa: the scheduler finishes the stored message.
         wait_for_pages(twilio, PRIMARY_ON_CALL, at_risk.code)
         assert "988" in "\n".join(sms.body for sms in at_risk.replies(1))
-        RunningWiseMind.of(second).engine.dispose()
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        restarted: list[int] = []
+        while not restarted and time.monotonic() < deadline:
+            children = _children(running.pid).items()
+            restarted = [pid for pid, cmd in children if "bot.rasa_server" in cmd and pid != rasa]
+            time.sleep(0.5)
+        assert restarted, "the supervisor did not start the killed Rasa server again"
+        server.engine.dispose()
