@@ -25,7 +25,8 @@ def main() -> None:
     token = os.environ.get("WISEMIND_API_TOKEN", "")
     if not token:
         sys.exit("WISEMIND_API_TOKEN is not set: the Rasa HTTP API must be token-protected")
-    sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *sys.argv[1:]]
+    # One argument: a generated token may start with "-", which argparse would take for an option.
+    sys.argv = ["rasa", "run", "--enable-api", f"--auth-token={token}", *sys.argv[1:]]
     rasa_main()
 
 
