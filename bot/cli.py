@@ -13,6 +13,7 @@ from datetime import time
 from typing import NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
+from bot.log_config import quiet_library_loggers
 from bot.settings import ConfigError, load_settings
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -93,13 +94,11 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from bot.log_config import quiet_library_loggers
     from bot.scheduler import run_scheduler
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    quiet_library_loggers()
     asyncio.run(run_scheduler(load_settings()))
     return 0
 
@@ -357,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.clinic import ClinicError
 
     args = build_parser().parse_args(argv)
+    quiet_library_loggers()
     try:
         return int(args.handler(args))
     except (ConfigError, ClinicError, UsageError) as exc:

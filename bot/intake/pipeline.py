@@ -95,7 +95,10 @@ def receive(
     if isinstance(stored, Decision):
         return stored
     message_id, client_id = stored
-    throttled = not flood.allow(message.channel, message.address)
+    # The local channel is behind the API token (the operator's terminal, tests): not throttled.
+    throttled = message.channel in OUTBOX_CHANNELS and not flood.allow(
+        message.channel, message.address
+    )
     try:
         with session_scope(engine) as session:
             return process_stored(
