@@ -65,7 +65,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"Database: {printable_url(settings.database_url)}")
     upgrade(settings.database_url)
     if not args.no_seed:
-        _seed_and_report()
+        # Passwords only to a person at a terminal: under a service manager stdout is the log.
+        _seed_and_report(show_passwords=sys.stdout.isatty())
     token = ensure_api_token(settings)
     print("Checking the Rasa model (trains only if the domain, data or config changed)...")
     model, trained = ensure_model(settings.home, settings.models_dir)
@@ -129,15 +130,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_and_report() -> None:
+def _seed_and_report(*, show_passwords: bool) -> None:
     from bot.demo import seed_demo
     from bot.storage import session_scope
 
     with session_scope() as session:
         credentials = seed_demo(session)
     print(f"Demo clinic ready (demo client code {credentials.client_code}).")
-    # Only to a person at a terminal: under a service manager stdout is the service log.
-    if sys.stdout.isatty():
+    if show_passwords:
         for account in credentials.accounts:
             if account.password is not None:
                 print(f"  {account.role:<9} {account.email:<24} password: {account.password}")
@@ -149,7 +149,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     upgrade(settings.database_url)
-    _seed_and_report()
+    _seed_and_report(show_passwords=True)
     return 0
 
 
