@@ -178,7 +178,12 @@ def _keep_stranger_at_risk(
     stored.status = MessageStatus.PROCESSED
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
-    return Decision(message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text))
+    if assessment is not None and assessment.level.escalates:
+        return Decision(
+            message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
+        )
+    # Moderate, or unscored: the usual reply, which carries the crisis numbers too.
+    return Decision(message_id=stored.id, direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
 
 
 def process_stored(
