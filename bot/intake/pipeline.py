@@ -20,7 +20,8 @@ One trip down and one back:
    taken again by :func:`claim_handoffs`.
 
 Strangers' messages are not stored, except a risky one (kept for the care
-team, with the crisis numbers in the reply) or an enrolment.
+team, with the crisis numbers in the reply) or an enrolment; nor are messages
+with neither text nor media. A picture or sticker without words is kept.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ def _store(
         else:
             # Nothing is stored for a sender we do not know, and the reply names no one.
             return Decision(direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+    if client is not None and not message.text.strip() and not message.has_media:
+        # Nothing was sent at all: nothing to keep or screen, only a prompt (none after STOP).
+        silenced = message.channel == Channel.SMS and client.opted_out_at is not None
+        prompt = None if silenced else empty_message_reply(message.channel)
+        return Decision(client_id=client.id, direct_reply=prompt)
     stored = message_log.record_inbound(
         session,
         channel=message.channel,
