@@ -3,8 +3,8 @@
 A message with suicide or self-harm risk must get the client a crisis reply and
 page the on-call therapist within 2 s (p99) of the webhook arriving. Both leave
 through the outbox, which the scheduler process sends, looking for new messages
-every ``bot.outbox.POLL_SECONDS``: the page is queued by the gateway as the webhook
-arrives, before Rasa sees the message (``bot/gateway.py``); the reply is Rasa's.
+every ``bot.outbox.POLL_SECONDS``: the page is queued by the intake pipeline as the webhook
+arrives, before Rasa sees the message (``bot/intake/``); the reply is Rasa's.
 
 Starts the Twilio and Telegram stand-ins (``tests/standins``) and the real
 ``wisemind run`` pointed at them, as ``bench_channels.py`` does, all on loopback.

@@ -14,6 +14,7 @@ from datetime import time
 from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
+from bot.log_config import quiet_library_loggers
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.models import utcnow
 
@@ -74,7 +75,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     if args.seed_demo or not (args.no_seed or settings.real_channel_configured):
         # The demo clinic is for the embedded defaults; with real channels, only on request.
-        _seed_and_report()
+        # Passwords only to a person at a terminal: under a service manager stdout is the log.
+        _seed_and_report(show_passwords=sys.stdout.isatty())
     _warn_about_demo_rota(settings)
     token = ensure_api_token(settings)
     print("Checking the Rasa model (trains only if the domain, data or config changed)...")
@@ -137,13 +139,11 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from bot.log_config import quiet_library_loggers
     from bot.scheduler import run_scheduler
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    quiet_library_loggers()
     asyncio.run(run_scheduler(load_settings()))
     return 0
 
@@ -174,15 +174,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_and_report() -> None:
+def _seed_and_report(*, show_passwords: bool) -> None:
     from bot.demo import seed_demo
     from bot.storage import session_scope
 
     with session_scope() as session:
         credentials = seed_demo(session)
     print(f"Demo clinic ready (demo client code {credentials.client_code}).")
-    # Only to a person at a terminal: under a service manager stdout is the service log.
-    if sys.stdout.isatty():
+    if show_passwords:
         for account in credentials.accounts:
             if account.password is not None:
                 print(f"  {account.role:<9} {account.email:<24} password: {account.password}")
@@ -194,7 +193,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     upgrade(settings.database_url)
-    _seed_and_report()
+    _seed_and_report(show_passwords=True)
     return 0
 
 
@@ -581,6 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.escalation import EscalationError
 
     args = build_parser().parse_args(argv)
+    quiet_library_loggers()
     try:
         return int(args.handler(args))
     except (ConfigError, ClinicError, EscalationError, UsageError) as exc:

@@ -10,6 +10,7 @@ training progress bars). Library loggers that print request URLs (httpx prints
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Final
 
 #: Libraries whose INFO lines are noise, or carry secrets in URLs.
@@ -33,7 +34,21 @@ QUIET_ENV: Final = {
 }
 
 
+#: Warnings that are for libraries' developers, not a clinic's operator.
+SILENCED_WARNINGS: Final = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
 def quiet_library_loggers() -> None:
-    """Keep chatty libraries to warnings and above."""
+    """Keep chatty libraries to warnings and above, and their deprecation warnings out.
+
+    Sanic turns deprecation warnings back on when it is imported (a filter in
+    front of ``PYTHONWARNINGS``), and Rasa imports it before most of its
+    dependencies warn: so Sanic is imported first here and the filters go in
+    front of its own. Call this before importing Rasa.
+    """
+    import sanic  # noqa: F401 - for its warning filter, which ours must come before
+
+    for category in SILENCED_WARNINGS:
+        warnings.filterwarnings("ignore", category=category)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

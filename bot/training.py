@@ -57,7 +57,8 @@ def ensure_model(home: Path, models_dir: Path) -> tuple[Path, bool]:
         "--config", "config.yml", "--domain", "domain", "--data", "data",
         "--out", str(models_dir), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]  # fmt: skip
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", **QUIET_ENV}
+    # Rasa draws its training progress bars unless its log level is WARNING or above.
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "LOG_LEVEL": "WARNING", **QUIET_ENV}
     subprocess.run(command, cwd=home, env=env, check=True)
     _prune_old_models(models_dir, keep=target)
     return target, True

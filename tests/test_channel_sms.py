@@ -22,6 +22,7 @@ from tests.servers import (
     RunningWiseMind,
     enrol_client,
     new_phone,
+    poll_until,
 )
 from tests.standins import (
     TelegramStandin,
@@ -94,14 +95,22 @@ def test_replies_held_up_by_a_twilio_outage_all_arrive_in_order(phone: Phone) ->
     sent = phone.replies(2)
     assert "Let's fill in today's diary card" in sent[0].body
     assert "Urge to commit suicide" in sent[1].body
-    with session_scope(phone.server.engine) as session:
-        client = client_by_code(session, phone.code)
-        assert client is not None
-        statuses = session.execute(
-            select(Message.status, Message.attempts).where(
-                Message.client_id == client.id, Message.direction == "outbound"
-            )
-        ).all()
+
+    def outbound() -> list[tuple[str, int]]:
+        with session_scope(phone.server.engine) as session:
+            client = client_by_code(session, phone.code)
+            assert client is not None
+            return [
+                (status, attempts)
+                for status, attempts in session.execute(
+                    select(Message.status, Message.attempts).where(
+                        Message.client_id == client.id, Message.direction == "outbound"
+                    )
+                )
+            ]
+
+    # The stand-in has the SMS a moment before the scheduler records that it was sent.
+    statuses = poll_until(outbound, lambda rows: all(status == "sent" for status, _ in rows))
     assert all(status == "sent" for status, _ in statuses)
     assert max(attempts for _, attempts in statuses) > 1
 

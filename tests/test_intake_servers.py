@@ -256,3 +256,29 @@ def test_the_demo_passwords_are_not_in_the_service_log(wisemind: RunningWiseMind
     log = wisemind.log_path.read_text(errors="replace")
     assert not [p for p in passwords if p in log]
     assert "demo-credentials.txt" in log
+
+
+def test_a_therapist_acknowledges_a_page_from_telegram(
+    wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    from bot.clinic import add_therapist
+
+    twilio, telegram = providers
+    therapist_chat = new_chat_id()
+    with session_scope(wisemind.engine) as session:
+        add_therapist(
+            session,
+            email=f"tg-{therapist_chat}@demo.clinic",
+            name="Tess Telegram",
+            telegram_chat_id=therapist_chat,
+        )
+    number = new_phone()
+    phone = Phone(wisemind, twilio, number)
+    phone.code = enrol_client(wisemind, consented=True, sms_number=number)
+    assert phone.text("i want to kill myself tonight")[0] == 200
+    (page,) = wait_for_pages(twilio, PRIMARY_ON_CALL, phone.code)
+    ack_code = page.body.split("Reply ACK ")[1].split()[0]
+    update = text_update(next(_update_ids), therapist_chat, f"ACK {ack_code}")
+    assert telegram_post(wisemind, update) == 200
+    reply = poll_until(lambda: telegram_texts(telegram, therapist_chat), bool)
+    assert "Acknowledged" in reply and phone.code in reply

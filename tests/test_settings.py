@@ -87,3 +87,10 @@ def test_a_bad_time_zone_stops_start_up_with_one_line(tmp_path: Path, command: l
     assert len(lines) == 1, result.stderr
     assert "WISEMIND_CLINIC_TIMEZONE" in lines[0] and "Traceback" not in result.stderr
     assert not (tmp_path / "w.db").exists()
+
+
+def test_the_database_url_is_printed_without_its_password() -> None:
+    from bot.cli import printable_url
+
+    shown = printable_url("postgresql+psycopg2://wisemind:s3cret-pw@db.internal:5432/wisemind")
+    assert "s3cret-pw" not in shown and "db.internal" in shown

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 
 #: A sender may send this many messages in a burst...
-FLOOD_BURST = 20
+FLOOD_BURST = 30
 #: ...and one more every this many seconds after that.
-FLOOD_REFILL_SECONDS = 3.0
+FLOOD_REFILL_SECONDS = 2.0
 #: Past this many senders, idle buckets (full again) are forgotten.
 MAX_TRACKED_SENDERS = 10_000
 #: Buckets idle this long are full again.

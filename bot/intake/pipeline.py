@@ -20,7 +20,8 @@ One trip down and one back:
    taken again by :func:`claim_handoffs`.
 
 Strangers' messages are not stored, except a risky one (kept for the care
-team, with the crisis numbers in the reply) or an enrolment.
+team, with the crisis numbers in the reply) or an enrolment; nor are messages
+with neither text nor media. A picture or sticker without words is kept.
 """
 
 from __future__ import annotations
@@ -95,7 +96,10 @@ def receive(
     if isinstance(stored, Decision):
         return stored
     message_id, client_id = stored
-    throttled = not flood.allow(message.channel, message.address)
+    # The local channel is behind the API token (the operator's terminal, tests): not throttled.
+    throttled = message.channel in OUTBOX_CHANNELS and not flood.allow(
+        message.channel, message.address
+    )
     try:
         with session_scope(engine) as session:
             return process_stored(
@@ -132,6 +136,11 @@ def _store(
         else:
             # Nothing is stored for a sender we do not know, and the reply names no one.
             return Decision(direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+    if client is not None and not message.text.strip() and not message.has_media:
+        # Nothing was sent at all: nothing to keep or screen, only a prompt (none after STOP).
+        silenced = message.channel == Channel.SMS and client.opted_out_at is not None
+        prompt = None if silenced else empty_message_reply(message.channel)
+        return Decision(client_id=client.id, direct_reply=prompt)
     stored = message_log.record_inbound(
         session,
         channel=message.channel,
@@ -175,7 +184,12 @@ def _keep_stranger_at_risk(
     stored.status = MessageStatus.PROCESSED
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
-    return Decision(message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text))
+    if assessment is not None and assessment.level.escalates:
+        return Decision(
+            message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
+        )
+    # Moderate, or unscored: the usual reply, which carries the crisis numbers too.
+    return Decision(message_id=stored.id, direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
 
 
 def process_stored(
