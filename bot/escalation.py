@@ -184,12 +184,14 @@ def record_risk(
     if line not in escalation.evidence:
         escalation.evidence = f"{escalation.evidence}\n{line}".strip()
     session.flush()
-    paged = _live_chain_page(escalation) is not None
+    paged = False
     if level in PAGING_LEVELS:
         if escalation.status == EscalationStatus.ACKNOWLEDGED:
             paged = _reopen(session, escalation, now, settings)
-        elif not paged:
+        elif _live_chain_page(escalation) is None:
             paged = start_round(session, escalation, PageTier.PRIMARY, now, settings)
+    # Someone may already be paged about it (an earlier message), or an admin told.
+    paged = paged or any(sent.status in LIVE_PAGE for sent in escalation.pages)
     return RiskOutcome(escalation.id, escalation.code, escalation.level, opened, paged)
 
 
@@ -300,7 +302,7 @@ def _send_page(
         lane=Lane.CRISIS,
     )
     sent = Page(
-        escalation_id=escalation.id,
+        escalation=escalation,
         tier=tier,
         therapist_id=reach.therapist.id if reach.therapist else None,
         channel=reach.channel,
@@ -651,7 +653,7 @@ def _event(
 ) -> None:
     session.add(
         EscalationEvent(
-            escalation_id=escalation.id,
+            escalation=escalation,
             at=now,
             kind=kind,
             therapist_id=therapist.id if therapist else None,

@@ -443,3 +443,27 @@ def test_on_the_embedded_defaults_the_demo_staff_are_on_call(
     assert on_call == {"primary": None, "backup": None}
     on_call = oncall_for(db_session, utcnow(), "America/New_York")
     assert on_call["primary"] is not None and on_call["primary"].is_demo
+
+
+def test_the_crisis_line_page_carries_the_clients_name_and_callback_but_never_their_words(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    start = utcnow()
+    outcome = _risk(
+        db_session,
+        client,
+        dataclasses.replace(settings, dashboard_url="https://dash.clinic.test"),
+        at=start,
+    )
+    for step in (301, 602):
+        advance_pages(db_session, start + timedelta(seconds=step), settings)
+    crisis_line = _pages(db_session)[-1]
+    assert crisis_line.tier == PageTier.CRISIS_LINE
+    message = db_session.get(Message, crisis_line.message_id)
+    assert message is not None
+    assert "Robin Client" in message.body and CLIENT_SMS in message.body
+    assert outcome.code in message.body
+    assert not any(word in message.body.lower() for word in CLIENT_WORDS.split() if len(word) > 4)
+    first = db_session.get(Message, _pages(db_session)[0].message_id)
+    assert first is not None and "Robin" not in first.body and CLIENT_SMS not in first.body
+    assert f"https://dash.clinic.test/escalations/{outcome.escalation_id} " in first.body
