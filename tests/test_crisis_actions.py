@@ -159,7 +159,9 @@ async def test_the_follow_up_asks_whether_they_are_safe_and_records_the_question
     )
     assert "Are you safe right now?" in first
     assert _pending_kind() == "safe_now"
-    _, (again,) = await _run(ActionAskCrisisSafeNow(), conversation("ok"))
+    _, (again,) = await _run(
+        ActionAskCrisisSafeNow(), conversation("ok", latest_action="action_extract_slots")
+    )
     assert "make sure you're okay" in again and "988" in again
 
 
@@ -240,3 +242,17 @@ async def test_hurt_or_not_safe_after_self_harm_stops_the_card_and_pages(
     assert any("988" in text for text in messages)
     assert _escalations() == [("high", ["self_harm_needs_care"])]
     assert SlotSet("crisis_followup", True) in events
+
+
+async def test_the_follow_up_starting_right_after_crisis_help_reads_no_answer_yet(
+    clinic: None,  # noqa: F811
+) -> None:
+    # Crisis help clears the follow-up's slots in the same turn the form starts in.
+    state = conversation(
+        "yes", new_slots={"crisis_safe_now": None, "crisis_support": None},
+        crisis_replied=True, active_loop="crisis_followup_form",
+    )  # fmt: skip
+    events, messages = await _run(ValidateCrisisFollowupForm(), state)
+    assert SlotSet("crisis_unsafe", True) not in events
+    assert messages == []
+    assert _escalations() == []

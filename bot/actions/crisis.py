@@ -50,6 +50,10 @@ from bot.storage.models import Client
 FOLLOWUP_SLOT = "crisis_followup"
 #: The follow-up's own slots, cleared whenever it starts or closes.
 FOLLOWUP_FORM_SLOTS = ("crisis_safe_now", "crisis_support", "crisis_unsafe")
+#: The actions that give crisis help and start the follow-up (``data/rules/crisis.yml``).
+CRISIS_HELP_ACTIONS = frozenset(
+    {"action_crisis_protocol", "action_crisis_check_in_answer", "action_submit_diary"}
+)
 
 
 def _language(tracker: Tracker, client: Client | None) -> str:
@@ -218,6 +222,8 @@ class ValidateCrisisCheckInForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
+        if value is None:  # cleared by an action just before the form started: no answer
+            return {"suicidal_thoughts": None}
         return {"suicidal_thoughts": read_check_in(str(value))}
 
 
@@ -261,8 +267,7 @@ class ActionAskCrisisSafeNow(Action):
             language = _language(tracker, client)
         if tracker.get_slot("crisis_unsafe"):
             texts = crisis_messages.SAFE_NOW_AFTER_UNSAFE
-        elif tracker.latest_action_name != "action_listen":
-            # Just after the crisis help, not in answer to the client.
+        elif tracker.latest_action_name in CRISIS_HELP_ACTIONS:
             texts = crisis_messages.SAFE_NOW_FIRST
         else:
             texts = crisis_messages.SAFE_NOW_AGAIN
@@ -316,6 +321,8 @@ class ValidateCrisisFollowupForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
+        if value is None:  # cleared as the follow-up started: nothing answered yet
+            return {"crisis_safe_now": None}
         answer = read_safe_now(str(value))
         if answer == YES:
             return {"crisis_safe_now": YES}
@@ -335,7 +342,7 @@ class ValidateCrisisFollowupForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        return {"crisis_support": str(value)}
+        return {"crisis_support": None if value is None else str(value)}
 
 
 class ActionCrisisFollowupClose(Action):

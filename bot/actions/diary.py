@@ -67,6 +67,8 @@ class ValidateDiaryForm(FormValidationAction):
         domain: dict[str, Any],
     ) -> dict[str, Any]:
         """Hurt, or not safe now, stops the card for the safety protocol."""
+        if value is None:
+            return {diary.SELF_HARM_CARE_SLOT: None}
         reading = read_yes_no(str(value))
         if reading.problem is not None:
             dispatcher.utter_message(text=diary.reask(diary.CARE_QUESTION, reading.problem))

@@ -1,0 +1,178 @@
+"""After a crisis reply, by SMS through the real servers: the bot stays with the client.
+
+And the fault test: with the action server stopped, a risky diary answer and a
+check-in "yes" still page the on-call therapist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.background import background_wisemind, free_port
+from bot.storage import session_scope
+from bot.storage.models import Escalation
+from tests.servers import (
+    PRIMARY_ON_CALL,
+    QUIET_SECONDS,
+    Phone,
+    RunningWiseMind,
+    enrol_client,
+    new_phone,
+    poll_until,
+    provider_env,
+    settle,
+)
+from tests.standins import TelegramStandin, TwilioStandin
+from tests.test_crisis import pages_about, wait_for_pages
+
+MENU_WORDS = ("Here's what I can do", "What would you like to do?", "Good to hear from you")
+
+
+def _phone(server: RunningWiseMind, twilio: TwilioStandin) -> Phone:
+    number = new_phone()
+    code = enrol_client(server, consented=True, name="Robin Follow", sms_number=number)
+    return Phone(server, twilio, number, code)
+
+
+@pytest.fixture
+def phone(wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]) -> Phone:
+    return _phone(wisemind, providers[0])
+
+
+def reply_until(phone: Phone, text: str, expected: str) -> str:
+    """Text ``text``; all replies, once one says ``expected``.
+
+    The crisis reply leaves at arrival; the conversation's part (the follow-up
+    question) comes after it, once the assistant has run.
+    """
+    before = len(phone.sent_bodies())
+    assert phone.text(text)[0] == 200
+    poll_until(lambda: "\n".join(phone.sent_bodies()[before:]), lambda sent: expected in sent)
+    settle(lambda: len(phone.sent_bodies()))
+    return "\n".join(phone.sent_bodies()[before:])
+
+
+def _escalation(phone: Phone) -> tuple[str, list[str]]:
+    with session_scope(phone.server.engine) as session:
+        level, categories = session.execute(
+            select(Escalation.level, Escalation.categories).where(
+                Escalation.client.has(code=phone.code)
+            )
+        ).one()
+    return level, json.loads(categories)
+
+
+def test_ok_and_hi_after_a_crisis_reply_get_a_caring_follow_up_until_the_client_is_safe(
+    phone: Phone,
+) -> None:
+    crisis = reply_until(phone, "i want to kill myself", "Are you safe right now?")
+    assert "988" in crisis and "Are you safe right now?" in crisis
+    for text in ("ok", "hi"):
+        reply = phone.reply_to(text)
+        assert "make sure you're okay" in reply and "988" in reply, text
+        assert not any(words in reply for words in MENU_WORDS), (text, reply)
+    assert "Is someone with you" in phone.reply_to("yes I'm safe")
+    close = phone.reply_to("my mom is home")
+    assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
+    # Safe, and the follow-up closed: a greeting is a greeting again.
+    assert "DIARY" in phone.reply_to("hi")
+
+
+def test_not_safe_after_a_crisis_reply_gets_help_and_asks_where_they_are_without_a_second_page(
+    phone: Phone,
+) -> None:
+    reply_until(phone, "i'm going to end my life tonight", "Are you safe right now?")
+    wait_for_pages(phone.twilio, PRIMARY_ON_CALL, phone.code)
+    reply = reply_until(phone, "no", "somewhere safe")
+    assert "911" in reply and "somewhere safe" in reply
+    assert "still here with you" in phone.reply_to("at home, alone")
+    time.sleep(QUIET_SECONDS)
+    assert len(pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code)) == 1
+    assert "not_safe" in _escalation(phone)[1]
+
+
+def test_a_diary_self_harm_yes_is_asked_about_injuries_and_flagged_for_the_therapist(
+    phone: Phone,
+) -> None:
+    phone.reply_to("diary")
+    for answer in ("1", "2", "0"):
+        phone.reply_to(answer)
+    assert "hurt in a way that needs care" in phone.reply_to("yes")
+    assert _escalation(phone) == ("moderate", ["recent_self_harm"])
+    carry_on = phone.reply_to("no")
+    assert "carry on" in carry_on and "drugs or alcohol" in carry_on
+    time.sleep(QUIET_SECONDS)
+    assert pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code) == []
+
+
+def test_a_message_disclosing_recent_self_harm_is_asked_about_injuries_and_safety(
+    phone: Phone,
+) -> None:
+    reply = phone.reply_to("i cut myself last night")
+    assert "If you are hurt" in reply and "thoughts of suicide" in reply
+    assert _escalation(phone)[0] == "moderate"
+
+
+def test_a_check_in_yes_gets_one_crisis_reply_one_page_and_the_follow_up(phone: Phone) -> None:
+    phone.reply_to("honestly everyone would be better off without me")
+    reply = reply_until(phone, "yes", "Are you safe right now?")
+    assert reply.count("988") == 1 and "alerted a person" in reply
+    assert "Are you safe right now?" in reply
+    time.sleep(QUIET_SECONDS)
+    assert len(pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code)) == 1
+
+
+def _action_server_pid(action_port: int) -> int:
+    """The action server of a background ``wisemind run`` (by its command line)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"rasa_sdk" in command and str(action_port).encode() in command:
+            return int(entry.name)
+    raise LookupError(f"no action server on port {action_port}")
+
+
+@contextmanager
+def stopped(pid: int) -> Iterator[None]:
+    """The process frozen (SIGSTOP: alive, answering nothing), then let go again."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_with_the_action_server_stopped_a_risky_diary_answer_and_a_check_in_yes_still_page(
+    trained_model: Path,
+    tmp_path: Path,
+    providers: tuple[TwilioStandin, TelegramStandin],
+) -> None:
+    twilio, telegram = providers
+    rasa_port = free_port()
+    env = provider_env(twilio, telegram, rasa_port)
+    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as running:
+        server = RunningWiseMind.of(running)
+        diary, check_in = _phone(server, twilio), _phone(server, twilio)
+        assert "Urge to commit suicide" in diary.reply_to("diary")
+        assert "thoughts of suicide" in check_in.reply_to("i feel so hopeless about everything")
+        with stopped(_action_server_pid(int(running.action_url.rsplit(":", 1)[1]))):
+            for phone, answer in ((diary, "5"), (check_in, "yes")):
+                before = len(phone.sent_bodies())
+                assert phone.text(answer)[0] == 200
+                wait_for_pages(twilio, PRIMARY_ON_CALL, phone.code)
+                crisis_reply = " ".join(sms.body for sms in phone.replies(before + 1)[before:])
+                assert "988" in crisis_reply, answer
+        server.engine.dispose()
