@@ -106,6 +106,7 @@ class FrameReader:
             self._add_markers(f"{_EVERYDAY}{part}", phrases)
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
         self._window = int(document.get("negation_window", 3))
+        self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
         known = set(_mapping(document, "parts"))
         for combination in self._combinations:
@@ -150,9 +151,11 @@ class FrameReader:
         past_spans = _spans(normalized, matches, past)
         found: list[_Occurrence] = []
         for index in range(len(words)):
-            if skip[index]:
+            if skip_for_rules[index]:
                 continue
             for part, end in self._parts_at(words, index):
+                if skip[index] and part not in self._subject_free:
+                    continue
                 if not self._negated(words, index, pseudo):
                     found.append(_Occurrence(part, index, end))
         everyday = {kind[len(_EVERYDAY) :] for kind in marks if kind.startswith(_EVERYDAY)}
