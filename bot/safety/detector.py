@@ -85,6 +85,10 @@ class CrisisDetector:
         """The learned model's probabilities alone (for measuring each half)."""
         return self._model.scores([self.normalize_for_model(text) for text in texts])
 
+    def model_scores_normalized(self, texts: Sequence[str]) -> list[ModelScores]:
+        """The model's probabilities for texts already normalised (for timing each half)."""
+        return self._model.scores(texts)
+
     def normalize_for_model(self, text: str) -> str:
         """The text the model reads: the rules' normalisation (folded, de-obfuscated)."""
         return self._normalizer.normalize(text).text

@@ -32,6 +32,24 @@ _CLAUSE_BREAKS = frozenset(".!?;,\n") | {"but", "pero", "though", "aunque"}
 #: From this count on, a number is an overdose-sized amount ("took 30").
 _MANY_FROM = 10
 _NUMBER_MANY = "NUMBER_MANY"
+_PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES = (
+    "pseudo",
+    "others",
+    "modifiers",
+    "past",
+    "rating",
+    "jokes",
+)
+#: Marker kinds and the key of their list in ``frames.yml``.
+_MARKER_LISTS = {
+    _PSEUDO: "pseudo_negations",
+    _OTHERS: "other_subjects",
+    _MODIFIERS: "modifiers",
+    _PAST: "past",
+    _RATING: "rating_terms",
+    _JOKES: "jokes",
+}
+_EVERYDAY = "everyday:"
 #: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
 _NOTICED_FROM_PARTS = 2
 _POSSESSIVE = re.compile(r"^(.+?)(?:'s|s')$")
@@ -79,24 +97,41 @@ class FrameReader:
         for part, phrases in _mapping(document, "parts").items():
             for phrase in phrases:
                 self._add(str(phrase), str(part))
-        self._pseudo = _phrase_index(document, "pseudo_negations")
+        # Every marker phrase (pseudo-negations, subjects, modifiers, everyday talk) in
+        # one index, so that a message is read for all of them in one pass.
+        self._markers: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for kind, key in _MARKER_LISTS.items():
+            self._add_markers(kind, _list(document, key))
+        for part, phrases in _mapping(document, "everyday").items():
+            self._add_markers(f"{_EVERYDAY}{part}", phrases)
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
         self._window = int(document.get("negation_window", 3))
-        self._others = _phrase_index(document, "other_subjects")
-        self._modifiers = _phrase_index(document, "modifiers")
-        self._jokes = _phrase_index(document, "jokes")
-        self._past = _phrase_index(document, "past")
-        self._rating_terms = _phrase_index(document, "rating_terms")
-        self._everyday = {
-            str(part): _phrase_index({"phrases": phrases}, "phrases")
-            for part, phrases in _mapping(document, "everyday").items()
-        }
+        self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
         known = set(_mapping(document, "parts"))
         for combination in self._combinations:
             unknown = set().union(*combination.parts) - known
             if unknown:
                 raise LexiconError(f"frames.yml: {combination.id}: unknown parts {sorted(unknown)}")
+
+    def _add_markers(self, kind: str, phrases: Sequence[Any]) -> None:
+        for phrase in phrases:
+            words = tuple(_TOKEN.findall(fold(str(phrase))))
+            if words:
+                self._markers.setdefault(words[0], []).append((words, kind))
+
+    def _marks(self, words: Sequence[str]) -> dict[str, list[bool]]:
+        """For each kind of marker found, which tokens its phrases cover."""
+        marks: dict[str, list[bool]] = {}
+        for position, word in enumerate(words):
+            for phrase, kind in self._markers.get(word, ()):
+                if tuple(words[position : position + len(phrase)]) != phrase:
+                    continue
+                if kind == _OTHERS and position and words[position - 1] not in _CLAUSE_BREAKS:
+                    continue  # a subject opens its clause: "she wants to die", not "told her"
+                covered = marks.setdefault(kind, [False] * len(words))
+                covered[position : position + len(phrase)] = [True] * len(phrase)
+        return marks
 
     def _add(self, phrase: str, part: str) -> None:
         words = tuple(_TOKEN.findall(fold(phrase)))
@@ -108,18 +143,22 @@ class FrameReader:
         """The parts and combinations in one normalised message."""
         matches = list(_TOKEN.finditer(normalized.text))
         words = [_plain(match.group()) for match in matches]
-        pseudo = _covered(words, self._pseudo)
-        skip, skip_for_rules, past = self._discounted_clauses(words, pseudo)
+        marks = self._marks(words)
+        none = [False] * len(words)
+        pseudo = marks.get(_PSEUDO, none)
+        skip, skip_for_rules, past = self._discounted_clauses(words, marks, none)
         discounted = _spans(normalized, matches, skip_for_rules)
         past_spans = _spans(normalized, matches, past)
         found: list[_Occurrence] = []
         for index in range(len(words)):
-            if skip[index]:
+            if skip_for_rules[index]:
                 continue
             for part, end in self._parts_at(words, index):
+                if skip[index] and part not in self._subject_free:
+                    continue
                 if not self._negated(words, index, pseudo):
                     found.append(_Occurrence(part, index, end))
-        everyday = {part for part, index in self._everyday.items() if any(_covered(words, index))}
+        everyday = {kind[len(_EVERYDAY) :] for kind in marks if kind.startswith(_EVERYDAY)}
         found = [occurrence for occurrence in found if occurrence.part not in everyday]
         if not found:
             return FrameFinding(RiskLevel.NONE, (), (), False, discounted, past_spans)
@@ -171,7 +210,7 @@ class FrameReader:
         return False
 
     def _discounted_clauses(
-        self, words: Sequence[str], pseudo: Sequence[bool]
+        self, words: Sequence[str], marks: Mapping[str, list[bool]], none: list[bool]
     ) -> tuple[list[bool], list[bool], list[bool]]:
         """Which tokens do not count: for the parts, for the phrase rules, and the past.
 
@@ -182,13 +221,16 @@ class FrameReader:
         discounted, and the past is held at moderate. A joke ("(es broma)", "jk")
         discounts the whole message.
         """
-        jokes = _covered(words, self._jokes)
+        jokes = marks.get(_JOKES, none)
+        pseudo = marks.get(_PSEUDO, none)
         if any(joke and not covered for joke, covered in zip(jokes, pseudo, strict=True)):
             return [True] * len(words), [True] * len(words), [False] * len(words)
-        others = _covered(words, self._others, opening_only=True)
-        modified = _covered(words, self._modifiers)
-        past = _covered(words, self._past)
-        rating_terms = _covered(words, self._rating_terms)
+        if not (marks.keys() & {_OTHERS, _MODIFIERS, _PAST, _RATING}):
+            return none, none, none
+        others = marks.get(_OTHERS, none)
+        modified = marks.get(_MODIFIERS, none)
+        past = marks.get(_PAST, none)
+        rating_terms = marks.get(_RATING, none)
         for_parts = [False] * len(words)
         for_rules = [False] * len(words)
         in_past = [False] * len(words)
@@ -254,25 +296,6 @@ def _matches_at(words: Sequence[str], index: int, phrase: tuple[str, ...]) -> bo
     return True
 
 
-def _covered(
-    words: Sequence[str], index: Mapping[str, list[tuple[str, ...]]], opening_only: bool = False
-) -> list[bool]:
-    """Which tokens lie in one of the phrases of ``index``.
-
-    With ``opening_only`` a phrase counts only at the start of a clause
-    ("she wants to die", not "i told her").
-    """
-    covered = [False] * len(words)
-    for position, word in enumerate(words):
-        if opening_only and position and words[position - 1] not in _CLAUSE_BREAKS:
-            continue
-        for phrase in index.get(word, ()):
-            if tuple(words[position : position + len(phrase)]) == phrase:
-                for offset in range(len(phrase)):
-                    covered[position + offset] = True
-    return covered
-
-
 def _complete(
     combination: Combination, counts: Mapping[str, list[_Occurrence]]
 ) -> list[_Occurrence] | None:
@@ -293,15 +316,6 @@ def _complete(
 
 def _overlaps(occurrence: _Occurrence, used: Sequence[_Occurrence]) -> bool:
     return any(occurrence.start < other.end and other.start < occurrence.end for other in used)
-
-
-def _phrase_index(document: Mapping[str, Any], key: str) -> dict[str, list[tuple[str, ...]]]:
-    index: dict[str, list[tuple[str, ...]]] = {}
-    for phrase in _list(document, key):
-        words = tuple(_TOKEN.findall(fold(str(phrase))))
-        if words:
-            index.setdefault(words[0], []).append(words)
-    return index
 
 
 def _combination(entry: Any) -> Combination:

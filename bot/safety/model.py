@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,10 @@ MODEL_DIR = DATA_DIR / "model"
 MODEL_FILE = MODEL_DIR / "crisis_model.joblib"
 FINGERPRINT_FILE = MODEL_DIR / "crisis_model.json"
 SETTINGS_FILE = DATA_DIR / "model.yml"
+#: Below minus this, a probability is 0 (and math.exp would overflow).
+_LOGIT_LIMIT = 700.0
+#: Words whose character n-grams are remembered between messages.
+_WORD_CACHE_LIMIT = 100_000
 #: The corpus labels, in order of severity.
 EXPECTS = ("none", "flag", "escalate")
 
@@ -115,20 +121,72 @@ def load_corpus(corpus_dir: Path = CORPUS_DIR) -> list[LabelledMessage]:
 
 
 class CrisisModel:
-    """A fitted vectoriser and two logistic heads (any risk, escalate) stacked for speed."""
+    """A fitted vectoriser and two logistic heads (any risk, escalate).
+
+    Scoring does not go through scikit-learn's matrices: each term's idf and
+    its weight in both heads are folded into one table, and a message is scored
+    by counting its n-grams (each distinct word's character n-grams once, times
+    its count) and summing table entries. The result equals
+    ``vectorizer.transform(texts) @ weights + bias`` (a test checks it) at a
+    fraction of the cost for one short message, and in time linear in the text.
+    """
 
     def __init__(self, vectorizer: FeatureUnion, weights: np.ndarray, bias: np.ndarray) -> None:
         self._vectorizer = vectorizer
         self._weights = weights
         self._bias = bias
+        self._tables: list[_TermTable] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_tables"] = None  # rebuilt on first use; keeps the shipped file small
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._tables = None
 
     def scores(self, texts: Sequence[str]) -> list[ModelScores]:
-        """The probabilities for each (normalised) text, computed for the batch at once."""
+        """The probabilities for each (normalised) text."""
+        if self._tables is None:
+            self._tables = self._build_tables()
+        bias_risk, bias_escalate = float(self._bias[0]), float(self._bias[1])
+        results = []
+        for text in texts:
+            risk, escalate = bias_risk, bias_escalate
+            for table in self._tables:
+                part_risk, part_escalate = table.logits(text)
+                risk += part_risk
+                escalate += part_escalate
+            results.append(ModelScores(_sigmoid(risk), _sigmoid(escalate)))
+        return results
+
+    def scores_by_matrix(self, texts: Sequence[str]) -> list[ModelScores]:
+        """The same probabilities through scikit-learn's matrices (the reference)."""
         if not texts:
             return []
         logits = np.asarray(self._vectorizer.transform(texts) @ self._weights) + self._bias
-        probabilities = 1.0 / (1.0 + np.exp(-logits))
-        return [ModelScores(float(risk), float(esc)) for risk, esc in probabilities]
+        return [ModelScores(_sigmoid(risk), _sigmoid(esc)) for risk, esc in logits]
+
+    def _build_tables(self) -> list[_TermTable]:
+        tables = []
+        offset = 0
+        for name, part in self._vectorizer.transformer_list:
+            size = len(part.vocabulary_)
+            entries = {
+                term: (
+                    float(part.idf_[index]),
+                    float(self._weights[offset + index, 0]),
+                    float(self._weights[offset + index, 1]),
+                )
+                for term, index in part.vocabulary_.items()
+            }
+            if name == "chars":
+                tables.append(_TermTable(entries, _char_counts(part.ngram_range)))
+            else:
+                tables.append(_TermTable(entries, _word_counts(part.build_analyzer())))
+            offset += size
+        return tables
 
     def fingerprint(self) -> str:
         """A hash of what the model computes: its vocabulary and rounded weights."""
@@ -139,6 +197,98 @@ class CrisisModel:
         digest.update(np.round(self._weights, 6).tobytes())
         digest.update(np.round(self._bias, 6).tobytes())
         return digest.hexdigest()
+
+
+class _TermTable:
+    """One vectoriser's terms: idf and both heads' weights, and how to count terms.
+
+    Each entry holds ``(idf, idf², idf·w_risk, idf·w_escalate)`` so that a term seen
+    once (most are) costs three additions.
+    """
+
+    def __init__(
+        self,
+        entries: dict[str, tuple[float, float, float]],
+        count: Callable[[str, Mapping[str, object]], Counter[str]],
+    ) -> None:
+        self._entries = {
+            term: (idf, idf * idf, idf * risk, idf * escalate)
+            for term, (idf, risk, escalate) in entries.items()
+        }
+        self._count = count
+
+    def logits(self, text: str) -> tuple[float, float]:
+        """This part's contribution to both heads: sublinear tf-idf, l2-normalised."""
+        squared = risk = escalate = 0.0
+        entries = self._entries
+        for term, count in self._count(text, entries).items():
+            idf, idf_squared, idf_risk, idf_escalate = entries[term]
+            if count == 1:
+                squared += idf_squared
+                risk += idf_risk
+                escalate += idf_escalate
+            else:
+                tf = 1.0 + math.log(count)
+                squared += tf * tf * idf_squared
+                risk += tf * idf_risk
+                escalate += tf * idf_escalate
+        if squared == 0.0:
+            return 0.0, 0.0
+        norm = math.sqrt(squared)
+        return risk / norm, escalate / norm
+
+
+def _char_counts(
+    ngram_range: tuple[int, int],
+) -> Callable[[str, Mapping[str, object]], Counter[str]]:
+    """scikit-learn's ``char_wb`` n-grams that are in the vocabulary, counted.
+
+    A word's n-grams are worked out once and remembered (words repeat across
+    messages), then added up once per distinct word of the message.
+    """
+    low, high = ngram_range
+    known: dict[str, tuple[str, ...]] = {}
+
+    def ngrams(word: str, vocabulary: Mapping[str, object]) -> tuple[str, ...]:
+        padded = f" {word} "
+        found: list[str] = []
+        for size in range(low, high + 1):
+            if len(padded) <= size:
+                found.append(padded)  # a short word counts once, as a whole
+                break
+            found.extend(padded[start : start + size] for start in range(len(padded) - size + 1))
+        return tuple(term for term in found if term in vocabulary)
+
+    def count(text: str, vocabulary: Mapping[str, object]) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for word, times in Counter(text.split()).items():
+            terms = known.get(word)
+            if terms is None:
+                terms = ngrams(word, vocabulary)
+                if len(known) < _WORD_CACHE_LIMIT:
+                    known[word] = terms
+            for term in terms:
+                counts[term] += times
+        return counts
+
+    return count
+
+
+def _word_counts(
+    analyzer: Callable[[str], list[str]],
+) -> Callable[[str, Mapping[str, object]], Counter[str]]:
+    """scikit-learn's word n-grams that are in the vocabulary, counted."""
+
+    def count(text: str, vocabulary: Mapping[str, object]) -> Counter[str]:
+        return Counter(term for term in analyzer(text) if term in vocabulary)
+
+    return count
+
+
+def _sigmoid(logit: float) -> float:
+    if logit < -_LOGIT_LIMIT:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-logit))
 
 
 def train(

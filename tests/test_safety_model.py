@@ -1,0 +1,72 @@
+"""The learned model ships from this repository and is reproduced by one command.
+
+``wisemind safety train`` must give exactly the shipped model from the shipped
+corpus: these tests train afresh and compare fingerprints, so a changed corpus,
+setting or scikit-learn version without a retrain fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety import get_detector
+from bot.safety.detector import build_normalizer
+from bot.safety.lexicon import load_lexicon
+from bot.safety.model import (
+    MODEL_FILE,
+    CrisisModel,
+    corpus_fingerprint,
+    load_corpus,
+    load_model,
+    load_settings,
+    shipped_fingerprints,
+    train,
+)
+
+#: The shipped model must stay small enough to live in the repository.
+MAX_MODEL_BYTES = 5 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def fresh_model() -> CrisisModel:
+    normalizer = build_normalizer(load_lexicon())
+    return train(load_corpus(), lambda text: normalizer.normalize(text).text, load_settings())
+
+
+def test_shipped_model_was_trained_on_the_shipped_corpus() -> None:
+    expected = corpus_fingerprint(load_corpus(), load_settings())
+    assert shipped_fingerprints()["corpus"] == expected
+
+
+def test_training_again_reproduces_the_shipped_model(fresh_model: CrisisModel) -> None:
+    assert fresh_model.fingerprint() == shipped_fingerprints()["model"]
+    assert load_model().fingerprint() == shipped_fingerprints()["model"]
+
+
+def test_shipped_model_is_small() -> None:
+    assert MODEL_FILE.stat().st_size < MAX_MODEL_BYTES
+
+
+def test_corpus_holds_every_label_in_english_and_spanish() -> None:
+    corpus = load_corpus()
+    assert len(corpus) >= 3000
+    assert {message.expect for message in corpus} == {"none", "flag", "escalate"}
+
+
+def test_fast_scoring_gives_scikit_learns_probabilities() -> None:
+    detector = get_detector()
+    texts = [
+        detector.normalize_for_model(text)
+        for text in (
+            "i took all of my mom's pills",
+            "me quiero morir",
+            "this homework is killing me lol",
+            "",
+            "😭" * 300,
+            "a",
+        )
+    ]
+    model = load_model()
+    for fast, reference in zip(model.scores(texts), model.scores_by_matrix(texts), strict=True):
+        assert fast.risk == pytest.approx(reference.risk, abs=1e-6)
+        assert fast.escalate == pytest.approx(reference.escalate, abs=1e-6)
