@@ -43,6 +43,7 @@ class BackgroundWiseMind:
 
     rasa_url: str
     action_url: str
+    dashboard_url: str
     api_token: str
     database_url: str
     env: dict[str, str]
@@ -62,7 +63,7 @@ def background_wisemind(
     ``rasa_port`` may be chosen beforehand (see :func:`free_port`) when the
     environment must name it, e.g. in ``WISEMIND_PUBLIC_URL``.
     """
-    rasa_port, action_port = rasa_port or free_port(), free_port()
+    rasa_port, action_port, dashboard_port = rasa_port or free_port(), free_port(), free_port()
     database_url = database_url or f"sqlite:///{var_dir / 'wisemind.db'}"
     env = {
         **os.environ,
@@ -72,6 +73,8 @@ def background_wisemind(
         "WISEMIND_RASA_PORT": str(rasa_port),
         "WISEMIND_ACTION_PORT": str(action_port),
         "WISEMIND_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "WISEMIND_DASHBOARD_PORT": str(dashboard_port),
+        "WISEMIND_DASHBOARD_URL": f"http://127.0.0.1:{dashboard_port}",
         "RASA_TELEMETRY_ENABLED": "false",
         **(extra_env or {}),
     }
@@ -87,6 +90,7 @@ def background_wisemind(
     running = BackgroundWiseMind(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
+        dashboard_url=env["WISEMIND_DASHBOARD_URL"],
         api_token=env["WISEMIND_API_TOKEN"],
         database_url=database_url,
         env=env,
@@ -97,7 +101,11 @@ def background_wisemind(
         _wait_until_answering(
             process,
             log_path,
-            [f"{running.action_url}/health", f"{running.rasa_url}/webhooks/local/"],
+            [
+                f"{running.action_url}/health",
+                f"{running.rasa_url}/webhooks/local/",
+                f"{running.dashboard_url}/healthz",
+            ],
         )
         yield running
     finally:

@@ -77,6 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "\nWiseMind is running:\n"
             f"  Rasa server    {settings.rasa_url} (HTTP API needs the token in var/secrets.env)\n"
             f"  Action server  http://127.0.0.1:{settings.action_port}\n"
+            f"  Dashboard      {settings.dashboard_url} (log in with a demo password above)\n"
             "Talk to it as the demo client in another terminal:  make chat\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,

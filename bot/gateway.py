@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import clinic, crisis_messages, escalation, message_log
+from bot import clinic, crisis_messages, escalation, message_log, takeover
 from bot.clinic import client_by_code, client_for_identity
 from bot.crisis_contacts import crisis_contacts
 from bot.outbox import enqueue
@@ -73,6 +73,9 @@ class Inbound:
     #: For a high-risk message: the crisis reply, for the channel to send at once,
     #: before and whatever Rasa does (see :func:`screen_for_risk`).
     crisis_reply: tuple[str, ...] = ()
+    #: A therapist has taken the conversation over: stored and screened, not for Rasa
+    #: (``conversation_id`` is None); the therapist reads it in the dashboard.
+    taken_over: bool = False
 
     @property
     def metadata(self) -> dict[str, object]:
@@ -144,11 +147,21 @@ def accept_inbound(
     )
     if message is None:
         return Inbound(duplicate=True, client_id=client.id)
+    crisis_reply = screen_for_risk(session, client, message)
+    if takeover.is_taken_over(session, client.id, utcnow()):
+        # Screened above, like every message; the bot stays silent for the therapist.
+        message_log.mark_status(session, message.id, MessageStatus.PROCESSED)
+        return Inbound(
+            message_id=message.id,
+            client_id=client.id,
+            crisis_reply=crisis_reply,
+            taken_over=True,
+        )
     return Inbound(
         conversation_id=client.code,
         message_id=message.id,
         client_id=client.id,
-        crisis_reply=screen_for_risk(session, client, message),
+        crisis_reply=crisis_reply,
     )
 
 

@@ -19,9 +19,12 @@ from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
 from bot.storage.models import utcnow
+from bot.takeover import expire_takeovers
 
 #: How often unacknowledged pages are checked against their deadlines.
 PAGE_CHECK_SECONDS = 1.0
+#: How often take-overs are checked against their time-outs.
+TAKEOVER_CHECK_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,22 @@ def _advance_pages(settings: Settings) -> None:
         advance_pages(session, utcnow(), settings)
 
 
+async def end_takeovers_forever(stop: asyncio.Event) -> None:
+    """Hand conversations back to the bot when a take-over times out (the client is told)."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(_end_takeovers)
+        except Exception:
+            logger.exception("ending timed-out take-overs failed")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=TAKEOVER_CHECK_SECONDS)
+
+
+def _end_takeovers() -> None:
+    with session_scope() as session:
+        expire_takeovers(session, utcnow())
+
+
 async def run_scheduler(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -68,5 +87,6 @@ async def run_scheduler(settings: Settings) -> None:
     await asyncio.gather(
         OutboxWorker(senders).run(stop),
         advance_pages_forever(settings, stop),
+        end_takeovers_forever(stop),
     )
     logger.info("scheduler stopped")

@@ -89,6 +89,10 @@ class LocalInput(InputChannel):
             if inbound.reply is not None or inbound.duplicate:
                 replies = [{"recipient_id": sender, "text": inbound.reply}] if inbound.reply else []
                 return response.json(replies)
+            if inbound.taken_over:  # a therapist is writing: only the crisis reply, no bot
+                crisis = [{"recipient_id": sender, "text": text} for text in inbound.crisis_reply]
+                await asyncio.to_thread(_record_replies, inbound, sender, crisis)
+                return response.json(crisis)
             collector = CollectingOutputChannel()
             collector.messages += [
                 {"recipient_id": sender, "text": text} for text in inbound.crisis_reply
