@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +112,9 @@ class Clinic:
                 await sender.client.http_client.close()  # type: ignore[attr-defined]
             return sent
 
-        return asyncio.run(drain())
+        # In a thread of its own: Playwright's sync API keeps an event loop in this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, drain()).result()
 
 
 @pytest.fixture
@@ -219,7 +222,11 @@ def live_dashboard(clinic: Clinic) -> Iterator[LiveDashboard]:
     url = f"http://127.0.0.1:{port}"
     clinic.settings = dataclasses.replace(clinic.settings, dashboard_url=url)
     config = uvicorn.Config(
-        create_app(clinic.settings, clinic.engine), host="127.0.0.1", port=port, log_level="warning"
+        create_app(clinic.settings, clinic.engine),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

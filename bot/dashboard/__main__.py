@@ -19,6 +19,8 @@ def main() -> None:
         host=settings.dashboard_host,
         port=settings.dashboard_port,
         log_level="info",
+        # No websockets here; and Rasa pins a websockets too old for uvicorn's auto-detection.
+        ws="none",
         # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address for real client IPs.
         proxy_headers=True,
     )

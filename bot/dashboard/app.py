@@ -14,11 +14,13 @@ the cookie, CSRF check, login check and error pages.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -82,6 +84,8 @@ STATIC_DIR = HERE / "static"
 #: How many audit rows the admin page shows (the newest).
 AUDIT_SHOWN = 300
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: A dashboard page to return to after login: letters, digits, dashes and slashes only.
+LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9/_-]*")
 
 Handler = Callable[[Session, "Visit"], Response]
 
@@ -215,7 +219,12 @@ class Dashboard:
     def _to_login(self, visit: Visit) -> Response:
         if visit.request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
-        return RedirectResponse("/login", status_code=303)
+        # Back to the page asked for after login (a page link opened on a phone).
+        wanted = visit.request.url.path
+        target = (
+            f"/login?next={quote(wanted)}" if _local_path(wanted) and wanted != "/" else "/login"
+        )
+        return RedirectResponse(target, status_code=303)
 
     def _with_cookie(self, response: Response, cookie: CookieState) -> Response:
         response.set_cookie(
@@ -237,7 +246,7 @@ class Dashboard:
     def login_page(self, db: Session, visit: Visit) -> Response:
         if visit.staff is not None:
             return self.redirect("/")
-        return self.render(visit, "login.html", error="")
+        return self.render(visit, "login.html", error="", next=_next_page(visit))
 
     def login(self, db: Session, visit: Visit) -> Response:
         outcome = auth.attempt_login(
@@ -248,11 +257,13 @@ class Dashboard:
             now=visit.now,
         )
         if outcome.therapist is None:
-            return self.render(visit, "login.html", 401, error=outcome.refusal)
+            return self.render(
+                visit, "login.html", 401, error=outcome.refusal, next=_next_page(visit)
+            )
         token = auth.open_session(db, outcome.therapist, ip=visit.ip, now=visit.now)
         # A new CSRF token with the login: a token planted before it is worthless.
         visit.cookie = CookieState(csrf=CookieState.fresh().csrf, session_token=token)
-        return self.redirect("/")
+        return self.redirect(_next_page(visit) or "/")
 
     def logout(self, db: Session, visit: Visit) -> Response:
         if visit.cookie.session_token:
@@ -558,6 +569,17 @@ class Dashboard:
             page("/audit", self.audit_log),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ]
+
+
+def _local_path(path: str) -> bool:
+    """A path on this site (ids only, as every dashboard URL): never another site's address."""
+    return bool(LOCAL_PATH.fullmatch(path))
+
+
+def _next_page(visit: Visit) -> str:
+    """Where to go after logging in: the form's or the query's ``next``, if local."""
+    wanted = visit.form.get("next") or visit.request.query_params.get("next", "")
+    return wanted if _local_path(wanted) else ""
 
 
 def _parse_date(raw: str) -> date | None:

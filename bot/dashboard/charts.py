@@ -123,7 +123,7 @@ def line_chart(
                 runs.append([point])
             previous, latest = day, int(value)
         points = [point for run in runs for point in run]
-        label_y = _free_slot(points[-1][1] if points else y_of(0), label_slots)
+        label_y = _free_slot(points[-1][1] if points else y_of(0), label_slots, TOP, plot_bottom)
         series.append(
             Series(
                 label=label,
@@ -175,10 +175,14 @@ def _marker(kind: str, x: float, y: float) -> str:
     return f"M{x - s},{y - s} L{x + s},{y + s} M{x - s},{y + s} L{x + s},{y - s}"
 
 
-def _free_slot(y: float, taken: list[float], gap: float = 12.0) -> float:
-    """A y for a line's end label that does not overlap labels already placed."""
-    while any(abs(y - other) < gap for other in taken):
-        y += gap
+def _free_slot(y: float, taken: list[float], low: float, high: float, gap: float = 12.0) -> float:
+    """A y for a line's end label near ``y``, within ``low``..``high``, clear of other labels."""
+    for step in range(0, 2 * len(taken) + 2):
+        offset = (step + 1) // 2 * gap * (-1 if step % 2 else 1)
+        candidate = min(max(y + offset, low), high)
+        if all(abs(candidate - other) >= gap for other in taken):
+            taken.append(candidate)
+            return candidate
     taken.append(y)
     return y
 
