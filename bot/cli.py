@@ -130,11 +130,13 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _seed_and_report() -> None:
+    from bot.dashboard.demo_data import seed_demo_history
     from bot.demo import seed_demo
     from bot.storage import session_scope
 
     with session_scope() as session:
         credentials = seed_demo(session)
+        seed_demo_history(session, utcnow())
     print(f"Demo clinic ready (demo client code {credentials.client_code}).")
     for account in credentials.accounts:
         if account.password is not None:

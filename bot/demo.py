@@ -16,7 +16,6 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from bot.clinic import add_client, add_therapist, client_by_code, set_oncall, therapist_by_email
-from bot.dashboard.demo_data import seed_demo_history
 from bot.settings import load_settings
 from bot.storage.enums import Locale, OncallRole, Role
 from bot.storage.models import utcnow
@@ -101,7 +100,6 @@ def seed_demo(session: Session, *, credentials_file: Path | None = None) -> Demo
     path = credentials_file or load_settings().var_dir / CREDENTIALS_FILENAME
     accounts = tuple(_ensure_staff(session, staff) for staff in DEMO_STAFF)
     _ensure_client(session, DEMO_CLIENT)
-    _ensure_history(session)
     new_passwords = {a.email: a.password for a in accounts if a.password is not None}
     if new_passwords:
         _save_passwords(path, new_passwords)
@@ -137,14 +135,6 @@ def _ensure_client(session: Session, demo: DemoClient) -> None:
     client.consent_version = DEMO_CONSENT_VERSION
     enrolment.used_at = now  # enrolled: the therapist registered both channels
     session.flush()
-
-
-def _ensure_history(session: Session) -> None:
-    """Sixty days of diary cards, practices and messages, for a living dashboard."""
-    client = client_by_code(session, DEMO_CLIENT_CODE)
-    therapist = therapist_by_email(session, DEMO_CLIENT.therapist_email)
-    if client is not None and therapist is not None:
-        seed_demo_history(session, client, therapist, utcnow())
 
 
 def _save_passwords(path: Path, new_passwords: dict[str, str]) -> None:

@@ -48,6 +48,8 @@ class Series:
     label: str
     colour: str
     dash: str
+    #: The marker's shape (``circle``, ``square``…): a second cue besides the dash pattern.
+    marker: str
     #: SVG path data of the line: one ``M … L …`` run per stretch of consecutive days.
     line: str
     #: SVG path data of every marker.
@@ -129,6 +131,7 @@ def line_chart(
                 label=label,
                 colour=colour,
                 dash=dash,
+                marker=marker,
                 line=" ".join(_run_path(run) for run in runs if len(run) > 1),
                 markers=" ".join(_marker(marker, x, y) for x, y in points),
                 label_y=label_y,

@@ -1,6 +1,8 @@
 """Sixty days of the demo client's life, so the first run shows a living dashboard.
 
-``wisemind demo seed`` calls :func:`seed_demo_history`: diary cards on most
+``wisemind demo seed`` and ``wisemind run`` call :func:`seed_demo_history`
+after :func:`bot.demo.seed_demo` (which stays a bare clinic, for tests that
+build on it): diary cards on most
 days (urges easing as skills use grows, a hard patch two weeks ago), guided
 skill practices with distress before and after, the messages of those
 check-ins, two homework assignments, and one open escalation from this
@@ -22,6 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clinic import client_by_code, therapist_by_email
+from bot.demo import DEMO_CLIENT, DEMO_CLIENT_CODE
 from bot.storage.enums import (
     ESCALATION_CODE_LENGTH,
     Channel,
@@ -83,10 +87,12 @@ ESCALATION_EVIDENCE = (
 )
 
 
-def seed_demo_history(
-    session: Session, client: Client, therapist: Therapist, now: datetime
-) -> bool:
-    """Create the history once; True if it was created now, False if it was already there."""
+def seed_demo_history(session: Session, now: datetime) -> bool:
+    """Give the demo client their history once; True if created now, False if already there."""
+    client = client_by_code(session, DEMO_CLIENT_CODE)
+    therapist = therapist_by_email(session, DEMO_CLIENT.therapist_email)
+    if client is None or therapist is None:
+        raise LookupError("seed the demo clinic first (bot.demo.seed_demo)")
     exists = session.execute(
         select(Message.id).where(
             Message.channel == Channel.SMS,
