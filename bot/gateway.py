@@ -4,7 +4,9 @@ Whatever the channel (local chat, SMS, Telegram), an inbound message goes
 through :func:`accept_inbound` before Rasa sees it: the sender is resolved to
 a client, the message is written to the message log (before it is processed,
 and once per provider id), and messages that must not reach the assistant
-(unknown senders, empty bodies) get a safe reply here instead.
+(unknown senders, empty bodies) get a safe reply here instead, and messages
+in a conversation a therapist has taken over (:mod:`bot.takeover`) are
+screened but not handed to the assistant.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ class Inbound:
 
     Exactly one of ``reply`` (answer now, do not involve Rasa) and
     ``conversation_id`` (hand the message to Rasa under that id) is set,
-    unless ``duplicate`` is true: a provider retry, to be acknowledged and dropped.
+    unless ``duplicate`` is true (a provider retry, to be acknowledged and dropped)
+    or ``taken_over`` is (a therapist is writing to the client: stored, screened,
+    and left for them; only a ``crisis_reply`` goes out).
     """
 
     conversation_id: str | None = None

@@ -12,6 +12,7 @@ from bot.dashboard.charts import EMOTIONS, line_chart
 from bot.dashboard.demo_data import HISTORY_DAYS, seed_demo_history
 from bot.dashboard.queries import caseload
 from bot.demo import DEMO_CLIENT_CODE, seed_demo
+from bot.escalation import resolve_escalation
 from bot.storage.enums import EscalationStatus
 from bot.storage.models import (
     Client,
@@ -91,3 +92,20 @@ def test_the_demo_clinic_gets_sixty_days_of_history_once(
     before = (cards, count(SkillPractice), count(Message))
     assert not seed_demo_history(db_session, utcnow())
     assert (count(DiaryEntry), count(SkillPractice), count(Message)) == before
+
+
+def test_a_recent_risky_message_keeps_its_flag_after_the_escalation_is_resolved(
+    clinic: Clinic,
+) -> None:
+    clinic.client_texts(clinic.client_a, "everyone would be better off without me")
+    with Session(clinic.engine, future=True) as session, session.begin():
+        alice = session.execute(
+            select(Therapist).where(Therapist.email == clinic.alice)
+        ).scalar_one()
+        escalation = session.execute(select(Escalation)).scalar_one()
+        resolve_escalation(
+            session, escalation_id=escalation.id, therapist=alice, note="Talked in session.",
+            now=utcnow(),
+        )  # fmt: skip
+        (row,) = caseload(session, alice, utcnow())
+    assert (row.risk, row.open_escalations) == ("moderate", 0)

@@ -101,16 +101,14 @@ def _caseload_row(session: Session, client: Client, now: datetime) -> CaseloadRo
     risk = max((e.level for e in escalations), key=level_rank, default=None)
     if risk is None:
         flagged = session.execute(
-            select(Message.risk_level)
-            .where(
+            select(Message.risk_level).where(
                 Message.client_id == client.id,
                 Message.direction == Direction.INBOUND,
                 Message.created_at > now - RISK_FLAG_WINDOW,
                 Message.risk_level.in_(LEVEL_ORDER),
             )
-            .limit(1)
-        ).first()
-        risk = flagged.risk_level if flagged else None
+        ).scalars()
+        risk = max(flagged, key=level_rank, default=None)
     homework = session.execute(
         select(Homework.status, Homework.due_at).where(Homework.client_id == client.id)
     ).all()
