@@ -45,6 +45,7 @@ class BackgroundWiseMind:
     action_url: str
     #: ``GET /health``: every process up and the scheduler's heartbeat fresh.
     health_url: str
+    dashboard_url: str
     api_token: str
     database_url: str
     env: dict[str, str]
@@ -64,7 +65,8 @@ def background_wisemind(
     ``rasa_port`` may be chosen beforehand (see :func:`free_port`) when the
     environment must name it, e.g. in ``WISEMIND_PUBLIC_URL``.
     """
-    rasa_port, action_port, health_port = rasa_port or free_port(), free_port(), free_port()
+    rasa_port, action_port = rasa_port or free_port(), free_port()
+    health_port, dashboard_port = free_port(), free_port()
     database_url = database_url or f"sqlite:///{var_dir / 'wisemind.db'}"
     env = {
         **os.environ,
@@ -75,6 +77,8 @@ def background_wisemind(
         "WISEMIND_ACTION_PORT": str(action_port),
         "WISEMIND_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "WISEMIND_HEALTH_PORT": str(health_port),
+        "WISEMIND_DASHBOARD_PORT": str(dashboard_port),
+        "WISEMIND_DASHBOARD_URL": f"http://127.0.0.1:{dashboard_port}",
         "RASA_TELEMETRY_ENABLED": "false",
         **(extra_env or {}),
     }
@@ -91,6 +95,7 @@ def background_wisemind(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
         health_url=f"http://127.0.0.1:{health_port}/health",
+        dashboard_url=env["WISEMIND_DASHBOARD_URL"],
         api_token=env["WISEMIND_API_TOKEN"],
         database_url=database_url,
         env=env,
@@ -101,7 +106,11 @@ def background_wisemind(
         _wait_until_answering(
             process,
             log_path,
-            [f"{running.action_url}/health", f"{running.rasa_url}/webhooks/local/"],
+            [
+                f"{running.action_url}/health",
+                f"{running.rasa_url}/webhooks/local/",
+                f"{running.dashboard_url}/healthz",
+            ],
         )
         yield running
     finally:

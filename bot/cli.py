@@ -92,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "\nWiseMind is running:\n"
             f"  Rasa server    {settings.rasa_url} (HTTP API needs the token in var/secrets.env)\n"
             f"  Action server  http://127.0.0.1:{settings.action_port}\n"
+            f"  Dashboard      {settings.dashboard_url} (log in with a demo password above)\n"
             "Talk to it as the demo client in another terminal:  make chat\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
@@ -175,11 +176,13 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _seed_and_report(*, show_passwords: bool) -> None:
+    from bot.dashboard.demo_data import seed_demo_history
     from bot.demo import seed_demo
     from bot.storage import session_scope
 
     with session_scope() as session:
         credentials = seed_demo(session)
+        seed_demo_history(session, utcnow())
     print(f"Demo clinic ready (demo client code {credentials.client_code}).")
     if show_passwords:
         for account in credentials.accounts:

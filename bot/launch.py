@@ -21,14 +21,21 @@ SECRETS_FILE = "secrets.env"
 
 def ensure_api_token(settings: Settings) -> str:
     """The Rasa HTTP API token: from the environment, or generated once into var/."""
-    if settings.api_token:
-        return settings.api_token
-    token = secrets.token_urlsafe(32)
+    return settings.api_token or _generate_secret(settings, "WISEMIND_API_TOKEN")
+
+
+def ensure_dashboard_secret(settings: Settings) -> str:
+    """The key that signs dashboard cookies: from the environment, or generated once into var/."""
+    return settings.dashboard_secret or _generate_secret(settings, "WISEMIND_DASHBOARD_SECRET")
+
+
+def _generate_secret(settings: Settings, name: str) -> str:
+    secret = secrets.token_urlsafe(32)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     path = settings.var_dir / SECRETS_FILE
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as file:
-        file.write(f"WISEMIND_API_TOKEN={token}\n")
-    return token
+        file.write(f"{name}={secret}\n")
+    return secret
 
 
 def process_env(settings: Settings, api_token: str) -> dict[str, str]:
@@ -48,7 +55,8 @@ def process_env(settings: Settings, api_token: str) -> dict[str, str]:
 
 
 def process_specs(settings: Settings, model: Path, api_token: str) -> list[ProcessSpec]:
-    """The Rasa server (HTTP API on, token-protected) and the action server."""
+    """The Rasa server (HTTP API on, token-protected), the action server, the scheduler
+    and the dashboard."""
     env = process_env(settings, api_token)
     python = sys.executable
     return [
@@ -77,5 +85,11 @@ def process_specs(settings: Settings, model: Path, api_token: str) -> list[Proce
             name="scheduler",
             command=[python, "-m", "bot.cli", "scheduler"],
             env=env,
+        ),
+        ProcessSpec(
+            name="dashboard",
+            command=[python, "-m", "bot.dashboard"],
+            ready_url=f"http://127.0.0.1:{settings.dashboard_port}/healthz",
+            env={**env, "WISEMIND_DASHBOARD_SECRET": ensure_dashboard_secret(settings)},
         ),
     ]  # fmt: skip

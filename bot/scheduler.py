@@ -23,11 +23,14 @@ from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
 from bot.storage.models import utcnow
+from bot.takeover import expire_takeovers
 
 #: How often unacknowledged pages are checked against their deadlines.
 PAGE_CHECK_SECONDS = 1.0
 #: How often messages left unscreened by a failure after storing are screened again.
 SCREEN_RETRY_SECONDS = 2.0
+#: How often take-overs are checked against their time-outs.
+TAKEOVER_CHECK_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,11 @@ def _heartbeat(started_at: datetime) -> None:
         beat(session, SCHEDULER, started_at, utcnow())
 
 
+def _end_takeovers() -> None:
+    with session_scope() as session:
+        expire_takeovers(session, utcnow())
+
+
 async def run_scheduler(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -84,5 +92,7 @@ async def run_scheduler(settings: Settings) -> None:
         every(SCREEN_RETRY_SECONDS, lambda: screen_pending(settings), "screening", stop),
         every(PAGE_CHECK_SECONDS, lambda: _advance_pages(settings), "advancing pages", stop),
         every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
+        # A take-over the therapist forgot ends on time, and the client is told.
+        every(TAKEOVER_CHECK_SECONDS, _end_takeovers, "ending timed-out take-overs", stop),
     )
     logger.info("scheduler stopped")

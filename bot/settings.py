@@ -90,6 +90,15 @@ class Settings:
     health_port: int = 5056
     #: Redis for Rasa's conversation locks, when several Rasa servers share the database.
     redis_url: str = ""
+    #: Where the dashboard listens (put it behind an HTTPS reverse proxy in production).
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8000
+    #: Signs the dashboard's cookies; generated into var/secrets.env when not set.
+    dashboard_secret: str = ""
+    #: A dashboard login ends after this long without a request.
+    dashboard_idle_minutes: int = 30
+    #: A take-over the therapist forgets to hand back ends this long after their last message.
+    takeover_minutes: int = 60
 
     @property
     def real_channel_configured(self) -> bool:
@@ -179,6 +188,11 @@ def load_settings() -> Settings:
         page_repeat_minutes=source.get_int("PAGE_REPEAT_MINUTES", 10),
         redis_url=source.get("REDIS_URL"),
         health_port=source.get_int("HEALTH_PORT", 5056),
+        dashboard_host=source.get("DASHBOARD_HOST", "127.0.0.1"),
+        dashboard_port=source.get_int("DASHBOARD_PORT", 8000),
+        dashboard_secret=source.get("DASHBOARD_SECRET"),
+        dashboard_idle_minutes=source.get_int("DASHBOARD_IDLE_MINUTES", 30),
+        takeover_minutes=source.get_int("TAKEOVER_MINUTES", 60),
     )
     check_settings(settings)
     return settings

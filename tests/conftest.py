@@ -24,7 +24,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.models import Therapist
 
 #: The real WiseMind servers (``wisemind run``) as session fixtures.
-pytest_plugins = ("tests.servers",)
+pytest_plugins = ("tests.servers", "tests.dashboard_support")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "WISEMIND_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

@@ -60,6 +60,8 @@ EXPECTED_TABLES = {
     "oncall_shifts",
     "audit_log",
     "heartbeats",
+    "staff_sessions",
+    "takeovers",
 }
 #: Created by Rasa's SQL tracker store in the same database; never ours to touch.
 RASA_EVENTS_DDL = (

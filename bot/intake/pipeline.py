@@ -33,7 +33,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot import clinic, escalation, message_log
+from bot import clinic, escalation, message_log, takeover
 from bot.intake.flood import FloodControl
 from bot.intake.inbound import Decision, HandOff, InboundMessage
 from bot.intake.replies import (
@@ -226,10 +226,10 @@ def process_stored(
         return _staff_message(session, message, now)
     client = session.get(Client, message.client_id)
     assert client is not None
-    silenced = message.channel == Channel.SMS and client.opted_out_at is not None
+    opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
     crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
     # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
-    replies = [] if silenced else list(crisis_reply)
+    replies = [] if opted_out else list(crisis_reply)
     keyword = message.body.strip().upper()
     compliance = (
         _compliance_reply(settings, client, keyword) if message.channel == Channel.SMS else None
@@ -239,8 +239,8 @@ def process_stored(
         if compliance:
             # Sent even to a client who just opted out: the one confirmation.
             replies.append(compliance)
-    elif silenced:
-        pass
+    elif opted_out or takeover.is_taken_over(session, client.id, now):
+        pass  # screened above; the bot stays silent (the client or their therapist asked so)
     elif not message.body.strip():
         replies.append(empty_message_reply(message.channel))
     elif throttled:
@@ -399,7 +399,8 @@ def claim_handoffs(
         for message in session.execute(query).scalars().all():
             client = session.get(Client, message.client_id)
             assert client is not None
-            if channel == Channel.SMS and client.opted_out_at is not None:
+            opted_out = channel == Channel.SMS and client.opted_out_at is not None
+            if opted_out or takeover.is_taken_over(session, client.id, now):
                 message.status = MessageStatus.PROCESSED
                 continue
             message.handed_off_at = now

@@ -143,6 +143,14 @@ class EscalationEventKind:
     RESOLVED: Final = "resolved"
 
 
+class TakeoverEnd:
+    """Why a therapist's take-over of a conversation ended."""
+
+    HANDED_BACK: Final = "handed_back"
+    TIMED_OUT: Final = "timed_out"
+    ALL: Final = (HANDED_BACK, TIMED_OUT)
+
+
 class Lane:
     """Outbox lanes: crisis replies and pages never wait behind ordinary messages."""
 

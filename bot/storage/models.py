@@ -308,6 +308,8 @@ class Message(Base):
     updated_at: Mapped[datetime] = Column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
+    #: The therapist who wrote an outbound message during a take-over; None for the bot.
+    from_therapist_id: Mapped[int | None] = Column(ForeignKey("therapists.id"))
 
 
 class DiaryEntry(Base):
@@ -627,3 +629,55 @@ class PendingSafetyQuestion(Base):
     asked_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     #: An answer after this is no longer read as an answer (the conversation moved on).
     expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class StaffSession(Base):
+    """One dashboard login, so that logging out and the idle timeout end it for good.
+
+    The browser holds a signed random token; only its SHA-256 is stored, so a
+    copy of the database cannot be used to log in.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    token_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    therapist_id: Mapped[int] = Column(
+        ForeignKey("therapists.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    ended_at: Mapped[datetime | None] = Column(UTCDateTime)
+    ip: Mapped[str | None] = Column(String(45))
+
+    therapist: Mapped[Therapist] = relationship("Therapist")
+
+
+class Takeover(Base):
+    """A therapist writing to a client in person: the bot stays silent until it ends.
+
+    It ends when the therapist hands back (``handed_back``) or at ``expires_at``
+    (``timed_out``), which each message the therapist sends pushes back. The
+    crisis detector keeps screening the client's messages throughout.
+    """
+
+    __tablename__ = "takeovers"
+    __table_args__ = (
+        Index(None, "client_id", "ended_at"),
+        Index(None, "ended_at", "expires_at"),
+        _one_of("end_reason", enums.TakeoverEnd.ALL),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    client_id: Mapped[int] = Column(ForeignKey("clients.id", ondelete="CASCADE"), nullable=False)
+    therapist_id: Mapped[int] = Column(ForeignKey("therapists.id"), nullable=False)
+    #: Where the therapist's messages go: the client's channel and address.
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    address: Mapped[str] = Column(String(ADDRESS_MAX_LENGTH), nullable=False)
+    started_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    ended_at: Mapped[datetime | None] = Column(UTCDateTime)
+    end_reason: Mapped[str | None] = Column(String(16))
+
+    client: Mapped[Client] = relationship("Client")
+    therapist: Mapped[Therapist] = relationship("Therapist")

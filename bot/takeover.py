@@ -1,0 +1,212 @@
+"""Take-over: a therapist writes to a client in person while the bot stays silent.
+
+From the dashboard (an escalation, a client page) a therapist starts a
+take-over: the client is told their therapist is writing to them here now,
+the therapist's messages go out through the client's own channel via the
+outbox, marked in the message log as theirs (``messages.from_therapist_id``),
+and the intake pipeline stops handing the client's messages to Rasa
+(:func:`is_taken_over`). The crisis detector still screens every message
+before that check, so a risky message still pages. It ends when the therapist
+hands back, or ``WISEMIND_TAKEOVER_MINUTES`` after their last message
+(:func:`expire_takeovers`, run by the scheduler); the client is told either way.
+
+Plain functions on a session, like :mod:`bot.clinic`: they never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.outbox import OUTBOX_CHANNELS, enqueue
+from bot.storage.enums import Direction, Locale, TakeoverEnd
+from bot.storage.models import Client, Message, Takeover, Therapist
+
+#: A therapist's message is a message, not an essay: SMS splits it, but keep it readable.
+MESSAGE_MAX_CHARS = 1600
+
+STARTED_NOTICE = {
+    Locale.EN: (
+        "{therapist} from your care team is writing to you here now. The WiseMind coach is "
+        "paused until they hand back."
+    ),
+    Locale.ES: (
+        "{therapist}, de tu equipo de cuidado, te está escribiendo por aquí ahora. El "
+        "asistente WiseMind queda en pausa hasta que te devuelva a él."
+    ),
+}
+ENDED_NOTICE = {
+    Locale.EN: "{therapist} has handed you back to the WiseMind coach. Text MENU to continue.",
+    Locale.ES: "{therapist} te ha devuelto al asistente WiseMind. Escribe MENU para seguir.",
+}
+TIMED_OUT_NOTICE = {
+    Locale.EN: (
+        "{therapist} is no longer writing here, so the WiseMind coach is back. Text MENU to "
+        "continue."
+    ),
+    Locale.ES: (
+        "{therapist} ya no está escribiendo por aquí, así que vuelve el asistente WiseMind. "
+        "Escribe MENU para seguir."
+    ),
+}
+
+
+class TakeoverError(ValueError):
+    """A take-over step that cannot be taken; the message is one line for a person."""
+
+
+def active_takeover(session: Session, client_id: int, now: datetime) -> Takeover | None:
+    """The client's take-over in force at ``now``, if any."""
+    return session.execute(
+        select(Takeover)
+        .where(
+            Takeover.client_id == client_id,
+            Takeover.ended_at.is_(None),
+            Takeover.expires_at > now,
+        )
+        .order_by(Takeover.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def is_taken_over(session: Session, client_id: int, now: datetime) -> bool:
+    """Whether a therapist is writing to this client: then the bot must stay silent."""
+    return active_takeover(session, client_id, now) is not None
+
+
+def client_channel(session: Session, client: Client) -> tuple[str, str]:
+    """Where to write to the client: the SMS or Telegram they last wrote from, else the first.
+
+    Raises :class:`TakeoverError` for a client with neither (a local chat only).
+    """
+    latest = session.execute(
+        select(Message.channel, Message.address)
+        .where(
+            Message.client_id == client.id,
+            Message.direction == Direction.INBOUND,
+            Message.channel.in_(OUTBOX_CHANNELS),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    if latest is not None:
+        return latest.channel, latest.address
+    for identity in client.identities:
+        if identity.channel in OUTBOX_CHANNELS:
+            return identity.channel, identity.address
+    raise TakeoverError(f"Client {client.code} has no SMS or Telegram to write to.")
+
+
+def start_takeover(
+    session: Session, *, client: Client, therapist: Therapist, now: datetime, minutes: int
+) -> Takeover:
+    """Start (or, if one is in force, keep) a take-over; the client is told once."""
+    current = active_takeover(session, client.id, now)
+    if current is not None:
+        current.expires_at = max(current.expires_at, now + timedelta(minutes=minutes))
+        session.flush()
+        return current
+    if client.opted_out_at is not None:
+        raise TakeoverError(f"Client {client.code} has opted out of messages (STOP).")
+    channel, address = client_channel(session, client)
+    takeover = Takeover(
+        client_id=client.id,
+        therapist_id=therapist.id,
+        channel=channel,
+        address=address,
+        started_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+    session.add(takeover)
+    session.flush()
+    _notify(session, takeover, client, therapist, STARTED_NOTICE)
+    return takeover
+
+
+def send_as_therapist(
+    session: Session,
+    *,
+    client: Client,
+    therapist: Therapist,
+    text: str,
+    now: datetime,
+    minutes: int,
+) -> Message:
+    """Queue ``text`` to the client from ``therapist``; the take-over's clock starts again."""
+    text = text.strip()
+    if not text:
+        raise TakeoverError("Write a message first.")
+    if len(text) > MESSAGE_MAX_CHARS:
+        raise TakeoverError(f"A message must be at most {MESSAGE_MAX_CHARS} characters.")
+    takeover = active_takeover(session, client.id, now)
+    if takeover is None:
+        raise TakeoverError("Take over the conversation before writing to the client.")
+    takeover.expires_at = now + timedelta(minutes=minutes)
+    message = enqueue(
+        session,
+        client_id=client.id,
+        channel=takeover.channel,
+        address=takeover.address,
+        body=text,
+    )
+    message.from_therapist_id = therapist.id
+    session.flush()
+    return message
+
+
+def hand_back(session: Session, *, client: Client, therapist: Therapist, now: datetime) -> Takeover:
+    """End the take-over: the bot answers again, and the client is told."""
+    takeover = active_takeover(session, client.id, now)
+    if takeover is None:
+        raise TakeoverError("This conversation is not taken over.")
+    _end(session, takeover, now, TakeoverEnd.HANDED_BACK, ENDED_NOTICE, by=therapist)
+    return takeover
+
+
+def expire_takeovers(session: Session, now: datetime) -> int:
+    """End every take-over past its time and tell the client; returns how many ended."""
+    due = (
+        session.execute(
+            select(Takeover).where(Takeover.ended_at.is_(None), Takeover.expires_at <= now)
+        )
+        .scalars()
+        .all()
+    )
+    for takeover in due:
+        _end(session, takeover, now, TakeoverEnd.TIMED_OUT, TIMED_OUT_NOTICE, by=None)
+    return len(due)
+
+
+def _end(
+    session: Session,
+    takeover: Takeover,
+    now: datetime,
+    reason: str,
+    notice: dict[str, str],
+    *,
+    by: Therapist | None,
+) -> None:
+    takeover.ended_at = now
+    takeover.end_reason = reason
+    session.flush()
+    _notify(session, takeover, takeover.client, by or takeover.therapist, notice)
+
+
+def _notify(
+    session: Session,
+    takeover: Takeover,
+    client: Client,
+    therapist: Therapist,
+    notice: dict[str, str],
+) -> None:
+    """Tell the client, on the take-over's channel, in their language (a system message)."""
+    text = notice.get(client.locale, notice[Locale.EN]).format(therapist=therapist.name)
+    enqueue(
+        session,
+        client_id=client.id,
+        channel=takeover.channel,
+        address=takeover.address,
+        body=text,
+    )
