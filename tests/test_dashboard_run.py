@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 
-from bot.demo import CREDENTIALS_FILENAME
+from bot.clinic import therapist_by_email
+from bot.passwords import hash_password
+from bot.storage import session_scope
 from tests.servers import (
-    DEMO_THERAPIST,
+    CLINIC_THERAPIST,
+    DASHBOARD_URL,
     PRIMARY_ON_CALL,
     Phone,
     RunningWiseMind,
@@ -22,9 +24,15 @@ from tests.standins import TelegramStandin, TwilioStandin
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
-def demo_password(server: RunningWiseMind, email: str) -> str:
-    lines = (Path(server.env["WISEMIND_VAR_DIR"]) / CREDENTIALS_FILENAME).read_text().splitlines()
-    return next(line.split(" ", 1)[1] for line in lines if line.startswith(f"{email} "))
+PASSWORD = "a long password for the on-call therapist"
+
+
+def set_password(server: RunningWiseMind, email: str) -> None:
+    """Give a test-clinic therapist a known password (the clinic's are generated)."""
+    with session_scope(server.engine) as session:
+        therapist = therapist_by_email(session, email)
+        assert therapist is not None
+        therapist.password_hash = hash_password(PASSWORD)
 
 
 def test_the_page_link_of_a_real_crisis_sms_opens_the_escalation_in_the_dashboard(
@@ -42,25 +50,28 @@ def test_the_page_link_of_a_real_crisis_sms_opens_the_escalation_in_the_dashboar
     assert pages, "the on-call therapist was not paged"
     link = re.search(r"Review: (\S+)", pages[0])
     assert link is not None
-    dashboard = wisemind.env["WISEMIND_DASHBOARD_URL"]
-    assert link.group(1).startswith(f"{dashboard}/escalations/")
+    assert link.group(1).startswith(f"{DASHBOARD_URL}/escalations/")
+    # The public address is the clinic's proxy; here the dashboard listens on loopback.
+    dashboard = f"http://127.0.0.1:{wisemind.env['WISEMIND_DASHBOARD_PORT']}"
+    path = httpx.URL(link.group(1)).path
+    set_password(wisemind, CLINIC_THERAPIST)
 
     with httpx.Client(base_url=dashboard, follow_redirects=True, timeout=30) as browser:
-        login_page = browser.get(link.group(1))
+        login_page = browser.get(path)
         assert login_page.url.path == "/login"
         csrf = CSRF_META.search(login_page.text)
         assert csrf is not None
         opened = browser.post(
             "/login",
             data={
-                "email": DEMO_THERAPIST,
-                "password": demo_password(wisemind, DEMO_THERAPIST),
+                "email": CLINIC_THERAPIST,
+                "password": PASSWORD,
                 "csrf_token": csrf.group(1),
-                "next": httpx.URL(link.group(1)).path,
+                "next": path,
             },
         )
-        assert opened.status_code == 200 and opened.url == httpx.URL(link.group(1))
+        assert opened.status_code == 200 and opened.url.path == path
         assert "take them all tonight" in opened.text
         assert "paged" in opened.text  # the timeline of the real page
         caseload = browser.get("/caseload").text
-        assert "Jordan Run" in caseload and "Demo Client" in caseload
+        assert "Jordan Run" in caseload
