@@ -27,6 +27,7 @@ with neither text nor media. A picture or sticker without words is kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -57,7 +58,7 @@ from bot.outbox import OUTBOX_CHANNELS, chosen_payload, latest_choices
 from bot.safety import Assessment, RiskLevel
 from bot.settings import Settings
 from bot.storage import session_scope
-from bot.storage.enums import Channel, Direction, MessageStatus
+from bot.storage.enums import Channel, Direction, Lane, MessageStatus
 from bot.storage.models import Client, Message, utcnow
 
 logger = logging.getLogger(__name__)
@@ -229,7 +230,8 @@ def process_stored(
     opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
     crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
     # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
-    replies = [] if opted_out else list(crisis_reply)
+    urgent = () if opted_out else crisis_reply
+    replies: list[str] = []
     keyword = message.body.strip().upper()
     compliance = (
         _compliance_reply(settings, client, keyword) if message.channel == Channel.SMS else None
@@ -246,12 +248,12 @@ def process_stored(
     elif throttled:
         logger.warning("message %s throttled: not handed to the assistant", message.id)
     else:
-        hand_off = _hand_off(session, client, message, crisis_replied=bool(replies))
+        hand_off = _hand_off(session, client, message, crisis_replied=bool(urgent))
     if hand_off is None:
         message.status = MessageStatus.PROCESSED
     elif handing_off:
         message.handed_off_at = now
-    return _deliver(session, message, client, replies, hand_off)
+    return _deliver(session, message, client, replies, hand_off, urgent=urgent)
 
 
 def _deliver(
@@ -260,20 +262,29 @@ def _deliver(
     client: Client | None,
     replies: list[str],
     hand_off: HandOff | None,
+    *,
+    urgent: Sequence[str] = (),
 ) -> Decision:
-    """Queue ``replies`` for an outbox channel, or return them for the local channel."""
+    """Queue the replies for an outbox channel, or return them for the local channel.
+
+    ``urgent`` (the crisis reply) goes first, in the outbox's crisis lane, so
+    it never waits behind an earlier reply still being retried.
+    """
     client_id = client.id if client else None
-    if message.channel in OUTBOX_CHANNELS:
-        for text in replies:
+    if message.channel not in OUTBOX_CHANNELS:
+        local = (*urgent, *replies)
+        session.flush()
+        return Decision(
+            message_id=message.id, client_id=client_id, replies=local, hand_off=hand_off
+        )
+    for lane, texts in ((Lane.CRISIS, urgent), (Lane.NORMAL, replies)):
+        for text in texts:
             queue_reply(
                 session, client_id=client_id, channel=message.channel,
-                address=message.address, text=text,
+                address=message.address, text=text, lane=lane,
             )  # fmt: skip
-        replies = []
     session.flush()
-    return Decision(
-        message_id=message.id, client_id=client_id, replies=tuple(replies), hand_off=hand_off
-    )
+    return Decision(message_id=message.id, client_id=client_id, hand_off=hand_off)
 
 
 def _staff_message(session: Session, message: Message, now: datetime) -> Decision:
@@ -282,7 +293,7 @@ def _staff_message(session: Session, message: Message, now: datetime) -> Decisio
     message.status = MessageStatus.PROCESSED
     if therapist is None:  # kept from a stranger, or staff no longer active
         return Decision(message_id=message.id)
-    reply = escalation.staff_reply(session, therapist, message.body, now)
+    reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
     return _deliver(session, message, None, [reply], None)
 
 

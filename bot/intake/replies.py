@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.crisis_contacts import crisis_contacts
 from bot.outbox import Button, enqueue
 from bot.settings import Settings
-from bot.storage.enums import Channel
+from bot.storage.enums import Channel, Lane
 
 #: A provider's way of carrying a reply: (text, buttons) -> [(part, buttons of that part)].
 ReplyFormat = Callable[[str, Sequence[Button]], list[tuple[str, Sequence[Button]]]]
@@ -85,6 +85,7 @@ def queue_reply(
     address: str,
     text: str,
     buttons: Sequence[Button] = (),
+    lane: str = Lane.NORMAL,
 ) -> None:
     """Queue ``text`` for the outbox in the caller's transaction, split as the provider needs."""
     for body, part_buttons in reply_parts(channel, text, buttons):
@@ -95,6 +96,7 @@ def queue_reply(
             address=address,
             body=body,
             buttons=part_buttons,
+            lane=lane,
         )
 
 
