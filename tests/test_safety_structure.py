@@ -178,13 +178,14 @@ def test_model_raises_to_high_what_the_rules_noticed() -> None:
     assert [(e.start, e.end) for e in combined.evidence] == [(0, len(text))]
 
 
-def test_model_alone_may_flag_but_never_page() -> None:
+def test_model_alone_flags_and_pages_only_when_far_surer() -> None:
     settings = load_settings()
-    sure = ModelScores(risk=0.99, escalate=0.99)
-    combined = combine(
-        "everything is grey lately", _verdict(RiskLevel.NONE, noticed=False), sure, settings
-    )
-    assert combined.level is RiskLevel.MODERATE
+    text = "everything is grey lately and i am tired of it"
+    alone = _verdict(RiskLevel.NONE, noticed=False)
+    fairly_sure = ModelScores(risk=0.95, escalate=settings.escalate_threshold + 0.01)
+    assert combine(text, alone, fairly_sure, settings).level is RiskLevel.MODERATE
+    very_sure = ModelScores(risk=0.99, escalate=0.99)
+    assert combine(text, alone, very_sure, settings).level is RiskLevel.HIGH
 
 
 def test_model_never_overrules_what_the_rules_set_aside() -> None:

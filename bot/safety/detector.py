@@ -167,17 +167,18 @@ def combine(
 ) -> Assessment:
     """The rules' verdict, raised (never lowered) where the model is confident of more.
 
-    The model pages only where the rules noticed something (a rule or two kinds
-    of part matched); where they noticed nothing it may only flag, from a higher
-    probability. It never overrules risk words the rules set aside (negated,
-    someone else's, a topic, an idiom, a diary rating), nor speaks on a message
-    of a word or two. On blind messages, letting it page alone paged too many
-    benign ones (benchmarks/RESULTS.md).
+    Where the rules noticed something (a rule or two kinds of part matched) the
+    model's thresholds are lower; where they noticed nothing it needs to be far
+    surer, above all to page. It never overrules risk words the rules set aside
+    (negated, someone else's, a topic, an idiom, a diary rating), nor speaks on a
+    message of a word or two (thresholds and why: ``data/model.yml``).
     """
     rules = verdict.assessment
     if verdict.cancelled or _word_count(text) < settings.min_words:
         return rules
-    if verdict.noticed and scores.escalate >= settings.escalate_threshold:
+    if scores.escalate >= (
+        settings.escalate_threshold if verdict.noticed else settings.escalate_alone_threshold
+    ):
         learned = RiskLevel.HIGH
     elif scores.risk >= (
         settings.flag_threshold if verdict.noticed else settings.flag_alone_threshold

@@ -62,6 +62,7 @@ class ModelSettings:
     flag_threshold: float
     escalate_threshold: float
     flag_alone_threshold: float
+    escalate_alone_threshold: float
     min_words: int
 
 
@@ -97,6 +98,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> ModelSettings:
             flag_threshold=float(combine["flag_threshold"]),
             escalate_threshold=float(combine["escalate_threshold"]),
             flag_alone_threshold=float(combine["flag_alone_threshold"]),
+            escalate_alone_threshold=float(combine["escalate_alone_threshold"]),
             min_words=int(combine["min_words"]),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, IndexError) as exc:
