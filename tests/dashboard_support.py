@@ -123,6 +123,7 @@ def clinic(
     tmp_path: Path, twilio_api: TwilioStandin, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Clinic]:
     url = f"sqlite:///{tmp_path / 'dashboard.db'}"
+    twilio_api.clear()  # the stand-in is shared by the test session: this clinic's SMS only
     # The outbox worker and the gateway read the configuration like any process.
     monkeypatch.setenv("WISEMIND_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("WISEMIND_DATABASE_URL", url)
