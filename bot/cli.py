@@ -85,7 +85,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     supervisor = Supervisor(process_specs(settings, model, token), cwd=settings.home)
     supervisor.start()
     if settings.health_port:
-        supervisor.serve_health(settings.health_port, _heartbeats)
+        try:
+            supervisor.serve_health(settings.health_port, _heartbeats)
+        except OSError as exc:
+            # A busy port must not keep the crisis path down: run without the endpoint.
+            print(f"wisemind: no health endpoint on port {settings.health_port}: {exc}")
 
     def announce() -> None:
         print(

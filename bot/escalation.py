@@ -237,15 +237,9 @@ def start_round(
     if first_try:
         reasons = "; ".join(unreachable_reasons(session, now, settings))
         _event(session, escalation, EscalationEventKind.UNREACHABLE, now, detail=reasons)
-        alerted = alert_admins(
-            session,
-            escalation,
-            now,
-            settings,
-            ADMIN_UNREACHABLE_TEXT,
-            reason=reasons,
+        return alert_admins(
+            session, escalation, now, settings, ADMIN_UNREACHABLE_TEXT, reason=reasons
         )
-        return alerted
     return False
 
 

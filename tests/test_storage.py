@@ -519,3 +519,47 @@ def test_audit_entries_are_stored(db_session: Session, client_id: int) -> None:
 def test_audit_detail_must_be_a_short_note(db_session: Session) -> None:
     with pytest.raises(ValueError, match="short note"):
         audit.record(db_session, action="view_transcript", detail="x" * 501)
+
+
+def test_upgrading_marks_existing_demo_staff_and_keeps_one_active_escalation_per_client(
+    database_url: str,
+) -> None:
+    upgrade(database_url, "0001")
+    engine = create_engine_for(database_url)
+    now = "2026-11-01 10:00:00"
+    with engine.begin() as connection:
+        for staff_id, email in ((1, "therapist@demo.clinic"), (2, "dr@clinic.example")):
+            connection.execute(
+                text(
+                    "INSERT INTO therapists (id, email, name, role, password_hash, page_channel,"
+                    " active, created_at) VALUES (:id, :email, 'T', 'therapist', 'x', 'sms',"
+                    " TRUE, :now)"
+                ),
+                {"id": staff_id, "email": email, "now": now},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO clients (id, code, name, therapist_id, timezone, locale,"
+                " quiet_start, quiet_end, created_at) VALUES (1, 'CLIENT01', 'C', 2, 'UTC', 'en',"
+                " '22:00:00', '08:00:00', :now)"
+            ),
+            {"now": now},
+        )
+        for escalation_id, code in ((1, "AAAAAA"), (2, "BBBBBB")):
+            connection.execute(
+                text(
+                    "INSERT INTO escalations (id, client_id, code, level, categories, evidence,"
+                    " status, opened_at) VALUES (:id, 1, :code, 'high', '[]', '', 'open', :now)"
+                ),
+                {"id": escalation_id, "code": code, "now": now},
+            )
+    upgrade(database_url)
+    with engine.connect() as connection:
+        demo = connection.execute(text("SELECT email, is_demo FROM therapists ORDER BY id")).all()
+        assert [(email, bool(flag)) for email, flag in demo] == [
+            ("therapist@demo.clinic", True),
+            ("dr@clinic.example", False),
+        ]
+        statuses = connection.execute(text("SELECT status FROM escalations ORDER BY id")).all()
+        assert [status for (status,) in statuses] == ["resolved", "open"]
+    engine.dispose()
