@@ -71,7 +71,7 @@ class Clinic:
             return found
 
     def risky_message(self, client_id: int, text: str) -> RiskOutcome:
-        """A high-risk SMS from the client, escalated and paged as the gateway does."""
+        """A high-risk SMS from the client, escalated and paged as the intake pipeline does."""
         with session_scope(self.engine) as session:
             client = session.get(Client, client_id)
             assert client is not None
@@ -124,7 +124,7 @@ def clinic(
 ) -> Iterator[Clinic]:
     url = f"sqlite:///{tmp_path / 'dashboard.db'}"
     twilio_api.clear()  # the stand-in is shared by the test session: this clinic's SMS only
-    # The outbox worker and the gateway read the configuration like any process.
+    # The outbox worker and the intake pipeline read the configuration like any process.
     monkeypatch.setenv("WISEMIND_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("WISEMIND_DATABASE_URL", url)
     monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID)

@@ -46,12 +46,13 @@ def conversation(
     new_slots: dict[str, Any] | None = None,
     crisis_replied: bool = False,
     crisis_categories: tuple[str, ...] = (),
-    latest_action: str = "action_listen",
     active_loop: str | None = None,
+    loop_before: str | None = None,
 ) -> Tracker:
     """The demo client's conversation after ``text``, as Rasa hands it to an action.
 
-    ``new_slots`` were set from ``text`` (by a form's slot mapping), for validation.
+    ``new_slots`` were set from ``text`` (by a form's slot mapping), for validation;
+    ``loop_before`` was the form running when ``text`` came.
     """
     metadata = {"message_id": 1, CRISIS_REPLIED: crisis_replied}
     latest = {
@@ -59,7 +60,10 @@ def conversation(
         "intent": {"name": "affirm"},
         "crisis": {"level": "moderate", "categories": list(crisis_categories), "evidence": []},
     }
-    events = [{"event": "user", "text": text, "parse_data": latest, "metadata": metadata}]
+    events: list[dict[str, Any]] = []
+    if loop_before:
+        events.append({"event": "active_loop", "name": loop_before})
+    events.append({"event": "user", "text": text, "parse_data": latest, "metadata": metadata})
     events += [{"event": "slot", "name": k, "value": v} for k, v in (new_slots or {}).items()]
     return Tracker(
         sender_id=DEMO,
@@ -69,7 +73,7 @@ def conversation(
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name=latest_action,
+        latest_action_name="action_listen",
     )
 
 
@@ -154,13 +158,11 @@ async def test_crisis_help_starts_the_follow_up(clinic: None) -> None:  # noqa: 
 async def test_the_follow_up_asks_whether_they_are_safe_and_records_the_question(
     clinic: None,  # noqa: F811
 ) -> None:
-    _, (first,) = await _run(
-        ActionAskCrisisSafeNow(), conversation(latest_action="action_crisis_protocol")
-    )
-    assert "Are you safe right now?" in first
+    _, (first,) = await _run(ActionAskCrisisSafeNow(), conversation("i want to die"))
+    assert "staying right here with you. Are you safe right now?" in first
     assert _pending_kind() == "safe_now"
     _, (again,) = await _run(
-        ActionAskCrisisSafeNow(), conversation("ok", latest_action="action_extract_slots")
+        ActionAskCrisisSafeNow(), conversation("ok", loop_before="crisis_followup_form")
     )
     assert "make sure you're okay" in again and "988" in again
 

@@ -75,7 +75,7 @@ def test_ok_and_hi_after_a_crisis_reply_get_a_caring_follow_up_until_the_client_
     phone: Phone,
 ) -> None:
     crisis = reply_until(phone, "i want to kill myself", "Are you safe right now?")
-    assert "988" in crisis and "Are you safe right now?" in crisis
+    assert "988" in crisis and "staying right here with you" in crisis
     for text in ("ok", "hi"):
         reply = phone.reply_to(text)
         assert "make sure you're okay" in reply and "988" in reply, text

@@ -1,13 +1,14 @@
 """Answers to the bot's safety questions page without Rasa (bot.safety.followup).
 
 Each test records the question as the asking action does, then sends the
-answer through the core's front door (``accept_inbound``) on a real database,
+answer through the core's front door (``bot.intake.receive``) on a real database,
 on SQLite and on PostgreSQL: no Rasa, no action server.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,9 +19,18 @@ from sqlalchemy.orm import Session
 from bot.clinic import client_by_code
 from bot.demo import seed_demo
 from bot.intake import FloodControl, InboundMessage, receive
-from bot.safety.followup import NO, UNCLEAR, YES, read_safe_now, record_question
+from bot.safety.followup import (
+    NO,
+    UNCLEAR,
+    YES,
+    read_safe_now,
+    record_question,
+    take_pending_question,
+)
 from bot.settings import load_settings
+from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
+from bot.storage.migrate import upgrade
 from bot.storage.models import Client, Escalation, Page, PendingSafetyQuestion, utcnow
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
@@ -173,3 +183,36 @@ def test_only_a_clear_answer_counts_as_safe_or_not_safe(text: str, reading: str)
 def test_an_unknown_question_is_refused(db_session: Session, client: Client) -> None:
     with pytest.raises(ValueError, match="unknown safety question"):
         record_question(db_session, client, "favourite_colour", utcnow())
+
+
+def test_two_messages_at_once_are_read_as_one_answer_on_postgresql(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    upgrade(postgres_url)
+    engine = create_engine_for(postgres_url)
+    try:
+        with session_scope(engine) as session:
+            seed_demo(session, credentials_file=tmp_path / "credentials.txt")
+            demo = client_by_code(session, "DEMO0001")
+            assert demo is not None
+            record_question(session, demo, SafetyQuestion.URGE_SUICIDE, utcnow())
+        answers: list[str | None] = []
+
+        def second_message() -> None:
+            with session_scope(engine) as session:
+                client = client_by_code(session, "DEMO0001")
+                assert client is not None
+                answers.append(take_pending_question(session, client, utcnow()))
+
+        with session_scope(engine) as session:
+            client = client_by_code(session, "DEMO0001")
+            assert client is not None
+            answers.append(take_pending_question(session, client, utcnow()))
+            racing = threading.Thread(target=second_message)
+            racing.start()
+            # Give the second message time to read the question before the first commits.
+            racing.join(timeout=1)
+        racing.join()
+        assert answers == [SafetyQuestion.URGE_SUICIDE, None]
+    finally:
+        engine.dispose()

@@ -50,10 +50,7 @@ from bot.storage.models import Client
 FOLLOWUP_SLOT = "crisis_followup"
 #: The follow-up's own slots, cleared whenever it starts or closes.
 FOLLOWUP_FORM_SLOTS = ("crisis_safe_now", "crisis_support", "crisis_unsafe")
-#: The actions that give crisis help and start the follow-up (``data/rules/crisis.yml``).
-CRISIS_HELP_ACTIONS = frozenset(
-    {"action_crisis_protocol", "action_crisis_check_in_answer", "action_submit_diary"}
-)
+FOLLOWUP_FORM = "crisis_followup_form"
 
 
 def _language(tracker: Tracker, client: Client | None) -> str:
@@ -140,6 +137,21 @@ def help_now(
     if client is not None:
         escalate(session, client, level=EscalationLevel.HIGH, category=category, evidence=evidence)
     send_protocol(dispatcher, session, client, _language(tracker, client))
+
+
+def _followup_was_asking(tracker: Tracker) -> bool:
+    """Whether the client's latest message came while the follow-up was already running.
+
+    Then "are you safe?" is asked again (they answered something else); else
+    it is asked for the first time, right after the crisis help.
+    """
+    after_user_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            after_user_message = True
+        elif after_user_message and event.get("event") == "active_loop":
+            return bool(event.get("name") == FOLLOWUP_FORM)
+    return False
 
 
 def ask_safety_question(tracker: Tracker, kind: str) -> None:
@@ -267,7 +279,7 @@ class ActionAskCrisisSafeNow(Action):
             language = _language(tracker, client)
         if tracker.get_slot("crisis_unsafe"):
             texts = crisis_messages.SAFE_NOW_AFTER_UNSAFE
-        elif tracker.latest_action_name in CRISIS_HELP_ACTIONS:
+        elif not _followup_was_asking(tracker):
             texts = crisis_messages.SAFE_NOW_FIRST
         else:
             texts = crisis_messages.SAFE_NOW_AGAIN

@@ -97,6 +97,8 @@ class ValidateDiaryForm(FormValidationAction):
 
 
 class ActionAskDiaryUrgeSuicide(AskSafetyQuestion):
+    """Urge to commit suicide, 0-5: a 4 or 5 pages the on-call therapist."""
+
     question = SafetyQuestion.URGE_SUICIDE
     response = "utter_ask_diary_urge_suicide"
 
@@ -105,6 +107,8 @@ class ActionAskDiaryUrgeSuicide(AskSafetyQuestion):
 
 
 class ActionAskDiaryUrgeSelfHarm(AskSafetyQuestion):
+    """Urge to self-harm, 0-5: a 4 or 5 pages the on-call therapist."""
+
     question = SafetyQuestion.URGE_SELF_HARM
     response = "utter_ask_diary_urge_self_harm"
 
@@ -113,6 +117,8 @@ class ActionAskDiaryUrgeSelfHarm(AskSafetyQuestion):
 
 
 class ActionAskDiarySelfHarm(AskSafetyQuestion):
+    """Did you self-harm today: a yes flags the therapist (moderate)."""
+
     question = SafetyQuestion.SELF_HARM_TODAY
     response = "utter_ask_diary_self_harm"
 
@@ -121,6 +127,8 @@ class ActionAskDiarySelfHarm(AskSafetyQuestion):
 
 
 class ActionAskDiarySelfHarmCare(AskSafetyQuestion):
+    """After a self-harm yes: hurt or not safe now pages the on-call therapist."""
+
     question = SafetyQuestion.SELF_HARM_CARE
     response = "utter_ask_diary_self_harm_care"
 

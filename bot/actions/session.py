@@ -9,7 +9,7 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarte
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.clients import client_session, first_name
-from bot.actions.crisis import FOLLOWUP_SLOT
+from bot.actions.crisis import FOLLOWUP_FORM, FOLLOWUP_SLOT
 from bot.crisis_contacts import crisis_contacts
 
 #: Slots describing the client, refreshed from the database every session.
@@ -56,7 +56,7 @@ class ActionSessionStart(Action):
                 # They had not said they were safe when the last session ended: the
                 # follow-up picks up again, and their first message is its answer.
                 events += [
-                    ActiveLoop("crisis_followup_form"),
+                    ActiveLoop(FOLLOWUP_FORM),
                     SlotSet("requested_slot", "crisis_safe_now"),
                 ]
         events.append(ActionExecuted("action_listen"))

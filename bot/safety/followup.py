@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages
@@ -146,8 +147,14 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> st
 
     Every message answers the pending question, whatever it says: a question
     that is still open is asked again by the conversation (and recorded again).
+    The row is locked (PostgreSQL), so of two messages arriving at once only
+    one is read as the answer.
     """
-    pending = session.get(PendingSafetyQuestion, client.id)
+    pending = session.execute(
+        select(PendingSafetyQuestion)
+        .where(PendingSafetyQuestion.client_id == client.id)
+        .with_for_update()
+    ).scalar_one_or_none()
     if pending is None:
         return None
     session.delete(pending)
