@@ -13,7 +13,7 @@ from datetime import time
 from typing import NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
-from bot.log_config import quiet_library_loggers
+from bot.log_config import quiet_libraries
 from bot.settings import ConfigError, load_settings
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -356,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.clinic import ClinicError
 
     args = build_parser().parse_args(argv)
-    quiet_library_loggers()
+    quiet_libraries()
     try:
         return int(args.handler(args))
     except (ConfigError, ClinicError, UsageError) as exc:
