@@ -14,7 +14,7 @@ from datetime import time
 from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
-from bot.log_config import quiet_library_loggers
+from bot.log_config import quiet_libraries
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.models import utcnow
 
@@ -587,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.escalation import EscalationError
 
     args = build_parser().parse_args(argv)
-    quiet_library_loggers()
+    quiet_libraries()
     try:
         return int(args.handler(args))
     except (ConfigError, ClinicError, EscalationError, UsageError) as exc:

@@ -1,6 +1,6 @@
 """A log an operator can read: one line per event, no library noise, no secrets.
 
-Every WiseMind process calls :func:`quiet_library_loggers`; child processes
+Every WiseMind process calls :func:`quiet_libraries`; child processes
 and the trainer also get :data:`QUIET_ENV`, which silences what happens before
 any of our code runs (deprecation warnings at import, TensorFlow's C++ banner,
 training progress bars). Library loggers that print request URLs (httpx prints
@@ -39,16 +39,21 @@ SILENCED_WARNINGS: Final = (DeprecationWarning, PendingDeprecationWarning, Futur
 
 
 def quiet_library_loggers() -> None:
-    """Keep chatty libraries to warnings and above, and their deprecation warnings out.
+    """Keep chatty libraries to warnings and above (cheap; the storage package calls it)."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def quiet_libraries() -> None:
+    """Quiet library loggers, and keep their deprecation warnings out of the log.
 
     Sanic turns deprecation warnings back on when it is imported (a filter in
     front of ``PYTHONWARNINGS``), and Rasa imports it before most of its
     dependencies warn: so Sanic is imported first here and the filters go in
-    front of its own. Call this before importing Rasa.
+    front of its own. Call this at a process's start, before importing Rasa.
     """
     import sanic  # noqa: F401 - for its warning filter, which ours must come before
 
     for category in SILENCED_WARNINGS:
         warnings.filterwarnings("ignore", category=category)
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_library_loggers()

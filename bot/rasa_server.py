@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from bot.log_config import quiet_library_loggers
+from bot.log_config import quiet_libraries
 from bot.settings import ConfigError, load_settings
 
 
@@ -19,7 +19,7 @@ def main() -> None:
         load_settings()  # a bad setting stops the server here, in one line
     except ConfigError as exc:
         sys.exit(f"wisemind: error: {exc}")
-    quiet_library_loggers()
+    quiet_libraries()
     from rasa.__main__ import main as rasa_main  # after the check: importing Rasa takes seconds
 
     token = os.environ.get("WISEMIND_API_TOKEN", "")

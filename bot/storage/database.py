@@ -30,7 +30,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
+from bot.log_config import quiet_library_loggers
 from bot.settings import load_settings
+
+# Every process that opens the database imports this module first (before alembic logs
+# its plugins at import): keep library loggers quiet there.
+quiet_library_loggers()
 
 #: How long (ms) an SQLite writer waits for another process's transaction to end.
 SQLITE_BUSY_TIMEOUT_MS = 15_000

@@ -17,13 +17,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from bot.log_config import quiet_library_loggers
 from bot.settings import load_settings
 from bot.storage.database import create_engine_for
 from bot.storage.models import Base
-
-# Every process that opens the database imports this module; keep alembic & co quiet there.
-quiet_library_loggers()
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 
