@@ -71,7 +71,7 @@ from bench_conversation import (
 )
 from sqlalchemy import func, select
 
-from bot.background import BackgroundWiseMind, StartError, background_wisemind, free_port
+from bot.background import BackgroundWiseMind, StartError
 from bot.outbox import PENDING, POLL_SECONDS
 from bot.settings import PROJECT_ROOT
 from bot.storage.enums import Channel, Direction, MessageStatus
@@ -85,8 +85,8 @@ from tests.servers import (  # noqa: E402
     CLINIC_SMS_NUMBER,
     TELEGRAM_SECRET,
     RunningWiseMind,
+    clinic_wisemind,
     enrol_client,
-    provider_env,
 )
 from tests.standins import (  # noqa: E402
     TelegramStandin,
@@ -573,11 +573,8 @@ def running_rig() -> Iterator[Rig]:
         TelegramStandin() as telegram,
         tempfile.TemporaryDirectory(prefix="wisemind-bench-") as var_dir,
     ):
-        rasa_port = free_port()
         started = time.monotonic()
-        with background_wisemind(
-            Path(var_dir), extra_env=provider_env(twilio, telegram, rasa_port), rasa_port=rasa_port
-        ) as bot:
+        with clinic_wisemind(Path(var_dir), twilio, telegram) as bot:
             print(f"WiseMind started in {time.monotonic() - started:.0f} s (pid {bot.pid})\n")
             server = RunningWiseMind.of(bot)
             try:

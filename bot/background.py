@@ -43,6 +43,9 @@ class BackgroundWiseMind:
 
     rasa_url: str
     action_url: str
+    #: ``GET /health``: every process up and the scheduler's heartbeat fresh.
+    health_url: str
+    #: Where the dashboard listens (pages may link to a public address in front of it).
     dashboard_url: str
     api_token: str
     database_url: str
@@ -63,7 +66,8 @@ def background_wisemind(
     ``rasa_port`` may be chosen beforehand (see :func:`free_port`) when the
     environment must name it, e.g. in ``WISEMIND_PUBLIC_URL``.
     """
-    rasa_port, action_port, dashboard_port = rasa_port or free_port(), free_port(), free_port()
+    rasa_port, action_port = rasa_port or free_port(), free_port()
+    health_port, dashboard_port = free_port(), free_port()
     database_url = database_url or f"sqlite:///{var_dir / 'wisemind.db'}"
     env = {
         **os.environ,
@@ -73,6 +77,7 @@ def background_wisemind(
         "WISEMIND_RASA_PORT": str(rasa_port),
         "WISEMIND_ACTION_PORT": str(action_port),
         "WISEMIND_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "WISEMIND_HEALTH_PORT": str(health_port),
         "WISEMIND_DASHBOARD_PORT": str(dashboard_port),
         "WISEMIND_DASHBOARD_URL": f"http://127.0.0.1:{dashboard_port}",
         "RASA_TELEMETRY_ENABLED": "false",
@@ -90,7 +95,8 @@ def background_wisemind(
     running = BackgroundWiseMind(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
-        dashboard_url=env["WISEMIND_DASHBOARD_URL"],
+        health_url=f"http://127.0.0.1:{health_port}/health",
+        dashboard_url=f"http://127.0.0.1:{dashboard_port}",
         api_token=env["WISEMIND_API_TOKEN"],
         database_url=database_url,
         env=env,

@@ -14,7 +14,7 @@ from datetime import time
 from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -56,21 +56,27 @@ def _weekday(value: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.launch import ensure_api_token, process_specs
+    from bot.readiness import check_dashboard_url
     from bot.storage.migrate import upgrade
     from bot.supervisor import Supervisor
     from bot.training import ensure_model
 
     settings = load_settings()
+    check_dashboard_url(settings)
     print(f"Database: {settings.database_url}")
     upgrade(settings.database_url)
-    if not args.no_seed:
+    if args.seed_demo or not (args.no_seed or settings.real_channel_configured):
+        # The demo clinic is for the embedded defaults; with real channels, only on request.
         _seed_and_report()
+    _warn_about_demo_rota(settings)
     token = ensure_api_token(settings)
     print("Checking the Rasa model (trains only if the domain, data or config changed)...")
     model, trained = ensure_model(settings.home, settings.models_dir)
     print(f"Model: {model.name}{' (trained now)' if trained else ''}")
     supervisor = Supervisor(process_specs(settings, model, token), cwd=settings.home)
     supervisor.start()
+    if settings.health_port:
+        supervisor.serve_health(settings.health_port, _heartbeats)
 
     def announce() -> None:
         print(
@@ -88,6 +94,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         supervisor.stop()
         return 1
     return supervisor.run_forever()
+
+
+def _warn_about_demo_rota(settings: Settings) -> bool:
+    """Print the demo-rota warning, if it applies, to stderr; True if it did."""
+    from bot.readiness import demo_rota_warning
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        warning = demo_rota_warning(session, settings)
+    if warning:
+        print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
+    return warning is not None
+
+
+def _heartbeats() -> dict[str, bool]:
+    """Whether the processes that heartbeat (the scheduler) are alive, for ``/health``."""
+    from bot.readiness import SCHEDULER, health_of
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        return {SCHEDULER: health_of(session, SCHEDULER, utcnow()).running}
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.readiness import SCHEDULER, health_of
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        health = health_of(session, SCHEDULER, utcnow())
+    print(health.describe(utcnow()))
+    return 0 if health.running else 1
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
@@ -226,13 +263,16 @@ def cmd_oncall_check(args: argparse.Namespace) -> int:
     from bot.clinic import oncall_gaps
     from bot.storage import session_scope
 
+    settings = load_settings()
     with session_scope() as session:
-        gaps = oncall_gaps(session)
+        # Demo staff are never paged once real channels are on: they cover nothing.
+        gaps = oncall_gaps(session, include_demo=not settings.real_channel_configured)
     for gap in gaps:
         print(gap.describe())
+    demo_warning = _warn_about_demo_rota(settings)
     if not gaps:
         print("The rota has a primary and a backup on call at all hours.")
-    return 1 if gaps else 0
+    return 1 if gaps or demo_warning else 0
 
 
 def _escalation_id(session: Session, ref: str) -> int:
@@ -384,12 +424,25 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     run = command(commands, "run", cmd_run, "Start WiseMind: Rasa server, action server.")
-    run.add_argument("--no-seed", action="store_true", help="do not create the demo clinic")
+    run.add_argument(
+        "--no-seed", action="store_true", help="do not create the demo clinic (embedded defaults)"
+    )
+    run.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="create the demo clinic even with SMS or Telegram configured",
+    )
     run.add_argument(
         "--ready-timeout", type=float, default=300, help="seconds to wait for the servers"
     )
     command(commands, "train", cmd_train, "Train the Rasa model if its inputs changed.")
     command(commands, "scheduler", cmd_scheduler, "Run the scheduler alone (the outbox sender).")
+    command(
+        commands,
+        "status",
+        cmd_status,
+        "Say whether the scheduler is running (without it no message or page leaves).",
+    )
 
     db = commands.add_parser("db", help="Database commands.")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)

@@ -344,20 +344,20 @@ _ROTA_STEP = timedelta(minutes=1)
 _WEEK = timedelta(days=7)
 
 
-def oncall_gaps(session: Session) -> list[RotaGap]:
+def oncall_gaps(session: Session, *, include_demo: bool = True) -> list[RotaGap]:
     """Every stretch of the weekly rota where a role has no active therapist.
 
-    Shifts repeat weekly, so checking one week minute by minute finds every gap.
+    Shifts repeat weekly, so checking one week minute by minute finds every
+    gap. Without ``include_demo``, demo staff cover nothing.
     """
-    shifts = (
-        session.execute(
-            select(OncallShift)
-            .join(Therapist, Therapist.id == OncallShift.therapist_id)
-            .where(Therapist.active.is_(True))
-        )
-        .scalars()
-        .all()
+    query = (
+        select(OncallShift)
+        .join(Therapist, Therapist.id == OncallShift.therapist_id)
+        .where(Therapist.active.is_(True))
     )
+    if not include_demo:
+        query = query.where(Therapist.is_demo.is_(False))
+    shifts = session.execute(query).scalars().all()
     gaps: list[RotaGap] = []
     for role in OncallRole.ALL:
         role_shifts = [shift for shift in shifts if shift.role == role]

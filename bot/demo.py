@@ -109,9 +109,10 @@ def seed_demo(session: Session, *, credentials_file: Path | None = None) -> Demo
 def _ensure_staff(session: Session, staff: DemoStaff) -> DemoAccount:
     if therapist_by_email(session, staff.email) is not None:
         return DemoAccount(staff.email, staff.role, password=None)
-    _, password = add_therapist(
+    therapist, password = add_therapist(
         session, email=staff.email, name=staff.name, role=staff.role, sms_number=staff.sms_number
     )
+    therapist.is_demo = True
     if staff.oncall_role is not None:
         set_oncall(session, therapist_email=staff.email, role=staff.oncall_role)
     return DemoAccount(staff.email, staff.role, password)

@@ -184,12 +184,14 @@ def record_risk(
     if line not in escalation.evidence:
         escalation.evidence = f"{escalation.evidence}\n{line}".strip()
     session.flush()
-    paged = _live_chain_page(escalation) is not None
+    paged = False
     if level in PAGING_LEVELS:
         if escalation.status == EscalationStatus.ACKNOWLEDGED:
             paged = _reopen(session, escalation, now, settings)
-        elif not paged:
+        elif _live_chain_page(escalation) is None:
             paged = start_round(session, escalation, PageTier.PRIMARY, now, settings)
+    # Someone may already be paged about it (an earlier message), or an admin told.
+    paged = paged or any(sent.status in LIVE_PAGE for sent in escalation.pages)
     return RiskOutcome(escalation.id, escalation.code, escalation.level, opened, paged)
 
 
@@ -255,19 +257,29 @@ def page(
     settings: Settings,
     *,
     explain: bool = True,
+    skip: Therapist | None = None,
 ) -> Page | None:
     """Page ``tier`` about ``escalation``; a tier nobody can be reached at passes to the next.
 
-    ``explain`` logs why a tier was skipped (off for the scheduler's quiet retries).
+    ``explain`` logs why a tier was skipped (off for the scheduler's quiet
+    retries); ``skip`` is the person paged at the previous tier, who is not
+    paged twice in a row (an acknowledger who is also the primary).
     """
     reach = _reach(session, escalation, tier, now, settings)
+    if (
+        isinstance(reach, Reach)
+        and skip is not None
+        and reach.therapist is not None
+        and (reach.therapist.id == skip.id)
+    ):
+        reach = "just paged at the previous tier"
     if isinstance(reach, str):
         if explain:
             logger.error("escalation %s: cannot page %s: %s", escalation.id, tier, reach)
         following = NEXT_TIER.get(tier)
         if following is None:
             return None
-        return page(session, escalation, following, now, settings, explain=explain)
+        return page(session, escalation, following, now, settings, explain=explain, skip=skip)
     sent = _send_page(session, escalation, tier, reach, now, _page_text(escalation, tier, settings))
     sent.escalate_at = now + timedelta(seconds=settings.page_ack_timeout_seconds)
     return sent
@@ -290,7 +302,7 @@ def _send_page(
         lane=Lane.CRISIS,
     )
     sent = Page(
-        escalation_id=escalation.id,
+        escalation=escalation,
         tier=tier,
         therapist_id=reach.therapist.id if reach.therapist else None,
         channel=reach.channel,
@@ -497,7 +509,8 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
     current.status = PageStatus.FAILED if failed else PageStatus.SUPERSEDED
     escalation = current.escalation
     following = NEXT_TIER.get(current.tier)
-    if following is not None and page(session, escalation, following, now, settings):
+    previous = session.get(Therapist, current.therapist_id) if current.therapist_id else None
+    if following is not None and page(session, escalation, following, now, settings, skip=previous):
         return 1
     # The chain ran out unanswered: go round again later, and tell the admins now.
     escalation.next_round_at = now + timedelta(minutes=settings.page_repeat_minutes)
@@ -640,7 +653,7 @@ def _event(
 ) -> None:
     session.add(
         EscalationEvent(
-            escalation_id=escalation.id,
+            escalation=escalation,
             at=now,
             kind=kind,
             therapist_id=therapist.id if therapist else None,

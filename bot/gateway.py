@@ -120,7 +120,7 @@ def accept_staff_message(
         session, channel=channel, address=address, body=body, provider_id=provider_id
     )
     if stored is not None:
-        reply = escalation.staff_reply(session, therapist, body, now)
+        reply = escalation.staff_reply(session, therapist, body, now, via=channel)
         enqueue(session, client_id=None, channel=channel, address=address, body=reply)
         message_log.mark_status(session, stored.id, MessageStatus.PROCESSED)
     return True

@@ -5,13 +5,23 @@ Replies and notifications are written to the message log with status
 claims them and hands each to its channel's :class:`Sender`. A transient
 failure (5xx, timeout, 429) is retried with exponential backoff, or after the
 provider's ``retry_after``; a permanent one (opted out, blocked) is marked
-``undeliverable`` and not retried. A conversation's messages go out strictly
-in the order the bot produced them: a message is only claimed once every
-earlier message of its conversation has left the outbox (sent or given up).
+``undeliverable`` and not retried.
 
-Sending happens in one place, so it never blocks the Rasa server's event loop,
-and a message the process was sending when it died is sent again on restart
-(twice is better than never for a reply someone is waiting for).
+Two lanes, so that nothing urgent ever waits:
+
+- ``crisis`` (crisis replies, pages) is claimed first and waits for nothing
+  but an earlier crisis message to the same person on the same channel that
+  is still being sent (the parts of one crisis reply keep their order); one
+  in retry back-off does not hold the next.
+- ``normal`` replies go out in the order the bot produced them, per
+  conversation *and* channel: an SMS in back-off never holds a Telegram reply.
+
+A claim is a lease (``lease_until``): a message stays with the scheduler
+that claimed it until the lease runs out, so a slow send is never taken by
+another scheduler and sent twice; one whose sender died is requeued by the
+running scheduler once its lease has expired. Messages to a client queued
+before they texted STOP are dropped, so only the STOP confirmation (queued
+after it) goes out.
 """
 
 from __future__ import annotations
@@ -21,10 +31,11 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -32,7 +43,7 @@ from sqlalchemy.orm import Session, aliased
 from bot import message_log
 from bot.storage import session_scope
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
-from bot.storage.models import Message, utcnow
+from bot.storage.models import Client, Message, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +51,20 @@ logger = logging.getLogger(__name__)
 OUTBOX_CHANNELS = (Channel.SMS, Channel.TELEGRAM)
 #: Outbound messages still to be delivered, in order, by their conversation.
 PENDING = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.FAILED)
+#: Crisis messages still in flight: the next part to the same person waits for these only.
+IN_FLIGHT = (MessageStatus.QUEUED, MessageStatus.SENDING)
 MAX_ATTEMPTS = 10
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 300.0
-#: A message left in ``sending`` this long was being sent by a process that died.
-STALE_SENDING = timedelta(minutes=2)
+#: How long a claimed message belongs to its scheduler (providers' sends time out at 10 s).
+SEND_LEASE = timedelta(seconds=30)
 POLL_SECONDS = 0.2
 CLAIM_BATCH = 50
+#: ``messages.error`` of a message dropped because the client opted out after it was queued.
+OPTED_OUT_ERROR = "opted-out"
+INTERRUPTED_ERROR = "interrupted"
+#: Tries at recording a successful send (2 + 4 + 8 + 16 s: well within the lease).
+RECORD_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,10 @@ class Outgoing:
     body: str
     buttons: tuple[Button, ...]
     attempts: int
+    #: When it was queued: a provider cannot have it from before then.
+    created_at: datetime | None = None
+    #: The last attempt's sender died mid-send: the provider may have it already.
+    interrupted: bool = False
 
 
 class SendError(Exception):
@@ -90,6 +112,20 @@ class Sender(Protocol):
 
     async def send(self, message: Outgoing) -> str:
         """Send ``message``; return the provider's id for it, or raise :class:`SendError`."""
+        ...
+
+
+@runtime_checkable
+class ReconcilingSender(Sender, Protocol):
+    """A sender that can ask its provider whether a message already went out.
+
+    Used before re-sending a message whose sender died mid-send, so that a
+    message the provider already took is not sent twice. Providers that
+    cannot tell (Telegram has no such API) resend: twice beats never.
+    """
+
+    async def find_sent(self, message: Outgoing) -> str | None:
+        """The provider's id of ``message`` if the provider already has it, else None."""
         ...
 
 
@@ -126,32 +162,46 @@ def buttons_of(message: Message) -> tuple[Button, ...]:
 
 
 def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[Outgoing]:
-    """Mark up to ``limit`` sendable messages ``sending`` and return them.
+    """Mark up to ``limit`` sendable messages ``sending`` (leased) and return them.
 
-    A message is sendable when it is queued (or failed and due for a retry) and
-    no earlier message of its conversation is still pending.
+    Crisis-lane messages come first. Expired leases are requeued and messages
+    queued before an opt-out are dropped first, in the same transaction.
     """
+    requeue_stale(session, now)
+    drop_before_opt_out(session, now)
+    claimed: list[Outgoing] = []
+    for lane in (Lane.CRISIS, Lane.NORMAL):
+        if len(claimed) < limit:
+            claimed += _claim_lane(session, lane, now, limit - len(claimed))
+    session.flush()
+    return claimed
+
+
+def _claim_lane(session: Session, lane: str, now: datetime, limit: int) -> list[Outgoing]:
     earlier = aliased(Message)
-    same_conversation = or_(
-        and_(Message.client_id.is_not(None), earlier.client_id == Message.client_id),
-        and_(
-            Message.client_id.is_(None),
-            earlier.client_id.is_(None),
-            earlier.channel == Message.channel,
-            earlier.address == Message.address,
+    same_conversation_and_channel = and_(
+        earlier.channel == Message.channel,
+        or_(
+            and_(Message.client_id.is_not(None), earlier.client_id == Message.client_id),
+            and_(
+                Message.client_id.is_(None),
+                earlier.client_id.is_(None),
+                earlier.address == Message.address,
+            ),
         ),
     )
     blocked = exists().where(
         earlier.direction == Direction.OUTBOUND,
-        earlier.channel.in_(OUTBOX_CHANNELS),
-        earlier.status.in_(PENDING),
+        earlier.lane == lane,
+        earlier.status.in_(IN_FLIGHT if lane == Lane.CRISIS else PENDING),
         earlier.sequence < Message.sequence,
-        same_conversation,
+        same_conversation_and_channel,
     )
     query = (
         select(Message)
         .where(
             Message.direction == Direction.OUTBOUND,
+            Message.lane == lane,
             Message.channel.in_(OUTBOX_CHANNELS),
             Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
             or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
@@ -168,6 +218,7 @@ def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list
         message.status = MessageStatus.SENDING
         message.attempts += 1
         message.next_attempt_at = now
+        message.lease_until = now + SEND_LEASE
         claimed.append(
             Outgoing(
                 id=message.id,
@@ -176,14 +227,42 @@ def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list
                 body=message.body,
                 buttons=buttons_of(message),
                 attempts=message.attempts,
+                created_at=message.created_at,
+                interrupted=message.error == INTERRUPTED_ERROR,
             )
         )
-    session.flush()
     return claimed
 
 
+def drop_before_opt_out(session: Session, now: datetime) -> int:
+    """Give up on messages queued for a client before they opted out (STOP)."""
+    opted_out = select(Client.id).where(
+        Client.id == Message.client_id,
+        Client.opted_out_at.is_not(None),
+        Message.created_at < Client.opted_out_at,
+    )
+    stale = session.execute(
+        select(Message).where(
+            Message.direction == Direction.OUTBOUND,
+            Message.client_id.is_not(None),
+            Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
+            opted_out.exists(),
+        )
+    ).scalars()
+    count = 0
+    for message in stale:
+        message.status = MessageStatus.UNDELIVERABLE
+        message.error = OPTED_OUT_ERROR
+        message.next_attempt_at = None
+        count += 1
+    return count
+
+
 def record_sent(session: Session, message_id: int, provider_id: str) -> None:
-    message_log.mark_status(session, message_id, MessageStatus.SENT, provider_id=provider_id)
+    message = message_log.mark_status(
+        session, message_id, MessageStatus.SENT, provider_id=provider_id
+    )
+    message.lease_until = None
 
 
 def record_failure(session: Session, message_id: int, error: SendError, now: datetime) -> Message:
@@ -198,6 +277,7 @@ def record_failure(session: Session, message_id: int, error: SendError, now: dat
         message.status = MessageStatus.UNDELIVERABLE
         message.next_attempt_at = None
     message.error = error.code[:64]
+    message.lease_until = None
     session.flush()
     return message
 
@@ -211,20 +291,26 @@ def retry_delay(attempts: int, error: SendError) -> float:
 
 
 def requeue_stale(session: Session, now: datetime) -> int:
-    """Put back messages left ``sending`` by a process that stopped mid-send."""
+    """Put back messages whose sender died mid-send, once their lease has run out.
+
+    Until then the message may still be in a live sender's hands: sending it
+    again would send it twice.
+    """
     stale = session.execute(
         select(Message).where(
             Message.direction == Direction.OUTBOUND,
             Message.status == MessageStatus.SENDING,
-            Message.next_attempt_at < now - STALE_SENDING,
+            or_(Message.lease_until.is_(None), Message.lease_until < now),
         )
     ).scalars()
     count = 0
     for message in stale:
         message.status = MessageStatus.FAILED
-        message.error = "interrupted"
+        message.error = INTERRUPTED_ERROR
+        message.next_attempt_at = now
+        message.lease_until = None
+        logger.warning("message %s was interrupted mid-send; requeued", message.id)
         count += 1
-    session.flush()
     return count
 
 
@@ -236,7 +322,6 @@ class OutboxWorker:
         self.poll_seconds = poll_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.to_thread(self._requeue_stale)
         while not stop.is_set():
             try:
                 sent = await self.send_due()
@@ -263,15 +348,19 @@ class OutboxWorker:
                 record_failure(session, message.id, not_configured, utcnow())
             return [m for m in due if m.channel in self.senders]
 
-    def _requeue_stale(self) -> None:
-        with session_scope() as session:
-            count = requeue_stale(session, utcnow())
-        if count:
-            logger.warning("requeued %d messages interrupted mid-send", count)
-
     async def _send(self, message: Outgoing) -> None:
+        sender = self.senders[message.channel]
         try:
-            provider_id = await self.senders[message.channel].send(message)
+            if message.interrupted and isinstance(sender, ReconcilingSender):
+                already = await sender.find_sent(message)
+                if already is not None:
+                    logger.warning(
+                        "message %s reached the provider before its sender died; not resent",
+                        message.id,
+                    )
+                    await asyncio.to_thread(self._record_sent, message.id, already)
+                    return
+            provider_id = await sender.send(message)
         except SendError as error:
             await asyncio.to_thread(self._record_failure, message, error)
         except Exception:
@@ -285,8 +374,17 @@ class OutboxWorker:
 
     @staticmethod
     def _record_sent(message_id: int, provider_id: str) -> None:
-        with session_scope() as session:
-            record_sent(session, message_id, provider_id)
+        """Record a send that happened; retried, because a lost record means a second send."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                with session_scope() as session:
+                    record_sent(session, message_id, provider_id)
+                return
+            except Exception:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                logger.warning("recording message %s as sent failed; retrying", message_id)
+                time.sleep(FIRST_RETRY_SECONDS * 2**attempt)
 
     @staticmethod
     def _record_failure(message: Outgoing, error: SendError) -> None:

@@ -12,9 +12,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
+from datetime import datetime
 
 from bot.escalation import advance_pages
 from bot.outbox import OutboxWorker, Sender
+from bot.readiness import HEARTBEAT_SECONDS, SCHEDULER, beat, check_dashboard_url
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
@@ -33,9 +36,9 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     """A sender for each configured channel (provider code lives in ``channels/``)."""
     senders: dict[str, Sender] = {}
     if settings.twilio is not None:
-        from channels.twilio_sms import TwilioSender
+        from channels.twilio_reconcile import ReconcilingTwilioSender
 
-        senders[Channel.SMS] = TwilioSender(settings.twilio, settings.public_url)
+        senders[Channel.SMS] = ReconcilingTwilioSender(settings.twilio, settings.public_url)
     if settings.telegram is not None:
         from channels.telegram import TelegramSender
 
@@ -43,16 +46,16 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     return senders
 
 
-async def advance_pages_forever(settings: Settings, stop: asyncio.Event) -> None:
-    """Move unacknowledged and failed pages to the next tier, every second."""
+async def every(seconds: float, work: Callable[[], None], what: str, stop: asyncio.Event) -> None:
+    """Run ``work`` in a thread every ``seconds`` until ``stop``; a failed pass is logged."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(_advance_pages, settings)
+            await asyncio.to_thread(work)
         except Exception:
             # Never let one bad pass stop paging: log it and try again next tick.
-            logger.exception("advancing pages failed")
+            logger.exception("%s failed", what)
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=PAGE_CHECK_SECONDS)
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
 def _advance_pages(settings: Settings) -> None:
@@ -60,20 +63,15 @@ def _advance_pages(settings: Settings) -> None:
         advance_pages(session, utcnow(), settings)
 
 
-async def end_takeovers_forever(stop: asyncio.Event) -> None:
-    """Hand conversations back to the bot when a take-over times out (the client is told)."""
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(_end_takeovers)
-        except Exception:
-            logger.exception("ending timed-out take-overs failed")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=TAKEOVER_CHECK_SECONDS)
-
-
 def _end_takeovers() -> None:
+    """Hand conversations back to the bot when a take-over times out (the client is told)."""
     with session_scope() as session:
         expire_takeovers(session, utcnow())
+
+
+def _heartbeat(started_at: datetime) -> None:
+    with session_scope() as session:
+        beat(session, SCHEDULER, started_at, utcnow())
 
 
 async def run_scheduler(settings: Settings) -> None:
@@ -82,11 +80,14 @@ async def run_scheduler(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    check_dashboard_url(settings)
     senders = build_senders(settings)
+    started_at = utcnow()
     logger.info("scheduler started; sending on: %s", ", ".join(senders) or "no channel")
     await asyncio.gather(
         OutboxWorker(senders).run(stop),
-        advance_pages_forever(settings, stop),
-        end_takeovers_forever(stop),
+        every(PAGE_CHECK_SECONDS, lambda: _advance_pages(settings), "advancing pages", stop),
+        every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
+        every(TAKEOVER_CHECK_SECONDS, _end_takeovers, "ending timed-out take-overs", stop),
     )
     logger.info("scheduler stopped")

@@ -79,6 +79,8 @@ class Settings:
     clinic_crisis_line: str = ""
     #: How often a paging chain that ran out unanswered starts again (and admins are told).
     page_repeat_minutes: int = 10
+    #: Port (on 127.0.0.1) of ``wisemind run``'s health endpoint, ``GET /health``; 0: none.
+    health_port: int = 5056
     #: Redis for Rasa's conversation locks, when several Rasa servers share the database.
     redis_url: str = ""
     #: Where the dashboard listens (put it behind an HTTPS reverse proxy in production).
@@ -174,6 +176,7 @@ def load_settings() -> Settings:
         clinic_crisis_line=source.get("CLINIC_CRISIS_LINE"),
         page_repeat_minutes=source.get_int("PAGE_REPEAT_MINUTES", 10),
         redis_url=source.get("REDIS_URL"),
+        health_port=source.get_int("HEALTH_PORT", 5056),
         dashboard_host=source.get("DASHBOARD_HOST", "127.0.0.1"),
         dashboard_port=source.get_int("DASHBOARD_PORT", 8000),
         dashboard_secret=source.get("DASHBOARD_SECRET"),

@@ -1,13 +1,18 @@
 """Runs WiseMind's processes together: one Ctrl-C stops them all.
 
-Each process's output is prefixed with its name. If one process exits, the
-others are stopped too and ``wisemind run`` exits with an error, so a broken
-deployment is loud instead of half-working.
+Each process's output is prefixed with its name. A process that fails to
+start stops everything (a broken deployment is loud instead of half-working);
+one that crashes once running is restarted, after an exponential back-off
+(1 s, 2 s, 4 s … at most a minute, reset after a minute of uptime), and the
+log says so: without the scheduler no page leaves, so it must come back.
+An optional health endpoint (``GET /health``) reports each process and the
+scheduler's heartbeat.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -17,11 +22,16 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO
 
 #: How long a process gets to shut down after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 10
+#: Restart back-off: first delay, ceiling, and the uptime after which it starts over.
+FIRST_RESTART_DELAY = 1.0
+MAX_RESTART_DELAY = 60.0
+STABLE_UPTIME = 60.0
 
 
 @dataclass
@@ -44,6 +54,12 @@ class Supervisor:
         self.processes: dict[str, subprocess.Popen[str]] = {}
         self._print_lock = threading.Lock()
         self._stopping = threading.Event()
+        self.started_at: dict[str, float] = {}
+        #: Restarts so far, per process (for the log and the health endpoint).
+        self.restarts: dict[str, int] = {spec.name: 0 for spec in specs}
+        self._delay: dict[str, float] = {spec.name: FIRST_RESTART_DELAY for spec in specs}
+        #: When each crashed process is due to be started again.
+        self._restart_at: dict[str, float] = {}
 
     def _say(self, name: str, line: str) -> None:
         with self._print_lock:
@@ -64,21 +80,23 @@ class Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self._stopping.set())
         for spec in self.specs:
-            process = subprocess.Popen(
-                list(spec.command),
-                cwd=self.cwd,
-                env={**os.environ, **spec.env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                bufsize=1,
-                start_new_session=True,
-            )
-            self.processes[spec.name] = process
-            assert process.stdout is not None
-            threading.Thread(
-                target=self._pump, args=(spec.name, process.stdout), daemon=True
-            ).start()
+            self._spawn(spec)
+
+    def _spawn(self, spec: ProcessSpec) -> None:
+        process = subprocess.Popen(
+            list(spec.command),
+            cwd=self.cwd,
+            env={**os.environ, **spec.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
+        self.processes[spec.name] = process
+        self.started_at[spec.name] = time.monotonic()
+        assert process.stdout is not None
+        threading.Thread(target=self._pump, args=(spec.name, process.stdout), daemon=True).start()
 
     def wait_until_ready(self, timeout: float, on_ready: Callable[[], None]) -> bool:
         """Poll each process's ``ready_url``; call ``on_ready`` once all answer."""
@@ -116,17 +134,77 @@ class Supervisor:
                 process.wait()
 
     def run_forever(self) -> int:
-        """Block until Ctrl-C/SIGTERM (exit 0) or until a process dies (exit 1)."""
-        while not self._stopping.wait(timeout=0.5):
-            name = self.exited()
-            if name is not None:
-                code = self.processes[name].returncode
-                self._say("wisemind", f"{name} exited with code {code}; stopping everything")
-                self.stop()
-                return 1
+        """Block until Ctrl-C/SIGTERM (exit 0), restarting any process that crashes."""
+        while not self._stopping.wait(timeout=0.2):
+            self._restart_crashed()
         self._say("wisemind", "stopping")
         self.stop()
         return 0
+
+    def running(self) -> dict[str, bool]:
+        """Whether each process is up right now."""
+        return {name: process.poll() is None for name, process in self.processes.items()}
+
+    def _restart_crashed(self) -> None:
+        now = time.monotonic()
+        by_name = {spec.name: spec for spec in self.specs}
+        for name, process in list(self.processes.items()):
+            if process.poll() is None:
+                if now - self.started_at[name] >= STABLE_UPTIME:
+                    self._delay[name] = FIRST_RESTART_DELAY
+                continue
+            if name not in self._restart_at:
+                delay = self._delay[name]
+                self._delay[name] = min(delay * 2, MAX_RESTART_DELAY)
+                self._restart_at[name] = now + delay
+                self._say(
+                    "wisemind",
+                    f"{name} exited with code {process.returncode}; restarting in {delay:g} s",
+                )
+            elif now >= self._restart_at[name]:
+                del self._restart_at[name]
+                self.restarts[name] += 1
+                self._say("wisemind", f"restarting {name} (restart {self.restarts[name]})")
+                self._spawn(by_name[name])
+
+    def serve_health(self, port: int, heartbeats: Callable[[], dict[str, bool]]) -> None:
+        """Answer ``GET /health`` on 127.0.0.1:``port``: 200 when all is well, else 503.
+
+        The body says which process is up (and how often it was restarted)
+        and, from ``heartbeats``, whether the processes that beat are alive.
+        """
+        supervisor = self
+
+        class Health(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's spelling)
+                if self.path.rstrip("/") != "/health":
+                    self.send_error(404)
+                    return
+                try:
+                    beating = heartbeats()
+                except Exception:  # the database is down: that is unhealthy, not a crash
+                    beating = {}
+                running = supervisor.running()
+                body = {
+                    "processes": {
+                        name: {"running": up, "restarts": supervisor.restarts[name]}
+                        for name, up in running.items()
+                    },
+                    "heartbeats": beating,
+                }
+                healthy = all(running.values()) and bool(beating) and all(beating.values())
+                data = json.dumps(body).encode()
+                self.send_response(200 if healthy else 503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Health probes are not log events."""
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), Health)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
 def _signal_group(process: subprocess.Popen[str], sig: int) -> None:

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -22,9 +23,10 @@ from sqlalchemy.engine import Engine
 
 from bot.actions.consent import CONSENT_VERSION
 from bot.background import BackgroundWiseMind, StartError, background_wisemind, free_port
-from bot.clinic import add_client, record_consent
+from bot.clinic import add_client, add_therapist, record_consent, set_oncall, therapist_by_email
 from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
+from bot.storage.migrate import upgrade
 from bot.training import ensure_model
 from tests.standins import (
     DEFAULT_ACCOUNT_SID,
@@ -38,7 +40,8 @@ from tests.standins import (
 )
 
 T = TypeVar("T")
-DEMO_THERAPIST = "therapist@demo.clinic"
+#: The test clinic's therapist on call as primary; new clients join their caseload.
+CLINIC_THERAPIST = "therapist@clinic.test"
 #: How long tests wait for a reply to reach a provider stand-in.
 REPLY_TIMEOUT = 30.0
 #: No further message may arrive within this long for "exactly one" checks.
@@ -55,6 +58,7 @@ class RunningWiseMind:
     env: dict[str, str]
     log_path: Path
     engine: Engine
+    health_url: str
 
     @classmethod
     def of(cls, running: BackgroundWiseMind) -> RunningWiseMind:
@@ -65,6 +69,7 @@ class RunningWiseMind:
             env=running.env,
             log_path=running.log_path,
             engine=create_engine_for(running.database_url),
+            health_url=running.health_url,
         )
 
     def post(self, payload: object, token: str | None = None) -> tuple[int, object]:
@@ -116,9 +121,58 @@ TELEGRAM_SECRET = "telegram-webhook-secret-for-tests"
 CLINIC_SMS_NUMBER = "+15005550000"
 CLINIC_CRISIS_LINE = "+15005550009"
 PAGE_ACK_TIMEOUT_SECONDS = 6
-#: The demo clinic's on-call therapists (``wisemind demo seed``).
+#: The test clinic's on-call therapists (:func:`seed_test_clinic`).
 PRIMARY_ON_CALL = "+15005550001"
 BACKUP_ON_CALL = "+15005550003"
+#: Pages link here: with real channels configured, a loopback dashboard link is refused.
+DASHBOARD_URL = "https://dashboard.clinic.test"
+#: The test clinic's staff: (e-mail, name, role, SMS number, on-call role).
+CLINIC_STAFF = (
+    ("admin@clinic.test", "Ada Admin", "admin", None, None),
+    (CLINIC_THERAPIST, "Dr. Primary", "therapist", PRIMARY_ON_CALL, "primary"),
+    ("backup@clinic.test", "Dr. Backup", "therapist", BACKUP_ON_CALL, "backup"),
+)
+
+
+def seed_test_clinic(database_url: str) -> None:
+    """A real (not demo) clinic for servers with SMS and Telegram on.
+
+    ``wisemind run`` seeds the demo clinic only on the embedded defaults, and
+    demo staff are never paged once a real channel is configured.
+    """
+    upgrade(database_url)
+    engine = create_engine_for(database_url)
+    try:
+        with session_scope(engine) as session:
+            for email, name, role, sms, oncall_role in CLINIC_STAFF:
+                if therapist_by_email(session, email) is not None:
+                    continue
+                add_therapist(session, email=email, name=name, role=role, sms_number=sms)
+                if oncall_role is not None:
+                    set_oncall(session, therapist_email=email, role=oncall_role)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def clinic_wisemind(
+    var_dir: Path,
+    twilio_api: TwilioStandin,
+    telegram_api: TelegramStandin,
+    *,
+    rasa_port: int | None = None,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[BackgroundWiseMind]:
+    """``wisemind run`` with both channels on the stand-ins and the test clinic on call."""
+    rasa_port = rasa_port or free_port()
+    database_url = database_url or f"sqlite:///{var_dir / 'wisemind.db'}"
+    seed_test_clinic(database_url)
+    env = {**provider_env(twilio_api, telegram_api, rasa_port), **(extra_env or {})}
+    with background_wisemind(
+        var_dir, database_url=database_url, extra_env=env, rasa_port=rasa_port
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +205,7 @@ def provider_env(
         # Short enough for a test to wait out an unacknowledged page.
         "WISEMIND_PAGE_ACK_TIMEOUT_SECONDS": str(PAGE_ACK_TIMEOUT_SECONDS),
         "WISEMIND_CLINIC_CRISIS_LINE": CLINIC_CRISIS_LINE,
+        "WISEMIND_DASHBOARD_URL": DASHBOARD_URL,
     }
 
 
@@ -162,11 +217,9 @@ def wisemind(
     telegram_api: TelegramStandin,
 ) -> Iterator[RunningWiseMind]:
     """``wisemind run`` on a temporary SQLite database and free ports, both channels on."""
-    rasa_port = free_port()
-    providers = provider_env(twilio_api, telegram_api, rasa_port)
     try:
-        with background_wisemind(
-            tmp_path_factory.mktemp("wisemind-var"), extra_env=providers, rasa_port=rasa_port
+        with clinic_wisemind(
+            tmp_path_factory.mktemp("wisemind-var"), twilio_api, telegram_api
         ) as running:
             server = RunningWiseMind.of(running)
             yield server
@@ -198,7 +251,7 @@ def enrol_client(
         client, _ = add_client(
             session,
             name=name,
-            therapist_email=DEMO_THERAPIST,
+            therapist_email=CLINIC_THERAPIST,
             timezone="America/New_York",
             sms_number=sms_number,
             telegram_chat_id=telegram_chat_id,

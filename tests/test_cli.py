@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,52 @@ def test_escalation_commands_list_show_ack_and_resolve_without_leaking_words(
     assert "acknowledged" in timeline and "by t@clinic.test via cli" in timeline
     assert "Called; safe at home." in timeline
     assert "No active escalations." in wisemind(cli_env, "escalation", "list").stdout
+
+
+REAL_TWILIO = {
+    "WISEMIND_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "WISEMIND_TWILIO_AUTH_TOKEN": "token",
+    "WISEMIND_TWILIO_FROM": "+15005550000",
+}
+
+
+def test_run_refuses_a_loopback_dashboard_link_when_sms_is_configured(
+    cli_env: dict[str, str],
+) -> None:
+    env = {**cli_env, **REAL_TWILIO, "WISEMIND_DASHBOARD_URL": "http://127.0.0.1:8000"}
+    result = wisemind(env, "run")
+    assert result.returncode == 2
+    assert "WISEMIND_DASHBOARD_URL" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_oncall_check_warns_loudly_about_demo_staff_on_a_real_rota(
+    cli_env: dict[str, str],
+) -> None:
+    assert wisemind(cli_env, "demo", "seed").returncode == 0
+    assert wisemind(cli_env, "oncall", "check").returncode == 0  # the embedded defaults
+    result = wisemind({**cli_env, **REAL_TWILIO}, "oncall", "check")
+    assert result.returncode == 1
+    assert "WARNING: demo staff are on the on-call rota" in result.stderr
+    assert "therapist@demo.clinic" in result.stderr
+    # Demo staff cover nothing once real messages can leave.
+    assert "primary: nobody at any time" in result.stdout
+
+
+def test_status_says_whether_the_scheduler_runs(cli_env: dict[str, str]) -> None:
+    from bot.readiness import SCHEDULER, beat
+    from bot.storage.models import utcnow
+
+    wisemind(cli_env, "db", "upgrade")
+    never = wisemind(cli_env, "status")
+    assert never.returncode == 1 and "never started" in never.stdout
+    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
+    with session_scope(engine) as session:
+        beat(session, SCHEDULER, utcnow() - timedelta(hours=1), utcnow() - timedelta(minutes=5))
+    stale = wisemind(cli_env, "status")
+    assert stale.returncode == 1 and "NOT RUNNING" in stale.stdout
+    with session_scope(engine) as session:
+        beat(session, SCHEDULER, utcnow() - timedelta(hours=1), utcnow())
+    engine.dispose()
+    fresh = wisemind(cli_env, "status")
+    assert fresh.returncode == 0 and "scheduler: running" in fresh.stdout

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+import logging
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.clinic import add_client, add_therapist, set_oncall, therapist_by_email
+from bot.clinic import (
+    add_client,
+    add_therapist,
+    client_by_code,
+    oncall_for,
+    set_oncall,
+    therapist_by_email,
+)
+from bot.demo import DEMO_CLIENT_CODE, seed_demo
 from bot.escalation import (
     EscalationError,
     acknowledge,
@@ -52,8 +62,10 @@ def settings() -> Settings:
 
 
 PRIMARY, BACKUP, ADMIN = "therapist@clinic.test", "backup@clinic.test", "admin@clinic.test"
-PRIMARY_SMS, BACKUP_SMS, ADMIN_SMS = "+15005550001", "+15005550003", "+15005550020"
-CLIENT_SMS = "+15005550006"
+PRIMARY_SMS, BACKUP_SMS, ADMIN_SMS = "+15005550011", "+15005550013", "+15005550020"
+CLIENT_SMS = "+15005550016"
+#: The demo clinic's on-call numbers (``wisemind demo seed``).
+DEMO_NUMBERS = {"+15005550001", "+15005550003"}
 
 
 @pytest.fixture
@@ -98,7 +110,7 @@ def test_a_high_risk_pages_the_primary_with_no_client_words(
     outcome = _risk(db_session, client, settings)
     assert outcome.opened and outcome.paged
     (page,) = _pages(db_session)
-    assert (page.tier, page.address) == (PageTier.PRIMARY, "+15005550001")
+    assert (page.tier, page.address) == (PageTier.PRIMARY, PRIMARY_SMS)
     message = db_session.get(Message, page.message_id)
     assert message is not None and message.status == MessageStatus.QUEUED
     assert client.code in message.body and outcome.code in message.body
@@ -141,7 +153,7 @@ def test_no_acknowledgement_in_time_pages_the_backup_then_the_crisis_line(
     assert advance_pages(db_session, start + timedelta(seconds=301), settings) == 1
     primary, backup = _pages(db_session)
     assert primary.status == PageStatus.SUPERSEDED
-    assert (backup.tier, backup.address) == (PageTier.BACKUP, "+15005550003")
+    assert (backup.tier, backup.address) == (PageTier.BACKUP, BACKUP_SMS)
     advance_pages(db_session, start + timedelta(seconds=602), settings)
     assert [(p.tier, p.address) for p in _pages(db_session)][-1] == (
         PageTier.CRISIS_LINE,
@@ -308,3 +320,150 @@ def test_ack_by_text_goes_through_the_same_lifecycle(
     escalation = db_session.get(Escalation, outcome.escalation_id)
     assert escalation is not None and escalation.acknowledged_via == "telegram"
     assert escalation.events[-1].kind == EscalationEventKind.ACKNOWLEDGED
+
+
+# --- the pager: re-paging, repeating, waiting for someone reachable ------------------
+
+
+def _addresses(session: Session) -> list[tuple[str, str]]:
+    return [(p.tier, p.address) for p in _pages(session)]
+
+
+def test_new_risk_after_an_acknowledgement_pages_the_acknowledger_again_then_the_chain(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    start = utcnow()
+    outcome = _risk(db_session, client, settings, at=start, level="high", evidence="i want to die")
+    staff_reply(db_session, _staff(db_session, PRIMARY), f"ACK {outcome.code}", start)
+    later = start + timedelta(minutes=20)
+    again = _risk(db_session, client, settings, at=later, evidence=CLIENT_WORDS)
+    assert again.escalation_id == outcome.escalation_id and again.paged
+    escalation = db_session.get(Escalation, outcome.escalation_id)
+    assert escalation is not None and escalation.status == EscalationStatus.OPEN
+    assert _addresses(db_session)[-1] == (PageTier.ACKNOWLEDGER, PRIMARY_SMS)
+    # Unanswered: the chain is walked, without paging the acknowledger twice in a row.
+    advance_pages(db_session, later + timedelta(seconds=301), settings)
+    assert _addresses(db_session)[-1] == (PageTier.BACKUP, BACKUP_SMS)
+
+
+def test_an_exhausted_chain_alerts_the_admins_and_repeats_until_acknowledged(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    start = utcnow()
+    outcome = _risk(db_session, client, settings, at=start)
+    advance_pages(db_session, start + timedelta(seconds=301), settings)  # backup
+    advance_pages(db_session, start + timedelta(seconds=602), settings)  # crisis line
+    exhausted = start + timedelta(seconds=903)
+    advance_pages(db_session, exhausted, settings)
+    assert _addresses(db_session)[-1] == (PageTier.ADMIN, ADMIN_SMS)
+    admin_message = db_session.get(Message, _pages(db_session)[-1].message_id)
+    assert admin_message is not None and outcome.code in admin_message.body
+    count = len(_pages(db_session))
+    assert advance_pages(db_session, exhausted + timedelta(minutes=9), settings) == 0
+    assert len(_pages(db_session)) == count
+    advance_pages(db_session, exhausted + timedelta(minutes=10, seconds=1), settings)
+    assert _addresses(db_session)[-1] == (PageTier.PRIMARY, PRIMARY_SMS)
+
+
+def test_new_risk_while_an_exhausted_chain_waits_pages_at_once(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    start = utcnow()
+    _risk(db_session, client, settings, at=start)
+    for step in (301, 602, 903):
+        advance_pages(db_session, start + timedelta(seconds=step), settings)
+    again = _risk(db_session, client, settings, at=start + timedelta(seconds=960))
+    assert again.paged
+    assert _addresses(db_session)[-1] == (PageTier.PRIMARY, PRIMARY_SMS)
+
+
+def test_an_escalation_with_nobody_reachable_is_paged_the_moment_someone_is(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    for shift in db_session.execute(select(OncallShift)).scalars():
+        db_session.delete(shift)
+    db_session.flush()
+    no_line = dataclasses.replace(settings, clinic_crisis_line="")
+    start = utcnow()
+    outcome = _risk(db_session, client, no_line, at=start)
+    # Only the admin could be told, at once; the client may hear that a person was alerted.
+    assert outcome.paged and _addresses(db_session) == [(PageTier.ADMIN, ADMIN_SMS)]
+    assert advance_pages(db_session, start + timedelta(seconds=5), no_line) == 0
+    assert len(_pages(db_session)) == 1  # the admins are told once, not every second
+    set_oncall(db_session, therapist_email=BACKUP, role="primary")
+    advance_pages(db_session, start + timedelta(seconds=6), no_line)
+    assert _addresses(db_session)[-1] == (PageTier.PRIMARY, BACKUP_SMS)
+
+
+def test_with_nobody_at_all_reachable_the_client_is_not_told_a_person_was_alerted(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    for shift in db_session.execute(select(OncallShift)).scalars():
+        db_session.delete(shift)
+    _staff(db_session, ADMIN).active = False
+    db_session.flush()
+    outcome = _risk(db_session, client, dataclasses.replace(settings, clinic_crisis_line=""))
+    assert outcome.opened and not outcome.paged and _pages(db_session) == []
+
+
+def test_with_no_channel_configured_the_log_names_that_cause(
+    db_session: Session, client: Client, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot.escalation")
+    _risk(db_session, client, dataclasses.replace(settings, twilio=None, telegram=None))
+    assert "no SMS or Telegram channel is configured" in caplog.text
+    assert "nobody to page" not in caplog.text
+
+
+def test_demo_staff_never_cover_a_real_therapists_gap_when_real_channels_are_on(
+    db_session: Session, client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    seed_demo(db_session, credentials_file=tmp_path / "creds.txt")
+    for shift in db_session.execute(select(OncallShift)).scalars():
+        if shift.therapist.email == PRIMARY:
+            shift.start_time, shift.end_time = time(9), time(17)  # clinic hours only
+    db_session.flush()
+    night = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # 03:00 in New York
+    outcome = _risk(
+        db_session, client, dataclasses.replace(settings, clinic_crisis_line=""), at=night
+    )
+    paged = {address for _tier, address in _addresses(db_session)}
+    assert not paged & DEMO_NUMBERS
+    assert paged == {BACKUP_SMS}  # the real backup, not the demo primary
+    assert outcome.paged
+
+
+def test_on_the_embedded_defaults_the_demo_staff_are_on_call(
+    db_session: Session, tmp_path: Path
+) -> None:
+    seed_demo(db_session, credentials_file=tmp_path / "creds.txt")
+    demo_client = client_by_code(db_session, DEMO_CLIENT_CODE)
+    assert demo_client is not None
+    on_call = oncall_for(db_session, utcnow(), "America/New_York", include_demo=False)
+    assert on_call == {"primary": None, "backup": None}
+    on_call = oncall_for(db_session, utcnow(), "America/New_York")
+    assert on_call["primary"] is not None and on_call["primary"].is_demo
+
+
+def test_the_crisis_line_page_carries_the_clients_name_and_callback_but_never_their_words(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    start = utcnow()
+    outcome = _risk(
+        db_session,
+        client,
+        dataclasses.replace(settings, dashboard_url="https://dash.clinic.test"),
+        at=start,
+    )
+    for step in (301, 602):
+        advance_pages(db_session, start + timedelta(seconds=step), settings)
+    crisis_line = _pages(db_session)[-1]
+    assert crisis_line.tier == PageTier.CRISIS_LINE
+    message = db_session.get(Message, crisis_line.message_id)
+    assert message is not None
+    assert "Robin Client" in message.body and CLIENT_SMS in message.body
+    assert outcome.code in message.body
+    assert not any(word in message.body.lower() for word in CLIENT_WORDS.split() if len(word) > 4)
+    first = db_session.get(Message, _pages(db_session)[0].message_id)
+    assert first is not None and "Robin" not in first.body and CLIENT_SMS not in first.body
+    assert f"https://dash.clinic.test/escalations/{outcome.escalation_id} " in first.body

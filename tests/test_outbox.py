@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.outbox import (
     MAX_ATTEMPTS,
+    SEND_LEASE,
     Button,
     SendError,
     chosen_payload,
@@ -18,7 +19,7 @@ from bot.outbox import (
     record_sent,
     requeue_stale,
 )
-from bot.storage.enums import Channel, MessageStatus
+from bot.storage.enums import Channel, Lane, MessageStatus
 from bot.storage.models import Client, Message, Therapist, utcnow
 
 
@@ -120,3 +121,87 @@ def test_a_numbered_reply_selects_the_offered_choice(db_session: Session) -> Non
     assert chosen_payload("yes", offered) == "/affirm"
     assert chosen_payload("3", offered) is None
     assert chosen_payload("maybe", offered) is None
+
+
+# --- lanes, leases and opt-out ------------------------------------------------------
+
+
+def _to(session: Session, client: Client | None, channel: str, address: str, body: str,
+        lane: str = Lane.NORMAL) -> Message:  # fmt: skip
+    client_id = client.id if client is not None else None
+    return enqueue(
+        session, client_id=client_id, channel=channel, address=address, body=body, lane=lane
+    )
+
+
+def _fail(session: Session, message: Message, now: datetime) -> None:
+    record_failure(session, message.id, SendError("twilio-500", transient=True), now)
+
+
+def test_an_sms_in_back_off_does_not_hold_the_clients_telegram_reply(db_session: Session) -> None:
+    client = _client(db_session)
+    sms = _to(db_session, client, Channel.SMS, "+15550001111", "sms reply")
+    now = utcnow()
+    claim_due(db_session, now)
+    _fail(db_session, sms, now)
+    _to(db_session, client, Channel.TELEGRAM, "777001", "telegram reply")
+    assert [m.body for m in claim_due(db_session, now)] == ["telegram reply"]
+
+
+def test_a_crisis_reply_goes_ahead_of_a_failing_message_on_the_same_channel(
+    db_session: Session,
+) -> None:
+    client = _client(db_session)
+    stuck = _to(db_session, client, Channel.SMS, "+15550001111", "ordinary reply")
+    now = utcnow()
+    claim_due(db_session, now)
+    _fail(db_session, stuck, now)
+    _to(db_session, client, Channel.SMS, "+15550001111", "crisis numbers", Lane.CRISIS)
+    _to(db_session, client, Channel.SMS, "+15550001111", "grounding step", Lane.CRISIS)
+    assert [m.body for m in claim_due(db_session, now)] == ["crisis numbers"]
+    # The parts of a crisis reply keep their order.
+    assert claim_due(db_session, now) == []
+
+
+def test_crisis_messages_are_claimed_before_ordinary_ones(db_session: Session) -> None:
+    for number in range(3):
+        _to(db_session, _client(db_session, f"OUTBOX1{number}"), Channel.SMS,
+            f"+1555000222{number}", f"ordinary {number}")  # fmt: skip
+    _to(db_session, None, Channel.SMS, "+15005550011", "page", Lane.CRISIS)
+    assert [m.body for m in claim_due(db_session, utcnow(), limit=1)] == ["page"]
+
+
+def test_a_slow_send_is_not_requeued_while_its_lease_runs(db_session: Session) -> None:
+    (message,) = _send(db_session, _client(db_session), "hello")
+    now = utcnow()
+    claim_due(db_session, now)
+    assert message.lease_until == now + SEND_LEASE
+    assert claim_due(db_session, now + SEND_LEASE - timedelta(seconds=1)) == []
+    assert message.status == MessageStatus.SENDING
+    # The sender died: once the lease is over, the running scheduler sends it again.
+    assert [m.body for m in claim_due(db_session, now + SEND_LEASE + timedelta(seconds=1))] == [
+        "hello"
+    ]
+    assert message.attempts == 2
+
+
+def test_nothing_queued_before_stop_is_sent_after_it_except_the_confirmation(
+    db_session: Session,
+) -> None:
+    client = _client(db_session)
+    first, second = _send(db_session, client, "reply one", "reply two")
+    now = utcnow()
+    claim_due(db_session, now)
+    _fail(db_session, first, now)
+    client.opted_out_at = now + timedelta(seconds=1)
+    db_session.flush()
+    confirmation = enqueue(
+        db_session, client_id=client.id, channel=Channel.SMS, address="+15550001111",
+        body="You have opted out.",
+    )  # fmt: skip
+    confirmation.created_at = now + timedelta(seconds=2)
+    db_session.flush()
+    later = now + timedelta(hours=1)
+    assert [m.body for m in claim_due(db_session, later)] == ["You have opted out."]
+    assert first.status == second.status == MessageStatus.UNDELIVERABLE
+    assert first.error == "opted-out"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.background import background_wisemind, free_port
+from bot.background import free_port
 from bot.clinic import client_by_code
 from bot.storage import session_scope
 from bot.storage.models import Message, utcnow
@@ -19,9 +19,9 @@ from tests.servers import (
     PRIMARY_ON_CALL,
     Phone,
     RunningWiseMind,
+    clinic_wisemind,
     enrol_client,
     new_phone,
-    provider_env,
 )
 from tests.standins import TelegramStandin, TwilioStandin
 from tests.test_crisis import pages_about, wait_for_pages
@@ -34,8 +34,7 @@ def test_a_restart_between_page_and_deadline_still_pages_the_backup_and_answers_
 ) -> None:
     twilio, telegram = providers
     rasa_port = free_port()
-    env = provider_env(twilio, telegram, rasa_port)
-    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as first:
+    with clinic_wisemind(tmp_path, twilio, telegram, rasa_port=rasa_port) as first:
         server = RunningWiseMind.of(first)
         at_risk = Phone(server, twilio, new_phone())
         at_risk.code = enrol_client(server, consented=True, sms_number=at_risk.number)
@@ -55,7 +54,7 @@ def test_a_restart_between_page_and_deadline_still_pages_the_backup_and_answers_
         server.engine.dispose()
     assert pages_about(twilio, BACKUP_ON_CALL, at_risk.code) == []
 
-    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as second:
+    with clinic_wisemind(tmp_path, twilio, telegram, rasa_port=rasa_port) as second:
         wait_for_pages(twilio, BACKUP_ON_CALL, at_risk.code)
         assert "DIARY" in waiting.replies(1)[0].body
         RunningWiseMind.of(second).engine.dispose()

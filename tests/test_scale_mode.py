@@ -16,7 +16,6 @@ from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import func, select, text
 
-from bot.background import background_wisemind, free_port
 from bot.storage import session_scope
 from bot.storage.models import DiaryEntry
 from tests.servers import (
@@ -24,9 +23,9 @@ from tests.servers import (
     ChatClient,
     Phone,
     RunningWiseMind,
+    clinic_wisemind,
     enrol_client,
     new_phone,
-    provider_env,
 )
 from tests.standins import TelegramStandin, TwilioStandin
 from tests.test_crisis import wait_for_pages
@@ -76,11 +75,10 @@ def test_wisemind_runs_on_postgresql_and_redis(
     providers: tuple[TwilioStandin, TelegramStandin],
 ) -> None:
     twilio, telegram = providers
-    rasa_port = free_port()
-    env = {**provider_env(twilio, telegram, rasa_port), "WISEMIND_REDIS_URL": redis_url}
-    with background_wisemind(
-        tmp_path, database_url=postgres_url, extra_env=env, rasa_port=rasa_port
-    ) as running:
+    with clinic_wisemind(
+        tmp_path, twilio, telegram, database_url=postgres_url,
+        extra_env={"WISEMIND_REDIS_URL": redis_url},
+    ) as running:  # fmt: skip
         server = RunningWiseMind.of(running)
         client = ChatClient(server, enrol_client(server, consented=True))
         client.say("diary")

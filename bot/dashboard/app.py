@@ -164,7 +164,7 @@ class Dashboard:
                         "Go back, reload the page and try again.",
                         status_code=403,
                     )
-                    return self._with_cookie(response, cookie)
+                    return self._with_cookie(response, cookie, request)
             visit = Visit(
                 request=request,
                 ip=request.client.host if request.client else None,
@@ -173,7 +173,7 @@ class Dashboard:
                 form={k: str(v) for k, v in form.items()} if form is not None else {},
             )
             response = await run_in_threadpool(self._in_transaction, handler, visit, login)
-            return self._with_cookie(response, visit.cookie)
+            return self._with_cookie(response, visit.cookie, request)
 
         return run
 
@@ -226,13 +226,18 @@ class Dashboard:
         )
         return RedirectResponse(target, status_code=303)
 
-    def _with_cookie(self, response: Response, cookie: CookieState) -> Response:
+    def _with_cookie(self, response: Response, cookie: CookieState, request: Request) -> Response:
+        """Set the signed cookie: Secure when the dashboard is reached over HTTPS.
+
+        That is when its public address is https (a TLS proxy in front), or when
+        the request itself came over HTTPS (directly, or as a trusted proxy says).
+        """
         response.set_cookie(
             COOKIE_NAME,
             self.signer.dumps(cookie),
             httponly=True,
             samesite="strict",
-            secure=self.secure_cookie,
+            secure=self.secure_cookie or request.url.scheme == "https",
             path="/",
         )
         return response
