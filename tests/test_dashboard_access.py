@@ -348,3 +348,15 @@ def test_the_clinic_page_warns_of_rota_gaps_and_lists_therapists_to_admins(
     browser.csrf = csrf_of(browser.http.get("/login").text)
     browser.login(clinic.alice)
     assert "bob@clinic.test" not in browser.http.get("/clinic").text
+
+
+def test_a_therapist_enrols_a_client_and_gets_the_code_once(
+    browser: Browser, clinic: Clinic
+) -> None:
+    browser.login(clinic.alice)
+    reply = browser.post("/clients", name="Robin New", timezone="Europe/Madrid", sms_number="")
+    assert reply.status_code == 200 and "Robin New is enrolled" in reply.text  # type: ignore[attr-defined]
+    assert "Robin New" in browser.http.get("/caseload").text
+    bad = browser.post("/clients", name="Sam", timezone="Mars/Olympus")
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    assert audit_rows(clinic, "enrol_client")
