@@ -59,7 +59,9 @@ def test_session_cookie_is_httponly_and_samesite_strict(browser: Browser) -> Non
 def test_session_cookie_is_secure_when_the_dashboard_is_served_over_https(clinic: Clinic) -> None:
     settings = dataclasses.replace(clinic.settings, dashboard_url="https://dash.example.org")
     with TestClient(create_app(settings, clinic.engine), base_url="https://testserver") as http:
-        assert "secure" in http.get("/login").headers["set-cookie"].lower()
+        login = http.get("/login")
+        assert "secure" in login.headers["set-cookie"].lower()
+        assert login.headers["strict-transport-security"].startswith("max-age=")
 
 
 def test_pages_use_no_inline_script_or_style(browser: Browser) -> None:
