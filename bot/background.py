@@ -45,6 +45,7 @@ class BackgroundWiseMind:
     action_url: str
     #: ``GET /health``: every process up and the scheduler's heartbeat fresh.
     health_url: str
+    #: Where the dashboard listens (pages may link to a public address in front of it).
     dashboard_url: str
     api_token: str
     database_url: str
@@ -95,7 +96,7 @@ def background_wisemind(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
         health_url=f"http://127.0.0.1:{health_port}/health",
-        dashboard_url=env["WISEMIND_DASHBOARD_URL"],
+        dashboard_url=f"http://127.0.0.1:{dashboard_port}",
         api_token=env["WISEMIND_API_TOKEN"],
         database_url=database_url,
         env=env,

@@ -66,14 +66,15 @@ def _advance_pages(settings: Settings) -> None:
         advance_pages(session, utcnow(), settings)
 
 
+def _end_takeovers() -> None:
+    """Hand conversations back to the bot when a take-over times out (the client is told)."""
+    with session_scope() as session:
+        expire_takeovers(session, utcnow())
+
+
 def _heartbeat(started_at: datetime) -> None:
     with session_scope() as session:
         beat(session, SCHEDULER, started_at, utcnow())
-
-
-def _end_takeovers() -> None:
-    with session_scope() as session:
-        expire_takeovers(session, utcnow())
 
 
 async def run_scheduler(settings: Settings) -> None:

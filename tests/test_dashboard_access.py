@@ -59,7 +59,9 @@ def test_session_cookie_is_httponly_and_samesite_strict(browser: Browser) -> Non
 def test_session_cookie_is_secure_when_the_dashboard_is_served_over_https(clinic: Clinic) -> None:
     settings = dataclasses.replace(clinic.settings, dashboard_url="https://dash.example.org")
     with TestClient(create_app(settings, clinic.engine), base_url="https://testserver") as http:
-        assert "secure" in http.get("/login").headers["set-cookie"].lower()
+        login = http.get("/login")
+        assert "secure" in login.headers["set-cookie"].lower()
+        assert login.headers["strict-transport-security"].startswith("max-age=")
 
 
 def test_pages_use_no_inline_script_or_style(browser: Browser) -> None:
@@ -348,3 +350,15 @@ def test_the_clinic_page_warns_of_rota_gaps_and_lists_therapists_to_admins(
     browser.csrf = csrf_of(browser.http.get("/login").text)
     browser.login(clinic.alice)
     assert "bob@clinic.test" not in browser.http.get("/clinic").text
+
+
+def test_a_therapist_enrols_a_client_and_gets_the_code_once(
+    browser: Browser, clinic: Clinic
+) -> None:
+    browser.login(clinic.alice)
+    reply = browser.post("/clients", name="Robin New", timezone="Europe/Madrid", sms_number="")
+    assert reply.status_code == 200 and "Robin New is enrolled" in reply.text  # type: ignore[attr-defined]
+    assert "Robin New" in browser.http.get("/caseload").text
+    bad = browser.post("/clients", name="Sam", timezone="Mars/Olympus")
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    assert audit_rows(clinic, "enrol_client")

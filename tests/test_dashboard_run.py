@@ -1,14 +1,22 @@
-"""The dashboard as ``wisemind run`` starts it, next to the real Rasa server and scheduler."""
+"""The dashboard as ``wisemind run`` starts it, next to the real Rasa server and scheduler.
+
+Pages link to the clinic's public dashboard address (``https://…``, a TLS
+proxy in front in production); here the test talks to the dashboard's own
+port, carrying the session cookie itself as the proxy would (the cookie is
+Secure, since the public address is https).
+"""
 
 from __future__ import annotations
 
 import re
 
 import httpx
+from sqlalchemy import update
 
-from bot.clinic import therapist_by_email
+from bot.dashboard.security import COOKIE_NAME
 from bot.passwords import hash_password
 from bot.storage import session_scope
+from bot.storage.models import Therapist
 from tests.servers import (
     CLINIC_THERAPIST,
     DASHBOARD_URL,
@@ -22,23 +30,37 @@ from tests.servers import (
 from tests.standins import TelegramStandin, TwilioStandin
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+PASSWORD = "a password for the run test"
 
 
-PASSWORD = "a long password for the on-call therapist"
+class ProxiedBrowser:
+    """Requests to the dashboard's port with the cookie carried by hand (see module docstring)."""
 
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.cookie = ""
 
-def set_password(server: RunningWiseMind, email: str) -> None:
-    """Give a test-clinic therapist a known password (the clinic's are generated)."""
-    with session_scope(server.engine) as session:
-        therapist = therapist_by_email(session, email)
-        assert therapist is not None
-        therapist.password_hash = hash_password(PASSWORD)
+    def request(self, method: str, path: str, **options: object) -> httpx.Response:
+        headers = {"Cookie": f"{COOKIE_NAME}={self.cookie}"} if self.cookie else {}
+        reply = self.http.request(method, path, headers=headers, **options)  # type: ignore[arg-type]
+        set_cookie = reply.headers.get("set-cookie", "")
+        assert not set_cookie or "secure" in set_cookie.lower()
+        match = re.match(rf"{COOKIE_NAME}=([^;]+)", set_cookie)
+        if match:
+            self.cookie = match.group(1)
+        return reply
 
 
 def test_the_page_link_of_a_real_crisis_sms_opens_the_escalation_in_the_dashboard(
     wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
 ) -> None:
     twilio, _ = providers
+    with session_scope(wisemind.engine) as session:
+        session.execute(
+            update(Therapist)
+            .where(Therapist.email == CLINIC_THERAPIST)
+            .values(password_hash=hash_password(PASSWORD))
+        )
     phone = Phone(wisemind, twilio, new_phone())
     code = enrol_client(wisemind, consented=True, name="Jordan Run", sms_number=phone.number)
     status, _ = phone.text("i have the pills here and i am going to take them all tonight")
@@ -48,30 +70,25 @@ def test_the_page_link_of_a_real_crisis_sms_opens_the_escalation_in_the_dashboar
         bool,
     )
     assert pages, "the on-call therapist was not paged"
-    link = re.search(r"Review: (\S+)", pages[0])
-    assert link is not None
-    assert link.group(1).startswith(f"{DASHBOARD_URL}/escalations/")
-    # The public address is the clinic's proxy; here the dashboard listens on loopback.
-    dashboard = f"http://127.0.0.1:{wisemind.env['WISEMIND_DASHBOARD_PORT']}"
-    path = httpx.URL(link.group(1)).path
-    set_password(wisemind, CLINIC_THERAPIST)
+    link = re.search(rf"Review: {re.escape(DASHBOARD_URL)}(/escalations/\d+) ", pages[0])
+    assert link is not None, pages[0]
+    path = link.group(1)
 
-    with httpx.Client(base_url=dashboard, follow_redirects=True, timeout=30) as browser:
-        login_page = browser.get(path)
-        assert login_page.url.path == "/login"
-        csrf = CSRF_META.search(login_page.text)
-        assert csrf is not None
-        opened = browser.post(
-            "/login",
-            data={
-                "email": CLINIC_THERAPIST,
-                "password": PASSWORD,
-                "csrf_token": csrf.group(1),
-                "next": path,
-            },
-        )
-        assert opened.status_code == 200 and opened.url.path == path
-        assert "take them all tonight" in opened.text
-        assert "paged" in opened.text  # the timeline of the real page
-        caseload = browser.get("/caseload").text
-        assert "Jordan Run" in caseload
+    browser = ProxiedBrowser(f"http://127.0.0.1:{wisemind.env['WISEMIND_DASHBOARD_PORT']}")
+    login = browser.request("GET", path)
+    assert login.status_code == 303 and login.headers["location"] == f"/login?next={path}"
+    form = browser.request("GET", login.headers["location"])
+    csrf = CSRF_META.search(form.text)
+    assert csrf is not None
+    logged_in = browser.request(
+        "POST",
+        "/login",
+        data={"email": CLINIC_THERAPIST, "password": PASSWORD, "csrf_token": csrf.group(1),
+              "next": path},
+    )  # fmt: skip
+    assert logged_in.status_code == 303 and logged_in.headers["location"] == path
+    opened = browser.request("GET", path)
+    assert opened.status_code == 200
+    assert "take them all tonight" in opened.text
+    assert "paged" in opened.text  # the timeline of the real page
+    assert "Jordan Run" in browser.request("GET", "/caseload").text

@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot import audit
-from bot.clinic import ClinicError, new_enrolment_code, oncall_gaps
+from bot.clinic import ClinicError, add_client, new_enrolment_code, oncall_gaps
 from bot.dashboard import auth, queries
 from bot.dashboard.access import (
     Forbidden,
@@ -164,7 +164,7 @@ class Dashboard:
                         "Go back, reload the page and try again.",
                         status_code=403,
                     )
-                    return self._with_cookie(response, cookie)
+                    return self._with_cookie(response, cookie, request)
             visit = Visit(
                 request=request,
                 ip=request.client.host if request.client else None,
@@ -173,7 +173,7 @@ class Dashboard:
                 form={k: str(v) for k, v in form.items()} if form is not None else {},
             )
             response = await run_in_threadpool(self._in_transaction, handler, visit, login)
-            return self._with_cookie(response, visit.cookie)
+            return self._with_cookie(response, visit.cookie, request)
 
         return run
 
@@ -226,13 +226,18 @@ class Dashboard:
         )
         return RedirectResponse(target, status_code=303)
 
-    def _with_cookie(self, response: Response, cookie: CookieState) -> Response:
+    def _with_cookie(self, response: Response, cookie: CookieState, request: Request) -> Response:
+        """Set the signed cookie: Secure when the dashboard is reached over HTTPS.
+
+        That is when its public address is https (a TLS proxy in front), or when
+        the request itself came over HTTPS (directly, or as a trusted proxy says).
+        """
         response.set_cookie(
             COOKIE_NAME,
             self.signer.dumps(cookie),
             httponly=True,
             samesite="strict",
-            secure=self.secure_cookie,
+            secure=self.secure_cookie or request.url.scheme == "https",
             path="/",
         )
         return response
@@ -479,7 +484,9 @@ class Dashboard:
 
     # --- clinic and audit -----------------------------------------------------------
 
-    def clinic(self, db: Session, visit: Visit) -> Response:
+    def clinic(
+        self, db: Session, visit: Visit, *, notice: str = "", error: str = "", status: int = 200
+    ) -> Response:
         shifts = (
             db.execute(
                 select(OncallShift).order_by(
@@ -499,6 +506,10 @@ class Dashboard:
         return self.render(
             visit,
             "clinic.html",
+            status,
+            notice=notice,
+            error=error,
+            default_timezone=self.settings.default_client_timezone,
             shifts=shifts,
             gaps=oncall_gaps(db),
             therapists=therapists,
@@ -506,6 +517,33 @@ class Dashboard:
             weekdays=WEEKDAY_NAMES,
             roles=OncallRole.ALL,
             clinic_tz=self.settings.clinic_timezone,
+        )
+
+    def new_client(self, db: Session, visit: Visit) -> Response:
+        """Enrol a client in the caseload (an admin's choice of therapist, else their own)."""
+        therapist_email = visit.therapist.email
+        if is_admin(visit.therapist) and visit.form.get("therapist_email"):
+            therapist_email = visit.form["therapist_email"]
+        try:
+            client, code = add_client(
+                db,
+                name=visit.form.get("name", ""),
+                therapist_email=therapist_email,
+                timezone=visit.form.get("timezone", "").strip()
+                or self.settings.default_client_timezone,
+                sms_number=visit.form.get("sms_number", "").strip() or None,
+            )
+        except ClinicError as error:
+            return self.clinic(db, visit, error=str(error), status=400)
+        self._audit(db, visit, "enrol_client", client_id=client.id)
+        return self.clinic(
+            db,
+            visit,
+            notice=(
+                f"{client.name} is enrolled (client {client.code}). Enrolment code {code.code}, "
+                f"valid until {self._when(code.expires_at)}: the client texts JOIN {code.code}, "
+                f"or sends /start {code.code} to the clinic's Telegram bot."
+            ),
         )
 
     def audit_log(self, db: Session, visit: Visit) -> Response:
@@ -566,6 +604,7 @@ class Dashboard:
             page("/clients/{client_id:int}/takeover/message", self.takeover_message, "POST"),
             page("/clients/{client_id:int}/takeover/end", self.takeover_end, "POST"),
             page("/clinic", self.clinic),
+            page("/clients", self.new_client, "POST"),
             page("/audit", self.audit_log),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ]

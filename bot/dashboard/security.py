@@ -11,7 +11,8 @@
   be used after.
 - Headers: a Content-Security-Policy that allows no inline script or style and
   no framing, ``nosniff``, ``no-referrer`` (page URLs carry ids only, but no
-  URL leaves for another site either), and ``no-store`` on every page.
+  URL leaves for another site either), ``no-store`` on every page, and HSTS
+  on requests that came over HTTPS.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 STATIC_PREFIX = "/static/"
+#: Sent over HTTPS only: browsers then refuse plain HTTP to the dashboard for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_page = not str(scope.get("path", "")).startswith(STATIC_PREFIX)
+        over_https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -106,6 +110,8 @@ class SecurityHeadersMiddleware:
                     headers[name] = value
                 if is_page:
                     headers["Cache-Control"] = "no-store"
+                if over_https:
+                    headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
