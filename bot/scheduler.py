@@ -15,6 +15,7 @@ import signal
 
 from bot.escalation import advance_pages
 from bot.outbox import OutboxWorker, Sender
+from bot.reminders.loop import run_reminders
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
@@ -68,5 +69,6 @@ async def run_scheduler(settings: Settings) -> None:
     await asyncio.gather(
         OutboxWorker(senders).run(stop),
         advance_pages_forever(settings, stop),
+        run_reminders(settings, stop),
     )
     logger.info("scheduler stopped")

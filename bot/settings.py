@@ -79,6 +79,10 @@ class Settings:
     clinic_crisis_line: str = ""
     #: Redis for Rasa's conversation locks, when several Rasa servers share the database.
     redis_url: str = ""
+    #: Whether this scheduler sends reminders at all (one scheduler sends them anyway).
+    reminders_enabled: bool = True
+    #: ``rasa`` (reminders open the client's conversation) or ``outbox`` (words only).
+    reminder_handoff: str = "rasa"
 
     @property
     def models_dir(self) -> Path:
@@ -157,7 +161,28 @@ def load_settings() -> Settings:
         page_ack_timeout_seconds=source.get_int("PAGE_ACK_TIMEOUT_SECONDS", 300),
         clinic_crisis_line=source.get("CLINIC_CRISIS_LINE"),
         redis_url=source.get("REDIS_URL"),
+        reminders_enabled=_flag(source, "REMINDERS_ENABLED", default=True),
+        reminder_handoff=_one_of(source, "REMINDER_HANDOFF", ("rasa", "outbox")),
     )
+
+
+def _flag(source: _Source, name: str, *, default: bool) -> bool:
+    raw = source.get(name).lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _one_of(source: _Source, name: str, choices: tuple[str, ...]) -> str:
+    """The setting, which must be one of ``choices`` (the first is the default)."""
+    raw = source.get(name, choices[0]).lower()
+    if raw not in choices:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 def _twilio_settings(source: _Source) -> TwilioSettings | None:

@@ -57,6 +57,7 @@ EXPECTED_TABLES = {
     "pages",
     "oncall_shifts",
     "audit_log",
+    "scheduler_leases",
 }
 #: Created by Rasa's SQL tracker store in the same database; never ours to touch.
 RASA_EVENTS_DDL = (
