@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -53,6 +53,7 @@ from bot.storage.models import utcnow
 from channels.formatting import split_text
 from channels.outbox_output import (
     BackgroundTasks,
+    ConversationOutput,
     OutboxOutput,
     Part,
     process_inbound,
@@ -154,6 +155,10 @@ class TelegramInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
         return cls(load_settings())
+
+    def get_output_channel(self) -> OutputChannel:
+        """Where messages Rasa sends unprompted go (``trigger_intent``: reminders)."""
+        return ConversationOutput(TelegramOutput)
 
     def __init__(self, settings: Settings) -> None:
         self.config = settings.telegram

@@ -164,6 +164,8 @@ def wisemind(
     """``wisemind run`` on a temporary SQLite database and free ports, both channels on."""
     rasa_port = free_port()
     providers = provider_env(twilio_api, telegram_api, rasa_port)
+    # Reminder tests start (and kill) schedulers of their own on this database.
+    providers["WISEMIND_REMINDERS_ENABLED"] = "false"
     try:
         with background_wisemind(
             tmp_path_factory.mktemp("wisemind-var"), extra_env=providers, rasa_port=rasa_port

@@ -17,7 +17,7 @@ from bot.clinic import add_client, add_therapist, new_enrolment_code, redeem_enr
 from bot.message_log import record_inbound
 from bot.reminders import commands, lease
 from bot.reminders.checkins import checkins_of, record_answer
-from bot.reminders.delivery import DAILY_CAP, begin_send, claim_due, requeue_stale, settle_handoff
+from bot.reminders.delivery import DAILY_CAP, begin_send, claim_due, requeue_stale, settle_handoffs
 from bot.reminders.handoff import hand_to_outbox
 from bot.reminders.prompts import open_delivery
 from bot.reminders.schedule import QuietHours, after_quiet_hours, daily_instants
@@ -246,15 +246,17 @@ def test_rasa_down_leaves_the_reminder_pending_for_a_retry_within_its_grace(
     client = _client(db_session)
     _one_off(db_session, client)
     (claim,), _ = claim_due(db_session, NOW)
-    assert settle_handoff(db_session, claim.delivery_id, NOW) == DeliveryStatus.PENDING
+    assert settle_handoffs(db_session, [claim.delivery_id], NOW) == [claim.delivery_id]
     row = db_session.get(ReminderDelivery, claim.delivery_id)
+    assert row is not None and row.status == DeliveryStatus.PENDING
     assert row is not None and row.next_attempt_at is not None and row.next_attempt_at > NOW
     assert claim_due(db_session, NOW) == ([], 0)
     (retry,), _ = claim_due(db_session, row.next_attempt_at)
     assert retry.delivery_id == claim.delivery_id
     # Still failing when the grace window is over: recorded as skipped, not retried forever.
-    late = NOW + timedelta(hours=3)
-    assert settle_handoff(db_session, claim.delivery_id, late) == DeliveryStatus.SKIPPED
+    settle_handoffs(db_session, [retry.delivery_id], NOW + timedelta(hours=3))
+    db_session.refresh(row)
+    assert (row.status, row.skip_reason) == (DeliveryStatus.SKIPPED, SkipReason.EXPIRED)
 
 
 def test_no_more_than_the_daily_cap_of_reminders_reach_a_client(db_session: Session) -> None:

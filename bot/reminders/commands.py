@@ -140,7 +140,7 @@ def describe(session: Session, client: Client) -> str:
             "You have no reminders set. Text e.g. 'remind me at 9pm' for a daily diary "
             f"card reminder. {quiet_text}"
         )
-    lines = [f"• {_describe_one(r, client)}" for r in reminders]
+    lines = [f"• {describe_one(r, client)}" for r in reminders]
     return (
         "Your reminders:\n"
         + "\n".join(lines)
@@ -225,7 +225,7 @@ def _stop(session: Session, client: Client, kind: str | None, now: datetime) -> 
     return f"Okay, no more {what}. Text 'remind me at 9pm' any time to start again."
 
 
-def _describe_one(reminder: Reminder, client: Client) -> str:
+def describe_one(reminder: Reminder, client: Client) -> str:
     name = KIND_NAMES[reminder.kind]
     if reminder.kind == ReminderKind.CHECKIN:
         name = "a question from your therapist"

@@ -52,7 +52,7 @@ from bot.storage.models import (
 #: Reminders a client gets at most per local day (check-ins and sessions included).
 DAILY_CAP = 3
 #: Occurrences claimed per transaction.
-CLAIM_BATCH = 200
+CLAIM_BATCH = 500
 #: A claim this old was made by a scheduler that died before the hand-off finished.
 STALE_CLAIM = timedelta(seconds=30)
 FIRST_RETRY_SECONDS = 5.0
@@ -104,7 +104,7 @@ def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> tupl
     open_homework = _open_homework(session, {r.homework_id for r in reminders.values()})
     addresses = preferred_addresses(session, client_ids)
     claims: list[Claim] = []
-    skipped = 0
+    skipped: defaultdict[str, list[int]] = defaultdict(list)
     for delivery in deliveries:
         reminder = reminders[delivery.reminder_id]
         client = clients[reminder.client_id]
@@ -120,15 +120,10 @@ def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> tupl
             address=addresses.get(client.id),
         )
         if reason is not None:
-            delivery.status = DeliveryStatus.SKIPPED
-            delivery.skip_reason = reason
-            skipped += 1
+            skipped[reason].append(delivery.id)
             continue
         channel, address = addresses[client.id]
         sent_today[client.id] += 1
-        delivery.status = DeliveryStatus.SENDING
-        delivery.claimed_at = now
-        delivery.attempts += 1
         claims.append(
             Claim(
                 delivery_id=delivery.id,
@@ -141,8 +136,27 @@ def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> tupl
                 due_at=delivery.due_at,
             )
         )
-    session.flush()
-    return claims, skipped
+    # A few set-based updates rather than one per row: thousands fall due in the same minute.
+    for reason, ids in skipped.items():
+        _set(session, ids, status=DeliveryStatus.SKIPPED, skip_reason=reason)
+    _set(
+        session,
+        [claim.delivery_id for claim in claims],
+        status=DeliveryStatus.SENDING,
+        claimed_at=now,
+        attempts=ReminderDelivery.attempts + 1,
+    )
+    return claims, sum(len(ids) for ids in skipped.values())
+
+
+def _set(session: Session, delivery_ids: Sequence[int], **values: Any) -> None:
+    if delivery_ids:
+        session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.id.in_(delivery_ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _skip_reason(
@@ -197,6 +211,27 @@ def begin_send(session: Session, delivery_id: int, now: datetime) -> bool:
     return bool(result.rowcount == 1)
 
 
+def begin_send_many(session: Session, delivery_ids: Sequence[int], now: datetime) -> set[int]:
+    """:func:`begin_send` for many occurrences in one transaction; the ids this caller won."""
+    if not delivery_ids:
+        return set()
+    query = select(ReminderDelivery.id).where(
+        ReminderDelivery.id.in_(delivery_ids),
+        ReminderDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    won = set(session.execute(query).scalars())
+    if won:
+        session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.id.in_(won))
+            .values(status=DeliveryStatus.SENT, sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return won
+
+
 def skip(session: Session, delivery_id: int, reason: str) -> None:
     """Record that an occurrence will not be sent (e.g. a crisis began after it was claimed)."""
     session.execute(
@@ -210,29 +245,35 @@ def skip(session: Session, delivery_id: int, reason: str) -> None:
     )
 
 
-def settle_handoff(session: Session, delivery_id: int, now: datetime) -> str:
-    """After a hand-off: an occurrence still ``sending`` was not taken, so retry it later.
+def settle_handoffs(session: Session, delivery_ids: Sequence[int], now: datetime) -> list[int]:
+    """After a hand-off: occurrences still ``sending`` were not taken, so retry them later.
 
-    It goes back to ``pending`` with a backoff while its grace window lasts,
-    and is skipped as expired after that. Returns the occurrence's status.
+    Each goes back to ``pending`` with a backoff while its grace window lasts,
+    and is skipped as expired after that. Returns the ids that were not taken.
     """
-    delivery = session.get(ReminderDelivery, delivery_id, with_for_update=True)
-    if delivery is None:
-        raise LookupError(f"no reminder occurrence {delivery_id}")
-    if delivery.status != DeliveryStatus.SENDING:
-        return delivery.status
-    kind = session.execute(
-        select(Reminder.kind).where(Reminder.id == delivery.reminder_id)
-    ).scalar_one()
-    retry_at = now + timedelta(seconds=retry_delay(delivery.attempts))
-    if retry_at - delivery.due_at > grace(kind):
-        delivery.status = DeliveryStatus.SKIPPED
-        delivery.skip_reason = SkipReason.EXPIRED
-    else:
-        delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = retry_at
+    if not delivery_ids:
+        return []
+    query = (
+        select(ReminderDelivery, Reminder.kind)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .where(
+            ReminderDelivery.id.in_(delivery_ids),
+            ReminderDelivery.status == DeliveryStatus.SENDING,
+        )
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=ReminderDelivery)
+    untaken = session.execute(query).all()
+    for delivery, kind in untaken:
+        retry_at = now + timedelta(seconds=retry_delay(delivery.attempts))
+        if retry_at - delivery.due_at > grace(kind):
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.skip_reason = SkipReason.EXPIRED
+        else:
+            delivery.status = DeliveryStatus.PENDING
+            delivery.next_attempt_at = retry_at
     session.flush()
-    return delivery.status
+    return [delivery.id for delivery, _ in untaken]
 
 
 def retry_delay(attempts: int) -> float:

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from bot.storage.models import SchedulerLease
 
 REMINDERS_LEASE = "reminders"
-#: A standby takes over at most this long after the holder's last renewal.
-LEASE_SECONDS = 6.0
+#: A standby takes over at most this long (plus one renewal period) after the holder died.
+LEASE_SECONDS = 8.0
+#: How often the holder renews the lease and a standby tries to take it.
+RENEW_SECONDS = 1.0
 
 
 def holder_name() -> str:

@@ -43,36 +43,48 @@ class ReminderLoop:
         self._materialised_at = -MATERIALISE_EVERY_SECONDS
 
     async def run(self, stop: asyncio.Event) -> None:
+        renewing = asyncio.create_task(self._keep_lease(stop))
         try:
             while not stop.is_set():
                 busy = False
-                try:
-                    busy = await self.step()
-                except Exception:
-                    # A database hiccup must not stop reminders for good: log, retry next tick.
-                    logger.exception("reminder pass failed")
+                if self.active:
+                    try:
+                        busy = await self.step()
+                    except Exception:
+                        # A database hiccup must not stop reminders: log, retry next tick.
+                        logger.exception("reminder pass failed")
                 if not busy:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=TICK_SECONDS)
         finally:
+            await renewing
             await self.handoff.close()
             if self.active:
                 await asyncio.to_thread(self._release)
 
+    async def _keep_lease(self, stop: asyncio.Event) -> None:
+        """Take or renew the lease on its own clock, so a long pass never lets it lapse."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self._hold_lease)
+            except Exception:
+                logger.exception("reminder lease check failed")
+                self.active = False
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=lease.RENEW_SECONDS)
+
     async def step(self) -> bool:
-        """One pass; True when there may be more due right away."""
-        if not await asyncio.to_thread(self._hold_lease):
-            return False
+        """One pass (while this scheduler holds the lease); True when more may be due now."""
         if time.monotonic() - self._materialised_at >= MATERIALISE_EVERY_SECONDS:
             await asyncio.to_thread(self._materialise)
             self._materialised_at = time.monotonic()
-        claims, skipped = await asyncio.to_thread(self._claim)
+        claims, skipped = await asyncio.to_thread(self._claim, self.handoff.batch_size)
         if skipped:
             logger.info("skipped %d reminder occurrences", skipped)
         if not claims:
             return skipped > 0
-        handed = await self.handoff.hand_off(claims)
-        await asyncio.to_thread(self._settle, [c.delivery_id for c in claims], handed)
+        await self.handoff.hand_off(claims)
+        await asyncio.to_thread(self._settle, [c.delivery_id for c in claims])
         return True
 
     def _hold_lease(self) -> bool:
@@ -95,20 +107,19 @@ class ReminderLoop:
             logger.info("materialised %d reminder occurrences", made)
 
     @staticmethod
-    def _claim() -> tuple[list[delivery.Claim], int]:
+    def _claim(limit: int) -> tuple[list[delivery.Claim], int]:
         with session_scope() as session:
             now = utcnow()
             delivery.requeue_stale(session, now)
-            return delivery.claim_due(session, now)
+            return delivery.claim_due(session, now, limit)
 
     @staticmethod
-    def _settle(delivery_ids: list[int], handed: set[int]) -> None:
-        now = utcnow()
+    def _settle(delivery_ids: list[int]) -> None:
         with session_scope() as session:
-            for delivery_id in delivery_ids:
-                status = delivery.settle_handoff(session, delivery_id, now)
-                if delivery_id not in handed:
-                    logger.warning("reminder %s not handed off: now %s", delivery_id, status)
+            untaken = delivery.settle_handoffs(session, delivery_ids, utcnow())
+        if untaken:
+            # Rasa or the action server failed them: retried within their grace windows.
+            logger.warning("%d reminders not taken by the hand-off, retrying", len(untaken))
 
     def _release(self) -> None:
         with session_scope() as session:
