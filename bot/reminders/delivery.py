@@ -59,6 +59,22 @@ FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
 #: Channels a reminder can go out on, preferred first when the client used neither lately.
 REMINDER_CHANNELS = (Channel.SMS, Channel.TELEGRAM)
+#: What :func:`claim_due` reads of reminders and clients.
+REMINDER_COLUMNS = (
+    Reminder.id,
+    Reminder.client_id,
+    Reminder.kind,
+    Reminder.active,
+    Reminder.homework_id,
+    Reminder.after_days,
+)
+CLIENT_COLUMNS = (
+    Client.id,
+    Client.code,
+    Client.timezone,
+    Client.opted_out_at,
+    Client.discharged_at,
+)
 #: Open crises that hold every reminder back.
 CRISIS_OPEN = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 
@@ -79,8 +95,9 @@ class Claim:
 
 def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[list[Claim], int]:
     """Claim up to ``limit`` due occurrences; return the claims and how many were skipped."""
+    # Plain rows of the columns the rules need, not ORM objects: thousands fall due at once.
     query = (
-        select(ReminderDelivery)
+        select(ReminderDelivery.id, ReminderDelivery.reminder_id, ReminderDelivery.due_at)
         .where(
             ReminderDelivery.status == DeliveryStatus.PENDING,
             ReminderDelivery.due_at <= now,
@@ -91,12 +108,12 @@ def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> tupl
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    deliveries = list(session.execute(query).scalars())
+        query = query.with_for_update(skip_locked=True, of=ReminderDelivery)
+    deliveries = session.execute(query).all()
     if not deliveries:
         return [], 0
-    reminders = _by_id(session, Reminder, {d.reminder_id for d in deliveries})
-    clients = _by_id(session, Client, {r.client_id for r in reminders.values()})
+    reminders = _rows_by_id(session, REMINDER_COLUMNS, {d.reminder_id for d in deliveries})
+    clients = _rows_by_id(session, CLIENT_COLUMNS, {r.client_id for r in reminders.values()})
     client_ids = set(clients)
     crisis_clients = in_crisis(session, client_ids)
     sent_today = _sent_today(session, clients, now)
@@ -160,9 +177,10 @@ def _set(session: Session, delivery_ids: Sequence[int], **values: Any) -> None:
 
 
 def _skip_reason(
-    delivery: ReminderDelivery,
-    reminder: Reminder,
-    client: Client,
+    # Rows of the columns claim_due reads (REMINDER_COLUMNS, CLIENT_COLUMNS).
+    delivery: Any,
+    reminder: Any,
+    client: Any,
     now: datetime,
     *,
     in_crisis: bool,
@@ -347,8 +365,9 @@ def _latest_inbound_channel(session: Session, client_ids: Sequence[int]) -> dict
     return {client_id: channel for client_id, channel in rows if client_id is not None}
 
 
-def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
-    rows = session.execute(select(model).where(model.id.in_(ids))).scalars()
+def _rows_by_id(session: Session, columns: tuple[Any, ...], ids: set[int]) -> dict[int, Any]:
+    """Rows of ``columns`` (the first is the table's ``id``) for ``ids``, by id."""
+    rows = session.execute(select(*columns).where(columns[0].in_(ids))).all()
     return {row.id: row for row in rows}
 
 
@@ -361,9 +380,7 @@ def in_crisis(session: Session, client_ids: set[int]) -> set[int]:
     return set(rows)
 
 
-def _sent_today(
-    session: Session, clients: dict[int, Client], now: datetime
-) -> defaultdict[int, int]:
+def _sent_today(session: Session, clients: dict[int, Any], now: datetime) -> defaultdict[int, int]:
     """Reminders already sent (or being sent) on each client's local today."""
     counts: defaultdict[int, int] = defaultdict(int)
     rows = session.execute(

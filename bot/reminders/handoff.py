@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from bot import message_log
 from bot.reminders import delivery as deliveries
 from bot.reminders.delivery import Claim
-from bot.reminders.prompts import prompt_for
+from bot.reminders.prompts import PROMPT_COLUMNS, prompt_for
 from bot.storage import session_scope
 from bot.storage.enums import Channel, SkipReason
 from bot.storage.models import Client, Reminder, ReminderDelivery, utcnow
@@ -127,31 +127,33 @@ def hand_to_outbox(session: Session, claims: Sequence[Claim], now: datetime) -> 
     """
     by_id = {claim.delivery_id: claim for claim in claims}
     rows = session.execute(
-        select(ReminderDelivery, Reminder, Client)
+        select(
+            ReminderDelivery.id, Client.id.label("client_id"), Client.opted_out_at, *PROMPT_COLUMNS
+        )
         .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
         .join(Client, Client.id == Reminder.client_id)
         .where(ReminderDelivery.id.in_(list(by_id)))
         .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
     ).all()
-    crisis = deliveries.in_crisis(session, {client.id for _, _, client in rows})
+    crisis = deliveries.in_crisis(session, {row.client_id for row in rows})
     sendable = []
-    for delivery, _, client in rows:
-        if client.opted_out_at is not None:
-            deliveries.skip(session, delivery.id, SkipReason.OPTED_OUT)
-        elif client.id in crisis:
-            deliveries.skip(session, delivery.id, SkipReason.CRISIS)
+    for row in rows:
+        if row.opted_out_at is not None:
+            deliveries.skip(session, row.id, SkipReason.OPTED_OUT)
+        elif row.client_id in crisis:
+            deliveries.skip(session, row.id, SkipReason.CRISIS)
         else:
-            sendable.append(delivery.id)
+            sendable.append(row.id)
     won = deliveries.begin_send_many(session, sendable, now)
     messages = []
-    for delivery, reminder, client in rows:
-        if delivery.id in won:
-            prompt = prompt_for(session, delivery, reminder, client)
-            claim = by_id[delivery.id]
+    for row in rows:
+        if row.id in won:
+            prompt = prompt_for(session, row.id, row, row.timezone)
+            claim = by_id[row.id]
             buttons = [{"title": title, "payload": payload} for title, payload in prompt.buttons]
             messages.append(
                 (
-                    client.id,
+                    claim.client_id,
                     claim.channel,
                     claim.address,
                     prompt.text,

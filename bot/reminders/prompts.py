@@ -1,13 +1,15 @@
 """What a reminder says, and what the client's "yes" will start.
 
-The Rasa action that delivers a reminder and the direct outbox hand-off
-(:func:`bot.reminders.delivery`'s benchmark path) use the same words, from here.
+The Rasa action that delivers a reminder (:func:`open_delivery`) and the
+direct outbox hand-off (:func:`bot.reminders.handoff.hand_to_outbox`) use the
+same words, from here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -67,17 +69,43 @@ def open_delivery(session: Session, delivery_id: int, now: datetime) -> Prompt |
         return None
     if not deliveries.begin_send(session, delivery_id, now):
         return None
-    return prompt_for(session, delivery, reminder, client)
+    return prompt_for(session, delivery.id, reminder, client.timezone)
+
+
+class ReminderFields(Protocol):
+    """What the words of a reminder depend on: a :class:`Reminder` or a row of these columns."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def homework_id(self) -> int | None: ...
+    @property
+    def one_off_at(self) -> datetime | None: ...
+    @property
+    def created_by(self) -> int | None: ...
+
+
+#: The columns of :class:`ReminderFields`, for bulk reads.
+PROMPT_COLUMNS = (
+    Reminder.kind,
+    Reminder.text,
+    Reminder.homework_id,
+    Reminder.one_off_at,
+    Reminder.created_by,
+    Client.timezone,
+)
 
 
 def prompt_for(
-    session: Session, delivery: ReminderDelivery, reminder: Reminder, client: Client
+    session: Session, delivery_id: int, reminder: ReminderFields, timezone: str
 ) -> Prompt:
-    """The words of one occurrence (see the module docstring)."""
+    """The words of one occurrence (see the module docstring); ``timezone`` is the client's."""
     kind = reminder.kind
     if kind == ReminderKind.DIARY:
         return Prompt(
-            delivery.id,
+            delivery_id,
             kind,
             "Time for today's diary card 📝 It takes about two minutes. Fill it in now?",
             YES_LATER,
@@ -86,37 +114,37 @@ def prompt_for(
     if kind == ReminderKind.PRACTICE:
         skill = reminder.text or "a DBT skill"
         text = f"A nudge to practise {skill} today 🌱 Have you had a chance yet?"
-        return Prompt(delivery.id, kind, text, YES_LATER, Offer.OTHER)
+        return Prompt(delivery_id, kind, text, YES_LATER, Offer.OTHER)
     if kind == ReminderKind.HOMEWORK:
         homework = session.get(Homework, reminder.homework_id) if reminder.homework_id else None
         title = homework.title if homework is not None else "your homework"
         due = (
-            f", due {_when(homework.due_at, client)}"
+            f", due {_when(homework.due_at, timezone)}"
             if homework is not None and homework.due_at
             else ""
         )
         text = f"Reminder: {title}{due}. Done it already?"
-        return Prompt(delivery.id, kind, text, YES_LATER, Offer.OTHER)
+        return Prompt(delivery_id, kind, text, YES_LATER, Offer.OTHER)
     if kind == ReminderKind.SESSION:
         assert reminder.one_off_at is not None
         text = (
-            f"Reminder: your therapy session is {_when(reminder.one_off_at, client)}. "
+            f"Reminder: your therapy session is {_when(reminder.one_off_at, timezone)}. "
             "Reply YES to confirm you'll be there."
         )
-        return Prompt(delivery.id, kind, text, (("Yes", YES_PAYLOAD),), Offer.OTHER)
+        return Prompt(delivery_id, kind, text, (("Yes", YES_PAYLOAD),), Offer.OTHER)
     if kind == ReminderKind.REENGAGE:
         text = (
             "Hi, it's been a few days. How are you doing? Text DIARY for today's card, "
             "or MENU to see what we can do together."
         )
-        return Prompt(delivery.id, kind, text, (), Offer.OTHER)
+        return Prompt(delivery_id, kind, text, (), Offer.OTHER)
     therapist = session.get(Therapist, reminder.created_by) if reminder.created_by else None
     asker = therapist.name.split()[0] if therapist is not None else "Your therapist"
     text = f"{asker} asked me to check in: {reminder.text} (Your reply goes to {asker}.)"
-    return Prompt(delivery.id, kind, text, (), Offer.CHECKIN)
+    return Prompt(delivery_id, kind, text, (), Offer.CHECKIN)
 
 
-def _when(moment: datetime, client: Client) -> str:
+def _when(moment: datetime, timezone: str) -> str:
     """A due time as the client reads it: ``Tue 3 Dec at 3:00 PM`` in their zone."""
-    local = moment.astimezone(ZoneInfo(client.timezone))
+    local = moment.astimezone(ZoneInfo(timezone))
     return f"{local:%a} {local.day} {local:%b} at {local:%I:%M %p}".replace(" 0", " ")

@@ -412,7 +412,6 @@ class Reminder(Base):
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
-    client: Mapped[Client] = relationship("Client")
     deliveries: Mapped[list[ReminderDelivery]] = relationship(
         "ReminderDelivery", back_populates="reminder"
     )
