@@ -17,7 +17,11 @@ Rasa each reminder is one conversation turn (``trigger_intent``) and costs what
 a message costs there (see the conversation benchmark). The outbox sender is
 not running, so nothing else competes for the rows. It asserts nothing.
 
-Run: ``.venv/bin/python benchmarks/bench_reminders.py [--clients 10000]``
+``--through-rasa N`` measures the production path instead, for N clients:
+``wisemind run`` (model trained), its scheduler triggering each reminder in
+Rasa, the action marking it sent and the SMS output channel queueing it.
+
+Run: ``.venv/bin/python benchmarks/bench_reminders.py [--clients 10000 | --through-rasa 200]``
 """
 
 from __future__ import annotations
@@ -114,11 +118,60 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
+def through_rasa(clients: int) -> None:
+    """The production path for ``clients`` reminders: ``wisemind run``, its scheduler, Rasa."""
+    from bot.background import background_wisemind
+
+    with (
+        tempfile.TemporaryDirectory() as var_dir,
+        background_wisemind(Path(var_dir)) as running,
+    ):
+        due = (utcnow() + timedelta(seconds=LEAD_SECONDS)).replace(microsecond=0)
+        enrol(running.database_url, clients, due)
+        engine = create_engine_for(running.database_url)
+        deadline = time.monotonic() + LEAD_SECONDS + MAX_WAIT_SECONDS
+        sent = 0
+        while sent < clients and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            with session_scope(engine) as session:
+                sent = session.execute(
+                    select(func.count(ReminderDelivery.id)).where(
+                        ReminderDelivery.status == DeliveryStatus.SENT
+                    )
+                ).scalar_one()
+        with session_scope(engine) as session:
+            last_sent = session.execute(select(func.max(ReminderDelivery.sent_at))).scalar_one()
+            per_client = (
+                session.execute(
+                    select(func.count(Message.id))
+                    .where(Message.direction == Direction.OUTBOUND)
+                    .group_by(Message.client_id)
+                )
+                .scalars()
+                .all()
+            )
+        engine.dispose()
+    print(f"through Rasa: {sent} of {clients} reminders said by the action (sent)")
+    print(f"last sent {(last_sent - due).total_seconds():.1f} s after the due time")
+    print(f"({sent / max((last_sent - due).total_seconds(), 0.001):.1f} reminders/s)")
+    print(f"duplicates: {sum(n - 1 for n in per_client if n > 1)} outbox messages")
+    print(f"load average: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--through-rasa",
+        type=int,
+        metavar="N",
+        help="instead: N reminders through `wisemind run` (its scheduler, Rasa, the action)",
+    )
     args = parser.parse_args()
+    if args.through_rasa:
+        through_rasa(args.through_rasa)
+        return
 
     with tempfile.TemporaryDirectory() as var_dir:
         url = args.database_url or f"sqlite:///{Path(var_dir) / 'bench.db'}"
