@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import time
+from datetime import datetime, time
 from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
@@ -50,6 +50,27 @@ def _clock(value: str) -> time:
         return time(int(hours) % 24, int(minutes)) if value != "24:00" else time(0)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a time like 09:00, got {value!r}") from None
+
+
+def _local_datetime(value: str) -> datetime:
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a local date and time like '2026-12-03 15:00', got {value!r}"
+        ) from None
+
+
+def _when_options(parser: argparse.ArgumentParser) -> None:
+    """``--at`` (recurring, with ``--days``) or ``--on`` (once), in the client's time zone."""
+    when = parser.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", type=_clock, help="daily local time HH:MM (client's time zone)")
+    when.add_argument(
+        "--on", type=_local_datetime, help="once, 'YYYY-MM-DD HH:MM' (client's time zone)"
+    )
+    parser.add_argument(
+        "--days", default="daily", help="with --at: daily, weekdays, or e.g. mon,thu"
+    )
 
 
 def _weekday(value: str) -> int:
@@ -411,6 +432,82 @@ def cmd_escalation_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders_add(args: argparse.Namespace) -> int:
+    from bot.reminders.manage import add_for_client
+    from bot.storage import session_scope
+    from bot.storage.models import utcnow
+
+    with session_scope() as session:
+        reminder = add_for_client(
+            session,
+            client_code=args.client,
+            kind=args.kind,
+            therapist_email=args.therapist,
+            now=utcnow(),
+            at=args.at,
+            days=args.days,
+            on=args.on,
+            text=args.text,
+            after_days=args.after_days,
+            homework_id=args.homework,
+        )
+        print(f"Added {reminder.kind} reminder {reminder.id} for client {args.client.upper()}.")
+    return 0
+
+
+def cmd_reminders_list(args: argparse.Namespace) -> int:
+    from bot.reminders.manage import reminder_lines
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        lines = reminder_lines(session, args.client)
+    print("\n".join(lines) if lines else "No active reminders.")
+    return 0
+
+
+def cmd_reminders_remove(args: argparse.Namespace) -> int:
+    from bot.reminders.manage import remove
+    from bot.storage import session_scope
+    from bot.storage.models import utcnow
+
+    with session_scope() as session:
+        reminder = remove(session, args.id, utcnow())
+        print(f"Stopped {reminder.kind} reminder {reminder.id}.")
+    return 0
+
+
+def cmd_checkin_add(args: argparse.Namespace) -> int:
+    from bot.reminders.manage import add_for_client
+    from bot.storage import session_scope
+    from bot.storage.enums import ReminderKind
+    from bot.storage.models import utcnow
+
+    with session_scope() as session:
+        reminder = add_for_client(
+            session,
+            client_code=args.client,
+            kind=ReminderKind.CHECKIN,
+            therapist_email=args.therapist,
+            now=utcnow(),
+            at=args.at,
+            days=args.days,
+            on=args.on,
+            text=args.question,
+        )
+        print(f"Added check-in {reminder.id} for client {args.client.upper()}.")
+    return 0
+
+
+def cmd_checkin_list(args: argparse.Namespace) -> int:
+    from bot.reminders.manage import checkin_lines
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        lines = checkin_lines(session, args.client)
+    print("\n".join(lines) if lines else "No check-ins.")
+    return 0
+
+
 def cmd_safety_classify(args: argparse.Namespace) -> int:
     # spaCy's thinc imports TensorFlow whenever it is installed (Rasa needs it), which
     # costs seconds and is never used by the detector: keep it out of this process.
@@ -559,6 +656,54 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("escalation", help="id or ACK code")
     resolve.add_argument("--as", dest="staff", required=True, help="your staff e-mail")
     resolve.add_argument("--note", required=True, help="what was done")
+    reminders = commands.add_parser("reminders", help="Clients' reminders.")
+    reminder_commands = reminders.add_subparsers(
+        dest="reminders_command", required=True, parser_class=_Parser
+    )
+    add_reminder = command(
+        reminder_commands, "add", cmd_reminders_add, "Set a reminder for a client."
+    )
+    add_reminder.add_argument("--client", required=True, help="client code")
+    add_reminder.add_argument(
+        "--kind",
+        required=True,
+        choices=("diary", "practice", "homework", "session", "reengage"),
+        help="session: --on is the appointment (reminded 24 h and 1 h before)",
+    )
+    _when_options(add_reminder)
+    add_reminder.add_argument("--therapist", help="your email (who set it)")
+    add_reminder.add_argument("--text", help="practice: the skill to practise")
+    add_reminder.add_argument(
+        "--after-days", type=int, help="reengage: days without a message before the nudge"
+    )
+    add_reminder.add_argument("--homework", type=int, help="homework: the homework's id")
+    list_reminders = command(
+        reminder_commands, "list", cmd_reminders_list, "A client's active reminders."
+    )
+    list_reminders.add_argument("--client", required=True, help="client code")
+    remove_reminder = command(
+        reminder_commands, "remove", cmd_reminders_remove, "Stop a reminder (by id)."
+    )
+    remove_reminder.add_argument("id", type=int, help="the id `reminders list` shows")
+
+    checkin = commands.add_parser("checkin", help="Therapists' check-in questions.")
+    checkin_commands = checkin.add_subparsers(
+        dest="checkin_command", required=True, parser_class=_Parser
+    )
+    add_checkin = command(
+        checkin_commands,
+        "add",
+        cmd_checkin_add,
+        "Ask a client your own question through the coach, once or recurring.",
+    )
+    add_checkin.add_argument("--client", required=True, help="client code")
+    add_checkin.add_argument("--therapist", required=True, help="your email")
+    add_checkin.add_argument("--question", required=True)
+    _when_options(add_checkin)
+    list_checkins = command(
+        checkin_commands, "list", cmd_checkin_list, "A client's check-ins and their answers."
+    )
+    list_checkins.add_argument("--client", required=True, help="client code")
 
     safety = commands.add_parser("safety", help="Crisis detection.")
     safety_commands = safety.add_subparsers(
@@ -585,12 +730,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from bot.clinic import ClinicError
     from bot.escalation import EscalationError
+    from bot.reminders.store import ReminderError
 
     args = build_parser().parse_args(argv)
     quiet_libraries()
     try:
         return int(args.handler(args))
-    except (ConfigError, ClinicError, EscalationError, UsageError) as exc:
+    except (ConfigError, ClinicError, EscalationError, ReminderError, UsageError) as exc:
         print(f"wisemind: error: {exc}", file=sys.stderr)
         return 2
 

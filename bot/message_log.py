@@ -22,7 +22,7 @@ from bot.storage.enums import (
     Direction,
     MessageStatus,
 )
-from bot.storage.models import Client, Message
+from bot.storage.models import Client, Message, utcnow
 
 #: How many messages a transcript shows unless asked for more.
 TRANSCRIPT_LIMIT = 200
@@ -111,6 +111,46 @@ def record_outbound(
     session.add(message)
     session.flush()
     return message
+
+
+def record_outbound_many(
+    session: Session, messages: list[tuple[int, str, str, str, str | None]]
+) -> None:
+    """Log many outbound messages to clients at once, each numbered as :func:`record_outbound` does.
+
+    ``messages`` holds ``(client_id, channel, address, body, buttons_json)``,
+    numbered in the order given. For bulk notifications (reminders due in
+    the same minute), where several queries per message would not keep up.
+    """
+    if not messages:
+        return
+    for _, channel, address, _, _ in messages:
+        _check_address(channel, address)
+    client_ids = [client_id for client_id, *_ in messages]
+    # Same row locks as record_outbound, taken in one statement.
+    session.execute(
+        select(Client.id).where(Client.id.in_(client_ids)).with_for_update(key_share=True)
+    )
+    last = dict(
+        session.execute(
+            select(Message.client_id, func.max(Message.sequence))
+            .where(Message.direction == Direction.OUTBOUND, Message.client_id.in_(client_ids))
+            .group_by(Message.client_id)
+        ).all()
+    )
+    now = utcnow()
+    rows = []
+    for client_id, channel, address, body, buttons in messages:
+        last[client_id] = (last.get(client_id) or 0) + 1
+        rows.append(
+            {
+                "client_id": client_id, "channel": channel, "direction": Direction.OUTBOUND,
+                "address": address, "body": body, "buttons": buttons,
+                "status": MessageStatus.QUEUED, "attempts": 0, "sequence": last[client_id],
+                "created_at": now, "updated_at": now,
+            }
+        )  # fmt: skip
+    session.bulk_insert_mappings(Message, rows)
 
 
 def mark_status(

@@ -19,6 +19,7 @@ from bot.escalation import advance_pages
 from bot.intake import screen_pending
 from bot.outbox import OutboxWorker, Sender
 from bot.readiness import HEARTBEAT_SECONDS, SCHEDULER, beat, check_dashboard_url
+from bot.reminders.loop import run_reminders
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel
@@ -95,5 +96,6 @@ async def run_scheduler(settings: Settings) -> None:
         every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
         # A take-over the therapist forgot ends on time, and the client is told.
         every(TAKEOVER_CHECK_SECONDS, _end_takeovers, "ending timed-out take-overs", stop),
+        run_reminders(settings, stop),
     )
     logger.info("scheduler stopped")

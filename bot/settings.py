@@ -105,6 +105,11 @@ class Settings:
         """Whether messages can reach real phones (Twilio or Telegram is set up)."""
         return self.twilio is not None or self.telegram is not None
 
+    #: Whether this scheduler sends reminders at all (one scheduler sends them anyway).
+    reminders_enabled: bool = True
+    #: ``rasa`` (reminders open the client's conversation) or ``outbox`` (words only).
+    reminder_handoff: str = "rasa"
+
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
@@ -193,6 +198,8 @@ def load_settings() -> Settings:
         dashboard_secret=source.get("DASHBOARD_SECRET"),
         dashboard_idle_minutes=source.get_int("DASHBOARD_IDLE_MINUTES", 30),
         takeover_minutes=source.get_int("TAKEOVER_MINUTES", 60),
+        reminders_enabled=_flag(source, "REMINDERS_ENABLED", default=True),
+        reminder_handoff=_one_of(source, "REMINDER_HANDOFF", ("rasa", "outbox")),
     )
     check_settings(settings)
     return settings
@@ -245,6 +252,25 @@ def _is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _flag(source: _Source, name: str, *, default: bool) -> bool:
+    raw = source.get(name).lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _one_of(source: _Source, name: str, choices: tuple[str, ...]) -> str:
+    """The setting, which must be one of ``choices`` (the first is the default)."""
+    raw = source.get(name, choices[0]).lower()
+    if raw not in choices:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 def _twilio_settings(source: _Source) -> TwilioSettings | None:

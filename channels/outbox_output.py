@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from sqlalchemy import select
 
 from bot.intake import (
     PROCESSING_ERROR_REPLY,
@@ -31,6 +32,7 @@ from bot.intake import (
 from bot.outbox import Button
 from bot.settings import Settings
 from bot.storage import session_scope
+from bot.storage.models import Client, ClientIdentity
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,59 @@ class OutboxOutput(OutputChannel):
                 session, client_id=self.client_id, channel=self.channel,
                 address=self.address, text=text, buttons=buttons,
             )  # fmt: skip
+
+
+class ConversationOutput(OutputChannel):
+    """Messages Rasa sends on its own (``trigger_intent``, e.g. a reminder), by conversation.
+
+    Rasa asks the input channel named in ``?output_channel=`` for an output
+    channel without saying to whom (:meth:`InputChannel.get_output_channel`);
+    the recipient is the conversation id, a client code, resolved here to the
+    client's address on that channel. A client with no address on it gets
+    nothing (logged, never the text).
+    """
+
+    def __init__(self, output_type: type[OutboxOutput]) -> None:
+        self.output_type = output_type
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        output = await self._output_for(recipient_id)
+        if output is not None:
+            await output.send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        output = await self._output_for(recipient_id)
+        if output is not None:
+            await output.send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        output = await self._output_for(recipient_id)
+        if output is not None:
+            await output.send_image_url(recipient_id, image, **kwargs)
+
+    async def _output_for(self, client_code: str) -> OutboxOutput | None:
+        found = await asyncio.to_thread(_address_of, client_code, self.output_type.channel)
+        if found is None:
+            logger.warning(
+                "no %s address for conversation %s", self.output_type.channel, client_code
+            )
+            return None
+        return self.output_type(*found)
+
+
+def _address_of(client_code: str, channel: str) -> tuple[int, str] | None:
+    """The client's id and first linked address on ``channel``."""
+    with session_scope() as session:
+        row = session.execute(
+            select(Client.id, ClientIdentity.address)
+            .join(ClientIdentity, ClientIdentity.client_id == Client.id)
+            .where(Client.code == client_code, ClientIdentity.channel == channel)
+            .order_by(ClientIdentity.id)
+            .limit(1)
+        ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 class BackgroundTasks:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -50,6 +50,7 @@ from bot.storage.enums import Channel
 from channels.formatting import split_text
 from channels.outbox_output import (
     BackgroundTasks,
+    ConversationOutput,
     OutboxOutput,
     Part,
     keep_recovering,
@@ -161,6 +162,10 @@ class TelegramInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
         return cls(load_settings())
+
+    def get_output_channel(self) -> OutputChannel:
+        """Where messages Rasa sends unprompted go (``trigger_intent``: reminders)."""
+        return ConversationOutput(TelegramOutput)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -44,6 +44,7 @@ from bot.storage.models import Client
 from channels.formatting import split_text
 from channels.outbox_output import (
     BackgroundTasks,
+    ConversationOutput,
     OutboxOutput,
     Part,
     keep_recovering,
@@ -144,6 +145,10 @@ class TwilioInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioInput:
         return cls(load_settings())
+
+    def get_output_channel(self) -> OutputChannel:
+        """Where messages Rasa sends unprompted go (``trigger_intent``: reminders)."""
+        return ConversationOutput(SmsOutput)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

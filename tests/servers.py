@@ -219,7 +219,11 @@ def wisemind(
     """``wisemind run`` on a temporary SQLite database and free ports, both channels on."""
     try:
         with clinic_wisemind(
-            tmp_path_factory.mktemp("wisemind-var"), twilio_api, telegram_api
+            tmp_path_factory.mktemp("wisemind-var"),
+            twilio_api,
+            telegram_api,
+            # Reminder tests start (and kill) schedulers of their own on this database.
+            extra_env={"WISEMIND_REMINDERS_ENABLED": "false"},
         ) as running:
             server = RunningWiseMind.of(running)
             yield server

@@ -62,6 +62,7 @@ EXPECTED_TABLES = {
     "heartbeats",
     "staff_sessions",
     "takeovers",
+    "scheduler_leases",
 }
 #: Created by Rasa's SQL tracker store in the same database; never ours to touch.
 RASA_EVENTS_DDL = (

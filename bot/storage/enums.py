@@ -70,11 +70,18 @@ class HomeworkStatus:
 
 
 class ReminderKind:
+    """What a reminder is about; it decides the wording and what a "yes" starts."""
+
     DIARY: Final = "diary"
     PRACTICE: Final = "practice"
     HOMEWORK: Final = "homework"
+    #: The next therapy session, reminded 24 h and 1 h before it.
     SESSION: Final = "session"
-    ALL: Final = (DIARY, PRACTICE, HOMEWORK, SESSION)
+    #: A nudge after some days without any message from the client.
+    REENGAGE: Final = "reengage"
+    #: A therapist's own question; the client's answer is kept for them.
+    CHECKIN: Final = "checkin"
+    ALL: Final = (DIARY, PRACTICE, HOMEWORK, SESSION, REENGAGE, CHECKIN)
 
 
 class ReminderDays:
@@ -85,10 +92,41 @@ class ReminderDays:
 
 
 class DeliveryStatus:
+    """One occurrence of a reminder: ``pending`` (due, or retried after a failure),
+    ``sending`` (claimed by the scheduler, handed to Rasa), then ``sent`` or
+    ``skipped`` (with ``skip_reason``)."""
+
     PENDING: Final = "pending"
+    SENDING: Final = "sending"
     SENT: Final = "sent"
     SKIPPED: Final = "skipped"
-    ALL: Final = (PENDING, SENT, SKIPPED)
+    ALL: Final = (PENDING, SENDING, SENT, SKIPPED)
+
+
+class SkipReason:
+    """Why an occurrence was not sent (``reminder_deliveries.skip_reason``)."""
+
+    #: Older than its kind's grace window when the scheduler got to it (downtime).
+    EXPIRED: Final = "expired"
+    OPTED_OUT: Final = "opted_out"
+    #: An open or acknowledged crisis escalation: not the moment for a nudge.
+    CRISIS: Final = "crisis"
+    DAILY_CAP: Final = "daily_cap"
+    #: The client wrote recently, so a re-engagement nudge is not needed.
+    RECENT_CONTACT: Final = "recent_contact"
+    #: The homework is done or cancelled, the reminder was stopped, or the client left.
+    NOT_NEEDED: Final = "not_needed"
+    #: No SMS or Telegram address to reach the client on.
+    NO_CHANNEL: Final = "no_channel"
+    ALL: Final = (
+        EXPIRED,
+        OPTED_OUT,
+        CRISIS,
+        DAILY_CAP,
+        RECENT_CONTACT,
+        NOT_NEEDED,
+        NO_CHANNEL,
+    )
 
 
 class EscalationLevel:

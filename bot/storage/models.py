@@ -397,12 +397,18 @@ class Homework(Base):
 
 
 class Reminder(Base):
-    """A recurring nudge at a local time on some days, or a one-off (session) reminder."""
+    """A recurring nudge at a local time on some days, or a one-off (session) reminder.
+
+    Every occurrence becomes a :class:`ReminderDelivery` row before it is due
+    (``materialised_until`` says how far ahead), so nothing lives only in a
+    process's memory.
+    """
 
     __tablename__ = "reminders"
     __table_args__ = (
         _one_of("kind", enums.ReminderKind.ALL),
         CheckConstraint("local_time IS NOT NULL OR one_off_at IS NOT NULL", name="has_a_time"),
+        CheckConstraint("after_days IS NULL OR after_days > 0", name="after_days_positive"),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
@@ -415,8 +421,16 @@ class Reminder(Base):
     #: ``daily`` or a comma list of :data:`~bot.storage.enums.ReminderDays.WEEKDAYS`.
     days: Mapped[str] = Column(String(32), nullable=False, default=enums.ReminderDays.DAILY)
     homework_id: Mapped[int | None] = Column(ForeignKey("homework.id", ondelete="CASCADE"))
-    #: When a one-off reminder (e.g. the next session) is due.
+    #: When a one-off reminder is due; for a session reminder, the appointment itself.
     one_off_at: Mapped[datetime | None] = Column(UTCDateTime)
+    #: A check-in's question, a practice reminder's skill: the therapist's words.
+    text: Mapped[str | None] = Column(Text)
+    #: Re-engagement: how many days without a message before the nudge.
+    after_days: Mapped[int | None] = Column(Integer)
+    #: The therapist who set it; None when the client set it by text.
+    created_by: Mapped[int | None] = Column(ForeignKey("therapists.id"))
+    #: Occurrences up to this time already have rows.
+    materialised_until: Mapped[datetime | None] = Column(UTCDateTime)
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -426,13 +440,19 @@ class Reminder(Base):
 
 
 class ReminderDelivery(Base):
-    """One due time of a reminder. Unique per due time: a reminder never goes out twice."""
+    """One due time of a reminder. Unique per due time: a reminder never goes out twice.
+
+    ``(reminder_id, due_at)`` is the occurrence's idempotency key; the
+    transition to ``sent`` is a conditional update made where the message is
+    produced, so a retried hand-off cannot send it again.
+    """
 
     __tablename__ = "reminder_deliveries"
     __table_args__ = (
         UniqueConstraint("reminder_id", "due_at"),
         Index(None, "status", "due_at"),
         _one_of("status", enums.DeliveryStatus.ALL),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
@@ -442,8 +462,32 @@ class ReminderDelivery(Base):
     due_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     status: Mapped[str] = Column(String(16), nullable=False, default=enums.DeliveryStatus.PENDING)
     sent_at: Mapped[datetime | None] = Column(UTCDateTime)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    #: A failed hand-off (Rasa down) is retried from then, within the grace window.
+    next_attempt_at: Mapped[datetime | None] = Column(UTCDateTime)
+    #: When the scheduler claimed it; a claim this old belongs to a process that died.
+    claimed_at: Mapped[datetime | None] = Column(UTCDateTime)
+    #: One of :class:`~bot.storage.enums.SkipReason` for a skipped occurrence.
+    skip_reason: Mapped[str | None] = Column(String(32))
+    #: A check-in's answer, in the client's words, for their therapist.
+    answer: Mapped[str | None] = Column(Text)
+    answered_at: Mapped[datetime | None] = Column(UTCDateTime)
 
     reminder: Mapped[Reminder] = relationship("Reminder", back_populates="deliveries")
+
+
+class SchedulerLease(Base):
+    """Which scheduler process does a singleton job (the reminders), until when.
+
+    The holder renews it every few seconds; a standby takes it over once it
+    has expired, so a dead scheduler is replaced within the lease's lifetime.
+    """
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = Column(String(64), primary_key=True)
+    holder: Mapped[str] = Column(String(128), nullable=False)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
 
 class Escalation(Base):

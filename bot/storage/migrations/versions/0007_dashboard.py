@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_dashboard"
-down_revision = "0004_safety_followup"
+down_revision = "0006_reminders"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,291 @@
+"""Clients changing their own reminders by text, and therapists' check-in answers.
+
+:func:`parse` reads what a client wrote ("remind me at 9pm", "no reminders on
+weekends", "snooze 1 hour") into a :class:`Command`; :func:`apply` carries it
+out and returns the reply. The Rasa action in between only passes text along.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.reminders.schedule import format_days, parse_days
+from bot.reminders.store import (
+    add_occurrence,
+    add_reminder,
+    client_reminders,
+    deactivate,
+    quiet_hours,
+    reschedule,
+)
+from bot.storage.enums import DeliveryStatus, ReminderKind
+from bot.storage.models import Client, Reminder, ReminderDelivery
+
+#: "snooze" with no duration, and "later" after a reminder.
+DEFAULT_SNOOZE = timedelta(hours=1)
+MAX_SNOOZE = timedelta(hours=12)
+#: Only a reminder sent this recently can be snoozed.
+SNOOZE_WINDOW = timedelta(hours=6)
+WEEKEND = frozenset({5, 6})
+
+#: Words clients use for each kind.
+KIND_WORDS = {
+    ReminderKind.DIARY: ("diary", "card", "diary card", "check in", "check-in"),
+    ReminderKind.PRACTICE: ("practice", "practise", "skill", "skills"),
+    ReminderKind.HOMEWORK: ("homework",),
+    ReminderKind.SESSION: ("session", "appointment", "therapy"),
+    ReminderKind.REENGAGE: (),
+    ReminderKind.CHECKIN: ("question", "questions"),
+}
+KIND_NAMES = {
+    ReminderKind.DIARY: "diary card",
+    ReminderKind.PRACTICE: "skills practice",
+    ReminderKind.HOMEWORK: "homework",
+    ReminderKind.SESSION: "therapy session",
+    ReminderKind.REENGAGE: "check-in after a quiet spell",
+    ReminderKind.CHECKIN: "question from your therapist",
+}
+
+_TIME = re.compile(
+    r"\b(?:at\s+)?(?P<hour>[01]?\d|2[0-3])(?:[:.h](?P<minute>[0-5]\d))?\s*"
+    r"(?P<meridiem>a\.?m\.?|p\.?m\.?)?(?=\s|$|[.!?,])",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(
+    r"(?P<amount>\d+|an?|one|two|three|half an?)\s*(?P<unit>h(?:ou)?rs?|hr?s?|min(?:ute)?s?|m)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+
+
+@dataclass(frozen=True)
+class SetTime:
+    kind: str
+    at: time
+
+
+@dataclass(frozen=True)
+class ListReminders:
+    pass
+
+
+@dataclass(frozen=True)
+class WeekendsOff:
+    pass
+
+
+@dataclass(frozen=True)
+class Stop:
+    #: None stops every reminder.
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class Snooze:
+    duration: timedelta
+
+
+Command = SetTime | ListReminders | WeekendsOff | Stop | Snooze
+
+
+def parse(text: str) -> Command | None:
+    """The reminder command in ``text``, or None when it names none clearly."""
+    words = " ".join(text.lower().split())
+    if re.search(r"\bsnooze\b|\blater\b", words):
+        return Snooze(_duration(words) or DEFAULT_SNOOZE)
+    if "weekend" in words and re.search(r"\b(no|not|stop|without|off|skip)\b", words):
+        return WeekendsOff()
+    if re.search(r"\b(stop|cancel|turn off|no more|don'?t|disable|pause)\b", words):
+        return Stop(_kind(words))
+    at = _clock(words)
+    asks = re.search(r"\b(what|which|list|show|any)\b", words) or words.startswith("my ")
+    if "remind" in words and asks and at is None:
+        return ListReminders()
+    if at is not None and "remind" in words:
+        return SetTime(_kind(words) or ReminderKind.DIARY, at)
+    return None
+
+
+def apply(session: Session, client: Client, command: Command, now: datetime) -> str:
+    """Carry out ``command`` for ``client``; the reply to send them."""
+    if isinstance(command, SetTime):
+        return _set_time(session, client, command, now)
+    if isinstance(command, ListReminders):
+        return describe(session, client)
+    if isinstance(command, WeekendsOff):
+        return _weekends_off(session, client, now)
+    if isinstance(command, Stop):
+        return _stop(session, client, command.kind, now)
+    return snooze(session, client, command.duration, now)
+
+
+def describe(session: Session, client: Client) -> str:
+    """The client's reminders in plain words, with their quiet hours."""
+    reminders = client_reminders(session, client.id)
+    quiet = quiet_hours(client)
+    quiet_text = (
+        f"Quiet hours: {_clock_text(quiet.start)} to {_clock_text(quiet.end)}, "
+        "nothing is sent then."
+        if quiet.start != quiet.end
+        else "You have no quiet hours set."
+    )
+    if not reminders:
+        return (
+            "You have no reminders set. Text e.g. 'remind me at 9pm' for a daily diary "
+            f"card reminder. {quiet_text}"
+        )
+    lines = [f"• {describe_one(r, client)}" for r in reminders]
+    return (
+        "Your reminders:\n"
+        + "\n".join(lines)
+        + f"\n{quiet_text}\n"
+        + "Text 'stop diary reminders' or 'no reminders on weekends' to change them."
+    )
+
+
+def snooze(session: Session, client: Client, duration: timedelta, now: datetime) -> str:
+    """Send the client's latest reminder again after ``duration``."""
+    duration = min(duration, MAX_SNOOZE)
+    latest = session.execute(
+        select(ReminderDelivery)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .where(
+            Reminder.client_id == client.id,
+            ReminderDelivery.status == DeliveryStatus.SENT,
+            ReminderDelivery.sent_at >= now - SNOOZE_WINDOW,
+        )
+        .order_by(ReminderDelivery.sent_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest is None:
+        return (
+            "There's no reminder to snooze right now. Text 'what reminders do I have' to see them."
+        )
+    due = now + duration
+    add_occurrence(session, latest.reminder, due)
+    local = due.astimezone(ZoneInfo(client.timezone)).time()
+    return f"Okay, I'll remind you again at {_clock_text(local)}."
+
+
+def _set_time(session: Session, client: Client, command: SetTime, now: datetime) -> str:
+    if command.kind in (ReminderKind.SESSION, ReminderKind.HOMEWORK, ReminderKind.CHECKIN):
+        return (
+            f"Your {KIND_NAMES[command.kind]} reminders are set by your therapist; "
+            "ask them to change the time."
+        )
+    existing = [
+        r
+        for r in client_reminders(session, client.id)
+        if r.kind == command.kind and r.local_time is not None and r.homework_id is None
+    ]
+    if existing:
+        for reminder in existing:
+            reminder.local_time = command.at
+        reschedule(session, existing, now)
+    else:
+        add_reminder(session, client, command.kind, now, local_time=command.at)
+    reply = (
+        f"Done: I'll remind you about your {KIND_NAMES[command.kind]} "
+        f"every day at {_clock_text(command.at)}."
+    )
+    quiet = quiet_hours(client)
+    if quiet.contains(command.at):
+        reply += (
+            f" That's in your quiet hours, so it will come at {_clock_text(quiet.end)} instead."
+        )
+    return reply
+
+
+def _weekends_off(session: Session, client: Client, now: datetime) -> str:
+    recurring = [r for r in client_reminders(session, client.id) if r.local_time is not None]
+    if not recurring:
+        return "You have no daily reminders, so there's nothing to send on weekends anyway."
+    changed = []
+    for reminder in recurring:
+        days = parse_days(reminder.days) - WEEKEND
+        if days and days != parse_days(reminder.days):
+            reminder.days = format_days(days)
+            changed.append(reminder)
+    reschedule(session, changed, now)
+    return "Okay, no reminders on Saturdays and Sundays."
+
+
+def _stop(session: Session, client: Client, kind: str | None, now: datetime) -> str:
+    reminders = [r for r in client_reminders(session, client.id) if kind in (None, r.kind)]
+    stopped = deactivate(session, reminders, now)
+    what = f"{KIND_NAMES[kind]} reminders" if kind else "reminders"
+    if not stopped:
+        return f"You have no {what} to stop."
+    return f"Okay, no more {what}. Text 'remind me at 9pm' any time to start again."
+
+
+def describe_one(reminder: Reminder, client: Client) -> str:
+    name = KIND_NAMES[reminder.kind]
+    if reminder.kind == ReminderKind.CHECKIN:
+        name = "a question from your therapist"
+    if reminder.local_time is not None:
+        days = parse_days(reminder.days)
+        when = (
+            "every day"
+            if len(days) == 7
+            else "weekdays"
+            if days == frozenset(range(5))
+            else ", ".join(d.capitalize() for d in reminder.days.split(","))
+        )
+        return f"{name}: {when} at {_clock_text(reminder.local_time)}"
+    assert reminder.one_off_at is not None
+    local = reminder.one_off_at.astimezone(ZoneInfo(client.timezone))
+    return f"{name}: {local:%a} {local.day} {local:%b} at {_clock_text(local.time())}"
+
+
+def _clock(words: str) -> time | None:
+    match = _TIME.search(_without_durations(words))
+    if match is None:
+        return None
+    hour = int(match["hour"])
+    minute = int(match["minute"] or 0)
+    meridiem = (match["meridiem"] or "").replace(".", "")
+    if meridiem and not 1 <= hour <= 12:
+        return None
+    if meridiem == "pm" and hour != 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    if not meridiem and match["minute"] is None and "at" not in words.split():
+        return None
+    return time(hour, minute)
+
+
+def _duration(words: str) -> timedelta | None:
+    match = _DURATION.search(words)
+    if match is None:
+        return None
+    amount_text = match["amount"]
+    if amount_text.startswith("half"):
+        return timedelta(minutes=30)
+    amount = int(amount_text) if amount_text.isdigit() else _NUMBER_WORDS[amount_text]
+    unit = match["unit"].lower()
+    return timedelta(minutes=amount) if unit.startswith("m") else timedelta(hours=amount)
+
+
+def _without_durations(words: str) -> str:
+    return _DURATION.sub(" ", words)
+
+
+def _kind(words: str) -> str | None:
+    for kind, names in KIND_WORDS.items():
+        if any(re.search(rf"\b{re.escape(name)}\b", words) for name in names):
+            return kind
+    return None
+
+
+def _clock_text(clock: time) -> str:
+    hour = clock.hour % 12 or 12
+    suffix = "AM" if clock.hour < 12 else "PM"
+    return f"{hour}:{clock.minute:02d} {suffix}"

@@ -1,0 +1,429 @@
+"""Sending occurrences: claiming what is due, deciding whether it may go, and marking it sent.
+
+The scheduler claims due ``pending`` rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so two schedulers never claim the same row), checks each against
+the rules below, and hands the rest to Rasa marked ``sending``. Whatever
+produces the message (the Rasa action, or :func:`hand_to_outbox`) first calls
+:func:`begin_send`, a conditional update from ``pending``/``sending`` to
+``sent``: only one caller can win it, so a retried hand-off, a restarted
+scheduler or a second scheduler never sends an occurrence twice.
+
+An occurrence is skipped (and the reason recorded) when it is older than its
+kind's grace window, the client opted out or was discharged, the client has
+an open or acknowledged crisis escalation, the client already had the daily
+cap of reminders today (their local day), the reminder was stopped or its
+homework is no longer open, a re-engagement finds the client wrote recently,
+or there is no SMS or Telegram address to reach them on.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.reminders.store import grace
+from bot.storage.enums import (
+    Channel,
+    DeliveryStatus,
+    Direction,
+    EscalationStatus,
+    HomeworkStatus,
+    ReminderKind,
+    SkipReason,
+)
+from bot.storage.models import (
+    Client,
+    ClientIdentity,
+    Escalation,
+    Homework,
+    Message,
+    Reminder,
+    ReminderDelivery,
+)
+
+#: Reminders a client gets at most per local day (check-ins and sessions included).
+DAILY_CAP = 3
+#: Occurrences claimed per transaction.
+CLAIM_BATCH = 500
+#: A claim this old was made by a scheduler that died before the hand-off finished.
+STALE_CLAIM = timedelta(seconds=30)
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 300.0
+#: Channels a reminder can go out on, preferred first when the client used neither lately.
+REMINDER_CHANNELS = (Channel.SMS, Channel.TELEGRAM)
+#: What :func:`claim_due` reads of reminders and clients.
+REMINDER_COLUMNS = (
+    Reminder.id,
+    Reminder.client_id,
+    Reminder.kind,
+    Reminder.active,
+    Reminder.homework_id,
+    Reminder.after_days,
+)
+CLIENT_COLUMNS = (
+    Client.id,
+    Client.code,
+    Client.timezone,
+    Client.opted_out_at,
+    Client.discharged_at,
+)
+#: Open crises that hold every reminder back.
+CRISIS_OPEN = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An occurrence claimed for sending, detached from the session."""
+
+    delivery_id: int
+    reminder_id: int
+    kind: str
+    client_id: int
+    client_code: str
+    channel: str
+    address: str
+    due_at: datetime
+
+
+def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[list[Claim], int]:
+    """Claim up to ``limit`` due occurrences; return the claims and how many were skipped."""
+    # Plain rows of the columns the rules need, not ORM objects: thousands fall due at once.
+    query = (
+        select(ReminderDelivery.id, ReminderDelivery.reminder_id, ReminderDelivery.due_at)
+        .where(
+            ReminderDelivery.status == DeliveryStatus.PENDING,
+            ReminderDelivery.due_at <= now,
+            (ReminderDelivery.next_attempt_at.is_(None))
+            | (ReminderDelivery.next_attempt_at <= now),
+        )
+        .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=ReminderDelivery)
+    deliveries = session.execute(query).all()
+    if not deliveries:
+        return [], 0
+    reminders = _rows_by_id(session, REMINDER_COLUMNS, {d.reminder_id for d in deliveries})
+    clients = _rows_by_id(session, CLIENT_COLUMNS, {r.client_id for r in reminders.values()})
+    client_ids = set(clients)
+    crisis_clients = in_crisis(session, client_ids)
+    sent_today = _sent_today(session, clients, now)
+    last_contact = _last_contact(session, client_ids)
+    open_homework = _open_homework(session, {r.homework_id for r in reminders.values()})
+    addresses = preferred_addresses(session, client_ids)
+    claims: list[Claim] = []
+    skipped: defaultdict[str, list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        reminder = reminders[delivery.reminder_id]
+        client = clients[reminder.client_id]
+        reason = _skip_reason(
+            delivery,
+            reminder,
+            client,
+            now,
+            in_crisis=client.id in crisis_clients,
+            sent_today=sent_today[client.id],
+            last_contact=last_contact.get(client.id),
+            homework_open=reminder.homework_id in open_homework,
+            address=addresses.get(client.id),
+        )
+        if reason is not None:
+            skipped[reason].append(delivery.id)
+            continue
+        channel, address = addresses[client.id]
+        sent_today[client.id] += 1
+        claims.append(
+            Claim(
+                delivery_id=delivery.id,
+                reminder_id=reminder.id,
+                kind=reminder.kind,
+                client_id=client.id,
+                client_code=client.code,
+                channel=channel,
+                address=address,
+                due_at=delivery.due_at,
+            )
+        )
+    # A few set-based updates rather than one per row: thousands fall due in the same minute.
+    for reason, ids in skipped.items():
+        _set(session, ids, status=DeliveryStatus.SKIPPED, skip_reason=reason)
+    _set(
+        session,
+        [claim.delivery_id for claim in claims],
+        status=DeliveryStatus.SENDING,
+        claimed_at=now,
+        attempts=ReminderDelivery.attempts + 1,
+    )
+    return claims, sum(len(ids) for ids in skipped.values())
+
+
+def _set(session: Session, delivery_ids: Sequence[int], **values: Any) -> None:
+    if delivery_ids:
+        session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.id.in_(delivery_ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _skip_reason(
+    # Rows of the columns claim_due reads (REMINDER_COLUMNS, CLIENT_COLUMNS).
+    delivery: Any,
+    reminder: Any,
+    client: Any,
+    now: datetime,
+    *,
+    in_crisis: bool,
+    sent_today: int,
+    last_contact: datetime | None,
+    homework_open: bool,
+    address: tuple[str, str] | None,
+) -> str | None:
+    if now - delivery.due_at > grace(reminder.kind):
+        return SkipReason.EXPIRED
+    if client.opted_out_at is not None:
+        return SkipReason.OPTED_OUT
+    if in_crisis:
+        return SkipReason.CRISIS
+    if not reminder.active or client.discharged_at is not None:
+        return SkipReason.NOT_NEEDED
+    if reminder.homework_id is not None and not homework_open:
+        return SkipReason.NOT_NEEDED
+    if reminder.kind == ReminderKind.REENGAGE:
+        assert reminder.after_days is not None
+        if last_contact is not None and now - last_contact < timedelta(days=reminder.after_days):
+            return SkipReason.RECENT_CONTACT
+    if sent_today >= DAILY_CAP:
+        return SkipReason.DAILY_CAP
+    if address is None:
+        return SkipReason.NO_CHANNEL
+    return None
+
+
+def begin_send(session: Session, delivery_id: int, now: datetime) -> bool:
+    """Mark an occurrence sent, if nobody has; True means the caller sends it now.
+
+    Called where the message is produced (the Rasa action), in its own
+    committed transaction before the message is handed on: the one place
+    that makes "never twice" hold across retries, restarts and schedulers.
+    """
+    result = session.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.id == delivery_id,
+            ReminderDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+        )
+        .values(status=DeliveryStatus.SENT, sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+def begin_send_many(session: Session, delivery_ids: Sequence[int], now: datetime) -> set[int]:
+    """:func:`begin_send` for many occurrences in one transaction; the ids this caller won."""
+    if not delivery_ids:
+        return set()
+    query = select(ReminderDelivery.id).where(
+        ReminderDelivery.id.in_(delivery_ids),
+        ReminderDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    won = set(session.execute(query).scalars())
+    if won:
+        session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.id.in_(won))
+            .values(status=DeliveryStatus.SENT, sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return won
+
+
+def skip(session: Session, delivery_id: int, reason: str) -> None:
+    """Record that an occurrence will not be sent (e.g. a crisis began after it was claimed)."""
+    session.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.id == delivery_id,
+            ReminderDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+        )
+        .values(status=DeliveryStatus.SKIPPED, skip_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def settle_handoffs(session: Session, delivery_ids: Sequence[int], now: datetime) -> list[int]:
+    """After a hand-off: occurrences still ``sending`` were not taken, so retry them later.
+
+    Each goes back to ``pending`` with a backoff while its grace window lasts,
+    and is skipped as expired after that. Returns the ids that were not taken.
+    """
+    if not delivery_ids:
+        return []
+    query = (
+        select(ReminderDelivery, Reminder.kind)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .where(
+            ReminderDelivery.id.in_(delivery_ids),
+            ReminderDelivery.status == DeliveryStatus.SENDING,
+        )
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=ReminderDelivery)
+    untaken = session.execute(query).all()
+    for delivery, kind in untaken:
+        retry_at = now + timedelta(seconds=retry_delay(delivery.attempts))
+        if retry_at - delivery.due_at > grace(kind):
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.skip_reason = SkipReason.EXPIRED
+        else:
+            delivery.status = DeliveryStatus.PENDING
+            delivery.next_attempt_at = retry_at
+    session.flush()
+    return [delivery.id for delivery, _ in untaken]
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter between hand-off attempts."""
+    base = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
+    return base * random.uniform(0.8, 1.2)
+
+
+def requeue_stale(session: Session, now: datetime) -> int:
+    """Claims left ``sending`` by a scheduler that died go back to ``pending``.
+
+    Sending them again is safe: :func:`begin_send` lets through only the
+    first of any repeated hand-offs.
+    """
+    result = session.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.status == DeliveryStatus.SENDING,
+            ReminderDelivery.claimed_at < now - STALE_CLAIM,
+        )
+        .values(status=DeliveryStatus.PENDING, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def preferred_addresses(session: Session, client_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Each client's channel and address for reminders.
+
+    The channel the client last wrote from, when it is SMS or Telegram and
+    still linked; otherwise their first linked SMS number, then Telegram chat.
+    """
+    ids = list(client_ids)
+    if not ids:
+        return {}
+    identities: dict[int, dict[str, str]] = defaultdict(dict)
+    for client_id, channel, address in session.execute(
+        select(ClientIdentity.client_id, ClientIdentity.channel, ClientIdentity.address)
+        .where(ClientIdentity.client_id.in_(ids), ClientIdentity.channel.in_(REMINDER_CHANNELS))
+        .order_by(ClientIdentity.id)
+    ):
+        identities[client_id].setdefault(channel, address)
+    latest = _latest_inbound_channel(session, ids)
+    chosen: dict[int, tuple[str, str]] = {}
+    for client_id, linked in identities.items():
+        preferred = latest.get(client_id)
+        if preferred in linked:
+            chosen[client_id] = (preferred, linked[preferred])
+            continue
+        for channel in REMINDER_CHANNELS:
+            if channel in linked:
+                chosen[client_id] = (channel, linked[channel])
+                break
+    return chosen
+
+
+def _latest_inbound_channel(session: Session, client_ids: Sequence[int]) -> dict[int, str]:
+    latest_ids = (
+        select(func.max(Message.id))
+        .where(
+            Message.client_id.in_(client_ids),
+            Message.direction == Direction.INBOUND,
+            Message.channel.in_(REMINDER_CHANNELS),
+        )
+        .group_by(Message.client_id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Message.client_id, Message.channel).where(Message.id.in_(latest_ids))
+    ).all()
+    return {client_id: channel for client_id, channel in rows if client_id is not None}
+
+
+def _rows_by_id(session: Session, columns: tuple[Any, ...], ids: set[int]) -> dict[int, Any]:
+    """Rows of ``columns`` (the first is the table's ``id``) for ``ids``, by id."""
+    rows = session.execute(select(*columns).where(columns[0].in_(ids))).all()
+    return {row.id: row for row in rows}
+
+
+def in_crisis(session: Session, client_ids: set[int]) -> set[int]:
+    rows = session.execute(
+        select(Escalation.client_id).where(
+            Escalation.client_id.in_(client_ids), Escalation.status.in_(CRISIS_OPEN)
+        )
+    ).scalars()
+    return set(rows)
+
+
+def _sent_today(session: Session, clients: dict[int, Any], now: datetime) -> defaultdict[int, int]:
+    """Reminders already sent (or being sent) on each client's local today."""
+    counts: defaultdict[int, int] = defaultdict(int)
+    rows = session.execute(
+        select(Reminder.client_id, ReminderDelivery.sent_at, ReminderDelivery.claimed_at)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .where(
+            Reminder.client_id.in_(list(clients)),
+            ReminderDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.SENDING)),
+            func.coalesce(ReminderDelivery.sent_at, ReminderDelivery.claimed_at)
+            >= now - timedelta(days=1, hours=14),
+        )
+    ).all()
+    for client_id, sent_at, claimed_at in rows:
+        moment = sent_at or claimed_at
+        zone = ZoneInfo(clients[client_id].timezone)
+        if moment is not None and moment.astimezone(zone).date() == now.astimezone(zone).date():
+            counts[client_id] += 1
+    return counts
+
+
+def _last_contact(session: Session, client_ids: set[int]) -> dict[int, datetime]:
+    rows = session.execute(
+        select(Message.client_id, func.max(Message.created_at))
+        .where(Message.client_id.in_(client_ids), Message.direction == Direction.INBOUND)
+        .group_by(Message.client_id)
+    ).all()
+    return {client_id: _aware(at) for client_id, at in rows if at is not None}
+
+
+def _aware(value: datetime | str) -> datetime:
+    """``max()`` on SQLite returns the stored text, not a typed timestamp."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _open_homework(session: Session, ids: set[int | None]) -> set[int | None]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return set()
+    rows = session.execute(
+        select(Homework.id).where(
+            Homework.id.in_(wanted), Homework.status == HomeworkStatus.ASSIGNED
+        )
+    ).scalars()
+    return set(rows)
