@@ -20,6 +20,7 @@ from tests.servers import ChatClient
 COMMANDS = [
     [], ["run"], ["train"], ["db", "upgrade"], ["demo", "seed"], ["chat"],
     ["therapist", "add"], ["client", "add"], ["oncall", "set"], ["safety", "classify"],
+    ["homework", "assign"], ["homework", "list"],
 ]  # fmt: skip
 
 

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def _clear_card() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in diary.DIARY_SLOTS]
+    return [*(SlotSet(slot, None) for slot in diary.DIARY_SLOTS), SlotSet("paused_activity", None)]
 
 
 class ValidateDiaryForm(FormValidationAction):
@@ -100,7 +100,9 @@ class ActionSubmitDiary(Action):
                     "Please let your therapist know."
                 )
                 return _clear_card()
-            entry = diary.save_entry(session, client, values, datetime.now(timezone.utc))
+            now = datetime.now(timezone.utc)
+            replaced = diary.has_entry(session, client, diary.local_date(client, now))
+            entry = diary.save_entry(session, client, values, now)
             if tracker.get_slot("diary_safety_stop"):
                 # A suicide or self-harm urge of 4-5: the card stops, the protocol starts.
                 escalate(
@@ -114,13 +116,13 @@ class ActionSubmitDiary(Action):
                 send_protocol(dispatcher, session, client, client.locale)
                 return after_crisis(client)
             entry_date = entry.entry_date
-        dispatcher.utter_message(text=diary.summary(values, entry_date))
+        dispatcher.utter_message(text=diary.summary(values, entry_date, replaced=replaced))
         dispatcher.utter_message(text="Thank you for filling it in. That's real work. 💙")
         return _clear_card()
 
 
 class ActionCancelDiary(Action):
-    """Stops the card part-way; nothing half-answered is kept."""
+    """PAUSE stops the card part-way and keeps the answers: DIARY or RESUME goes on."""
 
     def name(self) -> str:
         return "action_cancel_diary"
@@ -129,4 +131,8 @@ class ActionCancelDiary(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_diary_cancelled")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *_clear_card()]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("paused_activity", "diary"),
+        ]
