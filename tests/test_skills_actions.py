@@ -253,3 +253,17 @@ async def test_due_homework_is_asked_about_and_the_report_stored() -> None:
         stored = session.get(Homework, homework_id)
         assert stored is not None
         assert (stored.status, stored.client_report) == ("done", "went ok")
+
+
+async def test_resuming_a_practice_does_not_log_it_twice() -> None:
+    await _rate_before("60")
+    resumed = tracker(
+        "resume",
+        slots={"practice_skill": "tipp", "practice_id": 1},
+        new_slots={"practice_suds_before": 60},
+        active_loop="skill_practice_form",
+    )
+    events, _ = await run(ValidateSkillPracticeForm(), resumed)
+    assert SlotSet("practice_suds_before", 60) in events
+    with session_scope() as session:
+        assert len(session.execute(select(SkillPractice)).scalars().all()) == 1

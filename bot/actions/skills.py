@@ -243,6 +243,9 @@ class ValidateSkillPracticeForm(FormValidationAction):
         if reading.problem is not None:
             dispatcher.utter_message(text=practice.reask_suds(reading.problem))
             return {"practice_suds_before": None}
+        if tracker.get_slot("practice_id") is not None:
+            # Resuming a paused practice re-validates its rating: it is logged already.
+            return {"practice_suds_before": reading.value}
         practice_id = None
         with client_session(tracker) as (session, client):
             if client is not None:
