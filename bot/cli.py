@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
@@ -508,6 +508,56 @@ def cmd_checkin_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_homework_assign(args: argparse.Namespace) -> int:
+    from bot.clinic import client_by_code
+    from bot.skills import load_library
+    from bot.skills.homework import assign_homework, due_at_end_of
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        client = client_by_code(session, args.client)
+        if client is None:
+            raise UsageError(f"no client with code {args.client!r}")
+        homework = assign_homework(
+            session,
+            load_library(),
+            client_code=client.code,
+            therapist_email=args.therapist,
+            due_at=due_at_end_of(args.due, client.timezone),
+            skill=args.skill,
+            title=args.title,
+            instructions=args.instructions,
+        )
+        print(
+            f"Assigned homework {homework.id} to {client.code}: {homework.title}, "
+            f"due by the end of {args.due:%a %d %b %Y} (client's time zone). "
+            "WiseMind asks about it at their next contact after that."
+        )
+    return 0
+
+
+def cmd_homework_list(args: argparse.Namespace) -> int:
+    from bot.skills.homework import describe_homework, list_homework
+    from bot.storage import session_scope
+
+    with session_scope() as session:
+        rows = list_homework(session, args.client)
+        for homework in rows:
+            print(describe_homework(homework))
+        if not rows:
+            print(f"No homework for {args.client}.")
+    return 0
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date like 2026-12-03, got {value!r}"
+        ) from None
+
+
 def cmd_safety_classify(args: argparse.Namespace) -> int:
     # spaCy's thinc imports TensorFlow whenever it is installed (Rasa needs it), which
     # costs seconds and is never used by the detector: keep it out of this process.
@@ -704,6 +754,28 @@ def build_parser() -> argparse.ArgumentParser:
         checkin_commands, "list", cmd_checkin_list, "A client's check-ins and their answers."
     )
     list_checkins.add_argument("--client", required=True, help="client code")
+
+    homework = commands.add_parser("homework", help="Homework between sessions.")
+    homework_commands = homework.add_subparsers(
+        dest="homework_command", required=True, parser_class=_Parser
+    )
+    assign = command(
+        homework_commands,
+        "assign",
+        cmd_homework_assign,
+        "Assign a skill practice (--skill) or a worksheet (--title) with a due date.",
+    )
+    assign.add_argument("--client", required=True, help="the client's code")
+    assign.add_argument("--therapist", required=True, help="the assigning therapist's email")
+    assign.add_argument("--due", required=True, type=_date, help="YYYY-MM-DD, client's time zone")
+    what = assign.add_mutually_exclusive_group(required=True)
+    what.add_argument("--skill", help="a skill's name, e.g. TIPP or 'opposite action'")
+    what.add_argument("--title", help="a worksheet or task title")
+    assign.add_argument("--instructions", help="what to do (default: the skill's homework)")
+    list_command = command(
+        homework_commands, "list", cmd_homework_list, "A client's homework and their reports."
+    )
+    list_command.add_argument("--client", required=True, help="the client's code")
 
     safety = commands.add_parser("safety", help="Crisis detection.")
     safety_commands = safety.add_subparsers(

@@ -153,6 +153,18 @@ def local_date(client: Client, now: datetime) -> date:
     return now.astimezone(ZoneInfo(client.timezone)).date()
 
 
+def has_entry(session: Session, client: Client, entry_date: date) -> bool:
+    """Whether a card is already saved for that date (a new one will replace it)."""
+    return (
+        session.execute(
+            select(DiaryEntry.id).where(
+                DiaryEntry.client_id == client.id, DiaryEntry.entry_date == entry_date
+            )
+        ).first()
+        is not None
+    )
+
+
 def save_entry(
     session: Session, client: Client, values: Mapping[str, Any], now: datetime
 ) -> DiaryEntry:
@@ -175,20 +187,26 @@ def save_entry(
     return entry
 
 
-def summary(values: Mapping[str, Any], entry_date: date) -> str:
-    """A short read-back of the saved card, small enough for two SMS segments."""
+def summary(values: Mapping[str, Any], entry_date: date, *, replaced: bool = False) -> str:
+    """A short read-back of the saved card, with the note, and whether it replaced one."""
 
     def yes_no(slot: str) -> str:
         return "yes" if values.get(slot) else "no"
 
+    note = values.get("diary_note")
+    saved = (
+        f"Saved your diary card for {entry_date:%a %d %b}. It replaces the card you sent "
+        "earlier that day.\n"
+        if replaced
+        else f"Saved your diary card for {entry_date:%a %d %b}.\n"
+    )
     return (
-        f"Saved your diary card for {entry_date:%a %d %b}.\n"
-        f"Urges: suicide {values['diary_urge_suicide']}, "
+        saved + f"Urges: suicide {values['diary_urge_suicide']}, "
         f"self-harm {values['diary_urge_self_harm']}, use {values['diary_urge_use']}.\n"
         f"Self-harm: {yes_no('diary_self_harm')}. "
         f"Drugs/alcohol: {yes_no('diary_substance_use')}.\n"
         f"Sadness {values['diary_sadness']}, anger {values['diary_anger']}, "
         f"fear {values['diary_fear']}, shame {values['diary_shame']}, "
         f"joy {values['diary_joy']}.\n"
-        f"Skills: {values['diary_skills_used']}/{SKILLS_MAX}."
+        f"Skills: {values['diary_skills_used']}/{SKILLS_MAX}." + (f"\nNote: {note}" if note else "")
     )

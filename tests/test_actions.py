@@ -134,10 +134,25 @@ async def test_card_from_an_unknown_conversation_is_not_saved(clinic: None) -> N
     assert "can't find your enrolment" in messages[0]
 
 
-async def test_pausing_the_diary_clears_every_answer(clinic: None) -> None:
-    events, _ = await _run(ActionCancelDiary(), tracker(slots={"diary_urge_suicide": 2}))
+async def test_pausing_the_diary_keeps_every_answer_for_resume(clinic: None) -> None:
+    events, messages = await _run(ActionCancelDiary(), tracker(slots={"diary_urge_suicide": 2}))
     assert ActiveLoop(None) in events
-    assert SlotSet("diary_urge_suicide", None) in events
+    assert SlotSet("paused_activity", "diary") in events
+    assert not [e for e in events if e.get("name") == "diary_urge_suicide"]
+    assert messages == ["utter_diary_cancelled"]
+
+
+async def test_a_second_card_the_same_day_says_it_replaces_the_first(clinic: None) -> None:
+    _, first = await _run(ActionSubmitDiary(), tracker(slots=FULL_CARD))
+    _, second = await _run(ActionSubmitDiary(), tracker(slots=FULL_CARD))
+    assert "replaces" not in first[0]
+    assert "It replaces the card you sent earlier that day." in second[0]
+
+
+async def test_the_read_back_includes_the_note(clinic: None) -> None:
+    card = {**FULL_CARD, "diary_note": "used opposite action at work"}
+    _, messages = await _run(ActionSubmitDiary(), tracker(slots=card))
+    assert "Note: used opposite action at work" in messages[0]
 
 
 async def test_session_start_puts_a_client_without_consent_into_the_consent_form(

@@ -23,6 +23,7 @@ COMMANDS = [
     ["therapist", "add"], ["client", "add"], ["oncall", "set"], ["safety", "classify"],
     ["escalation", "list"], ["escalation", "show"], ["escalation", "ack"],
     ["escalation", "resolve"],
+    ["homework", "assign"], ["homework", "list"],
 ]  # fmt: skip
 
 

@@ -85,13 +85,20 @@ def test_skip_leaves_the_diary_note_empty(client: ChatClient) -> None:
     assert entry.note is None
 
 
-def test_pausing_the_diary_keeps_nothing_and_says_how_to_restart(client: ChatClient) -> None:
+def test_pausing_the_diary_keeps_the_answers_and_diary_resumes_where_it_stopped(
+    client: ChatClient,
+) -> None:
     client.say("start my diary card")
     client.say("2")
     reply = client.say_joined("can we do this later")
-    assert "stopped the diary card" in reply
+    assert "kept your answers" in reply
     assert _diary_entry(client.server, client.code) is None
-    assert "Urge to commit suicide" in client.say_joined("diary")
+    assert "Urge to self-harm" in client.say_joined("diary")
+    for answer, _ in DIARY_ANSWERS[1:]:
+        client.say(answer)
+    summary = client.say_joined("rough day")
+    assert "suicide 2, self-harm 1, use 0" in summary
+    assert "Note: rough day" in summary
 
 
 def test_first_contact_explains_the_bot_and_asks_consent_before_anything(

@@ -51,6 +51,7 @@ EXPECTED_TABLES = {
     "diary_entries",
     "skill_practices",
     "homework",
+    "chain_analyses",
     "reminders",
     "reminder_deliveries",
     "escalations",

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def _clear_card() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in diary.FORM_SLOTS]
+    return [*(SlotSet(slot, None) for slot in diary.FORM_SLOTS), SlotSet("paused_activity", None)]
 
 
 class ValidateDiaryForm(FormValidationAction):
@@ -169,7 +169,9 @@ class ActionSubmitDiary(Action):
                     "Please let your therapist know."
                 )
                 return _clear_card()
-            entry = diary.save_entry(session, client, values, datetime.now(timezone.utc))
+            now = datetime.now(timezone.utc)
+            replaced = diary.has_entry(session, client, diary.local_date(client, now))
+            entry = diary.save_entry(session, client, values, now)
             if tracker.get_slot("diary_safety_stop"):
                 # An urge of 4-5, or a self-harm injury: the card stops, the protocol starts.
                 if diary.needs_safety_protocol(values):
@@ -185,13 +187,13 @@ class ActionSubmitDiary(Action):
                 help_now(dispatcher, tracker, session, client, category=category, evidence=evidence)
                 return after_crisis_help(client)
             entry_date = entry.entry_date
-        dispatcher.utter_message(text=diary.summary(values, entry_date))
+        dispatcher.utter_message(text=diary.summary(values, entry_date, replaced=replaced))
         dispatcher.utter_message(text="Thank you for filling it in. That's real work. 💙")
         return [*_clear_card(), SlotSet(FOLLOWUP_SLOT, None)]
 
 
 class ActionCancelDiary(Action):
-    """Stops the card part-way; nothing half-answered is kept."""
+    """PAUSE stops the card part-way and keeps the answers: DIARY or RESUME goes on."""
 
     def name(self) -> str:
         return "action_cancel_diary"
@@ -200,4 +202,8 @@ class ActionCancelDiary(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_diary_cancelled")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *_clear_card()]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("paused_activity", "diary"),
+        ]

@@ -362,6 +362,7 @@ class SkillPractice(Base):
         Index(None, "client_id", "started_at"),
         _within("distress_before", DISTRESS_MAX),
         _within("distress_after", DISTRESS_MAX),
+        _one_of("channel", enums.Channel.ALL),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
@@ -373,6 +374,41 @@ class SkillPractice(Base):
     distress_before: Mapped[int | None] = Column(Integer)
     distress_after: Mapped[int | None] = Column(Integer)
     note: Mapped[str | None] = Column(Text)
+    #: Where the client practised (``sms``, ``telegram``, ``local``); None if unknown.
+    channel: Mapped[str | None] = Column(String(16))
+    #: How far they got: steps read through, and steps they chose to skip.
+    steps_done: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    steps_skipped: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+
+
+class ChainAnalysis(Base):
+    """A behaviour chain analysis walked through by text, saved answer by answer.
+
+    Each column is one link of DBT's chain, in the client's words (their
+    therapist reads it); ``completed_at`` stays empty while it is paused.
+    """
+
+    __tablename__ = "chain_analyses"
+    __table_args__ = (
+        Index(None, "client_id", "started_at"),
+        _one_of("channel", enums.Channel.ALL),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    client_id: Mapped[int] = Column(ForeignKey("clients.id", ondelete="CASCADE"), nullable=False)
+    channel: Mapped[str | None] = Column(String(16))
+    started_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+    completed_at: Mapped[datetime | None] = Column(UTCDateTime)
+    vulnerabilities: Mapped[str | None] = Column(Text)
+    prompting_event: Mapped[str | None] = Column(Text)
+    links: Mapped[str | None] = Column(Text)
+    behavior: Mapped[str | None] = Column(Text)
+    consequences: Mapped[str | None] = Column(Text)
+    skills: Mapped[str | None] = Column(Text)
+    repair: Mapped[str | None] = Column(Text)
 
 
 class Homework(Base):

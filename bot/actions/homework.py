@@ -1,0 +1,119 @@
+"""Homework at the next contact: did the client do it, and how did it go."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.clients import client_session
+from bot.answers import read_yes_no
+from bot.diary import NO_NOTE_WORDS
+from bot.skills.homework import due_homework, homework_question, report_homework
+
+_HOMEWORK_SLOTS = ("homework_done", "homework_report", "homework_id")
+
+
+def _close() -> list[EventType]:
+    """The question is over (answered, or paused until the next contact)."""
+    return [ActiveLoop(None), SlotSet("requested_slot", None)] + [
+        SlotSet(slot, None) for slot in _HOMEWORK_SLOTS
+    ]
+
+
+def _due_id(tracker: Tracker) -> int | None:
+    with client_session(tracker) as (session, client):
+        if client is None:
+            return None
+        homework = due_homework(session, client, datetime.now(timezone.utc))
+        return homework.id if homework else None
+
+
+class ValidateHomeworkForm(FormValidationAction):
+    """Asks only when homework is due and unreported; reads yes/no and the report."""
+
+    def name(self) -> str:
+        return "validate_homework_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        if tracker.get_slot("homework_id") is None and _due_id(tracker) is None:
+            return []
+        return domain_slots
+
+    async def validate_homework_done(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        answer = read_yes_no(str(value)).value
+        if not isinstance(answer, bool):
+            dispatcher.utter_message(text="Please reply yes or no: did you do the homework?")
+            return {"homework_done": None}
+        return {"homework_done": answer}
+
+    async def validate_homework_report(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        report = str(value or "").strip()
+        if report.lower().strip(" .!") in NO_NOTE_WORDS:
+            report = ""
+        return {"homework_report": report}
+
+
+class ActionAskHomeworkDone(Action):
+    """Brings up the homework that is due."""
+
+    def name(self) -> str:
+        return "action_ask_homework_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        with client_session(tracker) as (session, client):
+            homework = due_homework(session, client, datetime.now(timezone.utc)) if client else None
+            if homework is None:
+                return []
+            dispatcher.utter_message(text=homework_question(homework))
+            return [SlotSet("homework_id", homework.id)]
+
+
+class ActionRecordHomework(Action):
+    """Stores the client's report for the therapist; silent when nothing was due."""
+
+    def name(self) -> str:
+        return "action_record_homework"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        done = tracker.get_slot("homework_done")
+        homework_id = tracker.get_slot("homework_id")
+        if not isinstance(done, bool) or homework_id is None:
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            if intent == "ask_homework":
+                dispatcher.utter_message(text="You have no homework waiting right now.")
+            return _close()
+        with client_session(tracker) as (session, client):
+            if client is not None:
+                report_homework(
+                    session,
+                    client,
+                    int(homework_id),
+                    done=done,
+                    report=tracker.get_slot("homework_report") or None,
+                    now=datetime.now(timezone.utc),
+                )
+        dispatcher.utter_message(
+            text="Thank you, I've noted it for your therapist."
+            if done
+            else "Thanks for being honest. I've let your therapist know, so you can look at "
+            "what got in the way together."
+        )
+        return _close()

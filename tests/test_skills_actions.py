@@ -1,0 +1,269 @@
+"""The skills actions, one at a time: a Tracker from a dict, a real database.
+
+In the style of Rasa's financial-demo action tests (see tests/test_actions.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from bot.actions.chain import ActionFinishChain, ActionPauseChain, ValidateChainForm
+from bot.actions.homework import ActionAskHomeworkDone, ActionRecordHomework
+from bot.actions.skills import (
+    ActionAskPracticeStep,
+    ActionCoachFallback,
+    ActionExplainSkill,
+    ActionFinishPractice,
+    ActionPausePractice,
+    ActionStartPractice,
+    ActionSuggestSkill,
+    ValidateSkillPracticeForm,
+)
+from bot.skills import load_library
+from bot.skills.chain import CHAIN_SLOTS
+from bot.skills.homework import assign_homework
+from bot.storage import session_scope
+from bot.storage.models import ChainAnalysis, Homework, SkillPractice
+from tests.test_actions import DEMO, clinic  # noqa: F401 (the demo clinic fixture)
+
+pytestmark = pytest.mark.usefixtures("clinic")
+
+DOMAIN: dict[str, Any] = {
+    "forms": {
+        "skill_practice_form": {
+            "required_slots": [
+                "practice_skill",
+                "practice_suds_before",
+                "practice_step",
+                "practice_suds_after",
+            ]
+        },
+        "chain_form": {"required_slots": list(CHAIN_SLOTS)},
+        "homework_form": {"required_slots": ["homework_done", "homework_report"]},
+    },
+    "slots": {},
+}
+
+
+def tracker(
+    text: str = "",
+    slots: dict[str, Any] | None = None,
+    new_slots: dict[str, Any] | None = None,
+    intent: str = "",
+    entities: list[dict[str, Any]] | None = None,
+    channel: str = "twilio_sms",
+    active_loop: str | None = None,
+) -> Tracker:
+    """The demo client's tracker after a message (and the slots a form read from it)."""
+    latest = {"text": text, "intent": {"name": intent}, "entities": entities or []}
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": text, "parse_data": latest, "input_channel": channel}
+    ]
+    events += [{"event": "slot", "name": k, "value": v} for k, v in (new_slots or {}).items()]
+    return Tracker(
+        sender_id=DEMO,
+        slots={**(slots or {}), **(new_slots or {})},
+        latest_message=latest,
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+async def run(action: Any, state: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, state, DOMAIN)
+    return events, [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+
+
+async def test_what_is_tipp_explains_every_letter_and_offers_practice() -> None:
+    state = tracker(
+        "what is TIPP", intent="ask_skill", entities=[{"entity": "skill", "value": "tipp"}]
+    )
+    events, messages = await run(ActionExplainSkill(), state)
+    text = "\n".join(messages)
+    for letter in load_library().get("tipp").acronym:
+        assert f"{letter.letter}: {letter.stands_for}" in text
+    assert "walk you through TIPP" in messages[-1]
+    assert SlotSet("skill_offered", True) in events
+    assert SlotSet("offered_skill", "tipp") in events
+
+
+async def test_a_skill_named_with_a_typo_is_still_explained() -> None:
+    _, messages = await run(ActionExplainSkill(), tracker("dear mna?", intent="ask_skill"))
+    assert messages[0].startswith("DEAR MAN")
+
+
+async def test_about_to_explode_gets_validation_then_a_crisis_survival_skill() -> None:
+    events, messages = await run(
+        ActionSuggestSkill(), tracker("I'm about to explode at my mom", intent="share_feeling")
+    )
+    assert "makes sense" in messages[0]
+    assert any(name in messages[1] for name in ("TIPP", "STOP"))
+    assert SlotSet("skill_offered", True) in events
+
+
+async def test_a_message_the_nlu_missed_that_names_a_skill_is_explained() -> None:
+    _, messages = await run(ActionCoachFallback(), tracker("dear man", intent="nlu_fallback"))
+    assert messages[0].startswith("DEAR MAN")
+
+
+async def test_a_message_that_is_neither_gets_the_fallback() -> None:
+    _, messages = await run(ActionCoachFallback(), tracker("purple", intent="nlu_fallback"))
+    assert messages == ["utter_default"]
+
+
+async def test_yes_to_an_offer_practises_the_offered_skill() -> None:
+    state = tracker("yes", intent="affirm", slots={"offered_skill": "stop", "skill_offered": True})
+    events, _ = await run(ActionStartPractice(), state)
+    assert SlotSet("practice_skill", "stop") in events
+    assert SlotSet("skill_offered", None) in events
+
+
+async def _rate_before(rating: str) -> tuple[list[dict[str, Any]], list[str]]:
+    state = tracker(
+        rating,
+        slots={"practice_skill": "tipp", "requested_slot": "practice_suds_before"},
+        new_slots={"practice_suds_before": rating},
+        active_loop="skill_practice_form",
+    )
+    return await run(ValidateSkillPracticeForm(), state)
+
+
+async def test_suds_before_is_logged_with_the_skill_and_the_channel() -> None:
+    events, _ = await _rate_before("about 70")
+    assert SlotSet("practice_suds_before", 70) in events
+    with session_scope() as session:
+        (practice,) = session.execute(select(SkillPractice)).scalars().all()
+    assert (practice.skill_id, practice.channel, practice.distress_before) == ("tipp", "sms", 70)
+
+
+async def test_a_suds_rating_off_the_scale_is_reasked() -> None:
+    events, messages = await _rate_before("150")
+    assert SlotSet("practice_suds_before", None) in events
+    assert messages == ["That's outside the scale. Please reply with a number from 0 to 100."]
+
+
+async def _step(reply: str, index: int, skipped: int = 0) -> list[dict[str, Any]]:
+    state = tracker(
+        reply,
+        slots={
+            "practice_skill": "tipp",
+            "practice_step_index": index,
+            "practice_skipped": skipped,
+            "requested_slot": "practice_step",
+        },
+        new_slots={"practice_step": reply},
+        active_loop="skill_practice_form",
+    )
+    events, _ = await run(ValidateSkillPracticeForm(), state)
+    return events
+
+
+async def test_repeat_asks_the_same_step_again() -> None:
+    events = await _step("can you repeat that", 1)
+    assert SlotSet("practice_step", None) in events
+    assert not [e for e in events if e.get("name") == "practice_step_index"]
+
+
+async def test_next_and_skip_move_on_and_the_last_step_ends_the_steps() -> None:
+    assert SlotSet("practice_step_index", 2) in await _step("ok next", 1)
+    skipped = await _step("skip", 1)
+    assert SlotSet("practice_skipped", 1) in skipped
+    last = len(load_library().get("tipp").steps) - 1
+    assert SlotSet("practice_step", "done") in await _step("done", last)
+
+
+async def test_each_step_is_read_with_its_number() -> None:
+    steps = load_library().get("tipp").steps
+    state = tracker(slots={"practice_skill": "tipp", "practice_step_index": 1})
+    _, messages = await run(ActionAskPracticeStep(), state)
+    assert messages == [f"Step 2 of {len(steps)}: {steps[1]}"]
+
+
+async def test_the_end_of_a_practice_reports_the_drop_in_distress() -> None:
+    state = tracker(slots={"practice_suds_before": 80, "practice_suds_after": 30})
+    events, messages = await run(ActionFinishPractice(), state)
+    assert "from 80 to 30" in messages[0]
+    assert SlotSet("practice_skill", None) in events
+
+
+async def test_pause_keeps_the_practice_for_resume_and_exit_ends_it() -> None:
+    slots = {"practice_skill": "tipp", "practice_step_index": 2}
+    paused, messages = await run(ActionPausePractice(), tracker("pause", slots=slots))
+    assert SlotSet("paused_activity", "practice") in paused
+    assert ActiveLoop(None) in paused
+    assert "RESUME" in messages[0]
+    stopped, _ = await run(ActionPausePractice(), tracker("exit", slots=slots))
+    assert SlotSet("practice_skill", None) in stopped
+    assert SlotSet("paused_activity", "practice") not in stopped
+
+
+async def test_each_chain_answer_is_saved_at_once_and_pause_keeps_them() -> None:
+    state = tracker(
+        "I threw my phone at the wall",
+        new_slots={"chain_behavior": "I threw my phone at the wall"},
+        active_loop="chain_form",
+    )
+    events, _ = await run(ValidateChainForm(), state)
+    chain_id = next(e["value"] for e in events if e.get("name") == "chain_id")
+    with session_scope() as session:
+        stored = session.get(ChainAnalysis, chain_id)
+        assert stored is not None
+        assert stored.behavior == "I threw my phone at the wall"
+        assert stored.completed_at is None
+    paused, _ = await run(ActionPauseChain(), tracker("later"))
+    assert SlotSet("paused_activity", "chain") in paused
+    await run(
+        ActionFinishChain(),
+        tracker(slots={"chain_id": chain_id, "chain_behavior": "I threw my phone at the wall"}),
+    )
+    with session_scope() as session:
+        stored = session.get(ChainAnalysis, chain_id)
+        assert stored is not None and stored.completed_at is not None
+
+
+async def test_due_homework_is_asked_about_and_the_report_stored() -> None:
+    with session_scope() as session:
+        homework = assign_homework(
+            session,
+            load_library(),
+            client_code=DEMO,
+            therapist_email="therapist@demo.clinic",
+            due_at=datetime.now(timezone.utc) - timedelta(hours=2),
+            skill="dear man",
+        )
+        homework_id = homework.id
+    events, messages = await run(ActionAskHomeworkDone(), tracker("hi"))
+    assert "Practise DEAR MAN" in messages[0]
+    assert SlotSet("homework_id", homework_id) in events
+    slots = {"homework_id": homework_id, "homework_done": True, "homework_report": "went ok"}
+    _, messages = await run(ActionRecordHomework(), tracker("went ok", slots=slots))
+    assert "noted it for your therapist" in messages[0]
+    with session_scope() as session:
+        stored = session.get(Homework, homework_id)
+        assert stored is not None
+        assert (stored.status, stored.client_report) == ("done", "went ok")
+
+
+async def test_resuming_a_practice_does_not_log_it_twice() -> None:
+    await _rate_before("60")
+    resumed = tracker(
+        "resume",
+        slots={"practice_skill": "tipp", "practice_id": 1},
+        new_slots={"practice_suds_before": 60},
+        active_loop="skill_practice_form",
+    )
+    events, _ = await run(ValidateSkillPracticeForm(), resumed)
+    assert SlotSet("practice_suds_before", 60) in events
+    with session_scope() as session:
+        assert len(session.execute(select(SkillPractice)).scalars().all()) == 1
