@@ -170,6 +170,28 @@ def test_only_a_clear_answer_counts_as_safe_or_not_safe(text: str, reading: str)
     assert read_safe_now(text) == reading
 
 
+@pytest.mark.parametrize(
+    "answer",
+    ["I don't think I'm safe", "I'm not feeling safe", "not very safe", "safe? no",
+     "I'm never safe", "no me siento segura", "not sure I'm safe", "I wouldn't say safe",
+     "im not ok"],
+)  # fmt: skip
+def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalated(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and categories == ["not_safe"]
+
+
+@pytest.mark.parametrize(
+    "answer", ["safe for now I guess", "I'm safe but I still have the pills", "i think im safe"]
+)
+def test_a_hedged_safe_is_asked_again_not_taken_as_safe(answer: str) -> None:
+    assert read_safe_now(answer) == UNCLEAR
+
+
 def test_an_unknown_question_is_refused(db_session: Session, client: Client) -> None:
     with pytest.raises(ValueError, match="unknown safety question"):
         record_question(db_session, client, "favourite_colour", utcnow())

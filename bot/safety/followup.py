@@ -69,6 +69,14 @@ _UNSAFE = re.compile(
     r"\b(unsafe|not safe|isn'?t safe|not really safe|don'?t feel safe|dont feel safe|"
     r"no estoy a salvo|no estoy segur[oa])\b"
 )
+#: A negation anywhere in an answer that names safety ("I don't think I'm safe",
+#: "safe? no", "no me siento segura") makes it "not safe": when in doubt, escalate.
+_NEGATION = re.compile(r"\b(not|no|nope|nah|never|nunca|nada|ni|cannot)\b|n'?t\b|\bnot sure\b")
+#: Hedges that keep "safe" from being a clear yes ("safe for now I guess"): ask again.
+_HEDGE = re.compile(
+    r"\b(but|guess|think|maybe|probably|kind of|kinda|sort of|sorta|for now|i hope|"
+    r"hopefully|pero|creo|quiz[aá]s?|tal vez)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -95,11 +103,17 @@ def read_safe_now(text: str) -> str:
     "ok" or "hi" right after crisis help is not "I'm safe": it is read as
     unclear, and the follow-up asks again, gently.
     """
-    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", text.lower().replace("’", "'")).split())
+    lowered = text.lower().replace("’", "'")
+    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", lowered).split())
+    negated = bool(_NEGATION.search(phrase))
     if _UNSAFE.search(phrase):
         return NO
     if _SAFE.search(phrase):
-        return YES
+        if negated or "?" in lowered:
+            return NO
+        return UNCLEAR if _HEDGE.search(phrase) else YES
+    if negated and set(phrase.split()) & _ACKNOWLEDGEMENTS:
+        return NO  # "I'm not ok", "not fine"
     if phrase in _ACKNOWLEDGEMENTS:
         return UNCLEAR
     answer = read_yes_no(phrase).value
