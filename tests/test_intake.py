@@ -128,6 +128,22 @@ def test_a_moderate_message_is_flagged_but_left_to_the_check_in(
     assert [level for level, _ in escalations(engine)] == ["moderate"]
 
 
+@pytest.mark.parametrize(
+    "parts",
+    [("thinking about ending", "it", "tonight"), ("i want to", "kill", "myself")],
+)
+def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
+    engine: Engine, settings: Settings, unlimited: FloodControl, parts: tuple[str, ...]
+) -> None:
+    for sid, part in enumerate(parts, start=1):
+        decision = receive(sms(part, sid), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.evidence)).scalar_one().endswith("\n".join(parts))
+
+
 def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
