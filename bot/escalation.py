@@ -108,6 +108,8 @@ ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be pa
 ACK_UNKNOWN_REPLY = "There is no open alert with code {code}. Check the code in the page."
 STAFF_HELP_REPLY = "This is WiseMind's paging line. Reply ACK <code> to acknowledge an alert."
 NO_CALLBACK = "none on file"
+#: Who acknowledged, in the timeline, when the clinic's crisis line did.
+CRISIS_LINE_ACKNOWLEDGER = "crisis line"
 
 
 class EscalationError(ValueError):
@@ -573,15 +575,26 @@ def acknowledge_escalation(
             f"Escalation {escalation.id} was already acknowledged at "
             f"{escalation.acknowledged_at:%Y-%m-%d %H:%M} UTC."
         )
+    _mark_acknowledged(session, escalation, therapist, now, via)
+    return escalation
+
+
+def _mark_acknowledged(
+    session: Session, escalation: Escalation, therapist: Therapist | None, now: datetime, via: str
+) -> None:
+    """Stop the paging; ``therapist`` None is the clinic's crisis line (named in the timeline)."""
     escalation.status = EscalationStatus.ACKNOWLEDGED
     escalation.acknowledged_at = now
-    escalation.acknowledged_by = therapist.id
+    escalation.acknowledged_by = therapist.id if therapist else None
     escalation.acknowledged_via = via
     escalation.next_round_at = None
     _close_pages(escalation, PageStatus.ACKNOWLEDGED)
-    _event(session, escalation, EscalationEventKind.ACKNOWLEDGED, now, therapist=therapist, via=via)
+    detail = None if therapist else CRISIS_LINE_ACKNOWLEDGER
+    _event(
+        session, escalation, EscalationEventKind.ACKNOWLEDGED, now,
+        therapist=therapist, via=via, detail=detail,
+    )  # fmt: skip
     session.flush()
-    return escalation
 
 
 def resolve_escalation(
@@ -683,6 +696,25 @@ def acknowledge(
             )
         except EscalationError as error:
             return str(error)
+    return ACK_REPLY.format(code=escalation.code, client=escalation.client.code)
+
+
+def crisis_line_reply(session: Session, text: str, now: datetime, via: str = Channel.SMS) -> str:
+    """The clinic's crisis line texting the bot: it is paged last, so its ``ACK`` counts too.
+
+    Only an escalation that paged the crisis line can be acknowledged this way.
+    """
+    words = text.strip().split()
+    if len(words) != 2 or words[0].upper() != "ACK":
+        return STAFF_HELP_REPLY
+    code = words[1].strip().upper()
+    escalation = session.execute(
+        select(Escalation).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
+    ).scalar_one_or_none()
+    if escalation is None or not any(p.tier == PageTier.CRISIS_LINE for p in escalation.pages):
+        return ACK_UNKNOWN_REPLY.format(code=code)
+    if escalation.status == EscalationStatus.OPEN:
+        _mark_acknowledged(session, _locked_escalation(session, escalation.id), None, now, via)
     return ACK_REPLY.format(code=escalation.code, client=escalation.client.code)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.demo import seed_demo
+from bot.escalation import advance_pages
 from bot.intake import (
     CRISIS_REPLIED,
     FloodControl,
@@ -28,7 +29,8 @@ from bot.intake import (
 from bot.intake.pipeline import HANDOFF_LEASE, SCREENING_GRACE
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import session_scope
-from bot.storage.models import Client, Escalation, Message, utcnow
+from bot.storage.enums import PageTier
+from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
 from channels.telegram import parse_update
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import text_update
@@ -142,6 +144,29 @@ def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     with session_scope(engine) as session:
         assert session.execute(select(Escalation.evidence)).scalar_one().endswith("\n".join(parts))
+
+
+def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    crisis_line = "+15005550099"
+    settings = dataclasses.replace(settings, clinic_crisis_line=crisis_line)
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    step = timedelta(seconds=settings.page_ack_timeout_seconds + 1)
+    with session_scope(engine) as session:
+        advance_pages(session, utcnow() + step, settings)
+        advance_pages(session, utcnow() + step * 2, settings)
+        assert session.execute(select(Page).where(Page.tier == PageTier.CRISIS_LINE)).scalar_one()
+        code = session.execute(select(Escalation.code)).scalar_one()
+    receive(sms(f"ACK {code}", 2, sender=crisis_line), settings, engine=engine, flood=unlimited)
+    assert any("Acknowledged" in text for text in queued_to(engine, crisis_line))
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
+        details = session.execute(
+            select(EscalationEvent.detail).where(EscalationEvent.kind == "acknowledged")
+        ).scalars()
+        assert list(details) == ["crisis line"]
+        assert advance_pages(session, utcnow() + step * 10, settings) == 0
 
 
 def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(

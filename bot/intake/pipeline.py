@@ -93,7 +93,7 @@ def receive(
     """
     assessment = assess_safely(message.text)
     with session_scope(engine) as session:
-        stored = _store(session, message, assessment)
+        stored = _store(session, message, assessment, settings)
     if isinstance(stored, Decision):
         return stored
     message_id, client_id = stored
@@ -112,15 +112,16 @@ def receive(
 
 
 def _store(
-    session: Session, message: InboundMessage, assessment: Assessment | None
+    session: Session, message: InboundMessage, assessment: Assessment | None, settings: Settings
 ) -> tuple[int, int | None] | Decision:
     """Resolve the sender and log the message; a Decision when there is nothing more to do."""
     risky = assessment is None or assessment.level is not RiskLevel.NONE
     client = _resolve_client(session, message.channel, message.address)
-    staff = None
-    if client is None:
-        staff = clinic.therapist_for_identity(session, message.channel, message.address)
-    if client is None and staff is None:
+    staff = client is None and (
+        clinic.therapist_for_identity(session, message.channel, message.address) is not None
+        or _is_crisis_line(settings, message.channel, message.address)
+    )
+    if client is None and not staff:
         code = enrolment_code(message.channel, message.text)
         if code is not None:
             try:
@@ -224,7 +225,7 @@ def process_stored(
     assert message is not None
     session.refresh(message)
     if message.client_id is None:
-        return _staff_message(session, message, now)
+        return _staff_message(session, message, now, settings)
     client = session.get(Client, message.client_id)
     assert client is not None
     opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
@@ -287,14 +288,28 @@ def _deliver(
     return Decision(message_id=message.id, client_id=client_id, hand_off=hand_off)
 
 
-def _staff_message(session: Session, message: Message, now: datetime) -> Decision:
-    """A therapist texting the bot's number or chat: ``ACK <code>``, else how to ACK."""
+def _staff_message(
+    session: Session, message: Message, now: datetime, settings: Settings
+) -> Decision:
+    """A therapist or the crisis line texting the bot: ``ACK <code>``, else how to ACK."""
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
     message.status = MessageStatus.PROCESSED
-    if therapist is None:  # kept from a stranger, or staff no longer active
+    if therapist is not None:
+        reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
+    elif _is_crisis_line(settings, message.channel, message.address):
+        reply = escalation.crisis_line_reply(session, message.body, now, via=message.channel)
+    else:  # kept from a stranger, or staff no longer active
         return Decision(message_id=message.id)
-    reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
     return _deliver(session, message, None, [reply], None)
+
+
+def _is_crisis_line(settings: Settings, channel: str, address: str) -> bool:
+    """Whether the sender is the clinic's crisis line, the last tier of every page chain."""
+    return (
+        channel == Channel.SMS
+        and bool(settings.clinic_crisis_line)
+        and (address == settings.clinic_crisis_line)
+    )
 
 
 def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str | None:
