@@ -13,8 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.demo import seed_demo
 from bot.escalation import advance_pages
@@ -167,6 +168,33 @@ def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops
         ).scalars()
         assert list(details) == ["crisis line"]
         assert advance_pages(session, utcnow() + step * 10, settings) == 0
+
+
+def _database_down(engine: Engine, tmp_path: Path) -> Engine:
+    """An engine for the same server whose database is not there: every store fails."""
+    if engine.dialect.name == "sqlite":
+        return create_engine(engine.url.set(database=str(tmp_path / "gone" / "db.sqlite")))
+    return create_engine(engine.url.set(database="wisemind_no_such_database"))
+
+
+def test_when_the_database_is_down_a_crisis_sms_still_gets_the_crisis_numbers(
+    engine: Engine, settings: Settings, unlimited: FloodControl, tmp_path: Path
+) -> None:
+    down = _database_down(engine, tmp_path)
+    decision = receive(sms(CRISIS), settings, engine=down, flood=unlimited)
+    assert decision.direct_reply is not None and "988" in decision.direct_reply
+    ordinary = receive(sms("hello", 2), settings, engine=down, flood=unlimited)
+    assert ordinary.direct_reply is not None and "send it again" in ordinary.direct_reply
+    assert "988" in ordinary.direct_reply
+
+
+def test_when_the_database_is_down_a_telegram_update_fails_so_telegram_sends_it_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl, tmp_path: Path
+) -> None:
+    update = parse_update(text_update(1, int(DEMO_CHAT), CRISIS), "123")
+    assert update is not None and update.message is not None
+    with pytest.raises(OperationalError):
+        receive(update.message, settings, engine=_database_down(engine, tmp_path), flood=unlimited)
 
 
 def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(

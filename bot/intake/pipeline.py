@@ -26,6 +26,7 @@ with neither text nor media. A picture or sticker without words is kept.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from bot.intake.replies import (
     ENROLMENT_FAILED_REPLY,
     GREETING_TRIGGER,
     HELP_KEYWORDS,
+    NOT_STORED_REPLY,
     OPT_IN_KEYWORDS,
     OPT_OUT_KEYWORDS,
     OPTED_IN_REPLY,
@@ -74,6 +76,8 @@ HANDOFF_LEASE = timedelta(minutes=2)
 #: Messages unanswered for longer are left for the care team rather than answered late.
 HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
+#: Hex digits of a sender's hash in a log line: enough to match lines, not to recover a number.
+SENDER_HASH_CHARS = 12
 
 #: Flood control shared by the webhooks of this process.
 SENDER_FLOOD = FloodControl()
@@ -92,8 +96,13 @@ def receive(
     (message id only) and the message is left for :func:`screen_pending`.
     """
     assessment = assess_safely(message.text)
-    with session_scope(engine) as session:
-        stored = _store(session, message, assessment, settings)
+    try:
+        with session_scope(engine) as session:
+            stored = _store(session, message, assessment, settings)
+    except Exception as error:
+        if message.channel == Channel.TELEGRAM:
+            raise  # Telegram delivers the update again after an error: nothing is lost
+        return _not_stored(message, assessment, error)
     if isinstance(stored, Decision):
         return stored
     message_id, client_id = stored
@@ -109,6 +118,26 @@ def receive(
     except Exception:
         logger.exception("message %s stored; screening left to the retry loop", message_id)
         return Decision(message_id=message_id, client_id=client_id, deferred=True)
+
+
+def _not_stored(
+    message: InboundMessage, assessment: Assessment | None, error: Exception
+) -> Decision:
+    """The database refused the message: the client still gets a reply, never an error.
+
+    A risky or unscored message gets the crisis numbers at once (there is no
+    escalation to page through); anything else is asked to be sent again. The
+    log names the error type and a hash of the sender, never the words (a
+    database error's text may quote them).
+    """
+    sender = hashlib.sha256(message.address.encode()).hexdigest()[:SENDER_HASH_CHARS]
+    logger.error(
+        "inbound %s message %s from sender %s not stored: %s",
+        message.channel, message.provider_id, sender, type(error).__name__,
+    )  # fmt: skip
+    if assessment is None or assessment.level.escalates:
+        return Decision(direct_reply=unknown_sender_crisis_reply(message.text))
+    return Decision(direct_reply=with_crisis_contacts(NOT_STORED_REPLY))
 
 
 def _store(
