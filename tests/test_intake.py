@@ -353,6 +353,16 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
 
 
+def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1, sender=STRANGER_PHONE), settings, engine=engine, flood=unlimited)
+    receive(sms(CRISIS, 2, sender=STRANGER_PHONE), settings, engine=engine, flood=unlimited)
+    (alert,) = queued_to(engine, "+15005550001")
+    assert STRANGER_PHONE in alert and "unregistered" in alert
+    assert "kill" not in alert
+
+
 def test_an_mms_without_text_is_kept_and_gets_a_prompt(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:

@@ -78,6 +78,8 @@ HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
 #: Hex digits of a sender's hash in a log line: enough to match lines, not to recover a number.
 SENDER_HASH_CHARS = 12
+#: A risky unlinked sender is reported to people at most once in this long.
+STRANGER_ALERT_INTERVAL = timedelta(hours=1)
 
 #: Flood control shared by the webhooks of this process.
 SENDER_FLOOD = FloodControl()
@@ -163,7 +165,7 @@ def _store(
                 "%s sender linked to client %s by enrolment code", message.channel, client.code
             )
         elif risky:
-            return _keep_stranger_at_risk(session, message, assessment)
+            return _keep_stranger_at_risk(session, message, assessment, settings)
         else:
             # Nothing is stored for a sender we do not know, and the reply names no one.
             return Decision(direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
@@ -193,13 +195,31 @@ def _resolve_client(session: Session, channel: str, address: str) -> Client | No
     return clinic.client_for_identity(session, channel, address)
 
 
+def _stranger_alerted_recently(session: Session, stored: Message) -> bool:
+    """Whether an earlier risky message from this unlinked sender was kept (and told) lately."""
+    earlier = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id.is_(None),
+            Message.direction == Direction.INBOUND,
+            Message.channel == stored.channel,
+            Message.address == stored.address,
+            Message.id != stored.id,
+            Message.created_at >= stored.created_at - STRANGER_ALERT_INTERVAL,
+        )
+        .limit(1)
+    ).first()
+    return earlier is not None
+
+
 def _keep_stranger_at_risk(
-    session: Session, message: InboundMessage, assessment: Assessment | None
+    session: Session, message: InboundMessage, assessment: Assessment | None, settings: Settings
 ) -> Decision:
     """A risky message from a sender we cannot link: kept for the care team, numbers given.
 
-    Nobody is paged (there is no client to escalate for); the log names the
-    message id so an operator can find it.
+    It may be a client texting from a new phone: the on-call therapist and the
+    admins are told (once per :data:`STRANGER_ALERT_INTERVAL` per sender, so a
+    stranger cannot flood them); the log names the message id.
     """
     stored = message_log.record_inbound(
         session,
@@ -215,6 +235,10 @@ def _keep_stranger_at_risk(
     stored.status = MessageStatus.PROCESSED
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
+    if not _stranger_alerted_recently(session, stored):
+        escalation.alert_unregistered_sender(
+            session, message.channel, message.address, stored.created_at, settings
+        )
     if assessment is not None and assessment.level.escalates:
         return Decision(
             message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
