@@ -98,6 +98,39 @@ def test_a_diary_urge_of_four_or_five_pages_the_on_call_therapist(
     assert len(_primary_pages(db_session)) == 1
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "4-5",
+        "four or five",
+        "10/10",
+        "10",
+        "100",
+        "max",
+        "very high",
+        "off the charts",
+        "4.5",
+        "high",
+    ],
+)
+def test_a_diary_urge_above_the_scale_or_in_words_for_high_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    assert _escalations(db_session) == [("high", ["diary_urge"])]
+    assert len(_primary_pages(db_session)) == 1
+
+
+@pytest.mark.parametrize("answer", ["2 or 3", "3/5", "2.5", "none", "low"])
+def test_a_low_diary_urge_however_written_pages_nobody(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.URGE_SELF_HARM, utcnow())
+    assert _answer(db_session, answer) == ()
+    assert _escalations(db_session) == []
+
+
 def test_a_diary_urge_of_three_pages_nobody(db_session: Session, client: Client) -> None:
     record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
     assert _answer(db_session, "3") == ()

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages
-from bot.answers import read_scale, read_yes_no
+from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.settings import load_settings
@@ -79,6 +79,14 @@ _HEDGE = re.compile(
 )
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+#: Words that put an urge at the top of the scale, in English and Spanish.
+_HIGH_URGE = re.compile(
+    r"\b(high|higher|highest|max|maximum|maxed|extreme|extremely|intense|strong|worst|"
+    r"unbearable|off the charts?|through the roof|alt[oa]|altísim[oa]|m[aá]xim[oa]|fuerte)\b"
+)
+
+
 @dataclass(frozen=True)
 class AnswerRisk:
     """The risk an answer carries: the escalation level, its category and evidence."""
@@ -123,15 +131,31 @@ def read_safe_now(text: str) -> str:
     return NO if answer is False else UNCLEAR
 
 
+def urge_is_high(text: str) -> bool:
+    """Whether a 0-5 urge answer is at the safety threshold, read as a clinician would.
+
+    Beyond a clear 4 or 5: any number at or over the threshold, whether above the
+    scale ("10/10", "100"), a decimal ("4.5") or a range's top ("4-5"), and words
+    for high ("max", "very high", "off the charts"). When in doubt, escalate.
+    """
+    urge = read_scale(text, 0, URGE_MAX).value
+    if isinstance(urge, int):
+        return urge >= SAFETY_URGE_THRESHOLD
+    lowered = text.lower()
+    numbers = [float(n.replace(",", ".")) for n in _NUMBER.findall(lowered)]
+    numbers += [
+        NUMBER_WORDS[word] for word in re.findall(r"[^\W\d_]+", lowered) if word in NUMBER_WORDS
+    ]
+    return max(numbers, default=0) >= SAFETY_URGE_THRESHOLD or bool(_HIGH_URGE.search(lowered))
+
+
 def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
     """The risk of ``text`` as the answer to the safety question ``kind``; None if none."""
     evidence = f"{QUESTION_WORDING[kind]} Answer: {text}"
     if kind == SafetyQuestion.CHECK_IN and read_check_in(text) == YES:
         return AnswerRisk(EscalationLevel.HIGH, CHECK_IN_AFFIRMED, evidence)
-    if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
-        urge = read_scale(text, 0, URGE_MAX).value
-        if isinstance(urge, int) and urge >= SAFETY_URGE_THRESHOLD:
-            return AnswerRisk(EscalationLevel.HIGH, DIARY_URGE, evidence)
+    if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM) and urge_is_high(text):
+        return AnswerRisk(EscalationLevel.HIGH, DIARY_URGE, evidence)
     if kind == SafetyQuestion.SELF_HARM_TODAY and read_yes_no(text).value is True:
         return AnswerRisk(EscalationLevel.MODERATE, RECENT_SELF_HARM, evidence)
     if kind == SafetyQuestion.SELF_HARM_CARE and read_yes_no(text).value is True:
