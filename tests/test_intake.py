@@ -28,9 +28,10 @@ from bot.intake import (
     screen_pending,
 )
 from bot.intake.pipeline import HANDOFF_LEASE, SCREENING_GRACE
+from bot.safety.followup import record_question
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import session_scope
-from bot.storage.enums import PageTier
+from bot.storage.enums import PageTier, SafetyQuestion
 from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
 from channels.telegram import parse_update
 from tests.conftest import demo_staff_as_real_rota
@@ -464,6 +465,19 @@ def test_a_retried_screening_does_not_repeat_itself_on_a_message_already_decided
     before = queued_to(engine, DEMO_PHONE)
     assert screen_pending(settings, engine=engine, now=utcnow() + timedelta(minutes=5)) == 0
     assert queued_to(engine, DEMO_PHONE) == before
+
+
+def test_a_check_in_yes_taken_again_after_a_rasa_crash_does_not_get_the_crisis_reply_twice(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+    first = receive(sms("yes", 1), settings, engine=engine, flood=unlimited)
+    assert first.hand_off is not None and first.hand_off.crisis_replied
+    # The Rasa server that took it died; the next one claims it after the lease.
+    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.message_id == first.hand_off.message_id and again.crisis_replied
 
 
 def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(

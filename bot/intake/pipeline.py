@@ -285,6 +285,7 @@ def process_stored(
     crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
     # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
     urgent = () if opted_out else crisis_reply
+    message.crisis_replied = bool(urgent)
     replies: list[str] = []
     keyword = message.body.strip().upper()
     compliance = (
@@ -483,8 +484,9 @@ def claim_handoffs(
                 message.status = MessageStatus.PROCESSED
                 continue
             message.handed_off_at = now
-            crisis_replied = message.risk_level in (RiskLevel.HIGH.value, RiskLevel.IMMINENT.value)
-            claimed.append(_hand_off(session, client, message, crisis_replied=crisis_replied))
+            claimed.append(
+                _hand_off(session, client, message, crisis_replied=message.crisis_replied)
+            )
     return claimed
 
 
