@@ -724,7 +724,12 @@ def acknowledge(
     escalation = session.execute(
         select(Escalation).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
     ).scalar_one_or_none()
-    if escalation is None:
+    try:
+        if escalation is None:
+            raise EscalationError(code)
+        _check_may_act(escalation, therapist)
+    except EscalationError:
+        # The same reply as for no alert at all: staff with no part in it learn nothing.
         return ACK_UNKNOWN_REPLY.format(code=code)
     if escalation.status == EscalationStatus.OPEN:
         try:
