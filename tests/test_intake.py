@@ -420,6 +420,12 @@ def test_a_telegram_caption_or_edit_is_screened_and_pages(
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
+def test_a_telegram_broadcast_channel_post_is_ignored_so_no_crisis_reply_is_broadcast() -> None:
+    update = text_update(1, int(DEMO_CHAT), CRISIS)
+    update["message"]["chat"]["type"] = "channel"
+    assert parse_update({"update_id": 1, "channel_post": update["message"]}, "123") is None
+
+
 def test_a_new_telegram_message_reusing_an_old_update_id_is_not_taken_for_a_retry(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
