@@ -105,7 +105,7 @@ ADMIN_EXHAUSTED_TEXT = (
     "paging again every {minutes} min. Review: {link} Reply ACK {code} to acknowledge."
 )
 UNREGISTERED_SENDER_ALERT = (
-    "WiseMind: a high-risk message came from an unregistered {channel} number {address}; "
+    "WiseMind: a risky message came from an unregistered {channel} number {address}; "
     "they were sent the crisis numbers. See the dashboard: {link}"
 )
 ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be paged. Thank you."
