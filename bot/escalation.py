@@ -104,10 +104,16 @@ ADMIN_EXHAUSTED_TEXT = (
     "WiseMind: nobody has acknowledged the {level} risk alert for client {client}; "
     "paging again every {minutes} min. Review: {link} Reply ACK {code} to acknowledge."
 )
+UNREGISTERED_SENDER_ALERT = (
+    "WiseMind: a risky message came from an unregistered {channel} number {address}; "
+    "they were sent the crisis numbers. See the dashboard: {link}"
+)
 ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be paged. Thank you."
 ACK_UNKNOWN_REPLY = "There is no open alert with code {code}. Check the code in the page."
 STAFF_HELP_REPLY = "This is WiseMind's paging line. Reply ACK <code> to acknowledge an alert."
 NO_CALLBACK = "none on file"
+#: Who acknowledged, in the timeline, when the clinic's crisis line did.
+CRISIS_LINE_ACKNOWLEDGER = "crisis line"
 
 
 class EscalationError(ValueError):
@@ -351,6 +357,39 @@ def callback_number(client: Client) -> str:
     return NO_CALLBACK
 
 
+def alert_unregistered_sender(
+    session: Session, channel: str, address: str, now: datetime, settings: Settings
+) -> int:
+    """A risky message from a sender we cannot link (a client's new phone): tell people.
+
+    There is no client, so no escalation and no chain: the on-call primary and
+    every admin get one notice, with the sender's number and never their words.
+    Returns how many were told.
+    """
+    on_call = oncall_for(
+        session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
+    )[OncallRole.PRIMARY]
+    admins = session.execute(
+        select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
+    ).scalars()
+    people = {person.id: person for person in (on_call, *admins) if person is not None}
+    text = UNREGISTERED_SENDER_ALERT.format(
+        channel=channel, address=address, link=settings.dashboard_url
+    )
+    told = 0
+    for person in people.values():
+        reach = _therapist_reach(person, settings)
+        if isinstance(reach, Reach) and settings.real_channel_configured:
+            enqueue(
+                session, client_id=None, channel=reach.channel, address=reach.address,
+                body=text, lane=Lane.CRISIS,
+            )  # fmt: skip
+            told += 1
+    if not told:
+        logger.error("a risky message from an unregistered %s sender: nobody reachable", channel)
+    return told
+
+
 def alert_admins(
     session: Session,
     escalation: Escalation,
@@ -567,15 +606,26 @@ def acknowledge_escalation(
             f"Escalation {escalation.id} was already acknowledged at "
             f"{escalation.acknowledged_at:%Y-%m-%d %H:%M} UTC."
         )
+    _mark_acknowledged(session, escalation, therapist, now, via)
+    return escalation
+
+
+def _mark_acknowledged(
+    session: Session, escalation: Escalation, therapist: Therapist | None, now: datetime, via: str
+) -> None:
+    """Stop the paging; ``therapist`` None is the clinic's crisis line (named in the timeline)."""
     escalation.status = EscalationStatus.ACKNOWLEDGED
     escalation.acknowledged_at = now
-    escalation.acknowledged_by = therapist.id
+    escalation.acknowledged_by = therapist.id if therapist else None
     escalation.acknowledged_via = via
     escalation.next_round_at = None
     _close_pages(escalation, PageStatus.ACKNOWLEDGED)
-    _event(session, escalation, EscalationEventKind.ACKNOWLEDGED, now, therapist=therapist, via=via)
+    detail = None if therapist else CRISIS_LINE_ACKNOWLEDGER
+    _event(
+        session, escalation, EscalationEventKind.ACKNOWLEDGED, now,
+        therapist=therapist, via=via, detail=detail,
+    )  # fmt: skip
     session.flush()
-    return escalation
 
 
 def resolve_escalation(
@@ -668,7 +718,12 @@ def acknowledge(
     escalation = session.execute(
         select(Escalation).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
     ).scalar_one_or_none()
-    if escalation is None:
+    try:
+        if escalation is None:
+            raise EscalationError(code)
+        _check_may_act(escalation, therapist)
+    except EscalationError:
+        # The same reply as for no alert at all: staff with no part in it learn nothing.
         return ACK_UNKNOWN_REPLY.format(code=code)
     if escalation.status == EscalationStatus.OPEN:
         try:
@@ -677,6 +732,25 @@ def acknowledge(
             )
         except EscalationError as error:
             return str(error)
+    return ACK_REPLY.format(code=escalation.code, client=escalation.client.code)
+
+
+def crisis_line_reply(session: Session, text: str, now: datetime, via: str = Channel.SMS) -> str:
+    """The clinic's crisis line texting the bot: it is paged last, so its ``ACK`` counts too.
+
+    Only an escalation that paged the crisis line can be acknowledged this way.
+    """
+    words = text.strip().split()
+    if len(words) != 2 or words[0].upper() != "ACK":
+        return STAFF_HELP_REPLY
+    code = words[1].strip().upper()
+    escalation = session.execute(
+        select(Escalation).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
+    ).scalar_one_or_none()
+    if escalation is None or not any(p.tier == PageTier.CRISIS_LINE for p in escalation.pages):
+        return ACK_UNKNOWN_REPLY.format(code=code)
+    if escalation.status == EscalationStatus.OPEN:
+        _mark_acknowledged(session, _locked_escalation(session, escalation.id), None, now, via)
     return ACK_REPLY.format(code=escalation.code, client=escalation.client.code)
 
 

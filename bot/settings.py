@@ -205,6 +205,12 @@ def load_settings() -> Settings:
     return settings
 
 
+#: The shortest wait for an acknowledgement before the next tier is paged (tests use 6 s).
+MIN_ACK_TIMEOUT_SECONDS = 5
+#: The shortest interval at which an unacknowledged escalation is paged again.
+MIN_PAGE_REPEAT_MINUTES = 1
+
+
 def check_settings(settings: Settings) -> None:
     """Refuse malformed time zones, phone numbers and URLs at start-up, naming the variable.
 
@@ -221,6 +227,16 @@ def check_settings(settings: Settings) -> None:
             raise ConfigError(
                 f"{PREFIX}{name} is not a time zone: {zone!r} (expected e.g. America/New_York)"
             ) from None
+    for name, value, least, unit in (
+        ("PAGE_ACK_TIMEOUT_SECONDS", settings.page_ack_timeout_seconds, MIN_ACK_TIMEOUT_SECONDS,
+         "seconds"),
+        ("PAGE_REPEAT_MINUTES", settings.page_repeat_minutes, MIN_PAGE_REPEAT_MINUTES, "minute"),
+    ):  # fmt: skip
+        if value < least:
+            raise ConfigError(
+                f"{PREFIX}{name} must be at least {least} {unit} (a smaller value pages "
+                f"in a storm), got {value}"
+            )
     phones = [("CLINIC_CRISIS_LINE", settings.clinic_crisis_line)]
     urls = [
         ("PUBLIC_URL", settings.public_url),

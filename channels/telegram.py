@@ -65,8 +65,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SEND_TIMEOUT_SECONDS = 10.0
 #: Update fields that carry a message a person wrote (new or edited; chat or channel).
 MESSAGE_FIELDS = ("message", "edited_message", "channel_post", "edited_channel_post")
-#: Chats the bot talks in: never a group, where others would read about someone's care.
-PERSONAL_CHATS = ("private", "channel")
+#: Chats the bot talks in: only one-to-one chats. Never a group or a broadcast channel,
+#: where others would read about someone's care (a crisis reply would be broadcast).
+PERSONAL_CHATS = ("private",)
 
 
 def telegram_length(text: str) -> int:

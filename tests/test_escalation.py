@@ -311,6 +311,20 @@ def test_a_therapist_with_no_part_in_it_may_not_acknowledge(
     assert escalation.acknowledged_by == admin.id
 
 
+def test_an_ack_by_staff_with_no_part_in_it_reveals_no_client_even_once_acknowledged(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    outcome = _risk(db_session, client, settings)
+    other, _ = add_therapist(db_session, email="other@clinic.test", name="Dr. Other")
+    before = staff_reply(db_session, other, f"ACK {outcome.code}", utcnow())
+    staff_reply(db_session, _staff(db_session, PRIMARY), f"ACK {outcome.code}", utcnow())
+    after = staff_reply(db_session, other, f"ACK {outcome.code}", utcnow())
+    for reply in (before, after):
+        assert client.code not in reply and "no open alert" in reply
+    escalation = db_session.get(Escalation, outcome.escalation_id)
+    assert escalation is not None and escalation.acknowledged_by != other.id
+
+
 def test_ack_by_text_goes_through_the_same_lifecycle(
     db_session: Session, client: Client, settings: Settings
 ) -> None:

@@ -13,10 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.demo import seed_demo
+from bot.escalation import advance_pages
 from bot.intake import (
     CRISIS_REPLIED,
     FloodControl,
@@ -26,9 +28,11 @@ from bot.intake import (
     screen_pending,
 )
 from bot.intake.pipeline import HANDOFF_LEASE, SCREENING_GRACE
+from bot.safety.followup import record_question
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import session_scope
-from bot.storage.models import Client, Escalation, Message, utcnow
+from bot.storage.enums import PageTier, SafetyQuestion
+from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
 from channels.telegram import parse_update
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import text_update
@@ -126,6 +130,72 @@ def test_a_moderate_message_is_flagged_but_left_to_the_check_in(
     receive(sms(body), settings, engine=engine, flood=unlimited)
     assert queued_to(engine, DEMO_PHONE) == []
     assert [level for level, _ in escalations(engine)] == ["moderate"]
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [("thinking about ending", "it", "tonight"), ("i want to", "kill", "myself")],
+)
+def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
+    engine: Engine, settings: Settings, unlimited: FloodControl, parts: tuple[str, ...]
+) -> None:
+    for sid, part in enumerate(parts, start=1):
+        decision = receive(sms(part, sid), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.evidence)).scalar_one().endswith("\n".join(parts))
+
+
+def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    crisis_line = "+15005550099"
+    settings = dataclasses.replace(settings, clinic_crisis_line=crisis_line)
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    step = timedelta(seconds=settings.page_ack_timeout_seconds + 1)
+    with session_scope(engine) as session:
+        advance_pages(session, utcnow() + step, settings)
+        advance_pages(session, utcnow() + step * 2, settings)
+        assert session.execute(select(Page).where(Page.tier == PageTier.CRISIS_LINE)).scalar_one()
+        code = session.execute(select(Escalation.code)).scalar_one()
+    receive(sms(f"ACK {code}", 2, sender=crisis_line), settings, engine=engine, flood=unlimited)
+    assert any("Acknowledged" in text for text in queued_to(engine, crisis_line))
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
+        details = session.execute(
+            select(EscalationEvent.detail).where(EscalationEvent.kind == "acknowledged")
+        ).scalars()
+        assert list(details) == ["crisis line"]
+        assert advance_pages(session, utcnow() + step * 10, settings) == 0
+
+
+def _database_down(engine: Engine, tmp_path: Path) -> Engine:
+    """An engine for the same server whose database is not there: every store fails."""
+    if engine.dialect.name == "sqlite":
+        return create_engine(engine.url.set(database=str(tmp_path / "gone" / "db.sqlite")))
+    return create_engine(engine.url.set(database="wisemind_no_such_database"))
+
+
+def test_when_the_database_is_down_a_crisis_sms_still_gets_the_crisis_numbers(
+    engine: Engine, settings: Settings, unlimited: FloodControl, tmp_path: Path
+) -> None:
+    down = _database_down(engine, tmp_path)
+    decision = receive(sms(CRISIS), settings, engine=down, flood=unlimited)
+    assert decision.direct_reply is not None and "988" in decision.direct_reply
+    ordinary = receive(sms("hello", 2), settings, engine=down, flood=unlimited)
+    assert ordinary.direct_reply is not None and "send it again" in ordinary.direct_reply
+    assert "988" in ordinary.direct_reply
+
+
+def test_when_the_database_is_down_a_telegram_update_fails_so_telegram_sends_it_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl, tmp_path: Path
+) -> None:
+    update = parse_update(text_update(1, int(DEMO_CHAT), CRISIS), "123")
+    assert update is not None and update.message is not None
+    with pytest.raises(OperationalError):
+        receive(update.message, settings, engine=_database_down(engine, tmp_path), flood=unlimited)
 
 
 def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(
@@ -284,6 +354,16 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
 
 
+def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1, sender=STRANGER_PHONE), settings, engine=engine, flood=unlimited)
+    receive(sms(CRISIS, 2, sender=STRANGER_PHONE), settings, engine=engine, flood=unlimited)
+    (alert,) = queued_to(engine, "+15005550001")
+    assert STRANGER_PHONE in alert and "unregistered" in alert
+    assert "kill" not in alert
+
+
 def test_an_mms_without_text_is_kept_and_gets_a_prompt(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
@@ -340,6 +420,12 @@ def test_a_telegram_caption_or_edit_is_screened_and_pages(
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
+def test_a_telegram_broadcast_channel_post_is_ignored_so_no_crisis_reply_is_broadcast() -> None:
+    update = text_update(1, int(DEMO_CHAT), CRISIS)
+    update["message"]["chat"]["type"] = "channel"
+    assert parse_update({"update_id": 1, "channel_post": update["message"]}, "123") is None
+
+
 def test_a_new_telegram_message_reusing_an_old_update_id_is_not_taken_for_a_retry(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
@@ -385,6 +471,19 @@ def test_a_retried_screening_does_not_repeat_itself_on_a_message_already_decided
     before = queued_to(engine, DEMO_PHONE)
     assert screen_pending(settings, engine=engine, now=utcnow() + timedelta(minutes=5)) == 0
     assert queued_to(engine, DEMO_PHONE) == before
+
+
+def test_a_check_in_yes_taken_again_after_a_rasa_crash_does_not_get_the_crisis_reply_twice(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+    first = receive(sms("yes", 1), settings, engine=engine, flood=unlimited)
+    assert first.hand_off is not None and first.hand_off.crisis_replied
+    # The Rasa server that took it died; the next one claims it after the lease.
+    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.message_id == first.hand_off.message_id and again.crisis_replied
 
 
 def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(

@@ -108,6 +108,39 @@ def test_a_diary_urge_of_four_or_five_pages_the_on_call_therapist(
     assert len(_primary_pages(db_session)) == 1
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "4-5",
+        "four or five",
+        "10/10",
+        "10",
+        "100",
+        "max",
+        "very high",
+        "off the charts",
+        "4.5",
+        "high",
+    ],
+)
+def test_a_diary_urge_above_the_scale_or_in_words_for_high_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    assert _escalations(db_session) == [("high", ["diary_urge"])]
+    assert len(_primary_pages(db_session)) == 1
+
+
+@pytest.mark.parametrize("answer", ["2 or 3", "3/5", "2.5", "none", "low"])
+def test_a_low_diary_urge_however_written_pages_nobody(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.URGE_SELF_HARM, utcnow())
+    assert _answer(db_session, answer) == ()
+    assert _escalations(db_session) == []
+
+
 def test_a_diary_urge_of_three_pages_nobody(db_session: Session, client: Client) -> None:
     record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
     assert _answer(db_session, "3") == ()
@@ -178,6 +211,28 @@ def test_not_safe_after_crisis_help_joins_the_open_escalation_without_a_second_p
 )  # fmt: skip
 def test_only_a_clear_answer_counts_as_safe_or_not_safe(text: str, reading: str) -> None:
     assert read_safe_now(text) == reading
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["I don't think I'm safe", "I'm not feeling safe", "not very safe", "safe? no",
+     "I'm never safe", "no me siento segura", "not sure I'm safe", "I wouldn't say safe",
+     "im not ok"],
+)  # fmt: skip
+def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalated(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and categories == ["not_safe"]
+
+
+@pytest.mark.parametrize(
+    "answer", ["safe for now I guess", "I'm safe but I still have the pills", "i think im safe"]
+)
+def test_a_hedged_safe_is_asked_again_not_taken_as_safe(answer: str) -> None:
+    assert read_safe_now(answer) == UNCLEAR
 
 
 def test_an_unknown_question_is_refused(db_session: Session, client: Client) -> None:

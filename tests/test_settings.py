@@ -33,6 +33,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("DASHBOARD_URL", "http://"),
         ("TWILIO_API_URL", "ftp://api.twilio.com"),
         ("TWILIO_FROM", "15551234567"),
+        ("PAGE_REPEAT_MINUTES", "0"),
+        ("PAGE_REPEAT_MINUTES", "-5"),
+        ("PAGE_ACK_TIMEOUT_SECONDS", "0"),
+        ("PAGE_ACK_TIMEOUT_SECONDS", "4"),
     ],
 )
 def test_a_malformed_setting_is_refused_naming_the_variable(

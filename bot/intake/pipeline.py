@@ -26,6 +26,7 @@ with neither text nor media. A picture or sticker without words is kept.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from bot.intake.replies import (
     ENROLMENT_FAILED_REPLY,
     GREETING_TRIGGER,
     HELP_KEYWORDS,
+    NOT_STORED_REPLY,
     OPT_IN_KEYWORDS,
     OPT_OUT_KEYWORDS,
     OPTED_IN_REPLY,
@@ -74,6 +76,10 @@ HANDOFF_LEASE = timedelta(minutes=2)
 #: Messages unanswered for longer are left for the care team rather than answered late.
 HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
+#: Hex digits of a sender's hash in a log line: enough to match lines, not to recover a number.
+SENDER_HASH_CHARS = 12
+#: A risky unlinked sender is reported to people at most once in this long.
+STRANGER_ALERT_INTERVAL = timedelta(hours=1)
 
 #: Flood control shared by the webhooks of this process.
 SENDER_FLOOD = FloodControl()
@@ -92,8 +98,13 @@ def receive(
     (message id only) and the message is left for :func:`screen_pending`.
     """
     assessment = assess_safely(message.text)
-    with session_scope(engine) as session:
-        stored = _store(session, message, assessment)
+    try:
+        with session_scope(engine) as session:
+            stored = _store(session, message, assessment, settings)
+    except Exception as error:
+        if message.channel == Channel.TELEGRAM:
+            raise  # Telegram delivers the update again after an error: nothing is lost
+        return _not_stored(message, assessment, error)
     if isinstance(stored, Decision):
         return stored
     message_id, client_id = stored
@@ -111,16 +122,37 @@ def receive(
         return Decision(message_id=message_id, client_id=client_id, deferred=True)
 
 
+def _not_stored(
+    message: InboundMessage, assessment: Assessment | None, error: Exception
+) -> Decision:
+    """The database refused the message: the client still gets a reply, never an error.
+
+    A risky or unscored message gets the crisis numbers at once (there is no
+    escalation to page through); anything else is asked to be sent again. The
+    log names the error type and a hash of the sender, never the words (a
+    database error's text may quote them).
+    """
+    sender = hashlib.sha256(message.address.encode()).hexdigest()[:SENDER_HASH_CHARS]
+    logger.error(
+        "inbound %s message %s from sender %s not stored: %s",
+        message.channel, message.provider_id, sender, type(error).__name__,
+    )  # fmt: skip
+    if assessment is None or assessment.level.escalates:
+        return Decision(direct_reply=unknown_sender_crisis_reply(message.text))
+    return Decision(direct_reply=with_crisis_contacts(NOT_STORED_REPLY))
+
+
 def _store(
-    session: Session, message: InboundMessage, assessment: Assessment | None
+    session: Session, message: InboundMessage, assessment: Assessment | None, settings: Settings
 ) -> tuple[int, int | None] | Decision:
     """Resolve the sender and log the message; a Decision when there is nothing more to do."""
     risky = assessment is None or assessment.level is not RiskLevel.NONE
     client = _resolve_client(session, message.channel, message.address)
-    staff = None
-    if client is None:
-        staff = clinic.therapist_for_identity(session, message.channel, message.address)
-    if client is None and staff is None:
+    staff = client is None and (
+        clinic.therapist_for_identity(session, message.channel, message.address) is not None
+        or _is_crisis_line(settings, message.channel, message.address)
+    )
+    if client is None and not staff:
         code = enrolment_code(message.channel, message.text)
         if code is not None:
             try:
@@ -133,7 +165,7 @@ def _store(
                 "%s sender linked to client %s by enrolment code", message.channel, client.code
             )
         elif risky:
-            return _keep_stranger_at_risk(session, message, assessment)
+            return _keep_stranger_at_risk(session, message, assessment, settings)
         else:
             # Nothing is stored for a sender we do not know, and the reply names no one.
             return Decision(direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
@@ -163,13 +195,31 @@ def _resolve_client(session: Session, channel: str, address: str) -> Client | No
     return clinic.client_for_identity(session, channel, address)
 
 
+def _stranger_alerted_recently(session: Session, stored: Message) -> bool:
+    """Whether an earlier risky message from this unlinked sender was kept (and told) lately."""
+    earlier = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id.is_(None),
+            Message.direction == Direction.INBOUND,
+            Message.channel == stored.channel,
+            Message.address == stored.address,
+            Message.id != stored.id,
+            Message.created_at >= stored.created_at - STRANGER_ALERT_INTERVAL,
+        )
+        .limit(1)
+    ).first()
+    return earlier is not None
+
+
 def _keep_stranger_at_risk(
-    session: Session, message: InboundMessage, assessment: Assessment | None
+    session: Session, message: InboundMessage, assessment: Assessment | None, settings: Settings
 ) -> Decision:
     """A risky message from a sender we cannot link: kept for the care team, numbers given.
 
-    Nobody is paged (there is no client to escalate for); the log names the
-    message id so an operator can find it.
+    It may be a client texting from a new phone: the on-call therapist and the
+    admins are told (once per :data:`STRANGER_ALERT_INTERVAL` per sender, so a
+    stranger cannot flood them); the log names the message id.
     """
     stored = message_log.record_inbound(
         session,
@@ -185,6 +235,10 @@ def _keep_stranger_at_risk(
     stored.status = MessageStatus.PROCESSED
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
+    if not _stranger_alerted_recently(session, stored):
+        escalation.alert_unregistered_sender(
+            session, message.channel, message.address, stored.created_at, settings
+        )
     if assessment is not None and assessment.level.escalates:
         return Decision(
             message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
@@ -224,13 +278,14 @@ def process_stored(
     assert message is not None
     session.refresh(message)
     if message.client_id is None:
-        return _staff_message(session, message, now)
+        return _staff_message(session, message, now, settings)
     client = session.get(Client, message.client_id)
     assert client is not None
     opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
     crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
     # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
     urgent = () if opted_out else crisis_reply
+    message.crisis_replied = bool(urgent)
     replies: list[str] = []
     keyword = message.body.strip().upper()
     compliance = (
@@ -287,14 +342,28 @@ def _deliver(
     return Decision(message_id=message.id, client_id=client_id, hand_off=hand_off)
 
 
-def _staff_message(session: Session, message: Message, now: datetime) -> Decision:
-    """A therapist texting the bot's number or chat: ``ACK <code>``, else how to ACK."""
+def _staff_message(
+    session: Session, message: Message, now: datetime, settings: Settings
+) -> Decision:
+    """A therapist or the crisis line texting the bot: ``ACK <code>``, else how to ACK."""
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
     message.status = MessageStatus.PROCESSED
-    if therapist is None:  # kept from a stranger, or staff no longer active
+    if therapist is not None:
+        reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
+    elif _is_crisis_line(settings, message.channel, message.address):
+        reply = escalation.crisis_line_reply(session, message.body, now, via=message.channel)
+    else:  # kept from a stranger, or staff no longer active
         return Decision(message_id=message.id)
-    reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
     return _deliver(session, message, None, [reply], None)
+
+
+def _is_crisis_line(settings: Settings, channel: str, address: str) -> bool:
+    """Whether the sender is the clinic's crisis line, the last tier of every page chain."""
+    return (
+        channel == Channel.SMS
+        and bool(settings.clinic_crisis_line)
+        and (address == settings.clinic_crisis_line)
+    )
 
 
 def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str | None:
@@ -415,8 +484,9 @@ def claim_handoffs(
                 message.status = MessageStatus.PROCESSED
                 continue
             message.handed_off_at = now
-            crisis_replied = message.risk_level in (RiskLevel.HIGH.value, RiskLevel.IMMINENT.value)
-            claimed.append(_hand_off(session, client, message, crisis_replied=crisis_replied))
+            claimed.append(
+                _hand_off(session, client, message, crisis_replied=message.crisis_replied)
+            )
     return claimed
 
 

@@ -45,6 +45,12 @@ PROCESSING_ERROR_REPLY = (
     "was saved. If you need to talk to someone now, call or text {crisis_line}; "
     "in an emergency call {emergency}."
 )
+#: When a message could not even be stored: nothing was kept, so the client is asked to resend.
+NOT_STORED_REPLY = (
+    "Sorry, something went wrong on my side and your message did not reach me. Please send "
+    "it again in a few minutes. If you need to talk to someone now, call or text "
+    "{crisis_line}; in an emergency call {emergency}."
+)
 ENROLMENT_FAILED_REPLY = (
     "Sorry, that enrolment code didn't work: it may be mistyped, used or expired. Please "
     "check it with your therapist."

@@ -10,14 +10,15 @@ the escalation (and page), and the crisis reply the client gets at once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages, escalation
 from bot.safety import Assessment, RiskLevel, assess, followup
 from bot.settings import Settings
-from bot.storage.enums import EscalationLevel
+from bot.storage.enums import Direction, EscalationLevel
 from bot.storage.models import Client, Message
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ SCREENING_FAILED = "screening_failed"
 MAX_EVIDENCE_CHARS = 4_000
 #: Characters kept either side of each piece of evidence in a long message.
 EVIDENCE_CONTEXT = 300
+#: Risk split over several texts ("thinking about ending" / "it" / "tonight") is
+#: assessed on the client's last few inbound messages joined, sent this close together.
+RECENT_MESSAGES = 5
+RECENT_WINDOW = timedelta(minutes=3)
 
 
 def assess_safely(text: str) -> Assessment | None:
@@ -66,9 +71,42 @@ def screen_for_risk(
     :mod:`bot.safety.followup`), so confirmed risk pages without Rasa too.
     Returns the crisis reply for the client, if either calls for one.
     """
-    detected = _apply_assessment(session, client, message, assessment, settings, now)
+    excerpt = message.body
+    if assessment is not None:
+        assessment, excerpt = _with_recent_messages(session, client, message, assessment, now)
+    detected = _apply_assessment(session, client, message, assessment, settings, now, excerpt)
     answered = followup.escalate_risky_answer(session, client, message, now)
     return detected or answered
+
+
+def _with_recent_messages(
+    session: Session, client: Client, message: Message, assessment: Assessment, now: datetime
+) -> tuple[Assessment, str]:
+    """The higher of ``assessment`` and that of the client's recent texts joined, and its text.
+
+    Someone in distress may send "thinking about ending", "it", "tonight" as
+    three texts, each harmless alone. The joined text is bounded (the last
+    :data:`RECENT_MESSAGES` within :data:`RECENT_WINDOW`, at most
+    :data:`MAX_EVIDENCE_CHARS`), so the detector stays quick here.
+    """
+    recent = session.scalars(
+        select(Message.body)
+        .where(
+            Message.client_id == client.id,
+            Message.direction == Direction.INBOUND,
+            Message.created_at >= message.created_at - RECENT_WINDOW,
+            Message.id <= message.id,
+        )
+        .order_by(Message.id.desc())
+        .limit(RECENT_MESSAGES)
+    ).all()
+    if len(recent) < 2:
+        return assessment, message.body
+    joined = "\n".join(reversed(recent))[-MAX_EVIDENCE_CHARS:]
+    combined = assess_safely(joined)
+    if combined is None or combined.level <= assessment.level:
+        return assessment, message.body
+    return combined, joined
 
 
 def _apply_assessment(
@@ -78,6 +116,7 @@ def _apply_assessment(
     assessment: Assessment | None,
     settings: Settings,
     now: datetime,
+    text: str,
 ) -> tuple[str, ...]:
     """Apply ``assessment`` to a stored message; open or join an escalation if it carries risk.
 
@@ -86,7 +125,8 @@ def _apply_assessment(
     on it working at all. Returns the crisis reply for a high-risk message
     (queued at once), else nothing. ``assessment`` None means the detector
     failed: when in doubt, escalate, and a person looks at it (the client is
-    told nothing alarming).
+    told nothing alarming). ``text`` is what was assessed: the message, or the
+    client's recent texts joined.
     """
     if assessment is None:
         logger.error("crisis screening failed for message %s; escalating", message.id)
@@ -109,7 +149,7 @@ def _apply_assessment(
         client,
         level=assessment.level.value,
         categories=assessment.categories,
-        evidence=evidence_excerpt(message.body, assessment),
+        evidence=evidence_excerpt(text, assessment),
         now=now,
         settings=settings,
         source_message_id=message.id,

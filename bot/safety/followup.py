@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages
-from bot.answers import read_scale, read_yes_no
+from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.settings import load_settings
@@ -70,6 +70,22 @@ _UNSAFE = re.compile(
     r"\b(unsafe|not safe|isn'?t safe|not really safe|don'?t feel safe|dont feel safe|"
     r"no estoy a salvo|no estoy segur[oa])\b"
 )
+#: A negation anywhere in an answer that names safety ("I don't think I'm safe",
+#: "safe? no", "no me siento segura") makes it "not safe": when in doubt, escalate.
+_NEGATION = re.compile(r"\b(not|no|nope|nah|never|nunca|nada|ni|cannot)\b|n'?t\b|\bnot sure\b")
+#: Hedges that keep "safe" from being a clear yes ("safe for now I guess"): ask again.
+_HEDGE = re.compile(
+    r"\b(but|guess|think|maybe|probably|kind of|kinda|sort of|sorta|for now|i hope|"
+    r"hopefully|pero|creo|quiz[aá]s?|tal vez)\b"
+)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+#: Words that put an urge at the top of the scale, in English and Spanish.
+_HIGH_URGE = re.compile(
+    r"\b(high|higher|highest|max|maximum|maxed|extreme|extremely|intense|strong|worst|"
+    r"unbearable|off the charts?|through the roof|alt[oa]|altísim[oa]|m[aá]xim[oa]|fuerte)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -96,11 +112,17 @@ def read_safe_now(text: str) -> str:
     "ok" or "hi" right after crisis help is not "I'm safe": it is read as
     unclear, and the follow-up asks again, gently.
     """
-    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", text.lower().replace("’", "'")).split())
+    lowered = text.lower().replace("’", "'")
+    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", lowered).split())
+    negated = bool(_NEGATION.search(phrase))
     if _UNSAFE.search(phrase):
         return NO
     if _SAFE.search(phrase):
-        return YES
+        if negated or "?" in lowered:
+            return NO
+        return UNCLEAR if _HEDGE.search(phrase) else YES
+    if negated and set(phrase.split()) & _ACKNOWLEDGEMENTS:
+        return NO  # "I'm not ok", "not fine"
     if phrase in _ACKNOWLEDGEMENTS:
         return UNCLEAR
     answer = read_yes_no(phrase).value
@@ -110,15 +132,31 @@ def read_safe_now(text: str) -> str:
     return NO if answer is False else UNCLEAR
 
 
+def urge_is_high(text: str) -> bool:
+    """Whether a 0-5 urge answer is at the safety threshold, read as a clinician would.
+
+    Beyond a clear 4 or 5: any number at or over the threshold, whether above the
+    scale ("10/10", "100"), a decimal ("4.5") or a range's top ("4-5"), and words
+    for high ("max", "very high", "off the charts"). When in doubt, escalate.
+    """
+    urge = read_scale(text, 0, URGE_MAX).value
+    if isinstance(urge, int):
+        return urge >= SAFETY_URGE_THRESHOLD
+    lowered = text.lower()
+    numbers = [float(n.replace(",", ".")) for n in _NUMBER.findall(lowered)]
+    numbers += [
+        NUMBER_WORDS[word] for word in re.findall(r"[^\W\d_]+", lowered) if word in NUMBER_WORDS
+    ]
+    return max(numbers, default=0) >= SAFETY_URGE_THRESHOLD or bool(_HIGH_URGE.search(lowered))
+
+
 def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
     """The risk of ``text`` as the answer to the safety question ``kind``; None if none."""
     evidence = f"{QUESTION_WORDING[kind]} Answer: {text}"
     if kind == SafetyQuestion.CHECK_IN and read_check_in(text) == YES:
         return AnswerRisk(EscalationLevel.HIGH, CHECK_IN_AFFIRMED, evidence)
-    if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
-        urge = read_scale(text, 0, URGE_MAX).value
-        if isinstance(urge, int) and urge >= SAFETY_URGE_THRESHOLD:
-            return AnswerRisk(EscalationLevel.HIGH, DIARY_URGE, evidence)
+    if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM) and urge_is_high(text):
+        return AnswerRisk(EscalationLevel.HIGH, DIARY_URGE, evidence)
     if kind == SafetyQuestion.SELF_HARM_TODAY and read_yes_no(text).value is True:
         return AnswerRisk(EscalationLevel.MODERATE, RECENT_SELF_HARM, evidence)
     if kind == SafetyQuestion.SELF_HARM_CARE and read_yes_no(text).value is True:

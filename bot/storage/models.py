@@ -294,6 +294,10 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: 1, 2, 3… for a conversation's outbound replies; None for inbound messages.
     sequence: Mapped[int | None] = Column(Integer)
+    #: An inbound message whose crisis reply was queued: a recovered hand-off does not repeat it.
+    crisis_replied: Mapped[bool] = Column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
     lane: Mapped[str] = Column(
         String(16), nullable=False, default=enums.Lane.NORMAL, server_default=enums.Lane.NORMAL
