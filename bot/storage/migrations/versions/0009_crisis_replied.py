@@ -1,7 +1,7 @@
 """Messages remember that the crisis reply went out for them.
 
-Revision ID: 0008_crisis_replied
-Revises: 0007_dashboard
+Revision ID: 0009_crisis_replied
+Revises: 0008_skills_practice
 Create Date: 2026-11-30
 
 A message handed to the assistant again after a crash (a check-in "yes", a
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_crisis_replied"
-down_revision = "0007_dashboard"
+revision = "0009_crisis_replied"
+down_revision = "0008_skills_practice"
 branch_labels = None
 depends_on = None
 

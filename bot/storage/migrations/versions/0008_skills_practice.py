@@ -1,6 +1,6 @@
 """Skills conversations: the channel and progress of a practice, and chain analyses.
 
-Revision ID: 0005_skills_practice
+Revision ID: 0008_skills_practice
 Revises: 0001
 Create Date: 2026-11-30
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_skills_practice"
+revision = "0008_skills_practice"
 down_revision = "0007_dashboard"
 branch_labels = None
 depends_on = None
