@@ -14,6 +14,12 @@ intent, but a guess of DIET's that the detector does not confirm is dropped
 (the message falls back to ``nlu_fallback``): ordinary text never becomes a
 crisis, and a crisis never depends on DIET.
 
+The same holds for the ``EXTERNAL_`` intents (``EXTERNAL_reminder``): they come
+only from the scheduler through Rasa's ``trigger_intent`` API, which skips NLU.
+Their examples in ``data/nlu/`` only name them in the training data, so any
+guess of DIET's for one of them is dropped the same way: a client's text never
+fires a reminder.
+
 The component never writes anything: escalations are opened when the message
 arrives (:mod:`bot.intake`), so that a page goes out even if Rasa fails.
 """
@@ -42,6 +48,8 @@ from bot.safety import RiskLevel, assess_many, get_detector
 CRISIS_HIGH_INTENT = "crisis_high"
 CRISIS_MODERATE_INTENT = "crisis_moderate"
 CRISIS_INTENTS = frozenset({CRISIS_HIGH_INTENT, CRISIS_MODERATE_INTENT})
+#: Intents only ever sent by the system through ``trigger_intent``, never read from text.
+EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
 #: Where the assessment goes in the parse data (``tracker.latest_message``).
 ASSESSMENT_KEY = "crisis"
 
@@ -80,8 +88,8 @@ class CrisisClassifier(GraphComponent, IntentClassifier):
         for message, assessment in zip(messages, assess_many(texts), strict=True):
             message.set(ASSESSMENT_KEY, assessment.to_dict(), add_to_output=True)
             intent = crisis_intent(assessment.level)
+            _drop_unconfirmed_guesses(message)
             if intent is None:
-                _drop_crisis_guess(message)
                 continue
             chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, chosen, add_to_output=True)
@@ -90,14 +98,21 @@ class CrisisClassifier(GraphComponent, IntentClassifier):
         return messages
 
 
-def _drop_crisis_guess(message: Message) -> None:
-    """Remove a crisis intent that DIET, not the detector, chose (see the module docstring)."""
+def _never_from_text(intent: str | None) -> bool:
+    """Whether only the detector or the scheduler, never DIET, may set this intent."""
+    return intent is not None and (
+        intent in CRISIS_INTENTS or intent.startswith(EXTERNAL_INTENT_PREFIX)
+    )
+
+
+def _drop_unconfirmed_guesses(message: Message) -> None:
+    """Remove crisis and EXTERNAL_ intents that DIET guessed (see the module docstring)."""
     ranking = message.get(INTENT_RANKING_KEY) or []
-    kept = [entry for entry in ranking if entry.get(INTENT_NAME_KEY) not in CRISIS_INTENTS]
+    kept = [entry for entry in ranking if not _never_from_text(entry.get(INTENT_NAME_KEY))]
     if len(kept) != len(ranking):
         message.set(INTENT_RANKING_KEY, kept, add_to_output=True)
     chosen = message.get(INTENT) or {}
-    if chosen.get(INTENT_NAME_KEY) in CRISIS_INTENTS:
+    if _never_from_text(chosen.get(INTENT_NAME_KEY)):
         fallback = {
             INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
             PREDICTED_CONFIDENCE_KEY: chosen.get(PREDICTED_CONFIDENCE_KEY, 1.0),
