@@ -1,7 +1,7 @@
 """Skills conversations: the channel and progress of a practice, and chain analyses.
 
 Revision ID: 0008_skills_practice
-Revises: 0001
+Revises: 0007_dashboard
 Create Date: 2026-11-30
 
 A therapist reading a practice wants to know where the client was (SMS,
