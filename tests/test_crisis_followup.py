@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.background import background_wisemind, free_port
 from bot.storage import session_scope
 from bot.storage.models import Escalation
 from tests.servers import (
@@ -25,10 +24,10 @@ from tests.servers import (
     QUIET_SECONDS,
     Phone,
     RunningWiseMind,
+    clinic_wisemind,
     enrol_client,
     new_phone,
     poll_until,
-    provider_env,
     settle,
 )
 from tests.standins import TelegramStandin, TwilioStandin
@@ -161,9 +160,7 @@ def test_with_the_action_server_stopped_a_risky_diary_answer_and_a_check_in_yes_
     providers: tuple[TwilioStandin, TelegramStandin],
 ) -> None:
     twilio, telegram = providers
-    rasa_port = free_port()
-    env = provider_env(twilio, telegram, rasa_port)
-    with background_wisemind(tmp_path, extra_env=env, rasa_port=rasa_port) as running:
+    with clinic_wisemind(tmp_path, twilio, telegram) as running:
         server = RunningWiseMind.of(running)
         diary, check_in = _phone(server, twilio), _phone(server, twilio)
         assert "Urge to commit suicide" in diary.reply_to("diary")

@@ -17,7 +17,14 @@ from bot.skills import load_library
 from bot.skills.homework import assign_homework
 from bot.storage import session_scope
 from bot.storage.models import ChainAnalysis, Homework, SkillPractice
-from tests.servers import ChatClient, Phone, RunningWiseMind, enrol_client, new_phone
+from tests.servers import (
+    CLINIC_THERAPIST,
+    ChatClient,
+    Phone,
+    RunningWiseMind,
+    enrol_client,
+    new_phone,
+)
 from tests.standins import TelegramStandin, TwilioStandin
 
 
@@ -129,7 +136,7 @@ def test_due_homework_is_brought_up_at_the_next_greeting_and_the_report_kept(
             session,
             load_library(),
             client_code=client.code,
-            therapist_email="therapist@demo.clinic",
+            therapist_email=CLINIC_THERAPIST,
             due_at=datetime.now(timezone.utc) - timedelta(hours=1),
             skill="dear man",
         )

@@ -21,6 +21,8 @@ them, so every connection is tuned for it:
 from __future__ import annotations
 
 import functools
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +42,8 @@ quiet_library_loggers()
 #: How long (ms) an SQLite writer waits for another process's transaction to end.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
+#: How long to wait before trying a locked PRAGMA again.
+PRAGMA_RETRY_SECONDS = 0.05
 _SQLITE_PRAGMAS = (
     # busy_timeout first, so that switching the file to WAL waits for a lock too.
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
@@ -80,9 +84,26 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         for pragma in _SQLITE_PRAGMAS:
-            cursor.execute(pragma)
+            _execute_pragma(cursor, pragma)
     finally:
         cursor.close()
+
+
+def _execute_pragma(cursor: Any, pragma: str) -> None:
+    """Run one PRAGMA, waiting out a lock the busy timeout does not cover.
+
+    Two processes opening a new file at once both switch it to WAL; SQLite
+    answers the loser "database is locked" at once, without its busy handler.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute(pragma)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(PRAGMA_RETRY_SECONDS)
 
 
 def _begin_immediate(connection: Connection) -> None:
