@@ -27,6 +27,7 @@ from tests.servers import (
     clinic_wisemind,
     enrol_client,
     new_phone,
+    poll_until,
 )
 from tests.standins import TelegramStandin, TwilioStandin
 from tests.test_crisis import pages_about, wait_for_pages
@@ -92,6 +93,10 @@ def test_a_risky_message_left_unscreened_when_rasa_is_killed_still_pages_and_ras
         server = RunningWiseMind.of(running)
         at_risk = Phone(server, twilio, new_phone())
         at_risk.code = enrol_client(server, consented=True, sms_number=at_risk.number)
+        # The supervisor gives up on a child that dies before everything is up: kill after.
+        poll_until(
+            lambda: "WiseMind is running" in server.log_path.read_text("utf-8", "replace"), bool
+        )
         (rasa,) = [pid for pid, cmd in _children(running.pid).items() if "bot.rasa_server" in cmd]
         os.kill(rasa, signal.SIGKILL)
         with session_scope(server.engine) as session:
