@@ -26,8 +26,8 @@ from bot.diary import DIARY_SLOTS
 from bot.storage import session_scope
 from bot.storage.migrate import upgrade
 from bot.storage.models import DiaryEntry
+from tests.action_support import DEMO
 
-DEMO = "DEMO0001"
 DOMAIN: dict[str, Any] = {
     "forms": {
         "diary_form": {"required_slots": list(DIARY_SLOTS)},

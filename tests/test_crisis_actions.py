@@ -10,7 +10,6 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot.actions.crisis import (
@@ -27,6 +26,7 @@ from bot.diary import DIARY_SLOTS, SELF_HARM_CARE_SLOT
 from bot.intake import CRISIS_REPLIED
 from bot.storage import session_scope
 from bot.storage.models import Escalation, PendingSafetyQuestion
+from tests.action_support import run_action, tracker_after
 from tests.test_actions import DEMO, DOMAIN, FULL_CARD, clinic  # noqa: F401
 
 FOLLOWUP_DOMAIN: dict[str, Any] = {
@@ -60,27 +60,19 @@ def conversation(
         "intent": {"name": "affirm"},
         "crisis": {"level": "moderate", "categories": list(crisis_categories), "evidence": []},
     }
-    events: list[dict[str, Any]] = []
-    if loop_before:
-        events.append({"event": "active_loop", "name": loop_before})
-    events.append({"event": "user", "text": text, "parse_data": latest, "metadata": metadata})
-    events += [{"event": "slot", "name": k, "value": v} for k, v in (new_slots or {}).items()]
-    return Tracker(
-        sender_id=DEMO,
-        slots={**(slots or {}), **(new_slots or {})},
-        latest_message=latest,
-        events=events,
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
+    before = [{"event": "active_loop", "name": loop_before}] if loop_before else []
+    return tracker_after(
+        latest,
+        {"event": "user", "text": text, "parse_data": latest, "metadata": metadata},
+        slots=slots,
+        new_slots=new_slots,
+        active_loop=active_loop,
+        events_before=before,
     )
 
 
 async def _run(action: Any, state: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, state, FOLLOWUP_DOMAIN)
-    return events, [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+    return await run_action(action, state, FOLLOWUP_DOMAIN)
 
 
 def _pending_kind() -> str | None:

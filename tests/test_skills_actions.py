@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot.actions.chain import ActionFinishChain, ActionPauseChain, ValidateChainForm
@@ -31,6 +30,7 @@ from bot.skills.chain import CHAIN_SLOTS
 from bot.skills.homework import assign_homework
 from bot.storage import session_scope
 from bot.storage.models import ChainAnalysis, Homework, SkillPractice
+from tests.action_support import run_action, tracker_after
 from tests.test_actions import DEMO, clinic  # noqa: F401 (the demo clinic fixture)
 
 pytestmark = pytest.mark.usefixtures("clinic")
@@ -63,26 +63,17 @@ def tracker(
 ) -> Tracker:
     """The demo client's tracker after a message (and the slots a form read from it)."""
     latest = {"text": text, "intent": {"name": intent}, "entities": entities or []}
-    events: list[dict[str, Any]] = [
-        {"event": "user", "text": text, "parse_data": latest, "input_channel": channel}
-    ]
-    events += [{"event": "slot", "name": k, "value": v} for k, v in (new_slots or {}).items()]
-    return Tracker(
-        sender_id=DEMO,
-        slots={**(slots or {}), **(new_slots or {})},
-        latest_message=latest,
-        events=events,
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
+    return tracker_after(
+        latest,
+        {"event": "user", "text": text, "parse_data": latest, "input_channel": channel},
+        slots=slots,
+        new_slots=new_slots,
+        active_loop=active_loop,
     )
 
 
 async def run(action: Any, state: Tracker) -> tuple[list[dict[str, Any]], list[str]]:
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, state, DOMAIN)
-    return events, [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+    return await run_action(action, state, DOMAIN)
 
 
 async def test_what_is_tipp_explains_every_letter_and_offers_practice() -> None:
