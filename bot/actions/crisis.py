@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from bot import crisis_messages
 from bot.actions.clients import client_session
 from bot.diary import FORM_SLOTS
-from bot.escalation import PAGING_LEVELS, active_escalation, record_risk
+from bot.escalation import active_escalation, person_alerted, record_risk
 from bot.intake import CRISIS_REPLIED
 from bot.nlu.crisis_classifier import ASSESSMENT_KEY
 from bot.safety.followup import (
@@ -67,14 +67,6 @@ def already_replied(tracker: Tracker) -> bool:
     return False
 
 
-def _alerted(session: Session, client: Client | None) -> bool:
-    """Whether a person has been paged about this client's open escalation."""
-    if client is None:
-        return False
-    escalation = active_escalation(session, client.id)
-    return bool(escalation and escalation.level in PAGING_LEVELS and escalation.pages)
-
-
 def after_crisis(client: Client | None) -> list[EventType]:
     """End whatever form was running (a crisis is no time for the diary card).
 
@@ -105,7 +97,10 @@ def after_crisis_help(client: Client | None) -> list[EventType]:
 def send_protocol(
     dispatcher: CollectingDispatcher, session: Session, client: Client | None, language: str
 ) -> None:
-    for text in crisis_messages.protocol_messages(language, _alerted(session, client)):
+    """The crisis reply; "a person was alerted" only when :func:`person_alerted` says so."""
+    escalation = active_escalation(session, client.id) if client is not None else None
+    alerted = person_alerted(session, escalation, load_settings())
+    for text in crisis_messages.protocol_messages(language, alerted):
         dispatcher.utter_message(text=text)
 
 

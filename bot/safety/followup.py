@@ -230,5 +230,4 @@ def escalate_risky_answer(
     )
     if risk.level not in PAGING_LEVELS:
         return ()
-    language = crisis_messages.language_of(message.body, client.locale)
-    return tuple(crisis_messages.protocol_messages(language, alerted=outcome.paged))
+    return crisis_messages.crisis_reply(message.body, client.locale, outcome.alerted)
