@@ -140,7 +140,7 @@ def _action_server_pid(action_port: int) -> int:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"rasa_sdk" in command and str(action_port).encode() in command:
+        if b"bot.action_server" in command and str(action_port).encode() in command:
             return int(entry.name)
     raise LookupError(f"no action server on port {action_port}")
 

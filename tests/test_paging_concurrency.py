@@ -1,4 +1,5 @@
-"""Paging under concurrency on PostgreSQL: several Rasa servers and schedulers share one database.
+"""Paging (and flood control) under concurrency on PostgreSQL: several Rasa servers and
+schedulers share one database.
 
 Every test races real connections against each other (threads, one session
 each); a barrier releases them together, and each race runs several times.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.clinic import add_client, add_therapist, set_oncall, therapist_by_email
 from bot.escalation import RiskOutcome, acknowledge_escalation, advance_pages, record_risk
+from bot.intake import FloodControl
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.migrate import upgrade
@@ -225,3 +227,17 @@ def test_new_high_risk_arriving_as_the_page_is_acknowledged_pages_the_acknowledg
         assert tiers == ["primary", "acknowledger"]
         assert escalation.pages[-1].address == "+15005550011"
     assert second.alerted
+
+
+def test_several_rasa_servers_taking_one_senders_tokens_at_once_allow_only_the_burst(
+    engine: Engine,
+) -> None:
+    flood = FloodControl(burst=3, refill_seconds=3600, clock=lambda: 0.0)
+    for race in range(RACES):
+        address = f"+1555000{race:04d}"
+
+        def take(_index: int, address: str = address) -> bool:
+            with session_scope(engine) as session:
+                return flood.allow(session, "sms", address)
+
+        assert sorted(_together(engine, take, count=6)) == [False] * 3 + [True] * 3
