@@ -83,7 +83,7 @@ CONVERSATION_CYCLE: tuple[tuple[str, str], ...] = (
 #: How each supervised process is recognised in its command line.
 PROCESS_ROLES = (
     ("bot.rasa_server", "Rasa server"),
-    ("rasa_sdk", "action server"),
+    ("bot.action_server", "action server"),
     ("scheduler", "scheduler"),
 )
 KB_PER_MB = 1024

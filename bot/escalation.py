@@ -11,8 +11,8 @@ time and who took it.
 
 - High or imminent risk starts a paging round: the on-call primary, then the
   backup, then the clinic's crisis line, each after the acknowledgement
-  timeout (a page that fails to send, or a tier nobody can be reached at,
-  moves on at once).
+  timeout (a page refused for good, or a tier nobody can be reached at,
+  moves on at once; one that failed transiently is retried to the same person).
 - New high or imminent risk after an acknowledgement re-opens the
   escalation and pages the acknowledger again at once, then walks the chain.
 - A chain that runs out unanswered repeats every
@@ -82,6 +82,10 @@ CHAIN_TIERS = (PageTier.ACKNOWLEDGER, PageTier.PRIMARY, PageTier.BACKUP, PageTie
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 #: Pages still waiting for an answer.
 LIVE_PAGE = (PageStatus.PENDING, PageStatus.SENT)
+#: A page's message the provider has taken...
+HANDED_TO_PROVIDER = (MessageStatus.SENT, MessageStatus.DELIVERED)
+#: ...or one on its way, not (yet) failed: a transient failure in back-off is neither.
+ON_ITS_WAY = (MessageStatus.QUEUED, MessageStatus.SENDING)
 #: How an acknowledgement arrived (``escalations.acknowledged_via``).
 VIA_DASHBOARD = "dashboard"
 VIA_CLI = "cli"
@@ -124,15 +128,15 @@ class EscalationError(ValueError):
 class RiskOutcome:
     """What recording a risk did.
 
-    ``paged`` means a page is out to a reachable person over a configured
-    channel: only then may the client be told that a person was alerted.
+    ``alerted`` is :func:`person_alerted` after it: only then may the client
+    be told that a person was alerted.
     """
 
     escalation_id: int
     code: str
     level: str
     opened: bool
-    paged: bool
+    alerted: bool
 
 
 @dataclass(frozen=True)
@@ -161,10 +165,13 @@ def record_risk(
     """Open or update the client's escalation; page when the risk is high or imminent.
 
     The client's row is locked first, so two risky messages at once find the
-    same escalation (the partial unique index is the last guard).
+    same escalation (the partial unique index is the last guard). The
+    escalation's row is locked too, so an acknowledgement committing at the
+    same moment is either seen here (and the new risk pages again) or comes
+    after it; never read as "open" here while it is being acknowledged.
     """
     _lock_client(session, client.id)
-    escalation = active_escalation(session, client.id)
+    escalation = active_escalation(session, client.id, lock=True)
     opened = escalation is None
     if escalation is None:
         escalation = Escalation(
@@ -190,24 +197,63 @@ def record_risk(
     if line not in escalation.evidence:
         escalation.evidence = f"{escalation.evidence}\n{line}".strip()
     session.flush()
-    paged = False
     if level in PAGING_LEVELS:
         if escalation.status == EscalationStatus.ACKNOWLEDGED:
-            paged = _reopen(session, escalation, now, settings)
+            _reopen(session, escalation, now, settings)
         elif _live_chain_page(escalation) is None:
-            paged = start_round(session, escalation, PageTier.PRIMARY, now, settings)
-    # Someone may already be paged about it (an earlier message), or an admin told.
-    paged = paged or any(sent.status in LIVE_PAGE for sent in escalation.pages)
-    return RiskOutcome(escalation.id, escalation.code, escalation.level, opened, paged)
+            start_round(session, escalation, PageTier.PRIMARY, now, settings)
+    alerted = person_alerted(session, escalation, settings)
+    return RiskOutcome(escalation.id, escalation.code, escalation.level, opened, alerted)
 
 
-def active_escalation(session: Session, client_id: int) -> Escalation | None:
-    return session.execute(
+def active_escalation(session: Session, client_id: int, *, lock: bool = False) -> Escalation | None:
+    """The client's open or acknowledged escalation; ``lock`` holds its row (PostgreSQL).
+
+    A locked read waits for a concurrent acknowledgement and sees its result
+    (``populate_existing`` replaces what this session may have read before).
+    """
+    query = (
         select(Escalation)
         .where(Escalation.client_id == client_id, Escalation.status.in_(ACTIVE))
         .order_by(Escalation.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    escalation = session.execute(query).scalar_one_or_none()
+    if lock and escalation is not None:
+        session.expire(escalation, ["pages"])  # page statuses as of the lock, too
+    return escalation
+
+
+def person_alerted(session: Session, escalation: Escalation | None, settings: Settings) -> bool:
+    """Whether a person who can act on ``escalation`` knows of it: the one answer to
+    "may the client be told that a person was alerted?".
+
+    Yes once someone acknowledged it. While it is open: yes only if a page of
+    the chain (the acknowledger, the on-call primary or backup, the clinic's
+    crisis line; never an admin's notice) was taken by its provider, or is on
+    its way over a channel this installation sends on and has not failed. For
+    an escalation re-opened by new risk, only pages about that new risk count.
+    """
+    if escalation is None or escalation.status == EscalationStatus.RESOLVED:
+        return False
+    if escalation.status == EscalationStatus.ACKNOWLEDGED:
+        return True
+    since = escalation.acknowledged_at
+    for sent in escalation.pages:
+        if sent.tier not in CHAIN_TIERS or sent.status == PageStatus.FAILED:
+            continue
+        if since is not None and sent.created_at < since:
+            continue
+        message = session.get(Message, sent.message_id) if sent.message_id else None
+        if message is None:
+            continue
+        if message.status in HANDED_TO_PROVIDER:
+            return True
+        if message.status in ON_ITS_WAY and channel_ready(settings, sent.channel):
+            return True
+    return False
 
 
 def _lock_client(session: Session, client_id: int) -> None:
@@ -216,11 +262,11 @@ def _lock_client(session: Session, client_id: int) -> None:
     session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
 
 
-def _reopen(session: Session, escalation: Escalation, now: datetime, settings: Settings) -> bool:
+def _reopen(session: Session, escalation: Escalation, now: datetime, settings: Settings) -> None:
     """New high risk after an acknowledgement: page the acknowledger again, then the chain."""
     escalation.status = EscalationStatus.OPEN
     _event(session, escalation, EscalationEventKind.REOPENED, now, detail="new high risk")
-    return start_round(session, escalation, PageTier.ACKNOWLEDGER, now, settings)
+    start_round(session, escalation, PageTier.ACKNOWLEDGER, now, settings)
 
 
 # --- paging ------------------------------------------------------------------
@@ -459,18 +505,21 @@ def _reach(
     return _therapist_reach(on_call, settings)
 
 
+def channel_ready(settings: Settings, channel: str) -> bool:
+    """Whether this installation sends on ``channel`` (its provider is configured)."""
+    if channel == Channel.SMS:
+        return settings.twilio is not None
+    return channel == Channel.TELEGRAM and settings.telegram is not None
+
+
 def _therapist_reach(therapist: Therapist, settings: Settings) -> Reach | str:
     if therapist.is_demo and settings.real_channel_configured:
         return f"therapist {therapist.id} is demo staff"
-    ready = {
-        Channel.SMS: settings.twilio is not None,
-        Channel.TELEGRAM: settings.telegram is not None,
-    }
     addresses = {Channel.SMS: therapist.sms_number, Channel.TELEGRAM: therapist.telegram_chat_id}
     order = [therapist.page_channel] + [c for c in Channel.PAGING if c != therapist.page_channel]
     for channel in order:
         address = addresses[channel]
-        if address and ready[channel]:
+        if address and channel_ready(settings, channel):
             return Reach(therapist, channel, address)
     return f"therapist {therapist.id} has no address on a configured channel"
 
@@ -524,18 +573,20 @@ def advance_pages(session: Session, now: datetime, settings: Settings) -> int:
 
 
 def _advance_page(session: Session, current: Page, now: datetime, settings: Settings) -> int:
+    """Move one live page on: to the next tier once it failed for good or timed out.
+
+    A page the provider refused for good (an invalid number, a blocked bot:
+    ``undeliverable``) moves on at once. One that failed transiently (a 5xx,
+    a time-out: ``failed``, retried by the outbox with back-off) stays with the
+    same person, and moves on only when the acknowledgement time runs out, as
+    any unanswered page does: a provider's hiccup must not page the whole chain.
+    """
     message = session.get(Message, current.message_id) if current.message_id else None
-    delivered = message is not None and message.status in (
-        MessageStatus.SENT,
-        MessageStatus.DELIVERED,
-    )
+    delivered = message is not None and message.status in HANDED_TO_PROVIDER
     if delivered and current.status == PageStatus.PENDING:
         current.status = PageStatus.SENT
         current.sent_at = message.updated_at if message else now
-    failed = message is None or message.status in (
-        MessageStatus.FAILED,
-        MessageStatus.UNDELIVERABLE,
-    )
+    failed = message is None or message.status == MessageStatus.UNDELIVERABLE
     timed_out = current.escalate_at is not None and current.escalate_at <= now
     if not (failed or timed_out):
         return 0

@@ -114,6 +114,10 @@ class Sender(Protocol):
         """Send ``message``; return the provider's id for it, or raise :class:`SendError`."""
         ...
 
+    async def close(self) -> None:
+        """Close the provider's HTTP connections (the scheduler stops); no send follows."""
+        ...
+
 
 @runtime_checkable
 class ReconcilingSender(Sender, Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from bot.log_config import quiet_libraries
+from bot.log_config import quiet_libraries, quiet_rasa
 from bot.settings import ConfigError, load_settings
 
 
@@ -20,6 +20,7 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"wisemind: error: {exc}")
     quiet_libraries()
+    quiet_rasa()
     from rasa.__main__ import main as rasa_main  # after the check: importing Rasa takes seconds
 
     token = os.environ.get("WISEMIND_API_TOKEN", "")

@@ -88,14 +88,17 @@ async def run_scheduler(settings: Settings) -> None:
     senders = build_senders(settings)
     started_at = utcnow()
     logger.info("scheduler started; sending on: %s", ", ".join(senders) or "no channel")
-    await asyncio.gather(
-        OutboxWorker(senders).run(stop),
-        # Messages stored but not screened (a failure or crash after storing): finish them.
-        every(SCREEN_RETRY_SECONDS, lambda: screen_pending(settings), "screening", stop),
-        every(PAGE_CHECK_SECONDS, lambda: _advance_pages(settings), "advancing pages", stop),
-        every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
-        # A take-over the therapist forgot ends on time, and the client is told.
-        every(TAKEOVER_CHECK_SECONDS, _end_takeovers, "ending timed-out take-overs", stop),
-        run_reminders(settings, stop),
-    )
+    try:
+        await asyncio.gather(
+            OutboxWorker(senders).run(stop),
+            # Messages stored but not screened (a failure or crash after storing): finish them.
+            every(SCREEN_RETRY_SECONDS, lambda: screen_pending(settings), "screening", stop),
+            every(PAGE_CHECK_SECONDS, lambda: _advance_pages(settings), "advancing pages", stop),
+            every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
+            # A take-over the therapist forgot ends on time, and the client is told.
+            every(TAKEOVER_CHECK_SECONDS, _end_takeovers, "ending timed-out take-overs", stop),
+            run_reminders(settings, stop),
+        )
+    finally:
+        await asyncio.gather(*(sender.close() for sender in senders.values()))
     logger.info("scheduler stopped")

@@ -292,5 +292,9 @@ class TelegramSender:
         # Message ids are per chat: the chat makes the provider id unique.
         return f"{message.address}:{sent.message_id}"
 
+    async def close(self) -> None:
+        """Close the Bot API connections (the bot's httpx client)."""
+        await self.bot.request.shutdown()
+
 
 register_reply_format(Channel.TELEGRAM, telegram_parts)

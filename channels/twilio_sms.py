@@ -334,5 +334,9 @@ class TwilioSender:
             raise SendError(f"network-{type(exc).__name__}", transient=True) from None
         return str(sent.sid)
 
+    async def close(self) -> None:
+        """Close the aiohttp session of twilio's async client (else it warns at exit)."""
+        await self.client.http_client.close()
+
 
 register_reply_format(Channel.SMS, sms_parts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import select
@@ -19,14 +20,17 @@ from bot.actions.crisis import (
     ActionCrisisFollowupClose,
     ActionCrisisProtocol,
     ValidateCrisisFollowupForm,
+    escalate,
 )
 from bot.actions.diary import ActionAskDiaryUrgeSuicide, ActionSubmitDiary, ValidateDiaryForm
 from bot.actions.session import ActionSessionStart
+from bot.clinic import client_by_code, therapist_by_email
 from bot.diary import DIARY_SLOTS, SELF_HARM_CARE_SLOT
 from bot.intake import CRISIS_REPLIED
 from bot.storage import session_scope
-from bot.storage.models import Escalation, PendingSafetyQuestion
+from bot.storage.models import Escalation, Message, OncallShift, Page, PendingSafetyQuestion
 from tests.action_support import run_action, tracker_after
+from tests.conftest import demo_staff_as_real_rota
 from tests.test_actions import DEMO, DOMAIN, FULL_CARD, clinic  # noqa: F401
 
 FOLLOWUP_DOMAIN: dict[str, Any] = {
@@ -129,6 +133,38 @@ async def test_a_check_in_yes_the_core_did_not_see_is_escalated_and_answered(
     assert any("988" in text for text in messages)
     assert _escalations() == [("high", ["check_in_affirmed"])]
     assert SlotSet("crisis_followup", True) in events
+
+
+@pytest.mark.parametrize("who", ["only an admin", "nobody: the page could not be delivered"])
+async def test_crisis_help_says_a_person_was_alerted_only_when_a_page_reached_someone_on_call(
+    clinic: None,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+) -> None:
+    for name, value in (("ACCOUNT_SID", "AC" + "0" * 32), ("AUTH_TOKEN", "token"),
+                        ("FROM", "+15005550000")):  # fmt: skip
+        monkeypatch.setenv(f"WISEMIND_TWILIO_{name}", value)
+    with session_scope() as session:
+        demo_staff_as_real_rota(session)
+        if who == "only an admin":
+            admin = therapist_by_email(session, "admin@demo.clinic")
+            assert admin is not None
+            admin.sms_number = "+15005550020"
+            for shift in session.execute(select(OncallShift)).scalars():
+                session.delete(shift)
+    with session_scope() as session:
+        client = client_by_code(session, DEMO)
+        assert client is not None
+        escalate(session, client, level="high", category="plan", evidence="earlier message")
+        if who != "only an admin":
+            (page,) = session.execute(select(Page)).scalars()
+            message = session.get(Message, page.message_id)
+            assert message is not None
+            message.status = "undeliverable"  # the provider refused it for good
+    _, messages = await _run(ActionCrisisProtocol(), conversation("i want to die"))
+    assert any("988" in text for text in messages)
+    assert not any("alerted a person" in text for text in messages)
+    assert any("couldn't reach your care team" in text for text in messages)
 
 
 async def test_a_check_in_no_offers_a_skill_and_no_follow_up(clinic: None) -> None:  # noqa: F811

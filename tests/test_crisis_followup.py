@@ -1,7 +1,8 @@
-"""After a crisis reply, by SMS through the real servers: the bot stays with the client.
+"""After a crisis reply, through the real servers: the bot stays with the client.
 
-And the fault test: with the action server stopped, a risky diary answer and a
-check-in "yes" still page the on-call therapist.
+By SMS, and once over Telegram. And the fault test: with the action server
+stopped, a risky diary answer and a check-in "yes" still page the on-call
+therapist.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from tests.servers import (
     settle,
 )
 from tests.standins import TelegramStandin, TwilioStandin
+from tests.test_channel_telegram import Chat, new_chat_id
 from tests.test_crisis import pages_about, wait_for_pages
 
 MENU_WORDS = ("Here's what I can do", "What would you like to do?", "Good to hear from you")
@@ -47,17 +49,24 @@ def phone(wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramSta
     return _phone(wisemind, providers[0])
 
 
-def reply_until(phone: Phone, text: str, expected: str) -> str:
-    """Text ``text``; all replies, once one says ``expected``.
+def replies_until(
+    send: Callable[[str], int], sent: Callable[[], list[str]], text: str, expected: str
+) -> str:
+    """Send ``text``; all replies, once one says ``expected``.
 
     The crisis reply leaves at arrival; the conversation's part (the follow-up
     question) comes after it, once the assistant has run.
     """
-    before = len(phone.sent_bodies())
-    assert phone.text(text)[0] == 200
-    poll_until(lambda: "\n".join(phone.sent_bodies()[before:]), lambda sent: expected in sent)
-    settle(lambda: len(phone.sent_bodies()))
-    return "\n".join(phone.sent_bodies()[before:])
+    before = len(sent())
+    assert send(text) == 200
+    poll_until(lambda: "\n".join(sent()[before:]), lambda replies: expected in replies)
+    settle(lambda: len(sent()))
+    return "\n".join(sent()[before:])
+
+
+def reply_until(phone: Phone, text: str, expected: str) -> str:
+    """:func:`replies_until` by SMS."""
+    return replies_until(lambda body: phone.text(body)[0], phone.sent_bodies, text, expected)
 
 
 def _escalation(phone: Phone) -> tuple[str, list[str]]:
@@ -84,6 +93,33 @@ def test_ok_and_hi_after_a_crisis_reply_get_a_caring_follow_up_until_the_client_
     assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
     # Safe, and the follow-up closed: a greeting is a greeting again.
     assert "DIARY" in phone.reply_to("hi")
+
+
+def test_on_telegram_the_bot_stays_with_the_client_after_a_crisis_until_they_are_safe(
+    wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    twilio, telegram = providers
+    chat = Chat(wisemind, telegram, new_chat_id())
+    chat.code = enrol_client(
+        wisemind, consented=True, name="Kai Follow", telegram_chat_id=str(chat.chat_id)
+    )
+
+    def sent() -> list[str]:
+        return [message.text or "" for message in telegram.messages_to(chat.chat_id)]
+
+    crisis = replies_until(
+        lambda text: chat.send(text)[0], sent, "i want to kill myself", "Are you safe right now?"
+    )
+    assert "988" in crisis and "alerted a person" in crisis
+    wait_for_pages(twilio, PRIMARY_ON_CALL, chat.code)
+    for text in ("ok", "hi"):
+        reply = chat.reply_to(text)
+        assert "make sure you're okay" in reply and "988" in reply, text
+        assert not any(words in reply for words in MENU_WORDS), (text, reply)
+    assert "Is someone with you" in chat.reply_to("yes I'm safe")
+    close = chat.reply_to("my sister is here")
+    assert "glad you're safe" in close and "988" in close
+    assert "DIARY" in chat.reply_to("hi")
 
 
 def test_not_safe_after_a_crisis_reply_gets_help_and_asks_where_they_are_without_a_second_page(
@@ -140,7 +176,7 @@ def _action_server_pid(action_port: int) -> int:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"rasa_sdk" in command and str(action_port).encode() in command:
+        if b"bot.action_server" in command and str(action_port).encode() in command:
             return int(entry.name)
     raise LookupError(f"no action server on port {action_port}")
 

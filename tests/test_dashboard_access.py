@@ -229,7 +229,7 @@ def test_the_paged_on_call_therapist_can_open_the_escalation_but_not_the_client_
     browser: Browser, clinic: Clinic
 ) -> None:
     outcome = clinic.risky_message(clinic.client_b, "i am going to kill myself tonight")
-    assert outcome.paged  # Alice is primary on call, Drew is Bob's client
+    assert outcome.alerted  # Alice is primary on call, Drew is Bob's client
     browser.login(clinic.alice)
     page = browser.http.get(f"/escalations/{outcome.escalation_id}")
     assert page.status_code == 200 and "going to kill myself tonight" in page.text

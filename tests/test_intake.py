@@ -27,10 +27,15 @@ from bot.intake import (
     receive,
     screen_pending,
 )
-from bot.intake.pipeline import HANDOFF_LEASE, SCREENING_GRACE
+from bot.intake.pipeline import (
+    HANDOFF_LEASE,
+    SCREENING_ATTEMPTS,
+    SCREENING_DEADLINE,
+    SCREENING_GRACE,
+)
 from bot.safety.followup import record_question
 from bot.settings import Settings, TwilioSettings, load_settings
-from bot.storage import session_scope
+from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
 from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
 from channels.telegram import parse_update
@@ -386,6 +391,57 @@ def test_a_flooding_sender_is_throttled_but_every_message_is_stored_and_screened
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
+def test_a_sender_spread_over_several_rasa_servers_is_throttled_once_not_per_server(
+    engine: Engine, settings: Settings
+) -> None:
+    # Each Rasa server has its own engine (its own connections) on the one database.
+    servers = [create_engine_for(engine.url.render_as_string(hide_password=False)) for _ in "ab"]
+    flood = FloodControl(burst=3, refill_seconds=3600, clock=lambda: 0.0)
+    try:
+        decisions = [
+            receive(sms(f"hi {n}", n), settings, engine=servers[n % 2], flood=flood)
+            for n in range(6)
+        ]
+    finally:
+        for server in servers:
+            server.dispose()
+    assert [d.hand_off is not None for d in decisions] == [True] * 3 + [False] * 3
+
+
+def test_a_sender_is_answered_again_once_their_bucket_refills(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = [0.0]
+    flood = FloodControl(burst=2, refill_seconds=10, clock=lambda: clock[0])
+    answered = [receive(sms("hi", n), settings, engine=engine, flood=flood).hand_off is not None
+                for n in range(3)]  # fmt: skip
+    clock[0] = 10.0
+    answered.append(
+        receive(sms("hi", 3), settings, engine=engine, flood=flood).hand_off is not None
+    )
+    answered.append(
+        receive(sms("hi", 4), settings, engine=engine, flood=flood).hand_off is not None
+    )
+    clock[0] = 1000.0  # idle long enough: a full burst again, not a thousand messages' worth
+    later = [receive(sms("hi", n), settings, engine=engine, flood=flood).hand_off is not None
+             for n in range(5, 8)]  # fmt: skip
+    assert answered == [True, True, False, True, False]
+    assert later == [True, True, False]
+
+
+def test_a_failure_of_flood_control_neither_throttles_nor_undoes_the_screening(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    def broken(*args: object) -> bool:
+        raise OperationalError("UPSERT", {}, Exception("flood_buckets is locked"))
+
+    monkeypatch.setattr(unlimited, "allow", broken)
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
 def test_help_shows_a_clinic_contact_with_braces_as_written(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
@@ -495,3 +551,71 @@ def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_serve
     assert screen_pending(settings, engine=engine, now=utcnow() + SCREENING_GRACE) == 1
     (hand_off,) = claim_handoffs("sms", engine=engine)
     assert hand_off.message_id == decision.message_id and hand_off.crisis_replied
+
+
+def _screening_always_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault after screening's escalation step, on every try: the decision never commits."""
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a fault in deciding the reply")
+
+    monkeypatch.setattr("bot.intake.pipeline._hand_off", failing)
+
+
+def test_a_message_whose_screening_keeps_failing_pages_a_person_and_the_client_gets_the_numbers(
+    engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    unlimited: FloodControl,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _screening_always_fails(monkeypatch)
+    words = "can we do my diary card now please"
+    decision = receive(sms(words), settings, engine=engine, flood=unlimited)
+    assert decision.deferred and decision.message_id is not None
+    start = utcnow() + SCREENING_GRACE
+    for attempt in range(SCREENING_ATTEMPTS - 1):
+        assert screen_pending(settings, engine=engine, now=start) == 0, attempt
+        assert escalations(engine) == []  # still being retried
+    assert screen_pending(settings, engine=engine, now=start) == 1
+    ((level, categories),) = escalations(engine)
+    assert level == "high" and "screening_failed" in categories
+    (page,) = queued_to(engine, "+15005550001")
+    assert "DEMO0001" in page and "diary" not in page
+    (numbers,) = queued_to(engine, DEMO_PHONE)
+    assert "988" in numbers and "saved" in numbers
+    given_up = inbound(engine, decision.message_id)
+    assert given_up.screened_at is not None and given_up.status == "failed"
+    assert given_up.screening_attempts == SCREENING_ATTEMPTS
+    # Marked: never tried again, the client is told once.
+    assert screen_pending(settings, engine=engine, now=start + timedelta(minutes=5)) == 0
+    assert len(queued_to(engine, DEMO_PHONE)) == 1
+    assert words not in caplog.text and "diary" not in caplog.text
+
+
+def test_a_message_still_unscreened_after_half_a_minute_goes_to_a_person_at_the_next_failure(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    _screening_always_fails(monkeypatch)
+    receive(sms("hello", 1), settings, engine=engine, flood=unlimited)
+    receive(sms("are you there", 2), settings, engine=engine, flood=unlimited)
+    late = utcnow() + SCREENING_DEADLINE
+    assert screen_pending(settings, engine=engine, now=late) == 2
+    assert len(escalations(engine)) == 1  # both joined one escalation: one page
+    assert len(queued_to(engine, "+15005550001")) == 1
+    assert len(queued_to(engine, DEMO_PHONE)) == 1  # the numbers once, not per message
+
+
+def test_a_message_that_cannot_even_be_escalated_is_still_marked_and_the_client_gets_the_numbers(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    def failing(*args: object, **kwargs: object) -> None:
+        raise TimeoutError("database lock timeout")
+
+    monkeypatch.setattr("bot.escalation.record_risk", failing)
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    late = utcnow() + SCREENING_DEADLINE
+    assert screen_pending(settings, engine=engine, now=late) == 1
+    assert inbound(engine, decision.message_id or 0).status == "failed"
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert screen_pending(settings, engine=engine, now=late) == 0

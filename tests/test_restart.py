@@ -9,6 +9,7 @@ server with SIGKILL, as an out-of-memory killer would.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from datetime import timedelta
@@ -64,6 +65,27 @@ def test_a_restart_between_page_and_deadline_still_pages_the_backup_and_answers_
         wait_for_pages(twilio, BACKUP_ON_CALL, at_risk.code)
         assert "DIARY" in waiting.replies(1)[0].body
         RunningWiseMind.of(second).engine.dispose()
+
+
+#: What library noise looks like in a log: a warning's class name, an asyncio leak report.
+NOISE = re.compile(r"\w*Warning: |Unclosed client session|Unclosed connector|Registered function")
+
+
+def test_wisemind_run_starts_and_stops_with_a_log_free_of_library_warnings_and_leaks(
+    trained_model: Path,
+    tmp_path: Path,
+    providers: tuple[TwilioStandin, TelegramStandin],
+) -> None:
+    twilio, telegram = providers
+    with clinic_wisemind(tmp_path, twilio, telegram) as running:
+        server = RunningWiseMind.of(running)
+        phone = Phone(server, twilio, new_phone())
+        phone.code = enrol_client(server, consented=True, sms_number=phone.number)
+        phone.reply_to("hi")  # the scheduler's provider session is in use before the stop
+        server.engine.dispose()
+    log = running.log_path.read_text("utf-8", "replace")
+    assert "scheduler stopped" in log
+    assert NOISE.findall(log) == [], [line for line in log.splitlines() if NOISE.search(line)]
 
 
 def _children(pid: int) -> dict[int, str]:

@@ -47,6 +47,7 @@ from bot.intake.replies import (
     OPT_OUT_KEYWORDS,
     OPTED_IN_REPLY,
     OPTED_OUT_REPLY,
+    PROCESSING_ERROR_REPLY,
     UNKNOWN_SENDER_REPLY,
     empty_message_reply,
     enrolment_code,
@@ -55,7 +56,13 @@ from bot.intake.replies import (
     queue_reply,
     with_crisis_contacts,
 )
-from bot.intake.screening import assess_safely, screen_for_risk, unknown_sender_crisis_reply
+from bot.intake.screening import (
+    SCREENING_FAILED,
+    assess_safely,
+    escalate_unscreened,
+    screen_for_risk,
+    unknown_sender_crisis_reply,
+)
 from bot.outbox import OUTBOX_CHANNELS, chosen_payload, latest_choices
 from bot.safety import Assessment, RiskLevel
 from bot.settings import Settings
@@ -69,6 +76,10 @@ logger = logging.getLogger(__name__)
 MAX_INBOUND_CHARS = 16_000
 #: The retry loop leaves a message this young to the webhook still deciding it.
 SCREENING_GRACE = timedelta(seconds=3)
+#: Tries of the retry loop at screening a message before a person is paged instead...
+SCREENING_ATTEMPTS = 5
+#: ...or this long after it arrived, once a try has failed: when in doubt, escalate.
+SCREENING_DEADLINE = timedelta(seconds=30)
 #: How many unscreened messages one pass of the retry loop takes on.
 SCREENING_BATCH = 50
 #: A Rasa server's claim on a message; a claim older than this was a server that died.
@@ -81,7 +92,7 @@ SENDER_HASH_CHARS = 12
 #: A risky unlinked sender is reported to people at most once in this long.
 STRANGER_ALERT_INTERVAL = timedelta(hours=1)
 
-#: Flood control shared by the webhooks of this process.
+#: The flood limits of every webhook (the buckets themselves are in the database).
 SENDER_FLOOD = FloodControl()
 
 
@@ -108,15 +119,9 @@ def receive(
     if isinstance(stored, Decision):
         return stored
     message_id, client_id = stored
-    # The local channel is behind the API token (the operator's terminal, tests): not throttled.
-    throttled = message.channel in OUTBOX_CHANNELS and not flood.allow(
-        message.channel, message.address
-    )
     try:
         with session_scope(engine) as session:
-            return process_stored(
-                session, message_id, assessment, settings, utcnow(), throttled=throttled
-            )
+            return process_stored(session, message_id, assessment, settings, utcnow(), flood=flood)
     except Exception:
         logger.exception("message %s stored; screening left to the retry loop", message_id)
         return Decision(message_id=message_id, client_id=client_id, deferred=True)
@@ -254,7 +259,7 @@ def process_stored(
     settings: Settings,
     now: datetime,
     *,
-    throttled: bool = False,
+    flood: FloodControl | None = None,
     handing_off: bool = True,
 ) -> Decision:
     """Screen a stored message and decide its replies, in the caller's transaction.
@@ -262,7 +267,9 @@ def process_stored(
     The message is claimed by setting ``screened_at`` only where it is still
     empty, so the webhook and the retry loop (or two retry loops) never both
     process it. Replies for outbox channels are queued here; the local
-    channel's are returned in the Decision. ``handing_off`` False (the retry
+    channel's are returned in the Decision. ``flood`` is asked, after the
+    screening, whether the assistant may answer (outbox channels only; the
+    local one is behind the API token). ``handing_off`` False (the retry
     loop, which cannot reach Rasa) leaves the hand-off unclaimed, for the next
     Rasa server's :func:`claim_handoffs` to take at once.
     """
@@ -300,7 +307,11 @@ def process_stored(
         pass  # screened above; the bot stays silent (the client or their therapist asked so)
     elif not message.body.strip():
         replies.append(empty_message_reply(message.channel))
-    elif throttled:
+    elif (
+        flood is not None
+        and message.channel in OUTBOX_CHANNELS
+        and _flooding(session, flood, message)
+    ):
         logger.warning("message %s throttled: not handed to the assistant", message.id)
     else:
         hand_off = _hand_off(session, client, message, crisis_replied=bool(urgent))
@@ -309,6 +320,20 @@ def process_stored(
     elif handing_off:
         message.handed_off_at = now
     return _deliver(session, message, client, replies, hand_off, urgent=urgent)
+
+
+def _flooding(session: Session, flood: FloodControl, message: Message) -> bool:
+    """Whether the sender is over their flood limit; a failure of flood control says no.
+
+    In a savepoint: whatever goes wrong here is logged and undone, and never
+    touches the screening already applied in this transaction.
+    """
+    try:
+        with session.begin_nested():
+            return not flood.allow(session, message.channel, message.address)
+    except Exception:
+        logger.exception("flood control failed for message %s; not throttled", message.id)
+        return False
 
 
 def _deliver(
@@ -411,12 +436,15 @@ def screen_pending(
     The scheduler calls this every few seconds and each Rasa server at start.
     Each message is screened outside any transaction, then decided in a
     transaction of its own, so one that keeps failing does not hold up the
-    rest. Returns how many were finished here.
+    rest. Every try is counted first (a try that crashed the process counts
+    too); a message that still fails after :data:`SCREENING_ATTEMPTS` tries, or
+    :data:`SCREENING_DEADLINE` after it arrived, is handed to a person
+    (:func:`_give_up_screening`). Returns how many were finished here.
     """
     now = now or utcnow()
     with session_scope(engine) as session:
         pending = session.execute(
-            select(Message.id, Message.body)
+            select(Message.id, Message.body, Message.created_at)
             .where(
                 Message.direction == Direction.INBOUND,
                 Message.screened_at.is_(None),
@@ -426,23 +454,122 @@ def screen_pending(
             .limit(SCREENING_BATCH)
         ).all()
     finished = 0
-    for message_id, body in pending:
-        assessment = assess_safely(body)
-        try:
-            with session_scope(engine) as session:
-                decision = process_stored(
-                    session, message_id, assessment, settings, utcnow(), handing_off=False
-                )
-        except Exception:
-            logger.exception("screening message %s failed again; will retry", message_id)
-            continue
-        if decision.replies:
-            # The local channel answers in its HTTP response, long gone by now.
-            logger.warning("message %s screened late: its replies could not be given", message_id)
-        finished += 1
+    told: set[int] = set()
+    for message_id, body, created_at in pending:
+        attempts = _count_screening_attempt(message_id, engine)
+        if attempts <= SCREENING_ATTEMPTS:
+            if _screen_again(message_id, body, settings, engine):
+                finished += 1
+                continue
+            if attempts < SCREENING_ATTEMPTS and created_at > now - SCREENING_DEADLINE:
+                continue
+        finished += _give_up_screening(message_id, attempts, settings, engine, told)
     if finished:
         logger.warning("screened %d messages left unscreened", finished)
     return finished
+
+
+def _count_screening_attempt(message_id: int, engine: Engine | None) -> int:
+    """Count one more try at screening the message, in its own transaction; the new count."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(screening_attempts=Message.screening_attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return int(
+            session.execute(
+                select(Message.screening_attempts).where(Message.id == message_id)
+            ).scalar_one()
+        )
+
+
+def _screen_again(message_id: int, body: str, settings: Settings, engine: Engine | None) -> bool:
+    """One more try at :func:`process_stored`; False (logged, no words) if it failed again."""
+    assessment = assess_safely(body)
+    try:
+        with session_scope(engine) as session:
+            decision = process_stored(
+                session, message_id, assessment, settings, utcnow(), handing_off=False
+            )
+    except Exception:
+        logger.exception("screening message %s failed again", message_id)
+        return False
+    if decision.replies:
+        # The local channel answers in its HTTP response, long gone by now.
+        logger.warning("message %s screened late: its replies could not be given", message_id)
+    return True
+
+
+def _give_up_screening(
+    message_id: int, attempts: int, settings: Settings, engine: Engine | None, told: set[int]
+) -> int:
+    """When in doubt, escalate: a message that cannot be screened goes to a person.
+
+    It joins (or opens) the client's escalation as ``screening_failed`` at high
+    level, so the on-call therapist is paged (the page carries no words), the
+    client gets the crisis numbers (once per pass, however many of theirs
+    failed; ``told`` holds who has), and the message is marked failed so it
+    is not tried again. If even the escalation fails, the message is still
+    marked and the client still gets the numbers. Returns 1 if this call took
+    the message, 0 if someone else finished it meanwhile.
+    """
+    for escalating in (True, False):
+        try:
+            with session_scope(engine) as session:
+                taken = _mark_unscreenable(session, message_id, utcnow())
+                if taken is None:
+                    return 0
+                escalation_id = (
+                    _escalate_unscreenable(session, taken, settings) if escalating else None
+                )
+                client_told = _send_numbers_once(session, taken, told)
+        except Exception:
+            logger.exception("handing unscreenable message %s to a person failed", message_id)
+            continue
+        if client_told is not None:
+            told.add(client_told)
+        logger.error(
+            "message %s could not be screened after %d tries: %s", message_id, attempts,
+            f"escalation {escalation_id} ({SCREENING_FAILED})" if escalation_id
+            else "nobody could be paged about it",
+        )  # fmt: skip
+        return 1
+    return 0
+
+
+def _mark_unscreenable(session: Session, message_id: int, now: datetime) -> Message | None:
+    """Claim the message as screened (failed) so that nothing tries it again; None if taken."""
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.screened_at.is_(None))
+        .values(screened_at=now, status=MessageStatus.FAILED, error=SCREENING_FAILED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return session.get(Message, message_id) if claimed else None
+
+
+def _escalate_unscreenable(session: Session, message: Message, settings: Settings) -> int | None:
+    """The escalation a client's unscreenable message joined; None for a staff message."""
+    client = session.get(Client, message.client_id) if message.client_id else None
+    if client is None:
+        return None
+    return escalate_unscreened(session, client, message, settings, utcnow()).escalation_id
+
+
+def _send_numbers_once(session: Session, message: Message, told: set[int]) -> int | None:
+    """The crisis numbers, in the crisis lane, to a client not yet told; their id if queued."""
+    client = session.get(Client, message.client_id) if message.client_id else None
+    if client is None or client.id in told or message.channel not in OUTBOX_CHANNELS:
+        return None
+    if message.channel == Channel.SMS and client.opted_out_at is not None:
+        return None
+    queue_reply(
+        session, client_id=client.id, channel=message.channel, address=message.address,
+        text=with_crisis_contacts(PROCESSING_ERROR_REPLY, client.locale), lane=Lane.CRISIS,
+    )  # fmt: skip
+    return client.id
 
 
 def claim_handoffs(

@@ -130,16 +130,7 @@ def _apply_assessment(
     """
     if assessment is None:
         logger.error("crisis screening failed for message %s; escalating", message.id)
-        escalation.record_risk(
-            session,
-            client,
-            level=EscalationLevel.HIGH,
-            categories=[SCREENING_FAILED],
-            evidence=message.body[:MAX_EVIDENCE_CHARS],
-            now=now,
-            settings=settings,
-            source_message_id=message.id,
-        )
+        escalate_unscreened(session, client, message, settings, now)
         return ()
     message.risk_level = assessment.level.value
     if assessment.level is RiskLevel.NONE:
@@ -156,11 +147,29 @@ def _apply_assessment(
     )
     if not assessment.level.escalates:
         return ()
-    language = crisis_messages.language_of(message.body, client.locale)
-    return tuple(crisis_messages.protocol_messages(language, alerted=outcome.paged))
+    return crisis_messages.crisis_reply(message.body, client.locale, outcome.alerted)
+
+
+def escalate_unscreened(
+    session: Session, client: Client, message: Message, settings: Settings, now: datetime
+) -> escalation.RiskOutcome:
+    """When in doubt, escalate: a message that could not be screened, at high level.
+
+    The on-call therapist is paged (never with the words); the message is the
+    evidence a person reads on the dashboard.
+    """
+    return escalation.record_risk(
+        session,
+        client,
+        level=EscalationLevel.HIGH,
+        categories=[SCREENING_FAILED],
+        evidence=message.body[:MAX_EVIDENCE_CHARS],
+        now=now,
+        settings=settings,
+        source_message_id=message.id,
+    )
 
 
 def unknown_sender_crisis_reply(text: str) -> str:
     """The crisis reply for someone we cannot link to a client: the numbers, nobody alerted."""
-    language = crisis_messages.language_of(text, None)
-    return "\n\n".join(crisis_messages.protocol_messages(language, alerted=False))
+    return "\n\n".join(crisis_messages.crisis_reply(text, None, alerted=False))

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -306,6 +307,10 @@ class Message(Base):
     lease_until: Mapped[datetime | None] = Column(UTCDateTime)
     #: Inbound: when the crisis screening (and any escalation) was applied; None = not yet.
     screened_at: Mapped[datetime | None] = Column(UTCDateTime)
+    #: Inbound: how often the retry loop tried to screen it; after a few, a person is paged.
+    screening_attempts: Mapped[int] = Column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
     #: Inbound: when a Rasa server last took the message (a lease; see ``bot.intake``).
     handed_off_at: Mapped[datetime | None] = Column(UTCDateTime)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
@@ -528,6 +533,22 @@ class SchedulerLease(Base):
     name: Mapped[str] = Column(String(64), primary_key=True)
     holder: Mapped[str] = Column(String(128), nullable=False)
     expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class FloodBucket(Base):
+    """One sender's flood control, shared by every Rasa server on the database.
+
+    A generic cell rate algorithm: ``full_at`` (seconds since the epoch) is
+    when the sender's bucket would be full again; each allowed message moves
+    it one interval on. Throttling is for replies only: every message is still
+    stored and screened (see :mod:`bot.intake.flood`).
+    """
+
+    __tablename__ = "flood_buckets"
+
+    channel: Mapped[str] = Column(String(16), primary_key=True)
+    address: Mapped[str] = Column(String(ADDRESS_MAX_LENGTH), primary_key=True)
+    full_at: Mapped[float] = Column(Float, nullable=False)
 
 
 class Escalation(Base):
