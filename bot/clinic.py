@@ -173,7 +173,7 @@ def reassign_client(session: Session, client: Client, therapist_email: str) -> T
         raise ClinicError(f"{client.code} is already in {therapist.name}'s caseload.")
     client.therapist_id = therapist.id
     session.flush()
-    session.refresh(client, ["therapist"])
+    session.expire(client, ["therapist"])
     return therapist
 
 

@@ -7,7 +7,7 @@ share one set of rules and messages.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -15,12 +15,16 @@ from sqlalchemy.orm import Session
 from bot.clinic import client_by_code, normalise_code, therapist_by_email
 from bot.reminders.checkins import checkins_of
 from bot.reminders.commands import describe_one
-from bot.reminders.store import ReminderError, add_reminder, client_reminders, deactivate
+from bot.reminders.store import (
+    ONE_OFF_LEEWAY,
+    ReminderError,
+    add_reminder,
+    client_reminders,
+    deactivate,
+)
 from bot.storage.enums import ReminderDays
 from bot.storage.models import Client, Homework, Reminder
 
-#: A one-off time this far in the past is still "now" (typed to the minute): later is refused.
-PAST_TOLERANCE = timedelta(minutes=2)
 #: ``--days weekdays`` as stored.
 WEEKDAYS_ONLY = "mon,tue,wed,thu,fri"
 
@@ -62,7 +66,7 @@ def add_for_client(
     one_off_at = None
     if on is not None:
         one_off_at = on.replace(tzinfo=ZoneInfo(client.timezone))
-        if one_off_at < now - PAST_TOLERANCE:
+        if one_off_at < now - ONE_OFF_LEEWAY:
             raise ReminderError(
                 f"{on:%Y-%m-%d %H:%M} has already passed in the client's time zone "
                 f"({client.timezone})"
