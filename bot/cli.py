@@ -45,11 +45,12 @@ def printable_url(url: str) -> str:
 
 
 def _clock(value: str) -> time:
+    from bot.clinic import ClinicError, parse_clock
+
     try:
-        hours, minutes = value.split(":")
-        return time(int(hours) % 24, int(minutes)) if value != "24:00" else time(0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a time like 09:00, got {value!r}") from None
+        return parse_clock(value)
+    except ClinicError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _local_datetime(value: str) -> datetime:

@@ -116,6 +116,8 @@ ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be pa
 ACK_UNKNOWN_REPLY = "There is no open alert with code {code}. Check the code in the page."
 STAFF_HELP_REPLY = "This is WiseMind's paging line. Reply ACK <code> to acknowledge an alert."
 NO_CALLBACK = "none on file"
+#: Why a page's message was never sent: its recipient's account was deactivated first.
+WITHDRAWN_ERROR = "recipient deactivated"
 #: Who acknowledged, in the timeline, when the clinic's crisis line did.
 CRISIS_LINE_ACKNOWLEDGER = "crisis line"
 
@@ -540,6 +542,52 @@ def _live_chain_page(escalation: Escalation) -> Page | None:
         if sent.tier in CHAIN_TIERS and sent.status in LIVE_PAGE:
             return sent
     return None
+
+
+def withdraw_pages(session: Session, therapist: Therapist, now: datetime) -> int:
+    """Pages still waiting on a therapist who can no longer answer (deactivated): move on now.
+
+    A page not yet handed to the provider is never sent (its message is
+    marked undeliverable, under a row lock the outbox's claim skips); one
+    already sent stops waiting for its acknowledgement timeout. Either way
+    the scheduler's next tick pages the next tier. Returns how many pages.
+    """
+    live = (
+        session.execute(
+            select(Page)
+            .join(Escalation, Escalation.id == Page.escalation_id)
+            .where(
+                Page.therapist_id == therapist.id,
+                Page.status.in_(LIVE_PAGE),
+                Escalation.status.in_(ACTIVE),
+            )
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    for sent in live:
+        message = (
+            session.execute(
+                select(Message).where(Message.id == sent.message_id).with_for_update()
+            ).scalar_one_or_none()
+            if sent.message_id
+            else None
+        )
+        if message is not None and message.status in (MessageStatus.QUEUED, MessageStatus.FAILED):
+            message.status = MessageStatus.UNDELIVERABLE
+            message.error = WITHDRAWN_ERROR
+        sent.escalate_at = now
+        _event(
+            session,
+            sent.escalation,
+            EscalationEventKind.PAGE_WITHDRAWN,
+            now,
+            therapist=therapist,
+            detail=f"{sent.tier}: account deactivated",
+        )
+    session.flush()
+    return len(live)
 
 
 # --- the scheduler's part ------------------------------------------------------

@@ -15,14 +15,17 @@ import dataclasses
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
@@ -39,7 +42,7 @@ from bot.storage import session_scope
 from bot.storage.database import create_engine_for
 from bot.storage.enums import Channel, OncallRole, Role
 from bot.storage.migrate import upgrade
-from bot.storage.models import Client, utcnow
+from bot.storage.models import AuditLog, Client, utcnow
 from tests.standins import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioStandin
 
 PASSWORD = "correct horse battery staple"
@@ -173,6 +176,16 @@ def clinic(
     engine.dispose()
 
 
+def audit_rows(clinic: Clinic, action: str) -> list[AuditLog]:
+    """The audit log's rows for ``action``, oldest first."""
+    with session_scope(clinic.engine) as session:
+        return list(
+            session.execute(
+                select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+            ).scalars()
+        )
+
+
 def csrf_of(html: str) -> str:
     match = CSRF_META.search(html)
     assert match, "page has no CSRF meta tag"
@@ -196,7 +209,7 @@ class Browser:
             self.csrf = csrf_of(self.http.get("/caseload").text)
         return reply.status_code
 
-    def post(self, path: str, **data: str) -> object:
+    def post(self, path: str, **data: str) -> httpx.Response:
         return self.http.post(path, data={"csrf_token": self.csrf, **data}, follow_redirects=False)
 
 
@@ -209,6 +222,18 @@ def http(clinic: Clinic) -> Iterator[TestClient]:
 @pytest.fixture
 def browser(http: TestClient) -> Browser:
     return Browser(http)
+
+
+@pytest.fixture
+def browser_at(clinic: Clinic) -> Iterator[Callable[[str], Browser]]:
+    """Browsers on other addresses than TestClient's: ``browser_at("203.0.113.7")``."""
+    with ExitStack() as stack:
+
+        def open_at(ip: str) -> Browser:
+            app = create_app(clinic.settings, clinic.engine)
+            return Browser(stack.enter_context(TestClient(app, client=(ip, 50000))))
+
+        yield open_at
 
 
 @dataclass

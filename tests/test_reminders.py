@@ -427,7 +427,7 @@ def test_a_checkin_answer_is_stored_against_the_question(db_session: Session) ->
     assert prompt is not None
     assert prompt.text.startswith("Robin asked me to check in: How did the talk with your mom go?")
     assert record_answer(db_session, claim.delivery_id, client.id, "better than I feared", NOW)
-    (record,) = checkins_of(db_session, client.id)
+    (record,) = checkins_of(db_session, client)
     assert record.question == "How did the talk with your mom go?"
     assert [(answer, status) for _, status, answer, _ in record.asked] == [
         ("better than I feared", DeliveryStatus.SENT)

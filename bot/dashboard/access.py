@@ -19,6 +19,10 @@ class Forbidden(PermissionError):
     """The therapist may not see this; the message names ids only."""
 
 
+class AdminOnly(Forbidden):
+    """A page or action for the clinic's admins (staff, rota, audit log); the message is a path."""
+
+
 class NotFound(LookupError):
     """There is no such record."""
 

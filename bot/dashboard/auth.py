@@ -3,12 +3,24 @@
 Plain functions on a session (no HTTP), so they can be tested directly.
 
 - Passwords verify with :mod:`bot.passwords`; a legacy scrypt hash is
-  replaced by an argon2 one at the first successful login.
+  replaced by an argon2 one at the first successful login. An unknown email
+  costs the same hash computation as a known one, so timing does not tell
+  which accounts exist.
 - Failed logins are audit rows (``login_failed``), which makes them the rate
   limiter's memory too: it holds across processes and restarts, and admins
-  read it in the audit log. Too many failures for one account, or from one
-  address, within :data:`FAILURE_WINDOW` refuse further attempts, even with
-  the right password, until the window passes.
+  read it in the audit log. Three limits, all over :data:`FAILURE_WINDOW`:
+
+  * per account *and* address: a guesser locks that account out for their
+    own address only, never for the therapist elsewhere (no lock-out by
+    guessing);
+  * per address, whatever the account: one machine cannot walk the staff list;
+  * per account from everywhere (guessers on many addresses): past
+    :data:`ACCOUNT_BACKOFF_AFTER` failures, each further attempt waits a
+    doubling back-off after the latest failure, up to
+    :data:`ACCOUNT_BACKOFF_LONGEST`. A browser this account has logged in
+    from before (a signed device cookie) is exempt, so a distributed guesser
+    slows the account down for strangers without locking its owner out.
+
 - A login is a :class:`~bot.storage.models.StaffSession` row keyed by the
   SHA-256 of a random token the browser holds (signed, in a cookie), so that
   logging out and the idle timeout end it for good, whatever the browser keeps.
@@ -18,8 +30,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,9 +45,15 @@ from bot.storage.models import AuditLog, StaffSession, Therapist
 
 #: How far back failed logins count against an account or an address.
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+#: Failures for one account from one address before that address is refused for it.
+MAX_FAILURES_PER_ACCOUNT_AND_IP = 5
 #: Higher than per account: several staff may share a clinic's address.
 MAX_FAILURES_PER_IP = 20
+#: Failures for one account from all addresses before its back-off starts.
+ACCOUNT_BACKOFF_AFTER = 10
+#: The first wait of the account-wide back-off; it doubles with each further failure.
+ACCOUNT_BACKOFF_FIRST = timedelta(seconds=2)
+ACCOUNT_BACKOFF_LONGEST = timedelta(minutes=5)
 SESSION_TOKEN_BYTES = 32
 #: ``last_seen_at`` is written at most this often, to spare the database a write per click.
 TOUCH_INTERVAL = timedelta(seconds=30)
@@ -44,7 +64,11 @@ LOGIN_THROTTLED = "login_throttled"
 LOGOUT = "logout"
 #: What every refused login says: it never tells whether the account exists.
 WRONG_CREDENTIALS = "That email and password do not match an active account."
-THROTTLED = "Too many failed attempts. Wait 15 minutes, or ask an admin to help."
+THROTTLED = "Too many failed attempts from this address. Wait 15 minutes, or ask an admin to help."
+BACKED_OFF = (
+    "Too many failed attempts for this account from elsewhere. Try again in a few minutes, "
+    "or from a device you have logged in from before."
+)
 
 
 @dataclass(frozen=True)
@@ -56,19 +80,30 @@ class LoginOutcome:
 
 
 def attempt_login(
-    session: Session, *, email: str, password: str, ip: str | None, now: datetime
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    now: datetime,
+    known_accounts: Collection[int] = (),
 ) -> LoginOutcome:
-    """Check a login, counting failures per account and per address (see module docstring)."""
+    """Check a login against the three limits of the module docstring, then the password.
+
+    ``known_accounts``: the accounts this browser has logged in to before (its
+    signed device cookie); they are spared the account-wide back-off.
+    """
     account = therapist_by_email(session, email)
     account_id = account.id if account is not None else None
-    if _throttled(session, account_id, ip, now):
+    known_device = account_id is not None and account_id in known_accounts
+    refusal = _refusal(session, account_id, ip, now, known_device=known_device)
+    if refusal:
         audit.record(session, action=LOGIN_THROTTLED, actor_therapist_id=account_id, ip=ip)
-        return LoginOutcome(None, THROTTLED)
-    if (
-        account is None
-        or not account.active
-        or not verify_password(password, account.password_hash)
-    ):
+        return LoginOutcome(None, refusal)
+    # An unknown email costs one hash too, so timing does not reveal who has an account.
+    stored_hash = account.password_hash if account is not None else _unknown_account_hash()
+    matches = verify_password(password, stored_hash)
+    if account is None or not account.active or not matches:
         audit.record(session, action=LOGIN_FAILED, actor_therapist_id=account_id, ip=ip)
         return LoginOutcome(None, WRONG_CREDENTIALS)
     if needs_rehash(account.password_hash):
@@ -77,22 +112,44 @@ def attempt_login(
     return LoginOutcome(account)
 
 
-def _throttled(session: Session, account_id: int | None, ip: str | None, now: datetime) -> bool:
-    since = now - FAILURE_WINDOW
-    failures = select(func.count(AuditLog.id)).where(
-        AuditLog.action == LOGIN_FAILED, AuditLog.at > since
+def account_backoff(failures: int) -> timedelta:
+    """How long after its latest failure an account with ``failures`` takes the next attempt."""
+    if failures < ACCOUNT_BACKOFF_AFTER:
+        return timedelta(0)
+    doublings = min(failures - ACCOUNT_BACKOFF_AFTER, 16)
+    return min(ACCOUNT_BACKOFF_FIRST * 2**doublings, ACCOUNT_BACKOFF_LONGEST)
+
+
+def _refusal(
+    session: Session, account_id: int | None, ip: str | None, now: datetime, *, known_device: bool
+) -> str:
+    """Why this attempt is refused before the password is checked; empty if it is not."""
+    failures = select(func.count(AuditLog.id), func.max(AuditLog.at)).where(
+        AuditLog.action == LOGIN_FAILED, AuditLog.at > now - FAILURE_WINDOW
     )
-    if account_id is not None:
-        per_account = session.execute(
-            failures.where(AuditLog.actor_therapist_id == account_id)
-        ).scalar_one()
-        if per_account >= MAX_FAILURES_PER_ACCOUNT:
-            return True
     if ip is not None:
-        per_ip = session.execute(failures.where(AuditLog.ip == ip)).scalar_one()
-        if per_ip >= MAX_FAILURES_PER_IP:
-            return True
-    return False
+        from_here = session.execute(failures.where(AuditLog.ip == ip)).one()[0]
+        if from_here >= MAX_FAILURES_PER_IP:
+            return THROTTLED
+    if account_id is None:
+        return ""
+    of_account = failures.where(AuditLog.actor_therapist_id == account_id)
+    if ip is not None:
+        pair = session.execute(of_account.where(AuditLog.ip == ip)).one()[0]
+        if pair >= MAX_FAILURES_PER_ACCOUNT_AND_IP:
+            return THROTTLED
+    if known_device:
+        return ""
+    count, latest = session.execute(of_account).one()
+    if latest is not None and now < latest + account_backoff(int(count)):
+        return BACKED_OFF
+    return ""
+
+
+@cache
+def _unknown_account_hash() -> str:
+    """A hash no password matches, checked for unknown emails (made once per process)."""
+    return hash_password(secrets.token_urlsafe(SESSION_TOKEN_BYTES))
 
 
 def open_session(session: Session, therapist: Therapist, *, ip: str | None, now: datetime) -> str:
@@ -111,10 +168,10 @@ def open_session(session: Session, therapist: Therapist, *, ip: str | None, now:
     return token
 
 
-def current_staff(
+def current_login(
     session: Session, token: str, *, now: datetime, idle: timedelta
-) -> Therapist | None:
-    """The active therapist logged in with ``token``, or None (unknown, ended, idle too long).
+) -> StaffSession | None:
+    """The open login of an active account for ``token``, or None (unknown, ended, idle).
 
     An idle session is ended here, so it cannot come back to life.
     """
@@ -130,7 +187,7 @@ def current_staff(
         return None
     if now - row.last_seen_at > TOUCH_INTERVAL:
         row.last_seen_at = now
-    return row.therapist
+    return row
 
 
 def close_session(session: Session, token: str, *, ip: str | None, now: datetime) -> None:

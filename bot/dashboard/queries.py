@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from bot import message_log
 from bot.dashboard.access import caseload_filter, escalation_filter
 from bot.escalation import LEVEL_ORDER
-from bot.storage.enums import Direction, EscalationStatus, HomeworkStatus
+from bot.reminders.checkins import CheckinRecord, checkins_of
+from bot.storage.enums import Direction, EscalationStatus, HomeworkStatus, ReminderKind
 from bot.storage.models import (
     Client,
     DiaryEntry,
@@ -36,6 +37,8 @@ from bot.takeover import active_takeover
 RISK_FLAG_WINDOW = timedelta(days=7)
 #: Resolved escalations listed in the inbox (the newest).
 RESOLVED_SHOWN = 50
+#: How an audit row names the newest message a view of the transcript showed.
+TRANSCRIPT_MARK = "transcript to message"
 #: Diary-card trend windows a therapist can pick, in days.
 TREND_WINDOWS = (30, 90)
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
@@ -219,6 +222,7 @@ def _therapist_names(session: Session) -> dict[int | None, str]:
 
 @dataclass(frozen=True)
 class TranscriptLine:
+    message_id: int
     at: datetime
     direction: str
     channel: str
@@ -228,6 +232,19 @@ class TranscriptLine:
     risk: str | None
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """The client's latest messages, and the newest one's id (what a view of it showed)."""
+
+    lines: list[TranscriptLine]
+    latest_message_id: int
+
+    @property
+    def audit_mark(self) -> str:
+        """The audit detail naming this view of the transcript (see ``client_pages``)."""
+        return f"{TRANSCRIPT_MARK} {self.latest_message_id}"
+
+
 @dataclass
 class ClientRecord:
     client: Client
@@ -235,8 +252,10 @@ class ClientRecord:
     diary: list[DiaryEntry]
     practices: list[SkillPractice]
     homework: list[Homework]
+    #: Active reminders other than check-ins (those have their own section).
     reminders: list[Reminder]
-    transcript: list[TranscriptLine]
+    checkins: list[CheckinRecord]
+    transcript: Transcript
     escalations: list[Escalation]
     takeover: Takeover | None
     takeover_by: str = ""
@@ -264,7 +283,13 @@ def client_record(session: Session, client: Client, *, days: int, now: datetime)
         select(Homework).where(Homework.client_id == client.id).order_by(Homework.created_at.desc())
     ).scalars()
     reminders = session.execute(
-        select(Reminder).where(Reminder.client_id == client.id).order_by(Reminder.id)
+        select(Reminder)
+        .where(
+            Reminder.client_id == client.id,
+            Reminder.active.is_(True),
+            Reminder.kind != ReminderKind.CHECKIN,
+        )
+        .order_by(Reminder.id)
     ).scalars()
     escalations = session.execute(
         select(Escalation)
@@ -272,18 +297,6 @@ def client_record(session: Session, client: Client, *, days: int, now: datetime)
         .order_by(Escalation.opened_at.desc())
         .limit(RESOLVED_SHOWN)
     ).scalars()
-    lines = [
-        TranscriptLine(
-            at=message.created_at,
-            direction=message.direction,
-            channel=message.channel,
-            status=message.status,
-            sender=_sender(message, client, names),
-            body=message.body,
-            risk=message.risk_level,
-        )
-        for message in message_log.transcript(session, client.id)
-    ]
     takeover = active_takeover(session, client.id, now)
     return ClientRecord(
         client=client,
@@ -292,12 +305,33 @@ def client_record(session: Session, client: Client, *, days: int, now: datetime)
         practices=list(practices),
         homework=list(homework),
         reminders=list(reminders),
-        transcript=lines,
+        checkins=checkins_of(session, client),
+        transcript=transcript(session, client),
         escalations=list(escalations),
         takeover=takeover,
         takeover_by=names.get(takeover.therapist_id, "") if takeover else "",
         channels=sorted({identity.channel for identity in client.identities}),
     )
+
+
+def transcript(session: Session, client: Client) -> Transcript:
+    """The client's latest messages as the page shows them, with who wrote each."""
+    names = _therapist_names(session)
+    messages = message_log.transcript(session, client.id)
+    lines = [
+        TranscriptLine(
+            message_id=message.id,
+            at=message.created_at,
+            direction=message.direction,
+            channel=message.channel,
+            status=message.status,
+            sender=_sender(message, client, names),
+            body=message.body,
+            risk=message.risk_level,
+        )
+        for message in messages
+    ]
+    return Transcript(lines, max((m.id for m in messages), default=0))
 
 
 def _sender(message: Message, client: Client, names: dict[int | None, str]) -> str:
@@ -306,3 +340,39 @@ def _sender(message: Message, client: Client, names: dict[int | None, str]) -> s
     if message.from_therapist_id is not None:
         return f"{names.get(message.from_therapist_id, 'therapist')} (therapist)"
     return "WiseMind bot"
+
+
+# --- the clinic (admins) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    therapist: Therapist
+    #: Clients in their caseload (not discharged).
+    clients: int
+
+
+def staff(session: Session) -> list[StaffRow]:
+    """Every staff account, active first, with the size of its caseload."""
+    counts = dict(
+        session.execute(
+            select(Client.therapist_id, func.count(Client.id))
+            .where(Client.discharged_at.is_(None))
+            .group_by(Client.therapist_id)
+        ).all()
+    )
+    people = session.execute(select(Therapist).order_by(Therapist.name)).scalars()
+    rows = [StaffRow(person, int(counts.get(person.id, 0))) for person in people]
+    return sorted(rows, key=lambda row: not row.therapist.active)
+
+
+def clients_to_reassign(session: Session) -> list[Client]:
+    """Clients still in the caseload of a deactivated account: nobody is reviewing them."""
+    return list(
+        session.execute(
+            select(Client)
+            .join(Therapist, Therapist.id == Client.therapist_id)
+            .where(Therapist.active.is_(False), Client.discharged_at.is_(None))
+            .order_by(Client.name)
+        ).scalars()
+    )

@@ -9,6 +9,10 @@
   from the page's ``<meta name="csrf-token">``). A POST without the cookie's
   token is refused. The token changes at login, so one planted before cannot
   be used after.
+- A second signed cookie remembers the accounts that logged in from this
+  browser (ids only, for months): such a "known device" is spared the
+  account-wide login back-off (:mod:`.auth`), so guessers elsewhere cannot
+  lock a therapist out of their own browser.
 - Headers: a Content-Security-Policy that allows no inline script or style and
   no framing, ``nosniff``, ``no-referrer`` (page URLs carry ids only, but no
   URL leaves for another site either), ``no-store`` on every page, and HSTS
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -31,6 +36,11 @@ CSRF_HEADER = "x-csrf-token"
 #: The cookie itself never outlives a working day; sessions end sooner when idle.
 COOKIE_MAX_AGE_SECONDS = 12 * 60 * 60
 _SALT = "wisemind.dashboard.cookie"
+DEVICE_COOKIE_NAME = "wisemind_device"
+DEVICE_COOKIE_MAX_AGE_SECONDS = 180 * 24 * 60 * 60
+#: Accounts a browser remembers (a shared clinic computer): the most recent ones.
+DEVICE_ACCOUNTS_KEPT = 8
+_DEVICE_SALT = "wisemind.dashboard.device"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -67,6 +77,7 @@ class CookieSigner:
         if len(secret) < 32:
             raise ValueError("the dashboard secret must be at least 32 characters")
         self._serializer = URLSafeTimedSerializer(secret, salt=_SALT)
+        self._devices = URLSafeTimedSerializer(secret, salt=_DEVICE_SALT)
 
     def dumps(self, state: CookieState) -> str:
         return self._serializer.dumps({"c": state.csrf, "s": state.session_token})
@@ -83,6 +94,21 @@ class CookieSigner:
         if not isinstance(csrf, str) or not csrf:
             return CookieState.fresh()
         return CookieState(csrf=csrf, session_token=token if isinstance(token, str) else None)
+
+    def dumps_device(self, accounts: Sequence[int]) -> str:
+        return self._devices.dumps(list(accounts[-DEVICE_ACCOUNTS_KEPT:]))
+
+    def loads_device(self, raw: str | None) -> tuple[int, ...]:
+        """The accounts this browser logged in to; none for a missing, forged or old cookie."""
+        if not raw:
+            return ()
+        try:
+            data = self._devices.loads(raw, max_age=DEVICE_COOKIE_MAX_AGE_SECONDS)
+        except BadSignature:
+            return ()
+        if not isinstance(data, list):
+            return ()
+        return tuple(item for item in data if isinstance(item, int))
 
 
 def csrf_matches(expected: str, supplied: str | None) -> bool:

@@ -229,6 +229,11 @@ def describe_one(reminder: Reminder, client: Client) -> str:
     name = KIND_NAMES[reminder.kind]
     if reminder.kind == ReminderKind.CHECKIN:
         name = "a question from your therapist"
+    return f"{name}: {describe_when(reminder, client)}"
+
+
+def describe_when(reminder: Reminder, client: Client) -> str:
+    """When a reminder goes out, in the client's time: "weekdays at 9:00 PM", "Tue 1 Dec at…"."""
     if reminder.local_time is not None:
         days = parse_days(reminder.days)
         when = (
@@ -238,10 +243,10 @@ def describe_one(reminder: Reminder, client: Client) -> str:
             if days == frozenset(range(5))
             else ", ".join(d.capitalize() for d in reminder.days.split(","))
         )
-        return f"{name}: {when} at {_clock_text(reminder.local_time)}"
+        return f"{when} at {_clock_text(reminder.local_time)}"
     assert reminder.one_off_at is not None
     local = reminder.one_off_at.astimezone(ZoneInfo(client.timezone))
-    return f"{name}: {local:%a} {local.day} {local:%b} at {_clock_text(local.time())}"
+    return f"{local:%a} {local.day} {local:%b} at {_clock_text(local.time())}"
 
 
 def _clock(words: str) -> time | None:

@@ -43,6 +43,9 @@ GRACE = {
     ReminderKind.REENGAGE: timedelta(hours=12),
     ReminderKind.CHECKIN: timedelta(hours=12),
 }
+#: A one-off set for "now" is typed to the minute, so its time has just passed: occurrences
+#: of a new one-off are made from this long before it was set (later ones are refused).
+ONE_OFF_LEEWAY = timedelta(minutes=2)
 #: Reminders materialised per query, so 10,000 clients never load at once.
 MATERIALISE_BATCH = 1000
 
@@ -77,7 +80,8 @@ def add_reminder(
 
     A recurring reminder needs ``local_time`` (and ``days``); a one-off needs
     ``one_off_at`` (for a session: the appointment). Occurrences start from
-    ``now``: a reminder set at 21:30 for 21:00 first goes out tomorrow.
+    ``now``: a reminder set at 21:30 for 21:00 first goes out tomorrow; a
+    one-off from :data:`ONE_OFF_LEEWAY` before, so "now" to the minute is sent.
     """
     if kind not in ReminderKind.ALL:
         raise ReminderError(f"unknown reminder kind {kind!r}")
@@ -104,7 +108,7 @@ def add_reminder(
         after_days=after_days,
         homework_id=homework.id if homework is not None else None,
         created_by=created_by,
-        materialised_until=now,
+        materialised_until=now if one_off_at is None else now - ONE_OFF_LEEWAY,
         active=True,
         created_at=now,
     )

@@ -179,6 +179,8 @@ class EscalationEventKind:
     ACKNOWLEDGED: Final = "acknowledged"
     REOPENED: Final = "reopened"
     RESOLVED: Final = "resolved"
+    #: A live page to someone whose account was deactivated: the chain moves on.
+    PAGE_WITHDRAWN: Final = "page_withdrawn"
 
 
 class TakeoverEnd:

@@ -165,6 +165,10 @@ class Therapist(Base):
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     #: Seeded by ``wisemind demo seed``: never paged once a real channel is configured.
     is_demo: Mapped[bool] = Column(Boolean, nullable=False, default=False, server_default=false())
+    #: The password was chosen by someone else (an admin): it must be replaced at the next login.
+    must_change_password: Mapped[bool] = Column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
     clients: Mapped[list[Client]] = relationship("Client", back_populates="therapist")
