@@ -31,9 +31,9 @@ from bot import message_log
 from bot.reminders import delivery as deliveries
 from bot.reminders.delivery import Claim
 from bot.reminders.prompts import PROMPT_COLUMNS, prompt_for
-from bot.storage import session_scope
+from bot.storage import database_now, session_scope
 from bot.storage.enums import Channel, SkipReason
-from bot.storage.models import Client, Reminder, ReminderDelivery, utcnow
+from bot.storage.models import Client, Reminder, ReminderDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -108,12 +108,12 @@ class OutboxHandoff:
     batch_size = 500
 
     async def hand_off(self, claims: Sequence[Claim]) -> set[int]:
-        return await asyncio.to_thread(self.hand_off_now, claims, utcnow())
+        return await asyncio.to_thread(self.hand_off_now, claims)
 
     @staticmethod
-    def hand_off_now(claims: Sequence[Claim], now: datetime) -> set[int]:
+    def hand_off_now(claims: Sequence[Claim]) -> set[int]:
         with session_scope() as session:
-            return hand_to_outbox(session, claims, now)
+            return hand_to_outbox(session, claims, database_now(session))
 
     async def close(self) -> None:
         return None
