@@ -300,17 +300,32 @@ def test_a_crisis_after_the_claim_still_stops_the_reminder(db_session: Session) 
     assert _deliveries(db_session, client)[0].skip_reason == SkipReason.CRISIS
 
 
-def test_reengagement_waits_for_days_without_contact(db_session: Session) -> None:
+def _wrote(session: Session, client: Client, number: str, at: datetime) -> None:
+    message = record_inbound(
+        session, client_id=client.id, channel=Channel.SMS, address=number, body="hello",
+        provider_id=f"SM-{number}",
+    )  # fmt: skip
+    assert message is not None
+    message.created_at = at
+    session.flush()
+
+
+def test_reengagement_waits_for_days_without_contact_and_skips_who_never_wrote(
+    db_session: Session,
+) -> None:
     quiet = _client(db_session, "Quiet Client", sms="+15550002222")
     chatty = _client(db_session, "Chatty Client", sms="+15550003333")
-    record_inbound(
-        db_session, client_id=chatty.id, channel=Channel.SMS, address="+15550003333",
-        body="hello", provider_id="SM-chatty",
-    )  # fmt: skip
-    for client in (quiet, chatty):
+    silent = _client(db_session, "Never Wrote", sms="+15550004444")
+    _wrote(db_session, quiet, "+15550002222", NOW - timedelta(days=4))
+    _wrote(db_session, chatty, "+15550003333", NOW - timedelta(days=1))
+    for client in (quiet, chatty, silent):
         add_reminder(db_session, client, ReminderKind.REENGAGE, NOW, one_off_at=NOW, after_days=3)
     claims, skipped = claim_due(db_session, NOW + timedelta(minutes=1))
-    assert [c.client_id for c in claims] == [quiet.id] and skipped == 1
+    assert [c.client_id for c in claims] == [quiet.id] and skipped == 2
+    reasons = {
+        client.id: _deliveries(db_session, client)[0].skip_reason for client in (chatty, silent)
+    }
+    assert reasons == {chatty.id: SkipReason.RECENT_CONTACT, silent.id: SkipReason.NEVER_WROTE}
 
 
 def test_homework_reminders_stop_once_it_is_done(db_session: Session) -> None:

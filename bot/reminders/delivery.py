@@ -12,8 +12,9 @@ An occurrence is skipped (and the reason recorded) when it is older than its
 kind's grace window, the client opted out or was discharged, the client has
 an open or acknowledged crisis escalation, the client already had the daily
 cap of reminders today (their local day), the reminder was stopped or its
-homework is no longer open, a re-engagement finds the client wrote recently,
-or there is no SMS or Telegram address to reach them on.
+homework is no longer open, a re-engagement finds the client wrote recently
+(by their last inbound message) or never wrote at all, or there is no SMS or
+Telegram address to reach them on.
 """
 
 from __future__ import annotations
@@ -200,8 +201,12 @@ def _skip_reason(
     if reminder.homework_id is not None and not homework_open:
         return SkipReason.NOT_NEEDED
     if reminder.kind == ReminderKind.REENGAGE:
+        # "It's been a few days" means nothing to someone who never wrote: their first
+        # contact (enrolment, consent) comes from them or their therapist, not a nudge.
+        if last_contact is None:
+            return SkipReason.NEVER_WROTE
         assert reminder.after_days is not None
-        if last_contact is not None and now - last_contact < timedelta(days=reminder.after_days):
+        if now - last_contact < timedelta(days=reminder.after_days):
             return SkipReason.RECENT_CONTACT
     if sent_today >= DAILY_CAP:
         return SkipReason.DAILY_CAP
