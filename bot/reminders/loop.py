@@ -82,14 +82,10 @@ class ReminderLoop:
         if time.monotonic() - self._materialised_at >= MATERIALISE_EVERY_SECONDS:
             await asyncio.to_thread(self._materialise)
             self._materialised_at = time.monotonic()
-        claims, skipped = await asyncio.to_thread(self._claim, self.handoff.batch_size)
+        claimed, skipped = await self.handoff.send_due()
         if skipped:
             logger.info("skipped %d reminder occurrences", skipped)
-        if not claims:
-            return skipped > 0
-        await self.handoff.hand_off(claims)
-        await asyncio.to_thread(self._settle, [c.delivery_id for c in claims])
-        return True
+        return claimed > 0 or skipped > 0
 
     def _hold_lease(self) -> bool:
         with session_scope() as session:
@@ -111,21 +107,6 @@ class ReminderLoop:
             made = store.materialise(session, database_now(session))
         if made:
             logger.info("materialised %d reminder occurrences", made)
-
-    @staticmethod
-    def _claim(limit: int) -> tuple[list[delivery.Claim], int]:
-        with session_scope() as session:
-            now = database_now(session)
-            delivery.requeue_stale(session, now)
-            return delivery.claim_due(session, now, limit)
-
-    @staticmethod
-    def _settle(delivery_ids: list[int]) -> None:
-        with session_scope() as session:
-            untaken = delivery.settle_handoffs(session, delivery_ids, database_now(session))
-        if untaken:
-            # Rasa or the action server failed them: retried within their grace windows.
-            logger.warning("%d reminders not taken by the hand-off, retrying", len(untaken))
 
     def _release(self) -> None:
         with session_scope() as session:
