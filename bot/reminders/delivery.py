@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -61,7 +61,34 @@ FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
 #: Channels a reminder can go out on, preferred first when the client used neither lately.
 REMINDER_CHANNELS = (Channel.SMS, Channel.TELEGRAM)
-#: What :func:`claim_due` reads of each due occurrence, its reminder and its client.
+
+
+class DueOccurrence(NamedTuple):
+    """A due occurrence with what the rules, and its words, need of its reminder and client.
+
+    A plain tuple rather than SQLAlchemy's ``Row``, whose attributes cost
+    microseconds each: thousands are read per pass when a clinic's reminders
+    fall due in the same minute.
+    """
+
+    id: int
+    due_at: datetime
+    reminder_id: int
+    kind: str
+    active: bool
+    text: str | None
+    homework_id: int | None
+    one_off_at: datetime | None
+    created_by: int | None
+    after_days: int | None
+    client_id: int
+    client_code: str
+    timezone: str
+    opted_out: bool
+    discharged: bool
+
+
+#: The columns :func:`claim_due` reads, in the order of :class:`DueOccurrence`.
 DUE_COLUMNS = (
     ReminderDelivery.id,
     ReminderDelivery.due_at,
@@ -76,8 +103,8 @@ DUE_COLUMNS = (
     Client.id.label("client_id"),
     Client.code.label("client_code"),
     Client.timezone,
-    Client.opted_out_at,
-    Client.discharged_at,
+    Client.opted_out_at.is_not(None).label("opted_out"),
+    Client.discharged_at.is_not(None).label("discharged"),
 )
 #: Open crises that hold every reminder back.
 CRISIS_OPEN = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
@@ -136,7 +163,7 @@ def claim_due(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=ReminderDelivery)
-    due = session.execute(query).all()
+    due = [DueOccurrence._make(row) for row in session.execute(query)]
     if not due:
         return [], 0
     timezones = {row.client_id: row.timezone for row in due}
@@ -217,8 +244,7 @@ def _set(session: Session, delivery_ids: Sequence[int], **values: Any) -> int:
 
 
 def _skip_reason(
-    # A row of DUE_COLUMNS.
-    due: Any,
+    due: DueOccurrence,
     now: datetime,
     *,
     in_crisis: bool,
@@ -229,11 +255,11 @@ def _skip_reason(
 ) -> str | None:
     if now - due.due_at > grace(due.kind):
         return SkipReason.EXPIRED
-    if due.opted_out_at is not None:
+    if due.opted_out:
         return SkipReason.OPTED_OUT
     if in_crisis:
         return SkipReason.CRISIS
-    if not due.active or due.discharged_at is not None:
+    if not due.active or due.discharged:
         return SkipReason.NOT_NEEDED
     if due.homework_id is not None and not homework_open:
         return SkipReason.NOT_NEEDED

@@ -20,6 +20,7 @@ take part.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -157,15 +158,15 @@ def send_due_to_outbox(
     messages = []
     for claim in claims:
         prompt = prompt_for(session, claim.delivery_id, claim, claim.timezone)
-        buttons = [{"title": title, "payload": payload} for title, payload in prompt.buttons]
-        messages.append(
-            (
-                claim.client_id,
-                claim.channel,
-                claim.address,
-                prompt.text,
-                json.dumps(buttons) if buttons else None,
-            )
-        )
+        buttons = buttons_json(prompt.buttons)
+        messages.append((claim.client_id, claim.channel, claim.address, prompt.text, buttons))
     message_log.record_outbound_many(session, messages)
     return len(claims), skipped
+
+
+@functools.cache
+def buttons_json(buttons: tuple[tuple[str, str], ...]) -> str | None:
+    """A prompt's choices as the outbox stores them; a few kinds of reminder, many messages."""
+    if not buttons:
+        return None
+    return json.dumps([{"title": title, "payload": payload} for title, payload in buttons])
