@@ -159,7 +159,7 @@ def _one_off(session: Session, client: Client, kind: str = ReminderKind.DIARY, *
 def test_occurrences_are_rows_made_ahead_and_never_doubled(db_session: Session) -> None:
     client = _client(db_session)
     add_reminder(db_session, client, ReminderKind.DIARY, NOW, local_time=time(20))
-    made_again = materialise(db_session, NOW + timedelta(minutes=5))
+    made_again = materialise(db_session, NOW + timedelta(minutes=5)).occurrences
     rows = _deliveries(db_session, client)
     assert made_again == 0
     assert [r.due_at for r in rows] == [
@@ -167,8 +167,18 @@ def test_occurrences_are_rows_made_ahead_and_never_doubled(db_session: Session) 
         _utc(NEW_YORK, 2026, 12, 3, 20, 0),
     ]
     # A day later the next one is made, the earlier ones are not made again.
-    assert materialise(db_session, NOW + timedelta(days=1, minutes=1)) == 1
+    assert materialise(db_session, NOW + timedelta(days=1, minutes=1)).occurrences == 1
     assert len(_deliveries(db_session, client)) == 3
+
+
+def test_occurrences_are_made_a_batch_of_reminders_at_a_time(db_session: Session) -> None:
+    for number in range(3):
+        client = _client(db_session, f"Client {number}", sms=f"+1555000{number:04d}")
+        add_reminder(db_session, client, ReminderKind.DIARY, NOW, local_time=time(20))
+    a_day_later = NOW + timedelta(days=1, minutes=1)
+    assert materialise(db_session, a_day_later, limit=2) == (2, 2)
+    assert materialise(db_session, a_day_later, limit=2) == (1, 1)
+    assert materialise(db_session, a_day_later, limit=2) == (0, 0)
 
 
 def test_a_reminder_set_during_quiet_hours_is_due_when_they_end(db_session: Session) -> None:

@@ -103,10 +103,19 @@ class ReminderLoop:
         return holding
 
     def _materialise(self) -> None:
-        with session_scope() as session:
-            made = store.materialise(session, database_now(session))
+        """Make the occurrences due soon, a batch of reminders per transaction."""
+        made = 0
+        while True:
+            with session_scope() as session:
+                batch = store.materialise(session, database_now(session))
+            made += batch.occurrences
+            if batch.reminders < store.MATERIALISE_BATCH:
+                break
         if made:
             logger.info("materialised %d reminder occurrences", made)
+        if made >= store.REFRESH_STATISTICS_AFTER:
+            with session_scope() as session:
+                store.refresh_statistics(session)
 
     def _release(self) -> None:
         with session_scope() as session:
