@@ -1,7 +1,7 @@
 """What a reminder says, and what the client's "yes" will start.
 
 The Rasa action that delivers a reminder (:func:`open_delivery`) and the
-direct outbox hand-off (:func:`bot.reminders.handoff.hand_to_outbox`) use the
+direct outbox hand-off (:func:`bot.reminders.handoff.send_due_to_outbox`) use the
 same words, from here.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.reminders import delivery as deliveries
 from bot.storage.enums import ReminderKind, SkipReason
-from bot.storage.models import Client, Homework, Reminder, ReminderDelivery, Therapist
+from bot.storage.models import Client, Homework, ReminderDelivery, Therapist
 
 #: Button payloads: Rasa intents, so a tap (or "1"/"2" by SMS) is read exactly.
 YES_PAYLOAD = "/affirm"
@@ -73,7 +73,7 @@ def open_delivery(session: Session, delivery_id: int, now: datetime) -> Prompt |
 
 
 class ReminderFields(Protocol):
-    """What the words of a reminder depend on: a :class:`Reminder` or a row of these columns."""
+    """What the words of a reminder depend on: a :class:`Reminder` or a claim of one."""
 
     @property
     def kind(self) -> str: ...
@@ -85,17 +85,6 @@ class ReminderFields(Protocol):
     def one_off_at(self) -> datetime | None: ...
     @property
     def created_by(self) -> int | None: ...
-
-
-#: The columns of :class:`ReminderFields`, for bulk reads.
-PROMPT_COLUMNS = (
-    Reminder.kind,
-    Reminder.text,
-    Reminder.homework_id,
-    Reminder.one_off_at,
-    Reminder.created_by,
-    Client.timezone,
-)
 
 
 def prompt_for(
