@@ -14,7 +14,12 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import select
 
 from bot.actions.chain import ActionFinishChain, ActionPauseChain, ValidateChainForm
-from bot.actions.homework import ActionAskHomeworkDone, ActionRecordHomework
+from bot.actions.homework import (
+    ActionAskHomeworkDone,
+    ActionBringUpHomework,
+    ActionRecordHomework,
+)
+from bot.actions.session import ActionSessionStart
 from bot.actions.skills import (
     ActionAskPracticeStep,
     ActionCoachFallback,
@@ -30,8 +35,8 @@ from bot.skills.chain import CHAIN_SLOTS
 from bot.skills.homework import assign_homework
 from bot.storage import session_scope
 from bot.storage.models import ChainAnalysis, Homework, SkillPractice
-from tests.action_support import run_action, tracker_after
-from tests.test_actions import DEMO, clinic  # noqa: F401 (the demo clinic fixture)
+from tests.action_support import DEMO, run_action, tracker_after
+from tests.test_actions import clinic  # noqa: F401 (the demo clinic fixture)
 
 pytestmark = pytest.mark.usefixtures("clinic")
 
@@ -244,6 +249,95 @@ async def test_due_homework_is_asked_about_and_the_report_stored() -> None:
         stored = session.get(Homework, homework_id)
         assert stored is not None
         assert (stored.status, stored.client_report) == ("done", "went ok")
+
+
+def _assign_dear_man(due_in: timedelta) -> int:
+    """Homework for the demo client, due ``due_in`` from now (negative: already due)."""
+    with session_scope() as session:
+        homework = assign_homework(
+            session,
+            load_library(),
+            client_code=DEMO,
+            therapist_email="therapist@demo.clinic",
+            due_at=datetime.now(timezone.utc) + due_in,
+            skill="dear man",
+        )
+        return homework.id
+
+
+async def test_a_session_starts_knowing_whether_the_client_has_homework_open() -> None:
+    events, _ = await run(ActionSessionStart(), tracker())
+    assert SlotSet("homework_open", None) in events
+    _assign_dear_man(timedelta(days=7))
+    events, _ = await run(ActionSessionStart(), tracker())
+    assert SlotSet("homework_open", True) in events
+
+
+async def test_due_homework_comes_up_after_an_ordinary_reply_once_a_day() -> None:
+    homework_id = _assign_dear_man(-timedelta(hours=2))
+    state = tracker("thanks", intent="thank", slots={"homework_open": True})
+    events, messages = await run(ActionBringUpHomework(), state)
+    assert messages == []  # the form asks the question
+    assert SlotSet("homework_due", True) in events
+    assert SlotSet("homework_id", homework_id) in events
+    (brought_up,) = [e["value"] for e in events if e.get("name") == "homework_brought_up"]
+    slots = {"homework_open": True, "homework_brought_up": brought_up}
+    events, _ = await run(ActionBringUpHomework(), tracker("hi", intent="greet", slots=slots))
+    assert SlotSet("homework_due", None) in events
+    assert SlotSet("homework_open", True) in events
+
+
+async def test_homework_let_be_yesterday_comes_up_again_today() -> None:
+    homework_id = _assign_dear_man(-timedelta(days=3))
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat()
+    slots = {"homework_open": True, "homework_brought_up": {str(homework_id): yesterday}}
+    events, _ = await run(ActionBringUpHomework(), tracker("hi", intent="greet", slots=slots))
+    assert SlotSet("homework_due", True) in events
+
+
+@pytest.mark.parametrize(
+    ("slots", "active_loop"),
+    [
+        ({}, "skill_practice_form"),
+        ({}, "diary_form"),
+        ({"crisis_followup": True}, None),
+        ({"skill_offered": True, "offered_skill": "tipp"}, None),
+        ({"reminder_offer": "diary"}, None),
+    ],
+)
+async def test_homework_never_interrupts_a_form_the_crisis_follow_up_or_an_offer(
+    slots: dict[str, Any], active_loop: str | None
+) -> None:
+    _assign_dear_man(-timedelta(hours=2))
+    state = tracker("thanks", slots={"homework_open": True, **slots}, active_loop=active_loop)
+    events, messages = await run(ActionBringUpHomework(), state)
+    assert events == [SlotSet("homework_due", None)]
+    assert messages == []
+
+
+async def test_homework_not_yet_due_stays_open_without_a_question() -> None:
+    _assign_dear_man(timedelta(days=2))
+    events, _ = await run(ActionBringUpHomework(), tracker("hi", slots={"homework_open": True}))
+    assert SlotSet("homework_due", None) in events
+    assert SlotSet("homework_open", True) in events
+
+
+async def test_the_question_names_the_homework_chosen_for_it() -> None:
+    _assign_dear_man(-timedelta(days=2))
+    with session_scope() as session:
+        newer = assign_homework(
+            session,
+            load_library(),
+            client_code=DEMO,
+            therapist_email="therapist@demo.clinic",
+            due_at=datetime.now(timezone.utc) - timedelta(hours=1),
+            skill="tipp",
+        ).id
+    events, messages = await run(ActionAskHomeworkDone(), tracker(slots={"homework_id": newer}))
+    assert "Practise TIPP" in messages[0]
+    assert SlotSet("homework_id", newer) in events
+    _, messages = await run(ActionAskHomeworkDone(), tracker())
+    assert "Practise DEAR MAN" in messages[0]  # none chosen: the oldest due
 
 
 async def test_resuming_a_practice_does_not_log_it_twice() -> None:
