@@ -1,7 +1,7 @@
 """Staff accounts can be made to choose their own password at their next login.
 
 Revision ID: 0010_dash11_password_change
-Revises: 0009_crisis_replied
+Revises: 0010_crisis7_screening_flood
 Create Date: 2026-11-30
 
 An admin who adds a therapist in the dashboard sees (or sets) the initial
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_dash11_password_change"
-down_revision = "0009_crisis_replied"
+down_revision = "0010_crisis7_screening_flood"
 branch_labels = None
 depends_on = None
 
