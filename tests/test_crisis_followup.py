@@ -27,7 +27,7 @@ from tests.servers import (
     RunningWiseMind,
     clinic_wisemind,
     enrol_client,
-    new_phone,
+    enrolled_phone,
     poll_until,
     settle,
 )
@@ -38,15 +38,9 @@ from tests.test_crisis import pages_about, wait_for_pages
 MENU_WORDS = ("Here's what I can do", "What would you like to do?", "Good to hear from you")
 
 
-def _phone(server: RunningWiseMind, twilio: TwilioStandin) -> Phone:
-    number = new_phone()
-    code = enrol_client(server, consented=True, name="Robin Follow", sms_number=number)
-    return Phone(server, twilio, number, code)
-
-
 @pytest.fixture
 def phone(wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]) -> Phone:
-    return _phone(wisemind, providers[0])
+    return enrolled_phone(wisemind, providers[0], name="Robin Follow")
 
 
 def replies_until(
@@ -79,20 +73,28 @@ def _escalation(phone: Phone) -> tuple[str, list[str]]:
     return level, json.loads(categories)
 
 
+def _stays_until_safe(
+    send: Callable[[str], int], sent: Callable[[], list[str]], reply_to: Callable[[str], str]
+) -> None:
+    """A crisis, "ok" and "hi" after it, then safe: the follow-up as a counsellor would."""
+    crisis = replies_until(send, sent, "i want to kill myself", "Are you safe right now?")
+    assert "988" in crisis and "alerted a person" in crisis
+    assert "staying right here with you" in crisis
+    for text in ("ok", "hi"):
+        reply = reply_to(text)
+        assert "make sure you're okay" in reply and "988" in reply, text
+        assert not any(words in reply for words in MENU_WORDS), (text, reply)
+    assert "Is someone with you" in reply_to("yes I'm safe")
+    close = reply_to("my mom is home")
+    assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
+    # Safe, and the follow-up closed: a greeting is a greeting again.
+    assert "DIARY" in reply_to("hi")
+
+
 def test_ok_and_hi_after_a_crisis_reply_get_a_caring_follow_up_until_the_client_is_safe(
     phone: Phone,
 ) -> None:
-    crisis = reply_until(phone, "i want to kill myself", "Are you safe right now?")
-    assert "988" in crisis and "staying right here with you" in crisis
-    for text in ("ok", "hi"):
-        reply = phone.reply_to(text)
-        assert "make sure you're okay" in reply and "988" in reply, text
-        assert not any(words in reply for words in MENU_WORDS), (text, reply)
-    assert "Is someone with you" in phone.reply_to("yes I'm safe")
-    close = phone.reply_to("my mom is home")
-    assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
-    # Safe, and the follow-up closed: a greeting is a greeting again.
-    assert "DIARY" in phone.reply_to("hi")
+    _stays_until_safe(lambda text: phone.text(text)[0], phone.sent_bodies, phone.reply_to)
 
 
 def test_on_telegram_the_bot_stays_with_the_client_after_a_crisis_until_they_are_safe(
@@ -107,19 +109,8 @@ def test_on_telegram_the_bot_stays_with_the_client_after_a_crisis_until_they_are
     def sent() -> list[str]:
         return [message.text or "" for message in telegram.messages_to(chat.chat_id)]
 
-    crisis = replies_until(
-        lambda text: chat.send(text)[0], sent, "i want to kill myself", "Are you safe right now?"
-    )
-    assert "988" in crisis and "alerted a person" in crisis
+    _stays_until_safe(lambda text: chat.send(text)[0], sent, chat.reply_to)
     wait_for_pages(twilio, PRIMARY_ON_CALL, chat.code)
-    for text in ("ok", "hi"):
-        reply = chat.reply_to(text)
-        assert "make sure you're okay" in reply and "988" in reply, text
-        assert not any(words in reply for words in MENU_WORDS), (text, reply)
-    assert "Is someone with you" in chat.reply_to("yes I'm safe")
-    close = chat.reply_to("my sister is here")
-    assert "glad you're safe" in close and "988" in close
-    assert "DIARY" in chat.reply_to("hi")
 
 
 def test_not_safe_after_a_crisis_reply_gets_help_and_asks_where_they_are_without_a_second_page(
@@ -199,7 +190,7 @@ def test_with_the_action_server_stopped_a_risky_diary_answer_and_a_check_in_yes_
     twilio, telegram = providers
     with clinic_wisemind(tmp_path, twilio, telegram) as running:
         server = RunningWiseMind.of(running)
-        diary, check_in = _phone(server, twilio), _phone(server, twilio)
+        diary, check_in = enrolled_phone(server, twilio), enrolled_phone(server, twilio)
         assert "Urge to commit suicide" in diary.reply_to("diary")
         assert "thoughts of suicide" in check_in.reply_to("i feel so hopeless about everything")
         with stopped(_action_server_pid(int(running.action_url.rsplit(":", 1)[1]))):

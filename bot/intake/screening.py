@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages, escalation
@@ -29,6 +29,8 @@ SCREENING_FAILED = "screening_failed"
 MAX_EVIDENCE_CHARS = 4_000
 #: Characters kept either side of each piece of evidence in a long message.
 EVIDENCE_CONTEXT = 300
+#: Levels whose text calls for a person on its own (joined to nothing, see below).
+ESCALATING_LEVELS = tuple(level.value for level in RiskLevel if level.escalates)
 #: Risk split over several texts ("thinking about ending" / "it" / "tonight") is
 #: assessed on the client's last few inbound messages joined, sent this close together.
 RECENT_MESSAGES = 5
@@ -87,7 +89,10 @@ def _with_recent_messages(
     Someone in distress may send "thinking about ending", "it", "tonight" as
     three texts, each harmless alone. The joined text is bounded (the last
     :data:`RECENT_MESSAGES` within :data:`RECENT_WINDOW`, at most
-    :data:`MAX_EVIDENCE_CHARS`), so the detector stays quick here.
+    :data:`MAX_EVIDENCE_CHARS`), so the detector stays quick here. A text that
+    already called for a person on its own is left out: its risk is recorded,
+    and joined to the client's next "ok" it would send them the crisis reply
+    again for every message of the next few minutes.
     """
     recent = session.scalars(
         select(Message.body)
@@ -96,6 +101,11 @@ def _with_recent_messages(
             Message.direction == Direction.INBOUND,
             Message.created_at >= message.created_at - RECENT_WINDOW,
             Message.id <= message.id,
+            or_(
+                Message.id == message.id,
+                Message.risk_level.is_(None),
+                Message.risk_level.not_in(ESCALATING_LEVELS),
+            ),
         )
         .order_by(Message.id.desc())
         .limit(RECENT_MESSAGES)
