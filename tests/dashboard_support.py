@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -27,6 +28,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
 from starlette.testclient import TestClient
 
 from bot.background import free_port
@@ -176,14 +178,15 @@ def clinic(
     engine.dispose()
 
 
+def rows_of(clinic: Clinic, query: Select) -> list[Any]:
+    """What ``query`` selects from the clinic's database, detached for assertions."""
+    with session_scope(clinic.engine) as session:
+        return list(session.execute(query).scalars())
+
+
 def audit_rows(clinic: Clinic, action: str) -> list[AuditLog]:
     """The audit log's rows for ``action``, oldest first."""
-    with session_scope(clinic.engine) as session:
-        return list(
-            session.execute(
-                select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
-            ).scalars()
-        )
+    return rows_of(clinic, select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
 
 
 def csrf_of(html: str) -> str:
@@ -242,18 +245,16 @@ class LiveDashboard:
     clinic: Clinic
 
 
-@pytest.fixture
-def live_dashboard(clinic: Clinic) -> Iterator[LiveDashboard]:
-    """The dashboard served by uvicorn on a free port, in this process (as in production)."""
+@contextmanager
+def serving(settings: Settings, engine: Engine) -> Iterator[Settings]:
+    """The dashboard under uvicorn on a free port, in this process (as in production).
+
+    Yields the settings with ``dashboard_url`` pointing at it.
+    """
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    clinic.settings = dataclasses.replace(clinic.settings, dashboard_url=url)
+    settings = dataclasses.replace(settings, dashboard_url=f"http://127.0.0.1:{port}")
     config = uvicorn.Config(
-        create_app(clinic.settings, clinic.engine),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
+        create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning", ws="none"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -262,6 +263,16 @@ def live_dashboard(clinic: Clinic) -> Iterator[LiveDashboard]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the dashboard did not start"
-    yield LiveDashboard(url, clinic)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield settings
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_dashboard(clinic: Clinic) -> Iterator[LiveDashboard]:
+    """The test clinic's dashboard, served (see :func:`serving`)."""
+    with serving(clinic.settings, clinic.engine) as settings:
+        clinic.settings = settings
+        yield LiveDashboard(settings.dashboard_url, clinic)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -282,6 +285,45 @@ def new_client(wisemind: RunningWiseMind) -> ChatClient:
 
 #: A reply is complete once no further part has arrived for this long.
 SETTLE_SECONDS = 0.8
+
+
+@contextmanager
+def reminder_scheduler(
+    server: RunningWiseMind, log: Path, rasa_port: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``wisemind scheduler`` on the running clinic's database, reminders on.
+
+    The session's ``wisemind run`` leaves reminders to such schedulers
+    (``WISEMIND_REMINDERS_ENABLED=false`` for its own), so that a test can
+    kill one mid-hand-off or point it at a stuck Rasa (``rasa_port``).
+    """
+    env = {**server.env, "WISEMIND_REMINDERS_ENABLED": "true"}
+    if rasa_port is not None:
+        env["WISEMIND_RASA_PORT"] = str(rasa_port)
+    with scheduler_process(env, log) as process:
+        yield process
+
+
+@contextmanager
+def scheduler_process(
+    env: dict[str, str], log: Path, command: list[str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``wisemind scheduler`` (or ``python command``) with ``env``, output appended to ``log``;
+    stopped afterwards."""
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, *(command or ["-m", "bot.cli", "scheduler"])],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
 
 
 def poll_until(

@@ -20,7 +20,7 @@ from bot.skills.homework import report_homework
 from bot.storage import session_scope
 from bot.storage.enums import ReminderKind
 from bot.storage.models import Client, Homework, Reminder, utcnow
-from tests.dashboard_support import Browser, Clinic, audit_rows, csrf_of
+from tests.dashboard_support import Browser, Clinic, audit_rows, csrf_of, rows_of
 
 CLIENT_ZONE = ZoneInfo("America/New_York")
 XSS_ANSWER = '<img src=x onerror="alert(1)"> better than I feared'
@@ -51,12 +51,9 @@ def client_answers_due_checkins(clinic: Clinic, client_id: int, answer: str) -> 
 
 
 def reminders_of(clinic: Clinic, client_id: int) -> list[Reminder]:
-    with session_scope(clinic.engine) as session:
-        return list(
-            session.execute(
-                select(Reminder).where(Reminder.client_id == client_id).order_by(Reminder.id)
-            ).scalars()
-        )
+    return rows_of(
+        clinic, select(Reminder).where(Reminder.client_id == client_id).order_by(Reminder.id)
+    )
 
 
 # --- check-ins -------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,12 +25,11 @@ from bot.clinic import add_client, add_therapist
 from bot.reminders.delivery import claim_due
 from bot.reminders.lease import LEASE_SECONDS, REMINDERS_LEASE
 from bot.reminders.store import add_reminder
-from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import DeliveryStatus, Direction, ReminderKind
 from bot.storage.migrate import upgrade
 from bot.storage.models import Client, Message, ReminderDelivery, SchedulerLease, utcnow
-from tests.servers import poll_until
+from tests.servers import poll_until, scheduler_process
 
 CLIENTS_PER_ROUND = 150
 #: Generous: the lease lapses in seconds; this machine is shared and slow under load.
@@ -97,22 +95,9 @@ def scheduler(
         WISEMIND_API_TOKEN="unused-here",
         WISEMIND_REMINDER_HANDOFF="outbox",
     )
-    with open(var_dir / f"{name}.log", "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.skewed_clock", str(clock_skew), "scheduler"]
-            if clock_skew
-            else [sys.executable, "-m", "bot.cli", "scheduler"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    command = ["-m", "tests.skewed_clock", str(clock_skew), "scheduler"] if clock_skew else None
+    with scheduler_process(env, var_dir / f"{name}.log", command) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 def test_two_schedulers_send_each_reminder_once_and_the_standby_takes_over(

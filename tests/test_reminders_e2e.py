@@ -12,8 +12,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,7 +22,6 @@ from sqlalchemy import select
 
 from bot.clinic import client_by_code
 from bot.reminders.store import add_reminder
-from bot.settings import PROJECT_ROOT
 from bot.storage import session_scope
 from bot.storage.enums import DeliveryStatus, ReminderKind
 from bot.storage.models import Reminder, ReminderDelivery, Therapist, utcnow
@@ -36,35 +33,12 @@ from tests.servers import (
     enrol_client,
     new_phone,
     poll_until,
+    reminder_scheduler,
 )
 from tests.standins import TelegramStandin, TwilioStandin
 
 #: A killed scheduler's lease lapses, then its claim goes stale (bot.reminders): well within this.
 TAKEOVER_TIMEOUT = 90.0
-
-
-@contextmanager
-def scheduler(
-    server: RunningWiseMind, log: Path, rasa_port: int | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``wisemind scheduler`` on the running clinic's database, reminders on."""
-    env = {**server.env, "WISEMIND_REMINDERS_ENABLED": "true"}
-    if rasa_port is not None:
-        env["WISEMIND_RASA_PORT"] = str(rasa_port)
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "scheduler"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 @contextmanager
@@ -121,14 +95,17 @@ def test_a_scheduler_killed_mid_hand_off_is_replaced_and_the_reminder_is_sent_ex
     twilio, _ = providers
     phone = _sms_phone(wisemind, twilio)
     delivery_id = _reminder_for(wisemind, phone.code)
-    with hung_rasa() as port, scheduler(wisemind, tmp_path / "first.log", rasa_port=port) as first:
+    with (
+        hung_rasa() as port,
+        reminder_scheduler(wisemind, tmp_path / "first.log", rasa_port=port) as first,
+    ):
         claimed = _wait(lambda: _delivery(wisemind, delivery_id).status == DeliveryStatus.SENDING)
         assert claimed, (tmp_path / "first.log").read_text()[-3000:]
         os.kill(first.pid, signal.SIGKILL)  # between due and sent
         first.wait()
     assert _delivery(wisemind, delivery_id).status == DeliveryStatus.SENDING
 
-    with scheduler(wisemind, tmp_path / "second.log"):
+    with reminder_scheduler(wisemind, tmp_path / "second.log"):
         # The dead scheduler's lease lapses, then its claim goes stale and is retried.
         sent = poll_until(lambda: twilio.messages_to(phone.number), bool, TAKEOVER_TIMEOUT)
         assert sent, (tmp_path / "second.log").read_text()[-3000:]
@@ -150,7 +127,7 @@ def test_a_repeated_trigger_for_a_sent_reminder_sends_nothing_more(
     twilio, _ = providers
     phone = _sms_phone(wisemind, twilio)
     delivery_id = _reminder_for(wisemind, phone.code, ReminderKind.PRACTICE, text="TIPP")
-    with scheduler(wisemind, tmp_path / "scheduler.log"):
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
         assert "practise TIPP" in phone.replies(1)[0].body
         # What a scheduler that died after Rasa answered, but before recording it, would redo.
         status = _trigger(wisemind, phone.code, delivery_id)
@@ -169,7 +146,7 @@ def test_a_checkin_question_goes_out_and_the_answer_is_kept_for_the_therapist(
     phone = _sms_phone(wisemind, twilio)
     question = "How did the conversation with your mom go?"
     delivery_id = _reminder_for(wisemind, phone.code, ReminderKind.CHECKIN, text=question)
-    with scheduler(wisemind, tmp_path / "scheduler.log"):
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
         assert question in phone.replies(1)[0].body
         assert "kept your answer" in phone.reply_to("better than I expected honestly")
     assert _delivery(wisemind, delivery_id).answer == "better than I expected honestly"
@@ -184,7 +161,7 @@ def test_a_telegram_client_gets_the_reminder_on_telegram(
     chat_id = str(900_000 + int(time.time()) % 99_999)
     code = enrol_client(wisemind, consented=True, telegram_chat_id=chat_id)
     _reminder_for(wisemind, code)
-    with scheduler(wisemind, tmp_path / "scheduler.log"):
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
         sent = poll_until(lambda: telegram.messages_to(int(chat_id)), bool)
     assert sent and "diary card" in sent[0].text
 

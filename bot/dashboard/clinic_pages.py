@@ -13,6 +13,8 @@ changes nothing).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -107,8 +109,26 @@ class ClinicPages:
             )
         )
 
-    def _refused(self, db: Session, visit: Visit, error: str) -> Response:
-        return self.clinic(db, visit, error=error, status=400)
+    def _act(
+        self,
+        db: Session,
+        visit: Visit,
+        step: Callable[[], Done | str | None],
+        action: str,
+        *,
+        then: str | Callable[[], Response],
+        client_id: int | None = None,
+    ) -> Response:
+        """A change from this page; refused ones show the clinic page with the reason."""
+        return self.web.act(
+            db,
+            visit,
+            step,
+            action=action,
+            then=then,
+            refused=lambda error: self.clinic(db, visit, error=error, status=400),
+            client_id=client_id,
+        )
 
     # --- enrolment ------------------------------------------------------------------------
 
@@ -135,13 +155,8 @@ class ClinicPages:
             )
             return Done(client_id=client.id)
 
-        return self.web.act(
-            db,
-            visit,
-            step,
-            action="enrol_client",
-            then=lambda: self.clinic(db, visit, notice=enrolled[0]),
-            refused=lambda error: self._refused(db, visit, error),
+        return self._act(
+            db, visit, step, "enrol_client", then=lambda: self.clinic(db, visit, notice=enrolled[0])
         )
 
     # --- staff (admins) -------------------------------------------------------------------
@@ -177,14 +192,7 @@ class ClinicPages:
                 initial_password="" if chosen else password,
             )
 
-        return self.web.act(
-            db,
-            visit,
-            step,
-            action="add_staff",
-            then=then,
-            refused=lambda error: self._refused(db, visit, error),
-        )
+        return self._act(db, visit, step, "add_staff", then=then)
 
     def deactivate(self, db: Session, visit: Visit) -> Response:
         therapist = self._staff_member(db, visit)
@@ -205,13 +213,12 @@ class ClinicPages:
                 f"{done.pages_withdrawn} pages withdrawn, {done.takeovers_ended} take-overs ended"
             )
 
-        return self.web.act(
+        return self._act(
             db,
             visit,
             step,
-            action="deactivate_staff",
+            "deactivate_staff",
             then=lambda: self.clinic(db, visit, notice=report[0]),
-            refused=lambda error: self._refused(db, visit, error),
         )
 
     def reactivate(self, db: Session, visit: Visit) -> Response:
@@ -221,15 +228,14 @@ class ClinicPages:
             reactivate_therapist(db, therapist)
             return f"therapist {therapist.id}"
 
-        return self.web.act(
+        return self._act(
             db,
             visit,
             step,
-            action="reactivate_staff",
+            "reactivate_staff",
             then=lambda: self.clinic(
                 db, visit, notice=f"{therapist.name} can log in again and be on call."
             ),
-            refused=lambda error: self._refused(db, visit, error),
         )
 
     @staticmethod
@@ -250,14 +256,13 @@ class ClinicPages:
             after = reassign_client(db, client, visit.form.get("therapist_email", ""))
             return f"therapist {before} -> {after.id}"
 
-        return self.web.act(
+        return self._act(
             db,
             visit,
             step,
-            action="reassign_client",
-            client_id=client.id,
+            "reassign_client",
             then=wanted if local_path(wanted) else "/clinic#therapists",
-            refused=lambda error: self._refused(db, visit, error),
+            client_id=client.id,
         )
 
     # --- the rota (admins) ------------------------------------------------------------------
@@ -291,14 +296,7 @@ class ClinicPages:
             ]
             return "shift " + ", ".join(str(shift.id) for shift in shifts)
 
-        return self.web.act(
-            db,
-            visit,
-            step,
-            action="add_oncall_shift",
-            then="/clinic#rota",
-            refused=lambda error: self._refused(db, visit, error),
-        )
+        return self._act(db, visit, step, "add_oncall_shift", then="/clinic#rota")
 
     def remove_shift(self, db: Session, visit: Visit) -> Response:
         def step() -> str:
@@ -309,14 +307,7 @@ class ClinicPages:
                 f"{shift.start_time:%H:%M}-{shift.end_time:%H:%M}"
             )
 
-        return self.web.act(
-            db,
-            visit,
-            step,
-            action="remove_oncall_shift",
-            then="/clinic#rota",
-            refused=lambda error: self._refused(db, visit, error),
-        )
+        return self._act(db, visit, step, "remove_oncall_shift", then="/clinic#rota")
 
     def rota_preview(self, db: Session, visit: Visit) -> Response:
         """The gaps the rota would have with the shift being typed in (nothing is changed)."""
