@@ -477,6 +477,16 @@ def cmd_reminders_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders_quiet(args: argparse.Namespace) -> int:
+    from bot.reminders.manage import set_quiet_hours
+    from bot.storage import session_scope
+    from bot.storage.models import utcnow
+
+    with session_scope() as session:
+        print(set_quiet_hours(session, args.client, args.start, args.end, utcnow()))
+    return 0
+
+
 def cmd_checkin_add(args: argparse.Namespace) -> int:
     from bot.reminders.manage import add_for_client
     from bot.storage import session_scope
@@ -736,6 +746,15 @@ def build_parser() -> argparse.ArgumentParser:
         reminder_commands, "remove", cmd_reminders_remove, "Stop a reminder (by id)."
     )
     remove_reminder.add_argument("id", type=int, help="the id `reminders list` shows")
+    quiet = command(
+        reminder_commands,
+        "quiet",
+        cmd_reminders_quiet,
+        "Set a client's quiet hours (their local time); due reminders wait for the end.",
+    )
+    quiet.add_argument("client", help="client code")
+    quiet.add_argument("start", type=_clock, help="HH:MM, e.g. 22:00")
+    quiet.add_argument("end", type=_clock, help="HH:MM, e.g. 08:00 (the same as start: none)")
 
     checkin = commands.add_parser("checkin", help="Therapists' check-in questions.")
     checkin_commands = checkin.add_subparsers(

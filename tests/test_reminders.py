@@ -402,6 +402,19 @@ def test_reminders_go_to_the_channel_the_client_last_wrote_from(db_session: Sess
         ("snooze 1 hour", commands.Snooze(timedelta(hours=1))),
         ("snooze 20 min", commands.Snooze(timedelta(minutes=20))),
         ("snooze", commands.Snooze(timedelta(hours=1))),
+        ("quiet hours 11pm to 7am", commands.SetQuietHours(time(23), time(7))),
+        ("Quiet hours from 22:30 to 07:15", commands.SetQuietHours(time(22, 30), time(7, 15))),
+        ("quiet hours 11 to 7", commands.SetQuietHours(time(23), time(7))),
+        ("no messages before 9am", commands.SetQuietHours(None, time(9))),
+        ("dont text me before 9", commands.SetQuietHours(None, time(9))),
+        ("no texts after 10pm", commands.SetQuietHours(time(22), None)),
+        ("no messages between midnight and 6am", commands.SetQuietHours(time(0), time(6))),
+        ("change my quiet hours", commands.ShowQuietHours()),
+        ("turn off quiet hours", commands.SetQuietHours(time(0), time(0))),
+        # Not quiet hours: the weekend and stopping keep their meaning.
+        ("dont message me on weekends", commands.WeekendsOff()),
+        ("stop reminders on saturday and sunday", commands.WeekendsOff()),
+        ("only remind me on weekdays", commands.WeekendsOff()),
         ("the weather is nice", None),
     ],
 )
@@ -440,6 +453,35 @@ def test_a_reminder_time_in_quiet_hours_says_when_it_will_really_come(
     client = _client(db_session)
     reply = commands.apply(db_session, client, commands.SetTime(ReminderKind.DIARY, time(23)), NOW)
     assert "quiet hours" in reply and "8:00 AM" in reply
+
+
+def test_quiet_hours_changed_by_text_move_reminders_and_are_said_in_the_clients_time(
+    db_session: Session,
+) -> None:
+    client = _client(db_session)  # New York, default quiet hours 10 PM to 8 AM
+    add_reminder(db_session, client, ReminderKind.DIARY, NOW, local_time=time(22, 30))
+
+    def say(text: str) -> str:
+        command = commands.parse(text)
+        assert command is not None
+        return commands.apply(db_session, client, command, NOW)
+
+    def due_times() -> set[time]:
+        pending = [d for d in _deliveries(db_session, client) if d.status == "pending"]
+        return {d.due_at.astimezone(NEW_YORK).time() for d in pending}
+
+    assert due_times() == {time(8)}
+    reply = say("quiet hours 11pm to 7am")
+    assert "11:00 PM to 7:00 AM (New York time)" in reply and "wait until 7:00 AM" in reply
+    assert due_times() == {time(22, 30)}
+    assert "11:00 PM to 9:00 AM" in say("no messages before 9am")
+    assert "10:00 PM to 9:00 AM" in say("no messages after 10pm")
+    assert due_times() == {time(9)}
+    assert "10:00 PM to 9:00 AM (New York time)" in say("change my quiet hours")
+    assert "no quiet hours" in say("turn off quiet hours")
+    assert due_times() == {time(22, 30)}
+    # None set: "after 10pm" means until the usual morning, not until midnight.
+    assert "10:00 PM to 8:00 AM" in say("no messages after 10pm")
 
 
 def test_snooze_sends_the_last_reminder_again_later(db_session: Session) -> None:

@@ -16,16 +16,21 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import time as dt_time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.clinic import client_by_code
 from bot.reminders.store import add_reminder
+from bot.skills import load_library
+from bot.skills.homework import assign_homework
 from bot.storage import session_scope
-from bot.storage.enums import DeliveryStatus, ReminderKind
-from bot.storage.models import Reminder, ReminderDelivery, Therapist, utcnow
+from bot.storage.enums import DeliveryStatus, HomeworkStatus, ReminderKind
+from bot.storage.models import Homework, Reminder, ReminderDelivery, Therapist, utcnow
 from tests.servers import (
+    CLINIC_THERAPIST,
     QUIET_SECONDS,
     ChatClient,
     Phone,
@@ -51,7 +56,11 @@ def hung_rasa() -> Iterator[int]:
 
 
 def _reminder_for(
-    server: RunningWiseMind, code: str, kind: str = ReminderKind.DIARY, text: str | None = None
+    server: RunningWiseMind,
+    code: str,
+    kind: str = ReminderKind.DIARY,
+    text: str | None = None,
+    homework_id: int | None = None,
 ) -> int:
     """A one-off reminder due now; returns its occurrence's id."""
     now = utcnow()
@@ -61,9 +70,10 @@ def _reminder_for(
         # Tests run at any hour: quiet hours would move the reminder to the morning.
         client.quiet_start = client.quiet_end = client.quiet_start.replace(hour=0, minute=0)
         therapist = session.execute(select(Therapist)).scalars().first()
+        homework = session.get(Homework, homework_id) if homework_id is not None else None
         reminder = add_reminder(
             session, client, kind, now, one_off_at=now, text=text,
-            created_by=therapist.id if therapist else None,
+            created_by=therapist.id if therapist else None, homework=homework,
         )  # fmt: skip
         return session.execute(
             select(ReminderDelivery.id).where(ReminderDelivery.reminder_id == reminder.id)
@@ -150,6 +160,45 @@ def test_a_checkin_question_goes_out_and_the_answer_is_kept_for_the_therapist(
         assert question in phone.replies(1)[0].body
         assert "kept your answer" in phone.reply_to("better than I expected honestly")
     assert _delivery(wisemind, delivery_id).answer == "better than I expected honestly"
+
+
+def test_a_yes_to_a_homework_reminder_leads_into_the_report_and_marks_it_done(
+    wisemind: RunningWiseMind,
+    providers: tuple[TwilioStandin, TelegramStandin],
+    tmp_path: Path,
+) -> None:
+    twilio, _ = providers
+    phone = _sms_phone(wisemind, twilio)
+    with session_scope(wisemind.engine) as session:
+        homework_id = assign_homework(
+            session, load_library(), client_code=phone.code, therapist_email=CLINIC_THERAPIST,
+            due_at=utcnow() + timedelta(days=2), skill="dear man",
+        ).id  # fmt: skip
+    _reminder_for(wisemind, phone.code, ReminderKind.HOMEWORK, homework_id=homework_id)
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
+        assert "Practise DEAR MAN" in phone.replies(1)[0].body
+        asked = phone.reply_to("yes")
+        assert "well done" in asked and "How did it go" in asked
+        report = "used it to ask my boss for a day off"
+        assert "noted it for your therapist" in phone.reply_to(report)
+    with session_scope(wisemind.engine) as session:
+        homework = session.get(Homework, homework_id)
+        assert homework is not None
+        assert (homework.status, homework.client_report) == (HomeworkStatus.DONE, report)
+
+
+def test_a_client_sets_quiet_hours_by_text_and_hears_them_in_their_own_time(
+    client: ChatClient,
+) -> None:
+    set_hours = client.say_joined("quiet hours 11pm to 7am")
+    assert "11:00 PM to 7:00 AM (New York time)" in set_hours
+    assert "11:00 PM to 9:00 AM (New York time)" in client.say_joined("no messages before 9am")
+    shown = client.say_joined("change my quiet hours")
+    assert "11:00 PM to 9:00 AM" in shown and "quiet hours 11pm to 7am" in shown
+    with session_scope(client.server.engine) as session:
+        found = client_by_code(session, client.code)
+        assert found is not None
+        assert (found.quiet_start, found.quiet_end) == (dt_time(23), dt_time(9))
 
 
 def test_a_telegram_client_gets_the_reminder_on_telegram(

@@ -20,6 +20,7 @@ from bot.actions.clients import client_session
 from bot.actions.crisis import FOLLOWUP_SLOT
 from bot.answers import read_yes_no
 from bot.diary import NO_NOTE_WORDS
+from bot.reminders.prompts import reminded_homework
 from bot.skills.homework import (
     client_homework,
     due_homework,
@@ -38,6 +39,8 @@ PENDING_OFFER_SLOTS: Final = ("skill_offered", "reminder_offer", FOLLOWUP_SLOT)
 
 #: The homework question put off (PAUSE): it stays for the therapist and for another day.
 LATER_REPLY: Final = "Okay, we can talk about it another time. Text HOMEWORK when you're ready."
+HOMEWORK_DONE_PRAISE = "Great, well done for doing it 💪"
+HOMEWORK_ALREADY_REPORTED = "Thanks! That homework is already noted for your therapist."
 
 
 def _close() -> list[EventType]:
@@ -114,6 +117,9 @@ class ValidateHomeworkForm(FormValidationAction):
     async def validate_homework_done(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
+        if isinstance(value, bool):
+            # Already answered: a "yes" to the homework reminder set it before the form.
+            return {"homework_done": value}
         answer = read_yes_no(str(value)).value
         if not isinstance(answer, bool):
             dispatcher.utter_message(text="Please reply yes or no: did you do the homework?")
@@ -190,3 +196,32 @@ class ActionRecordHomework(Action):
             "what got in the way together."
         )
         return [*_close(), SlotSet("homework_open", still_open)]
+
+
+class ActionHomeworkReminderDone(Action):
+    """A "yes" to "Reminder: <homework>. Done it already?": it is done; the form asks how it went.
+
+    Fills the homework form's answer to "did you do it" and which homework it
+    is, so the form goes straight to the report and
+    :class:`ActionRecordHomework` stores it as done for the therapist.
+    """
+
+    def name(self) -> str:
+        return "action_homework_reminder_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        answered: list[EventType] = [SlotSet("reminder_offer", None)]
+        delivery_id = tracker.get_slot("reminder_delivery_id")
+        with client_session(tracker) as (session, client):
+            homework = (
+                reminded_homework(session, int(delivery_id), client.id)
+                if client is not None and delivery_id is not None
+                else None
+            )
+            if homework is None:
+                dispatcher.utter_message(text=HOMEWORK_ALREADY_REPORTED)
+                return answered
+            dispatcher.utter_message(text=HOMEWORK_DONE_PRAISE)
+            return answered + [SlotSet("homework_id", homework.id), SlotSet("homework_done", True)]

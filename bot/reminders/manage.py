@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from bot.clinic import client_by_code, normalise_code, therapist_by_email
 from bot.reminders.checkins import checkins_of
 from bot.reminders.commands import describe_one
+from bot.reminders.schedule import QuietHours
 from bot.reminders.store import (
     ONE_OFF_LEEWAY,
     ReminderError,
     add_reminder,
+    change_quiet_hours,
     client_reminders,
     deactivate,
 )
@@ -122,6 +124,19 @@ def remove(
         raise ReminderError(f"no active reminder with id {reminder_id}")
     deactivate(session, [reminder], now)
     return reminder
+
+
+def set_quiet_hours(
+    session: Session, client_code: str, start: time, end: time, now: datetime
+) -> str:
+    """A therapist sets a client's quiet hours (the client's local times); what was done."""
+    client = client_for(session, client_code)
+    rescheduled = change_quiet_hours(session, client, QuietHours(start, end), now)
+    hours = f"{start:%H:%M} to {end:%H:%M}" if start != end else "none"
+    return (
+        f"Quiet hours for {client.code}: {hours} ({client.timezone}); "
+        f"{rescheduled} reminder(s) rescheduled."
+    )
 
 
 def checkin_lines(session: Session, client_code: str) -> list[str]:

@@ -141,6 +141,20 @@ def reschedule(session: Session, reminders: Iterable[Reminder], now: datetime) -
     materialise_reminders(session, [(r, c) for r, c in pairs if c is not None], now)
 
 
+def change_quiet_hours(session: Session, client: Client, quiet: QuietHours, now: datetime) -> int:
+    """Set the client's quiet hours (their local times); every active reminder is remade.
+
+    Returns how many reminders were rescheduled. ``quiet.start == quiet.end``
+    means no quiet hours.
+    """
+    client.quiet_start = quiet.start
+    client.quiet_end = quiet.end
+    session.flush()
+    reminders = client_reminders(session, client.id)
+    reschedule(session, reminders, now)
+    return len(reminders)
+
+
 def deactivate(session: Session, reminders: Iterable[Reminder], now: datetime) -> int:
     """Stop reminders; their unsent future occurrences go. Returns how many stopped."""
     reminders = [r for r in reminders if r.active]
