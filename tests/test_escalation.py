@@ -32,6 +32,7 @@ from bot.escalation import (
 )
 from bot.outbox import SendError, record_failure, record_sent
 from bot.settings import Settings, TwilioSettings, load_settings
+from bot.staff import deactivate_therapist
 from bot.storage.enums import (
     EscalationEventKind,
     EscalationStatus,
@@ -530,3 +531,25 @@ def test_the_crisis_line_page_carries_the_clients_name_and_callback_but_never_th
     first = db_session.get(Message, _pages(db_session)[0].message_id)
     assert first is not None and "Robin" not in first.body and CLIENT_SMS not in first.body
     assert f"https://dash.clinic.test/escalations/{outcome.escalation_id} " in first.body
+
+
+def test_deactivating_the_paged_primary_moves_the_page_to_the_backup_at_once(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    outcome = _risk(db_session, client, settings)
+    (first,) = _pages(db_session)
+    primary = _staff(db_session, PRIMARY)
+    deactivate_therapist(db_session, primary, by=_staff(db_session, ADMIN), now=utcnow())
+    message = db_session.get(Message, first.message_id)
+    assert message is not None and message.status == MessageStatus.UNDELIVERABLE
+    assert advance_pages(db_session, utcnow(), settings) == 1
+    second = _pages(db_session)[-1]
+    assert (second.tier, second.address) == (PageTier.BACKUP, BACKUP_SMS)
+    kinds = [event.kind for event in db_session.get(Escalation, outcome.escalation_id).events]  # type: ignore[union-attr]
+    assert EscalationEventKind.PAGE_WITHDRAWN in kinds
+    # A new escalation never pages the inactive primary: the backup is the first reached.
+    other, _ = add_client(
+        db_session, name="Sam Other", therapist_email=BACKUP, timezone="America/New_York"
+    )
+    assert _risk(db_session, other, settings).paged
+    assert _pages(db_session)[-1].address == BACKUP_SMS
