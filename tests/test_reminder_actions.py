@@ -263,7 +263,7 @@ def test_a_therapist_sets_a_clients_quiet_hours(cli_env: dict[str, str]) -> None
         assert due and {d.due_at.astimezone(zone).time() for d in due} == {time(22, 30)}
     engine.dispose()
     bad = wisemind(cli_env, "reminders", "quiet", "DEMO0001", "11pm", "7am")
-    assert bad.returncode == 2 and "expected a time like 09:00" in bad.stderr
+    assert bad.returncode == 2 and "Expected a time like 09:00" in bad.stderr
 
 
 def test_a_wrong_reminder_command_gets_a_one_line_error(cli_env: dict[str, str]) -> None:
