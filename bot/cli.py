@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
 from bot.log_config import quiet_libraries
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings, process_settings
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    asyncio.run(run_scheduler(load_settings()))
+    asyncio.run(run_scheduler(process_settings()))
     return 0
 
 

@@ -37,7 +37,7 @@ from twilio.rest import Client as TwilioClient
 from bot import clinic, message_log
 from bot.intake import InboundMessage, receive, register_reply_format
 from bot.outbox import Button, Outgoing, SendError
-from bot.settings import Settings, TwilioSettings, load_settings
+from bot.settings import Settings, TwilioSettings, process_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, MessageStatus
 from bot.storage.models import Client
@@ -144,7 +144,7 @@ class TwilioInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioInput:
-        return cls(load_settings())
+        return cls(process_settings())
 
     def get_output_channel(self) -> OutputChannel:
         """Where messages Rasa sends unprompted go (``trigger_intent``: reminders)."""
@@ -161,8 +161,11 @@ class TwilioInput(InputChannel):
     def _signed(self, request: Request, form: _Form) -> bool:
         """Whether Twilio signed this request (URL as Twilio called it, and the form)."""
         assert self.validator is not None
-        base = self.settings.public_url or f"{request.scheme}://{request.host}"
-        url = base + request.path + (f"?{request.query_string}" if request.query_string else "")
+        url = (
+            self.settings.public_url
+            + request.path
+            + (f"?{request.query_string}" if request.query_string else "")
+        )
         signature = request.headers.get("X-Twilio-Signature", "")
         return bool(signature) and self.validator.validate(url, form, signature)
 

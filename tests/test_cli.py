@@ -222,6 +222,7 @@ REAL_TWILIO = {
     "WISEMIND_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "WISEMIND_TWILIO_AUTH_TOKEN": "token",
     "WISEMIND_TWILIO_FROM": "+15005550000",
+    "WISEMIND_PUBLIC_URL": "https://coach.clinic.test",
 }
 
 

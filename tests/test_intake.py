@@ -34,7 +34,7 @@ from bot.intake.pipeline import (
     SCREENING_GRACE,
 )
 from bot.safety.followup import record_question
-from bot.settings import Settings, TwilioSettings, load_settings
+from bot.settings import Settings, TwilioSettings, load_settings, process_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
 from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
@@ -245,6 +245,31 @@ def test_a_bad_clinic_time_zone_keeps_the_message_and_the_retry_loop_pages_once_
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     assert screen_pending(settings, engine=engine, now=later) == 0  # screened once
+
+
+@pytest.mark.parametrize("check_in", [False, True], ids=["crisis text", "yes to the check-in"])
+def test_a_half_edited_env_file_does_not_stop_a_running_servers_crisis_reply_and_page(
+    engine: Engine,
+    settings: Settings,
+    unlimited: FloodControl,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    check_in: bool,
+) -> None:
+    """A server reads its settings once, as it starts: editing .env changes nothing until then."""
+    monkeypatch.setenv("WISEMIND_HOME", str(tmp_path))
+    monkeypatch.setenv("WISEMIND_VAR_DIR", str(tmp_path / "var"))
+    process_settings()  # the server starts, its settings valid
+    # The operator adds Telegram to .env one line at a time: the token saved, its secret not yet.
+    (tmp_path / ".env").write_text("WISEMIND_TELEGRAM_TOKEN=123456:ABC-new-bot\n")
+    if check_in:
+        with session_scope(engine) as session:
+            client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+            record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+    decision = receive(sms("yes" if check_in else CRISIS), settings, engine=engine, flood=unlimited)
+    assert not decision.deferred
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
 def test_an_escalation_error_does_not_lose_the_message(

@@ -8,11 +8,11 @@ import uvicorn
 
 from bot.dashboard.app import create_app
 from bot.launch import ensure_dashboard_secret
-from bot.settings import load_settings
+from bot.settings import process_settings
 
 
 def main() -> None:
-    settings = load_settings()
+    settings = process_settings()
     settings = dataclasses.replace(settings, dashboard_secret=ensure_dashboard_secret(settings))
     uvicorn.run(
         create_app(settings),
