@@ -296,12 +296,20 @@ def cmd_oncall_set(args: argparse.Namespace) -> int:
 
 def cmd_oncall_check(args: argparse.Namespace) -> int:
     from bot.clinic import oncall_gaps
+    from bot.escalation import unpageable_on_call
     from bot.storage import session_scope
 
     settings = load_settings()
     with session_scope() as session:
+        unpageable = unpageable_on_call(session, settings)
+        for therapist, reason in unpageable:
+            print(f"{therapist.email} cannot be paged: {reason}")
         # Demo staff are never paged once real channels are on: they cover nothing.
-        gaps = oncall_gaps(session, include_demo=not settings.real_channel_configured)
+        gaps = oncall_gaps(
+            session,
+            include_demo=not settings.real_channel_configured,
+            leave_out=[therapist.id for therapist, _ in unpageable],
+        )
     for gap in gaps:
         print(gap.describe())
     demo_warning = _warn_about_demo_rota(settings)

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.clinic import add_client
 from bot.demo import seed_demo
 from bot.escalation import advance_pages
 from bot.intake import (
@@ -37,7 +38,15 @@ from bot.safety.followup import record_question
 from bot.settings import Settings, TwilioSettings, load_settings, process_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
-from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
+from bot.storage.models import (
+    Client,
+    Escalation,
+    EscalationEvent,
+    Message,
+    Page,
+    Therapist,
+    utcnow,
+)
 from channels.telegram import parse_update
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import text_update
@@ -174,6 +183,83 @@ def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops
         ).scalars()
         assert list(details) == ["crisis line"]
         assert advance_pages(session, utcnow() + step * 10, settings) == 0
+
+
+#: The demo clinic's therapists on call as primary and backup, and a number for its admin.
+PRIMARY_PHONE, BACKUP_PHONE, ADMIN_PHONE = "+15005550001", "+15005550003", "+15005550020"
+
+
+def _page_code(engine: Engine) -> str:
+    """The ACK code in the page the on-call primary got."""
+    (page,) = [text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]
+    return page.split("Reply ACK ")[1].split()[0]
+
+
+def _escalation_status(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        return str(session.execute(select(Escalation.status)).scalar_one())
+
+
+@pytest.mark.parametrize(
+    "reply", ["ACK {code}", "Ack {code}.", "ACK {code} calling now", "ack: {code}"]
+)
+def test_a_therapists_ack_with_a_full_stop_or_a_note_still_acknowledges(
+    engine: Engine, settings: Settings, unlimited: FloodControl, reply: str
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    ack = sms(reply.format(code=_page_code(engine)), 2, sender=PRIMARY_PHONE)
+    receive(ack, settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "acknowledged", queued_to(engine, PRIMARY_PHONE)[-1]
+    assert queued_to(engine, PRIMARY_PHONE)[-1].startswith("Acknowledged alert")
+
+
+def test_a_therapist_whose_number_is_also_a_test_clients_can_still_acknowledge(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call therapist tried the bot as a client with their own phone."""
+    with session_scope(engine) as session:
+        tester, _ = add_client(session, name="Dr Demo (testing)",
+                               therapist_email="therapist@demo.clinic",
+                               timezone="America/New_York", sms_number=PRIMARY_PHONE)  # fmt: skip
+        tester_code = tester.code
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    code = _page_code(engine)
+    ack = receive(sms(f"ACK {code}", 2, sender=PRIMARY_PHONE), settings, engine=engine,
+                  flood=unlimited)  # fmt: skip
+    assert ack.hand_off is None
+    assert _escalation_status(engine) == "acknowledged"
+    # Anything else from that phone is still the test client's, an unknown code included.
+    for sid, text in ((3, "hi"), (4, "ACK ZZZZZZ")):
+        other = receive(sms(text, sid, sender=PRIMARY_PHONE), settings, engine=engine,
+                        flood=unlimited)  # fmt: skip
+        assert other.hand_off is not None and other.hand_off.conversation_id == tester_code
+
+
+def test_a_therapist_who_texts_stop_to_the_paging_number_is_skipped_until_they_text_start(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Twilio blocks every later SMS to a number that texted STOP (error 21610)."""
+    with session_scope(engine) as session:
+        admin = session.execute(
+            select(Therapist).where(Therapist.email == "admin@demo.clinic")
+        ).scalar_one()
+        admin.sms_number = ADMIN_PHONE
+        other, _ = add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
+                              timezone="America/New_York", sms_number="+15005550016")  # fmt: skip
+    receive(sms("STOP", 1, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert "START" in queued_to(engine, PRIMARY_PHONE)[-1]
+    assert any("therapist@demo.clinic" in text and "STOP" in text
+               for text in queued_to(engine, ADMIN_PHONE))  # fmt: skip
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert not any("Reply ACK" in text for text in queued_to(engine, PRIMARY_PHONE))
+    assert any("DEMO0001" in text for text in queued_to(engine, BACKUP_PHONE))
+    # The client was told the truth: the backup's page is on its way.
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+
+    receive(sms("START", 3, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert any("again" in text for text in queued_to(engine, ADMIN_PHONE)[1:])
+    receive(sms(CRISIS, 4, sender="+15005550016"), settings, engine=engine, flood=unlimited)
+    assert any(other.code in text for text in queued_to(engine, PRIMARY_PHONE))
 
 
 def _database_down(engine: Engine, tmp_path: Path) -> Engine:

@@ -152,11 +152,7 @@ def _store(
 ) -> tuple[int, int | None] | Decision:
     """Resolve the sender and log the message; a Decision when there is nothing more to do."""
     risky = assessment is None or assessment.level is not RiskLevel.NONE
-    client = _resolve_client(session, message.channel, message.address)
-    staff = client is None and (
-        clinic.therapist_for_identity(session, message.channel, message.address) is not None
-        or _is_crisis_line(settings, message.channel, message.address)
-    )
+    client, staff = _sender(session, message, settings)
     if client is None and not staff:
         code = enrolment_code(message.channel, message.text)
         if code is not None:
@@ -191,6 +187,25 @@ def _store(
         return Decision(duplicate=True, client_id=client.id if client else None)
     session.flush()
     return stored.id, client.id if client else None
+
+
+def _sender(
+    session: Session, message: InboundMessage, settings: Settings
+) -> tuple[Client | None, bool]:
+    """Who sent ``message``: a client, staff (a therapist or the crisis line), or a stranger.
+
+    An address both a client's and staff's (a therapist who tried the bot with
+    their own phone) is the client's, except for an ``ACK`` with the code of an
+    active escalation: that is the therapist answering a page, and must stop
+    the paging rather than reach the bot.
+    """
+    client = _resolve_client(session, message.channel, message.address)
+    if client is not None and not escalation.acknowledges_active(session, message.text):
+        return client, False
+    staff = clinic.therapist_for_identity(
+        session, message.channel, message.address
+    ) is not None or _is_crisis_line(settings, message.channel, message.address)
+    return (None, True) if staff else (client, False)
 
 
 def _resolve_client(session: Session, channel: str, address: str) -> Client | None:
@@ -300,6 +315,8 @@ def process_stored(
     )
     hand_off: HandOff | None = None
     if compliance is not None:
+        # A therapist who tried the bot with their own phone: the carrier stops their pages too.
+        _staff_carrier_keyword(session, message, keyword, now, settings)
         if compliance:
             # Sent even to a client who just opted out: the one confirmation.
             replies.append(compliance)
@@ -373,13 +390,34 @@ def _staff_message(
     """A therapist or the crisis line texting the bot: ``ACK <code>``, else how to ACK."""
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
     message.status = MessageStatus.PROCESSED
+    keyword = message.body.strip().upper()
     if therapist is not None:
-        reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
+        reply = _staff_carrier_keyword(
+            session, message, keyword, now, settings
+        ) or escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
     elif _is_crisis_line(settings, message.channel, message.address):
         reply = escalation.crisis_line_reply(session, message.body, now, via=message.channel)
     else:  # kept from a stranger, or staff no longer active
         return Decision(message_id=message.id)
     return _deliver(session, message, None, [reply], None)
+
+
+def _staff_carrier_keyword(
+    session: Session, message: Message, keyword: str, now: datetime, settings: Settings
+) -> str | None:
+    """STOP or START by SMS from a therapist's number: their SMS pages stop or resume.
+
+    Returns the reply to them, or None if this is not such a message.
+    """
+    stopped = keyword in OPT_OUT_KEYWORDS
+    if message.channel != Channel.SMS or not (stopped or keyword in OPT_IN_KEYWORDS):
+        return None
+    therapist = clinic.therapist_for_identity(session, message.channel, message.address)
+    if therapist is None:
+        return None
+    return escalation.set_sms_paging(
+        session, therapist, stopped=stopped, now=now, settings=settings
+    )
 
 
 def _is_crisis_line(settings: Settings, channel: str, address: str) -> bool:
