@@ -133,7 +133,7 @@ def _wait_until_answering(
         if all(_answers(url) for url in urls):
             return
         time.sleep(1)
-    process.kill()
+    # Stopped by the caller's SIGTERM, so that it stops its children too (a kill would orphan them).
     raise StartError(f"wisemind run did not start in time:\n{log_path.read_text()[-4000:]}")
 
 
