@@ -653,6 +653,18 @@ def test_a_check_in_yes_taken_again_after_a_rasa_crash_does_not_get_the_crisis_r
     assert again.message_id == first.hand_off.message_id and again.crisis_replied
 
 
+def test_a_message_taken_in_while_no_rasa_server_runs_is_answered_by_the_next_one_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Twilio's fallback URL: stored, screened and paged at once; the assistant's turn waits."""
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited, handing_off=False)
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    (claimed,) = claim_handoffs("sms", engine=engine)
+    assert claimed.message_id == decision.message_id and claimed.crisis_replied
+    assert claim_handoffs("sms", engine=engine) == []
+
+
 def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
 ) -> None:

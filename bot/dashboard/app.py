@@ -629,9 +629,19 @@ def _parse_date(raw: str) -> date | None:
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
-    """The dashboard as an ASGI application (``engine`` defaults to the configured database)."""
+    """The dashboard as an ASGI application (``engine`` defaults to the configured database).
+
+    With SMS configured it also serves Twilio's Fallback URL, so that a text
+    sent while the Rasa server is down is still taken in (see
+    :mod:`channels.twilio_webhook`): this process does not depend on Rasa.
+    """
     dashboard = Dashboard(settings, engine)
-    app = Starlette(routes=dashboard.routes())
+    routes = dashboard.routes()
+    if settings.twilio is not None:
+        from channels.twilio_webhook import fallback_route
+
+        routes.append(fallback_route(settings, engine))
+    app = Starlette(routes=routes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.dashboard = dashboard
     return app

@@ -16,8 +16,9 @@ One trip down and one back:
    sees the message. If anything here fails, the webhook still answers 200:
    the message stays *not yet screened* and :func:`screen_pending`, which the
    scheduler runs every few seconds (and each Rasa server at start), finishes
-   it. A message that sits unanswered by the assistant (a server died) is
-   taken again by :func:`claim_handoffs`.
+   it. A message that sits unanswered by the assistant (a server died, or it
+   came in at Twilio's fallback URL while no Rasa server ran) is taken up by
+   :func:`claim_handoffs`.
 
 Strangers' messages are not stored, except a risky one (kept for the care
 team, with the crisis numbers in the reply) or an enrolment; nor are messages
@@ -102,11 +103,15 @@ def receive(
     *,
     engine: Engine | None = None,
     flood: FloodControl = SENDER_FLOOD,
+    handing_off: bool = True,
 ) -> Decision:
     """Store, screen and decide one inbound message (see the module docstring).
 
     Never raises once the message is stored: a failure after that is logged
     (message id only) and the message is left for :func:`screen_pending`.
+    ``handing_off``: the caller hands the message to the assistant itself; a
+    channel that cannot (Twilio's fallback URL, served while the Rasa server
+    is down) leaves it for a Rasa server to take up with :func:`claim_handoffs`.
     """
     assessment = assess_safely(message.text)
     try:
@@ -121,7 +126,10 @@ def receive(
     message_id, client_id = stored
     try:
         with session_scope(engine) as session:
-            return process_stored(session, message_id, assessment, settings, utcnow(), flood=flood)
+            return process_stored(
+                session, message_id, assessment, settings, utcnow(),
+                flood=flood, handing_off=handing_off,
+            )  # fmt: skip
     except Exception:
         logger.exception("message %s stored; screening left to the retry loop", message_id)
         return Decision(message_id=message_id, client_id=client_id, deferred=True)
