@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -48,8 +49,9 @@ from bot.storage.models import (
     utcnow,
 )
 from channels.telegram import parse_update
+from channels.twilio_webhook import TwilioForm, sms_message
 from tests.conftest import demo_staff_as_real_rota
-from tests.standins import text_update
+from tests.standins import inbound_sms_params, text_update
 
 DEMO_PHONE = "+15005550006"
 DEMO_CHAT = "777000"
@@ -287,6 +289,27 @@ def test_when_the_database_is_down_a_telegram_update_fails_so_telegram_sends_it_
     assert update is not None and update.message is not None
     with pytest.raises(OperationalError):
         receive(update.message, settings, engine=_database_down(engine, tmp_path), flood=unlimited)
+
+
+@pytest.mark.parametrize("channel", ["sms", "telegram"])
+def test_a_crisis_message_with_a_nul_character_is_stored_screened_and_paged(
+    engine: Engine, settings: Settings, unlimited: FloodControl, channel: str
+) -> None:
+    """NUL is valid in a Twilio form and in Telegram's JSON (so is a lone surrogate there,
+    a "\\ud83d" without its pair); PostgreSQL text holds neither."""
+    text = "i want to kill\x00 myself tonight"
+    if channel == "sms":
+        params = inbound_sms_params(DEMO_PHONE, "+15005550000", text)
+        message = sms_message(TwilioForm.parse(urlencode(params).encode()))
+    else:
+        update = parse_update(text_update(5, int(DEMO_CHAT), text + "\ud83d"), "123")
+        assert update is not None and update.message is not None
+        message = update.message
+    decision = receive(message, settings, engine=engine, flood=unlimited)
+    assert decision.message_id is not None
+    assert inbound(engine, decision.message_id).body == "i want to kill myself tonight"
+    assert escalations(engine)
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
 def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(
