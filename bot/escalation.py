@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -439,15 +439,7 @@ def alert_unregistered_sender(
     text = UNREGISTERED_SENDER_ALERT.format(
         channel=channel, address=address, link=settings.dashboard_url
     )
-    told = 0
-    for person in people.values():
-        reach = _therapist_reach(person, settings)
-        if isinstance(reach, Reach) and settings.real_channel_configured:
-            enqueue(
-                session, client_id=None, channel=reach.channel, address=reach.address,
-                body=text, lane=Lane.CRISIS,
-            )  # fmt: skip
-            told += 1
+    told = _notify(session, people.values(), text, settings)
     if not told:
         logger.error("a risky message from an unregistered %s sender: nobody reachable", channel)
     return told
@@ -593,26 +585,26 @@ def set_sms_paging(
             "therapist %s %s SMS pages", therapist.id, "stopped" if stopped else "restarted"
         )
         template = STAFF_STOPPED_ADMIN_TEXT if stopped else STAFF_RESTARTED_ADMIN_TEXT
-        _tell_admins(session, template.format(name=therapist.name, email=therapist.email), settings)
+        text = template.format(name=therapist.name, email=therapist.email)
+        admins = session.execute(
+            select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
+        ).scalars()
+        if not _notify(session, admins, text, settings):
+            logger.error("therapist %s's SMS paging changed: no admin can be told", therapist.id)
     return STAFF_STOPPED_REPLY if stopped else STAFF_RESTARTED_REPLY
 
 
-def _tell_admins(session: Session, text: str, settings: Settings) -> int:
-    """Send ``text`` to every reachable admin, in the crisis lane; how many were told."""
-    admins = session.execute(
-        select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
-    ).scalars()
+def _notify(session: Session, people: Iterable[Therapist], text: str, settings: Settings) -> int:
+    """Send ``text`` (no client's words) to each of ``people`` who can be reached; how many."""
     told = 0
-    for admin in admins:
-        reach = _therapist_reach(admin, settings)
+    for person in people:
+        reach = _therapist_reach(person, settings)
         if isinstance(reach, Reach):
             enqueue(
                 session, client_id=None, channel=reach.channel, address=reach.address,
                 body=text, lane=Lane.CRISIS,
             )  # fmt: skip
             told += 1
-    if not told:
-        logger.error("no admin can be reached")
     return told
 
 
