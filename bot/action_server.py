@@ -8,11 +8,18 @@ any of WiseMind's code could run.
 
 from __future__ import annotations
 
+import sys
+
 from bot.log_config import quiet_libraries
+from bot.settings import ConfigError, process_settings
 
 
 def main() -> None:
     quiet_libraries()
+    try:
+        process_settings()  # read once, here: a bad setting stops the server in one line
+    except ConfigError as exc:
+        sys.exit(f"wisemind: error: {exc}")
     from rasa_sdk.__main__ import main as rasa_sdk_main  # after the filters: it warns at import
 
     rasa_sdk_main()

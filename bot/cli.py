@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
 from bot.log_config import quiet_libraries
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings, process_settings
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    asyncio.run(run_scheduler(load_settings()))
+    asyncio.run(run_scheduler(process_settings()))
     return 0
 
 
@@ -297,12 +297,20 @@ def cmd_oncall_set(args: argparse.Namespace) -> int:
 
 def cmd_oncall_check(args: argparse.Namespace) -> int:
     from bot.clinic import oncall_gaps
+    from bot.escalation import unpageable_on_call
     from bot.storage import session_scope
 
     settings = load_settings()
     with session_scope() as session:
+        unpageable = unpageable_on_call(session, settings)
+        for therapist, reason in unpageable:
+            print(f"{therapist.email} cannot be paged: {reason}")
         # Demo staff are never paged once real channels are on: they cover nothing.
-        gaps = oncall_gaps(session, include_demo=not settings.real_channel_configured)
+        gaps = oncall_gaps(
+            session,
+            include_demo=not settings.real_channel_configured,
+            leave_out=[therapist.id for therapist, _ in unpageable],
+        )
     for gap in gaps:
         print(gap.describe())
     demo_warning = _warn_about_demo_rota(settings)

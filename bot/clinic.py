@@ -9,7 +9,7 @@ caller's ``session_scope`` does).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -412,18 +412,23 @@ _WEEK = timedelta(days=7)
 
 
 def oncall_gaps(
-    session: Session, *, include_demo: bool = True, adding: Sequence[RotaShift] = ()
+    session: Session,
+    *,
+    include_demo: bool = True,
+    adding: Sequence[RotaShift] = (),
+    leave_out: Collection[int] = (),
 ) -> list[RotaGap]:
     """Every stretch of the weekly rota where a role has no active therapist.
 
     Shifts repeat weekly, so checking one week minute by minute finds every
-    gap. Without ``include_demo``, demo staff cover nothing. ``adding``: shifts
-    of active staff not on the rota yet, to show what a change would leave.
+    gap. Without ``include_demo``, demo staff cover nothing; nor do the
+    therapists in ``leave_out`` (ids of those who cannot be paged). ``adding``:
+    shifts of active staff not on the rota yet, to show what a change would leave.
     """
     query = (
         select(OncallShift)
         .join(Therapist, Therapist.id == OncallShift.therapist_id)
-        .where(Therapist.active.is_(True))
+        .where(Therapist.active.is_(True), Therapist.id.not_in(list(leave_out)))
     )
     if not include_demo:
         query = query.where(Therapist.is_demo.is_(False))

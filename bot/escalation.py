@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import string
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,6 +62,7 @@ from bot.storage.models import (
     Escalation,
     EscalationEvent,
     Message,
+    OncallShift,
     Page,
     Therapist,
     unique_code,
@@ -115,6 +117,21 @@ UNREGISTERED_SENDER_ALERT = (
 ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be paged. Thank you."
 ACK_UNKNOWN_REPLY = "There is no open alert with code {code}. Check the code in the page."
 STAFF_HELP_REPLY = "This is WiseMind's paging line. Reply ACK <code> to acknowledge an alert."
+#: The first word of an acknowledgement; the code follows it.
+ACK_WORD = "ACK"
+STAFF_STOPPED_REPLY = (
+    "You will not be paged by SMS on this number: the next person on the rota is paged "
+    "instead. Text START to be paged here again."
+)
+STAFF_RESTARTED_REPLY = "You will be paged by SMS on this number again when you are on call."
+STAFF_STOPPED_ADMIN_TEXT = (
+    "WiseMind: {name} ({email}) texted STOP to the paging number, so SMS pages to them are "
+    "blocked and the next person on the rota is paged instead until they text START. "
+    "Run wisemind oncall check to see the gaps."
+)
+STAFF_RESTARTED_ADMIN_TEXT = (
+    "WiseMind: {name} ({email}) texted START to the paging number and can be paged by SMS again."
+)
 NO_CALLBACK = "none on file"
 #: Why a page's message was never sent: its recipient's account was deactivated first.
 WITHDRAWN_ERROR = "recipient deactivated"
@@ -424,15 +441,7 @@ def alert_unregistered_sender(
     text = UNREGISTERED_SENDER_ALERT.format(
         channel=channel, address=address, link=settings.dashboard_url
     )
-    told = 0
-    for person in people.values():
-        reach = _therapist_reach(person, settings)
-        if isinstance(reach, Reach) and settings.real_channel_configured:
-            enqueue(
-                session, client_id=None, channel=reach.channel, address=reach.address,
-                body=text, lane=Lane.CRISIS,
-            )  # fmt: skip
-            told += 1
+    told = _notify(session, people.values(), text, settings)
     if not told:
         logger.error("a risky message from an unregistered %s sender: nobody reachable", channel)
     return told
@@ -517,13 +526,88 @@ def channel_ready(settings: Settings, channel: str) -> bool:
 def _therapist_reach(therapist: Therapist, settings: Settings) -> Reach | str:
     if therapist.is_demo and settings.real_channel_configured:
         return f"therapist {therapist.id} is demo staff"
-    addresses = {Channel.SMS: therapist.sms_number, Channel.TELEGRAM: therapist.telegram_chat_id}
+    # Twilio refuses every SMS to a number that texted STOP: it is no address until START.
+    sms = therapist.sms_number if therapist.sms_opted_out_at is None else None
+    addresses = {Channel.SMS: sms, Channel.TELEGRAM: therapist.telegram_chat_id}
     order = [therapist.page_channel] + [c for c in Channel.PAGING if c != therapist.page_channel]
     for channel in order:
         address = addresses[channel]
         if address and channel_ready(settings, channel):
             return Reach(therapist, channel, address)
+    if therapist.sms_opted_out_at is not None:
+        return (
+            f"therapist {therapist.id} texted STOP to the paging number on "
+            f"{therapist.sms_opted_out_at:%Y-%m-%d %H:%M} UTC and has no other paging channel"
+        )
     return f"therapist {therapist.id} has no address on a configured channel"
+
+
+def unpageable_on_call(session: Session, settings: Settings) -> list[tuple[Therapist, str]]:
+    """Staff with on-call shifts who cannot be paged at all, each with the reason.
+
+    Their shifts are gaps in the rota (``wisemind oncall check``). Demo staff
+    are left to the demo-rota warning; without a real channel nobody can be
+    paged, which is the embedded defaults' normal state.
+    """
+    if not settings.real_channel_configured:
+        return []
+    on_call = session.execute(
+        select(Therapist)
+        .where(
+            Therapist.active.is_(True),
+            Therapist.is_demo.is_(False),
+            Therapist.id.in_(select(OncallShift.therapist_id)),
+        )
+        .order_by(Therapist.id)
+    ).scalars()
+    found = []
+    for therapist in on_call:
+        reach = _therapist_reach(therapist, settings)
+        if isinstance(reach, str):
+            found.append((therapist, reach))
+    return found
+
+
+def set_sms_paging(
+    session: Session, therapist: Therapist, *, stopped: bool, now: datetime, settings: Settings
+) -> str:
+    """A therapist texted STOP (``stopped``) or START to the paging number; the reply to them.
+
+    Twilio blocks SMS to a number after its STOP, so a page there would fail
+    while the client is told a person was alerted: paging skips them (the next
+    tier is paged) until they text START, and the admins are told either way.
+    """
+    changed = (therapist.sms_opted_out_at is None) == stopped
+    if stopped and changed:
+        therapist.sms_opted_out_at = now
+    elif changed:
+        therapist.sms_opted_out_at = None
+    if changed:
+        logger.warning(
+            "therapist %s %s SMS pages", therapist.id, "stopped" if stopped else "restarted"
+        )
+        template = STAFF_STOPPED_ADMIN_TEXT if stopped else STAFF_RESTARTED_ADMIN_TEXT
+        text = template.format(name=therapist.name, email=therapist.email)
+        admins = session.execute(
+            select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
+        ).scalars()
+        if not _notify(session, admins, text, settings):
+            logger.error("therapist %s's SMS paging changed: no admin can be told", therapist.id)
+    return STAFF_STOPPED_REPLY if stopped else STAFF_RESTARTED_REPLY
+
+
+def _notify(session: Session, people: Iterable[Therapist], text: str, settings: Settings) -> int:
+    """Send ``text`` (no client's words) to each of ``people`` who can be reached; how many."""
+    told = 0
+    for person in people:
+        reach = _therapist_reach(person, settings)
+        if isinstance(reach, Reach):
+            enqueue(
+                session, client_id=None, channel=reach.channel, address=reach.address,
+                body=text, lane=Lane.CRISIS,
+            )  # fmt: skip
+            told += 1
+    return told
 
 
 def unreachable_reasons(session: Session, now: datetime, settings: Settings) -> list[str]:
@@ -834,15 +918,38 @@ def acknowledge(
     return ACK_REPLY.format(code=escalation.code, client=escalation.client.code)
 
 
+def ack_code(text: str) -> str | None:
+    """The code in ``ACK <code>``, else None.
+
+    As a person answers a page in a hurry: any case, punctuation around the
+    word and the code, and a note after it ("Ack K7Q2XM.", "ACK K7Q2XM calling
+    now") are all the same acknowledgement.
+    """
+    words = text.split()
+    if len(words) < 2 or words[0].strip(string.punctuation).upper() != ACK_WORD:
+        return None
+    return words[1].strip(string.punctuation).upper() or None
+
+
+def acknowledges_active(session: Session, text: str) -> bool:
+    """Whether ``text`` is ``ACK <code>`` with the code of an open or acknowledged escalation."""
+    code = ack_code(text)
+    if code is None:
+        return False
+    found = session.execute(
+        select(Escalation.id).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
+    ).first()
+    return found is not None
+
+
 def crisis_line_reply(session: Session, text: str, now: datetime, via: str = Channel.SMS) -> str:
     """The clinic's crisis line texting the bot: it is paged last, so its ``ACK`` counts too.
 
     Only an escalation that paged the crisis line can be acknowledged this way.
     """
-    words = text.strip().split()
-    if len(words) != 2 or words[0].upper() != "ACK":
+    code = ack_code(text)
+    if code is None:
         return STAFF_HELP_REPLY
-    code = words[1].strip().upper()
     escalation = session.execute(
         select(Escalation).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
     ).scalar_one_or_none()
@@ -857,7 +964,7 @@ def staff_reply(
     session: Session, therapist: Therapist, text: str, now: datetime, via: str = Channel.SMS
 ) -> str:
     """A therapist texting the bot's number or chat: acknowledgements, else how to ACK."""
-    words = text.strip().split()
-    if len(words) == 2 and words[0].upper() == "ACK":
-        return acknowledge(session, therapist, words[1], now, via)
-    return STAFF_HELP_REPLY
+    code = ack_code(text)
+    if code is None:
+        return STAFF_HELP_REPLY
+    return acknowledge(session, therapist, code, now, via)

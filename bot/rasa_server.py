@@ -11,12 +11,12 @@ import os
 import sys
 
 from bot.log_config import quiet_libraries, quiet_rasa
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, process_settings
 
 
 def main() -> None:
     try:
-        load_settings()  # a bad setting stops the server here, in one line
+        process_settings()  # read once, here: a bad setting stops the server in one line
     except ConfigError as exc:
         sys.exit(f"wisemind: error: {exc}")
     quiet_libraries()

@@ -45,7 +45,7 @@ from telegram.request import HTTPXRequest
 
 from bot.intake import InboundMessage, receive, register_reply_format
 from bot.outbox import Button, Outgoing, SendError
-from bot.settings import Settings, TelegramSettings, load_settings
+from bot.settings import Settings, TelegramSettings, process_settings
 from bot.storage.enums import Channel
 from channels.formatting import split_text
 from channels.outbox_output import (
@@ -162,7 +162,7 @@ class TelegramInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
-        return cls(load_settings())
+        return cls(process_settings())
 
     def get_output_channel(self) -> OutputChannel:
         """Where messages Rasa sends unprompted go (``trigger_intent``: reminders)."""

@@ -136,6 +136,7 @@ def clinic(
     monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", DEFAULT_AUTH_TOKEN)
     monkeypatch.setenv("WISEMIND_TWILIO_FROM", CLINIC_NUMBER)
     monkeypatch.setenv("WISEMIND_TWILIO_API_URL", twilio_api.url)
+    monkeypatch.setenv("WISEMIND_PUBLIC_URL", "https://coach.clinic.test")
     upgrade(url)
     engine = create_engine_for(url)
     settings = dataclasses.replace(

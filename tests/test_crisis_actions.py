@@ -27,6 +27,7 @@ from bot.actions.session import ActionSessionStart
 from bot.clinic import client_by_code, therapist_by_email
 from bot.diary import DIARY_SLOTS, SELF_HARM_CARE_SLOT
 from bot.intake import CRISIS_REPLIED
+from bot.settings import process_settings
 from bot.storage import session_scope
 from bot.storage.models import Escalation, Message, OncallShift, Page, PendingSafetyQuestion
 from tests.action_support import run_action, tracker_after
@@ -141,9 +142,11 @@ async def test_crisis_help_says_a_person_was_alerted_only_when_a_page_reached_so
     monkeypatch: pytest.MonkeyPatch,
     who: str,
 ) -> None:
-    for name, value in (("ACCOUNT_SID", "AC" + "0" * 32), ("AUTH_TOKEN", "token"),
-                        ("FROM", "+15005550000")):  # fmt: skip
-        monkeypatch.setenv(f"WISEMIND_TWILIO_{name}", value)
+    sms = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "token",
+           "TWILIO_FROM": "+15005550000", "PUBLIC_URL": "https://coach.test"}  # fmt: skip
+    for name, value in sms.items():
+        monkeypatch.setenv(f"WISEMIND_{name}", value)
+    process_settings.cache_clear()  # the action server starts with SMS configured
     with session_scope() as session:
         demo_staff_as_real_rota(session)
         if who == "only an admin":

@@ -11,12 +11,14 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.clinic import add_client
 from bot.demo import seed_demo
 from bot.escalation import advance_pages
 from bot.intake import (
@@ -34,13 +36,22 @@ from bot.intake.pipeline import (
     SCREENING_GRACE,
 )
 from bot.safety.followup import record_question
-from bot.settings import Settings, TwilioSettings, load_settings
+from bot.settings import Settings, TwilioSettings, load_settings, process_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
-from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
+from bot.storage.models import (
+    Client,
+    Escalation,
+    EscalationEvent,
+    Message,
+    Page,
+    Therapist,
+    utcnow,
+)
 from channels.telegram import parse_update
+from channels.twilio_webhook import TwilioForm, sms_message
 from tests.conftest import demo_staff_as_real_rota
-from tests.standins import text_update
+from tests.standins import inbound_sms_params, text_update
 
 DEMO_PHONE = "+15005550006"
 DEMO_CHAT = "777000"
@@ -189,6 +200,83 @@ def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops
         assert advance_pages(session, utcnow() + step * 10, settings) == 0
 
 
+#: The demo clinic's therapists on call as primary and backup, and a number for its admin.
+PRIMARY_PHONE, BACKUP_PHONE, ADMIN_PHONE = "+15005550001", "+15005550003", "+15005550020"
+
+
+def _page_code(engine: Engine) -> str:
+    """The ACK code in the page the on-call primary got."""
+    (page,) = [text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]
+    return page.split("Reply ACK ")[1].split()[0]
+
+
+def _escalation_status(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        return str(session.execute(select(Escalation.status)).scalar_one())
+
+
+@pytest.mark.parametrize(
+    "reply", ["ACK {code}", "Ack {code}.", "ACK {code} calling now", "ack: {code}"]
+)
+def test_a_therapists_ack_with_a_full_stop_or_a_note_still_acknowledges(
+    engine: Engine, settings: Settings, unlimited: FloodControl, reply: str
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    ack = sms(reply.format(code=_page_code(engine)), 2, sender=PRIMARY_PHONE)
+    receive(ack, settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "acknowledged", queued_to(engine, PRIMARY_PHONE)[-1]
+    assert queued_to(engine, PRIMARY_PHONE)[-1].startswith("Acknowledged alert")
+
+
+def test_a_therapist_whose_number_is_also_a_test_clients_can_still_acknowledge(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call therapist tried the bot as a client with their own phone."""
+    with session_scope(engine) as session:
+        tester, _ = add_client(session, name="Dr Demo (testing)",
+                               therapist_email="therapist@demo.clinic",
+                               timezone="America/New_York", sms_number=PRIMARY_PHONE)  # fmt: skip
+        tester_code = tester.code
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    code = _page_code(engine)
+    ack = receive(sms(f"ACK {code}", 2, sender=PRIMARY_PHONE), settings, engine=engine,
+                  flood=unlimited)  # fmt: skip
+    assert ack.hand_off is None
+    assert _escalation_status(engine) == "acknowledged"
+    # Anything else from that phone is still the test client's, an unknown code included.
+    for sid, text in ((3, "hi"), (4, "ACK ZZZZZZ")):
+        other = receive(sms(text, sid, sender=PRIMARY_PHONE), settings, engine=engine,
+                        flood=unlimited)  # fmt: skip
+        assert other.hand_off is not None and other.hand_off.conversation_id == tester_code
+
+
+def test_a_therapist_who_texts_stop_to_the_paging_number_is_skipped_until_they_text_start(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Twilio blocks every later SMS to a number that texted STOP (error 21610)."""
+    with session_scope(engine) as session:
+        admin = session.execute(
+            select(Therapist).where(Therapist.email == "admin@demo.clinic")
+        ).scalar_one()
+        admin.sms_number = ADMIN_PHONE
+        other, _ = add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
+                              timezone="America/New_York", sms_number="+15005550016")  # fmt: skip
+    receive(sms("STOP", 1, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert "START" in queued_to(engine, PRIMARY_PHONE)[-1]
+    assert any("therapist@demo.clinic" in text and "STOP" in text
+               for text in queued_to(engine, ADMIN_PHONE))  # fmt: skip
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert not any("Reply ACK" in text for text in queued_to(engine, PRIMARY_PHONE))
+    assert any("DEMO0001" in text for text in queued_to(engine, BACKUP_PHONE))
+    # The client was told the truth: the backup's page is on its way.
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+
+    receive(sms("START", 3, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert any("again" in text for text in queued_to(engine, ADMIN_PHONE)[1:])
+    receive(sms(CRISIS, 4, sender="+15005550016"), settings, engine=engine, flood=unlimited)
+    assert any(other.code in text for text in queued_to(engine, PRIMARY_PHONE))
+
+
 def _database_down(engine: Engine, tmp_path: Path) -> Engine:
     """An engine for the same server whose database is not there: every store fails."""
     if engine.dialect.name == "sqlite":
@@ -214,6 +302,27 @@ def test_when_the_database_is_down_a_telegram_update_fails_so_telegram_sends_it_
     assert update is not None and update.message is not None
     with pytest.raises(OperationalError):
         receive(update.message, settings, engine=_database_down(engine, tmp_path), flood=unlimited)
+
+
+@pytest.mark.parametrize("channel", ["sms", "telegram"])
+def test_a_crisis_message_with_a_nul_character_is_stored_screened_and_paged(
+    engine: Engine, settings: Settings, unlimited: FloodControl, channel: str
+) -> None:
+    """NUL is valid in a Twilio form and in Telegram's JSON (so is a lone surrogate there,
+    a "\\ud83d" without its pair); PostgreSQL text holds neither."""
+    text = "i want to kill\x00 myself tonight"
+    if channel == "sms":
+        params = inbound_sms_params(DEMO_PHONE, "+15005550000", text)
+        message = sms_message(TwilioForm.parse(urlencode(params).encode()))
+    else:
+        update = parse_update(text_update(5, int(DEMO_CHAT), text + "\ud83d"), "123")
+        assert update is not None and update.message is not None
+        message = update.message
+    decision = receive(message, settings, engine=engine, flood=unlimited)
+    assert decision.message_id is not None
+    assert inbound(engine, decision.message_id).body == "i want to kill myself tonight"
+    assert escalations(engine)
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
 def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(
@@ -258,6 +367,32 @@ def test_a_bad_clinic_time_zone_keeps_the_message_and_the_retry_loop_pages_once_
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     assert screen_pending(settings, engine=engine, now=later) == 0  # screened once
+
+
+@pytest.mark.parametrize("check_in", [False, True], ids=["crisis text", "yes to the check-in"])
+def test_a_half_edited_env_file_does_not_stop_a_running_servers_crisis_reply_and_page(
+    engine: Engine,
+    settings: Settings,
+    unlimited: FloodControl,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    check_in: bool,
+) -> None:
+    """A server reads its settings once, as it starts: editing .env changes nothing until then."""
+    monkeypatch.setenv("WISEMIND_HOME", str(tmp_path))
+    monkeypatch.setenv("WISEMIND_VAR_DIR", str(tmp_path / "var"))
+    process_settings()  # the server starts, its settings valid
+    # The operator adds Telegram to .env one line at a time: the token saved, its secret not yet.
+    (tmp_path / ".env").write_text("WISEMIND_TELEGRAM_TOKEN=123456:ABC-new-bot\n")
+    if check_in:
+        with session_scope(engine) as session:
+            client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+            record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+    decision = receive(sms("yes" if check_in else CRISIS), settings, engine=engine, flood=unlimited)
+    assert not decision.deferred
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
 
 
 def _escalation_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -557,6 +692,18 @@ def test_a_check_in_yes_taken_again_after_a_rasa_crash_does_not_get_the_crisis_r
     # The Rasa server that took it died; the next one claims it after the lease.
     (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
     assert again.message_id == first.hand_off.message_id and again.crisis_replied
+
+
+def test_a_message_taken_in_while_no_rasa_server_runs_is_answered_by_the_next_one_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Twilio's fallback URL: stored, screened and paged at once; the assistant's turn waits."""
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited, handing_off=False)
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    (claimed,) = claim_handoffs("sms", engine=engine)
+    assert claimed.message_id == decision.message_id and claimed.crisis_replied
+    assert claim_handoffs("sms", engine=engine) == []
 
 
 def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(

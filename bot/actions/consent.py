@@ -12,7 +12,7 @@ from bot.actions.clients import client_session
 from bot.answers import read_yes_no
 from bot.clinic import record_consent
 from bot.crisis_contacts import crisis_contacts
-from bot.settings import load_settings
+from bot.settings import process_settings
 
 #: Bumped whenever the wording of INTRODUCTION changes, so consent can be re-asked.
 CONSENT_VERSION = "2026-11-v1"
@@ -46,7 +46,7 @@ class ActionAskConsent(Action):
         contacts = crisis_contacts()
         dispatcher.utter_message(
             text=INTRODUCTION.format(
-                clinic=load_settings().clinic_name,
+                clinic=process_settings().clinic_name,
                 emergency=tracker.get_slot("emergency_number") or contacts.emergency_number,
                 crisis_line=tracker.get_slot("crisis_line") or contacts.crisis_line,
             )

@@ -42,7 +42,7 @@ from bot.safety.followup import (
     read_safe_now,
     record_question,
 )
-from bot.settings import load_settings
+from bot.settings import process_settings
 from bot.storage.enums import EscalationLevel, SafetyQuestion
 from bot.storage.models import Client
 
@@ -99,7 +99,7 @@ def send_protocol(
 ) -> None:
     """The crisis reply; "a person was alerted" only when :func:`person_alerted` says so."""
     escalation = active_escalation(session, client.id) if client is not None else None
-    alerted = person_alerted(session, escalation, load_settings())
+    alerted = person_alerted(session, escalation, process_settings())
     for text in crisis_messages.protocol_messages(language, alerted):
         dispatcher.utter_message(text=text)
 
@@ -113,7 +113,7 @@ def escalate(session: Session, client: Client, *, level: str, category: str, evi
         categories=[category],
         evidence=evidence,
         now=datetime.now(timezone.utc),
-        settings=load_settings(),
+        settings=process_settings(),
     )
 
 

@@ -260,7 +260,12 @@ def _next_page(visit: Visit) -> str:
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
-    """The dashboard as an ASGI application (``engine`` defaults to the configured database)."""
+    """The dashboard as an ASGI application (``engine`` defaults to the configured database).
+
+    With SMS configured it also serves Twilio's Fallback URL, so that a text
+    sent while the Rasa server is down is still taken in (see
+    :mod:`channels.twilio_webhook`): this process does not depend on Rasa.
+    """
     web = Dashboard(settings, engine)
     routes: list[BaseRoute] = [
         *MainPages(web).routes(),
@@ -268,6 +273,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
         *ClinicPages(web).routes(),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    if settings.twilio is not None:
+        from channels.twilio_webhook import fallback_route
+
+        routes.append(fallback_route(settings, engine))
     app = Starlette(routes=routes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.dashboard = web

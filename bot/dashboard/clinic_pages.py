@@ -37,6 +37,7 @@ from bot.clinic import (
 from bot.dashboard import queries
 from bot.dashboard.access import NotFound, is_admin
 from bot.dashboard.web import Dashboard, Done, Visit, local_path, ticked_weekdays
+from bot.escalation import unpageable_on_call
 from bot.staff import deactivate_therapist, reactivate_therapist
 from bot.storage.enums import OncallRole, Role
 from bot.storage.models import Client, OncallShift, Therapist
@@ -100,12 +101,15 @@ class ClinicPages:
         )
 
     def _gaps(self, db: Session, adding: list[RotaShift] | None = None) -> list[RotaGap]:
-        # Demo staff are never paged once real channels are on: then they cover nothing.
+        # Demo staff are never paged once real channels are on, nor is anyone without a way
+        # to reach them: then they cover nothing.
+        unpageable = unpageable_on_call(db, self.web.settings)
         return list(
             oncall_gaps(
                 db,
                 include_demo=not self.web.settings.real_channel_configured,
                 adding=adding or [],
+                leave_out=[therapist.id for therapist, _ in unpageable],
             )
         )
 

@@ -7,10 +7,15 @@ the local channel's JSON). Neither knows anything of the other's format.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 #: Metadata key telling the assistant the crisis reply has already been sent.
 CRISIS_REPLIED = "crisis_replied"
+#: What a text column cannot hold, yet a provider may deliver: NUL (valid in a Twilio
+#: form and in Telegram's JSON, refused by PostgreSQL) and lone UTF-16 surrogates
+#: (a JSON "\ud83d" without its pair, which no database encoding can store).
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,9 @@ class InboundMessage:
     ``text`` gathers every field a human wrote (a Telegram caption, an edited
     message, an MMS body, a button's data): everything a person writes is
     screened. ``address`` is already normalised (E.164 phone, chat id, or on
-    the local channel the client code).
+    the local channel the client code). Characters no database can store are
+    dropped from ``text`` as the message is made, whatever the channel, so a
+    crisis text carrying one is still stored, screened and paged.
     """
 
     channel: str
@@ -30,6 +37,9 @@ class InboundMessage:
     provider_id: str | None = None
     #: A picture, sticker or other media came with (or instead of) the text.
     has_media: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", UNSTORABLE_CHARACTERS.sub("", self.text))
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ One trip down and one back:
    sees the message. If anything here fails, the webhook still answers 200:
    the message stays *not yet screened* and :func:`screen_pending`, which the
    scheduler runs every few seconds (and each Rasa server at start), finishes
-   it. A message that sits unanswered by the assistant (a server died) is
-   taken again by :func:`claim_handoffs`.
+   it. A message that sits unanswered by the assistant (a server died, or it
+   came in at Twilio's fallback URL while no Rasa server ran) is taken up by
+   :func:`claim_handoffs`.
 
 Strangers' messages are not stored, except a risky one (kept for the care
 team, with the crisis numbers in the reply) or an enrolment; nor are messages
@@ -102,11 +103,15 @@ def receive(
     *,
     engine: Engine | None = None,
     flood: FloodControl = SENDER_FLOOD,
+    handing_off: bool = True,
 ) -> Decision:
     """Store, screen and decide one inbound message (see the module docstring).
 
     Never raises once the message is stored: a failure after that is logged
     (message id only) and the message is left for :func:`screen_pending`.
+    ``handing_off``: the caller hands the message to the assistant itself; a
+    channel that cannot (Twilio's fallback URL, served while the Rasa server
+    is down) leaves it for a Rasa server to take up with :func:`claim_handoffs`.
     """
     assessment = assess_safely(message.text)
     try:
@@ -121,7 +126,10 @@ def receive(
     message_id, client_id = stored
     try:
         with session_scope(engine) as session:
-            return process_stored(session, message_id, assessment, settings, utcnow(), flood=flood)
+            return process_stored(
+                session, message_id, assessment, settings, utcnow(),
+                flood=flood, handing_off=handing_off,
+            )  # fmt: skip
     except Exception:
         logger.exception("message %s stored; screening left to the retry loop", message_id)
         return Decision(message_id=message_id, client_id=client_id, deferred=True)
@@ -152,11 +160,7 @@ def _store(
 ) -> tuple[int, int | None] | Decision:
     """Resolve the sender and log the message; a Decision when there is nothing more to do."""
     risky = assessment is None or assessment.level is not RiskLevel.NONE
-    client = _resolve_client(session, message.channel, message.address)
-    staff = client is None and (
-        clinic.therapist_for_identity(session, message.channel, message.address) is not None
-        or _is_crisis_line(settings, message.channel, message.address)
-    )
+    client, staff = _sender(session, message, settings)
     if client is None and not staff:
         code = enrolment_code(message.channel, message.text)
         if code is not None:
@@ -191,6 +195,25 @@ def _store(
         return Decision(duplicate=True, client_id=client.id if client else None)
     session.flush()
     return stored.id, client.id if client else None
+
+
+def _sender(
+    session: Session, message: InboundMessage, settings: Settings
+) -> tuple[Client | None, bool]:
+    """Who sent ``message``: a client, staff (a therapist or the crisis line), or a stranger.
+
+    An address both a client's and staff's (a therapist who tried the bot with
+    their own phone) is the client's, except for an ``ACK`` with the code of an
+    active escalation: that is the therapist answering a page, and must stop
+    the paging rather than reach the bot.
+    """
+    client = _resolve_client(session, message.channel, message.address)
+    if client is not None and not escalation.acknowledges_active(session, message.text):
+        return client, False
+    staff = clinic.therapist_for_identity(
+        session, message.channel, message.address
+    ) is not None or _is_crisis_line(settings, message.channel, message.address)
+    return (None, True) if staff else (client, False)
 
 
 def _resolve_client(session: Session, channel: str, address: str) -> Client | None:
@@ -300,6 +323,8 @@ def process_stored(
     )
     hand_off: HandOff | None = None
     if compliance is not None:
+        # A therapist who tried the bot with their own phone: the carrier stops their pages too.
+        _staff_carrier_keyword(session, message, keyword, now, settings)
         if compliance:
             # Sent even to a client who just opted out: the one confirmation.
             replies.append(compliance)
@@ -373,13 +398,34 @@ def _staff_message(
     """A therapist or the crisis line texting the bot: ``ACK <code>``, else how to ACK."""
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
     message.status = MessageStatus.PROCESSED
+    keyword = message.body.strip().upper()
     if therapist is not None:
-        reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
+        reply = _staff_carrier_keyword(
+            session, message, keyword, now, settings
+        ) or escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
     elif _is_crisis_line(settings, message.channel, message.address):
         reply = escalation.crisis_line_reply(session, message.body, now, via=message.channel)
     else:  # kept from a stranger, or staff no longer active
         return Decision(message_id=message.id)
     return _deliver(session, message, None, [reply], None)
+
+
+def _staff_carrier_keyword(
+    session: Session, message: Message, keyword: str, now: datetime, settings: Settings
+) -> str | None:
+    """STOP or START by SMS from a therapist's number: their SMS pages stop or resume.
+
+    Returns the reply to them, or None if this is not such a message.
+    """
+    stopped = keyword in OPT_OUT_KEYWORDS
+    if message.channel != Channel.SMS or not (stopped or keyword in OPT_IN_KEYWORDS):
+        return None
+    therapist = clinic.therapist_for_identity(session, message.channel, message.address)
+    if therapist is None:
+        return None
+    return escalation.set_sms_paging(
+        session, therapist, stopped=stopped, now=now, settings=settings
+    )
 
 
 def _is_crisis_line(settings: Settings, channel: str, address: str) -> bool:

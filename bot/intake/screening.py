@@ -77,7 +77,7 @@ def screen_for_risk(
     if assessment is not None:
         assessment, excerpt = _with_recent_messages(session, client, message, assessment, now)
     detected = _apply_assessment(session, client, message, assessment, settings, now, excerpt)
-    answered = followup.escalate_risky_answer(session, client, message, now)
+    answered = followup.escalate_risky_answer(session, client, message, now, settings)
     return detected or answered
 
 

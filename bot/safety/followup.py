@@ -33,7 +33,7 @@ from bot import crisis_messages
 from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
-from bot.settings import load_settings
+from bot.settings import Settings
 from bot.storage.enums import URGE_MAX, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message, PendingSafetyQuestion
 
@@ -212,7 +212,7 @@ def risk_of_answer(session: Session, client: Client, text: str, now: datetime) -
 
 
 def escalate_risky_answer(
-    session: Session, client: Client, message: Message, now: datetime
+    session: Session, client: Client, message: Message, now: datetime, settings: Settings
 ) -> tuple[str, ...]:
     """Escalate a stored message that answers a safety question riskily.
 
@@ -230,7 +230,7 @@ def escalate_risky_answer(
         categories=[risk.category],
         evidence=risk.evidence,
         now=now,
-        settings=load_settings(),
+        settings=settings,
         source_message_id=message.id,
     )
     if risk.level not in PAGING_LEVELS:

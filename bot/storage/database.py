@@ -34,7 +34,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from bot.log_config import quiet_library_loggers
-from bot.settings import load_settings
+from bot.settings import process_settings
 
 # Every process that opens the database imports this module first (before alembic logs
 # its plugins at import): keep library loggers quiet there.
@@ -113,7 +113,7 @@ def _begin_immediate(connection: Connection) -> None:
 
 def get_engine(url: str | None = None) -> Engine:
     """The process's engine for ``url`` (default: the configured database URL)."""
-    return _shared_engine(url or load_settings().database_url)
+    return _shared_engine(url or process_settings().database_url)
 
 
 @functools.cache

@@ -161,6 +161,8 @@ class Therapist(Base):
     sms_number: Mapped[str | None] = Column(String(16), unique=True)
     telegram_chat_id: Mapped[str | None] = Column(String(ADDRESS_MAX_LENGTH), unique=True)
     page_channel: Mapped[str] = Column(String(16), nullable=False, default=enums.Channel.SMS)
+    #: When they texted STOP to the paging number: Twilio blocks SMS to them until START.
+    sms_opted_out_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: Inactive accounts cannot log in and are never paged; rows are kept for history.
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     #: Seeded by ``wisemind demo seed``: never paged once a real channel is configured.
