@@ -6,7 +6,9 @@ the therapist's messages go out through the client's own channel via the
 outbox, marked in the message log as theirs (``messages.from_therapist_id``),
 and the intake pipeline stops handing the client's messages to Rasa
 (:func:`is_taken_over`). The crisis detector still screens every message
-before that check, so a risky message still pages. It ends when the therapist
+before that check, so a risky message still pages; the bot's own pending
+safety question is dropped when the take-over starts, and it asks none while
+the therapist is writing. It ends when the therapist
 hands back, or ``WISEMIND_TAKEOVER_MINUTES`` after their last message
 (:func:`expire_takeovers`, run by the scheduler); the client is told either way.
 
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.outbox import OUTBOX_CHANNELS, enqueue
+from bot.safety import followup
 from bot.storage.enums import Direction, Locale, TakeoverEnd
 from bot.storage.models import Client, Message, Takeover, Therapist
 
@@ -121,6 +124,8 @@ def start_takeover(
     )
     session.add(takeover)
     session.flush()
+    # The therapist asks their own questions now: "no" to theirs is not "not safe" to the bot's.
+    followup.clear_pending_question(session, client)
     _notify(session, takeover, client, therapist, STARTED_NOTICE)
     return takeover
 

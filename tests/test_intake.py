@@ -18,9 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.demo import seed_demo
-from bot.escalation import advance_pages
+from bot.escalation import acknowledge_escalation, advance_pages
 from bot.intake import (
+    CHECK_IN_ASKED,
     CRISIS_REPLIED,
+    RISK_LEVEL,
     FloodControl,
     InboundMessage,
     claim_handoffs,
@@ -37,7 +39,15 @@ from bot.safety.followup import record_question
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
-from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
+from bot.storage.models import (
+    Client,
+    Escalation,
+    EscalationEvent,
+    Message,
+    Page,
+    Therapist,
+    utcnow,
+)
 from channels.telegram import parse_update
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import text_update
@@ -128,13 +138,37 @@ def test_an_ordinary_message_goes_to_the_assistant_and_opens_nothing(
     assert escalations(engine) == []
 
 
-def test_a_moderate_message_is_flagged_but_left_to_the_check_in(
+def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assistant(
+    engine: Engine, settings: Settings, unlimited: FloodControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The answer's escalation reads the settings from the environment (finding 5 of review 7).
+    assert settings.twilio is not None
+    monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", settings.twilio.account_sid)
+    monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", settings.twilio.auth_token)
+    monkeypatch.setenv("WISEMIND_TWILIO_FROM", settings.twilio.from_number)
+    body = "everyone would be better off without me"
+    decision = receive(sms(body), settings, engine=engine, flood=unlimited)
+    (check_in,) = queued_to(engine, DEMO_PHONE)
+    assert "thoughts of suicide" in check_in
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+    assert queued_to(engine, "+15005550001") == []  # a flag, not a page
+    assert decision.hand_off is not None
+    assert decision.hand_off.metadata[CHECK_IN_ASKED] is True
+    assert decision.hand_off.metadata[RISK_LEVEL] == "moderate"
+    # The assistant never answered (its action server hung); the client's "yes" still pages.
+    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["high"]
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def test_a_recovered_hand_off_still_says_the_check_in_was_asked(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
-    body = "everyone would be better off without me"
-    receive(sms(body), settings, engine=engine, flood=unlimited)
-    assert queued_to(engine, DEMO_PHONE) == []
-    assert [level for level, _ in escalations(engine)] == ["moderate"]
+    receive(
+        sms("everyone would be better off without me"), settings, engine=engine, flood=unlimited
+    )
+    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.check_in_asked and again.risk_level == "moderate"
 
 
 @pytest.mark.parametrize(
@@ -147,10 +181,52 @@ def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
     for sid, part in enumerate(parts, start=1):
         decision = receive(sms(part, sid), settings, engine=engine, flood=unlimited)
     assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    # The assistant reads the last text alone: it is told the intake's decision with it.
+    assert decision.hand_off.metadata[RISK_LEVEL] in ("high", "imminent")
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     with session_scope(engine) as session:
-        assert session.execute(select(Escalation.evidence)).scalar_one().endswith("\n".join(parts))
+        evidence = session.execute(select(Escalation.evidence)).scalar_one()
+    assert all(part in evidence for part in parts)
+
+
+def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(
+            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+        )
+    # The therapist is calling; the client answers the bot's follow-up meanwhile.
+    receive(sms("thank you, I'm safe now", 2), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
+    assert len([page for page in queued_to(engine, "+15005550001") if "ACK" in page]) == 1
+
+
+def test_an_ok_after_the_crisis_reply_does_not_get_the_whole_crisis_reply_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    first = len(queued_to(engine, DEMO_PHONE))
+    decision = receive(sms("ok", 2), settings, engine=engine, flood=unlimited)
+    assert not any("988" in text for text in queued_to(engine, DEMO_PHONE)[first:])
+    assert decision.hand_off is not None and not decision.hand_off.crisis_replied
+    assert decision.hand_off.risk_level == "none"
+
+
+def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    for sid, text in enumerate(("i feel so hopeless about everything", "no", "thanks"), 1):
+        receive(sms(text, sid), settings, engine=engine, flood=unlimited)
+    assert len([text for text in queued_to(engine, DEMO_PHONE) if "thoughts of" in text]) == 1
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
 
 
 def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops(

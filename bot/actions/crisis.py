@@ -29,15 +29,15 @@ from bot import crisis_messages
 from bot.actions.clients import client_session
 from bot.diary import FORM_SLOTS
 from bot.escalation import active_escalation, person_alerted, record_risk
-from bot.intake import CRISIS_REPLIED
+from bot.intake import CHECK_IN_ASKED, CRISIS_REPLIED
 from bot.nlu.crisis_classifier import ASSESSMENT_KEY
 from bot.safety.followup import (
     CHECK_IN_AFFIRMED,
     NO,
     NOT_SAFE,
     QUESTION_WORDING,
-    RECENT_SELF_HARM,
     YES,
+    check_in_question,
     read_check_in,
     read_safe_now,
     record_question,
@@ -59,12 +59,17 @@ def _language(tracker: Tracker, client: Client | None) -> str:
     )
 
 
-def already_replied(tracker: Tracker) -> bool:
-    """Whether the core escalated the latest message and the channel sent the crisis reply."""
+def _intake_said(tracker: Tracker, key: str) -> bool:
+    """Whether the core marked the latest message with ``key`` in its metadata."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            return bool((event.get("metadata") or {}).get(CRISIS_REPLIED))
+            return bool((event.get("metadata") or {}).get(key))
     return False
+
+
+def already_replied(tracker: Tracker) -> bool:
+    """Whether the core escalated the latest message and the channel sent the crisis reply."""
+    return _intake_said(tracker, CRISIS_REPLIED)
 
 
 def after_crisis(client: Client | None) -> list[EventType]:
@@ -195,7 +200,9 @@ class ActionCrisisProtocol(Action):
 class ActionAskSuicidalThoughts(Action):
     """The check-in: a caring, direct question about suicidal thoughts.
 
-    After a disclosed act of self-harm it asks about injuries first.
+    After a disclosed act of self-harm it asks about injuries first. For a
+    message the core found moderate risk in, the core has asked it already
+    (the message's metadata says so): the form then only waits for the answer.
     """
 
     def name(self) -> str:
@@ -204,15 +211,13 @@ class ActionAskSuicidalThoughts(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if _intake_said(tracker, CHECK_IN_ASKED):
+            return []  # the core asked it (and recorded it) as the message arrived
         ask_safety_question(tracker, SafetyQuestion.CHECK_IN)
         with client_session(tracker) as (_, client):
             language = _language(tracker, client)
         assessment = tracker.latest_message.get(ASSESSMENT_KEY) or {}
-        if RECENT_SELF_HARM in assessment.get("categories", ()):
-            text = crisis_messages.with_numbers(crisis_messages.SELF_HARM_CHECK_IN, language)
-        else:
-            text = crisis_messages.check_in_message(language)
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=check_in_question(language, assessment.get("categories", ())))
         return []
 
 

@@ -43,6 +43,7 @@ from bot.intake.replies import (
     GREETING_TRIGGER,
     HELP_KEYWORDS,
     NOT_STORED_REPLY,
+    NOT_TEXT_ANSWER_REPLY,
     OPT_IN_KEYWORDS,
     OPT_OUT_KEYWORDS,
     OPTED_IN_REPLY,
@@ -64,7 +65,7 @@ from bot.intake.screening import (
     unknown_sender_crisis_reply,
 )
 from bot.outbox import OUTBOX_CHANNELS, chosen_payload, latest_choices
-from bot.safety import Assessment, RiskLevel
+from bot.safety import Assessment, RiskLevel, followup
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
@@ -89,6 +90,7 @@ HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
 #: Hex digits of a sender's hash in a log line: enough to match lines, not to recover a number.
 SENDER_HASH_CHARS = 12
+
 #: A risky unlinked sender is reported to people at most once in this long.
 STRANGER_ALERT_INTERVAL = timedelta(hours=1)
 
@@ -289,12 +291,20 @@ def process_stored(
     client = session.get(Client, message.client_id)
     assert client is not None
     opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
-    crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
-    # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
-    urgent = () if opted_out else crisis_reply
-    message.crisis_replied = bool(urgent)
-    replies: list[str] = []
+    taken_over = takeover.is_taken_over(session, client.id, now)
     keyword = message.body.strip().upper()
+    carrier_help = message.channel == Channel.SMS and keyword in HELP_KEYWORDS
+    screening = screen_for_risk(
+        session, client, message, assessment, settings, now,
+        answers_question=bool(keyword) and not carrier_help,
+        may_ask=not (opted_out or taken_over),
+    )  # fmt: skip
+    # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
+    urgent = [] if opted_out else list(screening.urgent)
+    message.crisis_replied = not opted_out and bool(screening.crisis_reply)
+    message.check_in_asked = screening.check_in is not None
+    waiting = not taken_over and followup.question_waiting(session, client, now)
+    replies: list[str] = []
     compliance = (
         _compliance_reply(settings, client, keyword) if message.channel == Channel.SMS else None
     )
@@ -303,10 +313,17 @@ def process_stored(
         if compliance:
             # Sent even to a client who just opted out: the one confirmation.
             replies.append(compliance)
-    elif opted_out or takeover.is_taken_over(session, client.id, now):
+        if carrier_help and waiting:
+            # HELP instead of an answer to "are you safe?": the conversation asks again.
+            hand_off = _hand_off(session, client, message)
+    elif opted_out or taken_over:
         pass  # screened above; the bot stays silent (the client or their therapist asked so)
     elif not message.body.strip():
-        replies.append(empty_message_reply(message.channel))
+        if waiting:
+            # A voice note for an answer: no menu prompt, the numbers, and the question waits.
+            urgent.append(with_crisis_contacts(NOT_TEXT_ANSWER_REPLY, client.locale))
+        else:
+            replies.append(empty_message_reply(message.channel))
     elif (
         flood is not None
         and message.channel in OUTBOX_CHANNELS
@@ -314,7 +331,7 @@ def process_stored(
     ):
         logger.warning("message %s throttled: not handed to the assistant", message.id)
     else:
-        hand_off = _hand_off(session, client, message, crisis_replied=bool(urgent))
+        hand_off = _hand_off(session, client, message)
     if hand_off is None:
         message.status = MessageStatus.PROCESSED
     elif handing_off:
@@ -406,10 +423,13 @@ def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str |
     return None
 
 
-def _hand_off(
-    session: Session, client: Client, message: Message, *, crisis_replied: bool
-) -> HandOff:
-    """What the assistant reads: ``/greet`` after enrolment, a chosen option, or the text."""
+def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
+    """What the assistant reads: ``/greet`` after enrolment, a chosen option, or the text.
+
+    With it goes what the screening decided (stored on the message, so a
+    hand-off taken again after a crash carries the same): the risk level,
+    and whether the crisis reply or the check-in question already went out.
+    """
     text = message.body.strip()
     if is_enrolment_command(message.channel, text):
         text = GREETING_TRIGGER
@@ -424,7 +444,9 @@ def _hand_off(
         channel=message.channel,
         address=message.address,
         text=text,
-        crisis_replied=crisis_replied,
+        risk_level=message.risk_level,
+        crisis_replied=message.crisis_replied,
+        check_in_asked=message.check_in_asked,
     )
 
 
@@ -611,9 +633,7 @@ def claim_handoffs(
                 message.status = MessageStatus.PROCESSED
                 continue
             message.handed_off_at = now
-            claimed.append(
-                _hand_off(session, client, message, crisis_replied=message.crisis_replied)
-            )
+            claimed.append(_hand_off(session, client, message))
     return claimed
 
 

@@ -299,6 +299,10 @@ class Message(Base):
     crisis_replied: Mapped[bool] = Column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    #: An inbound moderate-risk message the intake asked the check-in question for itself.
+    check_in_asked: Mapped[bool] = Column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
     lane: Mapped[str] = Column(
         String(16), nullable=False, default=enums.Lane.NORMAL, server_default=enums.Lane.NORMAL

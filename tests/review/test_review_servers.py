@@ -30,11 +30,7 @@ from tests.servers import (
     post_webhook,
 )
 from tests.standins import TelegramStandin, TwilioStandin, inbound_sms_params, signed_twilio_webhook
-from tests.test_crisis_followup import _action_server_pid, stopped
 from tests.test_restart import _children
-
-#: How long the client is given to get any answer to a passive-ideation text.
-ANSWER_WAIT = 20.0
 
 
 @pytest.fixture(scope="module")
@@ -80,42 +76,6 @@ def test_an_sms_through_the_clinics_https_proxy_is_accepted(
                 "X-Forwarded-For": "54.172.60.1"}  # fmt: skip
     status, answer = post_webhook(f"{server.rasa_url}/webhooks/twilio_sms/webhook", body, headers)
     assert status == 200, f"HTTP {status} {answer!r}: Twilio does not retry, the SMS is lost"
-
-
-def test_passive_ideation_gets_the_check_in_while_the_action_server_hangs(
-    server: RunningWiseMind, twilio_api: TwilioStandin
-) -> None:
-    phone = Phone(server, twilio_api, new_phone())
-    phone.code = enrol_client(server, consented=True, sms_number=phone.number)
-    assert "DIARY" in phone.reply_to("hi")  # the assistant and the action server work
-    action_port = int(server.env["WISEMIND_ACTION_PORT"])
-    with stopped(_action_server_pid(action_port)):
-        assert phone.text("honestly everyone would be better off without me")[0] == 200
-        answers = poll_until(lambda: phone.sent_bodies()[1:], bool, timeout=ANSWER_WAIT)
-    assert answers, (
-        f"no answer at all in {ANSWER_WAIT:g} s to passive suicidal ideation: the check-in "
-        "question is asked only by the action server"
-    )
-
-
-def test_a_crisis_split_over_three_texts_gets_the_follow_up_not_a_fallback(
-    server: RunningWiseMind, twilio_api: TwilioStandin
-) -> None:
-    """The core escalates on the texts joined; Rasa reads the last one alone."""
-    phone = Phone(server, twilio_api, new_phone())
-    phone.code = enrol_client(server, consented=True, sms_number=phone.number)
-    assert "DIARY" in phone.reply_to("hi")
-    phone.reply_to("thinking about ending")
-    phone.reply_to("it")
-    before = len(phone.sent_bodies())
-    assert phone.text("tonight")[0] == 200
-    after = poll_until(
-        lambda: "\n".join(phone.sent_bodies()[before:]),
-        lambda sent: "Are you safe right now?" in sent,
-        timeout=ANSWER_WAIT,
-    )
-    assert "988" in after  # the core's crisis reply and page went out
-    assert "Are you safe right now?" in after, f"after the crisis reply the client got: {after!r}"
 
 
 def test_an_sms_that_arrives_while_the_rasa_server_restarts_is_not_lost(

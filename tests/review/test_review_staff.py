@@ -10,21 +10,15 @@ from sqlalchemy.engine import Engine
 
 from bot.clinic import add_client
 from bot.intake import FloodControl, receive
-from bot.safety.followup import record_question
 from bot.settings import Settings
 from bot.storage import session_scope
-from bot.storage.enums import SafetyQuestion
-from bot.storage.models import Escalation, utcnow
-from bot.takeover import send_as_therapist, start_takeover
+from bot.storage.models import Escalation
 from tests.review.conftest import (
     CRISIS,
-    DEMO_PHONE,
     PRIMARY_PHONE,
-    demo_client,
     pages_to,
     queued_to,
     sms,
-    therapist,
 )
 
 
@@ -57,27 +51,6 @@ def test_a_therapists_ack_with_a_full_stop_or_a_note_still_acknowledges(
     with session_scope(engine) as session:
         status = session.execute(select(Escalation.status)).scalar_one()
     assert status == "acknowledged", queued_to(engine, PRIMARY_PHONE)[-1]
-
-
-def test_a_no_to_the_therapist_during_a_take_over_is_not_read_as_not_safe_to_the_bot(
-    engine: Engine, settings: Settings, unlimited: FloodControl
-) -> None:
-    """The bot asked "are you safe right now?"; a therapist took over, asked another."""
-    now = utcnow()
-    with session_scope(engine) as session:
-        client = demo_client(session)
-        record_question(session, client, SafetyQuestion.SAFE_NOW, now)
-        clinician = therapist(session, "therapist@demo.clinic")
-        start_takeover(session, client=client, therapist=clinician, now=now, minutes=60)
-        send_as_therapist(session, client=client, therapist=clinician, now=now, minutes=60,
-                          text="Hi, it's Dr. Demo. Did you eat anything today?")  # fmt: skip
-    before = len(queued_to(engine, DEMO_PHONE))
-    receive(sms("no", 1), settings, engine=engine, flood=unlimited)
-    bot_said = queued_to(engine, DEMO_PHONE)[before:]
-    with session_scope(engine) as session:
-        escalated = session.execute(select(Escalation.categories)).scalars().all()
-    assert bot_said == [], f"the bot spoke during the take-over: {bot_said}"
-    assert escalated == [], f"the answer to the therapist was escalated as {escalated}"
 
 
 def test_a_therapist_who_texted_stop_to_the_paging_line_is_not_paged_as_if_reachable(
