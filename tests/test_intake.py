@@ -28,6 +28,7 @@ from bot.intake import (
     claim_handoffs,
     receive,
     screen_pending,
+    strangers,
 )
 from bot.intake.pipeline import (
     HANDOFF_LEASE,
@@ -433,6 +434,28 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert "alerted" not in decision.direct_reply
     kept = inbound(engine, decision.message_id or 0)
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
+
+
+def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_one_summary(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    senders = [f"+1555000{n:04d}" for n in range(50)]
+    for n, sender in enumerate(senders):
+        decision = receive(sms(CRISIS, n, sender=sender), settings, engine=engine, flood=unlimited)
+        # Every one of them is kept and gets the crisis numbers, whatever the alerts do.
+        assert decision.direct_reply is not None and "988" in decision.direct_reply
+        assert decision.message_id is not None
+    (first,) = queued_to(engine, "+15005550001")
+    assert senders[0] in first
+    with session_scope(engine) as session:
+        # Within the window nothing more; once it has passed, one summary with the count.
+        assert strangers.send_summary(session, utcnow(), settings) == 0
+        later = utcnow() + strangers.ALERT_WINDOW
+        assert strangers.send_summary(session, later, settings) == 49
+        assert strangers.send_summary(session, later, settings) == 0
+    first_alert, summary = queued_to(engine, "+15005550001")
+    assert "49 risky messages came from 49 unregistered number(s)" in summary
+    assert senders[1] in summary and "kill" not in summary
 
 
 def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(

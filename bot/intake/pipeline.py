@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import clinic, escalation, message_log, takeover
+from bot.intake import strangers
 from bot.intake.flood import FloodControl
 from bot.intake.inbound import Decision, HandOff, InboundMessage
 from bot.intake.replies import (
@@ -90,9 +91,6 @@ HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
 #: Hex digits of a sender's hash in a log line: enough to match lines, not to recover a number.
 SENDER_HASH_CHARS = 12
-
-#: A risky unlinked sender is reported to people at most once in this long.
-STRANGER_ALERT_INTERVAL = timedelta(hours=1)
 
 #: The flood limits of every webhook (the buckets themselves are in the database).
 SENDER_FLOOD = FloodControl()
@@ -202,31 +200,15 @@ def _resolve_client(session: Session, channel: str, address: str) -> Client | No
     return clinic.client_for_identity(session, channel, address)
 
 
-def _stranger_alerted_recently(session: Session, stored: Message) -> bool:
-    """Whether an earlier risky message from this unlinked sender was kept (and told) lately."""
-    earlier = session.execute(
-        select(Message.id)
-        .where(
-            Message.client_id.is_(None),
-            Message.direction == Direction.INBOUND,
-            Message.channel == stored.channel,
-            Message.address == stored.address,
-            Message.id != stored.id,
-            Message.created_at >= stored.created_at - STRANGER_ALERT_INTERVAL,
-        )
-        .limit(1)
-    ).first()
-    return earlier is not None
-
-
 def _keep_stranger_at_risk(
     session: Session, message: InboundMessage, assessment: Assessment | None, settings: Settings
 ) -> Decision:
     """A risky message from a sender we cannot link: kept for the care team, numbers given.
 
     It may be a client texting from a new phone: the on-call therapist and the
-    admins are told (once per :data:`STRANGER_ALERT_INTERVAL` per sender, so a
-    stranger cannot flood them); the log names the message id.
+    admins are told (:mod:`bot.intake.strangers`: sparingly, so that fifty
+    throwaway numbers do not ring the on-call phone fifty times); the log
+    names the message id.
     """
     stored = message_log.record_inbound(
         session,
@@ -239,13 +221,9 @@ def _keep_stranger_at_risk(
         return Decision(duplicate=True)
     stored.risk_level = assessment.level.value if assessment else None
     stored.screened_at = utcnow()
-    stored.status = MessageStatus.PROCESSED
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
-    if not _stranger_alerted_recently(session, stored):
-        escalation.alert_unregistered_sender(
-            session, message.channel, message.address, stored.created_at, settings
-        )
+    strangers.tell_people(session, stored, settings)
     if assessment is not None and assessment.level.escalates:
         return Decision(
             message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)

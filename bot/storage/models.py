@@ -303,6 +303,8 @@ class Message(Base):
     check_in_asked: Mapped[bool] = Column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    #: A risky message kept from an unregistered sender: when people were told of it.
+    alerted_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
     lane: Mapped[str] = Column(
         String(16), nullable=False, default=enums.Lane.NORMAL, server_default=enums.Lane.NORMAL
