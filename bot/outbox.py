@@ -19,9 +19,9 @@ Two lanes, so that nothing urgent ever waits:
 A claim is a lease (``lease_until``): a message stays with the scheduler
 that claimed it until the lease runs out, so a slow send is never taken by
 another scheduler and sent twice; one whose sender died is requeued by the
-running scheduler once its lease has expired. Messages to a client queued
-before they texted STOP are dropped, so only the STOP confirmation (queued
-after it) goes out.
+running scheduler once its lease has expired. SMS to a client queued before
+they texted STOP are dropped, so only the STOP confirmation (queued after it)
+goes out; their messages on Telegram are not.
 """
 
 from __future__ import annotations
@@ -239,7 +239,11 @@ def _claim_lane(session: Session, lane: str, now: datetime, limit: int) -> list[
 
 
 def drop_before_opt_out(session: Session, now: datetime) -> int:
-    """Give up on messages queued for a client before they opted out (STOP)."""
+    """Give up on SMS queued for a client before they opted out (STOP).
+
+    STOP is an SMS carrier rule: the client's messages on other channels (a
+    Telegram crisis reply) still go out.
+    """
     opted_out = select(Client.id).where(
         Client.id == Message.client_id,
         Client.opted_out_at.is_not(None),
@@ -248,6 +252,7 @@ def drop_before_opt_out(session: Session, now: datetime) -> int:
     stale = session.execute(
         select(Message).where(
             Message.direction == Direction.OUTBOUND,
+            Message.channel == Channel.SMS,
             Message.client_id.is_not(None),
             Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
             opted_out.exists(),

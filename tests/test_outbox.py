@@ -205,3 +205,15 @@ def test_nothing_queued_before_stop_is_sent_after_it_except_the_confirmation(
     assert [m.body for m in claim_due(db_session, later)] == ["You have opted out."]
     assert first.status == second.status == MessageStatus.UNDELIVERABLE
     assert first.error == "opted-out"
+
+
+def test_an_sms_stop_does_not_drop_the_clients_telegram_crisis_reply(db_session: Session) -> None:
+    """STOP is an SMS carrier rule; a client on both channels still gets their Telegram reply."""
+    client = _client(db_session)
+    now = utcnow()
+    enqueue(db_session, client_id=client.id, channel=Channel.TELEGRAM, address="777000",
+            body="Please call or text 988 now.", lane=Lane.CRISIS)  # fmt: skip
+    client.opted_out_at = now + timedelta(seconds=1)  # STOP by SMS a second later
+    db_session.flush()
+    due = [(m.channel, m.body) for m in claim_due(db_session, now + timedelta(seconds=2))]
+    assert due == [(Channel.TELEGRAM, "Please call or text 988 now.")]
