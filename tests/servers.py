@@ -320,6 +320,19 @@ def new_phone() -> str:
     return "+1555" + "".join(secrets.choice("0123456789") for _ in range(7))
 
 
+def enrolled_phone(
+    server: RunningWiseMind,
+    twilio: TwilioStandin,
+    *,
+    consented: bool = True,
+    name: str = "Test Client",
+) -> Phone:
+    """A new client of the running clinic, texting from a new phone."""
+    number = new_phone()
+    code = enrol_client(server, consented=consented, name=name, sms_number=number)
+    return Phone(server, twilio, number, code)
+
+
 @dataclass
 class Phone:
     """A client's phone, texting the clinic's Twilio number."""

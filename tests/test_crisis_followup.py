@@ -1,7 +1,8 @@
-"""After a crisis reply, by SMS through the real servers: the bot stays with the client.
+"""After a crisis reply, through the real servers: the bot stays with the client.
 
-And the fault test: with the action server stopped, a risky diary answer and a
-check-in "yes" still page the on-call therapist.
+By SMS, and once over Telegram. And the fault test: with the action server
+stopped, a risky diary answer and a check-in "yes" still page the on-call
+therapist.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,38 +27,40 @@ from tests.servers import (
     RunningWiseMind,
     clinic_wisemind,
     enrol_client,
-    new_phone,
+    enrolled_phone,
     poll_until,
     settle,
 )
 from tests.standins import TelegramStandin, TwilioStandin
+from tests.test_channel_telegram import Chat, new_chat_id
 from tests.test_crisis import pages_about, wait_for_pages
 
 MENU_WORDS = ("Here's what I can do", "What would you like to do?", "Good to hear from you")
 
 
-def _phone(server: RunningWiseMind, twilio: TwilioStandin) -> Phone:
-    number = new_phone()
-    code = enrol_client(server, consented=True, name="Robin Follow", sms_number=number)
-    return Phone(server, twilio, number, code)
-
-
 @pytest.fixture
 def phone(wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]) -> Phone:
-    return _phone(wisemind, providers[0])
+    return enrolled_phone(wisemind, providers[0], name="Robin Follow")
 
 
-def reply_until(phone: Phone, text: str, expected: str) -> str:
-    """Text ``text``; all replies, once one says ``expected``.
+def replies_until(
+    send: Callable[[str], int], sent: Callable[[], list[str]], text: str, expected: str
+) -> str:
+    """Send ``text``; all replies, once one says ``expected``.
 
     The crisis reply leaves at arrival; the conversation's part (the follow-up
     question) comes after it, once the assistant has run.
     """
-    before = len(phone.sent_bodies())
-    assert phone.text(text)[0] == 200
-    poll_until(lambda: "\n".join(phone.sent_bodies()[before:]), lambda sent: expected in sent)
-    settle(lambda: len(phone.sent_bodies()))
-    return "\n".join(phone.sent_bodies()[before:])
+    before = len(sent())
+    assert send(text) == 200
+    poll_until(lambda: "\n".join(sent()[before:]), lambda replies: expected in replies)
+    settle(lambda: len(sent()))
+    return "\n".join(sent()[before:])
+
+
+def reply_until(phone: Phone, text: str, expected: str) -> str:
+    """:func:`replies_until` by SMS."""
+    return replies_until(lambda body: phone.text(body)[0], phone.sent_bodies, text, expected)
 
 
 def _escalation(phone: Phone) -> tuple[str, list[str]]:
@@ -70,20 +73,44 @@ def _escalation(phone: Phone) -> tuple[str, list[str]]:
     return level, json.loads(categories)
 
 
+def _stays_until_safe(
+    send: Callable[[str], int], sent: Callable[[], list[str]], reply_to: Callable[[str], str]
+) -> None:
+    """A crisis, "ok" and "hi" after it, then safe: the follow-up as a counsellor would."""
+    crisis = replies_until(send, sent, "i want to kill myself", "Are you safe right now?")
+    assert "988" in crisis and "alerted a person" in crisis
+    assert "staying right here with you" in crisis
+    for text in ("ok", "hi"):
+        reply = reply_to(text)
+        assert "make sure you're okay" in reply and "988" in reply, text
+        assert not any(words in reply for words in MENU_WORDS), (text, reply)
+    assert "Is someone with you" in reply_to("yes I'm safe")
+    close = reply_to("my mom is home")
+    assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
+    # Safe, and the follow-up closed: a greeting is a greeting again.
+    assert "DIARY" in reply_to("hi")
+
+
 def test_ok_and_hi_after_a_crisis_reply_get_a_caring_follow_up_until_the_client_is_safe(
     phone: Phone,
 ) -> None:
-    crisis = reply_until(phone, "i want to kill myself", "Are you safe right now?")
-    assert "988" in crisis and "staying right here with you" in crisis
-    for text in ("ok", "hi"):
-        reply = phone.reply_to(text)
-        assert "make sure you're okay" in reply and "988" in reply, text
-        assert not any(words in reply for words in MENU_WORDS), (text, reply)
-    assert "Is someone with you" in phone.reply_to("yes I'm safe")
-    close = phone.reply_to("my mom is home")
-    assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
-    # Safe, and the follow-up closed: a greeting is a greeting again.
-    assert "DIARY" in phone.reply_to("hi")
+    _stays_until_safe(lambda text: phone.text(text)[0], phone.sent_bodies, phone.reply_to)
+
+
+def test_on_telegram_the_bot_stays_with_the_client_after_a_crisis_until_they_are_safe(
+    wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    twilio, telegram = providers
+    chat = Chat(wisemind, telegram, new_chat_id())
+    chat.code = enrol_client(
+        wisemind, consented=True, name="Kai Follow", telegram_chat_id=str(chat.chat_id)
+    )
+
+    def sent() -> list[str]:
+        return [message.text or "" for message in telegram.messages_to(chat.chat_id)]
+
+    _stays_until_safe(lambda text: chat.send(text)[0], sent, chat.reply_to)
+    wait_for_pages(twilio, PRIMARY_ON_CALL, chat.code)
 
 
 def test_not_safe_after_a_crisis_reply_gets_help_and_asks_where_they_are_without_a_second_page(
@@ -188,7 +215,7 @@ def test_with_the_action_server_stopped_a_risky_diary_answer_and_a_check_in_yes_
     twilio, telegram = providers
     with clinic_wisemind(tmp_path, twilio, telegram) as running:
         server = RunningWiseMind.of(running)
-        diary, check_in = _phone(server, twilio), _phone(server, twilio)
+        diary, check_in = enrolled_phone(server, twilio), enrolled_phone(server, twilio)
         assert "Urge to commit suicide" in diary.reply_to("diary")
         assert "thoughts of suicide" in check_in.reply_to("i feel so hopeless about everything")
         with stopped(_action_server_pid(int(running.action_url.rsplit(":", 1)[1]))):

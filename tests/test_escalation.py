@@ -163,19 +163,6 @@ def test_no_acknowledgement_in_time_pages_the_backup_then_the_crisis_line(
     )
 
 
-def test_a_page_that_fails_to_send_moves_to_the_backup_at_once(
-    db_session: Session, client: Client, settings: Settings
-) -> None:
-    _risk(db_session, client, settings)
-    (primary,) = _pages(db_session)
-    message = db_session.get(Message, primary.message_id)
-    assert message is not None
-    message.status = MessageStatus.UNDELIVERABLE
-    assert advance_pages(db_session, utcnow(), settings) == 1
-    assert [p.tier for p in _pages(db_session)] == [PageTier.PRIMARY, PageTier.BACKUP]
-    assert _pages(db_session)[0].status == PageStatus.FAILED
-
-
 def _fail_send(session: Session, page: Page, code: str, *, transient: bool, at: datetime) -> None:
     """The outbox's record of a failed send of ``page`` (claimed first, as the worker does)."""
     message = session.get(Message, page.message_id)
@@ -184,31 +171,28 @@ def _fail_send(session: Session, page: Page, code: str, *, transient: bool, at: 
     record_failure(session, message.id, SendError(code, transient=transient), at)
 
 
-def test_a_page_that_failed_transiently_stays_with_the_same_person_until_the_ack_timeout(
-    db_session: Session, client: Client, settings: Settings
+@pytest.mark.parametrize(
+    ("code", "transient"), [("twilio-21211", False), ("twilio-503", True)], ids=["refused", "5xx"]
+)
+def test_a_failed_page_moves_to_the_backup_at_once_only_when_the_provider_refused_it_for_good(
+    db_session: Session, client: Client, settings: Settings, code: str, transient: bool
 ) -> None:
     start = utcnow()
     _risk(db_session, client, settings, at=start)
     (primary,) = _pages(db_session)
-    _fail_send(db_session, primary, "twilio-503", transient=True, at=start)
-    assert advance_pages(db_session, start + timedelta(seconds=5), settings) == 0
-    assert [p.address for p in _pages(db_session)] == [PRIMARY_SMS]
-    message = db_session.get(Message, primary.message_id)
-    assert message is not None and message.status == MessageStatus.FAILED  # retried by the outbox
-    # The acknowledgement timer kept running through the retries: then the backup, as usual.
-    assert advance_pages(db_session, start + timedelta(seconds=301), settings) == 1
+    _fail_send(db_session, primary, code, transient=transient, at=start)
+    moved = advance_pages(db_session, start + timedelta(seconds=5), settings)
+    if transient:
+        # Retried to the same person by the outbox, while the acknowledgement timer runs on.
+        assert moved == 0 and [p.address for p in _pages(db_session)] == [PRIMARY_SMS]
+        message = db_session.get(Message, primary.message_id)
+        assert message is not None and message.status == MessageStatus.FAILED
+        moved = advance_pages(db_session, start + timedelta(seconds=301), settings)
+    assert moved == 1
     assert [p.address for p in _pages(db_session)] == [PRIMARY_SMS, BACKUP_SMS]
-
-
-def test_a_page_refused_for_good_moves_to_the_backup_at_once(
-    db_session: Session, client: Client, settings: Settings
-) -> None:
-    start = utcnow()
-    _risk(db_session, client, settings, at=start)
-    (primary,) = _pages(db_session)
-    _fail_send(db_session, primary, "twilio-21211", transient=False, at=start)
-    assert advance_pages(db_session, start + timedelta(seconds=1), settings) == 1
-    assert [p.address for p in _pages(db_session)] == [PRIMARY_SMS, BACKUP_SMS]
+    assert _pages(db_session)[0].status == (
+        PageStatus.SUPERSEDED if transient else PageStatus.FAILED
+    )
 
 
 def test_a_client_is_not_told_a_person_was_alerted_when_the_only_page_could_not_be_delivered(

@@ -188,7 +188,7 @@ def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     with session_scope(engine) as session:
         evidence = session.execute(select(Escalation.evidence)).scalar_one()
-    assert all(part in evidence for part in parts)
+    assert all(part in evidence for part in parts), evidence
 
 
 def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_again(
@@ -210,17 +210,6 @@ def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_agai
     assert len([page for page in queued_to(engine, "+15005550001") if "ACK" in page]) == 1
 
 
-def test_an_ok_after_the_crisis_reply_does_not_get_the_whole_crisis_reply_again(
-    engine: Engine, settings: Settings, unlimited: FloodControl
-) -> None:
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    first = len(queued_to(engine, DEMO_PHONE))
-    decision = receive(sms("ok", 2), settings, engine=engine, flood=unlimited)
-    assert not any("988" in text for text in queued_to(engine, DEMO_PHONE)[first:])
-    assert decision.hand_off is not None and not decision.hand_off.crisis_replied
-    assert decision.hand_off.risk_level == "none"
-
-
 def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_again(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
@@ -228,6 +217,18 @@ def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_
         receive(sms(text, sid), settings, engine=engine, flood=unlimited)
     assert len([text for text in queued_to(engine, DEMO_PHONE) if "thoughts of" in text]) == 1
     assert [level for level, _ in escalations(engine)] == ["moderate"]
+
+
+def test_an_ok_right_after_a_crisis_message_is_not_sent_the_crisis_reply_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    crisis_reply = queued_to(engine, DEMO_PHONE)
+    assert any("988" in text for text in crisis_reply)
+    ok = receive(sms("ok", 2), settings, engine=engine, flood=unlimited)
+    assert ok.hand_off is not None and not ok.hand_off.crisis_replied
+    assert queued_to(engine, DEMO_PHONE) == crisis_reply
+    assert inbound(engine, ok.hand_off.message_id).risk_level == "none"
 
 
 def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops(
@@ -324,13 +325,17 @@ def test_a_bad_clinic_time_zone_keeps_the_message_and_the_retry_loop_pages_once_
     assert screen_pending(settings, engine=engine, now=later) == 0  # screened once
 
 
-def test_an_escalation_error_does_not_lose_the_message(
-    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
-) -> None:
+def _escalation_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(*args: object, **kwargs: object) -> None:
         raise TimeoutError("database lock timeout")
 
     monkeypatch.setattr("bot.escalation.record_risk", failing)
+
+
+def test_an_escalation_error_does_not_lose_the_message(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    _escalation_times_out(monkeypatch)
     decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
     assert decision.deferred
     assert inbound(engine, decision.message_id or 0).screened_at is None
@@ -708,10 +713,7 @@ def test_a_message_still_unscreened_after_half_a_minute_goes_to_a_person_at_the_
 def test_a_message_that_cannot_even_be_escalated_is_still_marked_and_the_client_gets_the_numbers(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
 ) -> None:
-    def failing(*args: object, **kwargs: object) -> None:
-        raise TimeoutError("database lock timeout")
-
-    monkeypatch.setattr("bot.escalation.record_risk", failing)
+    _escalation_times_out(monkeypatch)
     decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
     late = utcnow() + SCREENING_DEADLINE
     assert screen_pending(settings, engine=engine, now=late) == 1

@@ -23,11 +23,9 @@ from tests.servers import (
     BACKUP_ON_CALL,
     PRIMARY_ON_CALL,
     REPLY_TIMEOUT,
-    Phone,
     RunningWiseMind,
     clinic_wisemind,
-    enrol_client,
-    new_phone,
+    enrolled_phone,
     poll_until,
 )
 from tests.standins import TelegramStandin, TwilioStandin
@@ -43,12 +41,10 @@ def test_a_restart_between_page_and_deadline_still_pages_the_backup_and_answers_
     rasa_port = free_port()
     with clinic_wisemind(tmp_path, twilio, telegram, rasa_port=rasa_port) as first:
         server = RunningWiseMind.of(first)
-        at_risk = Phone(server, twilio, new_phone())
-        at_risk.code = enrol_client(server, consented=True, sms_number=at_risk.number)
+        at_risk = enrolled_phone(server, twilio)
         at_risk.reply_to("i'm going to kill myself tonight")
         wait_for_pages(twilio, PRIMARY_ON_CALL, at_risk.code)
-        waiting = Phone(server, twilio, new_phone())
-        waiting.code = enrol_client(server, consented=True, sms_number=waiting.number)
+        waiting = enrolled_phone(server, twilio)
         with session_scope(server.engine) as session:
             client = client_by_code(session, waiting.code)
             assert client is not None
@@ -79,8 +75,7 @@ def test_wisemind_run_starts_and_stops_with_a_log_free_of_library_warnings_and_l
     twilio, telegram = providers
     with clinic_wisemind(tmp_path, twilio, telegram) as running:
         server = RunningWiseMind.of(running)
-        phone = Phone(server, twilio, new_phone())
-        phone.code = enrol_client(server, consented=True, sms_number=phone.number)
+        phone = enrolled_phone(server, twilio)
         phone.reply_to("hi")  # the scheduler's provider session is in use before the stop
         server.engine.dispose()
     log = running.log_path.read_text("utf-8", "replace")
@@ -113,8 +108,7 @@ def test_a_risky_message_left_unscreened_when_rasa_is_killed_still_pages_and_ras
     twilio, telegram = providers
     with clinic_wisemind(tmp_path, twilio, telegram) as running:
         server = RunningWiseMind.of(running)
-        at_risk = Phone(server, twilio, new_phone())
-        at_risk.code = enrol_client(server, consented=True, sms_number=at_risk.number)
+        at_risk = enrolled_phone(server, twilio)
         # The supervisor gives up on a child that dies before everything is up: kill after.
         poll_until(
             lambda: "WiseMind is running" in server.log_path.read_text("utf-8", "replace"), bool

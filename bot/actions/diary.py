@@ -16,7 +16,7 @@ from bot.actions.clients import client_session
 from bot.actions.crisis import FOLLOWUP_SLOT, AskSafetyQuestion, after_crisis_help, help_now
 from bot.answers import read_yes_no
 from bot.crisis_contacts import crisis_contacts
-from bot.safety.followup import DIARY_URGE, QUESTION_WORDING, SELF_HARM_NEEDS_CARE
+from bot.safety.followup import DIARY_URGE, SELF_HARM_NEEDS_CARE, answer_evidence
 from bot.storage.enums import SafetyQuestion
 
 logger = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class ActionSubmitDiary(Action):
                         text=diary.CARE_STOP_MESSAGE.format(emergency=emergency)
                     )
                     category = SELF_HARM_NEEDS_CARE
-                    evidence = f"{QUESTION_WORDING[SafetyQuestion.SELF_HARM_CARE]} Answer: yes"
+                    evidence = answer_evidence(SafetyQuestion.SELF_HARM_CARE, "yes")
                 help_now(dispatcher, tracker, session, client, category=category, evidence=evidence)
                 return after_crisis_help(client)
             entry_date = entry.entry_date

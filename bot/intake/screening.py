@@ -31,12 +31,12 @@ SCREENING_FAILED = "screening_failed"
 MAX_EVIDENCE_CHARS = 4_000
 #: Characters kept either side of each piece of evidence in a long message.
 EVIDENCE_CONTEXT = 300
+#: Levels whose text calls for a person on its own (joined to nothing, see below).
+ESCALATING_LEVELS = tuple(level.value for level in RiskLevel if level.escalates)
 #: Risk split over several texts ("thinking about ending" / "it" / "tonight") is
 #: assessed on the client's last few inbound messages joined, sent this close together.
 RECENT_MESSAGES = 5
 RECENT_WINDOW = timedelta(minutes=3)
-#: A text at these levels was escalated (paged, crisis reply) on its own: never joined again.
-ESCALATED_LEVELS = frozenset(level.value for level in RiskLevel if level.escalates)
 #: Questions about the client's safety: a message answering one gets no check-in on top.
 SAFETY_CONVERSATION = frozenset({SafetyQuestion.CHECK_IN, SafetyQuestion.SAFE_NOW})
 
@@ -151,7 +151,7 @@ def _with_recent_messages(
         .order_by(Message.id.desc())
         .limit(RECENT_MESSAGES - 1)
     ).all()
-    earlier = list(takewhile(lambda row: row.risk_level not in ESCALATED_LEVELS, recent))
+    earlier = list(takewhile(lambda row: row.risk_level not in ESCALATING_LEVELS, recent))
     if not earlier:
         return assessment, message.body
     joined = "\n".join([*(row.body for row in reversed(earlier)), message.body])

@@ -153,9 +153,14 @@ def urge_is_high(text: str) -> bool:
     return max(numbers, default=0) >= SAFETY_URGE_THRESHOLD or bool(_HIGH_URGE.search(lowered))
 
 
+def answer_evidence(kind: str, text: str) -> str:
+    """How an answer reads in an escalation's evidence: the question, then the answer."""
+    return f"{QUESTION_WORDING[kind]} Answer: {text}"
+
+
 def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
     """The risk of ``text`` as the answer to the safety question ``kind``; None if none."""
-    evidence = f"{QUESTION_WORDING[kind]} Answer: {text}"
+    evidence = answer_evidence(kind, text)
     if kind == SafetyQuestion.CHECK_IN and read_check_in(text) == YES:
         return AnswerRisk(EscalationLevel.HIGH, CHECK_IN_AFFIRMED, evidence)
     if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM) and urge_is_high(text):
