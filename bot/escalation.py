@@ -110,10 +110,6 @@ ADMIN_EXHAUSTED_TEXT = (
     "WiseMind: nobody has acknowledged the {level} risk alert for client {client}; "
     "paging again every {minutes} min. Review: {link} Reply ACK {code} to acknowledge."
 )
-UNREGISTERED_SENDER_ALERT = (
-    "WiseMind: a risky message came from an unregistered {channel} number {address}; "
-    "they were sent the crisis numbers. See the dashboard: {link}"
-)
 ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be paged. Thank you."
 ACK_UNKNOWN_REPLY = "There is no open alert with code {code}. Check the code in the page."
 STAFF_HELP_REPLY = "This is WiseMind's paging line. Reply ACK <code> to acknowledge an alert."
@@ -422,14 +418,12 @@ def callback_number(client: Client) -> str:
     return NO_CALLBACK
 
 
-def alert_unregistered_sender(
-    session: Session, channel: str, address: str, now: datetime, settings: Settings
-) -> int:
-    """A risky message from a sender we cannot link (a client's new phone): tell people.
+def alert_on_call_and_admins(session: Session, text: str, now: datetime, settings: Settings) -> int:
+    """Tell the on-call primary and every admin ``text``; how many were told.
 
-    There is no client, so no escalation and no chain: the on-call primary and
-    every admin get one notice, with the sender's number and never their words.
-    Returns how many were told.
+    For risk with no client behind it (a risky message from an unregistered
+    sender, :mod:`bot.intake.strangers`): no escalation and no chain, one
+    notice each, in the crisis lane. ``text`` carries no client's words.
     """
     on_call = oncall_for(
         session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
@@ -438,12 +432,10 @@ def alert_unregistered_sender(
         select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
     ).scalars()
     people = {person.id: person for person in (on_call, *admins) if person is not None}
-    text = UNREGISTERED_SENDER_ALERT.format(
-        channel=channel, address=address, link=settings.dashboard_url
-    )
-    told = _notify(session, people.values(), text, settings)
+    # Without a real channel nobody can be told (the demo's staff have test numbers).
+    told = _notify(session, people.values(), text, settings) if settings.real_channel_configured else 0
     if not told:
-        logger.error("a risky message from an unregistered %s sender: nobody reachable", channel)
+        logger.error("an alert about an unregistered sender: nobody reachable")
     return told
 
 

@@ -1,14 +1,17 @@
 """Take-over: a therapist writes to a client in person while the bot stays silent.
 
 From the dashboard (an escalation, a client page) a therapist starts a
-take-over: the client is told their therapist is writing to them here now,
-the therapist's messages go out through the client's own channel via the
-outbox, marked in the message log as theirs (``messages.from_therapist_id``),
-and the intake pipeline stops handing the client's messages to Rasa
-(:func:`is_taken_over`). The crisis detector still screens every message
-before that check, so a risky message still pages. It ends when the therapist
-hands back, or ``WISEMIND_TAKEOVER_MINUTES`` after their last message
-(:func:`expire_takeovers`, run by the scheduler); the client is told either way.
+take-over: the client is told their therapist is writing to them here now, the
+therapist's messages go out through the client's own channel via the outbox
+(its crisis lane, never behind the bot's backlog), marked in the message log
+as theirs (``messages.from_therapist_id``), and the intake pipeline stops
+handing the client's messages to Rasa (:func:`is_taken_over`). The crisis
+detector still screens every message before that check, so a risky message
+still pages; the bot's own pending safety question is dropped when the
+take-over starts, and it asks none while the therapist is writing. It ends
+when the therapist hands back, or ``WISEMIND_TAKEOVER_MINUTES`` after their
+last message (:func:`expire_takeovers`, run by the scheduler); the client is
+told either way.
 
 Plain functions on a session, like :mod:`bot.clinic`: they never commit.
 """
@@ -21,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.outbox import OUTBOX_CHANNELS, enqueue
-from bot.storage.enums import Direction, Locale, TakeoverEnd
+from bot.safety import followup
+from bot.storage.enums import Direction, Lane, Locale, TakeoverEnd
 from bot.storage.models import Client, Message, Takeover, Therapist
 
 #: A therapist's message is a message, not an essay: SMS splits it, but keep it readable.
@@ -121,6 +125,8 @@ def start_takeover(
     )
     session.add(takeover)
     session.flush()
+    # The therapist asks their own questions now: "no" to theirs is not "not safe" to the bot's.
+    followup.clear_pending_question(session, client)
     _notify(session, takeover, client, therapist, STARTED_NOTICE)
     return takeover
 
@@ -150,6 +156,7 @@ def send_as_therapist(
         channel=takeover.channel,
         address=takeover.address,
         body=text,
+        lane=Lane.CRISIS,
     )
     message.from_therapist_id = therapist.id
     session.flush()
@@ -201,7 +208,12 @@ def _notify(
     therapist: Therapist,
     notice: dict[str, str],
 ) -> None:
-    """Tell the client, on the take-over's channel, in their language (a system message)."""
+    """Tell the client, on the take-over's channel, in their language (a system message).
+
+    In the crisis lane, like the therapist's own messages: a person is writing
+    to someone likely in crisis, and nothing the bot queued earlier (a reply
+    in retry back-off) may hold them up.
+    """
     text = notice.get(client.locale, notice[Locale.EN]).format(therapist=therapist.name)
     enqueue(
         session,
@@ -209,4 +221,5 @@ def _notify(
         channel=takeover.channel,
         address=takeover.address,
         body=text,
+        lane=Lane.CRISIS,
     )

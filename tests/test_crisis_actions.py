@@ -26,7 +26,7 @@ from bot.actions.diary import ActionAskDiaryUrgeSuicide, ActionSubmitDiary, Vali
 from bot.actions.session import ActionSessionStart
 from bot.clinic import client_by_code, therapist_by_email
 from bot.diary import DIARY_SLOTS, SELF_HARM_CARE_SLOT
-from bot.intake import CRISIS_REPLIED
+from bot.intake import CHECK_IN_ASKED, CRISIS_REPLIED
 from bot.settings import process_settings
 from bot.storage import session_scope
 from bot.storage.models import Escalation, Message, OncallShift, Page, PendingSafetyQuestion
@@ -50,6 +50,7 @@ def conversation(
     slots: dict[str, Any] | None = None,
     new_slots: dict[str, Any] | None = None,
     crisis_replied: bool = False,
+    check_in_asked: bool = False,
     crisis_categories: tuple[str, ...] = (),
     active_loop: str | None = None,
     loop_before: str | None = None,
@@ -59,7 +60,7 @@ def conversation(
     ``new_slots`` were set from ``text`` (by a form's slot mapping), for validation;
     ``loop_before`` was the form running when ``text`` came.
     """
-    metadata = {"message_id": 1, CRISIS_REPLIED: crisis_replied}
+    metadata = {"message_id": 1, CRISIS_REPLIED: crisis_replied, CHECK_IN_ASKED: check_in_asked}
     latest = {
         "text": text,
         "intent": {"name": "affirm"},
@@ -98,6 +99,14 @@ async def test_asking_the_check_in_records_it_so_the_answer_pages_without_rasa(
     _, messages = await _run(ActionAskSuicidalThoughts(), conversation("whats the point"))
     assert "thoughts of suicide" in messages[0]
     assert _pending_kind() == "check_in"
+
+
+async def test_the_check_in_the_core_already_asked_is_not_asked_a_second_time(
+    clinic: None,  # noqa: F811
+) -> None:
+    state = conversation("everyone would be better off without me", check_in_asked=True)
+    assert await _run(ActionAskSuicidalThoughts(), state) == ([], [])
+    assert _pending_kind() is None  # the core recorded its own question; none is added
 
 
 async def test_asking_a_diary_urge_records_it_so_the_answer_pages_without_rasa(

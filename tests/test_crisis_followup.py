@@ -158,6 +158,31 @@ def test_a_check_in_yes_gets_one_crisis_reply_one_page_and_the_follow_up(phone: 
     assert len(pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code)) == 1
 
 
+def test_a_crisis_split_over_three_texts_gets_the_follow_up_not_a_fallback(phone: Phone) -> None:
+    """The intake escalates on the texts joined; the conversation follows that decision."""
+    assert "DIARY" in phone.reply_to("hi")
+    phone.reply_to("thinking about ending")
+    phone.reply_to("it")
+    after = reply_until(phone, "tonight", "Are you safe right now?")
+    assert after.count("988") >= 1 and "alerted a person" in after
+    assert "didn't catch that" not in after and "didn't quite get that" not in after
+
+
+def test_passive_ideation_gets_the_check_in_once_even_while_the_action_server_hangs(
+    phone: Phone,
+) -> None:
+    assert "DIARY" in phone.reply_to("hi")
+    before = len(phone.sent_bodies())
+    with stopped(_action_server_pid(int(phone.server.env["WISEMIND_ACTION_PORT"]))):
+        assert phone.text("honestly everyone would be better off without me")[0] == 200
+        check_in = poll_until(lambda: phone.sent_bodies()[before:], bool)
+        assert check_in and "thoughts of suicide" in check_in[0]
+    # The action server is back and the conversation catches up without asking again.
+    reply = reply_until(phone, "yes", "Are you safe right now?")
+    assert reply.count("988") == 1 and "alerted a person" in reply
+    assert "\n".join(phone.sent_bodies()[before:]).count("thoughts of suicide") == 1
+
+
 def _action_server_pid(action_port: int) -> int:
     """The action server of a background ``wisemind run`` (by its command line)."""
     for entry in Path("/proc").iterdir():

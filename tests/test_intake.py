@@ -20,14 +20,17 @@ from sqlalchemy.exc import OperationalError
 
 from bot.clinic import add_client
 from bot.demo import seed_demo
-from bot.escalation import advance_pages
+from bot.escalation import acknowledge_escalation, advance_pages
 from bot.intake import (
+    CHECK_IN_ASKED,
     CRISIS_REPLIED,
+    RISK_LEVEL,
     FloodControl,
     InboundMessage,
     claim_handoffs,
     receive,
     screen_pending,
+    strangers,
 )
 from bot.intake.pipeline import (
     HANDOFF_LEASE,
@@ -139,13 +142,37 @@ def test_an_ordinary_message_goes_to_the_assistant_and_opens_nothing(
     assert escalations(engine) == []
 
 
-def test_a_moderate_message_is_flagged_but_left_to_the_check_in(
+def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assistant(
+    engine: Engine, settings: Settings, unlimited: FloodControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The answer's escalation reads the settings from the environment (finding 5 of review 7).
+    assert settings.twilio is not None
+    monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", settings.twilio.account_sid)
+    monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", settings.twilio.auth_token)
+    monkeypatch.setenv("WISEMIND_TWILIO_FROM", settings.twilio.from_number)
+    body = "everyone would be better off without me"
+    decision = receive(sms(body), settings, engine=engine, flood=unlimited)
+    (check_in,) = queued_to(engine, DEMO_PHONE)
+    assert "thoughts of suicide" in check_in
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+    assert queued_to(engine, "+15005550001") == []  # a flag, not a page
+    assert decision.hand_off is not None
+    assert decision.hand_off.metadata[CHECK_IN_ASKED] is True
+    assert decision.hand_off.metadata[RISK_LEVEL] == "moderate"
+    # The assistant never answered (its action server hung); the client's "yes" still pages.
+    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["high"]
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def test_a_recovered_hand_off_still_says_the_check_in_was_asked(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
-    body = "everyone would be better off without me"
-    receive(sms(body), settings, engine=engine, flood=unlimited)
-    assert queued_to(engine, DEMO_PHONE) == []
-    assert [level for level, _ in escalations(engine)] == ["moderate"]
+    receive(
+        sms("everyone would be better off without me"), settings, engine=engine, flood=unlimited
+    )
+    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.check_in_asked and again.risk_level == "moderate"
 
 
 @pytest.mark.parametrize(
@@ -158,11 +185,41 @@ def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
     for sid, part in enumerate(parts, start=1):
         decision = receive(sms(part, sid), settings, engine=engine, flood=unlimited)
     assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    # The assistant reads the last text alone: it is told the intake's decision with it.
+    assert decision.hand_off.metadata[RISK_LEVEL] in ("high", "imminent")
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     with session_scope(engine) as session:
         evidence = session.execute(select(Escalation.evidence)).scalar_one()
     assert all(part in evidence for part in parts), evidence
+
+
+def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(
+            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+        )
+    # The therapist is calling; the client answers the bot's follow-up meanwhile.
+    receive(sms("thank you, I'm safe now", 2), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
+    assert len([page for page in queued_to(engine, "+15005550001") if "ACK" in page]) == 1
+
+
+def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    for sid, text in enumerate(("i feel so hopeless about everything", "no", "thanks"), 1):
+        receive(sms(text, sid), settings, engine=engine, flood=unlimited)
+    assert len([text for text in queued_to(engine, DEMO_PHONE) if "thoughts of" in text]) == 1
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
 
 
 def test_an_ok_right_after_a_crisis_message_is_not_sent_the_crisis_reply_again(
@@ -509,6 +566,28 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert "alerted" not in decision.direct_reply
     kept = inbound(engine, decision.message_id or 0)
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
+
+
+def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_one_summary(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    senders = [f"+1555000{n:04d}" for n in range(50)]
+    for n, sender in enumerate(senders):
+        decision = receive(sms(CRISIS, n, sender=sender), settings, engine=engine, flood=unlimited)
+        # Every one of them is kept and gets the crisis numbers, whatever the alerts do.
+        assert decision.direct_reply is not None and "988" in decision.direct_reply
+        assert decision.message_id is not None
+    (first,) = queued_to(engine, "+15005550001")
+    assert senders[0] in first
+    with session_scope(engine) as session:
+        # Within the window nothing more; once it has passed, one summary with the count.
+        assert strangers.send_summary(session, utcnow(), settings) == 0
+        later = utcnow() + strangers.ALERT_WINDOW
+        assert strangers.send_summary(session, later, settings) == 49
+        assert strangers.send_summary(session, later, settings) == 0
+    first_alert, summary = queued_to(engine, "+15005550001")
+    assert "49 risky messages came from 49 unregistered number(s)" in summary
+    assert senders[1] in summary and "kill" not in summary
 
 
 def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(

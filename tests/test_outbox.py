@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import pytest
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.outbox import (
+    INTERRUPTED_ERROR,
     MAX_ATTEMPTS,
     SEND_LEASE,
     Button,
+    OutboxWorker,
+    Sender,
     SendError,
     chosen_payload,
     claim_due,
@@ -19,8 +26,23 @@ from bot.outbox import (
     record_sent,
     requeue_stale,
 )
+from bot.settings import TelegramSettings, TwilioSettings
+from bot.storage import session_scope
 from bot.storage.enums import Channel, Lane, MessageStatus
-from bot.storage.models import Client, Message, Therapist, utcnow
+from bot.storage.models import Client, ClientIdentity, Message, Therapist, utcnow
+from bot.takeover import send_as_therapist, start_takeover
+from channels.telegram import TelegramSender
+from channels.twilio_sms import TwilioSender
+from tests.standins import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_TOKEN,
+    TelegramStandin,
+    TwilioStandin,
+)
+
+PRIMARY_PHONE = "+15005550001"
+CLIENT_CHAT = "777000"
 
 
 def _client(session: Session, code: str = "OUTBOX01") -> Client:
@@ -205,3 +227,118 @@ def test_nothing_queued_before_stop_is_sent_after_it_except_the_confirmation(
     assert [m.body for m in claim_due(db_session, later)] == ["You have opted out."]
     assert first.status == second.status == MessageStatus.UNDELIVERABLE
     assert first.error == "opted-out"
+
+
+def test_an_sms_stop_does_not_drop_the_clients_telegram_crisis_reply(db_session: Session) -> None:
+    """STOP is an SMS carrier rule; a client on both channels still gets their Telegram reply."""
+    client = _client(db_session)
+    now = utcnow()
+    enqueue(db_session, client_id=client.id, channel=Channel.TELEGRAM, address="777000",
+            body="Please call or text 988 now.", lane=Lane.CRISIS)  # fmt: skip
+    client.opted_out_at = now + timedelta(seconds=1)  # STOP by SMS a second later
+    db_session.flush()
+    due = [(m.channel, m.body) for m in claim_due(db_session, now + timedelta(seconds=2))]
+    assert due == [(Channel.TELEGRAM, "Please call or text 988 now.")]
+
+
+def test_a_therapists_take_over_messages_are_not_held_behind_a_bot_reply_in_back_off(
+    db_session: Session,
+) -> None:
+    """A therapist takes over a client in crisis; an earlier bot reply hit a Twilio 5xx."""
+    client = _client(db_session)
+    (menu,) = _send(db_session, client, "Here's what I can do: ...")
+    now = utcnow()
+    claim_due(db_session, now)
+    # Twilio answered 503: the reply waits in back-off (minutes, after a few tries).
+    record_failure(db_session, menu.id, SendError("twilio-503", transient=True), now)
+    menu.next_attempt_at = now + timedelta(minutes=5)
+    client.identities.append(ClientIdentity(channel=Channel.SMS, address="+15550001111"))
+    therapist = db_session.get(Therapist, client.therapist_id)
+    assert therapist is not None
+    start_takeover(db_session, client=client, therapist=therapist, now=now, minutes=60)
+    send_as_therapist(db_session, client=client, therapist=therapist, now=now, minutes=60,
+                      text="It's Dr. Demo. I'm here with you now. Are you safe?")  # fmt: skip
+    notice, sent = claim_due(db_session, now), []
+    for message in notice:
+        record_sent(db_session, message.id, f"SM{message.id}")
+        sent.append(message.body)
+    sent += [message.body for message in claim_due(db_session, now)]
+    assert "is writing to you here now" in sent[0]
+    assert sent[1:] == ["It's Dr. Demo. I'm here with you now. Are you safe?"]
+    assert menu.status == MessageStatus.FAILED  # still waiting for its retry
+
+
+@pytest.fixture
+def outbox_database(
+    migrated_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Engine:
+    """A migrated database on each backend, the one the worker's ``session_scope()`` uses."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    return migrated_engine
+
+
+@pytest.fixture
+def stand_ins() -> Iterator[tuple[TwilioStandin, TelegramStandin]]:
+    with TwilioStandin() as twilio, TelegramStandin() as telegram:
+        yield twilio, telegram
+
+
+def _senders(twilio: TwilioStandin, telegram: TelegramStandin) -> dict[str, Sender]:
+    twilio_settings = TwilioSettings(
+        DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, "+15005550000", twilio.url
+    )
+    return {
+        Channel.SMS: TwilioSender(twilio_settings, ""),
+        Channel.TELEGRAM: TelegramSender(TelegramSettings(DEFAULT_TOKEN, "s", telegram.url)),
+    }
+
+
+def _status(engine: Engine, message_id: int) -> tuple[str, str | None]:
+    with session_scope(engine) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message.status, message.error
+
+
+async def test_a_page_by_sms_leaves_while_a_telegram_reply_is_still_being_answered(
+    outbox_database: Engine, stand_ins: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    """Telegram answers slowly (9 s, under its 10 s timeout); a page queued meanwhile goes."""
+    twilio, telegram = stand_ins
+    telegram.delay(9)
+    with session_scope(outbox_database) as session:
+        reply = enqueue(session, client_id=None, channel=Channel.TELEGRAM, address=CLIENT_CHAT,
+                        body="Good morning! Time for your diary card.").id  # fmt: skip
+    stop = asyncio.Event()
+    senders = _senders(twilio, telegram)
+    running = asyncio.create_task(OutboxWorker(senders).run(stop))
+    try:
+        await telegram.wait_for_messages_async(1)  # taken, and being answered slowly
+        with session_scope(outbox_database) as session:
+            enqueue(session, client_id=None, channel=Channel.SMS, address=PRIMARY_PHONE,
+                    body="WiseMind high risk alert for client X. Reply ACK ABC123",
+                    lane=Lane.CRISIS)  # fmt: skip
+        await twilio.wait_for_messages_async(1)
+        # The page went out while the Telegram send was still waiting for its answer.
+        assert _status(outbox_database, reply) == (MessageStatus.SENDING, None)
+    finally:
+        stop.set()
+        await running
+        await asyncio.gather(*(sender.close() for sender in senders.values()))
+    assert _status(outbox_database, reply)[0] == MessageStatus.SENT
+
+
+async def test_a_send_that_never_finishes_is_given_up_and_reconciled_before_a_retry(
+    outbox_database: Engine, stand_ins: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    """An answer that trickles in forever holds neither the worker nor the message's lease."""
+    twilio, telegram = stand_ins
+    telegram.delay(5)
+    with session_scope(outbox_database) as session:
+        reply = enqueue(session, client_id=None, channel=Channel.TELEGRAM, address=CLIENT_CHAT,
+                        body="Here's what I can do: ...").id  # fmt: skip
+    senders = _senders(twilio, telegram)
+    assert await OutboxWorker(senders, send_timeout=1).send_due() == 1
+    await asyncio.gather(*(sender.close() for sender in senders.values()))
+    # Its outcome is unknown, as after a crash: retried, and reconciled with the provider first.
+    assert _status(outbox_database, reply) == (MessageStatus.FAILED, INTERRUPTED_ERROR)

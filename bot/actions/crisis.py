@@ -29,15 +29,15 @@ from bot import crisis_messages
 from bot.actions.clients import client_session
 from bot.diary import FORM_SLOTS
 from bot.escalation import active_escalation, person_alerted, record_risk
-from bot.intake import CRISIS_REPLIED
+from bot.intake import CHECK_IN_ASKED, CRISIS_REPLIED
 from bot.nlu.crisis_classifier import ASSESSMENT_KEY
 from bot.safety.followup import (
     CHECK_IN_AFFIRMED,
     NO,
     NOT_SAFE,
-    RECENT_SELF_HARM,
     YES,
     answer_evidence,
+    check_in_question,
     read_check_in,
     read_safe_now,
     record_question,
@@ -59,12 +59,17 @@ def _language(tracker: Tracker, client: Client | None) -> str:
     )
 
 
-def already_replied(tracker: Tracker) -> bool:
-    """Whether the core escalated the latest message and the channel sent the crisis reply."""
+def _intake_said(tracker: Tracker, key: str) -> bool:
+    """Whether the core marked the latest message with ``key`` in its metadata."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            return bool((event.get("metadata") or {}).get(CRISIS_REPLIED))
+            return bool((event.get("metadata") or {}).get(key))
     return False
+
+
+def already_replied(tracker: Tracker) -> bool:
+    """Whether the core escalated the latest message and the channel sent the crisis reply."""
+    return _intake_said(tracker, CRISIS_REPLIED)
 
 
 def after_crisis(client: Client | None) -> list[EventType]:
@@ -223,7 +228,9 @@ class SayInTheirLanguage(Action, ABC):
 class ActionAskSuicidalThoughts(SayInTheirLanguage):
     """The check-in: a caring, direct question about suicidal thoughts.
 
-    After a disclosed act of self-harm it asks about injuries first.
+    After a disclosed act of self-harm it asks about injuries first. For a
+    message the core found moderate risk in, the core has asked it already
+    (the message's metadata says so): the form then only waits for the answer.
     """
 
     question = SafetyQuestion.CHECK_IN
@@ -231,11 +238,16 @@ class ActionAskSuicidalThoughts(SayInTheirLanguage):
     def name(self) -> str:
         return "action_ask_suicidal_thoughts"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if _intake_said(tracker, CHECK_IN_ASKED):
+            return []  # the core asked it (and recorded it) as the message arrived
+        return await super().run(dispatcher, tracker, domain)
+
     def text(self, tracker: Tracker, language: str) -> str:
         assessment = tracker.latest_message.get(ASSESSMENT_KEY) or {}
-        if RECENT_SELF_HARM in assessment.get("categories", ()):
-            return crisis_messages.with_numbers(crisis_messages.SELF_HARM_CHECK_IN, language)
-        return crisis_messages.check_in_message(language)
+        return check_in_question(language, assessment.get("categories", ()))
 
 
 class ValidateCrisisCheckInForm(FormValidationAction):

@@ -8,7 +8,14 @@ and handed to the assistant again by :func:`claim_handoffs`.
 """
 
 from bot.intake.flood import FloodControl
-from bot.intake.inbound import CRISIS_REPLIED, Decision, HandOff, InboundMessage
+from bot.intake.inbound import (
+    CHECK_IN_ASKED,
+    CRISIS_REPLIED,
+    RISK_LEVEL,
+    Decision,
+    HandOff,
+    InboundMessage,
+)
 from bot.intake.pipeline import (
     MAX_INBOUND_CHARS,
     claim_handoffs,
@@ -24,13 +31,16 @@ from bot.intake.replies import (
     register_reply_format,
     with_crisis_contacts,
 )
-from bot.intake.screening import SCREENING_FAILED, screen_for_risk
+from bot.intake.screening import SCREENING_FAILED, Screening, screen_for_risk
 
 __all__ = [
+    "CHECK_IN_ASKED",
     "CRISIS_REPLIED",
     "MAX_INBOUND_CHARS",
     "PROCESSING_ERROR_REPLY",
+    "RISK_LEVEL",
     "SCREENING_FAILED",
+    "Screening",
     "Decision",
     "FloodControl",
     "HandOff",

@@ -16,6 +16,11 @@ CRISIS_REPLIED = "crisis_replied"
 #: form and in Telegram's JSON, refused by PostgreSQL) and lone UTF-16 surrogates
 #: (a JSON "\ud83d" without its pair, which no database encoding can store).
 UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+#: Metadata key telling the assistant the check-in question has already been sent.
+CHECK_IN_ASKED = "check_in_asked"
+#: Metadata key with the intake's risk level for the message's words (joined with recent
+#: texts when that added risk); the crisis NLU component takes its intent from it.
+RISK_LEVEL = "risk_level"
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,20 @@ class HandOff:
     address: str
     #: What the assistant reads: the text, a chosen button's payload, or ``/greet``.
     text: str
+    #: The screening's level for the words (``none`` … ``imminent``); None if unscored.
+    risk_level: str | None = None
     crisis_replied: bool = False
+    check_in_asked: bool = False
 
     @property
     def metadata(self) -> dict[str, object]:
         """What the assistant learns about the message besides its text."""
-        return {"message_id": self.message_id, CRISIS_REPLIED: self.crisis_replied}
+        return {
+            "message_id": self.message_id,
+            RISK_LEVEL: self.risk_level,
+            CRISIS_REPLIED: self.crisis_replied,
+            CHECK_IN_ASKED: self.check_in_asked,
+        }
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import clinic, escalation, message_log, takeover
+from bot.intake import strangers
 from bot.intake.flood import FloodControl
 from bot.intake.inbound import Decision, HandOff, InboundMessage
 from bot.intake.replies import (
@@ -44,6 +45,7 @@ from bot.intake.replies import (
     GREETING_TRIGGER,
     HELP_KEYWORDS,
     NOT_STORED_REPLY,
+    NOT_TEXT_ANSWER_REPLY,
     OPT_IN_KEYWORDS,
     OPT_OUT_KEYWORDS,
     OPTED_IN_REPLY,
@@ -65,7 +67,7 @@ from bot.intake.screening import (
     unknown_sender_crisis_reply,
 )
 from bot.outbox import OUTBOX_CHANNELS, chosen_payload, latest_choices
-from bot.safety import Assessment, RiskLevel
+from bot.safety import Assessment, RiskLevel, followup
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
@@ -90,8 +92,6 @@ HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
 #: Hex digits of a sender's hash in a log line: enough to match lines, not to recover a number.
 SENDER_HASH_CHARS = 12
-#: A risky unlinked sender is reported to people at most once in this long.
-STRANGER_ALERT_INTERVAL = timedelta(hours=1)
 
 #: The flood limits of every webhook (the buckets themselves are in the database).
 SENDER_FLOOD = FloodControl()
@@ -223,31 +223,15 @@ def _resolve_client(session: Session, channel: str, address: str) -> Client | No
     return clinic.client_for_identity(session, channel, address)
 
 
-def _stranger_alerted_recently(session: Session, stored: Message) -> bool:
-    """Whether an earlier risky message from this unlinked sender was kept (and told) lately."""
-    earlier = session.execute(
-        select(Message.id)
-        .where(
-            Message.client_id.is_(None),
-            Message.direction == Direction.INBOUND,
-            Message.channel == stored.channel,
-            Message.address == stored.address,
-            Message.id != stored.id,
-            Message.created_at >= stored.created_at - STRANGER_ALERT_INTERVAL,
-        )
-        .limit(1)
-    ).first()
-    return earlier is not None
-
-
 def _keep_stranger_at_risk(
     session: Session, message: InboundMessage, assessment: Assessment | None, settings: Settings
 ) -> Decision:
     """A risky message from a sender we cannot link: kept for the care team, numbers given.
 
     It may be a client texting from a new phone: the on-call therapist and the
-    admins are told (once per :data:`STRANGER_ALERT_INTERVAL` per sender, so a
-    stranger cannot flood them); the log names the message id.
+    admins are told (:mod:`bot.intake.strangers`: sparingly, so that fifty
+    throwaway numbers do not ring the on-call phone fifty times); the log
+    names the message id.
     """
     stored = message_log.record_inbound(
         session,
@@ -260,13 +244,9 @@ def _keep_stranger_at_risk(
         return Decision(duplicate=True)
     stored.risk_level = assessment.level.value if assessment else None
     stored.screened_at = utcnow()
-    stored.status = MessageStatus.PROCESSED
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
-    if not _stranger_alerted_recently(session, stored):
-        escalation.alert_unregistered_sender(
-            session, message.channel, message.address, stored.created_at, settings
-        )
+    strangers.tell_people(session, stored, settings)
     if assessment is not None and assessment.level.escalates:
         return Decision(
             message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
@@ -312,12 +292,20 @@ def process_stored(
     client = session.get(Client, message.client_id)
     assert client is not None
     opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
-    crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
-    # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
-    urgent = () if opted_out else crisis_reply
-    message.crisis_replied = bool(urgent)
-    replies: list[str] = []
+    taken_over = takeover.is_taken_over(session, client.id, now)
     keyword = message.body.strip().upper()
+    carrier_help = message.channel == Channel.SMS and keyword in HELP_KEYWORDS
+    screening = screen_for_risk(
+        session, client, message, assessment, settings, now,
+        answers_question=bool(keyword) and not carrier_help,
+        may_ask=not (opted_out or taken_over),
+    )  # fmt: skip
+    # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
+    urgent = [] if opted_out else list(screening.urgent)
+    message.crisis_replied = not opted_out and bool(screening.crisis_reply)
+    message.check_in_asked = screening.check_in is not None
+    waiting = not taken_over and followup.question_waiting(session, client, now)
+    replies: list[str] = []
     compliance = (
         _compliance_reply(settings, client, keyword) if message.channel == Channel.SMS else None
     )
@@ -328,10 +316,17 @@ def process_stored(
         if compliance:
             # Sent even to a client who just opted out: the one confirmation.
             replies.append(compliance)
-    elif opted_out or takeover.is_taken_over(session, client.id, now):
+        if carrier_help and waiting:
+            # HELP instead of an answer to "are you safe?": the conversation asks again.
+            hand_off = _hand_off(session, client, message)
+    elif opted_out or taken_over:
         pass  # screened above; the bot stays silent (the client or their therapist asked so)
     elif not message.body.strip():
-        replies.append(empty_message_reply(message.channel))
+        if waiting:
+            # A voice note for an answer: no menu prompt, the numbers, and the question waits.
+            urgent.append(with_crisis_contacts(NOT_TEXT_ANSWER_REPLY, client.locale))
+        else:
+            replies.append(empty_message_reply(message.channel))
     elif (
         flood is not None
         and message.channel in OUTBOX_CHANNELS
@@ -339,7 +334,7 @@ def process_stored(
     ):
         logger.warning("message %s throttled: not handed to the assistant", message.id)
     else:
-        hand_off = _hand_off(session, client, message, crisis_replied=bool(urgent))
+        hand_off = _hand_off(session, client, message)
     if hand_off is None:
         message.status = MessageStatus.PROCESSED
     elif handing_off:
@@ -452,10 +447,13 @@ def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str |
     return None
 
 
-def _hand_off(
-    session: Session, client: Client, message: Message, *, crisis_replied: bool
-) -> HandOff:
-    """What the assistant reads: ``/greet`` after enrolment, a chosen option, or the text."""
+def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
+    """What the assistant reads: ``/greet`` after enrolment, a chosen option, or the text.
+
+    With it goes what the screening decided (stored on the message, so a
+    hand-off taken again after a crash carries the same): the risk level,
+    and whether the crisis reply or the check-in question already went out.
+    """
     text = message.body.strip()
     if is_enrolment_command(message.channel, text):
         text = GREETING_TRIGGER
@@ -470,7 +468,9 @@ def _hand_off(
         channel=message.channel,
         address=message.address,
         text=text,
-        crisis_replied=crisis_replied,
+        risk_level=message.risk_level,
+        crisis_replied=message.crisis_replied,
+        check_in_asked=message.check_in_asked,
     )
 
 
@@ -657,9 +657,7 @@ def claim_handoffs(
                 message.status = MessageStatus.PROCESSED
                 continue
             message.handed_off_at = now
-            claimed.append(
-                _hand_off(session, client, message, crisis_replied=message.crisis_replied)
-            )
+            claimed.append(_hand_off(session, client, message))
     return claimed
 
 

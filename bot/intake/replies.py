@@ -57,6 +57,12 @@ ENROLMENT_FAILED_REPLY = (
 )
 EMPTY_MESSAGE_REPLY = "I didn't receive any text. Text MENU to see what I can do."
 NOT_TEXT_REPLY = "I can only read text messages. Text MENU to see what I can do."
+#: A picture or voice note while a safety question waits for its answer: no menu, the numbers.
+NOT_TEXT_ANSWER_REPLY = (
+    "I can only read text, so I couldn't see or hear that. Could you answer me in words? "
+    "If you need to talk to someone now, call or text {crisis_line}; in an emergency call "
+    "{emergency}."
+)
 OPTED_OUT_REPLY = (
     "You're unsubscribed from WiseMind and won't get more messages. Reply START to "
     "resubscribe. If you need to talk to someone, call or text {crisis_line}; in an "

@@ -10,15 +10,17 @@ the escalation (and page), and the crisis reply the client gets at once.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import takewhile
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages, escalation
 from bot.safety import Assessment, RiskLevel, assess, followup
 from bot.settings import Settings
-from bot.storage.enums import Direction, EscalationLevel
+from bot.storage.enums import Direction, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ ESCALATING_LEVELS = tuple(level.value for level in RiskLevel if level.escalates)
 #: assessed on the client's last few inbound messages joined, sent this close together.
 RECENT_MESSAGES = 5
 RECENT_WINDOW = timedelta(minutes=3)
+#: Questions about the client's safety: a message answering one gets no check-in on top.
+SAFETY_CONVERSATION = frozenset({SafetyQuestion.CHECK_IN, SafetyQuestion.SAFE_NOW})
 
 
 def assess_safely(text: str) -> Assessment | None:
@@ -58,6 +62,29 @@ def evidence_excerpt(body: str, assessment: Assessment) -> str:
     return " … ".join(passages)[:MAX_EVIDENCE_CHARS]
 
 
+@dataclass(frozen=True)
+class Screening:
+    """What screening one message decided: what the client gets now, and the risk in its words.
+
+    ``level`` is handed to the assistant with the message (see
+    :class:`bot.intake.HandOff`), so the conversation follows this decision,
+    made once here, rather than its own reading of the last text alone.
+    """
+
+    #: The risk in the message's words, joined with recent texts when that adds to it;
+    #: None when the detector failed.
+    level: RiskLevel | None = None
+    #: The crisis reply: risk that pages, in the words or in an answer to a safety question.
+    crisis_reply: tuple[str, ...] = ()
+    #: The direct question about suicidal thoughts, for moderate risk in the words.
+    check_in: str | None = None
+
+    @property
+    def urgent(self) -> tuple[str, ...]:
+        """What the client gets at once, in the outbox's crisis lane."""
+        return self.crisis_reply or ((self.check_in,) if self.check_in else ())
+
+
 def screen_for_risk(
     session: Session,
     client: Client,
@@ -65,58 +92,76 @@ def screen_for_risk(
     assessment: Assessment | None,
     settings: Settings,
     now: datetime,
-) -> tuple[str, ...]:
+    *,
+    answers_question: bool = True,
+    may_ask: bool = True,
+) -> Screening:
     """Screen a stored message: the detector's ``assessment``, and the answer it may be.
 
     Both count: what the detector found in the words, and a risky answer to the
     bot's own safety question (a check-in "yes", a diary urge of 4-5:
     :mod:`bot.safety.followup`), so confirmed risk pages without Rasa too.
-    Returns the crisis reply for the client, if either calls for one.
+    ``answers_question`` False (a carrier HELP, a voice note) leaves the
+    pending question waiting for a real answer. Moderate risk in the words gets
+    the check-in question here, unless ``may_ask`` is False (the client opted
+    out, or a therapist is writing to them) or the message answered a question
+    about their safety already being asked.
     """
     excerpt = message.body
     if assessment is not None:
-        assessment, excerpt = _with_recent_messages(session, client, message, assessment, now)
+        assessment, excerpt = _with_recent_messages(session, client, message, assessment)
     detected = _apply_assessment(session, client, message, assessment, settings, now, excerpt)
-    answered = followup.escalate_risky_answer(session, client, message, now, settings)
-    return detected or answered
+    kind = followup.take_pending_question(session, client, now) if answers_question else None
+    answered = followup.escalate_risky_answer(
+        session, client, message, kind, now, settings
+    )
+    crisis_reply = detected or answered
+    if assessment is None:
+        return Screening(None, crisis_reply)
+    check_in = None
+    if (
+        may_ask
+        and not crisis_reply
+        and assessment.level is RiskLevel.MODERATE
+        and kind not in SAFETY_CONVERSATION
+    ):
+        check_in = followup.ask_check_in(session, client, message.body, assessment.categories, now)
+    return Screening(assessment.level, crisis_reply, check_in)
 
 
 def _with_recent_messages(
-    session: Session, client: Client, message: Message, assessment: Assessment, now: datetime
+    session: Session, client: Client, message: Message, assessment: Assessment
 ) -> tuple[Assessment, str]:
     """The higher of ``assessment`` and that of the client's recent texts joined, and its text.
 
     Someone in distress may send "thinking about ending", "it", "tonight" as
     three texts, each harmless alone. The joined text is bounded (the last
     :data:`RECENT_MESSAGES` within :data:`RECENT_WINDOW`, at most
-    :data:`MAX_EVIDENCE_CHARS`), so the detector stays quick here. A text that
-    already called for a person on its own is left out: its risk is recorded,
-    and joined to the client's next "ok" it would send them the crisis reply
-    again for every message of the next few minutes.
+    :data:`MAX_EVIDENCE_CHARS`), so the detector stays quick here. Texts up to
+    the last one that was itself escalated are left out, and the joined level
+    counts only where it is above every joined text's own: an "ok" after a
+    crisis text adds nothing, and must not repeat its crisis reply or page.
     """
-    recent = session.scalars(
-        select(Message.body)
+    recent = session.execute(
+        select(Message.body, Message.risk_level)
         .where(
             Message.client_id == client.id,
             Message.direction == Direction.INBOUND,
             Message.created_at >= message.created_at - RECENT_WINDOW,
-            Message.id <= message.id,
-            or_(
-                Message.id == message.id,
-                Message.risk_level.is_(None),
-                Message.risk_level.not_in(ESCALATING_LEVELS),
-            ),
+            Message.id < message.id,
         )
         .order_by(Message.id.desc())
-        .limit(RECENT_MESSAGES)
+        .limit(RECENT_MESSAGES - 1)
     ).all()
-    if len(recent) < 2:
+    earlier = list(takewhile(lambda row: row.risk_level not in ESCALATING_LEVELS, recent))
+    if not earlier:
         return assessment, message.body
-    joined = "\n".join(reversed(recent))[-MAX_EVIDENCE_CHARS:]
-    combined = assess_safely(joined)
-    if combined is None or combined.level <= assessment.level:
+    joined = "\n".join([*(row.body for row in reversed(earlier)), message.body])
+    combined = assess_safely(joined[-MAX_EVIDENCE_CHARS:])
+    known = [RiskLevel(row.risk_level) for row in earlier if row.risk_level]
+    if combined is None or combined.level <= max([assessment.level, *known]):
         return assessment, message.body
-    return combined, joined
+    return combined, joined[-MAX_EVIDENCE_CHARS:]
 
 
 def _apply_assessment(

@@ -11,18 +11,21 @@ So the action that asks such a question records it (:func:`record_question`,
 one pending question per client, expiring with the Rasa session), and the
 core's screening of every inbound message, which runs before Rasa and needs
 neither Rasa nor the action server, reads the next message against it
-(:func:`escalate_risky_answer`). The answer opens or joins the client's
-escalation through :func:`bot.escalation.record_risk` and, for a high-risk
-answer, returns the crisis reply for the channel to send at once. The actions
-read answers with the same functions (:func:`read_check_in`,
-:func:`read_safe_now`, :func:`risk_of_reading`) and see from the message's
-metadata (``crisis_replied``) that the answer was already escalated, so an
-answer is never paged twice.
+(:func:`escalate_risky_answer`). The check-in for a moderate-risk message is
+asked by the core itself (:func:`ask_check_in`), as the crisis reply is. The
+answer opens or joins the client's escalation through
+:func:`bot.escalation.record_risk` and, for a high-risk answer, returns the
+crisis reply for the channel to send at once. The actions read answers with
+the same functions (:func:`read_check_in`, :func:`read_safe_now`,
+:func:`risk_of_reading`) and see from the message's metadata
+(``crisis_replied``) that the answer was already escalated, so an answer is
+never paged twice.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -188,8 +191,10 @@ def record_question(session: Session, client: Client, kind: str, now: datetime) 
 def take_pending_question(session: Session, client: Client, now: datetime) -> str | None:
     """The question the client's message answers, if one is waiting; it is answered now.
 
-    Every message answers the pending question, whatever it says: a question
-    that is still open is asked again by the conversation (and recorded again).
+    Every message with words answers the pending question, whatever it says: a
+    question that is still open is asked again by the conversation (and
+    recorded again). The caller does not call this for a message that cannot
+    be an answer (a carrier HELP, a voice note): the question keeps waiting.
     The row is locked (PostgreSQL), so of two messages arriving at once only
     one is read as the answer.
     """
@@ -205,22 +210,60 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> st
     return pending.kind if pending.expires_at > now else None
 
 
-def risk_of_answer(session: Session, client: Client, text: str, now: datetime) -> AnswerRisk | None:
-    """The risk of ``text`` as the answer to the client's pending safety question."""
-    kind = take_pending_question(session, client, now)
-    return None if kind is None else risk_of_reading(kind, text)
+def question_waiting(session: Session, client: Client, now: datetime) -> bool:
+    """Whether a safety question the client was asked still waits for its answer."""
+    pending = session.get(PendingSafetyQuestion, client.id)
+    return pending is not None and pending.expires_at > now
+
+
+def clear_pending_question(session: Session, client: Client) -> None:
+    """Forget the client's pending question: someone else is talking with them now.
+
+    A therapist who takes the conversation over asks their own questions; the
+    client's "no" to one of theirs must not be read as "not safe" to the bot's.
+    """
+    pending = session.get(PendingSafetyQuestion, client.id)
+    if pending is not None:
+        session.delete(pending)
+        session.flush()
+
+
+def check_in_question(language: str, categories: Collection[str]) -> str:
+    """The direct question about suicidal thoughts; after disclosed self-harm, injuries first."""
+    if RECENT_SELF_HARM in categories:
+        return crisis_messages.with_numbers(crisis_messages.SELF_HARM_CHECK_IN, language)
+    return crisis_messages.check_in_message(language)
+
+
+def ask_check_in(
+    session: Session, client: Client, text: str, categories: Collection[str], now: datetime
+) -> str:
+    """The check-in for a moderate-risk ``text``, recorded as asked; the channel sends it.
+
+    Asked by the core as the message arrives, like the crisis reply, so that
+    the question (and the page a "yes" brings) needs neither Rasa nor the
+    action server.
+    """
+    record_question(session, client, SafetyQuestion.CHECK_IN, now)
+    return check_in_question(crisis_messages.language_of(text, client.locale), categories)
 
 
 def escalate_risky_answer(
-    session: Session, client: Client, message: Message, now: datetime, settings: Settings
+    session: Session,
+    client: Client,
+    message: Message,
+    kind: str | None,
+    now: datetime,
+    settings: Settings,
 ) -> tuple[str, ...]:
-    """Escalate a stored message that answers a safety question riskily.
+    """Escalate a stored message that answers the safety question ``kind`` riskily.
 
+    ``kind`` is what :func:`take_pending_question` returned for the message.
     Returns the crisis reply for a high-risk answer (the channel sends it at
     once, before and whatever Rasa does), else nothing. Called by the core's
     screening step for every stored inbound message.
     """
-    risk = risk_of_answer(session, client, message.body, now)
+    risk = None if kind is None else risk_of_reading(kind, message.body)
     if risk is None:
         return ()
     outcome = record_risk(

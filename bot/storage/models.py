@@ -305,6 +305,12 @@ class Message(Base):
     crisis_replied: Mapped[bool] = Column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    #: An inbound moderate-risk message the intake asked the check-in question for itself.
+    check_in_asked: Mapped[bool] = Column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    #: A risky message kept from an unregistered sender: when people were told of it.
+    alerted_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
     lane: Mapped[str] = Column(
         String(16), nullable=False, default=enums.Lane.NORMAL, server_default=enums.Lane.NORMAL
