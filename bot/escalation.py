@@ -433,7 +433,9 @@ def alert_on_call_and_admins(session: Session, text: str, now: datetime, setting
     ).scalars()
     people = {person.id: person for person in (on_call, *admins) if person is not None}
     # Without a real channel nobody can be told (the demo's staff have test numbers).
-    told = _notify(session, people.values(), text, settings) if settings.real_channel_configured else 0
+    told = (
+        _notify(session, people.values(), text, settings) if settings.real_channel_configured else 0
+    )
     if not told:
         logger.error("an alert about an unregistered sender: nobody reachable")
     return told

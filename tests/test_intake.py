@@ -451,7 +451,6 @@ def test_a_half_edited_env_file_does_not_stop_a_running_servers_crisis_reply_and
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
-
 def _escalation_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(*args: object, **kwargs: object) -> None:
         raise TimeoutError("database lock timeout")

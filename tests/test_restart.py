@@ -162,8 +162,7 @@ def test_an_sms_sent_while_the_rasa_server_restarts_is_taken_in_at_the_fallback_
     twilio, telegram = providers
     with clinic_wisemind(tmp_path, twilio, telegram) as running:
         server = RunningWiseMind.of(running)
-        at_risk = Phone(server, twilio, new_phone())
-        at_risk.code = enrol_client(server, consented=True, sms_number=at_risk.number)
+        at_risk = enrolled_phone(server, twilio)
         poll_until(
             lambda: "WiseMind is running" in server.log_path.read_text("utf-8", "replace"), bool
         )

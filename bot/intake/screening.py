@@ -112,9 +112,7 @@ def screen_for_risk(
         assessment, excerpt = _with_recent_messages(session, client, message, assessment)
     detected = _apply_assessment(session, client, message, assessment, settings, now, excerpt)
     kind = followup.take_pending_question(session, client, now) if answers_question else None
-    answered = followup.escalate_risky_answer(
-        session, client, message, kind, now, settings
-    )
+    answered = followup.escalate_risky_answer(session, client, message, kind, now, settings)
     crisis_reply = detected or answered
     if assessment is None:
         return Screening(None, crisis_reply)

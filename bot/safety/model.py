@@ -193,12 +193,40 @@ class CrisisModel:
     def fingerprint(self) -> str:
         """A hash of what the model computes: its vocabulary and rounded weights."""
         digest = hashlib.sha256()
-        for _, part in self._vectorizer.transformer_list:
-            vocabulary = sorted((term, int(index)) for term, index in part.vocabulary_.items())
+        for vocabulary in self.vocabularies():
             digest.update(json.dumps(vocabulary, ensure_ascii=False).encode())
         digest.update(np.round(self._weights, 6).tobytes())
         digest.update(np.round(self._bias, 6).tobytes())
         return digest.hexdigest()
+
+    def vocabularies(self) -> list[list[tuple[str, int]]]:
+        """Each vectoriser's terms with their feature index, sorted."""
+        return [
+            sorted((term, int(index)) for term, index in part.vocabulary_.items())
+            for _, part in self._vectorizer.transformer_list
+        ]
+
+    def differs_from(self, other: CrisisModel, tolerance: float = 1e-6) -> list[str]:
+        """How ``other`` computes something else: its terms, or weights beyond ``tolerance``.
+
+        A retrain on another run may differ from the shipped model in the last bits of a
+        weight (the solver's floating-point sums), which can flip the fingerprint's
+        rounding; only a real difference should fail a check.
+        """
+        differences = []
+        for mine, theirs in zip(self.vocabularies(), other.vocabularies(), strict=True):
+            if mine != theirs:
+                extra = sorted({term for term, _ in mine} ^ {term for term, _ in theirs})
+                differences.append(f"vocabulary differs ({len(extra)} terms, e.g. {extra[:5]})")
+        if not differences:
+            for name, a, b in (
+                ("weights", self._weights, other._weights),
+                ("bias", self._bias, other._bias),
+            ):
+                gap = float(np.max(np.abs(a - b)))
+                if gap > tolerance:
+                    differences.append(f"{name} differ by up to {gap:.2e}")
+        return differences
 
 
 class _TermTable:

@@ -1,7 +1,7 @@
 """Messages remember the check-in the core asked, and when people were told of a stranger's.
 
-Revision ID: 0011_conv7_checkin_alerts
-Revises: 0010_crisis7_screening_flood
+Revision ID: 0013_conv7_checkin_alerts
+Revises: 0012_ingress7_paging_opt_out
 Create Date: 2026-12-01
 
 ``messages.check_in_asked``: the intake asked the direct question about
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_conv7_checkin_alerts"
-down_revision = "0010_crisis7_screening_flood"
+revision = "0013_conv7_checkin_alerts"
+down_revision = "0012_ingress7_paging_opt_out"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Staff accounts can be made to choose their own password at their next login.
 
-Revision ID: 0010_dash11_password_change
+Revision ID: 0011_dash11_password_change
 Revises: 0010_crisis7_screening_flood
 Create Date: 2026-11-30
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_dash11_password_change"
+revision = "0011_dash11_password_change"
 down_revision = "0010_crisis7_screening_flood"
 branch_labels = None
 depends_on = None

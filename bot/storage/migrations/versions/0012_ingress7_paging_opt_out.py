@@ -1,7 +1,7 @@
 """Staff who texted STOP to the paging number.
 
-Revision ID: 0011_ingress7_paging_opt_out
-Revises: 0010_crisis7_screening_flood
+Revision ID: 0012_ingress7_paging_opt_out
+Revises: 0011_dash11_password_change
 Create Date: 2026-12-01
 
 Twilio blocks every later SMS to a number that texted STOP (error 21610), so
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_ingress7_paging_opt_out"
-down_revision = "0010_crisis7_screening_flood"
+revision = "0012_ingress7_paging_opt_out"
+down_revision = "0011_dash11_password_change"
 branch_labels = None
 depends_on = None
 
