@@ -251,7 +251,7 @@ def test_a_deactivated_therapist_on_call_is_never_paged_the_backup_is(
         == 200
     )
     outcome = clinic.risky_message(clinic.client_b, "i am going to kill myself tonight")
-    assert outcome.paged
+    assert outcome.alerted
     clinic.send_outbox()
     assert twilio_api.messages_to(ALICE_PHONE) == []
     assert "Review:" in twilio_api.messages_to(BOB_PHONE)[0].body

@@ -551,5 +551,5 @@ def test_deactivating_the_paged_primary_moves_the_page_to_the_backup_at_once(
     other, _ = add_client(
         db_session, name="Sam Other", therapist_email=BACKUP, timezone="America/New_York"
     )
-    assert _risk(db_session, other, settings).paged
+    assert _risk(db_session, other, settings).alerted
     assert _pages(db_session)[-1].address == BACKUP_SMS
