@@ -610,7 +610,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    run = command(commands, "run", cmd_run, "Start WiseMind: Rasa server, action server.")
+    run = command(
+        commands, "run", cmd_run, "Start WiseMind: Rasa, action server, scheduler, dashboard."
+    )
     run.add_argument(
         "--no-seed", action="store_true", help="do not create the demo clinic (embedded defaults)"
     )
@@ -623,7 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--ready-timeout", type=float, default=300, help="seconds to wait for the servers"
     )
     command(commands, "train", cmd_train, "Train the Rasa model if its inputs changed.")
-    command(commands, "scheduler", cmd_scheduler, "Run the scheduler alone (the outbox sender).")
+    command(
+        commands, "scheduler", cmd_scheduler, "Run a scheduler alone (outbox, pages, reminders)."
+    )
     command(
         commands,
         "status",
@@ -701,7 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Register the Telegram webhook and print the Twilio webhook URLs to configure.",
     )
 
-    escalation = commands.add_parser("escalation", help="Crisis escalations (until the dashboard).")
+    escalation = commands.add_parser(
+        "escalation", help="Crisis escalations (also on the dashboard)."
+    )
     escalation_commands = escalation.add_subparsers(
         dest="escalation_command", required=True, parser_class=_Parser
     )
