@@ -143,13 +143,8 @@ def test_an_ordinary_message_goes_to_the_assistant_and_opens_nothing(
 
 
 def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assistant(
-    engine: Engine, settings: Settings, unlimited: FloodControl, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
-    # The answer's escalation reads the settings from the environment (finding 5 of review 7).
-    assert settings.twilio is not None
-    monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", settings.twilio.account_sid)
-    monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", settings.twilio.auth_token)
-    monkeypatch.setenv("WISEMIND_TWILIO_FROM", settings.twilio.from_number)
     body = "everyone would be better off without me"
     decision = receive(sms(body), settings, engine=engine, flood=unlimited)
     (check_in,) = queued_to(engine, DEMO_PHONE)

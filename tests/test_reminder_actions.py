@@ -76,10 +76,16 @@ async def _run(action: Any, state: Tracker) -> tuple[list[dict[str, Any]], list[
 
 
 def _claimed(kind: str = ReminderKind.DIARY, **options: Any) -> int:
+    """A reminder due now, claimed by the scheduler for delivery.
+
+    Tests run at any hour: the demo client's quiet hours (10 PM to 8 AM) would
+    hold a reminder due now until the morning, so here they have none.
+    """
     now = utcnow()
     with session_scope() as session:
         client = client_by_code(session, DEMO)
         assert client is not None
+        client.quiet_start = client.quiet_end = time(0)
         add_reminder(session, client, kind, now, one_off_at=now, **options)
         (claim,), _ = claim_due(session, now)
         return claim.delivery_id
