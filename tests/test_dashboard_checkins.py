@@ -194,7 +194,7 @@ def test_homework_reports_show_done_or_not_and_the_clients_words_as_text(
         tipp, worksheet = session.execute(
             select(Homework).where(Homework.client_id == client.id).order_by(Homework.id)
         ).scalars()
-        assert tipp.title == "Practise TIPP" and tipp.skill_id == "tipp"
+        assert tipp.title == "Practice TIPP" and tipp.skill_id == "tipp"
         report_homework(session, client, tipp.id, done=True, report=XSS_ANSWER, now=utcnow())
         report_homework(session, client, worksheet.id, done=False, report=None, now=utcnow())
     page = browser.http.get(f"/clients/{clinic.client_a}").text
