@@ -747,7 +747,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _when_options(add_reminder)
     add_reminder.add_argument("--therapist", help="your email (who set it)")
-    add_reminder.add_argument("--text", help="practice: the skill to practise")
+    add_reminder.add_argument("--text", help="practice: the skill to practice")
     add_reminder.add_argument(
         "--after-days", type=int, help="reengage: days without a message before the nudge"
     )

@@ -357,12 +357,12 @@ def test_no_client_data_appears_in_page_urls(browser: Browser, clinic: Clinic) -
 def test_homework_assigned_on_the_client_page_is_listed(browser: Browser, clinic: Clinic) -> None:
     browser.login(clinic.alice)
     reply = browser.post(
-        f"/clients/{clinic.client_a}/homework", title="Practise TIPP twice", skill="tipp",
+        f"/clients/{clinic.client_a}/homework", title="Practice TIPP twice", skill="tipp",
         instructions="When distress is above 70.", due="2030-01-15",
     )  # fmt: skip
     assert reply.status_code == 303  # type: ignore[attr-defined]
     page = browser.http.get(f"/clients/{clinic.client_a}").text
-    assert "Practise TIPP twice" in page
+    assert "Practice TIPP twice" in page
     assert audit_rows(clinic, "assign_homework")
 
 

@@ -1,4 +1,4 @@
-"""The client page's schedules (TestClient): check-ins and their answers, reminders, homework.
+"""The client page's schedules and reports (TestClient): check-ins, reminders, homework, chains.
 
 Check-ins and reminders are set and stopped through :mod:`bot.reminders.manage`
 (as ``wisemind checkin|reminders`` do); an answer is kept against the
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.reminders.checkins import record_answer
 from bot.reminders.delivery import claim_due
 from bot.reminders.prompts import open_delivery
+from bot.skills.chain import CHAIN_LINKS, save_chain
 from bot.skills.homework import report_homework
 from bot.storage import session_scope
 from bot.storage.enums import ReminderKind
@@ -194,12 +195,35 @@ def test_homework_reports_show_done_or_not_and_the_clients_words_as_text(
         tipp, worksheet = session.execute(
             select(Homework).where(Homework.client_id == client.id).order_by(Homework.id)
         ).scalars()
-        assert tipp.title == "Practise TIPP" and tipp.skill_id == "tipp"
+        assert tipp.title == "Practice TIPP" and tipp.skill_id == "tipp"
         report_homework(session, client, tipp.id, done=True, report=XSS_ANSWER, now=utcnow())
         report_homework(session, client, worksheet.id, done=False, report=None, now=utcnow())
     page = browser.http.get(f"/clients/{clinic.client_a}").text
     assert XSS_ANSWER not in page and "&lt;img src=x onerror=" in page
     assert ">done</span>" in page and ">not done</span>" in page
+
+
+def test_chain_analyses_show_every_link_in_the_clients_words_and_a_paused_one_says_so(
+    browser: Browser, clinic: Clinic
+) -> None:
+    done = {link.slot: f"{link.column} answer" for link in CHAIN_LINKS}
+    done["chain_behavior"] = XSS_ANSWER
+    with session_scope(clinic.engine) as session:
+        client = session.get(Client, clinic.client_a)
+        assert client is not None
+        for answers, complete in ((done, True), ({"chain_behavior": "yelled at my boss"}, False)):
+            save_chain(
+                session, client, answers, chain_id=None, channel="sms", now=utcnow(),
+                complete=complete,
+            )  # fmt: skip
+    browser.login(clinic.alice)
+    page = browser.http.get(f"/clients/{clinic.client_a}").text
+    chains = page[page.index('id="chains"') : page.index('id="homework"')]
+    assert XSS_ANSWER not in chains and "&lt;img src=x onerror=" in chains
+    for link in CHAIN_LINKS[1:]:
+        assert f"<th>{link.label}</th>" in chains and f"{link.column} answer" in chains
+    assert "yelled at my boss" in chains and "paused, not finished" in chains
+    assert ">done</span>" in chains
 
 
 # --- the take-over's refresh -----------------------------------------------------------------

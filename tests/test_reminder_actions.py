@@ -170,7 +170,7 @@ async def test_a_yes_to_a_homework_reminder_asks_how_it_went_and_records_it_done
 ) -> None:
     homework_id, delivery_id = _homework_reminder()
     events, messages = await _run(ActionDeliverReminder(), _trigger(delivery_id))
-    assert "Practise DEAR MAN" in messages[0]["text"] and "Done it already?" in messages[0]["text"]
+    assert "Practice DEAR MAN" in messages[0]["text"] and "Done it already?" in messages[0]["text"]
     assert SlotSet("reminder_offer", "homework") in events
 
     slots = {"reminder_offer": "homework", "reminder_delivery_id": delivery_id}

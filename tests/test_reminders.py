@@ -359,7 +359,7 @@ def test_homework_reminders_stop_once_it_is_done(db_session: Session) -> None:
     client = _client(db_session)
     therapist = db_session.execute(select(Therapist)).scalars().one()
     homework = Homework(
-        client_id=client.id, assigned_by=therapist.id, title="Practise TIPP",
+        client_id=client.id, assigned_by=therapist.id, title="Practice TIPP",
         due_at=NOW + timedelta(days=2), status=HomeworkStatus.ASSIGNED,
     )  # fmt: skip
     db_session.add(homework)

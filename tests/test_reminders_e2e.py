@@ -138,7 +138,7 @@ def test_a_repeated_trigger_for_a_sent_reminder_sends_nothing_more(
     phone = _sms_phone(wisemind, twilio)
     delivery_id = _reminder_for(wisemind, phone.code, ReminderKind.PRACTICE, text="TIPP")
     with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
-        assert "practise TIPP" in phone.replies(1)[0].body
+        assert "practice TIPP" in phone.replies(1)[0].body
         # What a scheduler that died after Rasa answered, but before recording it, would redo.
         status = _trigger(wisemind, phone.code, delivery_id)
         assert status == 200
@@ -176,7 +176,7 @@ def test_a_yes_to_a_homework_reminder_leads_into_the_report_and_marks_it_done(
         ).id  # fmt: skip
     _reminder_for(wisemind, phone.code, ReminderKind.HOMEWORK, homework_id=homework_id)
     with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
-        assert "Practise DEAR MAN" in phone.replies(1)[0].body
+        assert "Practice DEAR MAN" in phone.replies(1)[0].body
         asked = phone.reply_to("yes")
         assert "well done" in asked and "How did it go" in asked
         report = "used it to ask my boss for a day off"

@@ -1,7 +1,7 @@
 """The skills coach end to end: the real servers (``wisemind run``), SMS, Telegram and chat.
 
 Over the Twilio stand-in a client asks what a skill is, gets a skill for a
-hard moment, and practises it with distress rated before and after; the
+hard moment, and practices it with distress rated before and after; the
 practice lands in the database with the channel. Over the Telegram stand-in a
 client does the same and pauses and resumes a chain analysis. Chat tests
 cover the rest. The servers start once for the file (session fixtures in
@@ -93,13 +93,18 @@ def _on_telegram(chat: Chat) -> Texting:
     )
 
 
-def _practise_offered_skill(client: Texting, situation: str) -> str:
+def _practice_offered_skill(client: Texting, situation: str) -> str:
     """Take the skill offered for ``situation``: SUDS 80, every step, SUDS 30; its name."""
     suggested = client.reply_to(situation, until="(yes or no)")
     assert "makes sense" in suggested
     skill = next(name for name in ("TIPP", "STOP") if f"One skill that fits: {name}" in suggested)
-    client.reply_to("yes", until="How distressed")
-    steps = load_library().find(skill).steps  # type: ignore[union-attr]
+    started = client.reply_to("yes", until="How distressed")
+    found = load_library().find(skill)
+    assert found is not None
+    caution = f"Before you start: {found.when_not_to_use[0]}"
+    assert caution in started
+    assert started.index(caution) < started.index("How distressed")
+    steps = found.steps
     client.reply_to("80", until=f"Step 1 of {len(steps)}")
     for number in range(2, len(steps) + 1):
         client.reply_to("next", until=f"Step {number} of {len(steps)}")
@@ -108,14 +113,14 @@ def _practise_offered_skill(client: Texting, situation: str) -> str:
     return skill
 
 
-def test_by_sms_a_client_learns_a_skill_gets_one_for_a_hard_moment_and_practises_it(
+def test_by_sms_a_client_learns_a_skill_gets_one_for_a_hard_moment_and_practices_it(
     phone: Phone,
 ) -> None:
     client = _by_sms(phone)
     assert "T: Temperature" in client.reply_to("what is TIPP", until="walk you through TIPP")
     client.reply_to("no", until="That's okay")
 
-    skill = _practise_offered_skill(client, "I'm about to explode at my mom")
+    skill = _practice_offered_skill(client, "I'm about to explode at my mom")
     (practice,) = _practices(phone.server, phone.code)
     assert practice.channel == "sms"
     assert (practice.distress_before, practice.distress_after) == (80, 30)
@@ -123,14 +128,14 @@ def test_by_sms_a_client_learns_a_skill_gets_one_for_a_hard_moment_and_practises
     assert practice.steps_done == len(load_library().find(skill).steps)  # type: ignore[union-attr]
 
 
-def test_on_telegram_a_client_learns_practises_and_pauses_a_chain_analysis(
+def test_on_telegram_a_client_learns_practices_and_pauses_a_chain_analysis(
     telegram_chat: Chat,
 ) -> None:
     client = _on_telegram(telegram_chat)
     assert "D: Describe" in client.reply_to("what's DEAR MAN", until="walk you through DEAR MAN")
     client.reply_to("no", until="That's okay")
 
-    skill = _practise_offered_skill(client, "I'm about to explode at my mom")
+    skill = _practice_offered_skill(client, "I'm about to explode at my mom")
     (practice,) = _practices(telegram_chat.server, telegram_chat.code)
     assert practice.channel == "telegram"
     assert practice.skill_id == skill.lower()
@@ -168,14 +173,20 @@ def test_every_emotional_message_gets_validation_and_a_skill_offer(client: ChatC
         assert "(yes or no)" in reply or "tell me a bit more" in reply
 
 
-def test_a_practice_can_repeat_skip_pause_and_resume(client: ChatClient) -> None:
-    assert "How distressed" in client.say_joined("walk me through STOP")
+def test_a_practice_shows_its_caution_once_and_can_repeat_skip_pause_and_resume(
+    client: ChatClient,
+) -> None:
+    started = client.say_joined("walk me through STOP")
+    caution = "Before you start: " + load_library().get("stop").when_not_to_use[0]
+    assert started.index(caution) < started.index("How distressed")
     first = client.say_joined("60")
     assert "Step 1 of" in first
     assert client.say_joined("repeat") == first
     assert "Step 2 of" in client.say_joined("skip")
     assert "RESUME" in client.say_joined("pause")
-    assert "pick up where we stopped" in client.say_joined("resume")
+    resumed = client.say_joined("resume")
+    assert "pick up where we stopped" in resumed
+    assert "Before you start" not in resumed
     (practice,) = _practices(client.server, client.code)
     assert practice.distress_before == 60
     assert practice.steps_skipped == 1
@@ -231,7 +242,7 @@ def test_due_homework_is_brought_up_at_the_next_greeting_and_the_report_kept(
             skill="dear man",
         )
         homework_id = homework.id
-    assert "Practise DEAR MAN" in client.say_joined("hi")
+    assert "Practice DEAR MAN" in client.say_joined("hi")
     assert "How did it go" in client.say_joined("yes")
     assert "noted it for your therapist" in client.say_joined("asked for a day off, it worked")
     with session_scope(client.server.engine) as session:

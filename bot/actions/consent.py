@@ -15,11 +15,11 @@ from bot.crisis_contacts import crisis_contacts
 from bot.settings import process_settings
 
 #: Bumped whenever the wording of INTRODUCTION changes, so consent can be re-asked.
-CONSENT_VERSION = "2026-11-v1"
+CONSENT_VERSION = "2026-12-v2"
 
 INTRODUCTION = (
     "Hi, I'm WiseMind, the DBT skills coach from {clinic}. Between sessions I can help "
-    "you fill in your diary card and practise your skills. Your care team can read "
+    "you fill in your diary card and practice your skills. Your care team can read "
     "what you send me.\n"
     "I'm an automated coach, NOT an emergency service. If you are in danger, call "
     "{emergency}. To talk to someone now, call or text {crisis_line}.\n"

@@ -1,6 +1,6 @@
 """A client's page and what a therapist does there.
 
-The record (diary trends, practices, homework and its reports, check-ins and
+The record (diary trends, practices, chain analyses, homework and its reports, check-ins and
 their answers, reminders, transcript), and the changes made from it:
 enrolment codes, homework, check-ins and reminders (set and stopped through
 :mod:`bot.reminders.manage`, as the CLI does), and take-over. Every view is
@@ -34,6 +34,7 @@ from bot.reminders.commands import KIND_NAMES, describe_when
 from bot.reminders.manage import add_for_client, remove
 from bot.reminders.store import ReminderError
 from bot.skills import load_library
+from bot.skills.chain import CHAIN_LINKS
 from bot.skills.homework import assign_homework, due_at_end_of
 from bot.storage.enums import HomeworkStatus, ReminderDays, ReminderKind, Role
 from bot.storage.models import AuditLog, Client, Therapist
@@ -75,7 +76,7 @@ class ClientPages:
             "view_client",
             client_id=client.id,
             detail=(
-                f"diary {days} days, practices, homework, check-ins, reminders; "
+                f"diary {days} days, practices, chain analyses, homework, check-ins, reminders; "
                 f"{record.transcript.audit_mark}"
             ),
         )
@@ -105,6 +106,7 @@ class ClientPages:
             reminder_times={r.id: describe_when(r, client) for r in record.reminders},
             open_homework=[h for h in record.homework if h.status == HomeworkStatus.ASSIGNED],
             weekdays=ReminderDays.WEEKDAYS,
+            chain_links=CHAIN_LINKS,
         )
 
     def transcript(self, db: Session, visit: Visit) -> Response:

@@ -19,8 +19,10 @@ from bot import message_log
 from bot.dashboard.access import caseload_filter, escalation_filter
 from bot.escalation import LEVEL_ORDER
 from bot.reminders.checkins import CheckinRecord, checkins_of
+from bot.skills.chain import chains_for
 from bot.storage.enums import Direction, EscalationStatus, HomeworkStatus, ReminderKind
 from bot.storage.models import (
+    ChainAnalysis,
     Client,
     DiaryEntry,
     Escalation,
@@ -251,6 +253,8 @@ class ClientRecord:
     days: int
     diary: list[DiaryEntry]
     practices: list[SkillPractice]
+    #: Chain analyses started in the window, newest first (a paused one has no completed_at).
+    chains: list[ChainAnalysis]
     homework: list[Homework]
     #: Active reminders other than check-ins (those have their own section).
     reminders: list[Reminder]
@@ -303,6 +307,9 @@ def client_record(session: Session, client: Client, *, days: int, now: datetime)
         days=days,
         diary=list(diary),
         practices=list(practices),
+        chains=[
+            c for c in chains_for(session, client) if c.started_at >= now - timedelta(days=days)
+        ],
         homework=list(homework),
         reminders=list(reminders),
         checkins=checkins_of(session, client),

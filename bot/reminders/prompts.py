@@ -104,7 +104,7 @@ def prompt_for(
         )
     if kind == ReminderKind.PRACTICE:
         skill = reminder.text or "a DBT skill"
-        text = f"A nudge to practise {skill} today 🌱 Have you had a chance yet?"
+        text = f"A nudge to practice {skill} today 🌱 Have you had a chance yet?"
         return Prompt(delivery_id, kind, text, YES_LATER, Offer.OTHER)
     if kind == ReminderKind.HOMEWORK:
         homework = session.get(Homework, reminder.homework_id) if reminder.homework_id else None

@@ -1,6 +1,6 @@
 """Homework between sessions: a therapist assigns it, the client reports back.
 
-A therapist assigns a skill to practise or a worksheet, with a due date
+A therapist assigns a skill to practice or a worksheet, with a due date
 (``wisemind homework assign``). At the client's next contact after it is due
 (a greeting, or any ordinary message, answered first) the bot asks about it,
 at most once a day; the client's answer (done or not, and how it went) is
@@ -56,7 +56,7 @@ def assign_homework(
         if found is None:
             raise ClinicError(f"No skill called {skill!r} in the library.")
         skill_id = found.id
-        title = title or f"Practise {found.name}"
+        title = title or f"Practice {found.name}"
         instructions = instructions or found.homework
     if not title or not title.strip():
         raise ClinicError("Give a skill (--skill) or a worksheet title (--title).")

@@ -395,7 +395,7 @@ class SkillPractice(Base):
     distress_before: Mapped[int | None] = Column(Integer)
     distress_after: Mapped[int | None] = Column(Integer)
     note: Mapped[str | None] = Column(Text)
-    #: Where the client practised (``sms``, ``telegram``, ``local``); None if unknown.
+    #: Where the client practiced (``sms``, ``telegram``, ``local``); None if unknown.
     channel: Mapped[str | None] = Column(String(16))
     #: How far they got: steps read through, and steps they chose to skip.
     steps_done: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
