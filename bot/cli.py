@@ -165,13 +165,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
     import logging
+    import threading
 
+    from bot.safety import skip_tensorflow, warm_up
     from bot.scheduler import run_scheduler
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    asyncio.run(run_scheduler(process_settings()))
+    settings = process_settings()
+    # The scheduler screens messages left unscreened (a failure after storing): load the
+    # detector now, without TensorFlow (no Rasa model runs here), not while one waits.
+    skip_tensorflow()
+    threading.Thread(target=warm_up, name="detector-warm-up", daemon=True).start()
+    asyncio.run(run_scheduler(settings))
     return 0
 
 
