@@ -53,7 +53,8 @@ CACHE_DIR = REPO_ROOT / "var" / "lowo_cache"
 #: Values tried by ``--grid`` for each threshold, one setting changed at a time.
 GRID_PROBABILITIES = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 GRID_VETO = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
-GRID_MIN_WORDS = (1, 2, 3, 4)
+GRID_MIN_WORDS = (1, 2, 3, 4, 5)
+GRID_PAGE_NEEDS_RISK = (0.0, 0.3, 0.5, 0.7)
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,10 @@ def _thresholds(settings: ModelSettings) -> str:
         f"{case} flag {getattr(settings, case).flag} / escalate {getattr(settings, case).escalate}"
         for case in cases
     )
-    return f"{described}, veto {settings.veto}, min words {settings.min_words}"
+    return (
+        f"{described}, veto {settings.veto}, page needs risk {settings.page_needs_risk},"
+        f" min words {settings.min_words}"
+    )
 
 
 def grid(
@@ -303,6 +307,9 @@ def variations(settings: ModelSettings) -> Iterator[tuple[str, ModelSettings]]:
     for veto in GRID_VETO:
         if veto != settings.veto:
             yield f"veto {veto}", dataclasses.replace(settings, veto=veto)
+    for floor in GRID_PAGE_NEEDS_RISK:
+        if floor != settings.page_needs_risk:
+            yield f"page_needs_risk {floor}", dataclasses.replace(settings, page_needs_risk=floor)
     for words in GRID_MIN_WORDS:
         if words != settings.min_words:
             yield f"min_words {words}", dataclasses.replace(settings, min_words=words)

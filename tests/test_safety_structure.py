@@ -279,7 +279,12 @@ def test_model_alone_flags_and_pages_only_when_surer() -> None:
     assert combine(text, alone, fairly_sure, settings).level is RiskLevel.MODERATE
     very_sure = ModelScores(risk=0.99, escalate=settings.alone.escalate)
     assert combine(text, alone, very_sure, settings).level is RiskLevel.HIGH
-    assert settings.alone.escalate > settings.noticed.escalate
+    assert settings.alone.flag > settings.noticed.flag
+    # Paging alone needs the same escalation probability as where the rules noticed
+    # something, but both heads must agree (page_needs_risk) and the message must
+    # not be a fragment (min_words); leave-one-writer-out chose 0.5 for both.
+    assert settings.alone.escalate >= settings.noticed.escalate
+    assert settings.page_needs_risk > 0
 
 
 def test_model_needs_to_be_surest_where_a_part_was_negated() -> None:

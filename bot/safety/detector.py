@@ -197,9 +197,13 @@ def combine(
     topic, an idiom, a diary rating, everyday context), and does not page on what
     SPEC §6 rates moderate whatever the wording (self-harm already done). Below
     the veto it lowers a phrase rule's ``moderate`` or ``high`` one level (never
-    ``imminent``, nor what parts that combine found). A message of a word or two
-    is left to the rules. The thresholds were chosen by leave-one-writer-out
-    validation (``data/model.yml``, ``benchmarks/lowo_crisis.py``).
+    ``imminent``, nor what parts that combine found). It pages only where its two
+    heads agree: a high probability of escalation with a low one of any risk
+    ("her ex threatened to kill her") is a message unlike the corpus, not a
+    crisis. A fragment of three words or fewer is left to the rules (risk split
+    over several texts is assessed on the texts joined, :mod:`bot.intake.screening`).
+    The thresholds were chosen by leave-one-writer-out validation
+    (``data/model.yml``, ``benchmarks/lowo_crisis.py``).
     """
     rules = verdict.assessment
     if verdict.cancelled or _word_count(text) < settings.min_words:
@@ -211,7 +215,11 @@ def combine(
     else:
         thresholds = settings.alone
     learned = RiskLevel.NONE
-    if scores.escalate >= thresholds.escalate and not _only_moderate_by_spec(rules):
+    if (
+        scores.escalate >= thresholds.escalate
+        and scores.risk >= settings.page_needs_risk
+        and not _only_moderate_by_spec(rules)
+    ):
         learned = RiskLevel.HIGH
     elif scores.risk >= thresholds.flag:
         learned = RiskLevel.MODERATE

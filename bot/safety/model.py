@@ -67,7 +67,9 @@ class ModelSettings:
     by ``alone`` where they noticed nothing, and by ``set_aside`` where they read
     risk words and set them aside (negated, someone else's, a report, an idiom).
     Below ``veto`` probability of any risk it lowers the rules' ``moderate`` or
-    ``high`` one level. Messages of fewer than ``min_words`` words are the rules'.
+    ``high`` one level. It pages only where its probability of any risk is at least
+    ``page_needs_risk`` too (both heads agree). Messages of fewer than ``min_words``
+    words are the rules'.
     """
 
     char_ngrams: tuple[int, int]
@@ -80,6 +82,7 @@ class ModelSettings:
     alone: Thresholds
     set_aside: Thresholds
     veto: float
+    page_needs_risk: float
     min_words: int
 
 
@@ -116,6 +119,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> ModelSettings:
             alone=_thresholds(combine["alone"]),
             set_aside=_thresholds(combine["set_aside"]),
             veto=float(combine["veto"]),
+            page_needs_risk=float(combine["page_needs_risk"]),
             min_words=int(combine["min_words"]),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, IndexError) as exc:
@@ -207,7 +211,9 @@ class CrisisModel:
             if name == "chars":
                 tables.append(_TermTable(entries, _char_terms(part.ngram_range)))
             else:
-                tables.append(_TermTable(entries, _word_terms(part.token_pattern, part.ngram_range)))
+                tables.append(
+                    _TermTable(entries, _word_terms(part.token_pattern, part.ngram_range))
+                )
             offset += size
         return tables
 
