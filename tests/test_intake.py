@@ -177,16 +177,27 @@ def test_a_recovered_hand_off_still_says_the_check_in_was_asked(
 def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
     engine: Engine, settings: Settings, unlimited: FloodControl, parts: tuple[str, ...]
 ) -> None:
-    for sid, part in enumerate(parts, start=1):
-        decision = receive(sms(part, sid), settings, engine=engine, flood=unlimited)
-    assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    decisions = [
+        receive(sms(part, sid), settings, engine=engine, flood=unlimited)
+        for sid, part in enumerate(parts, start=1)
+    ]
+    replied = [
+        index
+        for index, decision in enumerate(decisions)
+        if decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED]
+    ]
+    # The first text alone is not a crisis; the texts joined are, from the text that
+    # completes the risk ("thinking about ending" + "it" already pages).
+    assert replied and replied[0] > 0, decisions
+    decision = decisions[replied[0]]
+    assert decision.hand_off is not None
     # The assistant reads the last text alone: it is told the intake's decision with it.
     assert decision.hand_off.metadata[RISK_LEVEL] in ("high", "imminent")
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     with session_scope(engine) as session:
         evidence = session.execute(select(Escalation.evidence)).scalar_one()
-    assert all(part in evidence for part in parts), evidence
+    assert all(part in evidence for part in parts[: replied[0] + 1]), evidence
 
 
 def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_again(

@@ -228,7 +228,7 @@ def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalat
     record_question(db_session, client, SafetyQuestion.SAFE_NOW, utcnow())
     assert any("988" in text for text in _answer(db_session, answer))
     ((level, categories),) = _escalations(db_session)
-    assert level == "high" and categories == ["not_safe"]
+    assert level == "high" and "not_safe" in categories
 
 
 @pytest.mark.parametrize(
