@@ -1,0 +1,183 @@
+"""Review of the dashboard (issue 11): who may write to a client, and what the client is told.
+
+Each test here is a reproduction of a finding in ``REVIEW.md`` and fails on
+the code it was written against; the few marked "sound" pin down checks that
+passed, so a later change cannot quietly undo them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.escalation import resolve_escalation
+from bot.reminders.manage import add_for_client
+from bot.storage import session_scope
+from bot.storage.enums import Direction, ReminderKind
+from bot.storage.models import Client, Message, Reminder, Therapist, utcnow
+from tests.dashboard_support import PASSWORD, Browser, Clinic, audit_rows, csrf_of, rows_of
+
+
+def outbound_to(clinic: Clinic, client_id: int) -> list[Message]:
+    return rows_of(
+        clinic,
+        select(Message)
+        .where(Message.client_id == client_id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id),
+    )
+
+
+# --- take-over: who may write -------------------------------------------------------------
+
+
+def test_a_therapist_paged_once_cannot_take_over_the_client_after_the_escalation_is_resolved(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Finding 1 (Medium). Alice was primary on call when Bob's client Drew was escalated.
+
+    Bob resolves it. Weeks later Alice, who may not even open Drew's client
+    page, still takes over Drew's conversation by a direct POST and texts
+    him as herself, and the bot goes silent for him.
+    """
+    outcome = clinic.risky_message(clinic.client_b, "i am going to kill myself tonight")
+    assert outcome.alerted
+    with session_scope(clinic.engine) as session:
+        bob = session.execute(select(Therapist).where(Therapist.email == clinic.bob)).scalar_one()
+        resolve_escalation(
+            session,
+            escalation_id=outcome.escalation_id,
+            therapist=bob,
+            note="Safety plan reviewed by phone; seen in person next day.",
+            now=utcnow(),
+        )
+    browser.login(clinic.alice)
+    assert browser.http.get(f"/clients/{clinic.client_b}").status_code == 403
+    started = browser.post(f"/clients/{clinic.client_b}/takeover")
+    sent = browser.post(f"/clients/{clinic.client_b}/takeover/message", text="hi Drew, it's Alice")
+    texts = [m.body for m in outbound_to(clinic, clinic.client_b)]
+    assert started.status_code == 403, "a resolved escalation still lets Alice take Drew over"
+    assert sent.status_code == 403
+    assert not any("Alice" in body for body in texts), texts
+
+
+def test_the_client_is_told_who_is_writing_when_a_second_person_writes_in_a_take_over(
+    browser: Browser, clinic: Clinic, http_admin: Browser
+) -> None:
+    """Finding 2 (Medium). Alice takes over; the client is told "Alice Ng ... is writing".
+
+    An admin then writes in the same take-over: the message goes out, the
+    transcript marks it as the admin's, but the client is never told that
+    anyone but Alice is writing: to them it reads as Alice's words.
+    """
+    browser.login(clinic.alice)
+    assert browser.post(f"/clients/{clinic.client_a}/takeover").status_code == 303
+    http_admin.login(clinic.admin)
+    reply = http_admin.post(
+        f"/clients/{clinic.client_a}/takeover/message", text="Please call the clinic now."
+    )
+    texts = [m.body for m in outbound_to(clinic, clinic.client_a)]
+    refused = reply.status_code != 303
+    told = any("Ada Admin" in body for body in texts)
+    assert refused or told, f"the client was told only of Alice: {texts}"
+
+
+def test_after_the_client_texts_stop_the_take_over_no_longer_texts_them(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Finding 6 (Low). STOP during a take-over: the therapist's SMS still go out."""
+    browser.login(clinic.alice)
+    assert browser.post(f"/clients/{clinic.client_a}/takeover").status_code == 303
+    clinic.client_texts(clinic.client_a, "STOP")
+    with session_scope(clinic.engine) as session:
+        client = session.get(Client, clinic.client_a)
+        assert client is not None and client.opted_out_at is not None
+    reply = browser.post(
+        f"/clients/{clinic.client_a}/takeover/message", text="Are you safe right now?"
+    )
+    queued = [
+        m for m in outbound_to(clinic, clinic.client_a) if m.body == "Are you safe right now?"
+    ]
+    assert reply.status_code != 303 and not queued, (
+        f"an SMS to a number that texted STOP was queued: {[(m.status, m.address) for m in queued]}"
+    )
+
+
+# --- sound: pinned down ----------------------------------------------------------------------
+
+
+def test_sound_a_forced_password_change_cannot_be_skipped_by_posting_an_action(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Sound. With an admin's initial password, every other page and action is refused."""
+    with session_scope(clinic.engine) as session:
+        alice = session.execute(
+            select(Therapist).where(Therapist.email == clinic.alice)
+        ).scalar_one()
+        alice.must_change_password = True
+    assert browser.login(clinic.alice) == 303
+    page = browser.http.get("/password")
+    assert page.status_code == 200
+    browser.csrf = csrf_of(page.text)  # the token changed at login
+    for path in (f"/clients/{clinic.client_a}/takeover", f"/clients/{clinic.client_a}/homework"):
+        reply = browser.post(path)
+        assert reply.status_code == 303 and reply.headers["location"] == "/password", path
+    htmx = browser.http.get(
+        f"/clients/{clinic.client_a}/transcript", headers={"HX-Request": "true"}
+    )
+    assert htmx.headers.get("hx-redirect") == "/password"
+    assert not outbound_to(clinic, clinic.client_a)
+
+
+def test_sound_a_reminder_of_another_therapists_client_cannot_be_stopped_through_ones_own(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Sound. The reminder id in the URL must belong to the client in the URL."""
+    with session_scope(clinic.engine) as session:
+        client_b = session.get(Client, clinic.client_b)
+        assert client_b is not None
+        reminder = add_for_client(
+            session,
+            client_code=client_b.code,
+            kind=ReminderKind.CHECKIN,
+            therapist_email=clinic.bob,
+            now=utcnow(),
+            text="How was the family visit?",
+            at=utcnow().time().replace(second=0, microsecond=0),
+        )
+        reminder_id = reminder.id
+    browser.login(clinic.alice)
+    reply = browser.post(f"/clients/{clinic.client_a}/reminders/{reminder_id}/stop")
+    assert reply.status_code == 409
+    with session_scope(clinic.engine) as session:
+        stored = session.get(Reminder, reminder_id)
+        assert stored is not None and stored.active
+    assert not audit_rows(clinic, "stop_reminder")
+
+
+def test_sound_a_password_change_ends_the_accounts_other_logins_but_not_this_one(
+    browser: Browser, clinic: Clinic, http_admin: Browser
+) -> None:
+    """Sound. A stolen login elsewhere ends when the owner changes the password."""
+    other = http_admin  # a second browser, here Alice's other device
+    assert other.login(clinic.alice) == 303
+    assert browser.login(clinic.alice) == 303
+    browser.csrf = csrf_of(browser.http.get("/password").text)
+    new = "a brand new long passphrase"
+    changed = browser.post(
+        "/password", current_password=PASSWORD, new_password=new, repeat_password=new
+    )
+    assert changed.status_code == 303
+    assert browser.http.get("/caseload", follow_redirects=False).status_code == 200
+    assert other.http.get("/caseload", follow_redirects=False).status_code == 303
+    assert audit_rows(clinic, "change_password")
+
+
+def test_sound_a_forms_return_to_never_leads_off_the_dashboard(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Sound. ``return_to`` (escalation to take-over and back) is a local path or ignored."""
+    browser.login(clinic.alice)
+    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example", "/%2F%2Fevil"):
+        reply = browser.post(f"/clients/{clinic.client_a}/takeover", return_to=target)
+        assert reply.status_code == 303
+        assert reply.headers["location"] == f"/clients/{clinic.client_a}", target
+        browser.post(f"/clients/{clinic.client_a}/takeover/end")
