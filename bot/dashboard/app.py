@@ -52,10 +52,11 @@ class MainPages:
             return self.web.redirect("/")
         return self.web.render(visit, "login.html", error="", next=_next_page(visit))
 
-    def login(self, db: Session, visit: Visit) -> Response:
+    def login(self, visit: Visit) -> Response:
+        """Log in; the password is checked outside any transaction (:func:`auth.attempt_login`)."""
         known = self.web.known_accounts(visit.request)
         outcome = auth.attempt_login(
-            db,
+            self.web.engine,
             email=visit.form.get("email", ""),
             password=visit.form.get("password", ""),
             ip=visit.ip,
@@ -67,9 +68,8 @@ class MainPages:
             return self.web.render(
                 visit, "login.html", 401, error=outcome.refusal, next=_next_page(visit)
             )
-        token = auth.open_session(db, staff, ip=visit.ip, now=visit.now)
         # A new CSRF token with the login: a token planted before it is worthless.
-        visit.cookie = CookieState(csrf=CookieState.fresh().csrf, session_token=token)
+        visit.cookie = CookieState(csrf=CookieState.fresh().csrf, session_token=outcome.token)
         wanted = _next_page(visit)
         if staff.must_change_password:
             wanted = PASSWORD_PAGE + (f"?next={wanted}" if wanted else "")
@@ -239,7 +239,7 @@ class MainPages:
         return [
             page("/healthz", self.health, login=False),
             page("/login", self.login_page, login=False),
-            page("/login", self.login, "POST", login=False),
+            self.web.page_without_login("/login", self.login, "POST"),
             page("/logout", self.logout, "POST", login=False),
             page(PASSWORD_PAGE, self.password_page, before_own_password=True),
             page(PASSWORD_PAGE, self.change_password, "POST", before_own_password=True),

@@ -1,12 +1,13 @@
 """Staff login for the dashboard: passwords, rate limits, and server-side sessions.
 
-Plain functions on a session (no HTTP), so they can be tested directly.
+Plain functions on a session or an engine (no HTTP), so they can be tested directly.
 
 - Passwords verify with :mod:`bot.passwords`; a legacy scrypt hash is
   replaced by an argon2 one at the first successful login. An unknown email
   costs the same hash computation as a known one, so timing does not tell
   which accounts exist.
-- Failed logins are audit rows (``login_failed``), which makes them the rate
+- Failed logins are audit rows (``login_failed``; ``login_checking`` while the
+  password is being checked), which makes them the rate
   limiter's memory too: it holds across processes and restarts, and admins
   read it in the audit log. Three limits, all over :data:`FAILURE_WINDOW`:
 
@@ -36,11 +37,13 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.clinic import therapist_by_email
 from bot.passwords import hash_password, needs_rehash, verify_password
+from bot.storage import session_scope
 from bot.storage.models import AuditLog, StaffSession, Therapist
 
 #: How far back failed logins count against an account or an address.
@@ -60,6 +63,10 @@ TOUCH_INTERVAL = timedelta(seconds=30)
 
 LOGIN = "login"
 LOGIN_FAILED = "login_failed"
+#: A login whose password is being checked: it counts as a failure until it is known.
+LOGIN_CHECKING = "login_checking"
+#: What the limits count: failures, and attempts still being checked.
+COUNTED_AS_FAILURES = (LOGIN_FAILED, LOGIN_CHECKING)
 LOGIN_THROTTLED = "login_throttled"
 LOGOUT = "logout"
 #: What every refused login says: it never tells whether the account exists.
@@ -73,14 +80,16 @@ BACKED_OFF = (
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """A login attempt's result: the therapist, or why not (a sentence to show)."""
+    """A login attempt's result: the therapist and the new login's token, or why not."""
 
     therapist: Therapist | None
     refusal: str = ""
+    #: The browser's token for the login opened (:func:`open_session`), shown once.
+    token: str = ""
 
 
 def attempt_login(
-    session: Session,
+    engine: Engine | None,
     *,
     email: str,
     password: str,
@@ -88,28 +97,53 @@ def attempt_login(
     now: datetime,
     known_accounts: Collection[int] = (),
 ) -> LoginOutcome:
-    """Check a login against the three limits of the module docstring, then the password.
+    """Check a login against the limits of the module docstring, then the password.
+
+    Three short transactions, none of them around the password check
+    (argon2 takes a fraction of a second, and on SQLite every transaction
+    holds the database's write lock, which the crisis path needs):
+
+    1. check the limits and record the attempt as ``login_checking``, which
+       counts as a failure until it is known to be none, so attempts made
+       while this one is being checked see it;
+    2. verify the password, outside any transaction;
+    3. turn the attempt into ``login`` (and open the login) or ``login_failed``.
 
     ``known_accounts``: the accounts this browser has logged in to before (its
     signed device cookie); they are spared the account-wide back-off.
     """
-    account = therapist_by_email(session, email)
-    account_id = account.id if account is not None else None
-    known_device = account_id is not None and account_id in known_accounts
-    refusal = _refusal(session, account_id, ip, now, known_device=known_device)
-    if refusal:
-        audit.record(session, action=LOGIN_THROTTLED, actor_therapist_id=account_id, ip=ip)
-        return LoginOutcome(None, refusal)
-    # An unknown email costs one hash too, so timing does not reveal who has an account.
-    stored_hash = account.password_hash if account is not None else _unknown_account_hash()
+    with session_scope(engine) as session:
+        account = therapist_by_email(session, email)
+        account_id = account.id if account is not None else None
+        known_device = account_id is not None and account_id in known_accounts
+        refusal = _refusal(session, account_id, ip, now, known_device=known_device)
+        if refusal:
+            audit.record(session, action=LOGIN_THROTTLED, actor_therapist_id=account_id, ip=ip)
+            return LoginOutcome(None, refusal)
+        attempt_id = audit.record(
+            session, action=LOGIN_CHECKING, actor_therapist_id=account_id, ip=ip
+        ).id
+        usable = account is not None and account.active
+        # An unknown email costs one hash too, so timing does not reveal who has an account.
+        stored_hash = account.password_hash if account is not None else _unknown_account_hash()
     matches = verify_password(password, stored_hash)
-    if account is None or not account.active or not matches:
-        audit.record(session, action=LOGIN_FAILED, actor_therapist_id=account_id, ip=ip)
-        return LoginOutcome(None, WRONG_CREDENTIALS)
-    if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-    audit.record(session, action=LOGIN, actor_therapist_id=account.id, ip=ip)
-    return LoginOutcome(account)
+    upgraded = hash_password(password) if matches and needs_rehash(stored_hash) else None
+    with session_scope(engine) as session:
+        attempt = session.get(AuditLog, attempt_id)
+        assert attempt is not None
+        account = session.get(Therapist, account_id) if account_id is not None else None
+        # The password may have changed, or the account been closed, while it was checked.
+        if account is None or not (usable and matches and account.active):
+            attempt.action = LOGIN_FAILED
+            return LoginOutcome(None, WRONG_CREDENTIALS)
+        if account.password_hash != stored_hash:
+            attempt.action = LOGIN_FAILED
+            return LoginOutcome(None, WRONG_CREDENTIALS)
+        if upgraded is not None:
+            account.password_hash = upgraded
+        attempt.action = LOGIN
+        token = open_session(session, account, ip=ip, now=now)
+        return LoginOutcome(account, token=token)
 
 
 def account_backoff(failures: int) -> timedelta:
@@ -125,7 +159,7 @@ def _refusal(
 ) -> str:
     """Why this attempt is refused before the password is checked; empty if it is not."""
     failures = select(func.count(AuditLog.id), func.max(AuditLog.at)).where(
-        AuditLog.action == LOGIN_FAILED, AuditLog.at > now - FAILURE_WINDOW
+        AuditLog.action.in_(COUNTED_AS_FAILURES), AuditLog.at > now - FAILURE_WINDOW
     )
     if ip is not None:
         from_here = session.execute(failures.where(AuditLog.ip == ip)).one()[0]

@@ -64,6 +64,7 @@ PASSWORD_PAGE = "/password"
 REFUSALS = (ClinicError, EscalationError, ReminderError, TakeoverError)
 
 Handler = Callable[[Session, "Visit"], Response]
+OwnTransactions = Callable[["Visit"], Response]
 
 
 @dataclass
@@ -147,33 +148,56 @@ class Dashboard:
         ``before_own_password`` pages open while the account still has an admin's password."""
 
         async def run(request: Request) -> Response:
-            cookie = self.signer.loads(request.cookies.get(COOKIE_NAME))
-            form: FormData | None = None
-            if request.method == "POST":
-                form = await request.form()
-                supplied = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
-                if not csrf_matches(cookie.csrf, str(supplied) if supplied else None):
-                    refused = PlainTextResponse(
-                        "This form has expired or did not come from the dashboard. "
-                        "Go back, reload the page and try again.",
-                        status_code=403,
-                    )
-                    return self._with_cookie(refused, cookie, request)
-            visit = Visit(
-                request=request,
-                ip=request.client.host if request.client else None,
-                now=utcnow(),
-                cookie=cookie,
-                form={k: str(v) for k, v in form.items()} if form is not None else {},
-                choices=(
-                    {k: [str(v) for v in form.getlist(k)] for k in form} if form is not None else {}
-                ),
-            )
+            visit = await self._visit(request)
+            if isinstance(visit, Response):
+                return visit
             rules = _Rules(login=login, admin=admin, before_own_password=before_own_password)
             response = await run_in_threadpool(self._in_transaction, handler, visit, rules)
             return self._with_cookie(response, visit.cookie, request)
 
         return Route(path, run, methods=[method])
+
+    def page_without_login(self, path: str, handler: OwnTransactions, method: str) -> Route:
+        """A route whose handler opens its own short transactions (the login form).
+
+        It gets the cookie and CSRF check of :meth:`page`, but no transaction
+        around it: a password check (argon2, a fraction of a second) must not
+        hold SQLite's write lock, which the crisis path needs.
+        """
+
+        async def run(request: Request) -> Response:
+            visit = await self._visit(request)
+            if isinstance(visit, Response):
+                return visit
+            response = await run_in_threadpool(handler, visit)
+            return self._with_cookie(response, visit.cookie, request)
+
+        return Route(path, run, methods=[method])
+
+    async def _visit(self, request: Request) -> Visit | Response:
+        """The request as handlers see it, or the refusal of a POST without the CSRF token."""
+        cookie = self.signer.loads(request.cookies.get(COOKIE_NAME))
+        form: FormData | None = None
+        if request.method == "POST":
+            form = await request.form()
+            supplied = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+            if not csrf_matches(cookie.csrf, str(supplied) if supplied else None):
+                refused = PlainTextResponse(
+                    "This form has expired or did not come from the dashboard. "
+                    "Go back, reload the page and try again.",
+                    status_code=403,
+                )
+                return self._with_cookie(refused, cookie, request)
+        return Visit(
+            request=request,
+            ip=request.client.host if request.client else None,
+            now=utcnow(),
+            cookie=cookie,
+            form={k: str(v) for k, v in form.items()} if form is not None else {},
+            choices=(
+                {k: [str(v) for v in form.getlist(k)] for k in form} if form is not None else {}
+            ),
+        )
 
     def _in_transaction(self, handler: Handler, visit: Visit, rules: _Rules) -> Response:
         with session_scope(self.engine) as db:

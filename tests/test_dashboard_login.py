@@ -1,0 +1,68 @@
+"""Logging in to the dashboard under attack: floods, races, shared addresses, sessions.
+
+From the dashboard review (issue 11, docs/reviews/2026-12-dashboard-review.md):
+each test reproduced a hole and passes since it was closed. The races run
+with the dashboard served by uvicorn, as in production, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.message_log import record_inbound
+from bot.storage import session_scope
+from bot.storage.enums import Channel
+from tests.dashboard_support import CLIENT_A_PHONE, Clinic, fresh_login_form, serving
+
+WRONG = "not-the-password-at-all"
+
+
+def test_a_flood_of_bad_logins_does_not_hold_up_storing_a_crisis_message(clinic: Clinic) -> None:
+    """Finding 9 (High, SQLite: the default). A password check (argon2, 0.1-0.4 s) ran
+    inside the request's transaction, which on SQLite is BEGIN IMMEDIATE: the whole
+    database was write-locked while the hash ran, and bad logins for made-up emails
+    from many addresses queued the intake's first step (storing the client's message)
+    behind them. The check now runs outside any transaction.
+    """
+    stop = threading.Event()
+    with serving(clinic.settings, clinic.engine) as settings:
+
+        def flood(worker: int) -> None:
+            http, csrf = fresh_login_form(settings.dashboard_url)
+            n = 0
+            while not stop.is_set():
+                n += 1
+                # uvicorn trusts X-Forwarded-For from 127.0.0.1 (its default): many addresses.
+                http.post(
+                    "/login",
+                    data={"email": f"x{worker}-{n}@example.org", "password": WRONG,
+                          "csrf_token": csrf},
+                    headers={"X-Forwarded-For": f"203.0.113.{worker * 10 + n % 10}"},
+                )  # fmt: skip
+            http.close()
+
+        threads = [threading.Thread(target=flood, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(2)  # the flood is under way
+        waits = []
+        try:
+            for _ in range(5):
+                started = time.monotonic()
+                with session_scope(clinic.engine) as session:
+                    record_inbound(
+                        session,
+                        channel=Channel.SMS,
+                        address=CLIENT_A_PHONE,
+                        body="i have the pills in my hand",
+                        client_id=clinic.client_a,
+                    )
+                waits.append(time.monotonic() - started)
+                time.sleep(0.3)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=60)
+    # SPEC: the crisis reply and the page within 2 s of the webhook; storing comes first.
+    assert max(waits) < 2.0, f"storing a client's message waited {max(waits):.1f} s: {waits}"
