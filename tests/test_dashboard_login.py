@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from sqlalchemy import select
+
+from bot.dashboard.auth import MAX_FAILURES_PER_ACCOUNT_AND_IP
 from bot.message_log import record_inbound
 from bot.storage import session_scope
 from bot.storage.enums import Channel
-from tests.dashboard_support import CLIENT_A_PHONE, Clinic, fresh_login_form, serving
+from bot.storage.models import AuditLog
+from tests.dashboard_support import (
+    CLIENT_A_PHONE,
+    Clinic,
+    fresh_login_form,
+    serving,
+    therapist_id,
+)
 
 WRONG = "not-the-password-at-all"
 
@@ -66,3 +78,44 @@ def test_a_flood_of_bad_logins_does_not_hold_up_storing_a_crisis_message(clinic:
                 thread.join(timeout=60)
     # SPEC: the crisis reply and the page within 2 s of the webhook; storing comes first.
     assert max(waits) < 2.0, f"storing a client's message waited {max(waits):.1f} s: {waits}"
+
+
+# --- lock-out bypassed ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_concurrent_guesses_get_no_more_tries_than_the_lock_out_allows(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Finding 4 (Medium). The limit was read, then the password checked, then the failure
+    written: on PostgreSQL, 15 of 16 guesses sent at once were checked (the limit is 5).
+    Attempts for one address or email are now counted one after the other, and each is
+    recorded before its password is checked.
+    """
+    clinic: Clinic = request.getfixturevalue("clinic" if backend == "sqlite" else "pg_clinic")
+    guesses = 16
+    with serving(clinic.settings, clinic.engine) as settings:
+        forms = [fresh_login_form(settings.dashboard_url) for _ in range(guesses)]
+
+        def guess(form: tuple) -> int:
+            http, csrf = form
+            reply = http.post(
+                "/login", data={"email": clinic.alice, "password": WRONG, "csrf_token": csrf}
+            )
+            return reply.status_code
+
+        with ThreadPoolExecutor(max_workers=guesses) as pool:
+            codes = list(pool.map(guess, forms))
+        for http, _ in forms:
+            http.close()
+    alice = therapist_id(clinic, clinic.alice)
+    with session_scope(clinic.engine) as session:
+        checked = session.execute(
+            select(AuditLog).where(
+                AuditLog.action == "login_failed", AuditLog.actor_therapist_id == alice
+            )
+        ).all()
+    assert all(code == 401 for code in codes), codes
+    assert len(checked) <= MAX_FAILURES_PER_ACCOUNT_AND_IP, (
+        f"{len(checked)} passwords were tried against Alice from one address in one go"
+    )

@@ -113,6 +113,7 @@ def attempt_login(
     signed device cookie); they are spared the account-wide back-off.
     """
     with session_scope(engine) as session:
+        _one_attempt_at_a_time(session, ip, email)
         account = therapist_by_email(session, email)
         account_id = account.id if account is not None else None
         known_device = account_id is not None and account_id in known_accounts
@@ -144,6 +145,27 @@ def attempt_login(
         attempt.action = LOGIN
         token = open_session(session, account, ip=ip, now=now)
         return LoginOutcome(account, token=token)
+
+
+def _one_attempt_at_a_time(session: Session, ip: str | None, email: str) -> None:
+    """Make concurrent attempts for one address or one email count one after the other.
+
+    Each attempt reads the failure counts and records itself in one
+    transaction; two at once must not both read the count from before the
+    other. SQLite's ``BEGIN IMMEDIATE`` already runs such transactions one at
+    a time; on PostgreSQL (READ COMMITTED) transaction-scoped advisory locks
+    on the address and the email do, always taken in that order so that two
+    attempts never wait for each other's second lock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in (f"login ip {ip}", f"login email {email.strip().lower()}"):
+        session.execute(select(func.pg_advisory_xact_lock(_lock_number(key))))
+
+
+def _lock_number(key: str) -> int:
+    """A signed 64-bit number for ``key``, as PostgreSQL's advisory locks take."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
 def account_backoff(failures: int) -> timedelta:

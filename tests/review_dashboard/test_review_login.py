@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.dashboard.auth import MAX_FAILURES_PER_ACCOUNT_AND_IP, MAX_FAILURES_PER_IP
 from bot.storage import session_scope
 from bot.storage.models import AuditLog, StaffSession, utcnow
-from tests.dashboard_support import Browser, Clinic, csrf_of, serving
-from tests.review_dashboard.support import fresh_login_form, therapist_id
+from tests.dashboard_support import Browser, Clinic, csrf_of
+from tests.review_dashboard.support import therapist_id
 
 #: The clinic's one public address (its NAT), or the reverse proxy's when it is not trusted.
 CLINIC_ADDRESS = "198.51.100.20"
@@ -74,47 +72,6 @@ def test_bad_logins_from_the_clinics_address_do_not_lock_every_therapist_out(
     for n in range(MAX_FAILURES_PER_IP):
         assert guesser.login(f"nobody{n}@clinic.test", WRONG) == 401
     assert bob.login(clinic.bob) == 303, "Bob's own browser is locked out by guesses at others"
-
-
-# --- lock-out bypassed ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_concurrent_guesses_get_no_more_tries_than_the_lock_out_allows(
-    backend: str, request: pytest.FixtureRequest
-) -> None:
-    """Finding 4 (Medium). The limit is read, then the password checked, then the failure written.
-
-    Guesses sent at once all read the count before any failure is written:
-    one address gets many more than five guesses at an account.
-    """
-    clinic: Clinic = request.getfixturevalue("clinic" if backend == "sqlite" else "pg_clinic")
-    guesses = 16
-    with serving(clinic.settings, clinic.engine) as settings:
-        forms = [fresh_login_form(settings.dashboard_url) for _ in range(guesses)]
-
-        def guess(form: tuple) -> int:
-            http, csrf = form
-            reply = http.post(
-                "/login", data={"email": clinic.alice, "password": WRONG, "csrf_token": csrf}
-            )
-            return reply.status_code
-
-        with ThreadPoolExecutor(max_workers=guesses) as pool:
-            codes = list(pool.map(guess, forms))
-        for http, _ in forms:
-            http.close()
-    alice = therapist_id(clinic, clinic.alice)
-    with session_scope(clinic.engine) as session:
-        checked = session.execute(
-            select(AuditLog).where(
-                AuditLog.action == "login_failed", AuditLog.actor_therapist_id == alice
-            )
-        ).all()
-    assert all(code == 401 for code in codes), codes
-    assert len(checked) <= MAX_FAILURES_PER_ACCOUNT_AND_IP, (
-        f"{len(checked)} passwords were tried against Alice from one address in one go"
-    )
 
 
 # --- user enumeration ---------------------------------------------------------------------------
