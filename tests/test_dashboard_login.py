@@ -9,25 +9,34 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
 
-from bot.dashboard.auth import MAX_FAILURES_PER_ACCOUNT_AND_IP
+from bot.dashboard.auth import (
+    MAX_FAILURES_PER_ACCOUNT_AND_IP,
+    MAX_FAILURES_PER_IP,
+    MAX_FAILURES_PER_KNOWN_DEVICE,
+)
 from bot.message_log import record_inbound
 from bot.storage import session_scope
 from bot.storage.enums import Channel
 from bot.storage.models import AuditLog
 from tests.dashboard_support import (
     CLIENT_A_PHONE,
+    Browser,
     Clinic,
+    csrf_of,
     fresh_login_form,
     serving,
     therapist_id,
 )
 
 WRONG = "not-the-password-at-all"
+#: The clinic's one public address (its NAT), or the reverse proxy's when it is not trusted.
+CLINIC_ADDRESS = "198.51.100.20"
 
 
 def test_a_flood_of_bad_logins_does_not_hold_up_storing_a_crisis_message(clinic: Clinic) -> None:
@@ -119,3 +128,60 @@ def test_concurrent_guesses_get_no_more_tries_than_the_lock_out_allows(
     assert len(checked) <= MAX_FAILURES_PER_ACCOUNT_AND_IP, (
         f"{len(checked)} passwords were tried against Alice from one address in one go"
     )
+
+
+# --- lock-out used against the on-call therapist ---------------------------------------------
+
+
+def test_a_guesser_at_the_clinics_address_cannot_lock_a_therapist_out_of_her_own_browser(
+    browser_at: Callable[[str], Browser], clinic: Clinic
+) -> None:
+    """Finding 3 (Medium). Alice's phone has logged in before (a known device).
+
+    Someone on the same address (the clinic's Wi-Fi, or every visitor when
+    the dashboard sits behind a proxy uvicorn does not trust) types five
+    wrong passwords for her: her own known browser used to be refused for 15
+    minutes, in the middle of a page. It now gets in; the guesser stays locked.
+    """
+    own = browser_at(CLINIC_ADDRESS)
+    assert own.login(clinic.alice) == 303
+    own.post("/logout")
+    own.csrf = csrf_of(own.http.get("/login").text)
+    guesser = browser_at(CLINIC_ADDRESS)
+    for _ in range(MAX_FAILURES_PER_ACCOUNT_AND_IP):
+        assert guesser.login(clinic.alice, WRONG) == 401
+    assert own.login(clinic.alice) == 303, "Alice's own browser is locked out by a guesser"
+    assert guesser.login(clinic.alice) == 401, "the guesser is no longer limited"
+
+
+def test_bad_logins_from_the_clinics_address_do_not_lock_every_therapist_out(
+    browser_at: Callable[[str], Browser], clinic: Clinic
+) -> None:
+    """Finding 3 (Medium). 20 bad logins for made-up emails from the shared address
+    used to refuse every member of staff there for 15 minutes, the on-call therapist
+    included. A browser that has logged in to the account before still gets in.
+    """
+    bob = browser_at(CLINIC_ADDRESS)
+    assert bob.login(clinic.bob) == 303
+    bob.post("/logout")
+    bob.csrf = csrf_of(bob.http.get("/login").text)
+    guesser = browser_at(CLINIC_ADDRESS)
+    for n in range(MAX_FAILURES_PER_IP):
+        assert guesser.login(f"nobody{n}@clinic.test", WRONG) == 401
+    assert bob.login(clinic.bob) == 303, "Bob's own browser is locked out by guesses at others"
+    assert browser_at(CLINIC_ADDRESS).login(clinic.alice) == 401, "a new browser is not limited"
+
+
+def test_a_known_browser_gets_only_a_few_wrong_passwords_of_its_own(
+    browser_at: Callable[[str], Browser], clinic: Clinic
+) -> None:
+    """Someone at a browser Alice used (a clinic PC) is still limited, on that browser only."""
+    shared_pc = browser_at(CLINIC_ADDRESS)
+    assert shared_pc.login(clinic.alice) == 303
+    shared_pc.post("/logout")
+    shared_pc.csrf = csrf_of(shared_pc.http.get("/login").text)
+    for _ in range(MAX_FAILURES_PER_KNOWN_DEVICE):
+        assert shared_pc.login(clinic.alice, WRONG) == 401
+    assert shared_pc.login(clinic.alice) == 401
+    phone = browser_at(CLINIC_ADDRESS)
+    assert phone.login(clinic.alice) == 303, "her other browsers are not locked by it"

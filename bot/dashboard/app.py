@@ -26,7 +26,7 @@ from bot.dashboard import auth, queries
 from bot.dashboard.access import escalation_for, is_admin, may_write_to
 from bot.dashboard.client_pages import ClientPages
 from bot.dashboard.clinic_pages import ClinicPages
-from bot.dashboard.security import CookieState, SecurityHeadersMiddleware
+from bot.dashboard.security import CookieState, Device, SecurityHeadersMiddleware
 from bot.dashboard.web import PASSWORD_PAGE, Dashboard, Visit, local_path
 from bot.escalation import VIA_DASHBOARD, acknowledge_escalation, resolve_escalation
 from bot.settings import Settings
@@ -54,14 +54,14 @@ class MainPages:
 
     def login(self, visit: Visit) -> Response:
         """Log in; the password is checked outside any transaction (:func:`auth.attempt_login`)."""
-        known = self.web.known_accounts(visit.request)
+        device = self.web.device(visit.request)
         outcome = auth.attempt_login(
             self.web.engine,
             email=visit.form.get("email", ""),
             password=visit.form.get("password", ""),
             ip=visit.ip,
             now=visit.now,
-            known_accounts=known,
+            device=device,
         )
         staff = outcome.therapist
         if staff is None:
@@ -74,9 +74,8 @@ class MainPages:
         if staff.must_change_password:
             wanted = PASSWORD_PAGE + (f"?next={wanted}" if wanted else "")
         response = self.web.redirect(wanted or "/")
-        self.web.remember_device(
-            response, visit.request, [*(a for a in known if a != staff.id), staff.id]
-        )
+        accounts = (*(a for a in device.accounts if a != staff.id), staff.id)
+        self.web.remember_device(response, visit.request, Device(device.id, accounts))
         return response
 
     def logout(self, db: Session, visit: Visit) -> Response:

@@ -9,7 +9,7 @@ Plain functions on a session or an engine (no HTTP), so they can be tested direc
 - Failed logins are audit rows (``login_failed``; ``login_checking`` while the
   password is being checked), which makes them the rate
   limiter's memory too: it holds across processes and restarts, and admins
-  read it in the audit log. Three limits, all over :data:`FAILURE_WINDOW`:
+  read it in the audit log. The limits, all over :data:`FAILURE_WINDOW`:
 
   * per account *and* address: a guesser locks that account out for their
     own address only, never for the therapist elsewhere (no lock-out by
@@ -18,9 +18,18 @@ Plain functions on a session or an engine (no HTTP), so they can be tested direc
   * per account from everywhere (guessers on many addresses): past
     :data:`ACCOUNT_BACKOFF_AFTER` failures, each further attempt waits a
     doubling back-off after the latest failure, up to
-    :data:`ACCOUNT_BACKOFF_LONGEST`. A browser this account has logged in
-    from before (a signed device cookie) is exempt, so a distributed guesser
-    slows the account down for strangers without locking its owner out.
+    :data:`ACCOUNT_BACKOFF_LONGEST`.
+
+  A browser this account has logged in from before (a "known device": a
+  signed cookie with the browser's random id, :mod:`.security`) is spared all
+  three and has a limit of its own instead,
+  :data:`MAX_FAILURES_PER_KNOWN_DEVICE` for that account on that browser. Its
+  failures are recorded with the browser's id (``device …``) and count
+  nowhere else. So guessers cannot lock a therapist out of a browser she has
+  used, wherever they are, even at the clinic's one shared address: the
+  on-call therapist paged in a crisis gets in from her own phone or the
+  clinic's PC. A guesser, who has no such cookie (it is signed, and only a
+  successful login to that account issues it), still meets every limit.
 
 - A login is a :class:`~bot.storage.models.StaffSession` row keyed by the
   SHA-256 of a random token the browser holds (signed, in a cookie), so that
@@ -31,17 +40,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.clinic import therapist_by_email
+from bot.dashboard.security import Device
 from bot.passwords import hash_password, needs_rehash, verify_password
 from bot.storage import session_scope
 from bot.storage.models import AuditLog, StaffSession, Therapist
@@ -54,6 +63,10 @@ MAX_FAILURES_PER_ACCOUNT_AND_IP = 5
 MAX_FAILURES_PER_IP = 20
 #: Failures for one account from all addresses before its back-off starts.
 ACCOUNT_BACKOFF_AFTER = 10
+#: Failures for one account on one browser it has logged in from before (its own bucket).
+MAX_FAILURES_PER_KNOWN_DEVICE = 5
+#: How a known device's failures are marked (the audit row's detail).
+DEVICE_DETAIL = "device "
 #: The first wait of the account-wide back-off; it doubles with each further failure.
 ACCOUNT_BACKOFF_FIRST = timedelta(seconds=2)
 ACCOUNT_BACKOFF_LONGEST = timedelta(minutes=5)
@@ -95,7 +108,7 @@ def attempt_login(
     password: str,
     ip: str | None,
     now: datetime,
-    known_accounts: Collection[int] = (),
+    device: Device | None = None,
 ) -> LoginOutcome:
     """Check a login against the limits of the module docstring, then the password.
 
@@ -109,20 +122,22 @@ def attempt_login(
     2. verify the password, outside any transaction;
     3. turn the attempt into ``login`` (and open the login) or ``login_failed``.
 
-    ``known_accounts``: the accounts this browser has logged in to before (its
-    signed device cookie); they are spared the account-wide back-off.
+    ``device``: this browser's device cookie; for an account that has logged in
+    from it before, the attempt is limited as a known device's.
     """
     with session_scope(engine) as session:
         _one_attempt_at_a_time(session, ip, email)
         account = therapist_by_email(session, email)
         account_id = account.id if account is not None else None
-        known_device = account_id is not None and account_id in known_accounts
-        refusal = _refusal(session, account_id, ip, now, known_device=known_device)
+        known = DEVICE_DETAIL + device.id if device and device.knows(account_id) else None
+        refusal = _refusal(session, account_id, ip, now, known_device=known)
         if refusal:
-            audit.record(session, action=LOGIN_THROTTLED, actor_therapist_id=account_id, ip=ip)
+            audit.record(
+                session, action=LOGIN_THROTTLED, actor_therapist_id=account_id, ip=ip, detail=known
+            )
             return LoginOutcome(None, refusal)
         attempt_id = audit.record(
-            session, action=LOGIN_CHECKING, actor_therapist_id=account_id, ip=ip
+            session, action=LOGIN_CHECKING, actor_therapist_id=account_id, ip=ip, detail=known
         ).id
         usable = account is not None and account.active
         # An unknown email costs one hash too, so timing does not reveal who has an account.
@@ -177,25 +192,43 @@ def account_backoff(failures: int) -> timedelta:
 
 
 def _refusal(
-    session: Session, account_id: int | None, ip: str | None, now: datetime, *, known_device: bool
+    session: Session,
+    account_id: int | None,
+    ip: str | None,
+    now: datetime,
+    *,
+    known_device: str | None,
 ) -> str:
-    """Why this attempt is refused before the password is checked; empty if it is not."""
+    """Why this attempt is refused before the password is checked; empty if it is not.
+
+    ``known_device``: the detail marking this browser's failures, if it has
+    logged in to this account before (then only its own limit applies).
+    """
     failures = select(func.count(AuditLog.id), func.max(AuditLog.at)).where(
         AuditLog.action.in_(COUNTED_AS_FAILURES), AuditLog.at > now - FAILURE_WINDOW
     )
+    if known_device is not None:
+        own = session.execute(
+            failures.where(
+                AuditLog.actor_therapist_id == account_id, AuditLog.detail == known_device
+            )
+        ).one()[0]
+        return THROTTLED if own >= MAX_FAILURES_PER_KNOWN_DEVICE else ""
+    # A known device's failures are its own: they lock out no one else at its address.
+    strangers = failures.where(
+        or_(AuditLog.detail.is_(None), not_(AuditLog.detail.startswith(DEVICE_DETAIL)))
+    )
     if ip is not None:
-        from_here = session.execute(failures.where(AuditLog.ip == ip)).one()[0]
+        from_here = session.execute(strangers.where(AuditLog.ip == ip)).one()[0]
         if from_here >= MAX_FAILURES_PER_IP:
             return THROTTLED
     if account_id is None:
         return ""
-    of_account = failures.where(AuditLog.actor_therapist_id == account_id)
+    of_account = strangers.where(AuditLog.actor_therapist_id == account_id)
     if ip is not None:
         pair = session.execute(of_account.where(AuditLog.ip == ip)).one()[0]
         if pair >= MAX_FAILURES_PER_ACCOUNT_AND_IP:
             return THROTTLED
-    if known_device:
-        return ""
     count, latest = session.execute(of_account).one()
     if latest is not None and now < latest + account_backoff(int(count)):
         return BACKED_OFF

@@ -16,7 +16,7 @@ taken, rolled back and explained if it is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,6 +45,7 @@ from bot.dashboard.security import (
     DEVICE_COOKIE_NAME,
     CookieSigner,
     CookieState,
+    Device,
     csrf_matches,
 )
 from bot.escalation import EscalationError
@@ -271,19 +272,17 @@ class Dashboard:
         self._set_cookie(response, request, COOKIE_NAME, self.signer.dumps(cookie))
         return response
 
-    def remember_device(
-        self, response: Response, request: Request, accounts: Sequence[int]
-    ) -> None:
-        """Remember on this browser that these accounts logged in from it (see :mod:`.auth`)."""
+    def remember_device(self, response: Response, request: Request, device: Device) -> None:
+        """Remember on this browser its id and the accounts that logged in from it (.auth)."""
         self._set_cookie(
             response,
             request,
             DEVICE_COOKIE_NAME,
-            self.signer.dumps_device(accounts),
+            self.signer.dumps_device(device),
             max_age=DEVICE_COOKIE_MAX_AGE_SECONDS,
         )
 
-    def known_accounts(self, request: Request) -> tuple[int, ...]:
+    def device(self, request: Request) -> Device:
         return self.signer.loads_device(request.cookies.get(DEVICE_COOKIE_NAME))
 
     def _set_cookie(
