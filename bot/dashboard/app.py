@@ -151,7 +151,7 @@ class MainPages:
             categories=queries.categories(found),
             timeline=queries.timeline(db, found),
             can_open_client=is_admin(visit.therapist) or client.therapist_id == visit.therapist.id,
-            can_write=may_write_to(db, visit.therapist, client),
+            can_write=may_write_to(db, visit.therapist, client, visit.now),
             takeover=takeover,
             takeover_by=takeover.therapist.name if takeover else "",
             error=error,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.escalation import resolve_escalation
 from bot.reminders.manage import add_for_client
 from bot.storage import session_scope
 from bot.storage.enums import Direction, ReminderKind
@@ -27,36 +26,6 @@ def outbound_to(clinic: Clinic, client_id: int) -> list[Message]:
 
 
 # --- take-over: who may write -------------------------------------------------------------
-
-
-def test_a_therapist_paged_once_cannot_take_over_the_client_after_the_escalation_is_resolved(
-    browser: Browser, clinic: Clinic
-) -> None:
-    """Finding 1 (Medium). Alice was primary on call when Bob's client Drew was escalated.
-
-    Bob resolves it. Weeks later Alice, who may not even open Drew's client
-    page, still takes over Drew's conversation by a direct POST and texts
-    him as herself, and the bot goes silent for him.
-    """
-    outcome = clinic.risky_message(clinic.client_b, "i am going to kill myself tonight")
-    assert outcome.alerted
-    with session_scope(clinic.engine) as session:
-        bob = session.execute(select(Therapist).where(Therapist.email == clinic.bob)).scalar_one()
-        resolve_escalation(
-            session,
-            escalation_id=outcome.escalation_id,
-            therapist=bob,
-            note="Safety plan reviewed by phone; seen in person next day.",
-            now=utcnow(),
-        )
-    browser.login(clinic.alice)
-    assert browser.http.get(f"/clients/{clinic.client_b}").status_code == 403
-    started = browser.post(f"/clients/{clinic.client_b}/takeover")
-    sent = browser.post(f"/clients/{clinic.client_b}/takeover/message", text="hi Drew, it's Alice")
-    texts = [m.body for m in outbound_to(clinic, clinic.client_b)]
-    assert started.status_code == 403, "a resolved escalation still lets Alice take Drew over"
-    assert sent.status_code == 403
-    assert not any("Alice" in body for body in texts), texts
 
 
 def test_the_client_is_told_who_is_writing_when_a_second_person_writes_in_a_take_over(

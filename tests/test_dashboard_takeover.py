@@ -1,0 +1,73 @@
+"""Take-over from the dashboard: who may write to a client, and what the client is told.
+
+From the dashboard review (issue 11, docs/reviews/2026-12-dashboard-review.md):
+each test reproduced a hole and passes since it was closed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.escalation import resolve_escalation
+from bot.storage import session_scope
+from bot.storage.enums import Direction
+from bot.storage.models import Message, Therapist, utcnow
+from tests.dashboard_support import Browser, Clinic, rows_of
+
+
+def outbound_to(clinic: Clinic, client_id: int) -> list[Message]:
+    return rows_of(
+        clinic,
+        select(Message)
+        .where(Message.client_id == client_id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id),
+    )
+
+
+def resolve_as_bob(clinic: Clinic, escalation_id: int) -> None:
+    with session_scope(clinic.engine) as session:
+        bob = session.execute(select(Therapist).where(Therapist.email == clinic.bob)).scalar_one()
+        resolve_escalation(
+            session,
+            escalation_id=escalation_id,
+            therapist=bob,
+            note="Safety plan reviewed by phone; seen in person next day.",
+            now=utcnow(),
+        )
+
+
+def test_a_therapist_paged_once_cannot_take_over_the_client_after_the_escalation_is_resolved(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Finding 1 (Medium). Alice was primary on call when Bob's client Drew was escalated.
+
+    Bob resolves it. Alice, who may not even open Drew's client page, could
+    still take over Drew's conversation by a direct POST, weeks later, and
+    text him as herself while the bot went silent for him.
+    """
+    outcome = clinic.risky_message(clinic.client_b, "i am going to kill myself tonight")
+    assert outcome.alerted
+    resolve_as_bob(clinic, outcome.escalation_id)
+    browser.login(clinic.alice)
+    assert browser.http.get(f"/clients/{clinic.client_b}").status_code == 403
+    started = browser.post(f"/clients/{clinic.client_b}/takeover")
+    sent = browser.post(f"/clients/{clinic.client_b}/takeover/message", text="hi Drew, it's Alice")
+    texts = [m.body for m in outbound_to(clinic, clinic.client_b)]
+    assert started.status_code == 403, "a resolved escalation still lets Alice take Drew over"
+    assert sent.status_code == 403
+    assert not any("Alice" in body for body in texts), texts
+
+
+def test_the_paged_therapist_may_take_over_while_the_escalation_is_open_and_hand_back_after(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """The on-call therapist paged about Bob's client writes while it is open; once it is
+    resolved she may still finish and hand back her own take-over, but not start another."""
+    outcome = clinic.risky_message(clinic.client_b, "i am going to kill myself tonight")
+    browser.login(clinic.alice)
+    assert browser.post(f"/clients/{clinic.client_b}/takeover").status_code == 303
+    resolve_as_bob(clinic, outcome.escalation_id)
+    sent = browser.post(f"/clients/{clinic.client_b}/takeover/message", text="Checking in, Drew.")
+    assert sent.status_code == 303
+    assert browser.post(f"/clients/{clinic.client_b}/takeover/end").status_code == 303
+    assert browser.post(f"/clients/{clinic.client_b}/takeover").status_code == 403
