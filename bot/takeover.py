@@ -41,6 +41,12 @@ STARTED_NOTICE = {
         "asistente WiseMind queda en pausa hasta que te devuelva a él."
     ),
 }
+#: When someone other than the person who took over writes too (an admin, the on-call):
+#: the client always knows who is writing to them.
+JOINED_NOTICE = {
+    Locale.EN: "{therapist} from your care team is also writing to you here now.",
+    Locale.ES: "{therapist}, de tu equipo de cuidado, también te está escribiendo por aquí ahora.",
+}
 ENDED_NOTICE = {
     Locale.EN: "{therapist} has handed you back to the WiseMind coach. Text MENU to continue.",
     Locale.ES: "{therapist} te ha devuelto al asistente WiseMind. Escribe MENU para seguir.",
@@ -106,11 +112,17 @@ def client_channel(session: Session, client: Client) -> tuple[str, str]:
 def start_takeover(
     session: Session, *, client: Client, therapist: Therapist, now: datetime, minutes: int
 ) -> Takeover:
-    """Start (or, if one is in force, keep) a take-over; the client is told once."""
+    """Start (or, if one is in force, join) a take-over; the client is told who is writing.
+
+    A second person joining a take-over in force (an admin, the paged on-call
+    therapist) is introduced to the client by name (:data:`JOINED_NOTICE`),
+    once, so their words never arrive as the first person's.
+    """
     current = active_takeover(session, client.id, now)
     if current is not None:
         current.expires_at = max(current.expires_at, now + timedelta(minutes=minutes))
         session.flush()
+        _introduce(session, current, client, therapist)
         return current
     if client.opted_out_at is not None:
         raise TakeoverError(f"Client {client.code} has opted out of messages (STOP).")
@@ -150,6 +162,7 @@ def send_as_therapist(
     if takeover is None:
         raise TakeoverError("Take over the conversation before writing to the client.")
     takeover.expires_at = now + timedelta(minutes=minutes)
+    _introduce(session, takeover, client, therapist)
     message = enqueue(
         session,
         client_id=client.id,
@@ -161,6 +174,28 @@ def send_as_therapist(
     message.from_therapist_id = therapist.id
     session.flush()
     return message
+
+
+def _introduce(session: Session, takeover: Takeover, client: Client, therapist: Therapist) -> None:
+    """Tell the client that ``therapist`` writes too, unless they took over or were introduced.
+
+    The notice is marked as theirs, which is how a later message knows they were.
+    """
+    if therapist.id == takeover.therapist_id:
+        return
+    introduced = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id == client.id,
+            Message.from_therapist_id == therapist.id,
+            Message.created_at >= takeover.started_at,
+        )
+        .limit(1)
+    ).first()
+    if introduced is None:
+        notice = _notify(session, takeover, client, therapist, JOINED_NOTICE)
+        notice.from_therapist_id = therapist.id
+        session.flush()
 
 
 def hand_back(session: Session, *, client: Client, therapist: Therapist, now: datetime) -> Takeover:
@@ -207,7 +242,7 @@ def _notify(
     client: Client,
     therapist: Therapist,
     notice: dict[str, str],
-) -> None:
+) -> Message:
     """Tell the client, on the take-over's channel, in their language (a system message).
 
     In the crisis lane, like the therapist's own messages: a person is writing
@@ -215,7 +250,7 @@ def _notify(
     in retry back-off) may hold them up.
     """
     text = notice.get(client.locale, notice[Locale.EN]).format(therapist=therapist.name)
-    enqueue(
+    return enqueue(
         session,
         client_id=client.id,
         channel=takeover.channel,

@@ -185,6 +185,13 @@ def browser(http: TestClient) -> Browser:
 
 
 @pytest.fixture
+def http_admin(clinic: Clinic) -> Iterator[Browser]:
+    """Another browser on the same dashboard, for a second person at the same time."""
+    with TestClient(create_app(clinic.settings, clinic.engine)) as http:
+        yield Browser(http)
+
+
+@pytest.fixture
 def browser_at(clinic: Clinic) -> Iterator[Callable[[str], Browser]]:
     """Browsers on other addresses than TestClient's: ``browser_at("203.0.113.7")``."""
     with ExitStack() as stack:

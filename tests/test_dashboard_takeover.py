@@ -71,3 +71,28 @@ def test_the_paged_therapist_may_take_over_while_the_escalation_is_open_and_hand
     assert sent.status_code == 303
     assert browser.post(f"/clients/{clinic.client_b}/takeover/end").status_code == 303
     assert browser.post(f"/clients/{clinic.client_b}/takeover").status_code == 403
+
+
+def test_the_client_is_told_who_is_writing_when_a_second_person_writes_in_a_take_over(
+    browser: Browser, clinic: Clinic, http_admin: Browser
+) -> None:
+    """Finding 2 (Medium). Alice takes over; the client is told "Alice Ng ... is writing".
+
+    An admin then writes in the same take-over. The clinic's choice: the second
+    writer is not refused (in a crisis the admin or the paged on-call therapist
+    must be able to write at once, without waiting for Alice to hand back), but
+    the client is told, once and before their first words, that Ada Admin is
+    also writing, so nobody's words arrive as Alice's.
+    """
+    browser.login(clinic.alice)
+    assert browser.post(f"/clients/{clinic.client_a}/takeover").status_code == 303
+    http_admin.login(clinic.admin)
+    reply = http_admin.post(
+        f"/clients/{clinic.client_a}/takeover/message", text="Please call the clinic now."
+    )
+    again = http_admin.post(f"/clients/{clinic.client_a}/takeover/message", text="Or text back.")
+    texts = [m.body for m in outbound_to(clinic, clinic.client_a)]
+    assert reply.status_code == 303 and again.status_code == 303
+    told = [n for n, body in enumerate(texts) if "Ada Admin" in body]
+    assert len(told) == 1, f"the client was told of Ada Admin {len(told)} times: {texts}"
+    assert told[0] < texts.index("Please call the clinic now."), texts
