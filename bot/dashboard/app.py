@@ -11,8 +11,11 @@ on the shared :class:`~bot.dashboard.web.Dashboard` plumbing:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -35,8 +38,10 @@ from bot.storage.models import AuditLog, Client, Escalation, Therapist
 from bot.takeover import active_takeover
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-#: How many audit rows the admin page shows (the newest).
-AUDIT_SHOWN = 300
+#: What a client code typed in the audit filter may look like (letters, digits, dashes).
+CLIENT_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: How many audit rows one page of the admins' audit log shows (then *Older*).
+AUDIT_PAGE_ROWS = 100
 
 
 class MainPages:
@@ -220,15 +225,47 @@ class MainPages:
         return self.web.render(visit, "caseload.html", rows=rows)
 
     def audit_log(self, db: Session, visit: Visit) -> Response:
-        rows = (
-            db.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_SHOWN))
-            .scalars()
-            .all()
-        )
-        names = {t.id: t.email for t in db.execute(select(Therapist)).scalars()}
+        """The audit log, newest first, a page at a time, filtered by client or staff member.
+
+        "Who viewed Casey's record last month?": filter by Casey's code and page
+        back with *Older*. Reading it is audited too, with the filter used.
+        """
+        wanted = AuditFilter.of(visit.request.query_params)
+        query = select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_ROWS)
+        client = None
+        if wanted.client:
+            client = db.execute(
+                select(Client).where(Client.code == wanted.client)
+            ).scalar_one_or_none()
+            query = query.where(AuditLog.client_id == (client.id if client else None))
+        if wanted.staff is not None:
+            query = query.where(AuditLog.actor_therapist_id == wanted.staff)
+        if wanted.before is not None:
+            query = query.where(AuditLog.id < wanted.before)
+        rows = db.execute(query).scalars().all()
+        people = db.execute(select(Therapist).order_by(Therapist.email)).scalars().all()
+        names = {t.id: t.email for t in people}
         codes = {c.id: c.code for c in db.execute(select(Client)).scalars()}
-        self.web.audit(db, visit, "view_audit_log")
-        return self.web.render(visit, "audit.html", rows=rows, names=names, codes=codes)
+        older = wanted.link(before=rows[-1].id) if len(rows) == AUDIT_PAGE_ROWS else ""
+        self.web.audit(
+            db,
+            visit,
+            "view_audit_log",
+            client_id=client.id if client else None,
+            detail=wanted.detail() or None,
+        )
+        return self.web.render(
+            visit,
+            "audit.html",
+            rows=rows,
+            names=names,
+            codes=codes,
+            people=people,
+            wanted=wanted,
+            unknown_client=bool(wanted.client) and client is None,
+            older=older,
+            newest=wanted.link(before=None) if wanted.before is not None else "",
+        )
 
     def health(self, db: Session, visit: Visit) -> Response:
         return PlainTextResponse("ok")
@@ -250,6 +287,44 @@ class MainPages:
             page("/caseload", self.caseload),
             page("/audit", self.audit_log, admin=True),
         ]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page is asked for: a client (by code), a staff member, rows before an id."""
+
+    client: str = ""
+    staff: int | None = None
+    before: int | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> AuditFilter:
+        """From the page's query; anything malformed is ignored (it is a filter, not a form)."""
+        client = query.get("client", "").strip()
+        return cls(
+            client=client if CLIENT_CODE.fullmatch(client) else "",
+            staff=_number(query.get("staff", "")),
+            before=_number(query.get("before", "")),
+        )
+
+    def link(self, *, before: int | None) -> str:
+        """This filter's page of rows older than ``before`` (the newest page for None)."""
+        params = {"client": self.client, "staff": self.staff, "before": before}
+        kept = {name: value for name, value in params.items() if value not in ("", None)}
+        return "/audit" + (f"?{urlencode(kept)}" if kept else "")
+
+    def detail(self) -> str:
+        """The filter, for the audit row of this view (ids and codes only)."""
+        parts = (
+            f"client {self.client}" if self.client else "",
+            f"staff {self.staff}" if self.staff is not None else "",
+            f"before {self.before}" if self.before is not None else "",
+        )
+        return " ".join(part for part in parts if part)
+
+
+def _number(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
 
 
 def _next_page(visit: Visit) -> str:
