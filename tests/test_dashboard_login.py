@@ -11,9 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.dashboard.auth import (
     MAX_FAILURES_PER_ACCOUNT_AND_IP,
@@ -23,7 +24,7 @@ from bot.dashboard.auth import (
 from bot.message_log import record_inbound
 from bot.storage import session_scope
 from bot.storage.enums import Channel
-from bot.storage.models import AuditLog
+from bot.storage.models import AuditLog, StaffSession, utcnow
 from tests.dashboard_support import (
     CLIENT_A_PHONE,
     Browser,
@@ -185,3 +186,18 @@ def test_a_known_browser_gets_only_a_few_wrong_passwords_of_its_own(
     assert shared_pc.login(clinic.alice) == 401
     phone = browser_at(CLINIC_ADDRESS)
     assert phone.login(clinic.alice) == 303, "her other browsers are not locked by it"
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def test_a_login_kept_busy_still_ends_after_a_working_day(browser: Browser, clinic: Clinic) -> None:
+    """Finding 7 (Low). The cookie is signed again on every response, and the login row
+    had no age limit: a login used every few minutes (or kept alive by the take-over's
+    15 s refresh) lasted for days on a shared clinic PC. It now ends 12 h after login.
+    """
+    browser.login(clinic.alice)
+    with session_scope(clinic.engine) as session:
+        session.execute(update(StaffSession).values(created_at=utcnow() - timedelta(hours=13)))
+    reply = browser.http.get("/caseload", follow_redirects=False)
+    assert reply.status_code == 303, "a 13-hour-old login is still accepted"

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.clinic import therapist_by_email
-from bot.dashboard.security import Device
+from bot.dashboard.security import COOKIE_MAX_AGE_SECONDS, Device
 from bot.passwords import hash_password, needs_rehash, verify_password
 from bot.storage import session_scope
 from bot.storage.models import AuditLog, StaffSession, Therapist
@@ -71,6 +71,8 @@ DEVICE_DETAIL = "device "
 ACCOUNT_BACKOFF_FIRST = timedelta(seconds=2)
 ACCOUNT_BACKOFF_LONGEST = timedelta(minutes=5)
 SESSION_TOKEN_BYTES = 32
+#: A login ends this long after it began, however busy: a working day (as the cookie).
+SESSION_LONGEST = timedelta(seconds=COOKIE_MAX_AGE_SECONDS)
 #: ``last_seen_at`` is written at most this often, to spare the database a write per click.
 TOUCH_INTERVAL = timedelta(seconds=30)
 
@@ -260,16 +262,18 @@ def open_session(session: Session, therapist: Therapist, *, ip: str | None, now:
 def current_login(
     session: Session, token: str, *, now: datetime, idle: timedelta
 ) -> StaffSession | None:
-    """The open login of an active account for ``token``, or None (unknown, ended, idle).
+    """The open login of an active account for ``token``, or None (unknown, ended, idle, old).
 
-    An idle session is ended here, so it cannot come back to life.
+    An idle session, or one begun more than :data:`SESSION_LONGEST` ago however
+    busy (the take-over page refreshes every 15 s), is ended here, so it cannot
+    come back to life.
     """
     row = session.execute(
         select(StaffSession).where(StaffSession.token_hash == _digest(token))
     ).scalar_one_or_none()
     if row is None or row.ended_at is not None:
         return None
-    if now - row.last_seen_at > idle:
+    if now - row.last_seen_at > idle or now - row.created_at > SESSION_LONGEST:
         row.ended_at = now
         return None
     if not row.therapist.active:

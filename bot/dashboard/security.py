@@ -33,7 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 COOKIE_NAME = "wisemind_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-#: The cookie itself never outlives a working day; sessions end sooner when idle.
+#: A login never outlives a working day (``auth.SESSION_LONGEST``, however busy the
+#: cookie's re-signing keeps it); it ends sooner when idle.
 COOKIE_MAX_AGE_SECONDS = 12 * 60 * 60
 _SALT = "wisemind.dashboard.cookie"
 DEVICE_COOKIE_NAME = "wisemind_device"
