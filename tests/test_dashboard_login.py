@@ -7,6 +7,7 @@ with the dashboard served by uvicorn, as in production, on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -201,3 +202,26 @@ def test_a_login_kept_busy_still_ends_after_a_working_day(browser: Browser, clin
         session.execute(update(StaffSession).values(created_at=utcnow() - timedelta(hours=13)))
     reply = browser.http.get("/caseload", follow_redirects=False)
     assert reply.status_code == 303, "a 13-hour-old login is still accepted"
+
+
+def refusal_text(browser: Browser, email: str, password: str = WRONG) -> str:
+    """What the login page says to a refused login (its alert), with the status."""
+    reply = browser.http.post(
+        "/login", data={"email": email, "password": password, "csrf_token": browser.csrf}
+    )
+    alert = re.search(r'<p class="error" role="alert">(.*?)</p>', reply.text, re.S)
+    return f"{reply.status_code} {alert.group(1) if alert else ''}"
+
+
+def test_the_lock_out_does_not_tell_a_guesser_which_emails_have_accounts(
+    browser_at: Callable[[str], Browser], clinic: Clinic
+) -> None:
+    """Finding 5 (Low). Six wrong passwords: a real account said "too many", a made-up one
+    kept saying "do not match", so the staff list could be read off the lock-out."""
+    first, second = browser_at("203.0.113.7"), browser_at("203.0.113.8")
+    for _ in range(MAX_FAILURES_PER_ACCOUNT_AND_IP):
+        refusal_text(first, clinic.alice)
+        refusal_text(second, "nobody@clinic.test")
+    real = refusal_text(first, clinic.alice)
+    made_up = refusal_text(second, "nobody@clinic.test")
+    assert real == made_up, "the sixth refusal differs: alice@clinic.test has an account"

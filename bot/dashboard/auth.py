@@ -20,6 +20,10 @@ Plain functions on a session or an engine (no HTTP), so they can be tested direc
     doubling back-off after the latest failure, up to
     :data:`ACCOUNT_BACKOFF_LONGEST`.
 
+  An email with no account is limited exactly as an account (its failures
+  carry a digest of the email), so a lock-out message never tells a guesser
+  which emails have accounts.
+
   A browser this account has logged in from before (a "known device": a
   signed cookie with the browser's random id, :mod:`.security`) is spared all
   three and has a limit of its own instead,
@@ -67,6 +71,9 @@ ACCOUNT_BACKOFF_AFTER = 10
 MAX_FAILURES_PER_KNOWN_DEVICE = 5
 #: How a known device's failures are marked (the audit row's detail).
 DEVICE_DETAIL = "device "
+#: How failures for an email with no account are marked (then a digest of the email).
+UNKNOWN_EMAIL_DETAIL = "email "
+EMAIL_DIGEST_CHARS = 16
 #: The first wait of the account-wide back-off; it doubles with each further failure.
 ACCOUNT_BACKOFF_FIRST = timedelta(seconds=2)
 ACCOUNT_BACKOFF_LONGEST = timedelta(minutes=5)
@@ -132,14 +139,17 @@ def attempt_login(
         account = therapist_by_email(session, email)
         account_id = account.id if account is not None else None
         known = DEVICE_DETAIL + device.id if device and device.knows(account_id) else None
-        refusal = _refusal(session, account_id, ip, now, known_device=known)
+        # An unknown email is counted like an account, so a lock-out never tells them apart.
+        typed = _unknown_email_detail(email) if account_id is None else None
+        refusal = _refusal(session, account_id, typed, ip, now, known_device=known)
+        detail = known or typed
         if refusal:
             audit.record(
-                session, action=LOGIN_THROTTLED, actor_therapist_id=account_id, ip=ip, detail=known
+                session, action=LOGIN_THROTTLED, actor_therapist_id=account_id, ip=ip, detail=detail
             )
             return LoginOutcome(None, refusal)
         attempt_id = audit.record(
-            session, action=LOGIN_CHECKING, actor_therapist_id=account_id, ip=ip, detail=known
+            session, action=LOGIN_CHECKING, actor_therapist_id=account_id, ip=ip, detail=detail
         ).id
         usable = account is not None and account.active
         # An unknown email costs one hash too, so timing does not reveal who has an account.
@@ -196,6 +206,7 @@ def account_backoff(failures: int) -> timedelta:
 def _refusal(
     session: Session,
     account_id: int | None,
+    unknown_email: str | None,
     ip: str | None,
     now: datetime,
     *,
@@ -203,8 +214,10 @@ def _refusal(
 ) -> str:
     """Why this attempt is refused before the password is checked; empty if it is not.
 
-    ``known_device``: the detail marking this browser's failures, if it has
-    logged in to this account before (then only its own limit applies).
+    ``unknown_email``: for an email with no account, the detail its failures
+    carry: they are limited exactly like an account's. ``known_device``: the
+    detail marking this browser's failures, if it has logged in to this
+    account before (then only its own limit applies).
     """
     failures = select(func.count(AuditLog.id), func.max(AuditLog.at)).where(
         AuditLog.action.in_(COUNTED_AS_FAILURES), AuditLog.at > now - FAILURE_WINDOW
@@ -224,9 +237,11 @@ def _refusal(
         from_here = session.execute(strangers.where(AuditLog.ip == ip)).one()[0]
         if from_here >= MAX_FAILURES_PER_IP:
             return THROTTLED
-    if account_id is None:
-        return ""
-    of_account = strangers.where(AuditLog.actor_therapist_id == account_id)
+    of_account = strangers.where(
+        AuditLog.actor_therapist_id == account_id
+        if account_id is not None
+        else AuditLog.detail == unknown_email
+    )
     if ip is not None:
         pair = session.execute(of_account.where(AuditLog.ip == ip)).one()[0]
         if pair >= MAX_FAILURES_PER_ACCOUNT_AND_IP:
@@ -235,6 +250,13 @@ def _refusal(
     if latest is not None and now < latest + account_backoff(int(count)):
         return BACKED_OFF
     return ""
+
+
+def _unknown_email_detail(email: str) -> str:
+    """How failures for an email with no account are told apart: a digest, not the text typed
+    (which may be a password typed in the wrong box)."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:EMAIL_DIGEST_CHARS]
+    return UNKNOWN_EMAIL_DETAIL + digest
 
 
 @cache
