@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.escalation import resolve_escalation
 from bot.storage import session_scope
 from bot.storage.enums import Direction
-from bot.storage.models import Message, Therapist, utcnow
+from bot.storage.models import Client, Message, Therapist, utcnow
 from tests.dashboard_support import Browser, Clinic, rows_of
 
 
@@ -96,3 +96,30 @@ def test_the_client_is_told_who_is_writing_when_a_second_person_writes_in_a_take
     told = [n for n, body in enumerate(texts) if "Ada Admin" in body]
     assert len(told) == 1, f"the client was told of Ada Admin {len(told)} times: {texts}"
     assert told[0] < texts.index("Please call the clinic now."), texts
+
+
+def test_after_the_client_texts_stop_the_take_over_no_longer_texts_them(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Finding 6 (Low). STOP during a take-over: the therapist's SMS used to be queued
+    (and rejected by Twilio, 21610) while the page showed the take-over live. They are
+    now refused with a sentence saying so, and the hand-back notice is not texted."""
+    browser.login(clinic.alice)
+    assert browser.post(f"/clients/{clinic.client_a}/takeover").status_code == 303
+    clinic.client_texts(clinic.client_a, "STOP")
+    with session_scope(clinic.engine) as session:
+        client = session.get(Client, clinic.client_a)
+        assert client is not None and client.opted_out_at is not None
+    reply = browser.post(
+        f"/clients/{clinic.client_a}/takeover/message", text="Are you safe right now?"
+    )
+    queued = [
+        m for m in outbound_to(clinic, clinic.client_a) if m.body == "Are you safe right now?"
+    ]
+    assert reply.status_code != 303 and not queued, (
+        f"an SMS to a number that texted STOP was queued: {[(m.status, m.address) for m in queued]}"
+    )
+    assert "texted STOP" in reply.text
+    before = len(outbound_to(clinic, clinic.client_a))
+    assert browser.post(f"/clients/{clinic.client_a}/takeover/end").status_code == 303
+    assert len(outbound_to(clinic, clinic.client_a)) == before, "the hand-back notice was texted"
