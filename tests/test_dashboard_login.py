@@ -21,6 +21,7 @@ from bot.dashboard.auth import (
     MAX_FAILURES_PER_ACCOUNT_AND_IP,
     MAX_FAILURES_PER_IP,
     MAX_FAILURES_PER_KNOWN_DEVICE,
+    MAX_PASSWORD_PAGE_GUESSES,
 )
 from bot.message_log import record_inbound
 from bot.storage import session_scope
@@ -225,3 +226,44 @@ def test_the_lock_out_does_not_tell_a_guesser_which_emails_have_accounts(
     real = refusal_text(first, clinic.alice)
     made_up = refusal_text(second, "nobody@clinic.test")
     assert real == made_up, "the sixth refusal differs: alice@clinic.test has an account"
+
+
+def test_guessing_the_current_password_on_the_password_page_is_recorded(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Finding 8 (Low). Someone at an unlocked, logged-in browser guesses the password.
+
+    The password page checked the current password with no limit and wrote
+    nothing to the audit log; one right guess let them change it and end the
+    owner's other logins. Each miss is now recorded, and after three the
+    login ends (logging in again meets the login limits).
+    """
+    browser.login(clinic.alice)
+    browser.csrf = csrf_of(browser.http.get("/password").text)
+    alice = therapist_id(clinic, clinic.alice)
+    with session_scope(clinic.engine) as session:
+        before = session.execute(select(AuditLog.id).order_by(AuditLog.id.desc())).first()
+    attempts = MAX_PASSWORD_PAGE_GUESSES
+    for n in range(attempts):
+        reply = browser.post(
+            "/password",
+            current_password=f"guess number {n}",
+            new_password="a brand new long passphrase",
+            repeat_password="a brand new long passphrase",
+        )
+        if n < attempts - 1:
+            assert reply.status_code == 400
+    assert reply.status_code == 303 and reply.headers["location"] == "/login"
+    assert browser.http.get("/caseload", follow_redirects=False).status_code == 303
+    with session_scope(clinic.engine) as session:
+        recorded = (
+            session.execute(
+                select(AuditLog.action).where(
+                    AuditLog.id > (before[0] if before else 0),
+                    AuditLog.actor_therapist_id == alice,
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(recorded) >= attempts, f"failed password changes left only {recorded}"

@@ -32,9 +32,10 @@ from bot.dashboard.clinic_pages import ClinicPages
 from bot.dashboard.security import CookieState, Device, SecurityHeadersMiddleware
 from bot.dashboard.web import PASSWORD_PAGE, Dashboard, Visit, local_path
 from bot.escalation import VIA_DASHBOARD, acknowledge_escalation, resolve_escalation
+from bot.passwords import verify_password
 from bot.settings import Settings
-from bot.staff import change_password
-from bot.storage.models import AuditLog, Client, Escalation, Therapist
+from bot.staff import WRONG_CURRENT_PASSWORD, change_password
+from bot.storage.models import AuditLog, Client, Escalation, StaffSession, Therapist
 from bot.takeover import active_takeover
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -108,6 +109,15 @@ class MainPages:
         new = visit.form.get("new_password", "")
         if new != visit.form.get("repeat_password", ""):
             return refused("The two new passwords are not the same.")
+        if not verify_password(
+            visit.form.get("current_password", ""), visit.therapist.password_hash
+        ):
+            login = db.get(StaffSession, visit.login_id)
+            assert login is not None
+            if auth.wrong_current_password(db, login, ip=visit.ip, now=visit.now):
+                visit.cookie = CookieState.fresh()
+                return self.web.redirect("/login")
+            return refused(WRONG_CURRENT_PASSWORD)
 
         def step() -> None:
             change_password(

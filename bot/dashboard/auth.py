@@ -77,6 +77,8 @@ EMAIL_DIGEST_CHARS = 16
 #: The first wait of the account-wide back-off; it doubles with each further failure.
 ACCOUNT_BACKOFF_FIRST = timedelta(seconds=2)
 ACCOUNT_BACKOFF_LONGEST = timedelta(minutes=5)
+#: Wrong current passwords on the password page before the login is ended.
+MAX_PASSWORD_PAGE_GUESSES = 3
 SESSION_TOKEN_BYTES = 32
 #: A login ends this long after it began, however busy: a working day (as the cookie).
 SESSION_LONGEST = timedelta(seconds=COOKIE_MAX_AGE_SECONDS)
@@ -87,8 +89,11 @@ LOGIN = "login"
 LOGIN_FAILED = "login_failed"
 #: A login whose password is being checked: it counts as a failure until it is known.
 LOGIN_CHECKING = "login_checking"
-#: What the limits count: failures, and attempts still being checked.
-COUNTED_AS_FAILURES = (LOGIN_FAILED, LOGIN_CHECKING)
+#: A wrong current password on the password page (someone at an unlocked browser?).
+CHANGE_PASSWORD_FAILED = "change_password_failed"
+#: What the limits count: failures, attempts still being checked, and wrong current
+#: passwords on the password page (so a guesser there meets the login limits too).
+COUNTED_AS_FAILURES = (LOGIN_FAILED, LOGIN_CHECKING, CHANGE_PASSWORD_FAILED)
 LOGIN_THROTTLED = "login_throttled"
 LOGOUT = "logout"
 #: What every refused login says: it never tells whether the account exists.
@@ -193,6 +198,41 @@ def _one_attempt_at_a_time(session: Session, ip: str | None, email: str) -> None
 def _lock_number(key: str) -> int:
     """A signed 64-bit number for ``key``, as PostgreSQL's advisory locks take."""
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def wrong_current_password(
+    session: Session, login: StaffSession, *, ip: str | None, now: datetime
+) -> bool:
+    """Record a wrong current password typed on the password page; True if the login must end.
+
+    Someone at an unlocked, logged-in browser could otherwise guess the
+    password as fast as argon2 allows, unseen, and one hit would let them
+    lock the owner out. Each miss is an audit row counted with the account's
+    failed logins; after :data:`MAX_PASSWORD_PAGE_GUESSES` in
+    :data:`FAILURE_WINDOW` the login ends, and logging in again meets the
+    login limits.
+    """
+    audit.record(
+        session, action=CHANGE_PASSWORD_FAILED, actor_therapist_id=login.therapist_id, ip=ip
+    )
+    misses = session.execute(
+        select(func.count(AuditLog.id)).where(
+            AuditLog.action == CHANGE_PASSWORD_FAILED,
+            AuditLog.actor_therapist_id == login.therapist_id,
+            AuditLog.at > now - FAILURE_WINDOW,
+        )
+    ).scalar_one()
+    if misses < MAX_PASSWORD_PAGE_GUESSES:
+        return False
+    login.ended_at = now
+    audit.record(
+        session,
+        action=LOGOUT,
+        actor_therapist_id=login.therapist_id,
+        detail="too many wrong current passwords",
+        ip=ip,
+    )
+    return True
 
 
 def account_backoff(failures: int) -> timedelta:
