@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from bot.storage import session_scope
 from bot.storage.models import AuditLog, Client
-from tests.dashboard_support import Browser, Clinic, csrf_of, rows_of, therapist_id
+from tests.dashboard_support import (
+    CLIENT_B_PHONE,
+    Browser,
+    Clinic,
+    csrf_of,
+    rows_of,
+    therapist_id,
+)
 
 VIEWS = 300
 AUDIT_LINK = re.compile(r'href="(/audit[^"]*)"')
@@ -81,3 +88,49 @@ def test_an_admin_filters_the_audit_log_by_client_and_staff_member(
     assert any(row.client_id == clinic.client_a for row in searches)
     unknown = http_admin.http.get("/audit", params={"client": "NOSUCH00"}).text
     assert "No client has the code NOSUCH00" in unknown
+
+
+def test_a_therapist_cannot_learn_unaudited_whether_a_phone_number_is_a_client(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Finding 11 (Low). Alice enrols "a new client" with a number she wants to check.
+
+    The refusal said the number "already belongs to a client" (here Bob's
+    client Drew): being in DBT treatment at this clinic is health information
+    from another caseload, and a refused change was never audited. Now she is
+    told only that the number cannot be used (ask an admin), and the refusal
+    is an ``enrol_client_refused`` audit row for the privacy officer.
+    """
+    browser.login(clinic.alice)
+    alice = therapist_id(clinic, clinic.alice)
+    with session_scope(clinic.engine) as session:
+        before = session.execute(select(AuditLog.id).order_by(AuditLog.id.desc())).first()
+    reply = browser.post(
+        "/clients", name="Checking A Number", timezone="America/New_York",
+        sms_number=CLIENT_B_PHONE,
+    )  # fmt: skip
+    assert reply.status_code == 400
+    said = re.search(r'<p class="error" role="alert">(.*?)</p>', reply.text, re.S)
+    recorded = rows_of(
+        clinic,
+        select(AuditLog.action).where(
+            AuditLog.id > (before[0] if before else 0),
+            AuditLog.actor_therapist_id == alice,
+            AuditLog.action != "view_clinic",
+        ),
+    )
+    reveals = said is not None and "belongs to a client" in said.group(1)
+    assert not reveals or recorded, f"said {said.group(1) if said else ''!r}, audited {recorded}"
+    assert not reveals and "enrol_client_refused" in recorded, (said, recorded)
+
+
+def test_the_admin_is_told_which_client_a_number_already_belongs_to(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """An admin (who sees every caseload) still gets the plain reason."""
+    browser.login(clinic.admin)
+    reply = browser.post(
+        "/clients", name="Checking A Number", timezone="America/New_York",
+        sms_number=CLIENT_B_PHONE,
+    )  # fmt: skip
+    assert reply.status_code == 400 and "already belongs to a client" in reply.text

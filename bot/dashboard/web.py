@@ -52,6 +52,7 @@ from bot.escalation import EscalationError
 from bot.reminders.store import ReminderError
 from bot.settings import Settings
 from bot.storage import session_scope
+from bot.storage.enums import AUDIT_DETAIL_MAX_LENGTH
 from bot.storage.models import Therapist, utcnow
 from bot.takeover import TakeoverError
 
@@ -61,6 +62,8 @@ TEMPLATES_DIR = HERE / "templates"
 LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9/_-]*")
 #: Where an account whose password an admin chose is sent until it picks its own.
 PASSWORD_PAGE = "/password"
+#: A refused step's audit action is the step's with this suffix (``enrol_client_refused``).
+REFUSED_SUFFIX = "_refused"
 #: What a refused step of the core raises: its one-line message is shown to the person.
 REFUSALS = (ClinicError, EscalationError, ReminderError, TakeoverError)
 
@@ -326,13 +329,23 @@ class Dashboard:
         ``step`` returns the audit row's detail (ids, never client words), or a
         :class:`Done` when the client it touched is known only afterwards. A
         refused step is rolled back to a savepoint, so half a change is never
-        kept; ``refused`` gets its one-line reason to show.
+        kept; ``refused`` gets its one-line reason to show. The refusal is
+        audited too (``<action>_refused``, with the reason shown): a probe
+        (a phone number tried at enrolment, say) leaves a trace.
         """
         try:
             with db.begin_nested():
                 done = step()
         except REFUSALS as error:
-            return refused(str(error))
+            reason = str(error)
+            self.audit(
+                db,
+                visit,
+                f"{action}{REFUSED_SUFFIX}",
+                client_id=client_id,
+                detail=reason[:AUDIT_DETAIL_MAX_LENGTH],
+            )
+            return refused(reason)
         if not isinstance(done, Done):
             done = Done(done, client_id)
         self.audit(db, visit, action, client_id=done.client_id, detail=done.detail)
