@@ -123,3 +123,15 @@ def test_after_the_client_texts_stop_the_take_over_no_longer_texts_them(
     before = len(outbound_to(clinic, clinic.client_a))
     assert browser.post(f"/clients/{clinic.client_a}/takeover/end").status_code == 303
     assert len(outbound_to(clinic, clinic.client_a)) == before, "the hand-back notice was texted"
+
+
+def test_a_forms_return_to_never_leads_off_the_dashboard(browser: Browser, clinic: Clinic) -> None:
+    """Review: held, pinned down.
+
+    ``return_to`` (escalation to take-over and back) is a local path or ignored."""
+    browser.login(clinic.alice)
+    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example", "/%2F%2Fevil"):
+        reply = browser.post(f"/clients/{clinic.client_a}/takeover", return_to=target)
+        assert reply.status_code == 303
+        assert reply.headers["location"] == f"/clients/{clinic.client_a}", target
+        browser.post(f"/clients/{clinic.client_a}/takeover/end")
