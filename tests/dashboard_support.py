@@ -124,7 +124,24 @@ class Clinic:
 
 
 @pytest.fixture
-def clinic(
+def clinic(sqlite_clinic: Clinic) -> Clinic:
+    """The test clinic (SQLite). A module that needs both backends overrides this with
+    :func:`clinic_on` as a fixture parametrized over ``BACKENDS``."""
+    return sqlite_clinic
+
+
+#: The databases a module's tests run on when it overrides ``clinic`` (see :func:`clinic_on`).
+BACKENDS = ("sqlite", "postgresql")
+
+
+def clinic_on(request: pytest.FixtureRequest) -> Clinic:
+    """The clinic on the backend ``request.param`` names."""
+    fixture = {"sqlite": "sqlite_clinic", "postgresql": "pg_clinic"}[request.param]
+    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def sqlite_clinic(
     tmp_path: Path, twilio_api: TwilioStandin, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Clinic]:
     # The outbox worker and the intake pipeline read the configuration like any process.

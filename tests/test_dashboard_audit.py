@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from bot.storage import session_scope
 from bot.storage.models import AuditLog, Client
 from tests.dashboard_support import (
+    BACKENDS,
     CLIENT_B_PHONE,
     Browser,
     Clinic,
+    clinic_on,
     csrf_of,
     rows_of,
     therapist_id,
@@ -24,6 +27,12 @@ from tests.dashboard_support import (
 VIEWS = 300
 AUDIT_LINK = re.compile(r'href="(/audit[^"]*)"')
 ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
+
+
+@pytest.fixture(params=BACKENDS)
+def clinic(request: pytest.FixtureRequest) -> Clinic:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return clinic_on(request)
 
 
 def alice_views_casey_then_bob_clicks_all_morning(browser: Browser, clinic: Clinic) -> str:

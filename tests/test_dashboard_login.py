@@ -28,11 +28,13 @@ from bot.storage import session_scope
 from bot.storage.enums import Channel
 from bot.storage.models import AuditLog, Message, StaffSession, Therapist, utcnow
 from tests.dashboard_support import (
+    BACKENDS,
     CLIENT_A_PHONE,
     PASSWORD,
     Browser,
     Clinic,
     audit_rows,
+    clinic_on,
     csrf_of,
     fresh_login_form,
     rows_of,
@@ -43,6 +45,12 @@ from tests.dashboard_support import (
 WRONG = "not-the-password-at-all"
 #: The clinic's one public address (its NAT), or the reverse proxy's when it is not trusted.
 CLINIC_ADDRESS = "198.51.100.20"
+
+
+@pytest.fixture(params=BACKENDS)
+def clinic(request: pytest.FixtureRequest) -> Clinic:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return clinic_on(request)
 
 
 def test_a_flood_of_bad_logins_does_not_hold_up_storing_a_crisis_message(clinic: Clinic) -> None:
@@ -98,16 +106,12 @@ def test_a_flood_of_bad_logins_does_not_hold_up_storing_a_crisis_message(clinic:
 # --- lock-out bypassed ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_concurrent_guesses_get_no_more_tries_than_the_lock_out_allows(
-    backend: str, request: pytest.FixtureRequest
-) -> None:
+def test_concurrent_guesses_get_no_more_tries_than_the_lock_out_allows(clinic: Clinic) -> None:
     """Finding 4 (Medium). The limit was read, then the password checked, then the failure
     written: on PostgreSQL, 15 of 16 guesses sent at once were checked (the limit is 5).
     Attempts for one address or email are now counted one after the other, and each is
     recorded before its password is checked.
     """
-    clinic: Clinic = request.getfixturevalue("clinic" if backend == "sqlite" else "pg_clinic")
     guesses = 16
     with serving(clinic.settings, clinic.engine) as settings:
         forms = [fresh_login_form(settings.dashboard_url) for _ in range(guesses)]

@@ -6,13 +6,20 @@ each test reproduced a hole and passes since it was closed.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.escalation import resolve_escalation
 from bot.storage import session_scope
 from bot.storage.enums import Direction
 from bot.storage.models import Client, Message, Therapist, utcnow
-from tests.dashboard_support import Browser, Clinic, rows_of
+from tests.dashboard_support import BACKENDS, Browser, Clinic, clinic_on, rows_of
+
+
+@pytest.fixture(params=BACKENDS)
+def clinic(request: pytest.FixtureRequest) -> Clinic:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return clinic_on(request)
 
 
 def outbound_to(clinic: Clinic, client_id: int) -> list[Message]:

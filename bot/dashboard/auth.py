@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -79,6 +80,10 @@ ACCOUNT_BACKOFF_FIRST = timedelta(seconds=2)
 ACCOUNT_BACKOFF_LONGEST = timedelta(minutes=5)
 #: Wrong current passwords on the password page before the login is ended.
 MAX_PASSWORD_PAGE_GUESSES = 3
+#: Password checks (argon2, CPU-bound) run at once in one process; more wait their turn.
+PASSWORD_CHECKS_AT_ONCE = 2
+#: How long a login waits for its turn before it is told the dashboard is busy.
+PASSWORD_CHECK_QUEUE = timedelta(seconds=10)
 SESSION_TOKEN_BYTES = 32
 #: A login ends this long after it began, however busy: a working day (as the cookie).
 SESSION_LONGEST = timedelta(seconds=COOKIE_MAX_AGE_SECONDS)
@@ -99,10 +104,14 @@ LOGOUT = "logout"
 #: What every refused login says: it never tells whether the account exists.
 WRONG_CREDENTIALS = "That email and password do not match an active account."
 THROTTLED = "Too many failed attempts from this address. Wait 15 minutes, or ask an admin to help."
+BUSY = "The dashboard is busy with other logins. Try again in a moment."
 BACKED_OFF = (
     "Too many failed attempts for this account from elsewhere. Try again in a few minutes, "
     "or from a device you have logged in from before."
 )
+
+
+_password_checks = threading.BoundedSemaphore(PASSWORD_CHECKS_AT_ONCE)
 
 
 @dataclass(frozen=True)
@@ -136,9 +145,31 @@ def attempt_login(
     2. verify the password, outside any transaction;
     3. turn the attempt into ``login`` (and open the login) or ``login_failed``.
 
+    At most :data:`PASSWORD_CHECKS_AT_ONCE` attempts are checked at a time in
+    this process; the others wait their turn (up to :data:`PASSWORD_CHECK_QUEUE`)
+    before touching the database, so a flood of logins cannot take every core
+    from the crisis path either.
+
     ``device``: this browser's device cookie; for an account that has logged in
     from it before, the attempt is limited as a known device's.
     """
+    if not _password_checks.acquire(timeout=PASSWORD_CHECK_QUEUE.total_seconds()):
+        return LoginOutcome(None, BUSY)
+    try:
+        return _attempt_login(engine, email=email, password=password, ip=ip, now=now, device=device)
+    finally:
+        _password_checks.release()
+
+
+def _attempt_login(
+    engine: Engine | None,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    now: datetime,
+    device: Device | None,
+) -> LoginOutcome:
     with session_scope(engine) as session:
         _one_attempt_at_a_time(session, ip, email)
         account = therapist_by_email(session, email)
