@@ -135,7 +135,7 @@ def attempt_login(
 ) -> LoginOutcome:
     """Check a login against the limits of the module docstring, then the password.
 
-    Three short transactions, none of them around the password check
+    Two short transactions, neither of them around the password check
     (argon2 takes a fraction of a second, and on SQLite every transaction
     holds the database's write lock, which the crisis path needs):
 
@@ -188,8 +188,9 @@ def _attempt_login(
             session, action=LOGIN_CHECKING, actor_therapist_id=account_id, ip=ip, detail=detail
         ).id
         usable = account is not None and account.active
-        # An unknown email costs one hash too, so timing does not reveal who has an account.
-        stored_hash = account.password_hash if account is not None else _unknown_account_hash()
+        known_hash = account.password_hash if account is not None else None
+    # An unknown email costs one hash too, so timing does not reveal who has an account.
+    stored_hash = known_hash or _unknown_account_hash()
     matches = verify_password(password, stored_hash)
     upgraded = hash_password(password) if matches and needs_rehash(stored_hash) else None
     with session_scope(engine) as session:
@@ -197,10 +198,8 @@ def _attempt_login(
         assert attempt is not None
         account = session.get(Therapist, account_id) if account_id is not None else None
         # The password may have changed, or the account been closed, while it was checked.
-        if account is None or not (usable and matches and account.active):
-            attempt.action = LOGIN_FAILED
-            return LoginOutcome(None, WRONG_CREDENTIALS)
-        if account.password_hash != stored_hash:
+        current = account is not None and account.active and account.password_hash == stored_hash
+        if account is None or not (usable and matches and current):
             attempt.action = LOGIN_FAILED
             return LoginOutcome(None, WRONG_CREDENTIALS)
         if upgraded is not None:
