@@ -60,6 +60,14 @@ class ClinicError(ValueError):
     """Input a clinic operation cannot accept; the message is one line for a person."""
 
 
+class AddressTaken(ClinicError):
+    """A phone number or Telegram chat that already belongs to a client (``owner``)."""
+
+    def __init__(self, channel: str, address: str, owner: Client) -> None:
+        super().__init__(f"The {channel} address {address} already belongs to a client.")
+        self.owner = owner
+
+
 def add_therapist(
     session: Session,
     *,
@@ -149,8 +157,9 @@ def add_client(
     if telegram_chat_id is not None:
         identities.append((Channel.TELEGRAM, normalise_telegram_chat_id(telegram_chat_id)))
     for channel, address in identities:
-        if client_for_identity(session, channel, address) is not None:
-            raise ClinicError(f"The {channel} address {address} already belongs to a client.")
+        owner = client_for_identity(session, channel, address)
+        if owner is not None:
+            raise AddressTaken(channel, address, owner)
     client = Client(
         code=unique_code(session, Client.code, CLIENT_CODE_LENGTH),
         name=name,

@@ -34,6 +34,9 @@ from bot.storage.enums import Role
 from bot.storage.models import Client, StaffSession, Takeover, Therapist
 from bot.takeover import hand_back
 
+#: The password page's answer to a wrong current password (the dashboard counts these).
+WRONG_CURRENT_PASSWORD = "The current password is not right."
+
 
 @dataclass(frozen=True)
 class Deactivation:
@@ -134,7 +137,7 @@ def change_password(
     (``must_change_password``).
     """
     if not verify_password(current, therapist.password_hash):
-        raise ClinicError("The current password is not right.")
+        raise ClinicError(WRONG_CURRENT_PASSWORD)
     check_password_strength(new)
     if new == current:
         raise ClinicError("Choose a new password, different from the current one.")

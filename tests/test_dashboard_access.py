@@ -29,9 +29,18 @@ from bot.dashboard.auth import (
     account_backoff,
 )
 from bot.dashboard.security import COOKIE_NAME
+from bot.reminders.manage import add_for_client
 from bot.storage import session_scope
-from bot.storage.enums import EscalationStatus
-from bot.storage.models import AuditLog, Escalation, StaffSession, Therapist, utcnow
+from bot.storage.enums import EscalationStatus, ReminderKind
+from bot.storage.models import (
+    AuditLog,
+    Client,
+    Escalation,
+    Reminder,
+    StaffSession,
+    Therapist,
+    utcnow,
+)
 from tests.dashboard_support import PASSWORD, Browser, Clinic, audit_rows, csrf_of
 
 XSS_PAYLOADS = ('<script>alert("x")</script>', '<img src=x onerror="alert(1)">')
@@ -398,3 +407,31 @@ def test_a_therapist_enrols_a_client_and_gets_the_code_once(
     bad = browser.post("/clients", name="Sam", timezone="Mars/Olympus")
     assert bad.status_code == 400  # type: ignore[attr-defined]
     assert audit_rows(clinic, "enrol_client")
+
+
+def test_a_reminder_of_another_therapists_client_cannot_be_stopped_through_ones_own(
+    browser: Browser, clinic: Clinic
+) -> None:
+    """Review: held, pinned down.
+
+    The reminder id in the URL must belong to the client in the URL."""
+    with session_scope(clinic.engine) as session:
+        client_b = session.get(Client, clinic.client_b)
+        assert client_b is not None
+        reminder = add_for_client(
+            session,
+            client_code=client_b.code,
+            kind=ReminderKind.CHECKIN,
+            therapist_email=clinic.bob,
+            now=utcnow(),
+            text="How was the family visit?",
+            at=utcnow().time().replace(second=0, microsecond=0),
+        )
+        reminder_id = reminder.id
+    browser.login(clinic.alice)
+    reply = browser.post(f"/clients/{clinic.client_a}/reminders/{reminder_id}/stop")
+    assert reply.status_code == 409
+    with session_scope(clinic.engine) as session:
+        stored = session.get(Reminder, reminder_id)
+        assert stored is not None and stored.active
+    assert not audit_rows(clinic, "stop_reminder")

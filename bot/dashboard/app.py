@@ -11,8 +11,11 @@ on the shared :class:`~bot.dashboard.web.Dashboard` plumbing:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -26,17 +29,20 @@ from bot.dashboard import auth, queries
 from bot.dashboard.access import escalation_for, is_admin, may_write_to
 from bot.dashboard.client_pages import ClientPages
 from bot.dashboard.clinic_pages import ClinicPages
-from bot.dashboard.security import CookieState, SecurityHeadersMiddleware
+from bot.dashboard.security import CookieState, Device, SecurityHeadersMiddleware
 from bot.dashboard.web import PASSWORD_PAGE, Dashboard, Visit, local_path
 from bot.escalation import VIA_DASHBOARD, acknowledge_escalation, resolve_escalation
+from bot.passwords import verify_password
 from bot.settings import Settings
-from bot.staff import change_password
-from bot.storage.models import AuditLog, Client, Escalation, Therapist
+from bot.staff import WRONG_CURRENT_PASSWORD, change_password
+from bot.storage.models import AuditLog, Client, Escalation, StaffSession, Therapist
 from bot.takeover import active_takeover
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-#: How many audit rows the admin page shows (the newest).
-AUDIT_SHOWN = 300
+#: What a client code typed in the audit filter may look like (letters, digits, dashes).
+CLIENT_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: How many audit rows one page of the admins' audit log shows (then *Older*).
+AUDIT_PAGE_ROWS = 100
 
 
 class MainPages:
@@ -52,31 +58,30 @@ class MainPages:
             return self.web.redirect("/")
         return self.web.render(visit, "login.html", error="", next=_next_page(visit))
 
-    def login(self, db: Session, visit: Visit) -> Response:
-        known = self.web.known_accounts(visit.request)
+    def login(self, visit: Visit) -> Response:
+        """Log in; the password is checked outside any transaction (:func:`auth.attempt_login`)."""
+        device = self.web.device(visit.request)
         outcome = auth.attempt_login(
-            db,
+            self.web.engine,
             email=visit.form.get("email", ""),
             password=visit.form.get("password", ""),
             ip=visit.ip,
             now=visit.now,
-            known_accounts=known,
+            device=device,
         )
         staff = outcome.therapist
         if staff is None:
             return self.web.render(
                 visit, "login.html", 401, error=outcome.refusal, next=_next_page(visit)
             )
-        token = auth.open_session(db, staff, ip=visit.ip, now=visit.now)
         # A new CSRF token with the login: a token planted before it is worthless.
-        visit.cookie = CookieState(csrf=CookieState.fresh().csrf, session_token=token)
+        visit.cookie = CookieState(csrf=CookieState.fresh().csrf, session_token=outcome.token)
         wanted = _next_page(visit)
         if staff.must_change_password:
             wanted = PASSWORD_PAGE + (f"?next={wanted}" if wanted else "")
         response = self.web.redirect(wanted or "/")
-        self.web.remember_device(
-            response, visit.request, [*(a for a in known if a != staff.id), staff.id]
-        )
+        accounts = (*(a for a in device.accounts if a != staff.id), staff.id)
+        self.web.remember_device(response, visit.request, Device(device.id, accounts))
         return response
 
     def logout(self, db: Session, visit: Visit) -> Response:
@@ -104,6 +109,15 @@ class MainPages:
         new = visit.form.get("new_password", "")
         if new != visit.form.get("repeat_password", ""):
             return refused("The two new passwords are not the same.")
+        if not verify_password(
+            visit.form.get("current_password", ""), visit.therapist.password_hash
+        ):
+            login = db.get(StaffSession, visit.login_id)
+            assert login is not None
+            if auth.wrong_current_password(db, login, ip=visit.ip, now=visit.now):
+                visit.cookie = CookieState.fresh()
+                return self.web.redirect("/login")
+            return refused(WRONG_CURRENT_PASSWORD)
 
         def step() -> None:
             change_password(
@@ -152,7 +166,7 @@ class MainPages:
             categories=queries.categories(found),
             timeline=queries.timeline(db, found),
             can_open_client=is_admin(visit.therapist) or client.therapist_id == visit.therapist.id,
-            can_write=may_write_to(db, visit.therapist, client),
+            can_write=may_write_to(db, visit.therapist, client, visit.now),
             takeover=takeover,
             takeover_by=takeover.therapist.name if takeover else "",
             error=error,
@@ -221,15 +235,47 @@ class MainPages:
         return self.web.render(visit, "caseload.html", rows=rows)
 
     def audit_log(self, db: Session, visit: Visit) -> Response:
-        rows = (
-            db.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_SHOWN))
-            .scalars()
-            .all()
-        )
-        names = {t.id: t.email for t in db.execute(select(Therapist)).scalars()}
+        """The audit log, newest first, a page at a time, filtered by client or staff member.
+
+        "Who viewed Casey's record last month?": filter by Casey's code and page
+        back with *Older*. Reading it is audited too, with the filter used.
+        """
+        wanted = AuditFilter.of(visit.request.query_params)
+        query = select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_ROWS)
+        client = None
+        if wanted.client:
+            client = db.execute(
+                select(Client).where(Client.code == wanted.client)
+            ).scalar_one_or_none()
+            query = query.where(AuditLog.client_id == (client.id if client else None))
+        if wanted.staff is not None:
+            query = query.where(AuditLog.actor_therapist_id == wanted.staff)
+        if wanted.before is not None:
+            query = query.where(AuditLog.id < wanted.before)
+        rows = db.execute(query).scalars().all()
+        people = db.execute(select(Therapist).order_by(Therapist.email)).scalars().all()
+        names = {t.id: t.email for t in people}
         codes = {c.id: c.code for c in db.execute(select(Client)).scalars()}
-        self.web.audit(db, visit, "view_audit_log")
-        return self.web.render(visit, "audit.html", rows=rows, names=names, codes=codes)
+        older = wanted.link(before=rows[-1].id) if len(rows) == AUDIT_PAGE_ROWS else ""
+        self.web.audit(
+            db,
+            visit,
+            "view_audit_log",
+            client_id=client.id if client else None,
+            detail=wanted.detail() or None,
+        )
+        return self.web.render(
+            visit,
+            "audit.html",
+            rows=rows,
+            names=names,
+            codes=codes,
+            people=people,
+            wanted=wanted,
+            unknown_client=bool(wanted.client) and client is None,
+            older=older,
+            newest=wanted.link(before=None) if wanted.before is not None else "",
+        )
 
     def health(self, db: Session, visit: Visit) -> Response:
         return PlainTextResponse("ok")
@@ -239,7 +285,7 @@ class MainPages:
         return [
             page("/healthz", self.health, login=False),
             page("/login", self.login_page, login=False),
-            page("/login", self.login, "POST", login=False),
+            self.web.page_without_login("/login", self.login, "POST"),
             page("/logout", self.logout, "POST", login=False),
             page(PASSWORD_PAGE, self.password_page, before_own_password=True),
             page(PASSWORD_PAGE, self.change_password, "POST", before_own_password=True),
@@ -251,6 +297,44 @@ class MainPages:
             page("/caseload", self.caseload),
             page("/audit", self.audit_log, admin=True),
         ]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page is asked for: a client (by code), a staff member, rows before an id."""
+
+    client: str = ""
+    staff: int | None = None
+    before: int | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> AuditFilter:
+        """From the page's query; anything malformed is ignored (it is a filter, not a form)."""
+        client = query.get("client", "").strip()
+        return cls(
+            client=client if CLIENT_CODE.fullmatch(client) else "",
+            staff=_number(query.get("staff", "")),
+            before=_number(query.get("before", "")),
+        )
+
+    def link(self, *, before: int | None) -> str:
+        """This filter's page of rows older than ``before`` (the newest page for None)."""
+        params = {"client": self.client, "staff": self.staff, "before": before}
+        kept = {name: value for name, value in params.items() if value not in ("", None)}
+        return "/audit" + (f"?{urlencode(kept)}" if kept else "")
+
+    def detail(self) -> str:
+        """The filter, for the audit row of this view (ids and codes only)."""
+        parts = (
+            f"client {self.client}" if self.client else "",
+            f"staff {self.staff}" if self.staff is not None else "",
+            f"before {self.before}" if self.before is not None else "",
+        )
+        return " ".join(part for part in parts if part)
+
+
+def _number(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
 
 
 def _next_page(visit: Visit) -> str:

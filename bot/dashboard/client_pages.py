@@ -255,7 +255,7 @@ class ClientPages:
     def _takeover_step(
         self, db: Session, visit: Visit, action: str, step: Callable[[Client], str | None]
     ) -> Response:
-        client = writable_client(db, visit.therapist, visit.int_param("client_id"))
+        client = writable_client(db, visit.therapist, visit.int_param("client_id"), visit.now)
         return self._change(db, visit, action, step, client=client)
 
     def takeover_start(self, db: Session, visit: Visit) -> Response:

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from bot.clinic import (
+    AddressTaken,
     ClinicError,
     RotaGap,
     RotaShift,
@@ -43,6 +44,8 @@ from bot.storage.enums import OncallRole, Role
 from bot.storage.models import Client, OncallShift, Therapist
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: To a therapist whose new client's number is another caseload's client's.
+NUMBER_NOT_USABLE = "This number cannot be used for a new client. Ask an admin to check it."
 
 
 class ClinicPages:
@@ -144,14 +147,21 @@ class ClinicPages:
             therapist_email = visit.therapist.email
             if is_admin(visit.therapist) and visit.form.get("therapist_email"):
                 therapist_email = visit.form["therapist_email"]
-            client, code = add_client(
-                db,
-                name=visit.form.get("name", ""),
-                therapist_email=therapist_email,
-                timezone=visit.form.get("timezone", "").strip()
-                or self.web.settings.default_client_timezone,
-                sms_number=visit.form.get("sms_number", "").strip() or None,
-            )
+            try:
+                client, code = add_client(
+                    db,
+                    name=visit.form.get("name", ""),
+                    therapist_email=therapist_email,
+                    timezone=visit.form.get("timezone", "").strip()
+                    or self.web.settings.default_client_timezone,
+                    sms_number=visit.form.get("sms_number", "").strip() or None,
+                )
+            except AddressTaken as taken:
+                # Whether a number is in treatment here is health information: a therapist
+                # learns it only of their own clients (the refusal is audited either way).
+                if is_admin(visit.therapist) or taken.owner.therapist_id == visit.therapist.id:
+                    raise
+                raise ClinicError(NUMBER_NOT_USABLE) from taken
             enrolled.append(
                 f"{client.name} is enrolled (client {client.code}). Enrolment code {code.code}, "
                 f"valid until {self.web.when(code.expires_at)}: the client texts JOIN "

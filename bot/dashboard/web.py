@@ -16,7 +16,7 @@ taken, rolled back and explained if it is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,12 +45,14 @@ from bot.dashboard.security import (
     DEVICE_COOKIE_NAME,
     CookieSigner,
     CookieState,
+    Device,
     csrf_matches,
 )
 from bot.escalation import EscalationError
 from bot.reminders.store import ReminderError
 from bot.settings import Settings
 from bot.storage import session_scope
+from bot.storage.enums import AUDIT_DETAIL_MAX_LENGTH
 from bot.storage.models import Therapist, utcnow
 from bot.takeover import TakeoverError
 
@@ -60,10 +62,13 @@ TEMPLATES_DIR = HERE / "templates"
 LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9/_-]*")
 #: Where an account whose password an admin chose is sent until it picks its own.
 PASSWORD_PAGE = "/password"
+#: A refused step's audit action is the step's with this suffix (``enrol_client_refused``).
+REFUSED_SUFFIX = "_refused"
 #: What a refused step of the core raises: its one-line message is shown to the person.
 REFUSALS = (ClinicError, EscalationError, ReminderError, TakeoverError)
 
 Handler = Callable[[Session, "Visit"], Response]
+OwnTransactions = Callable[["Visit"], Response]
 
 
 @dataclass
@@ -147,33 +152,56 @@ class Dashboard:
         ``before_own_password`` pages open while the account still has an admin's password."""
 
         async def run(request: Request) -> Response:
-            cookie = self.signer.loads(request.cookies.get(COOKIE_NAME))
-            form: FormData | None = None
-            if request.method == "POST":
-                form = await request.form()
-                supplied = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
-                if not csrf_matches(cookie.csrf, str(supplied) if supplied else None):
-                    refused = PlainTextResponse(
-                        "This form has expired or did not come from the dashboard. "
-                        "Go back, reload the page and try again.",
-                        status_code=403,
-                    )
-                    return self._with_cookie(refused, cookie, request)
-            visit = Visit(
-                request=request,
-                ip=request.client.host if request.client else None,
-                now=utcnow(),
-                cookie=cookie,
-                form={k: str(v) for k, v in form.items()} if form is not None else {},
-                choices=(
-                    {k: [str(v) for v in form.getlist(k)] for k in form} if form is not None else {}
-                ),
-            )
+            visit = await self._visit(request)
+            if isinstance(visit, Response):
+                return visit
             rules = _Rules(login=login, admin=admin, before_own_password=before_own_password)
             response = await run_in_threadpool(self._in_transaction, handler, visit, rules)
             return self._with_cookie(response, visit.cookie, request)
 
         return Route(path, run, methods=[method])
+
+    def page_without_login(self, path: str, handler: OwnTransactions, method: str) -> Route:
+        """A route whose handler opens its own short transactions (the login form).
+
+        It gets the cookie and CSRF check of :meth:`page`, but no transaction
+        around it: a password check (argon2, a fraction of a second) must not
+        hold SQLite's write lock, which the crisis path needs.
+        """
+
+        async def run(request: Request) -> Response:
+            visit = await self._visit(request)
+            if isinstance(visit, Response):
+                return visit
+            response = await run_in_threadpool(handler, visit)
+            return self._with_cookie(response, visit.cookie, request)
+
+        return Route(path, run, methods=[method])
+
+    async def _visit(self, request: Request) -> Visit | Response:
+        """The request as handlers see it, or the refusal of a POST without the CSRF token."""
+        cookie = self.signer.loads(request.cookies.get(COOKIE_NAME))
+        form: FormData | None = None
+        if request.method == "POST":
+            form = await request.form()
+            supplied = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+            if not csrf_matches(cookie.csrf, str(supplied) if supplied else None):
+                refused = PlainTextResponse(
+                    "This form has expired or did not come from the dashboard. "
+                    "Go back, reload the page and try again.",
+                    status_code=403,
+                )
+                return self._with_cookie(refused, cookie, request)
+        return Visit(
+            request=request,
+            ip=request.client.host if request.client else None,
+            now=utcnow(),
+            cookie=cookie,
+            form={k: str(v) for k, v in form.items()} if form is not None else {},
+            choices=(
+                {k: [str(v) for v in form.getlist(k)] for k in form} if form is not None else {}
+            ),
+        )
 
     def _in_transaction(self, handler: Handler, visit: Visit, rules: _Rules) -> Response:
         with session_scope(self.engine) as db:
@@ -247,19 +275,17 @@ class Dashboard:
         self._set_cookie(response, request, COOKIE_NAME, self.signer.dumps(cookie))
         return response
 
-    def remember_device(
-        self, response: Response, request: Request, accounts: Sequence[int]
-    ) -> None:
-        """Remember on this browser that these accounts logged in from it (see :mod:`.auth`)."""
+    def remember_device(self, response: Response, request: Request, device: Device) -> None:
+        """Remember on this browser its id and the accounts that logged in from it (.auth)."""
         self._set_cookie(
             response,
             request,
             DEVICE_COOKIE_NAME,
-            self.signer.dumps_device(accounts),
+            self.signer.dumps_device(device),
             max_age=DEVICE_COOKIE_MAX_AGE_SECONDS,
         )
 
-    def known_accounts(self, request: Request) -> tuple[int, ...]:
+    def device(self, request: Request) -> Device:
         return self.signer.loads_device(request.cookies.get(DEVICE_COOKIE_NAME))
 
     def _set_cookie(
@@ -303,13 +329,23 @@ class Dashboard:
         ``step`` returns the audit row's detail (ids, never client words), or a
         :class:`Done` when the client it touched is known only afterwards. A
         refused step is rolled back to a savepoint, so half a change is never
-        kept; ``refused`` gets its one-line reason to show.
+        kept; ``refused`` gets its one-line reason to show. The refusal is
+        audited too (``<action>_refused``, with the reason shown): a probe
+        (a phone number tried at enrolment, say) leaves a trace.
         """
         try:
             with db.begin_nested():
                 done = step()
         except REFUSALS as error:
-            return refused(str(error))
+            reason = str(error)
+            self.audit(
+                db,
+                visit,
+                f"{action}{REFUSED_SUFFIX}",
+                client_id=client_id,
+                detail=reason[:AUDIT_DETAIL_MAX_LENGTH],
+            )
+            return refused(reason)
         if not isinstance(done, Done):
             done = Done(done, client_id)
         self.audit(db, visit, action, client_id=done.client_id, detail=done.detail)
