@@ -180,7 +180,7 @@ def test_an_sms_sent_while_the_rasa_server_restarts_is_taken_in_at_the_fallback_
         assert status == 200 and b"<Response>" in answer
 
         wait_for_pages(twilio, PRIMARY_ON_CALL, at_risk.code)
-        assert "alerted a person" in "\n".join(sms.body for sms in at_risk.replies(2))
+        assert "alerted a person" in "\n".join(sms.body for sms in at_risk.replies(3))
 
         def conversation() -> tuple[str, int]:
             with session_scope(server.engine) as session:
