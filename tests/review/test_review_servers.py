@@ -35,7 +35,11 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_
     reply_until(phone, "honestly everyone would be better off without me", "thoughts of suicide")
     with session_scope(phone.server.engine) as session:
         session.execute(
-            text("UPDATE events SET timestamp = timestamp - :s WHERE sender_id = :code"),
+            # Rasa rebuilds each event from its JSON ``data`` (which has its own timestamp).
+            text(
+                "UPDATE events SET timestamp = timestamp - :s, data = json_set(data, "
+                "'$.timestamp', json_extract(data, '$.timestamp') - :s) WHERE sender_id = :code"
+            ),
             {"s": HOUR_AND_A_BIT, "code": phone.code},
         )
         client = session.execute(select(Client).where(Client.code == phone.code)).scalar_one()
