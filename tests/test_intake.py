@@ -38,6 +38,7 @@ from bot.intake.pipeline import (
     SCREENING_DEADLINE,
     SCREENING_GRACE,
 )
+from bot.outbox import enqueue
 from bot.safety.followup import record_question
 from bot.settings import Settings, TwilioSettings, load_settings, process_settings
 from bot.storage import create_engine_for, session_scope
@@ -48,6 +49,7 @@ from bot.storage.models import (
     EscalationEvent,
     Message,
     Page,
+    PendingSafetyQuestion,
     Therapist,
     utcnow,
 )
@@ -163,6 +165,86 @@ def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assist
     receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
     assert [level for level, _ in escalations(engine)] == ["high"]
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def _time_passes(engine: Engine, minutes: int) -> None:
+    """Move every stored time of the conversation back: the question, the messages."""
+    back = timedelta(minutes=minutes)
+    with session_scope(engine) as session:
+        for pending in session.execute(select(PendingSafetyQuestion)).scalars():
+            pending.asked_at -= back
+            pending.expires_at -= back
+        for message in session.execute(select(Message)).scalars():
+            message.created_at -= back
+
+
+def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_still_pages(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """At 22:00 she is asked the check-in, puts the phone down and answers "yes" at 23:05
+    (people in distress often go quiet first). The core's question still waits: the
+    "yes" pages without the assistant, however late it comes."""
+    receive(sms("honestly everyone would be better off without me", 1), settings,
+            engine=engine, flood=unlimited)  # fmt: skip
+    assert any("thoughts of suicide" in text for text in queued_to(engine, DEMO_PHONE))
+    _time_passes(engine, minutes=65)
+    before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["high"]
+    assert any("DEMO0001" in text for text in queued_to(engine, PRIMARY_PHONE))
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE)[before:])
+
+
+def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """After the therapist acknowledged, the bot asked "are you safe right now?"; the
+    client answers "no" 65 minutes later, with Rasa and the action server down."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(session, escalation_id=escalation_id, therapist=primary,
+                               now=utcnow(), via="sms")  # fmt: skip
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    _time_passes(engine, minutes=65)
+    receive(sms("no", 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"  # re-opened: the acknowledger is paged again
+
+
+@pytest.mark.parametrize("late", ["hi", "ok", "can we do my diary card"])
+def test_a_greeting_hours_after_the_check_in_is_not_read_as_yes(
+    engine: Engine, settings: Settings, unlimited: FloodControl, late: str
+) -> None:
+    """Long after the question, only a clear answer is read against it: "hi" the next
+    morning is a greeting, not "yes, I am having thoughts of suicide"."""
+    receive(sms("honestly everyone would be better off without me", 1), settings,
+            engine=engine, flood=unlimited)  # fmt: skip
+    _time_passes(engine, minutes=10 * 60)
+    receive(sms(late, 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+    receive(sms("yes", 3), settings, engine=engine, flood=unlimited)  # answers what came next
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+
+
+def test_a_diary_answer_after_a_reminder_is_not_read_as_an_old_urge_question(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Yesterday's diary card stopped at "urge to commit suicide, 0-5?". Today's reminder
+    starts a new card ("mood today, 0-5?") and she answers "5": that is her mood."""
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    _time_passes(engine, minutes=20 * 60)
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        enqueue(session, client_id=client.id, channel="sms", address=DEMO_PHONE,
+                body="Time for your diary card. Mood today, 0-5?")  # fmt: skip
+    receive(sms("5", 2), settings, engine=engine, flood=unlimited)
+    assert escalations(engine) == []
 
 
 def test_a_recovered_hand_off_still_says_the_check_in_was_asked(

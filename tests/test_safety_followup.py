@@ -23,6 +23,7 @@ from bot.safety.followup import (
     NO,
     UNCLEAR,
     YES,
+    AskedQuestion,
     question_waiting,
     read_safe_now,
     record_question,
@@ -295,7 +296,7 @@ def test_two_messages_at_once_are_read_as_one_answer_on_postgresql(
             demo = client_by_code(session, "DEMO0001")
             assert demo is not None
             record_question(session, demo, SafetyQuestion.URGE_SUICIDE, utcnow())
-        answers: list[str | None] = []
+        answers: list[AskedQuestion | None] = []
 
         def second_message() -> None:
             with session_scope(engine) as session:
@@ -312,6 +313,6 @@ def test_two_messages_at_once_are_read_as_one_answer_on_postgresql(
             # Give the second message time to read the question before the first commits.
             racing.join(timeout=1)
         racing.join()
-        assert answers == [SafetyQuestion.URGE_SUICIDE, None]
+        assert answers == [AskedQuestion(SafetyQuestion.URGE_SUICIDE), None]
     finally:
         engine.dispose()

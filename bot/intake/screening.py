@@ -111,8 +111,8 @@ def screen_for_risk(
     if assessment is not None:
         assessment, excerpt = _with_recent_messages(session, client, message, assessment)
     detected = _apply_assessment(session, client, message, assessment, settings, now, excerpt)
-    kind = followup.take_pending_question(session, client, now) if answers_question else None
-    answered = followup.escalate_risky_answer(session, client, message, kind, now, settings)
+    asked = followup.take_pending_question(session, client, now) if answers_question else None
+    answered = followup.escalate_risky_answer(session, client, message, asked, now, settings)
     crisis_reply = detected or answered
     if assessment is None:
         return Screening(None, crisis_reply)
@@ -121,7 +121,7 @@ def screen_for_risk(
         may_ask
         and not crisis_reply
         and assessment.level is RiskLevel.MODERATE
-        and kind not in SAFETY_CONVERSATION
+        and (asked is None or asked.kind not in SAFETY_CONVERSATION)
     ):
         check_in = followup.ask_check_in(session, client, message.body, assessment.categories, now)
     return Screening(assessment.level, crisis_reply, check_in)
