@@ -147,11 +147,14 @@ def test_an_ordinary_message_goes_to_the_assistant_and_opens_nothing(
 def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assistant(
     engine: Engine, settings: Settings, unlimited: FloodControl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The answer's escalation reads the settings from the environment (finding 5 of review 7).
-    assert settings.twilio is not None
-    monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", settings.twilio.account_sid)
-    monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", settings.twilio.auth_token)
-    monkeypatch.setenv("WISEMIND_TWILIO_FROM", settings.twilio.from_number)
+    # Twilio only in the settings handed in, none in the environment: the answer's page
+    # must go by the running server's settings, read once (finding 5 of review 7).
+    for name in (
+        "WISEMIND_TWILIO_ACCOUNT_SID",
+        "WISEMIND_TWILIO_AUTH_TOKEN",
+        "WISEMIND_TWILIO_FROM",
+    ):
+        monkeypatch.delenv(name, raising=False)
     body = "everyone would be better off without me"
     decision = receive(sms(body), settings, engine=engine, flood=unlimited)
     (check_in,) = queued_to(engine, DEMO_PHONE)
