@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.escalation import record_risk
+from bot.intake import queue_assistant_reply
 from bot.outbox import (
     INTERRUPTED_ERROR,
     MAX_ATTEMPTS,
@@ -26,9 +28,10 @@ from bot.outbox import (
     record_sent,
     requeue_stale,
 )
-from bot.settings import TelegramSettings, TwilioSettings
+from bot.safety.followup import record_question
+from bot.settings import TelegramSettings, TwilioSettings, load_settings
 from bot.storage import session_scope
-from bot.storage.enums import Channel, Lane, MessageStatus
+from bot.storage.enums import Channel, Lane, MessageStatus, SafetyQuestion
 from bot.storage.models import Client, ClientIdentity, Message, Therapist, utcnow
 from bot.takeover import send_as_therapist, start_takeover
 from channels.telegram import TelegramSender
@@ -266,6 +269,40 @@ def test_a_therapists_take_over_messages_are_not_held_behind_a_bot_reply_in_back
     assert "is writing to you here now" in sent[0]
     assert sent[1:] == ["It's Dr. Demo. I'm here with you now. Are you safe?"]
     assert menu.status == MessageStatus.FAILED  # still waiting for its retry
+
+
+@pytest.mark.parametrize("situation", ["are you safe asked", "escalation active"])
+def test_the_bots_are_you_safe_question_after_a_crisis_is_not_held_behind_a_reply_in_back_off(
+    db_session: Session, situation: str
+) -> None:
+    """An earlier bot reply hit a Twilio 5xx and waits minutes in back-off; the client then
+    texts a crisis. The assistant's "Are you safe right now?" (and "is someone with you?",
+    later in the follow-up) leaves at once, in the crisis lane, not after the old menu."""
+    client = _client(db_session)
+    client.identities.append(ClientIdentity(channel=Channel.SMS, address="+15550001111"))
+    (menu,) = _send(db_session, client, "Here's what I can do: ...")
+    now = utcnow()
+    claim_due(db_session, now)
+    record_failure(db_session, menu.id, SendError("twilio-503", transient=True), now)
+    menu.next_attempt_at = now + timedelta(minutes=5)
+    if situation == "are you safe asked":  # as the follow-up's action records it, then asks
+        record_question(db_session, client, SafetyQuestion.SAFE_NOW, now)
+    else:
+        record_risk(db_session, client, level="high", categories=["suicidal_ideation"],
+                    evidence="-", now=now, settings=load_settings())  # fmt: skip
+    queue_assistant_reply(db_session, client_id=client.id, channel=Channel.SMS,
+                          address="+15550001111", text="Are you safe right now?")  # fmt: skip
+    sent = [message.body for message in claim_due(db_session, now + timedelta(seconds=1))]
+    assert sent == ["Are you safe right now?"]
+    assert menu.status == MessageStatus.FAILED  # still waiting for its retry
+
+
+def test_the_bots_ordinary_replies_stay_in_order_in_the_normal_lane(db_session: Session) -> None:
+    client = _client(db_session)
+    queue_assistant_reply(db_session, client_id=client.id, channel=Channel.SMS,
+                          address="+15550001111", text="Here's what I can do: ...")  # fmt: skip
+    (queued,) = db_session.query(Message).filter(Message.client_id == client.id).all()
+    assert queued.lane == Lane.NORMAL
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from bot.intake.pipeline import (
 from bot.intake.replies import (
     PROCESSING_ERROR_REPLY,
     ReplyFormat,
+    queue_assistant_reply,
     queue_reply,
     register_reply_format,
     with_crisis_contacts,
@@ -49,6 +50,7 @@ __all__ = [
     "claim_handoffs",
     "finish_handoff",
     "process_stored",
+    "queue_assistant_reply",
     "queue_reply",
     "receive",
     "register_reply_format",

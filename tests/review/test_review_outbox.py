@@ -9,7 +9,6 @@ test runs in seconds; the ratios are the shipped ones.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -89,43 +88,6 @@ async def test_a_slow_telegram_crisis_reply_whose_record_is_retried_is_not_sent_
         await running
         await asyncio.gather(*(sender.close() for sender in senders.values()))
     assert len(telegram.messages) == 1, [m.text for m in telegram.messages]
-
-
-def test_the_are_you_safe_question_after_a_crisis_reply_is_not_held_behind_a_reply_in_back_off(
-    engine: Engine,  # noqa: F811
-    settings,  # noqa: F811
-    unlimited,  # noqa: F811
-) -> None:
-    """What a clinic would see: an ordinary bot reply to the client ("Here's what I can do")
-    hit a Twilio 5xx and waits in back-off (2 s ... 300 s a try, up to 10 tries). The client
-    then texts "i want to kill myself tonight": the core's crisis reply goes at once (crisis
-    lane), but the assistant's follow-up, "I'm staying right here with you. Are you safe right
-    now?", is queued by the Rasa server's output channel in the normal lane and waits behind
-    the failed ordinary reply, for minutes. The bot has already recorded the question as
-    asked, so the client's "ok" to the crisis reply is read as the answer meanwhile."""
-    from bot.crisis_messages import SAFE_NOW_FIRST
-    from bot.intake import receive
-    from bot.intake.replies import queue_reply
-    from bot.outbox import SendError, claim_due, record_failure
-    from bot.storage.models import utcnow
-    from tests.test_intake import CRISIS, DEMO_PHONE, sms
-
-    with session_scope(engine) as session:
-        client_id = _demo_client_id(session)
-        earlier = enqueue(session, client_id=client_id, channel=Channel.SMS, address=DEMO_PHONE,
-                          body="Here's what I can do: ...")  # fmt: skip
-        earlier.attempts = 8  # its next try in about 4 minutes
-        record_failure(session, earlier.id, SendError("twilio-503", transient=True), utcnow())
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    # The Rasa server's follow-up, queued as its output channel queues every reply
-    # (channels/outbox_output.py OutboxOutput._store_now).
-    with session_scope(engine) as session:
-        queue_reply(session, client_id=client_id, channel=Channel.SMS, address=DEMO_PHONE,
-                    text=SAFE_NOW_FIRST["en"])  # fmt: skip
-    with session_scope(engine) as session:
-        claimed = [m.body for m in claim_due(session, utcnow() + timedelta(seconds=1))]
-    assert any("988" in body for body in claimed)  # the crisis reply goes
-    assert SAFE_NOW_FIRST["en"] in claimed, claimed
 
 
 def _demo_client_id(session) -> int:  # type: ignore[no-untyped-def]
