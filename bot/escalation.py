@@ -176,8 +176,13 @@ def record_risk(
     now: datetime,
     settings: Settings,
     source_message_id: int | None = None,
+    new_risk: bool = True,
 ) -> RiskOutcome:
     """Open or update the client's escalation; page when the risk is high or imminent.
+
+    ``new_risk`` False: risk the active escalation already holds (a crisis text
+    edited or re-sent), added to its evidence for the therapist; it pages
+    nobody and re-opens nothing.
 
     The client's row is locked first, so two risky messages at once find the
     same escalation (the partial unique index is the last guard). The
@@ -212,7 +217,7 @@ def record_risk(
     if line not in escalation.evidence:
         escalation.evidence = f"{escalation.evidence}\n{line}".strip()
     session.flush()
-    if level in PAGING_LEVELS:
+    if level in PAGING_LEVELS and (new_risk or opened):
         if escalation.status == EscalationStatus.ACKNOWLEDGED:
             _reopen(session, escalation, now, settings)
         elif _live_chain_page(escalation) is None:

@@ -8,6 +8,7 @@ staged.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +41,13 @@ from bot.intake.pipeline import (
 )
 from bot.outbox import enqueue
 from bot.safety.followup import record_question
-from bot.settings import Settings, TwilioSettings, load_settings, process_settings
+from bot.settings import (
+    Settings,
+    TelegramSettings,
+    TwilioSettings,
+    load_settings,
+    process_settings,
+)
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
 from bot.storage.models import (
@@ -296,6 +303,87 @@ def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_agai
     with session_scope(engine) as session:
         assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
     assert len([page for page in queued_to(engine, "+15005550001") if "ACK" in page]) == 1
+
+
+def _acknowledge(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(
+            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+        )
+
+
+def _edit(update: dict[str, object], text: str, update_id: int) -> InboundMessage:
+    """The update Telegram sends when the client edits the message of ``update``."""
+    message = dict(update["message"])  # type: ignore[call-overload]
+    message["text"] = text
+    message["edit_date"] = int(time.time()) + update_id
+    parsed = parse_update({"update_id": update_id, "edited_message": message}, "123")
+    assert parsed is not None
+    return parsed.message
+
+
+def _telegram_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings, telegram=TelegramSettings("123:ABC", "secret", "http://127.0.0.1:9")
+    )
+
+
+def test_a_typo_fixed_in_a_crisis_text_after_the_therapist_acknowledged_does_not_page_her_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call therapist acknowledged "i want to kil myself tonight" and is calling;
+    the client fixes the typo on Telegram. The words are the ones she is acting on: no
+    second page, no walk on to the backup, no second crisis reply."""
+    settings = _telegram_settings(settings)
+    first = text_update(1, int(DEMO_CHAT), "i want to kil myself tonight")
+    parsed = parse_update(first, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_CHAT))
+    decision = receive(_edit(first, "i want to kill myself tonight", 2), settings,
+                       engine=engine, flood=unlimited)  # fmt: skip
+    assert _escalation_status(engine) == "acknowledged"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 1
+    assert len(queued_to(engine, DEMO_CHAT)) == replies_before
+    # The assistant is told the crisis reply was given, so it does not repeat it either.
+    assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    with session_scope(engine) as session:  # the edited words reach the therapist's evidence
+        assert "kill myself" in session.execute(select(Escalation.evidence)).scalar_one()
+
+
+def test_a_crisis_text_edited_to_say_she_took_the_pills_pages_again_after_the_acknowledgement(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    settings = _telegram_settings(settings)
+    first = text_update(1, int(DEMO_CHAT), "i want to kill myself tonight")
+    parsed = parse_update(first, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_CHAT))
+    receive(_edit(first, "i took all my pills, goodbye", 2), settings, engine=engine,
+            flood=unlimited)  # fmt: skip
+    assert _escalation_status(engine) == "open"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 2
+    assert len(queued_to(engine, DEMO_CHAT)) > replies_before
+
+
+def test_a_crisis_sms_resent_by_the_phone_after_the_acknowledgement_does_not_page_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The phone said "Not delivered, try again" and the client tapped it: same words."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "acknowledged"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 1
+    assert len(queued_to(engine, DEMO_PHONE)) == replies_before
 
 
 def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_again(

@@ -11,6 +11,7 @@ from bot.intake.flood import FloodControl
 from bot.intake.inbound import (
     CHECK_IN_ASKED,
     CRISIS_REPLIED,
+    EDIT_SEPARATOR,
     RISK_LEVEL,
     Decision,
     HandOff,
@@ -37,6 +38,7 @@ from bot.intake.screening import SCREENING_FAILED, Screening, screen_for_risk
 __all__ = [
     "CHECK_IN_ASKED",
     "CRISIS_REPLIED",
+    "EDIT_SEPARATOR",
     "MAX_INBOUND_CHARS",
     "PROCESSING_ERROR_REPLY",
     "RISK_LEVEL",

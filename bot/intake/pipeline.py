@@ -302,7 +302,8 @@ def process_stored(
     )  # fmt: skip
     # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
     urgent = [] if opted_out else list(screening.urgent)
-    message.crisis_replied = not opted_out and bool(screening.crisis_reply)
+    # A repeat of escalated words was crisis-replied already: the assistant does not repeat it.
+    message.crisis_replied = not opted_out and bool(screening.crisis_reply or screening.repeated)
     message.check_in_asked = screening.check_in is not None
     waiting = not taken_over and followup.question_waiting(session, client, now)
     replies: list[str] = []
