@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -61,9 +61,18 @@ from bot.storage.models import (
     utcnow,
 )
 from channels.telegram import parse_update
-from channels.twilio_webhook import TwilioForm, sms_message
+from channels.twilio_webhook import (
+    FALLBACK_PATH,
+    WEBHOOK_PATH,
+    TwilioForm,
+    TwilioWebhook,
+    WebhookAnswer,
+    WebhookRequest,
+    sms_message,
+)
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import inbound_sms_params, text_update
+from tests.standins.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, signed_twilio_webhook
 
 DEMO_PHONE = "+15005550006"
 DEMO_CHAT = "777000"
@@ -1031,3 +1040,60 @@ def test_a_message_that_cannot_even_be_escalated_is_still_marked_and_the_client_
     assert inbound(engine, decision.message_id or 0).status == "failed"
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert screen_pending(settings, engine=engine, now=late) == 0
+
+
+#: The Rasa server's public URL and the dashboard's (Twilio's Fallback URL) for the test below.
+PUBLIC, FALLBACK = "https://sms.clinic.test", "https://dash.clinic.test"
+
+
+def _signed(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings,
+        twilio=TwilioSettings(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, "+15005550000"),
+        public_url=PUBLIC,
+        public_fallback_url=FALLBACK,
+    )
+
+
+async def _post(
+    webhook: TwilioWebhook, url: str, params: dict[str, str], *, primary: bool
+) -> WebhookAnswer:
+    body, headers = signed_twilio_webhook(url, params)
+
+    async def read() -> bytes:
+        return body
+
+    request = WebhookRequest(
+        path=urlsplit(url).path,
+        query="",
+        signature=headers["X-Twilio-Signature"],
+        content_type=headers["Content-Type"],
+        read_body=read,
+    )
+    answer, _ = await webhook.receive_message(request, handing_off=primary)
+    return answer
+
+
+async def test_a_strangers_crisis_sms_retried_at_the_fallback_url_still_gets_the_crisis_numbers(
+    engine: Engine, settings: Settings
+) -> None:
+    """A client texting from a new phone (unknown to WiseMind) sends
+    "i took all my pills, goodbye". The Rasa server stores it and decides the reply (the crisis
+    numbers, only in the TwiML answer: nothing is queued for a stranger), but answers after
+    Twilio's 15 s timeout, so Twilio discards that answer and calls the Fallback URL with the
+    same MessageSid. The fallback finds it stored and answers the crisis numbers again
+    (Twilio sends only one of the two answers)."""
+    settings = _signed(settings)
+    params = inbound_sms_params(STRANGER_PHONE, "+15005550000", "i took all my pills, goodbye")
+    primary = TwilioWebhook(settings, PUBLIC, engine)
+    fallback = TwilioWebhook(settings, FALLBACK, engine)
+    first: WebhookAnswer = await _post(primary, PUBLIC + WEBHOOK_PATH, params, primary=True)
+    assert first.status == 200 and "988" in first.body  # decided, but Twilio stopped waiting
+    again = await _post(fallback, FALLBACK + FALLBACK_PATH, params, primary=False)
+    with session_scope(engine) as session:
+        stored = session.execute(
+            select(func.count()).where(Message.direction == "inbound")
+        ).scalar_one()
+    assert stored == 1  # stored once: the de-duplication itself is sound
+    assert again.status == 200
+    assert "988" in again.body, again.body

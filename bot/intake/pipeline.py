@@ -240,19 +240,25 @@ def _keep_stranger_at_risk(
         body=message.text,
         provider_id=message.provider_id,
     )
+    reply = _stranger_at_risk_reply(message, assessment)
     if stored is None:
-        return Decision(duplicate=True)
+        # A provider's retry (Twilio's Fallback URL after a late answer, Telegram's
+        # redelivery): the first answer never reached the person, so it is given again.
+        return Decision(duplicate=True, direct_reply=reply)
     stored.risk_level = assessment.level.value if assessment else None
     stored.screened_at = utcnow()
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
     strangers.tell_people(session, stored, settings)
+    return Decision(message_id=stored.id, direct_reply=reply)
+
+
+def _stranger_at_risk_reply(message: InboundMessage, assessment: Assessment | None) -> str:
+    """The crisis numbers for a risky stranger, answered in the webhook's response."""
     if assessment is not None and assessment.level.escalates:
-        return Decision(
-            message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
-        )
+        return unknown_sender_crisis_reply(message.text)
     # Moderate, or unscored: the usual reply, which carries the crisis numbers too.
-    return Decision(message_id=stored.id, direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+    return with_crisis_contacts(UNKNOWN_SENDER_REPLY)
 
 
 def process_stored(
