@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from bot.clinic import oncall_for
@@ -592,6 +592,9 @@ def set_sms_paging(
         ).scalars()
         if not _notify(session, admins, text, settings):
             logger.error("therapist %s's SMS paging changed: no admin can be told", therapist.id)
+    if stopped:
+        # The page they answered STOP to cannot reach them again: the next tier, now.
+        withdraw_pages(session, therapist, now, channel=Channel.SMS, reason="texted STOP")
     return STAFF_STOPPED_REPLY if stopped else STAFF_RESTARTED_REPLY
 
 
@@ -627,8 +630,17 @@ def _live_chain_page(escalation: Escalation) -> Page | None:
     return None
 
 
-def withdraw_pages(session: Session, therapist: Therapist, now: datetime) -> int:
-    """Pages still waiting on a therapist who can no longer answer (deactivated): move on now.
+def withdraw_pages(
+    session: Session,
+    therapist: Therapist,
+    now: datetime,
+    *,
+    channel: str | None = None,
+    reason: str = "account deactivated",
+) -> int:
+    """Pages still waiting on a therapist who can no longer answer: move on now.
+
+    Deactivated, all their pages; after an SMS STOP, those on ``channel``.
 
     A page not yet handed to the provider is never sent (its message is
     marked undeliverable, under a row lock the outbox's claim skips); one
@@ -643,6 +655,7 @@ def withdraw_pages(session: Session, therapist: Therapist, now: datetime) -> int
                 Page.therapist_id == therapist.id,
                 Page.status.in_(LIVE_PAGE),
                 Escalation.status.in_(ACTIVE),
+                Page.channel == channel if channel is not None else true(),
             )
             .with_for_update()
         )
@@ -667,7 +680,7 @@ def withdraw_pages(session: Session, therapist: Therapist, now: datetime) -> int
             EscalationEventKind.PAGE_WITHDRAWN,
             now,
             therapist=therapist,
-            detail=f"{sent.tier}: account deactivated",
+            detail=f"{sent.tier}: {reason}",
         )
     session.flush()
     return len(live)

@@ -489,6 +489,39 @@ def test_a_therapist_whose_number_is_also_a_test_clients_can_still_acknowledge(
         assert other.hand_off is not None and other.hand_off.conversation_id == tester_code
 
 
+def _tiers_paged(engine: Engine) -> list[str]:
+    with session_scope(engine) as session:
+        return [str(t) for t in session.execute(select(Page.tier).order_by(Page.id)).scalars()]
+
+
+@pytest.mark.parametrize("answer", ["Yes", "start"])
+def test_a_therapist_who_answers_a_page_with_yes_is_told_how_to_acknowledge(
+    engine: Engine, settings: Settings, unlimited: FloodControl, answer: str
+) -> None:
+    """At 03:00 the on-call therapist answers the page "Yes", as people answer an alert.
+    Her pages never stopped, so it is no opt-in: she is told to reply ACK <code>."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    receive(sms(answer, 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"
+    reply = queued_to(engine, PRIMARY_PHONE)[-1]
+    assert "ACK" in reply and "again" not in reply, reply
+
+
+def test_a_therapist_who_texts_stop_in_answer_to_a_live_page_hands_it_to_the_backup_at_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Paged at night, the on-call therapist answers STOP: the backup is paged at the
+    scheduler's next tick, not when the 5-minute acknowledgement time-out runs out."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY]
+    receive(sms("STOP", 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert "next person" in queued_to(engine, PRIMARY_PHONE)[-1]
+    with session_scope(engine) as session:
+        advance_pages(session, utcnow() + timedelta(seconds=2), settings)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]
+    assert any("DEMO0001" in text for text in queued_to(engine, BACKUP_PHONE))
+
+
 def test_a_therapist_who_texts_stop_to_the_paging_number_is_skipped_until_they_text_start(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:

@@ -417,13 +417,17 @@ def _staff_carrier_keyword(
 ) -> str | None:
     """STOP or START by SMS from a therapist's number: their SMS pages stop or resume.
 
-    Returns the reply to them, or None if this is not such a message.
+    Returns the reply to them, or None if this is not such a message (START or
+    YES from a therapist whose pages never stopped is an answer to a page).
     """
     stopped = keyword in OPT_OUT_KEYWORDS
     if message.channel != Channel.SMS or not (stopped or keyword in OPT_IN_KEYWORDS):
         return None
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
     if therapist is None:
+        return None
+    if not stopped and therapist.sms_opted_out_at is None:
+        # "Yes" to a page restarts nothing (they never stopped): they are told how to ACK.
         return None
     return escalation.set_sms_paging(
         session, therapist, stopped=stopped, now=now, settings=settings

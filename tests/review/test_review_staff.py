@@ -47,44 +47,6 @@ def _tiers_paged(engine: Engine) -> list[str]:  # noqa: F811
         return [str(t) for t in session.execute(select(Page.tier).order_by(Page.id)).scalars()]
 
 
-def test_a_therapist_who_answers_a_page_with_yes_is_told_how_to_acknowledge(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: at 03:00 the on-call therapist answers the page "Yes" (as
-    people answer "are you there?" texts). WiseMind takes YES as Twilio's opt-in keyword and
-    answers "You will be paged by SMS on this number again when you are on call." The page
-    is not acknowledged, nothing tells her how to acknowledge it, she believes she answered,
-    and five minutes later the backup is paged. Before the STOP/START change the same "Yes"
-    got "Reply ACK <code> to acknowledge an alert"."""
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    receive(sms("Yes", 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
-    assert _escalation_status(engine) == "open"
-    reply = queued_to(engine, PRIMARY_PHONE)[-1]
-    assert "ACK" in reply, reply
-
-
-def test_a_therapist_who_texts_stop_in_answer_to_a_live_page_hands_it_to_the_backup_at_once(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: the on-call therapist, paged at night, answers the page STOP.
-    WiseMind replies "the next person on the rota is paged instead" and tells the admins,
-    but the page she just got stays live: the backup is paged only when the acknowledgement
-    timeout (default 5 minutes) runs out, while the client has been told a person was
-    alerted. Deactivating a therapist withdraws their live page at once; STOP does not."""
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    assert _tiers_paged(engine) == [PageTier.PRIMARY]
-    receive(sms("STOP", 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
-    assert "next person" in queued_to(engine, PRIMARY_PHONE)[-1]
-    with session_scope(engine) as session:
-        advance_pages(session, utcnow() + timedelta(seconds=2), settings)
-    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]
-    assert any("DEMO0001" in text for text in queued_to(engine, BACKUP_PHONE))
-
-
 def test_the_crisis_line_texting_stop_to_the_paging_number_is_made_known(
     engine: Engine,  # noqa: F811
     settings: Settings,  # noqa: F811
