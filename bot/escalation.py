@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from bot.clinic import oncall_for
@@ -176,8 +176,13 @@ def record_risk(
     now: datetime,
     settings: Settings,
     source_message_id: int | None = None,
+    new_risk: bool = True,
 ) -> RiskOutcome:
     """Open or update the client's escalation; page when the risk is high or imminent.
+
+    ``new_risk`` False: risk the active escalation already holds (a crisis text
+    edited or re-sent), added to its evidence for the therapist; it pages
+    nobody and re-opens nothing.
 
     The client's row is locked first, so two risky messages at once find the
     same escalation (the partial unique index is the last guard). The
@@ -212,7 +217,7 @@ def record_risk(
     if line not in escalation.evidence:
         escalation.evidence = f"{escalation.evidence}\n{line}".strip()
     session.flush()
-    if level in PAGING_LEVELS:
+    if level in PAGING_LEVELS and (new_risk or opened):
         if escalation.status == EscalationStatus.ACKNOWLEDGED:
             _reopen(session, escalation, now, settings)
         elif _live_chain_page(escalation) is None:
@@ -587,6 +592,9 @@ def set_sms_paging(
         ).scalars()
         if not _notify(session, admins, text, settings):
             logger.error("therapist %s's SMS paging changed: no admin can be told", therapist.id)
+    if stopped:
+        # The page they answered STOP to cannot reach them again: the next tier, now.
+        withdraw_pages(session, therapist, now, channel=Channel.SMS, reason="texted STOP")
     return STAFF_STOPPED_REPLY if stopped else STAFF_RESTARTED_REPLY
 
 
@@ -622,8 +630,17 @@ def _live_chain_page(escalation: Escalation) -> Page | None:
     return None
 
 
-def withdraw_pages(session: Session, therapist: Therapist, now: datetime) -> int:
-    """Pages still waiting on a therapist who can no longer answer (deactivated): move on now.
+def withdraw_pages(
+    session: Session,
+    therapist: Therapist,
+    now: datetime,
+    *,
+    channel: str | None = None,
+    reason: str = "account deactivated",
+) -> int:
+    """Pages still waiting on a therapist who can no longer answer: move on now.
+
+    Deactivated, all their pages; after an SMS STOP, those on ``channel``.
 
     A page not yet handed to the provider is never sent (its message is
     marked undeliverable, under a row lock the outbox's claim skips); one
@@ -638,6 +655,7 @@ def withdraw_pages(session: Session, therapist: Therapist, now: datetime) -> int
                 Page.therapist_id == therapist.id,
                 Page.status.in_(LIVE_PAGE),
                 Escalation.status.in_(ACTIVE),
+                Page.channel == channel if channel is not None else true(),
             )
             .with_for_update()
         )
@@ -662,7 +680,7 @@ def withdraw_pages(session: Session, therapist: Therapist, now: datetime) -> int
             EscalationEventKind.PAGE_WITHDRAWN,
             now,
             therapist=therapist,
-            detail=f"{sent.tier}: account deactivated",
+            detail=f"{sent.tier}: {reason}",
         )
     session.flush()
     return len(live)

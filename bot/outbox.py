@@ -34,7 +34,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import message_log
 from bot.storage import session_scope
+from bot.storage.database import SQLITE_BUSY_TIMEOUT_MS
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
 from bot.storage.models import Client, Message, utcnow
 
@@ -58,8 +59,6 @@ IN_FLIGHT = (MessageStatus.QUEUED, MessageStatus.SENDING)
 MAX_ATTEMPTS = 10
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 300.0
-#: How long a claimed message belongs to its scheduler: longer than a send may take.
-SEND_LEASE = timedelta(seconds=30)
 #: One send (and its reconciliation) is given up after this long, whatever the provider
 #: does (a trickling answer included); its outcome is then unknown, as after a crash.
 SEND_TIMEOUT_SECONDS = 20.0
@@ -70,8 +69,18 @@ LANE_CONCURRENCY = 20
 #: ``messages.error`` of a message dropped because the client opted out after it was queued.
 OPTED_OUT_ERROR = "opted-out"
 INTERRUPTED_ERROR = "interrupted"
-#: Tries at recording a successful send (2 + 4 + 8 + 16 s: well within the lease).
+#: Tries at recording a successful send, :data:`FIRST_RETRY_SECONDS` apart and doubling.
 RECORD_ATTEMPTS = 4
+#: The longest one try at recording may wait for a locked database (SQLite's busy time-out).
+RECORD_ATTEMPT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+#: The longest recording a send's outcome may take: every try, and the waits between them.
+RECORD_BUDGET_SECONDS = RECORD_ATTEMPTS * RECORD_ATTEMPT_SECONDS + sum(
+    FIRST_RETRY_SECONDS * 2**attempt for attempt in range(RECORD_ATTEMPTS - 1)
+)
+#: How long a claimed message belongs to its scheduler: longer than the send and the
+#: recording of its outcome can take together, so that no other scheduler requeues (and
+#: sends again) a message whose send is still being recorded.
+SEND_LEASE = timedelta(seconds=SEND_TIMEOUT_SECONDS + RECORD_BUDGET_SECONDS + 10)
 
 
 @dataclass(frozen=True)
@@ -179,15 +188,17 @@ def claim_due(
     limit: int = CLAIM_BATCH,
     *,
     room: Mapping[str, int] | None = None,
+    holding: Collection[int] = (),
 ) -> list[Outgoing]:
     """Mark up to ``limit`` sendable messages ``sending`` (leased) and return them.
 
     Crisis-lane messages come first; ``room`` caps what each lane may take
     (the worker's free sending slots per lane). Expired leases are requeued
-    and messages queued before an opt-out are dropped first, in the same
+    (except ``holding``: the caller's own sends still in progress) and
+    messages queued before an opt-out are dropped first, in the same
     transaction.
     """
-    requeue_stale(session, now)
+    requeue_stale(session, now, holding=holding)
     drop_before_opt_out(session, now)
     claimed: list[Outgoing] = []
     for lane in (Lane.CRISIS, Lane.NORMAL):
@@ -317,17 +328,19 @@ def retry_delay(attempts: int, error: SendError) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
-def requeue_stale(session: Session, now: datetime) -> int:
+def requeue_stale(session: Session, now: datetime, *, holding: Collection[int] = ()) -> int:
     """Put back messages whose sender died mid-send, once their lease has run out.
 
     Until then the message may still be in a live sender's hands: sending it
-    again would send it twice.
+    again would send it twice. ``holding`` are ids the caller is itself still
+    sending or recording: never requeued, however long that takes.
     """
     stale = session.execute(
         select(Message).where(
             Message.direction == Direction.OUTBOUND,
             Message.status == MessageStatus.SENDING,
             or_(Message.lease_until.is_(None), Message.lease_until < now),
+            Message.id.not_in(list(holding)),
         )
     ).scalars()
     count = 0
@@ -365,6 +378,8 @@ class OutboxWorker:
         self.send_timeout = send_timeout
         self.lane_concurrency = lane_concurrency
         self._sending: dict[str, set[asyncio.Task[None]]] = {lane: set() for lane in Lane.ALL}
+        #: Ids of the messages this worker is sending or recording: never requeued under it.
+        self._holding: set[int] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and start sends until ``stop``; then let the sends in flight finish."""
@@ -390,8 +405,9 @@ class OutboxWorker:
         room = {lane: self.lane_concurrency - len(tasks) for lane, tasks in self._sending.items()}
         if not any(free > 0 for free in room.values()):
             return 0
-        claimed = await asyncio.to_thread(self._claim, room)
+        claimed = await asyncio.to_thread(self._claim, room, frozenset(self._holding))
         for message in claimed:
+            self._holding.add(message.id)
             task = asyncio.create_task(self._send(message))
             in_lane = self._sending[message.lane]
             in_lane.add(task)
@@ -409,9 +425,9 @@ class OutboxWorker:
         in_flight = [task for tasks in self._sending.values() for task in tasks]
         await asyncio.gather(*in_flight)
 
-    def _claim(self, room: Mapping[str, int]) -> list[Outgoing]:
+    def _claim(self, room: Mapping[str, int], holding: Collection[int]) -> list[Outgoing]:
         with session_scope() as session:
-            due = claim_due(session, utcnow(), room=room)
+            due = claim_due(session, utcnow(), room=room, holding=holding)
             unsendable = [m for m in due if m.channel not in self.senders]
             not_configured = SendError("channel-not-configured", transient=True)
             for message in unsendable:
@@ -420,8 +436,8 @@ class OutboxWorker:
 
     async def _send(self, message: Outgoing) -> None:
         """Send one message and record how it went; nothing here stops the other sends."""
-        outcome = await self._outcome(message)
         try:
+            outcome = await self._outcome(message)
             if isinstance(outcome, SendError):
                 await asyncio.to_thread(self._record_failure, message, outcome)
             else:
@@ -429,6 +445,8 @@ class OutboxWorker:
         except Exception:
             # Its lease runs out and it is tried again, reconciled with the provider first.
             logger.exception("recording how message %s went failed", message.id)
+        finally:
+            self._holding.discard(message.id)
 
     async def _outcome(self, message: Outgoing) -> str | SendError:
         """The provider's id for the sent message, or why it was not sent."""

@@ -43,7 +43,7 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.intake import InboundMessage, receive, register_reply_format
+from bot.intake import EDIT_SEPARATOR, InboundMessage, receive, register_reply_format
 from bot.outbox import Button, Outgoing, SendError
 from bot.settings import Settings, TelegramSettings, process_settings
 from bot.storage.enums import Channel
@@ -123,7 +123,7 @@ def parse_update(payload: Any, bot_id: str) -> _Update | None:
     text = "\n".join(part for part in written if isinstance(part, str))
     key = f"{bot_id}:{chat['id']}:{message['message_id']}"
     if "edit_date" in message:
-        key += f":e{message['edit_date']}"
+        key += f"{EDIT_SEPARATOR}{message['edit_date']}"
     return _Update(
         InboundMessage(
             channel=Channel.TELEGRAM,

@@ -13,13 +13,15 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from bot.storage import session_scope
-from bot.storage.models import Escalation
+from bot.storage.models import Client, Escalation, Message, PendingSafetyQuestion
 from tests.servers import (
     PRIMARY_ON_CALL,
     QUIET_SECONDS,
@@ -226,3 +228,44 @@ def test_with_the_action_server_stopped_a_risky_diary_answer_and_a_check_in_yes_
                 crisis_reply = " ".join(sms.body for sms in phone.replies(before + 1)[before:])
                 assert "988" in crisis_reply, answer
         server.engine.dispose()
+
+
+def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_call_therapist(
+    phone: Phone,
+) -> None:
+    """At 22:00 a client texts "honestly everyone would be better off without me" and is
+    asked "are you having thoughts of suicide?". She puts the phone down and answers "yes"
+    at 23:05. Rasa has started a new session meanwhile (domain/core.yml); the core's
+    question still waits, so the "yes" pages and she gets the crisis numbers. The hour is
+    staged by moving the conversation's stored times back (Rasa's events, the message log,
+    the core's pending question): what Rasa and the core read."""
+    hour_and_a_bit = 65 * 60
+    assert "DIARY" in phone.reply_to("hi")
+    reply_until(phone, "honestly everyone would be better off without me", "thoughts of suicide")
+    with session_scope(phone.server.engine) as session:
+        session.execute(
+            # Rasa rebuilds each event from its JSON ``data`` (which has its own timestamp).
+            sql(
+                "UPDATE events SET timestamp = timestamp - :s, data = json_set(data, "
+                "'$.timestamp', json_extract(data, '$.timestamp') - :s) WHERE sender_id = :code"
+            ),
+            {"s": hour_and_a_bit, "code": phone.code},
+        )
+        client = session.execute(select(Client).where(Client.code == phone.code)).scalar_one()
+        back = timedelta(seconds=hour_and_a_bit)
+        for pending in session.execute(
+            select(PendingSafetyQuestion).where(PendingSafetyQuestion.client_id == client.id)
+        ).scalars():
+            pending.asked_at -= back
+            pending.expires_at -= back
+        for message in session.execute(
+            select(Message).where(Message.client_id == client.id)
+        ).scalars():
+            message.created_at -= back
+    before = len(phone.sent_bodies())
+    assert phone.text("yes")[0] == 200
+    settle(lambda: len(phone.sent_bodies()))
+    replies = "\n".join(phone.sent_bodies()[before:])
+    pages = poll_until(lambda: pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code), bool, 20)
+    assert pages, f"nobody paged; the client was sent: {replies!r}"
+    assert "988" in replies

@@ -8,13 +8,14 @@ staged.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -38,8 +39,15 @@ from bot.intake.pipeline import (
     SCREENING_DEADLINE,
     SCREENING_GRACE,
 )
+from bot.outbox import enqueue
 from bot.safety.followup import record_question
-from bot.settings import Settings, TwilioSettings, load_settings, process_settings
+from bot.settings import (
+    Settings,
+    TelegramSettings,
+    TwilioSettings,
+    load_settings,
+    process_settings,
+)
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
 from bot.storage.models import (
@@ -48,13 +56,23 @@ from bot.storage.models import (
     EscalationEvent,
     Message,
     Page,
+    PendingSafetyQuestion,
     Therapist,
     utcnow,
 )
 from channels.telegram import parse_update
-from channels.twilio_webhook import TwilioForm, sms_message
+from channels.twilio_webhook import (
+    FALLBACK_PATH,
+    WEBHOOK_PATH,
+    TwilioForm,
+    TwilioWebhook,
+    WebhookAnswer,
+    WebhookRequest,
+    sms_message,
+)
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import inbound_sms_params, text_update
+from tests.standins.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, signed_twilio_webhook
 
 DEMO_PHONE = "+15005550006"
 DEMO_CHAT = "777000"
@@ -143,8 +161,16 @@ def test_an_ordinary_message_goes_to_the_assistant_and_opens_nothing(
 
 
 def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assistant(
-    engine: Engine, settings: Settings, unlimited: FloodControl
+    engine: Engine, settings: Settings, unlimited: FloodControl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Twilio only in the settings handed in, none in the environment: the answer's page
+    # must go by the running server's settings, read once (finding 5 of review 7).
+    for name in (
+        "WISEMIND_TWILIO_ACCOUNT_SID",
+        "WISEMIND_TWILIO_AUTH_TOKEN",
+        "WISEMIND_TWILIO_FROM",
+    ):
+        monkeypatch.delenv(name, raising=False)
     body = "everyone would be better off without me"
     decision = receive(sms(body), settings, engine=engine, flood=unlimited)
     (check_in,) = queued_to(engine, DEMO_PHONE)
@@ -158,6 +184,86 @@ def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assist
     receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
     assert [level for level, _ in escalations(engine)] == ["high"]
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def _time_passes(engine: Engine, minutes: int) -> None:
+    """Move every stored time of the conversation back: the question, the messages."""
+    back = timedelta(minutes=minutes)
+    with session_scope(engine) as session:
+        for pending in session.execute(select(PendingSafetyQuestion)).scalars():
+            pending.asked_at -= back
+            pending.expires_at -= back
+        for message in session.execute(select(Message)).scalars():
+            message.created_at -= back
+
+
+def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_still_pages(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """At 22:00 she is asked the check-in, puts the phone down and answers "yes" at 23:05
+    (people in distress often go quiet first). The core's question still waits: the
+    "yes" pages without the assistant, however late it comes."""
+    receive(sms("honestly everyone would be better off without me", 1), settings,
+            engine=engine, flood=unlimited)  # fmt: skip
+    assert any("thoughts of suicide" in text for text in queued_to(engine, DEMO_PHONE))
+    _time_passes(engine, minutes=65)
+    before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["high"]
+    assert any("DEMO0001" in text for text in queued_to(engine, PRIMARY_PHONE))
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE)[before:])
+
+
+def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """After the therapist acknowledged, the bot asked "are you safe right now?"; the
+    client answers "no" 65 minutes later, with Rasa and the action server down."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(session, escalation_id=escalation_id, therapist=primary,
+                               now=utcnow(), via="sms")  # fmt: skip
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    _time_passes(engine, minutes=65)
+    receive(sms("no", 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"  # re-opened: the acknowledger is paged again
+
+
+@pytest.mark.parametrize("late", ["hi", "ok", "can we do my diary card"])
+def test_a_greeting_hours_after_the_check_in_is_not_read_as_yes(
+    engine: Engine, settings: Settings, unlimited: FloodControl, late: str
+) -> None:
+    """Long after the question, only a clear answer is read against it: "hi" the next
+    morning is a greeting, not "yes, I am having thoughts of suicide"."""
+    receive(sms("honestly everyone would be better off without me", 1), settings,
+            engine=engine, flood=unlimited)  # fmt: skip
+    _time_passes(engine, minutes=10 * 60)
+    receive(sms(late, 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+    receive(sms("yes", 3), settings, engine=engine, flood=unlimited)  # answers what came next
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+
+
+def test_a_diary_answer_after_a_reminder_is_not_read_as_an_old_urge_question(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Yesterday's diary card stopped at "urge to commit suicide, 0-5?". Today's reminder
+    starts a new card ("mood today, 0-5?") and she answers "5": that is her mood."""
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    _time_passes(engine, minutes=20 * 60)
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        enqueue(session, client_id=client.id, channel="sms", address=DEMO_PHONE,
+                body="Time for your diary card. Mood today, 0-5?")  # fmt: skip
+    receive(sms("5", 2), settings, engine=engine, flood=unlimited)
+    assert escalations(engine) == []
 
 
 def test_a_recovered_hand_off_still_says_the_check_in_was_asked(
@@ -217,6 +323,87 @@ def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_agai
     with session_scope(engine) as session:
         assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
     assert len([page for page in queued_to(engine, "+15005550001") if "ACK" in page]) == 1
+
+
+def _acknowledge(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(
+            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+        )
+
+
+def _edit(update: dict[str, object], text: str, update_id: int) -> InboundMessage:
+    """The update Telegram sends when the client edits the message of ``update``."""
+    message = dict(update["message"])  # type: ignore[call-overload]
+    message["text"] = text
+    message["edit_date"] = int(time.time()) + update_id
+    parsed = parse_update({"update_id": update_id, "edited_message": message}, "123")
+    assert parsed is not None
+    return parsed.message
+
+
+def _telegram_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings, telegram=TelegramSettings("123:ABC", "secret", "http://127.0.0.1:9")
+    )
+
+
+def test_a_typo_fixed_in_a_crisis_text_after_the_therapist_acknowledged_does_not_page_her_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call therapist acknowledged "i want to kil myself tonight" and is calling;
+    the client fixes the typo on Telegram. The words are the ones she is acting on: no
+    second page, no walk on to the backup, no second crisis reply."""
+    settings = _telegram_settings(settings)
+    first = text_update(1, int(DEMO_CHAT), "i want to kil myself tonight")
+    parsed = parse_update(first, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_CHAT))
+    decision = receive(_edit(first, "i want to kill myself tonight", 2), settings,
+                       engine=engine, flood=unlimited)  # fmt: skip
+    assert _escalation_status(engine) == "acknowledged"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 1
+    assert len(queued_to(engine, DEMO_CHAT)) == replies_before
+    # The assistant is told the crisis reply was given, so it does not repeat it either.
+    assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    with session_scope(engine) as session:  # the edited words reach the therapist's evidence
+        assert "kill myself" in session.execute(select(Escalation.evidence)).scalar_one()
+
+
+def test_a_crisis_text_edited_to_say_she_took_the_pills_pages_again_after_the_acknowledgement(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    settings = _telegram_settings(settings)
+    first = text_update(1, int(DEMO_CHAT), "i want to kill myself tonight")
+    parsed = parse_update(first, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_CHAT))
+    receive(_edit(first, "i took all my pills, goodbye", 2), settings, engine=engine,
+            flood=unlimited)  # fmt: skip
+    assert _escalation_status(engine) == "open"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 2
+    assert len(queued_to(engine, DEMO_CHAT)) > replies_before
+
+
+def test_a_crisis_sms_resent_by_the_phone_after_the_acknowledgement_does_not_page_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The phone said "Not delivered, try again" and the client tapped it: same words."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "acknowledged"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 1
+    assert len(queued_to(engine, DEMO_PHONE)) == replies_before
 
 
 def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_again(
@@ -311,6 +498,39 @@ def test_a_therapist_whose_number_is_also_a_test_clients_can_still_acknowledge(
         other = receive(sms(text, sid, sender=PRIMARY_PHONE), settings, engine=engine,
                         flood=unlimited)  # fmt: skip
         assert other.hand_off is not None and other.hand_off.conversation_id == tester_code
+
+
+def _tiers_paged(engine: Engine) -> list[str]:
+    with session_scope(engine) as session:
+        return [str(t) for t in session.execute(select(Page.tier).order_by(Page.id)).scalars()]
+
+
+@pytest.mark.parametrize("answer", ["Yes", "start"])
+def test_a_therapist_who_answers_a_page_with_yes_is_told_how_to_acknowledge(
+    engine: Engine, settings: Settings, unlimited: FloodControl, answer: str
+) -> None:
+    """At 03:00 the on-call therapist answers the page "Yes", as people answer an alert.
+    Her pages never stopped, so it is no opt-in: she is told to reply ACK <code>."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    receive(sms(answer, 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"
+    reply = queued_to(engine, PRIMARY_PHONE)[-1]
+    assert "ACK" in reply and "again" not in reply, reply
+
+
+def test_a_therapist_who_texts_stop_in_answer_to_a_live_page_hands_it_to_the_backup_at_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Paged at night, the on-call therapist answers STOP: the backup is paged at the
+    scheduler's next tick, not when the 5-minute acknowledgement time-out runs out."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY]
+    receive(sms("STOP", 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert "next person" in queued_to(engine, PRIMARY_PHONE)[-1]
+    with session_scope(engine) as session:
+        advance_pages(session, utcnow() + timedelta(seconds=2), settings)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]
+    assert any("DEMO0001" in text for text in queued_to(engine, BACKUP_PHONE))
 
 
 def test_a_therapist_who_texts_stop_to_the_paging_number_is_skipped_until_they_text_start(
@@ -864,3 +1084,60 @@ def test_a_message_that_cannot_even_be_escalated_is_still_marked_and_the_client_
     assert inbound(engine, decision.message_id or 0).status == "failed"
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert screen_pending(settings, engine=engine, now=late) == 0
+
+
+#: The Rasa server's public URL and the dashboard's (Twilio's Fallback URL) for the test below.
+PUBLIC, FALLBACK = "https://sms.clinic.test", "https://dash.clinic.test"
+
+
+def _signed(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings,
+        twilio=TwilioSettings(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, "+15005550000"),
+        public_url=PUBLIC,
+        public_fallback_url=FALLBACK,
+    )
+
+
+async def _post(
+    webhook: TwilioWebhook, url: str, params: dict[str, str], *, primary: bool
+) -> WebhookAnswer:
+    body, headers = signed_twilio_webhook(url, params)
+
+    async def read() -> bytes:
+        return body
+
+    request = WebhookRequest(
+        path=urlsplit(url).path,
+        query="",
+        signature=headers["X-Twilio-Signature"],
+        content_type=headers["Content-Type"],
+        read_body=read,
+    )
+    answer, _ = await webhook.receive_message(request, handing_off=primary)
+    return answer
+
+
+async def test_a_strangers_crisis_sms_retried_at_the_fallback_url_still_gets_the_crisis_numbers(
+    engine: Engine, settings: Settings
+) -> None:
+    """A client texting from a new phone (unknown to WiseMind) sends
+    "i took all my pills, goodbye". The Rasa server stores it and decides the reply (the crisis
+    numbers, only in the TwiML answer: nothing is queued for a stranger), but answers after
+    Twilio's 15 s timeout, so Twilio discards that answer and calls the Fallback URL with the
+    same MessageSid. The fallback finds it stored and answers the crisis numbers again
+    (Twilio sends only one of the two answers)."""
+    settings = _signed(settings)
+    params = inbound_sms_params(STRANGER_PHONE, "+15005550000", "i took all my pills, goodbye")
+    primary = TwilioWebhook(settings, PUBLIC, engine)
+    fallback = TwilioWebhook(settings, FALLBACK, engine)
+    first: WebhookAnswer = await _post(primary, PUBLIC + WEBHOOK_PATH, params, primary=True)
+    assert first.status == 200 and "988" in first.body  # decided, but Twilio stopped waiting
+    again = await _post(fallback, FALLBACK + FALLBACK_PATH, params, primary=False)
+    with session_scope(engine) as session:
+        stored = session.execute(
+            select(func.count()).where(Message.direction == "inbound")
+        ).scalar_one()
+    assert stored == 1  # stored once: the de-duplication itself is sound
+    assert again.status == 200
+    assert "988" in again.body, again.body

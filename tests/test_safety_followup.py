@@ -23,6 +23,7 @@ from bot.safety.followup import (
     NO,
     UNCLEAR,
     YES,
+    AskedQuestion,
     question_waiting,
     read_safe_now,
     record_question,
@@ -166,12 +167,22 @@ def test_a_plain_yes_with_no_question_pending_is_just_a_yes(
     assert _escalations(db_session) == []
 
 
-def test_an_answer_long_after_the_question_is_not_read_as_its_answer(
+def test_a_clear_yes_hours_after_the_check_in_still_gets_the_crisis_reply(
+    db_session: Session, client: Client
+) -> None:
+    """People in distress often go quiet before answering: a late "yes" is still "yes"."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow() - timedelta(hours=3))
+    assert any("988" in text for text in _answer(db_session, "yes"))
+    assert _escalations(db_session) == [("high", ["check_in_affirmed"])]
+
+
+def test_a_hello_hours_after_the_check_in_is_not_read_as_its_answer(
     db_session: Session, client: Client
 ) -> None:
     record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow() - timedelta(hours=3))
-    assert _answer(db_session, "yes") == ()
+    assert _answer(db_session, "hello") == ()
     assert _escalations(db_session) == []
+    assert db_session.get(PendingSafetyQuestion, client.id) is None  # the conversation moved on
 
 
 def test_a_question_is_answered_once(db_session: Session, client: Client) -> None:
@@ -295,7 +306,7 @@ def test_two_messages_at_once_are_read_as_one_answer_on_postgresql(
             demo = client_by_code(session, "DEMO0001")
             assert demo is not None
             record_question(session, demo, SafetyQuestion.URGE_SUICIDE, utcnow())
-        answers: list[str | None] = []
+        answers: list[AskedQuestion | None] = []
 
         def second_message() -> None:
             with session_scope(engine) as session:
@@ -312,6 +323,6 @@ def test_two_messages_at_once_are_read_as_one_answer_on_postgresql(
             # Give the second message time to read the question before the first commits.
             racing.join(timeout=1)
         racing.join()
-        assert answers == [SafetyQuestion.URGE_SUICIDE, None]
+        assert answers == [AskedQuestion(SafetyQuestion.URGE_SUICIDE), None]
     finally:
         engine.dispose()

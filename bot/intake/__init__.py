@@ -11,6 +11,7 @@ from bot.intake.flood import FloodControl
 from bot.intake.inbound import (
     CHECK_IN_ASKED,
     CRISIS_REPLIED,
+    EDIT_SEPARATOR,
     RISK_LEVEL,
     Decision,
     HandOff,
@@ -27,6 +28,7 @@ from bot.intake.pipeline import (
 from bot.intake.replies import (
     PROCESSING_ERROR_REPLY,
     ReplyFormat,
+    queue_assistant_reply,
     queue_reply,
     register_reply_format,
     with_crisis_contacts,
@@ -36,6 +38,7 @@ from bot.intake.screening import SCREENING_FAILED, Screening, screen_for_risk
 __all__ = [
     "CHECK_IN_ASKED",
     "CRISIS_REPLIED",
+    "EDIT_SEPARATOR",
     "MAX_INBOUND_CHARS",
     "PROCESSING_ERROR_REPLY",
     "RISK_LEVEL",
@@ -49,6 +52,7 @@ __all__ = [
     "claim_handoffs",
     "finish_handoff",
     "process_stored",
+    "queue_assistant_reply",
     "queue_reply",
     "receive",
     "register_reply_format",

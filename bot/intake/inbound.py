@@ -21,6 +21,8 @@ CHECK_IN_ASKED = "check_in_asked"
 #: Metadata key with the intake's risk level for the message's words (joined with recent
 #: texts when that added risk); the crisis NLU component takes its intent from it.
 RISK_LEVEL = "risk_level"
+#: Between an original message's provider id and an edit's own part (see ``provider_id``).
+EDIT_SEPARATOR = ":e"
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class InboundMessage:
     channel: str
     address: str
     text: str
-    #: Twilio MessageSid, a Telegram message key; None on the local channel.
+    #: Twilio MessageSid, a Telegram message key; None on the local channel. An edit's
+    #: id is its original's, then :data:`EDIT_SEPARATOR` and what tells the edits apart.
     provider_id: str | None = None
     #: A picture, sticker or other media came with (or instead of) the text.
     has_media: bool = False

@@ -240,19 +240,25 @@ def _keep_stranger_at_risk(
         body=message.text,
         provider_id=message.provider_id,
     )
+    reply = _stranger_at_risk_reply(message, assessment)
     if stored is None:
-        return Decision(duplicate=True)
+        # A provider's retry (Twilio's Fallback URL after a late answer, Telegram's
+        # redelivery): the first answer never reached the person, so it is given again.
+        return Decision(duplicate=True, direct_reply=reply)
     stored.risk_level = assessment.level.value if assessment else None
     stored.screened_at = utcnow()
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
     strangers.tell_people(session, stored, settings)
+    return Decision(message_id=stored.id, direct_reply=reply)
+
+
+def _stranger_at_risk_reply(message: InboundMessage, assessment: Assessment | None) -> str:
+    """The crisis numbers for a risky stranger, answered in the webhook's response."""
     if assessment is not None and assessment.level.escalates:
-        return Decision(
-            message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
-        )
+        return unknown_sender_crisis_reply(message.text)
     # Moderate, or unscored: the usual reply, which carries the crisis numbers too.
-    return Decision(message_id=stored.id, direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+    return with_crisis_contacts(UNKNOWN_SENDER_REPLY)
 
 
 def process_stored(
@@ -302,7 +308,8 @@ def process_stored(
     )  # fmt: skip
     # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
     urgent = [] if opted_out else list(screening.urgent)
-    message.crisis_replied = not opted_out and bool(screening.crisis_reply)
+    # A repeat of escalated words was crisis-replied already: the assistant does not repeat it.
+    message.crisis_replied = not opted_out and bool(screening.crisis_reply or screening.repeated)
     message.check_in_asked = screening.check_in is not None
     waiting = not taken_over and followup.question_waiting(session, client, now)
     replies: list[str] = []
@@ -410,13 +417,17 @@ def _staff_carrier_keyword(
 ) -> str | None:
     """STOP or START by SMS from a therapist's number: their SMS pages stop or resume.
 
-    Returns the reply to them, or None if this is not such a message.
+    Returns the reply to them, or None if this is not such a message (START or
+    YES from a therapist whose pages never stopped is an answer to a page).
     """
     stopped = keyword in OPT_OUT_KEYWORDS
     if message.channel != Channel.SMS or not (stopped or keyword in OPT_IN_KEYWORDS):
         return None
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
     if therapist is None:
+        return None
+    if not stopped and therapist.sms_opted_out_at is None:
+        # "Yes" to a page restarts nothing (they never stopped): they are told how to ACK.
         return None
     return escalation.set_sms_paging(
         session, therapist, stopped=stopped, now=now, settings=settings

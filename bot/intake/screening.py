@@ -9,6 +9,7 @@ the escalation (and page), and the crisis reply the client gets at once.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages, escalation
+from bot.intake.inbound import EDIT_SEPARATOR
 from bot.safety import Assessment, RiskLevel, assess, followup
 from bot.settings import Settings
 from bot.storage.enums import Direction, EscalationLevel, SafetyQuestion
@@ -37,6 +39,8 @@ ESCALATING_LEVELS = tuple(level.value for level in RiskLevel if level.escalates)
 #: assessed on the client's last few inbound messages joined, sent this close together.
 RECENT_MESSAGES = 5
 RECENT_WINDOW = timedelta(minutes=3)
+#: A phone re-sending a text ("Not delivered, try again") does so within this long.
+RESEND_WINDOW = timedelta(minutes=10)
 #: Questions about the client's safety: a message answering one gets no check-in on top.
 SAFETY_CONVERSATION = frozenset({SafetyQuestion.CHECK_IN, SafetyQuestion.SAFE_NOW})
 
@@ -78,6 +82,9 @@ class Screening:
     crisis_reply: tuple[str, ...] = ()
     #: The direct question about suicidal thoughts, for moderate risk in the words.
     check_in: str | None = None
+    #: The words repeat risk already escalated and crisis-replied (an edit, a re-sent
+    #: text): nobody is paged again and the crisis reply is not repeated.
+    repeated: bool = False
 
     @property
     def urgent(self) -> tuple[str, ...]:
@@ -110,21 +117,62 @@ def screen_for_risk(
     excerpt = message.body
     if assessment is not None:
         assessment, excerpt = _with_recent_messages(session, client, message, assessment)
-    detected = _apply_assessment(session, client, message, assessment, settings, now, excerpt)
-    kind = followup.take_pending_question(session, client, now) if answers_question else None
-    answered = followup.escalate_risky_answer(session, client, message, kind, now, settings)
+    repeated = assessment is not None and _repeats_escalated_risk(
+        session, client, message, assessment, now
+    )
+    detected = _apply_assessment(
+        session, client, message, assessment, settings, now, excerpt, new_risk=not repeated
+    )
+    asked = followup.take_pending_question(session, client, now) if answers_question else None
+    answered = followup.escalate_risky_answer(session, client, message, asked, now, settings)
     crisis_reply = detected or answered
     if assessment is None:
         return Screening(None, crisis_reply)
+    if repeated and not crisis_reply:
+        return Screening(assessment.level, repeated=True)
     check_in = None
     if (
         may_ask
         and not crisis_reply
         and assessment.level is RiskLevel.MODERATE
-        and kind not in SAFETY_CONVERSATION
+        and (asked is None or asked.kind not in SAFETY_CONVERSATION)
     ):
         check_in = followup.ask_check_in(session, client, message.body, assessment.categories, now)
     return Screening(assessment.level, crisis_reply, check_in)
+
+
+def _repeats_escalated_risk(
+    session: Session, client: Client, message: Message, assessment: Assessment, now: datetime
+) -> bool:
+    """Whether ``message`` only repeats risk the client's active escalation already holds.
+
+    A Telegram edit of an escalated text (a typo fixed), or the same text
+    re-sent by the phone, is not new risk: the therapist is already acting on
+    those words. Risk is new, and pages, when the level rises above the
+    original's or a category is new to the escalation.
+    """
+    if not assessment.level.escalates:
+        return False
+    active = escalation.active_escalation(session, client.id)
+    if active is None or not set(assessment.categories) <= set(json.loads(active.categories)):
+        return False
+    escalated = session.execute(
+        select(Message.provider_id, Message.body, Message.created_at, Message.risk_level).where(
+            Message.client_id == client.id,
+            Message.direction == Direction.INBOUND,
+            Message.id < message.id,
+            Message.risk_level.in_(ESCALATING_LEVELS),
+            Message.crisis_replied.is_(True),
+        )
+    ).all()
+    edit_of = message.provider_id
+    originals = [
+        row.risk_level
+        for row in escalated
+        if (row.provider_id and edit_of and edit_of.startswith(row.provider_id + EDIT_SEPARATOR))
+        or (row.body == message.body and row.created_at >= now - RESEND_WINDOW)
+    ]
+    return any(assessment.level <= RiskLevel(level) for level in originals)
 
 
 def _with_recent_messages(
@@ -170,6 +218,8 @@ def _apply_assessment(
     settings: Settings,
     now: datetime,
     text: str,
+    *,
+    new_risk: bool = True,
 ) -> tuple[str, ...]:
     """Apply ``assessment`` to a stored message; open or join an escalation if it carries risk.
 
@@ -197,8 +247,9 @@ def _apply_assessment(
         now=now,
         settings=settings,
         source_message_id=message.id,
+        new_risk=new_risk,
     )
-    if not assessment.level.escalates:
+    if not assessment.level.escalates or not new_risk:
         return ()
     return crisis_messages.crisis_reply(message.body, client.locale, outcome.alerted)
 

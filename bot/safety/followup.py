@@ -8,7 +8,7 @@ flag: a "yes" to *did you self-harm today?*. The words alone ("yes", "5")
 carry no risk for the detector; only the question gives them their meaning.
 
 So the action that asks such a question records it (:func:`record_question`,
-one pending question per client, expiring with the Rasa session), and the
+one pending question per client, kept until it is answered), and the
 core's screening of every inbound message, which runs before Rasa and needs
 neither Rasa nor the action server, reads the next message against it
 (:func:`escalate_risky_answer`). The check-in for a moderate-risk message is
@@ -37,12 +37,13 @@ from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.settings import Settings
-from bot.storage.enums import URGE_MAX, EscalationLevel, SafetyQuestion
+from bot.storage.enums import URGE_MAX, Direction, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message, PendingSafetyQuestion
 
-#: How long a question waits for its answer: Rasa's session expiry
-#: (``session_expiration_time`` in ``domain/core.yml``), after which the
-#: conversation no longer treats the next message as the answer either.
+#: How long any message is read as the answer: Rasa's session expiry
+#: (``session_expiration_time`` in ``domain/core.yml``). After it the question
+#: still waits (people in distress often go quiet before answering), but only a
+#: clear answer is read against it (see :func:`take_pending_question`).
 QUESTION_LIFETIME = timedelta(minutes=60)
 
 #: Escalation categories for risk the client confirmed in answer to a question.
@@ -89,6 +90,15 @@ _HIGH_URGE = re.compile(
     r"\b(high|higher|highest|max|maximum|maxed|extreme|extremely|intense|strong|worst|"
     r"unbearable|off the charts?|through the roof|alt[oa]|altísim[oa]|m[aá]xim[oa]|fuerte)\b"
 )
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """The safety question a message answers, and whether it came after the conversation's hour."""
+
+    kind: str
+    #: Past :data:`QUESTION_LIFETIME`: only a clear answer is read against the question.
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,28 @@ def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
     return None
 
 
+def is_clear_answer(kind: str, text: str) -> bool:
+    """Whether ``text`` plainly answers ``kind`` ("yes", "no", "not safe", "5"), not "hi" or "ok".
+
+    A message long after the question is read against it only when it is
+    such an answer: "hi" the next morning is a greeting, not "yes, I am
+    having thoughts of suicide"; a bare "yes" is still that answer.
+    """
+    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", text.lower().replace("’", "'")).split())
+    if kind == SafetyQuestion.SAFE_NOW:
+        return read_safe_now(text) != UNCLEAR
+    if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
+        return read_scale(text, 0, URGE_MAX).value is not None or bool(_NUMBER.search(text))
+    return read_yes_no(text).value is not None and phrase not in _ACKNOWLEDGEMENTS
+
+
+def risk_of_answer(asked: AskedQuestion, text: str) -> AnswerRisk | None:
+    """The risk of ``text`` as the answer to ``asked``: a late one only when it is clear."""
+    if asked.late and not is_clear_answer(asked.kind, text):
+        return None
+    return risk_of_reading(asked.kind, text)
+
+
 def record_question(session: Session, client: Client, kind: str, now: datetime) -> None:
     """Remember that ``client`` was just asked the safety question ``kind``."""
     if kind not in SafetyQuestion.ALL:
@@ -188,7 +220,7 @@ def record_question(session: Session, client: Client, kind: str, now: datetime) 
     session.flush()
 
 
-def take_pending_question(session: Session, client: Client, now: datetime) -> str | None:
+def take_pending_question(session: Session, client: Client, now: datetime) -> AskedQuestion | None:
     """The question the client's message answers, if one is waiting; it is answered now.
 
     Every message with words answers the pending question, whatever it says: a
@@ -197,6 +229,12 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> st
     be an answer (a carrier HELP, a voice note): the question keeps waiting.
     The row is locked (PostgreSQL), so of two messages arriving at once only
     one is read as the answer.
+
+    A question is never forgotten with time: a "yes" to "are you having
+    thoughts of suicide?" pages however late it comes. After
+    :data:`QUESTION_LIFETIME` the answer is ``late`` (only a clear answer is read
+    against it), and a question the bot has written to the client since then
+    (a reminder, a new diary card) is superseded: the message answers that.
     """
     pending = session.execute(
         select(PendingSafetyQuestion)
@@ -205,15 +243,34 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> st
     ).scalar_one_or_none()
     if pending is None:
         return None
+    asked = _still_open(session, client, pending, now)
     session.delete(pending)
     session.flush()
-    return pending.kind if pending.expires_at > now else None
+    return asked
 
 
 def question_waiting(session: Session, client: Client, now: datetime) -> bool:
     """Whether a safety question the client was asked still waits for its answer."""
     pending = session.get(PendingSafetyQuestion, client.id)
-    return pending is not None and pending.expires_at > now
+    return pending is not None and _still_open(session, client, pending, now) is not None
+
+
+def _still_open(
+    session: Session, client: Client, pending: PendingSafetyQuestion, now: datetime
+) -> AskedQuestion | None:
+    """``pending`` as the question a message now answers; None once the bot has moved on."""
+    if pending.expires_at > now:
+        return AskedQuestion(pending.kind)
+    spoken_since = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id == client.id,
+            Message.direction == Direction.OUTBOUND,
+            Message.created_at >= pending.expires_at,
+        )
+        .limit(1)
+    ).first()
+    return None if spoken_since is not None else AskedQuestion(pending.kind, late=True)
 
 
 def clear_pending_question(session: Session, client: Client) -> None:
@@ -252,18 +309,18 @@ def escalate_risky_answer(
     session: Session,
     client: Client,
     message: Message,
-    kind: str | None,
+    asked: AskedQuestion | None,
     now: datetime,
     settings: Settings,
 ) -> tuple[str, ...]:
-    """Escalate a stored message that answers the safety question ``kind`` riskily.
+    """Escalate a stored message that answers the safety question ``asked`` riskily.
 
-    ``kind`` is what :func:`take_pending_question` returned for the message.
+    ``asked`` is what :func:`take_pending_question` returned for the message.
     Returns the crisis reply for a high-risk answer (the channel sends it at
     once, before and whatever Rasa does), else nothing. Called by the core's
     screening step for every stored inbound message.
     """
-    risk = None if kind is None else risk_of_reading(kind, message.body)
+    risk = None if asked is None else risk_of_answer(asked, message.body)
     if risk is None:
         return ()
     outcome = record_risk(
