@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
-import string
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -933,14 +933,16 @@ def acknowledge(
 def ack_code(text: str) -> str | None:
     """The code in ``ACK <code>``, else None.
 
-    As a person answers a page in a hurry: any case, punctuation around the
-    word and the code, and a note after it ("Ack K7Q2XM.", "ACK K7Q2XM calling
-    now") are all the same acknowledgement.
+    As a person answers a page in a hurry: any case, punctuation around or
+    between the word and the code, and a note after it ("Ack K7Q2XM.",
+    "ACK:K7Q2XM", "ACK K7Q2XM calling now") are all the same acknowledgement.
     """
-    words = text.split()
-    if len(words) < 2 or words[0].strip(string.punctuation).upper() != ACK_WORD:
-        return None
-    return words[1].strip(string.punctuation).upper() or None
+    found = _ACK_PATTERN.match(text)
+    return found.group(1).upper() if found else None
+
+
+#: "ACK", then spaces or punctuation (at least one), then the code.
+_ACK_PATTERN = re.compile(rf"^[\W_]*{ACK_WORD}[\W_]+([A-Z0-9]+)", re.IGNORECASE)
 
 
 def acknowledges_active(session: Session, text: str) -> bool:

@@ -466,9 +466,17 @@ def _escalation_status(engine: Engine) -> str:
 
 
 @pytest.mark.parametrize(
-    "reply", ["ACK {code}", "Ack {code}.", "ACK {code} calling now", "ack: {code}"]
+    "reply",
+    [
+        "ACK {code}",
+        "Ack {code}.",
+        "ACK {code} calling now",
+        "ack: {code}",
+        "ACK:{code}",
+        "ACK-{code}",
+    ],
 )
-def test_a_therapists_ack_with_a_full_stop_or_a_note_still_acknowledges(
+def test_a_therapists_ack_with_a_full_stop_a_colon_or_a_note_still_acknowledges(
     engine: Engine, settings: Settings, unlimited: FloodControl, reply: str
 ) -> None:
     receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)

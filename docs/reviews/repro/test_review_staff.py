@@ -69,22 +69,6 @@ def test_the_crisis_line_texting_stop_to_the_paging_number_is_made_known(
     )
 
 
-def test_an_ack_written_without_a_space_still_acknowledges(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: a therapist answers the page "ACK-K7Q2XM" or "ACK:K7Q2XM"
-    (a phone keyboard, a hurry). She gets "Reply ACK <code> to acknowledge an alert" and
-    the page goes on to the backup five minutes later unless she notices and types it again.
-    "Ack K7Q2XM." and "ack: K7Q2XM" were fixed (review 7 #15); these were not."""
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        code = session.execute(select(Escalation.code)).scalar_one()
-    receive(sms(f"ACK:{code}", 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
-    assert _escalation_status(engine) == "acknowledged", queued_to(engine, PRIMARY_PHONE)[-1]
-
-
 def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unreachable(
     engine: Engine,  # noqa: F811
     settings: Settings,  # noqa: F811
