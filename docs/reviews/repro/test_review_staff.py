@@ -7,8 +7,6 @@ Each test fails today because of the hole its docstring describes.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -17,7 +15,7 @@ from bot.intake import FloodControl, receive
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import PageTier
-from bot.storage.models import Escalation, Page, Therapist, utcnow
+from bot.storage.models import Page, Therapist, utcnow
 from tests.test_intake import (  # noqa: F401  (fixtures)
     ADMIN_PHONE,
     BACKUP_PHONE,
