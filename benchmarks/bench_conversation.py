@@ -15,8 +15,13 @@ It prints figures and asserts nothing about them (timing assertions make flaky
 tests); the figures go to ``benchmarks/RESULTS.md``. It exits non-zero only
 when the run itself went wrong: a failed request or the time limit reached.
 
+With ``--homework-open`` every client has homework assigned that is not due
+yet, so each greeting, menu and thanks is followed by the check for due
+homework (``action_bring_up_homework``): what that check costs the clients who
+have homework open.
+
 Usage: ``.venv/bin/python benchmarks/bench_conversation.py [--conversations N]
-[--messages M] [--long-messages L] [--time-limit SECONDS]``
+[--messages M] [--long-messages L] [--time-limit SECONDS] [--homework-open]``
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from itertools import cycle, islice
 from pathlib import Path
@@ -46,6 +51,8 @@ from bot.background import BackgroundWiseMind, StartError, background_wisemind
 from bot.clinic import add_client, record_consent
 from bot.intake import PROCESSING_ERROR_REPLY
 from bot.settings import PROJECT_ROOT
+from bot.skills import load_library
+from bot.skills.homework import assign_homework
 from bot.storage import create_engine_for, session_scope
 from bot.training import ensure_model
 
@@ -64,6 +71,8 @@ LENGTH_WINDOW_STEP = 100
 WEBHOOK_PATH = "/webhooks/local/webhook"
 DEMO_THERAPIST = "therapist@demo.clinic"
 CLIENT_TIMEZONE = "America/New_York"
+#: With --homework-open, each client's homework falls due this long after enrolment.
+HOMEWORK_DUE_IN = timedelta(days=7)
 #: The bot's apology when processing failed starts with this (up to its first placeholder).
 PROCESSING_ERROR_PREFIX = PROCESSING_ERROR_REPLY.split("{")[0]
 
@@ -83,7 +92,7 @@ CONVERSATION_CYCLE: tuple[tuple[str, str], ...] = (
 #: How each supervised process is recognised in its command line.
 PROCESS_ROLES = (
     ("bot.rasa_server", "Rasa server"),
-    ("rasa_sdk", "action server"),
+    ("bot.action_server", "action server"),
     ("scheduler", "scheduler"),
 )
 KB_PER_MB = 1024
@@ -160,13 +169,25 @@ def conversation_messages(count: int) -> list[tuple[str, str]]:
     return list(islice(cycle(CONVERSATION_CYCLE), count))
 
 
-def enrol_client(engine: Engine, name: str) -> str:
-    """A newly enrolled, consented client (hence a conversation of its own); its code."""
+def enrol_client(engine: Engine, name: str, *, homework_open: bool = False) -> str:
+    """A newly enrolled, consented client (hence a conversation of its own); its code.
+
+    With ``homework_open`` the client has homework assigned, due in a week.
+    """
     with session_scope(engine) as session:
         client, _ = add_client(
             session, name=name, therapist_email=DEMO_THERAPIST, timezone=CLIENT_TIMEZONE
         )
         record_consent(session, client, CONSENT_VERSION)
+        if homework_open:
+            assign_homework(
+                session,
+                load_library(),
+                client_code=client.code,
+                therapist_email=DEMO_THERAPIST,
+                due_at=datetime.now(timezone.utc) + HOMEWORK_DUE_IN,
+                skill="tipp",
+            )
         return str(client.code)
 
 
@@ -293,19 +314,29 @@ def memory_mb(pid: int, name: str = "VmRSS") -> float:
 # --- The measurements ----------------------------------------------------------------------
 
 
-def warm_up(bot: BackgroundWiseMind, engine: Engine, deadline: float) -> Conversation:
+def warm_up(
+    bot: BackgroundWiseMind, engine: Engine, deadline: float, *, homework_open: bool
+) -> Conversation:
     """One full cycle by its own client, so first-use costs stay out of the figures."""
-    conversation = Conversation(bot, enrol_client(engine, "Bench warm-up"))
+    conversation = Conversation(
+        bot, enrol_client(engine, "Bench warm-up", homework_open=homework_open)
+    )
     conversation.run(CONVERSATION_CYCLE, deadline)
     return conversation
 
 
 def measure_concurrent(
-    bot: BackgroundWiseMind, engine: Engine, conversations: int, messages: int, deadline: float
+    bot: BackgroundWiseMind,
+    engine: Engine,
+    conversations: int,
+    messages: int,
+    deadline: float,
+    *,
+    homework_open: bool,
 ) -> tuple[list[Conversation], float]:
     """N clients texting at once, one request in flight each; returns them and the wall time."""
     clients = [
-        Conversation(bot, enrol_client(engine, f"Bench {number}"))
+        Conversation(bot, enrol_client(engine, f"Bench {number}", homework_open=homework_open))
         for number in range(1, conversations + 1)
     ]
     script = conversation_messages(messages)
@@ -331,10 +362,12 @@ def print_concurrent(clients: Sequence[Conversation], wall_seconds: float) -> No
 
 
 def measure_long(
-    bot: BackgroundWiseMind, engine: Engine, total: int, deadline: float
+    bot: BackgroundWiseMind, engine: Engine, total: int, deadline: float, *, homework_open: bool
 ) -> tuple[Conversation, dict[int, int]]:
     """One client sending ``total`` messages in one session; tracker size at each window end."""
-    conversation = Conversation(bot, enrol_client(engine, "Bench long"))
+    conversation = Conversation(
+        bot, enrol_client(engine, "Bench long", homework_open=homework_open)
+    )
     window_ends = {end for _, end in length_windows(total)}
     events_at: dict[int, int] = {}
 
@@ -391,6 +424,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=DEFAULT_MESSAGES)
     parser.add_argument("--long-messages", type=int, default=DEFAULT_LONG_MESSAGES)
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_SECONDS)
+    parser.add_argument(
+        "--homework-open",
+        action="store_true",
+        help="every client has homework assigned, due in a week",
+    )
     args = parser.parse_args(argv)
     if min(args.conversations, args.messages, args.long_messages, args.time_limit) <= 0:
         parser.error("every count and the time limit must be positive")
@@ -415,18 +453,20 @@ def measure_all(
     bot: BackgroundWiseMind, engine: Engine, args: argparse.Namespace, deadline: float
 ) -> bool:
     """The three measurements in turn, each printed as soon as it is done."""
-    warm = warm_up(bot, engine, deadline)
+    warm = warm_up(bot, engine, deadline, homework_open=args.homework_open)
     rss: dict[str, dict[str, float]] = {"after warm-up": rss_snapshot(bot.pid)}
 
     print(f"## a. {args.conversations} concurrent conversations × {args.messages} messages\n")
     clients, wall_seconds = measure_concurrent(
-        bot, engine, args.conversations, args.messages, deadline
+        bot, engine, args.conversations, args.messages, deadline, homework_open=args.homework_open
     )
     print_concurrent(clients, wall_seconds)
     rss["after concurrent"] = rss_snapshot(bot.pid)
 
     print(f"## b. Latency vs conversation length (one conversation, {args.long_messages} msgs)\n")
-    long, events_at = measure_long(bot, engine, args.long_messages, deadline)
+    long, events_at = measure_long(
+        bot, engine, args.long_messages, deadline, homework_open=args.homework_open
+    )
     print_long(long, args.long_messages, events_at)
     rss["at end"] = rss_snapshot(bot.pid)
 

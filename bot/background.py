@@ -133,7 +133,8 @@ def _wait_until_answering(
         if all(_answers(url) for url in urls):
             return
         time.sleep(1)
-    process.kill()
+    # Not killed here: the caller's SIGTERM lets the supervisor stop its children, which
+    # run in process groups of their own and would outlive a killed supervisor.
     raise StartError(f"wisemind run did not start in time:\n{log_path.read_text()[-4000:]}")
 
 

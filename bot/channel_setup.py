@@ -3,7 +3,10 @@
 Telegram is told where to deliver updates (``setWebhook`` with the secret
 token it will echo back, and only the update types WiseMind reads). Twilio's
 webhooks are set in its console (or API) by the clinic, so the URLs to enter
-are printed.
+are printed: the webhook on the Rasa server, and the Fallback URL on the
+dashboard's process, which Twilio calls when the webhook fails (Twilio does
+not retry an inbound SMS: without it, a text sent while the Rasa server
+restarts is lost).
 """
 
 from __future__ import annotations
@@ -38,10 +41,14 @@ async def set_up_channels(settings: Settings, say: Callable[[str], None]) -> int
             raise ConfigError(f"Telegram refused the webhook: {exc}") from None
         say(f"Telegram: @{me.username} now delivers to {url}")
     if settings.twilio is not None:
+        from channels.twilio_webhook import FALLBACK_PATH, STATUS_PATH, WEBHOOK_PATH
+
+        fallback = settings.fallback_base_url + FALLBACK_PATH
         say(
             f"Twilio: in the console, for the number {settings.twilio.from_number}, set\n"
-            f"  A message comes in:  POST {settings.public_url}/webhooks/twilio_sms/webhook\n"
+            f"  A message comes in:     POST {settings.public_url}{WEBHOOK_PATH}\n"
+            f"  Primary handler fails:  POST {fallback}\n"
             f"Delivery status callbacks are requested per message, at\n"
-            f"  {settings.public_url}/webhooks/twilio_sms/status"
+            f"  {settings.public_url}{STATUS_PATH}"
         )
     return 0

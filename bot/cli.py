@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from bot.demo import DEMO_CLIENT_CODE
 from bot.log_config import quiet_libraries
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings, process_settings
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -45,11 +45,12 @@ def printable_url(url: str) -> str:
 
 
 def _clock(value: str) -> time:
+    from bot.clinic import ClinicError, parse_clock
+
     try:
-        hours, minutes = value.split(":")
-        return time(int(hours) % 24, int(minutes)) if value != "24:00" else time(0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a time like 09:00, got {value!r}") from None
+        return parse_clock(value)
+    except ClinicError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _local_datetime(value: str) -> datetime:
@@ -164,13 +165,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
     import logging
+    import threading
 
+    from bot.safety import skip_tensorflow, warm_up
     from bot.scheduler import run_scheduler
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    asyncio.run(run_scheduler(load_settings()))
+    settings = process_settings()
+    # The scheduler screens messages left unscreened (a failure after storing): load the
+    # detector now, without TensorFlow (no Rasa model runs here), not while one waits.
+    skip_tensorflow()
+    threading.Thread(target=warm_up, name="detector-warm-up", daemon=True).start()
+    asyncio.run(run_scheduler(settings))
     return 0
 
 
@@ -296,12 +304,20 @@ def cmd_oncall_set(args: argparse.Namespace) -> int:
 
 def cmd_oncall_check(args: argparse.Namespace) -> int:
     from bot.clinic import oncall_gaps
+    from bot.escalation import unpageable_on_call
     from bot.storage import session_scope
 
     settings = load_settings()
     with session_scope() as session:
+        unpageable = unpageable_on_call(session, settings)
+        for therapist, reason in unpageable:
+            print(f"{therapist.email} cannot be paged: {reason}")
         # Demo staff are never paged once real channels are on: they cover nothing.
-        gaps = oncall_gaps(session, include_demo=not settings.real_channel_configured)
+        gaps = oncall_gaps(
+            session,
+            include_demo=not settings.real_channel_configured,
+            leave_out=[therapist.id for therapist, _ in unpageable],
+        )
     for gap in gaps:
         print(gap.describe())
     demo_warning = _warn_about_demo_rota(settings)
@@ -476,6 +492,16 @@ def cmd_reminders_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders_quiet(args: argparse.Namespace) -> int:
+    from bot.reminders.manage import set_quiet_hours
+    from bot.storage import session_scope
+    from bot.storage.models import utcnow
+
+    with session_scope() as session:
+        print(set_quiet_hours(session, args.client, args.start, args.end, utcnow()))
+    return 0
+
+
 def cmd_checkin_add(args: argparse.Namespace) -> int:
     from bot.reminders.manage import add_for_client
     from bot.storage import session_scope
@@ -591,7 +617,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    run = command(commands, "run", cmd_run, "Start WiseMind: Rasa server, action server.")
+    run = command(
+        commands, "run", cmd_run, "Start WiseMind: Rasa, action server, scheduler, dashboard."
+    )
     run.add_argument(
         "--no-seed", action="store_true", help="do not create the demo clinic (embedded defaults)"
     )
@@ -604,7 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--ready-timeout", type=float, default=300, help="seconds to wait for the servers"
     )
     command(commands, "train", cmd_train, "Train the Rasa model if its inputs changed.")
-    command(commands, "scheduler", cmd_scheduler, "Run the scheduler alone (the outbox sender).")
+    command(
+        commands, "scheduler", cmd_scheduler, "Run a scheduler alone (outbox, pages, reminders)."
+    )
     command(
         commands,
         "status",
@@ -682,7 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Register the Telegram webhook and print the Twilio webhook URLs to configure.",
     )
 
-    escalation = commands.add_parser("escalation", help="Crisis escalations (until the dashboard).")
+    escalation = commands.add_parser(
+        "escalation", help="Crisis escalations (also on the dashboard)."
+    )
     escalation_commands = escalation.add_subparsers(
         dest="escalation_command", required=True, parser_class=_Parser
     )
@@ -722,7 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _when_options(add_reminder)
     add_reminder.add_argument("--therapist", help="your email (who set it)")
-    add_reminder.add_argument("--text", help="practice: the skill to practise")
+    add_reminder.add_argument("--text", help="practice: the skill to practice")
     add_reminder.add_argument(
         "--after-days", type=int, help="reengage: days without a message before the nudge"
     )
@@ -735,6 +767,15 @@ def build_parser() -> argparse.ArgumentParser:
         reminder_commands, "remove", cmd_reminders_remove, "Stop a reminder (by id)."
     )
     remove_reminder.add_argument("id", type=int, help="the id `reminders list` shows")
+    quiet = command(
+        reminder_commands,
+        "quiet",
+        cmd_reminders_quiet,
+        "Set a client's quiet hours (their local time); due reminders wait for the end.",
+    )
+    quiet.add_argument("client", help="client code")
+    quiet.add_argument("start", type=_clock, help="HH:MM, e.g. 22:00")
+    quiet.add_argument("end", type=_clock, help="HH:MM, e.g. 08:00 (the same as start: none)")
 
     checkin = commands.add_parser("checkin", help="Therapists' check-in questions.")
     checkin_commands = checkin.add_subparsers(

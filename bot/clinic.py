@@ -9,6 +9,7 @@ caller's ``session_scope`` does).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,12 +50,22 @@ EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 #: Telegram chat ids are integers (negative for groups).
 TELEGRAM_CHAT_ID_PATTERN = re.compile(r"-?\d{1,20}")
 PASSWORD_MIN_LENGTH = 12
+#: Long passphrases are welcome; this only bounds the work one login makes the hasher do.
+PASSWORD_MAX_LENGTH = 1024
 #: 00:00–00:00 on a rota shift means the whole day.
 MIDNIGHT = time(0)
 
 
 class ClinicError(ValueError):
     """Input a clinic operation cannot accept; the message is one line for a person."""
+
+
+class AddressTaken(ClinicError):
+    """A phone number or Telegram chat that already belongs to a client (``owner``)."""
+
+    def __init__(self, channel: str, address: str, owner: Client) -> None:
+        super().__init__(f"The {channel} address {address} already belongs to a client.")
+        self.owner = owner
 
 
 def add_therapist(
@@ -66,11 +77,14 @@ def add_therapist(
     sms_number: str | None = None,
     telegram_chat_id: str | int | None = None,
     password: str | None = None,
+    must_change_password: bool = False,
 ) -> tuple[Therapist, str]:
     """Create a staff account; returns it with its password, the only time it is shown.
 
     A password is generated unless one is given. Pages go by SMS when there is
-    a number, otherwise by Telegram.
+    a number, otherwise by Telegram. ``must_change_password``: the person
+    choosing it is not the account's owner, who must replace it at their
+    first login.
     """
     email = normalise_email(email)
     name = _check_name(name)
@@ -78,8 +92,8 @@ def add_therapist(
         raise ClinicError(f"Role must be one of {', '.join(Role.ALL)}, not {role!r}.")
     sms = normalise_phone(sms_number) if sms_number is not None else None
     chat_id = normalise_telegram_chat_id(telegram_chat_id) if telegram_chat_id is not None else None
-    if password is not None and len(password) < PASSWORD_MIN_LENGTH:
-        raise ClinicError(f"Passwords must be at least {PASSWORD_MIN_LENGTH} characters long.")
+    if password is not None:
+        check_password_strength(password)
     if therapist_by_email(session, email) is not None:
         raise ClinicError(f"There is already an account for {email}.")
     if sms is not None and _therapist_exists(session, Therapist.sms_number == sms):
@@ -95,10 +109,20 @@ def add_therapist(
         sms_number=sms,
         telegram_chat_id=chat_id,
         page_channel=Channel.SMS if sms is not None or chat_id is None else Channel.TELEGRAM,
+        must_change_password=must_change_password,
     )
     session.add(therapist)
     session.flush()
     return therapist, password
+
+
+def check_password_strength(password: str) -> str:
+    """``password`` if it is long enough for a staff account (length is what counts)."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise ClinicError(f"Passwords must be at least {PASSWORD_MIN_LENGTH} characters long.")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise ClinicError(f"Passwords must be at most {PASSWORD_MAX_LENGTH} characters long.")
+    return password
 
 
 def therapist_by_email(session: Session, email: str) -> Therapist | None:
@@ -133,8 +157,9 @@ def add_client(
     if telegram_chat_id is not None:
         identities.append((Channel.TELEGRAM, normalise_telegram_chat_id(telegram_chat_id)))
     for channel, address in identities:
-        if client_for_identity(session, channel, address) is not None:
-            raise ClinicError(f"The {channel} address {address} already belongs to a client.")
+        owner = client_for_identity(session, channel, address)
+        if owner is not None:
+            raise AddressTaken(channel, address, owner)
     client = Client(
         code=unique_code(session, Client.code, CLIENT_CODE_LENGTH),
         name=name,
@@ -148,6 +173,17 @@ def add_client(
         session.add(ClientIdentity(client_id=client.id, channel=channel, address=address))
     code = new_enrolment_code(session, client, created_by=therapist)
     return client, code
+
+
+def reassign_client(session: Session, client: Client, therapist_email: str) -> Therapist:
+    """Move ``client`` to another active therapist's caseload (a therapist leaving, cover)."""
+    therapist = _active_therapist(session, therapist_email)
+    if therapist.id == client.therapist_id:
+        raise ClinicError(f"{client.code} is already in {therapist.name}'s caseload.")
+    client.therapist_id = therapist.id
+    session.flush()
+    session.expire(client, ["therapist"])
+    return therapist
 
 
 def new_enrolment_code(
@@ -266,12 +302,7 @@ def set_oncall(
     ``start`` runs past midnight into the next day; 00:00–00:00 is all day.
     """
     therapist = _active_therapist(session, therapist_email)
-    if role not in OncallRole.ALL:
-        raise ClinicError(f"On-call role must be one of {', '.join(OncallRole.ALL)}, not {role!r}.")
-    if weekday is not None and not 0 <= weekday <= 6:
-        raise ClinicError("Weekday must be 0 (Monday) to 6 (Sunday), or empty for every day.")
-    if start == end and start != MIDNIGHT:
-        raise ClinicError("A shift cannot end when it starts; use 00:00 to 00:00 for all day.")
+    check_shift(RotaShift(role, weekday, start, end))
     shift = session.execute(
         select(OncallShift).where(
             OncallShift.therapist_id == therapist.id,
@@ -288,6 +319,51 @@ def set_oncall(
         session.add(shift)
         session.flush()
     return shift
+
+
+def remove_oncall(session: Session, shift_id: int) -> OncallShift:
+    """Take a shift off the rota; returns it (deleted) so the caller can say which."""
+    shift = session.get(OncallShift, shift_id)
+    if shift is None:
+        raise ClinicError(f"There is no shift {shift_id} on the rota.")
+    session.delete(shift)
+    session.flush()
+    return shift
+
+
+@dataclass(frozen=True)
+class RotaShift:
+    """A shift's times, on the rota or only proposed (see :func:`oncall_gaps`)."""
+
+    role: str
+    weekday: int | None
+    start_time: time
+    end_time: time
+
+
+def check_shift(shift: RotaShift) -> RotaShift:
+    """``shift`` if it can go on the rota; a :class:`ClinicError` saying why not otherwise."""
+    if shift.role not in OncallRole.ALL:
+        raise ClinicError(
+            f"On-call role must be one of {', '.join(OncallRole.ALL)}, not {shift.role!r}."
+        )
+    if shift.weekday is not None and not 0 <= shift.weekday <= 6:
+        raise ClinicError("Weekday must be 0 (Monday) to 6 (Sunday), or empty for every day.")
+    if shift.start_time == shift.end_time and shift.start_time != MIDNIGHT:
+        raise ClinicError("A shift cannot end when it starts; use 00:00 to 00:00 for all day.")
+    return shift
+
+
+def parse_clock(value: str) -> time:
+    """A rota time typed as ``HH:MM``; ``24:00`` is midnight at the end of the day."""
+    hours, _, minutes = value.strip().partition(":")
+    if value.strip() == "24:00":
+        return MIDNIGHT
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ClinicError(f"Expected a time like 09:00, got {value!r}.")
+    if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+        raise ClinicError(f"Expected a time like 09:00, got {value!r}.")
+    return time(int(hours), int(minutes))
 
 
 def oncall_for(
@@ -344,20 +420,28 @@ _ROTA_STEP = timedelta(minutes=1)
 _WEEK = timedelta(days=7)
 
 
-def oncall_gaps(session: Session, *, include_demo: bool = True) -> list[RotaGap]:
+def oncall_gaps(
+    session: Session,
+    *,
+    include_demo: bool = True,
+    adding: Sequence[RotaShift] = (),
+    leave_out: Collection[int] = (),
+) -> list[RotaGap]:
     """Every stretch of the weekly rota where a role has no active therapist.
 
     Shifts repeat weekly, so checking one week minute by minute finds every
-    gap. Without ``include_demo``, demo staff cover nothing.
+    gap. Without ``include_demo``, demo staff cover nothing; nor do the
+    therapists in ``leave_out`` (ids of those who cannot be paged). ``adding``:
+    shifts of active staff not on the rota yet, to show what a change would leave.
     """
     query = (
         select(OncallShift)
         .join(Therapist, Therapist.id == OncallShift.therapist_id)
-        .where(Therapist.active.is_(True))
+        .where(Therapist.active.is_(True), Therapist.id.not_in(list(leave_out)))
     )
     if not include_demo:
         query = query.where(Therapist.is_demo.is_(False))
-    shifts = session.execute(query).scalars().all()
+    shifts: list[OncallShift | RotaShift] = [*session.execute(query).scalars(), *adding]
     gaps: list[RotaGap] = []
     for role in OncallRole.ALL:
         role_shifts = [shift for shift in shifts if shift.role == role]
@@ -383,7 +467,7 @@ def oncall_gaps(session: Session, *, include_demo: bool = True) -> list[RotaGap]
     return gaps
 
 
-def _covers(shift: OncallShift, local: datetime) -> bool:
+def _covers(shift: OncallShift | RotaShift, local: datetime) -> bool:
     """Whether ``shift`` covers the clinic-local moment ``local``."""
     now, today, yesterday = local.time(), local.weekday(), (local.weekday() - 1) % 7
     on_day = shift.weekday in (None, today)

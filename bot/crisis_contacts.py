@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.settings import load_settings
+from bot.settings import process_settings
 
 DEFAULT_LOCALE = "en"
 
@@ -24,6 +24,6 @@ class CrisisContacts:
 
 def crisis_contacts(locale: str | None = None) -> CrisisContacts:
     """The configured numbers for ``locale``, falling back to English."""
-    numbers = load_settings().crisis_numbers
+    numbers = process_settings().crisis_numbers
     line, emergency = numbers.get((locale or DEFAULT_LOCALE).lower(), numbers[DEFAULT_LOCALE])
     return CrisisContacts(crisis_line=line, emergency_number=emergency)

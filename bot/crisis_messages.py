@@ -99,6 +99,11 @@ def protocol_messages(language: str, alerted: bool) -> list[str]:
     ]
 
 
+def crisis_reply(text: str, profile_locale: str | None, alerted: bool) -> tuple[str, ...]:
+    """The crisis reply to the client's ``text``, in its language (:func:`language_of`)."""
+    return tuple(protocol_messages(language_of(text, profile_locale), alerted))
+
+
 def check_in_message(language: str) -> str:
     return CHECK_IN[language]
 

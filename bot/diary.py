@@ -3,7 +3,8 @@
 This module is the single description of the card. The Rasa form asks for the
 items in :data:`DIARY_ITEMS` order (``domain/diary.yml`` lists the same slot
 names), the action server validates answers with :func:`read_item`, and
-:func:`save_entry` writes the card with the client's local date.
+:func:`save_entry` writes the card under the day it is about: the client's
+local date when it was started, even if it was paused and finished later.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ DIARY_SLOTS: tuple[str, ...] = tuple(item.slot for item in DIARY_ITEMS)
 SELF_HARM_CARE_SLOT = "diary_self_harm_care"
 #: Every slot the diary form fills.
 FORM_SLOTS: tuple[str, ...] = (*DIARY_SLOTS, SELF_HARM_CARE_SLOT)
+#: The client's local date when the card was started (ISO): the day the card is about,
+#: even when it is paused and finished the next day.
+CARD_DAY_SLOT = "diary_card_day"
 #: The care question, read and re-asked like an item of the card.
 CARE_QUESTION = DiaryItem(SELF_HARM_CARE_SLOT, "", "hurt or not safe now", Kind.YES_NO)
 
@@ -165,11 +169,25 @@ def has_entry(session: Session, client: Client, entry_date: date) -> bool:
     )
 
 
+def card_day(client: Client, started_on: str | None, now: datetime) -> date:
+    """The day a card is about: the day it was started (ISO), else the client's today."""
+    return date.fromisoformat(started_on) if started_on else local_date(client, now)
+
+
+def resumed_day_notice(started_on: str | None, today: date) -> str | None:
+    """What a client picking up a card started on another day is told, or ``None``."""
+    if not started_on or date.fromisoformat(started_on) == today:
+        return None
+    return (
+        f"This card is for {date.fromisoformat(started_on):%a %d %b}, the day you started it. "
+        "Answer for that day."
+    )
+
+
 def save_entry(
-    session: Session, client: Client, values: Mapping[str, Any], now: datetime
+    session: Session, client: Client, values: Mapping[str, Any], entry_date: date
 ) -> DiaryEntry:
-    """Store the card for the client's local date; a second card that day replaces it."""
-    entry_date = local_date(client, now)
+    """Store the card under ``entry_date``, the day it is about; a second card replaces it."""
     entry = session.execute(
         select(DiaryEntry).where(
             DiaryEntry.client_id == client.id, DiaryEntry.entry_date == entry_date

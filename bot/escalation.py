@@ -11,8 +11,8 @@ time and who took it.
 
 - High or imminent risk starts a paging round: the on-call primary, then the
   backup, then the clinic's crisis line, each after the acknowledgement
-  timeout (a page that fails to send, or a tier nobody can be reached at,
-  moves on at once).
+  timeout (a page refused for good, or a tier nobody can be reached at,
+  moves on at once; one that failed transiently is retried to the same person).
 - New high or imminent risk after an acknowledgement re-opens the
   escalation and pages the acknowledger again at once, then walks the chain.
 - A chain that runs out unanswered repeats every
@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from bot.clinic import oncall_for
@@ -61,6 +62,7 @@ from bot.storage.models import (
     Escalation,
     EscalationEvent,
     Message,
+    OncallShift,
     Page,
     Therapist,
     unique_code,
@@ -82,6 +84,10 @@ CHAIN_TIERS = (PageTier.ACKNOWLEDGER, PageTier.PRIMARY, PageTier.BACKUP, PageTie
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 #: Pages still waiting for an answer.
 LIVE_PAGE = (PageStatus.PENDING, PageStatus.SENT)
+#: A page's message the provider has taken...
+HANDED_TO_PROVIDER = (MessageStatus.SENT, MessageStatus.DELIVERED)
+#: ...or one on its way, not (yet) failed: a transient failure in back-off is neither.
+ON_ITS_WAY = (MessageStatus.QUEUED, MessageStatus.SENDING)
 #: How an acknowledgement arrived (``escalations.acknowledged_via``).
 VIA_DASHBOARD = "dashboard"
 VIA_CLI = "cli"
@@ -104,14 +110,27 @@ ADMIN_EXHAUSTED_TEXT = (
     "WiseMind: nobody has acknowledged the {level} risk alert for client {client}; "
     "paging again every {minutes} min. Review: {link} Reply ACK {code} to acknowledge."
 )
-UNREGISTERED_SENDER_ALERT = (
-    "WiseMind: a risky message came from an unregistered {channel} number {address}; "
-    "they were sent the crisis numbers. See the dashboard: {link}"
-)
 ACK_REPLY = "Acknowledged alert {code} (client {client}). No one else will be paged. Thank you."
 ACK_UNKNOWN_REPLY = "There is no open alert with code {code}. Check the code in the page."
 STAFF_HELP_REPLY = "This is WiseMind's paging line. Reply ACK <code> to acknowledge an alert."
+#: The first word of an acknowledgement; the code follows it.
+ACK_WORD = "ACK"
+STAFF_STOPPED_REPLY = (
+    "You will not be paged by SMS on this number: the next person on the rota is paged "
+    "instead. Text START to be paged here again."
+)
+STAFF_RESTARTED_REPLY = "You will be paged by SMS on this number again when you are on call."
+STAFF_STOPPED_ADMIN_TEXT = (
+    "WiseMind: {name} ({email}) texted STOP to the paging number, so SMS pages to them are "
+    "blocked and the next person on the rota is paged instead until they text START. "
+    "Run wisemind oncall check to see the gaps."
+)
+STAFF_RESTARTED_ADMIN_TEXT = (
+    "WiseMind: {name} ({email}) texted START to the paging number and can be paged by SMS again."
+)
 NO_CALLBACK = "none on file"
+#: Why a page's message was never sent: its recipient's account was deactivated first.
+WITHDRAWN_ERROR = "recipient deactivated"
 #: Who acknowledged, in the timeline, when the clinic's crisis line did.
 CRISIS_LINE_ACKNOWLEDGER = "crisis line"
 
@@ -124,15 +143,15 @@ class EscalationError(ValueError):
 class RiskOutcome:
     """What recording a risk did.
 
-    ``paged`` means a page is out to a reachable person over a configured
-    channel: only then may the client be told that a person was alerted.
+    ``alerted`` is :func:`person_alerted` after it: only then may the client
+    be told that a person was alerted.
     """
 
     escalation_id: int
     code: str
     level: str
     opened: bool
-    paged: bool
+    alerted: bool
 
 
 @dataclass(frozen=True)
@@ -157,14 +176,22 @@ def record_risk(
     now: datetime,
     settings: Settings,
     source_message_id: int | None = None,
+    new_risk: bool = True,
 ) -> RiskOutcome:
     """Open or update the client's escalation; page when the risk is high or imminent.
 
+    ``new_risk`` False: risk the active escalation already holds (a crisis text
+    edited or re-sent), added to its evidence for the therapist; it pages
+    nobody and re-opens nothing.
+
     The client's row is locked first, so two risky messages at once find the
-    same escalation (the partial unique index is the last guard).
+    same escalation (the partial unique index is the last guard). The
+    escalation's row is locked too, so an acknowledgement committing at the
+    same moment is either seen here (and the new risk pages again) or comes
+    after it; never read as "open" here while it is being acknowledged.
     """
     _lock_client(session, client.id)
-    escalation = active_escalation(session, client.id)
+    escalation = active_escalation(session, client.id, lock=True)
     opened = escalation is None
     if escalation is None:
         escalation = Escalation(
@@ -190,24 +217,63 @@ def record_risk(
     if line not in escalation.evidence:
         escalation.evidence = f"{escalation.evidence}\n{line}".strip()
     session.flush()
-    paged = False
-    if level in PAGING_LEVELS:
+    if level in PAGING_LEVELS and (new_risk or opened):
         if escalation.status == EscalationStatus.ACKNOWLEDGED:
-            paged = _reopen(session, escalation, now, settings)
+            _reopen(session, escalation, now, settings)
         elif _live_chain_page(escalation) is None:
-            paged = start_round(session, escalation, PageTier.PRIMARY, now, settings)
-    # Someone may already be paged about it (an earlier message), or an admin told.
-    paged = paged or any(sent.status in LIVE_PAGE for sent in escalation.pages)
-    return RiskOutcome(escalation.id, escalation.code, escalation.level, opened, paged)
+            start_round(session, escalation, PageTier.PRIMARY, now, settings)
+    alerted = person_alerted(session, escalation, settings)
+    return RiskOutcome(escalation.id, escalation.code, escalation.level, opened, alerted)
 
 
-def active_escalation(session: Session, client_id: int) -> Escalation | None:
-    return session.execute(
+def active_escalation(session: Session, client_id: int, *, lock: bool = False) -> Escalation | None:
+    """The client's open or acknowledged escalation; ``lock`` holds its row (PostgreSQL).
+
+    A locked read waits for a concurrent acknowledgement and sees its result
+    (``populate_existing`` replaces what this session may have read before).
+    """
+    query = (
         select(Escalation)
         .where(Escalation.client_id == client_id, Escalation.status.in_(ACTIVE))
         .order_by(Escalation.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    escalation = session.execute(query).scalar_one_or_none()
+    if lock and escalation is not None:
+        session.expire(escalation, ["pages"])  # page statuses as of the lock, too
+    return escalation
+
+
+def person_alerted(session: Session, escalation: Escalation | None, settings: Settings) -> bool:
+    """Whether a person who can act on ``escalation`` knows of it: the one answer to
+    "may the client be told that a person was alerted?".
+
+    Yes once someone acknowledged it. While it is open: yes only if a page of
+    the chain (the acknowledger, the on-call primary or backup, the clinic's
+    crisis line; never an admin's notice) was taken by its provider, or is on
+    its way over a channel this installation sends on and has not failed. For
+    an escalation re-opened by new risk, only pages about that new risk count.
+    """
+    if escalation is None or escalation.status == EscalationStatus.RESOLVED:
+        return False
+    if escalation.status == EscalationStatus.ACKNOWLEDGED:
+        return True
+    since = escalation.acknowledged_at
+    for sent in escalation.pages:
+        if sent.tier not in CHAIN_TIERS or sent.status == PageStatus.FAILED:
+            continue
+        if since is not None and sent.created_at < since:
+            continue
+        message = session.get(Message, sent.message_id) if sent.message_id else None
+        if message is None:
+            continue
+        if message.status in HANDED_TO_PROVIDER:
+            return True
+        if message.status in ON_ITS_WAY and channel_ready(settings, sent.channel):
+            return True
+    return False
 
 
 def _lock_client(session: Session, client_id: int) -> None:
@@ -216,11 +282,11 @@ def _lock_client(session: Session, client_id: int) -> None:
     session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
 
 
-def _reopen(session: Session, escalation: Escalation, now: datetime, settings: Settings) -> bool:
+def _reopen(session: Session, escalation: Escalation, now: datetime, settings: Settings) -> None:
     """New high risk after an acknowledgement: page the acknowledger again, then the chain."""
     escalation.status = EscalationStatus.OPEN
     _event(session, escalation, EscalationEventKind.REOPENED, now, detail="new high risk")
-    return start_round(session, escalation, PageTier.ACKNOWLEDGER, now, settings)
+    start_round(session, escalation, PageTier.ACKNOWLEDGER, now, settings)
 
 
 # --- paging ------------------------------------------------------------------
@@ -357,14 +423,12 @@ def callback_number(client: Client) -> str:
     return NO_CALLBACK
 
 
-def alert_unregistered_sender(
-    session: Session, channel: str, address: str, now: datetime, settings: Settings
-) -> int:
-    """A risky message from a sender we cannot link (a client's new phone): tell people.
+def alert_on_call_and_admins(session: Session, text: str, now: datetime, settings: Settings) -> int:
+    """Tell the on-call primary and every admin ``text``; how many were told.
 
-    There is no client, so no escalation and no chain: the on-call primary and
-    every admin get one notice, with the sender's number and never their words.
-    Returns how many were told.
+    For risk with no client behind it (a risky message from an unregistered
+    sender, :mod:`bot.intake.strangers`): no escalation and no chain, one
+    notice each, in the crisis lane. ``text`` carries no client's words.
     """
     on_call = oncall_for(
         session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
@@ -373,20 +437,12 @@ def alert_unregistered_sender(
         select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
     ).scalars()
     people = {person.id: person for person in (on_call, *admins) if person is not None}
-    text = UNREGISTERED_SENDER_ALERT.format(
-        channel=channel, address=address, link=settings.dashboard_url
+    # Without a real channel nobody can be told (the demo's staff have test numbers).
+    told = (
+        _notify(session, people.values(), text, settings) if settings.real_channel_configured else 0
     )
-    told = 0
-    for person in people.values():
-        reach = _therapist_reach(person, settings)
-        if isinstance(reach, Reach) and settings.real_channel_configured:
-            enqueue(
-                session, client_id=None, channel=reach.channel, address=reach.address,
-                body=text, lane=Lane.CRISIS,
-            )  # fmt: skip
-            told += 1
     if not told:
-        logger.error("a risky message from an unregistered %s sender: nobody reachable", channel)
+        logger.error("an alert about an unregistered sender: nobody reachable")
     return told
 
 
@@ -459,20 +515,101 @@ def _reach(
     return _therapist_reach(on_call, settings)
 
 
+def channel_ready(settings: Settings, channel: str) -> bool:
+    """Whether this installation sends on ``channel`` (its provider is configured)."""
+    if channel == Channel.SMS:
+        return settings.twilio is not None
+    return channel == Channel.TELEGRAM and settings.telegram is not None
+
+
 def _therapist_reach(therapist: Therapist, settings: Settings) -> Reach | str:
     if therapist.is_demo and settings.real_channel_configured:
         return f"therapist {therapist.id} is demo staff"
-    ready = {
-        Channel.SMS: settings.twilio is not None,
-        Channel.TELEGRAM: settings.telegram is not None,
-    }
-    addresses = {Channel.SMS: therapist.sms_number, Channel.TELEGRAM: therapist.telegram_chat_id}
+    # Twilio refuses every SMS to a number that texted STOP: it is no address until START.
+    sms = therapist.sms_number if therapist.sms_opted_out_at is None else None
+    addresses = {Channel.SMS: sms, Channel.TELEGRAM: therapist.telegram_chat_id}
     order = [therapist.page_channel] + [c for c in Channel.PAGING if c != therapist.page_channel]
     for channel in order:
         address = addresses[channel]
-        if address and ready[channel]:
+        if address and channel_ready(settings, channel):
             return Reach(therapist, channel, address)
+    if therapist.sms_opted_out_at is not None:
+        return (
+            f"therapist {therapist.id} texted STOP to the paging number on "
+            f"{therapist.sms_opted_out_at:%Y-%m-%d %H:%M} UTC and has no other paging channel"
+        )
     return f"therapist {therapist.id} has no address on a configured channel"
+
+
+def unpageable_on_call(session: Session, settings: Settings) -> list[tuple[Therapist, str]]:
+    """Staff with on-call shifts who cannot be paged at all, each with the reason.
+
+    Their shifts are gaps in the rota (``wisemind oncall check``). Demo staff
+    are left to the demo-rota warning; without a real channel nobody can be
+    paged, which is the embedded defaults' normal state.
+    """
+    if not settings.real_channel_configured:
+        return []
+    on_call = session.execute(
+        select(Therapist)
+        .where(
+            Therapist.active.is_(True),
+            Therapist.is_demo.is_(False),
+            Therapist.id.in_(select(OncallShift.therapist_id)),
+        )
+        .order_by(Therapist.id)
+    ).scalars()
+    found = []
+    for therapist in on_call:
+        reach = _therapist_reach(therapist, settings)
+        if isinstance(reach, str):
+            found.append((therapist, reach))
+    return found
+
+
+def set_sms_paging(
+    session: Session, therapist: Therapist, *, stopped: bool, now: datetime, settings: Settings
+) -> str:
+    """A therapist texted STOP (``stopped``) or START to the paging number; the reply to them.
+
+    Twilio blocks SMS to a number after its STOP, so a page there would fail
+    while the client is told a person was alerted: paging skips them (the next
+    tier is paged) until they text START, and the admins are told either way.
+    """
+    changed = (therapist.sms_opted_out_at is None) == stopped
+    if stopped and changed:
+        therapist.sms_opted_out_at = now
+    elif changed:
+        therapist.sms_opted_out_at = None
+    if changed:
+        logger.warning(
+            "therapist %s %s SMS pages", therapist.id, "stopped" if stopped else "restarted"
+        )
+        template = STAFF_STOPPED_ADMIN_TEXT if stopped else STAFF_RESTARTED_ADMIN_TEXT
+        text = template.format(name=therapist.name, email=therapist.email)
+        admins = session.execute(
+            select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
+        ).scalars()
+        if not _notify(session, admins, text, settings):
+            logger.error("therapist %s's SMS paging changed: no admin can be told", therapist.id)
+    if stopped:
+        # The page they answered STOP to cannot reach them again: the next tier, now.
+        withdraw_pages(session, therapist, now, channel=Channel.SMS, reason="texted STOP")
+    return STAFF_STOPPED_REPLY if stopped else STAFF_RESTARTED_REPLY
+
+
+def _notify(session: Session, people: Iterable[Therapist], text: str, settings: Settings) -> int:
+    """Send ``text`` (no client's words) to each of ``people`` who can be reached; how many."""
+    told = 0
+    for person in people:
+        reach = _therapist_reach(person, settings)
+        if isinstance(reach, Reach):
+            enqueue(
+                session, client_id=None, channel=reach.channel, address=reach.address,
+                body=text, lane=Lane.CRISIS,
+            )  # fmt: skip
+            told += 1
+    return told
 
 
 def unreachable_reasons(session: Session, now: datetime, settings: Settings) -> list[str]:
@@ -491,6 +628,62 @@ def _live_chain_page(escalation: Escalation) -> Page | None:
         if sent.tier in CHAIN_TIERS and sent.status in LIVE_PAGE:
             return sent
     return None
+
+
+def withdraw_pages(
+    session: Session,
+    therapist: Therapist,
+    now: datetime,
+    *,
+    channel: str | None = None,
+    reason: str = "account deactivated",
+) -> int:
+    """Pages still waiting on a therapist who can no longer answer: move on now.
+
+    Deactivated, all their pages; after an SMS STOP, those on ``channel``.
+
+    A page not yet handed to the provider is never sent (its message is
+    marked undeliverable, under a row lock the outbox's claim skips); one
+    already sent stops waiting for its acknowledgement timeout. Either way
+    the scheduler's next tick pages the next tier. Returns how many pages.
+    """
+    live = (
+        session.execute(
+            select(Page)
+            .join(Escalation, Escalation.id == Page.escalation_id)
+            .where(
+                Page.therapist_id == therapist.id,
+                Page.status.in_(LIVE_PAGE),
+                Escalation.status.in_(ACTIVE),
+                Page.channel == channel if channel is not None else true(),
+            )
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    for sent in live:
+        message = (
+            session.execute(
+                select(Message).where(Message.id == sent.message_id).with_for_update()
+            ).scalar_one_or_none()
+            if sent.message_id
+            else None
+        )
+        if message is not None and message.status in (MessageStatus.QUEUED, MessageStatus.FAILED):
+            message.status = MessageStatus.UNDELIVERABLE
+            message.error = WITHDRAWN_ERROR
+        sent.escalate_at = now
+        _event(
+            session,
+            sent.escalation,
+            EscalationEventKind.PAGE_WITHDRAWN,
+            now,
+            therapist=therapist,
+            detail=f"{sent.tier}: {reason}",
+        )
+    session.flush()
+    return len(live)
 
 
 # --- the scheduler's part ------------------------------------------------------
@@ -524,18 +717,20 @@ def advance_pages(session: Session, now: datetime, settings: Settings) -> int:
 
 
 def _advance_page(session: Session, current: Page, now: datetime, settings: Settings) -> int:
+    """Move one live page on: to the next tier once it failed for good or timed out.
+
+    A page the provider refused for good (an invalid number, a blocked bot:
+    ``undeliverable``) moves on at once. One that failed transiently (a 5xx,
+    a time-out: ``failed``, retried by the outbox with back-off) stays with the
+    same person, and moves on only when the acknowledgement time runs out, as
+    any unanswered page does: a provider's hiccup must not page the whole chain.
+    """
     message = session.get(Message, current.message_id) if current.message_id else None
-    delivered = message is not None and message.status in (
-        MessageStatus.SENT,
-        MessageStatus.DELIVERED,
-    )
+    delivered = message is not None and message.status in HANDED_TO_PROVIDER
     if delivered and current.status == PageStatus.PENDING:
         current.status = PageStatus.SENT
         current.sent_at = message.updated_at if message else now
-    failed = message is None or message.status in (
-        MessageStatus.FAILED,
-        MessageStatus.UNDELIVERABLE,
-    )
+    failed = message is None or message.status == MessageStatus.UNDELIVERABLE
     timed_out = current.escalate_at is not None and current.escalate_at <= now
     if not (failed or timed_out):
         return 0
@@ -735,15 +930,40 @@ def acknowledge(
     return ACK_REPLY.format(code=escalation.code, client=escalation.client.code)
 
 
+def ack_code(text: str) -> str | None:
+    """The code in ``ACK <code>``, else None.
+
+    As a person answers a page in a hurry: any case, punctuation around or
+    between the word and the code, and a note after it ("Ack K7Q2XM.",
+    "ACK:K7Q2XM", "ACK K7Q2XM calling now") are all the same acknowledgement.
+    """
+    found = _ACK_PATTERN.match(text)
+    return found.group(1).upper() if found else None
+
+
+#: "ACK", then spaces or punctuation (at least one), then the code.
+_ACK_PATTERN = re.compile(rf"^[\W_]*{ACK_WORD}[\W_]+([A-Z0-9]+)", re.IGNORECASE)
+
+
+def acknowledges_active(session: Session, text: str) -> bool:
+    """Whether ``text`` is ``ACK <code>`` with the code of an open or acknowledged escalation."""
+    code = ack_code(text)
+    if code is None:
+        return False
+    found = session.execute(
+        select(Escalation.id).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
+    ).first()
+    return found is not None
+
+
 def crisis_line_reply(session: Session, text: str, now: datetime, via: str = Channel.SMS) -> str:
     """The clinic's crisis line texting the bot: it is paged last, so its ``ACK`` counts too.
 
     Only an escalation that paged the crisis line can be acknowledged this way.
     """
-    words = text.strip().split()
-    if len(words) != 2 or words[0].upper() != "ACK":
+    code = ack_code(text)
+    if code is None:
         return STAFF_HELP_REPLY
-    code = words[1].strip().upper()
     escalation = session.execute(
         select(Escalation).where(Escalation.code == code, Escalation.status.in_(ACTIVE))
     ).scalar_one_or_none()
@@ -758,7 +978,7 @@ def staff_reply(
     session: Session, therapist: Therapist, text: str, now: datetime, via: str = Channel.SMS
 ) -> str:
     """A therapist texting the bot's number or chat: acknowledgements, else how to ACK."""
-    words = text.strip().split()
-    if len(words) == 2 and words[0].upper() == "ACK":
-        return acknowledge(session, therapist, words[1], now, via)
-    return STAFF_HELP_REPLY
+    code = ack_code(text)
+    if code is None:
+        return STAFF_HELP_REPLY
+    return acknowledge(session, therapist, code, now, via)

@@ -63,7 +63,7 @@ def process_specs(settings: Settings, model: Path, api_token: str) -> list[Proce
         ProcessSpec(
             name="actions",
             command=[
-                python, "-m", "rasa_sdk", "--actions", "bot.actions",
+                python, "-m", "bot.action_server", "--actions", "bot.actions",
                 "--port", str(settings.action_port),
             ],
             ready_url=f"http://127.0.0.1:{settings.action_port}/health",

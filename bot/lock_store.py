@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import process_settings
 
 #: Rasa's own default Redis database for locks.
 DEFAULT_REDIS_DB = 1
@@ -23,17 +23,15 @@ class WiseMindLockStore(LockStore):
     """A factory in class form (Rasa loads lock stores by class path).
 
     Constructing it returns a :class:`RedisLockStore` when ``WISEMIND_REDIS_URL``
-    is set (``redis://[:password@]host[:port][/db]``), else an
-    :class:`InMemoryLockStore`.
+    is set (``redis://[:password@]host[:port][/db]``, checked with the other
+    settings), else an :class:`InMemoryLockStore`.
     """
 
     def __new__(cls, endpoint_config: Any = None) -> LockStore:
-        url = load_settings().redis_url
+        url = process_settings().redis_url
         if not url:
             return InMemoryLockStore()
         parsed = urlparse(url)
-        if parsed.scheme not in ("redis", "rediss") or not parsed.hostname:
-            raise ConfigError(f"WISEMIND_REDIS_URL must look like redis://host:6379/1, not {url!r}")
         return RedisLockStore(
             host=parsed.hostname,
             port=parsed.port or 6379,

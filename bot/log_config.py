@@ -1,10 +1,12 @@
 """A log an operator can read: one line per event, no library noise, no secrets.
 
-Every WiseMind process calls :func:`quiet_libraries`; child processes
-and the trainer also get :data:`QUIET_ENV`, which silences what happens before
-any of our code runs (deprecation warnings at import, TensorFlow's C++ banner,
-training progress bars). Library loggers that print request URLs (httpx prints
-``https://api.telegram.org/bot<token>/...`` at INFO) are kept to warnings.
+Every WiseMind process calls :func:`quiet_libraries` (the Rasa server
+:func:`quiet_rasa` too): this module is the one place where warnings are
+filtered. Child processes and the trainer also get :data:`QUIET_ENV`, which
+silences what happens before any of our code runs (deprecation warnings at
+import, TensorFlow's C++ banner, training progress bars). Library loggers that
+print request URLs (httpx prints ``https://api.telegram.org/bot<token>/...`` at
+INFO) are kept to warnings.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ NOISY_LOGGERS: Final = (
     "twilio",  # logs every request (URL, headers)
     "alembic.runtime.plugins",  # one line per plugin at import
     "apscheduler",
+    "rasa_sdk.executor",  # one line per action at every start of the action server
 )
 
 #: Environment for WiseMind's child processes and the trainer.
@@ -57,3 +60,20 @@ def quiet_libraries() -> None:
     for category in SILENCED_WARNINGS:
         warnings.filterwarnings("ignore", category=category)
     quiet_library_loggers()
+
+
+def quiet_rasa() -> None:
+    """Keep pyparsing's deprecation warnings out of the Rasa server's log.
+
+    matplotlib and packaging still call pyparsing by its old names, and
+    pyparsing (3.3) warns with a class that is both a DeprecationWarning and
+    a UserWarning. Rasa, as it starts, puts a "show once" filter for every
+    UserWarning in front of ours, so they would show; the ones it expects it
+    ignores in front of that (``rasa.utils.common.EXPECTED_WARNINGS``, the
+    list Rasa itself extends for Pillow's), which is where these go. Call
+    after :func:`quiet_libraries`, before Rasa's main.
+    """
+    from pyparsing.warnings import PyparsingDeprecationWarning
+    from rasa.utils import common
+
+    common.EXPECTED_WARNINGS.append((PyparsingDeprecationWarning, ""))

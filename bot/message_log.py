@@ -10,7 +10,7 @@ but an escalation's evidence.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from bot.storage.enums import (
     PROVIDER_ID_MAX_LENGTH,
     Channel,
     Direction,
+    Lane,
     MessageStatus,
 )
 from bot.storage.models import Client, Message, utcnow
@@ -120,13 +121,15 @@ def record_outbound_many(
 
     ``messages`` holds ``(client_id, channel, address, body, buttons_json)``,
     numbered in the order given. For bulk notifications (reminders due in
-    the same minute), where several queries per message would not keep up.
+    the same minute), where several queries per message would not keep up:
+    the clients' rows are locked (as :func:`record_outbound` does) and their
+    last numbers read in two statements, and one more inserts every message.
     """
     if not messages:
         return
     for _, channel, address, _, _ in messages:
         _check_address(channel, address)
-    client_ids = [client_id for client_id, *_ in messages]
+    client_ids = sorted({client_id for client_id, *_ in messages})
     # Same row locks as record_outbound, taken in one statement.
     session.execute(
         select(Client.id).where(Client.id.in_(client_ids)).with_for_update(key_share=True)
@@ -138,19 +141,61 @@ def record_outbound_many(
             .group_by(Message.client_id)
         ).all()
     )
-    now = utcnow()
-    rows = []
-    for client_id, channel, address, body, buttons in messages:
+    sequences = []
+    for client_id, *_ in messages:
         last[client_id] = (last.get(client_id) or 0) + 1
-        rows.append(
+        sequences.append(last[client_id])
+    if session.get_bind().dialect.name == "postgresql":
+        _insert_outbound_unnest(session, messages, sequences)
+        return
+    now = utcnow()
+    session.execute(
+        insert(Message),
+        [
             {
                 "client_id": client_id, "channel": channel, "direction": Direction.OUTBOUND,
                 "address": address, "body": body, "buttons": buttons,
-                "status": MessageStatus.QUEUED, "attempts": 0, "sequence": last[client_id],
+                "status": MessageStatus.QUEUED, "attempts": 0, "sequence": sequence,
                 "created_at": now, "updated_at": now,
             }
-        )  # fmt: skip
-    session.bulk_insert_mappings(Message, rows)
+            for (client_id, channel, address, body, buttons), sequence in zip(
+                messages, sequences, strict=True
+            )
+        ],
+    )  # fmt: skip
+
+
+#: One INSERT ... SELECT over arrays: a handful of parameters for any number of messages,
+#: where a VALUES row per message costs PostgreSQL and the driver far more.
+_OUTBOUND_FROM_ARRAYS = text(
+    "INSERT INTO messages (client_id, channel, direction, address, body, buttons, status,"
+    " attempts, sequence, crisis_replied, lane, created_at, updated_at)"
+    " SELECT client_id, channel, :direction, address, body, buttons, :status,"
+    " 0, sequence, false, :lane, :now, :now"
+    " FROM unnest(CAST(:client_ids AS integer[]), CAST(:channels AS text[]),"
+    " CAST(:addresses AS text[]), CAST(:bodies AS text[]), CAST(:buttons AS text[]),"
+    " CAST(:sequences AS integer[]))"
+    " AS outbound(client_id, channel, address, body, buttons, sequence)"
+)
+
+
+def _insert_outbound_unnest(
+    session: Session,
+    messages: list[tuple[int, str, str, str, str | None]],
+    sequences: list[int],
+) -> None:
+    client_ids, channels, addresses, bodies, buttons = (
+        list(column) for column in zip(*messages, strict=True)
+    )
+    session.execute(
+        _OUTBOUND_FROM_ARRAYS,
+        {
+            "direction": Direction.OUTBOUND, "status": MessageStatus.QUEUED,
+            "lane": Lane.NORMAL, "now": utcnow(), "client_ids": client_ids,
+            "channels": channels, "addresses": addresses, "bodies": bodies,
+            "buttons": buttons, "sequences": sequences,
+        },
+    )  # fmt: skip
 
 
 def mark_status(

@@ -2,26 +2,28 @@
 
 Replies and notifications are written to the message log with status
 ``queued`` (:func:`enqueue`); the scheduler process's :class:`OutboxWorker`
-claims them and hands each to its channel's :class:`Sender`. A transient
-failure (5xx, timeout, 429) is retried with exponential backoff, or after the
-provider's ``retry_after``; a permanent one (opted out, blocked) is marked
-``undeliverable`` and not retried.
+claims them and hands each to its channel's :class:`Sender`, each send on
+its own (a slow provider call holds up only its own message) and within a
+time limit. A transient failure (5xx, timeout, 429) is retried with
+exponential backoff, or after the provider's ``retry_after``; a permanent one
+(opted out, blocked) is marked ``undeliverable`` and not retried.
 
 Two lanes, so that nothing urgent ever waits:
 
-- ``crisis`` (crisis replies, pages) is claimed first and waits for nothing
-  but an earlier crisis message to the same person on the same channel that
-  is still being sent (the parts of one crisis reply keep their order); one
-  in retry back-off does not hold the next.
+- ``crisis`` (crisis replies, pages, a therapist's take-over messages) is
+  claimed first and waits for nothing but an earlier crisis message to the
+  same person on the same channel that is still being sent (the parts of one
+  crisis reply keep their order); one in retry back-off does not hold the
+  next.
 - ``normal`` replies go out in the order the bot produced them, per
   conversation *and* channel: an SMS in back-off never holds a Telegram reply.
 
 A claim is a lease (``lease_until``): a message stays with the scheduler
 that claimed it until the lease runs out, so a slow send is never taken by
 another scheduler and sent twice; one whose sender died is requeued by the
-running scheduler once its lease has expired. Messages to a client queued
-before they texted STOP are dropped, so only the STOP confirmation (queued
-after it) goes out.
+running scheduler once its lease has expired. SMS to a client queued before
+they texted STOP are dropped, so only the STOP confirmation (queued after it)
+goes out; their messages on Telegram are not.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -42,6 +44,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import message_log
 from bot.storage import session_scope
+from bot.storage.database import SQLITE_BUSY_TIMEOUT_MS
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
 from bot.storage.models import Client, Message, utcnow
 
@@ -56,15 +59,28 @@ IN_FLIGHT = (MessageStatus.QUEUED, MessageStatus.SENDING)
 MAX_ATTEMPTS = 10
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 300.0
-#: How long a claimed message belongs to its scheduler (providers' sends time out at 10 s).
-SEND_LEASE = timedelta(seconds=30)
+#: One send (and its reconciliation) is given up after this long, whatever the provider
+#: does (a trickling answer included); its outcome is then unknown, as after a crash.
+SEND_TIMEOUT_SECONDS = 20.0
 POLL_SECONDS = 0.2
 CLAIM_BATCH = 50
+#: Sends in flight at once, per lane: a full normal lane never keeps a page waiting.
+LANE_CONCURRENCY = 20
 #: ``messages.error`` of a message dropped because the client opted out after it was queued.
 OPTED_OUT_ERROR = "opted-out"
 INTERRUPTED_ERROR = "interrupted"
-#: Tries at recording a successful send (2 + 4 + 8 + 16 s: well within the lease).
+#: Tries at recording a successful send, :data:`FIRST_RETRY_SECONDS` apart and doubling.
 RECORD_ATTEMPTS = 4
+#: The longest one try at recording may wait for a locked database (SQLite's busy time-out).
+RECORD_ATTEMPT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+#: The longest recording a send's outcome may take: every try, and the waits between them.
+RECORD_BUDGET_SECONDS = RECORD_ATTEMPTS * RECORD_ATTEMPT_SECONDS + sum(
+    FIRST_RETRY_SECONDS * 2**attempt for attempt in range(RECORD_ATTEMPTS - 1)
+)
+#: How long a claimed message belongs to its scheduler: longer than the send and the
+#: recording of its outcome can take together, so that no other scheduler requeues (and
+#: sends again) a message whose send is still being recorded.
+SEND_LEASE = timedelta(seconds=SEND_TIMEOUT_SECONDS + RECORD_BUDGET_SECONDS + 10)
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,7 @@ class Outgoing:
     created_at: datetime | None = None
     #: The last attempt's sender died mid-send: the provider may have it already.
     interrupted: bool = False
+    lane: str = Lane.NORMAL
 
 
 class SendError(Exception):
@@ -112,6 +129,10 @@ class Sender(Protocol):
 
     async def send(self, message: Outgoing) -> str:
         """Send ``message``; return the provider's id for it, or raise :class:`SendError`."""
+        ...
+
+    async def close(self) -> None:
+        """Close the provider's HTTP connections (the scheduler stops); no send follows."""
         ...
 
 
@@ -161,18 +182,29 @@ def buttons_of(message: Message) -> tuple[Button, ...]:
     return tuple(Button(item["title"], item["payload"]) for item in json.loads(message.buttons))
 
 
-def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[Outgoing]:
+def claim_due(
+    session: Session,
+    now: datetime,
+    limit: int = CLAIM_BATCH,
+    *,
+    room: Mapping[str, int] | None = None,
+    holding: Collection[int] = (),
+) -> list[Outgoing]:
     """Mark up to ``limit`` sendable messages ``sending`` (leased) and return them.
 
-    Crisis-lane messages come first. Expired leases are requeued and messages
-    queued before an opt-out are dropped first, in the same transaction.
+    Crisis-lane messages come first; ``room`` caps what each lane may take
+    (the worker's free sending slots per lane). Expired leases are requeued
+    (except ``holding``: the caller's own sends still in progress) and
+    messages queued before an opt-out are dropped first, in the same
+    transaction.
     """
-    requeue_stale(session, now)
+    requeue_stale(session, now, holding=holding)
     drop_before_opt_out(session, now)
     claimed: list[Outgoing] = []
     for lane in (Lane.CRISIS, Lane.NORMAL):
-        if len(claimed) < limit:
-            claimed += _claim_lane(session, lane, now, limit - len(claimed))
+        free = limit - len(claimed) if room is None else min(limit - len(claimed), room[lane])
+        if free > 0:
+            claimed += _claim_lane(session, lane, now, free)
     session.flush()
     return claimed
 
@@ -229,13 +261,18 @@ def _claim_lane(session: Session, lane: str, now: datetime, limit: int) -> list[
                 attempts=message.attempts,
                 created_at=message.created_at,
                 interrupted=message.error == INTERRUPTED_ERROR,
+                lane=lane,
             )
         )
     return claimed
 
 
 def drop_before_opt_out(session: Session, now: datetime) -> int:
-    """Give up on messages queued for a client before they opted out (STOP)."""
+    """Give up on SMS queued for a client before they opted out (STOP).
+
+    STOP is an SMS carrier rule: the client's messages on other channels (a
+    Telegram crisis reply) still go out.
+    """
     opted_out = select(Client.id).where(
         Client.id == Message.client_id,
         Client.opted_out_at.is_not(None),
@@ -244,6 +281,7 @@ def drop_before_opt_out(session: Session, now: datetime) -> int:
     stale = session.execute(
         select(Message).where(
             Message.direction == Direction.OUTBOUND,
+            Message.channel == Channel.SMS,
             Message.client_id.is_not(None),
             Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
             opted_out.exists(),
@@ -290,17 +328,19 @@ def retry_delay(attempts: int, error: SendError) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
-def requeue_stale(session: Session, now: datetime) -> int:
+def requeue_stale(session: Session, now: datetime, *, holding: Collection[int] = ()) -> int:
     """Put back messages whose sender died mid-send, once their lease has run out.
 
     Until then the message may still be in a live sender's hands: sending it
-    again would send it twice.
+    again would send it twice. ``holding`` are ids the caller is itself still
+    sending or recording: never requeued, however long that takes.
     """
     stale = session.execute(
         select(Message).where(
             Message.direction == Direction.OUTBOUND,
             Message.status == MessageStatus.SENDING,
             or_(Message.lease_until.is_(None), Message.lease_until < now),
+            Message.id.not_in(list(holding)),
         )
     ).scalars()
     count = 0
@@ -315,33 +355,79 @@ def requeue_stale(session: Session, now: datetime) -> int:
 
 
 class OutboxWorker:
-    """Claims due messages and sends them, concurrently across conversations."""
+    """Claims due messages and sends each as its own task, so that none waits for another.
 
-    def __init__(self, senders: Mapping[str, Sender], poll_seconds: float = POLL_SECONDS) -> None:
+    A slow provider (Telegram answering in 8 s, a send retried after a
+    timeout) holds only its own message: the worker claims again at the next
+    poll, whatever is still in flight, and a page queued meanwhile leaves at
+    once. Each lane has :data:`LANE_CONCURRENCY` sending slots of its own, and
+    each send is bounded by :data:`SEND_TIMEOUT_SECONDS`. The order within a
+    conversation is the claim's (:func:`claim_due`), not the worker's.
+    """
+
+    def __init__(
+        self,
+        senders: Mapping[str, Sender],
+        poll_seconds: float = POLL_SECONDS,
+        *,
+        send_timeout: float = SEND_TIMEOUT_SECONDS,
+        lane_concurrency: int = LANE_CONCURRENCY,
+    ) -> None:
         self.senders = dict(senders)
         self.poll_seconds = poll_seconds
+        self.send_timeout = send_timeout
+        self.lane_concurrency = lane_concurrency
+        self._sending: dict[str, set[asyncio.Task[None]]] = {lane: set() for lane in Lane.ALL}
+        #: Ids of the messages this worker is sending or recording: never requeued under it.
+        self._holding: set[int] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                sent = await self.send_due()
-            except Exception:
-                # A database hiccup must not stop all sending: log it, try again shortly.
-                logger.exception("outbox pass failed")
-                sent = 0
-            if not sent:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+        """Claim and start sends until ``stop``; then let the sends in flight finish."""
+        try:
+            while not stop.is_set():
+                try:
+                    started = await self.start_due()
+                except Exception:
+                    # A database hiccup must not stop all sending: log it, try again shortly.
+                    logger.exception("outbox pass failed")
+                    started = 0
+                if not started:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+        finally:
+            await self.drain()
 
-    async def send_due(self) -> int:
-        """One pass: claim what is due and send it; returns how many were attempted."""
-        claimed = await asyncio.to_thread(self._claim)
-        await asyncio.gather(*(self._send(message) for message in claimed))
+    async def start_due(self) -> int:
+        """Claim what is due, as far as each lane has free slots, and start sending it.
+
+        Returns how many sends were started; it does not wait for them.
+        """
+        room = {lane: self.lane_concurrency - len(tasks) for lane, tasks in self._sending.items()}
+        if not any(free > 0 for free in room.values()):
+            return 0
+        claimed = await asyncio.to_thread(self._claim, room, frozenset(self._holding))
+        for message in claimed:
+            self._holding.add(message.id)
+            task = asyncio.create_task(self._send(message))
+            in_lane = self._sending[message.lane]
+            in_lane.add(task)
+            task.add_done_callback(in_lane.discard)
         return len(claimed)
 
-    def _claim(self) -> list[Outgoing]:
+    async def send_due(self) -> int:
+        """One pass, waited for: claim what is due and send it; returns how many were attempted."""
+        started = await self.start_due()
+        await self.drain()
+        return started
+
+    async def drain(self) -> None:
+        """Wait for every send in flight (each ends within the send timeout)."""
+        in_flight = [task for tasks in self._sending.values() for task in tasks]
+        await asyncio.gather(*in_flight)
+
+    def _claim(self, room: Mapping[str, int], holding: Collection[int]) -> list[Outgoing]:
         with session_scope() as session:
-            due = claim_due(session, utcnow())
+            due = claim_due(session, utcnow(), room=room, holding=holding)
             unsendable = [m for m in due if m.channel not in self.senders]
             not_configured = SendError("channel-not-configured", transient=True)
             for message in unsendable:
@@ -349,28 +435,45 @@ class OutboxWorker:
             return [m for m in due if m.channel in self.senders]
 
     async def _send(self, message: Outgoing) -> None:
-        sender = self.senders[message.channel]
+        """Send one message and record how it went; nothing here stops the other sends."""
         try:
-            if message.interrupted and isinstance(sender, ReconcilingSender):
-                already = await sender.find_sent(message)
-                if already is not None:
-                    logger.warning(
-                        "message %s reached the provider before its sender died; not resent",
-                        message.id,
-                    )
-                    await asyncio.to_thread(self._record_sent, message.id, already)
-                    return
-            provider_id = await sender.send(message)
+            outcome = await self._outcome(message)
+            if isinstance(outcome, SendError):
+                await asyncio.to_thread(self._record_failure, message, outcome)
+            else:
+                await asyncio.to_thread(self._record_sent, message.id, outcome)
+        except Exception:
+            # Its lease runs out and it is tried again, reconciled with the provider first.
+            logger.exception("recording how message %s went failed", message.id)
+        finally:
+            self._holding.discard(message.id)
+
+    async def _outcome(self, message: Outgoing) -> str | SendError:
+        """The provider's id for the sent message, or why it was not sent."""
+        try:
+            return await asyncio.wait_for(self._attempt(message), self.send_timeout)
+        except asyncio.TimeoutError:
+            # The provider may have it or not, as after a crash: the next try reconciles first.
+            return SendError(INTERRUPTED_ERROR, transient=True)
         except SendError as error:
-            await asyncio.to_thread(self._record_failure, message, error)
+            return error
         except Exception:
             # A sender bug must not lose the message: log (no content) and retry later.
             logger.exception("unexpected error sending message %s", message.id)
-            await asyncio.to_thread(
-                self._record_failure, message, SendError("internal-error", transient=True)
-            )
-        else:
-            await asyncio.to_thread(self._record_sent, message.id, provider_id)
+            return SendError("internal-error", transient=True)
+
+    async def _attempt(self, message: Outgoing) -> str:
+        """Send ``message``, unless the provider already has it from an interrupted try."""
+        sender = self.senders[message.channel]
+        if message.interrupted and isinstance(sender, ReconcilingSender):
+            already = await sender.find_sent(message)
+            if already is not None:
+                logger.warning(
+                    "message %s reached the provider before its last try ended; not resent",
+                    message.id,
+                )
+                return already
+        return await sender.send(message)
 
     @staticmethod
     def _record_sent(message_id: int, provider_id: str) -> None:

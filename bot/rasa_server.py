@@ -10,16 +10,17 @@ from __future__ import annotations
 import os
 import sys
 
-from bot.log_config import quiet_libraries
-from bot.settings import ConfigError, load_settings
+from bot.log_config import quiet_libraries, quiet_rasa
+from bot.settings import ConfigError, process_settings
 
 
 def main() -> None:
     try:
-        load_settings()  # a bad setting stops the server here, in one line
+        process_settings()  # read once, here: a bad setting stops the server in one line
     except ConfigError as exc:
         sys.exit(f"wisemind: error: {exc}")
     quiet_libraries()
+    quiet_rasa()
     from rasa.__main__ import main as rasa_main  # after the check: importing Rasa takes seconds
 
     token = os.environ.get("WISEMIND_API_TOKEN", "")

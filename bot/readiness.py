@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.settings import PREFIX, ConfigError, Settings
+from bot.settings import PREFIX, ConfigError, Settings, masked_url
 from bot.storage.models import Heartbeat, OncallShift, Therapist
 
 #: The scheduler's name in ``heartbeats``.
@@ -47,8 +47,8 @@ def check_dashboard_url(settings: Settings) -> None:
         )
     if _is_loopback(parts.hostname):
         raise ConfigError(
-            f"{name} is {settings.dashboard_url}, which only works on this machine: pages "
-            "sent by SMS or Telegram must link to the dashboard's public address"
+            f"{name} is {masked_url(settings.dashboard_url)}, which only works on this machine: "
+            "pages sent by SMS or Telegram must link to the dashboard's public address"
         )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.escalation import advance_pages
-from bot.intake import screen_pending
+from bot.intake import screen_pending, strangers
 from bot.outbox import OutboxWorker, Sender
 from bot.readiness import HEARTBEAT_SECONDS, SCHEDULER, beat, check_dashboard_url
 from bot.reminders.loop import run_reminders
@@ -32,6 +32,8 @@ PAGE_CHECK_SECONDS = 1.0
 SCREEN_RETRY_SECONDS = 2.0
 #: How often take-overs are checked against their time-outs.
 TAKEOVER_CHECK_SECONDS = 5.0
+#: How often risky messages from unregistered senders held back from alerts are looked at.
+STRANGER_SUMMARY_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,12 @@ def _end_takeovers() -> None:
         expire_takeovers(session, utcnow())
 
 
+def _summarise_strangers(settings: Settings) -> None:
+    """One alert for the risky messages from unregistered senders held back in a busy window."""
+    with session_scope() as session:
+        strangers.send_summary(session, utcnow(), settings)
+
+
 def _heartbeat(started_at: datetime) -> None:
     with session_scope() as session:
         beat(session, SCHEDULER, started_at, utcnow())
@@ -88,14 +96,23 @@ async def run_scheduler(settings: Settings) -> None:
     senders = build_senders(settings)
     started_at = utcnow()
     logger.info("scheduler started; sending on: %s", ", ".join(senders) or "no channel")
-    await asyncio.gather(
-        OutboxWorker(senders).run(stop),
-        # Messages stored but not screened (a failure or crash after storing): finish them.
-        every(SCREEN_RETRY_SECONDS, lambda: screen_pending(settings), "screening", stop),
-        every(PAGE_CHECK_SECONDS, lambda: _advance_pages(settings), "advancing pages", stop),
-        every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
-        # A take-over the therapist forgot ends on time, and the client is told.
-        every(TAKEOVER_CHECK_SECONDS, _end_takeovers, "ending timed-out take-overs", stop),
-        run_reminders(settings, stop),
-    )
+    try:
+        await asyncio.gather(
+            OutboxWorker(senders).run(stop),
+            # Messages stored but not screened (a failure or crash after storing): finish them.
+            every(SCREEN_RETRY_SECONDS, lambda: screen_pending(settings), "screening", stop),
+            every(PAGE_CHECK_SECONDS, lambda: _advance_pages(settings), "advancing pages", stop),
+            every(HEARTBEAT_SECONDS, lambda: _heartbeat(started_at), "heartbeat", stop),
+            # A take-over the therapist forgot ends on time, and the client is told.
+            every(TAKEOVER_CHECK_SECONDS, _end_takeovers, "ending timed-out take-overs", stop),
+            every(
+                STRANGER_SUMMARY_SECONDS,
+                lambda: _summarise_strangers(settings),
+                "alerting about unregistered senders",
+                stop,
+            ),  # fmt: skip
+            run_reminders(settings, stop),
+        )
+    finally:
+        await asyncio.gather(*(sender.close() for sender in senders.values()))
     logger.info("scheduler stopped")

@@ -5,10 +5,13 @@ same variables, so one environment configures them all. Values come from the
 process environment first, then from ``.env`` in the project home, then from
 ``var/secrets.env`` (secrets that ``wisemind run`` generates). Bad values fail
 at start-up with a clear message rather than at the first message a client sends.
+Each server reads them once (:func:`process_settings`), so editing ``.env``
+changes nothing until the processes restart.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 #: The repository root: the default home of ``.env``, ``var/`` and ``models/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +82,9 @@ class Settings:
     crisis_numbers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: The Rasa server's public base URL, as Twilio and Telegram reach it.
     public_url: str = ""
+    #: The public base URL of the dashboard's process as Twilio reaches it, for the SMS
+    #: *Fallback URL* (``WISEMIND_PUBLIC_FALLBACK_URL``; default: the dashboard's URL).
+    public_fallback_url: str = ""
     twilio: TwilioSettings | None = None
     telegram: TelegramSettings | None = None
     #: Where therapists open the dashboard; pages link to it.
@@ -109,6 +118,11 @@ class Settings:
     reminders_enabled: bool = True
     #: ``rasa`` (reminders open the client's conversation) or ``outbox`` (words only).
     reminder_handoff: str = "rasa"
+
+    @property
+    def fallback_base_url(self) -> str:
+        """The base of Twilio's SMS *Fallback URL*: the dashboard's process as Twilio sees it."""
+        return self.public_fallback_url or self.dashboard_url
 
     @property
     def models_dir(self) -> Path:
@@ -185,6 +199,7 @@ def load_settings() -> Settings:
         clinic_contact=source.get("CLINIC_CONTACT"),
         crisis_numbers=crisis_numbers,
         public_url=source.get("PUBLIC_URL").rstrip("/"),
+        public_fallback_url=source.get("PUBLIC_FALLBACK_URL").rstrip("/"),
         twilio=_twilio_settings(source),
         telegram=_telegram_settings(source),
         dashboard_url=source.get("DASHBOARD_URL", "http://127.0.0.1:8000").rstrip("/"),
@@ -203,6 +218,18 @@ def load_settings() -> Settings:
     )
     check_settings(settings)
     return settings
+
+
+@functools.cache
+def process_settings() -> Settings:
+    """This process's settings: read and checked once, when its entry point starts.
+
+    Whatever runs long after start-up (the crisis path, every database session)
+    uses this snapshot and never reads the files again: an operator half way
+    through editing ``.env`` must not stop a running server's crisis replies
+    and pages. A changed setting takes effect when the processes restart.
+    """
+    return load_settings()
 
 
 #: The shortest wait for an acknowledgement before the next tier is paged (tests use 6 s).
@@ -240,6 +267,7 @@ def check_settings(settings: Settings) -> None:
     phones = [("CLINIC_CRISIS_LINE", settings.clinic_crisis_line)]
     urls = [
         ("PUBLIC_URL", settings.public_url),
+        ("PUBLIC_FALLBACK_URL", settings.public_fallback_url),
         ("DASHBOARD_URL", settings.dashboard_url),
         ("ACTION_SERVER_URL", settings.action_server_url),
     ]
@@ -257,8 +285,48 @@ def check_settings(settings: Settings) -> None:
     for name, url in urls:
         if url and not _is_http_url(url):
             raise ConfigError(
-                f"{PREFIX}{name} must be an http(s) URL like https://coach.example.org, got {url!r}"
+                f"{PREFIX}{name} must be an http(s) URL like https://coach.example.org, "
+                f"got {masked_url(url)!r}"
             )
+    _check_storage_urls(settings)
+    if settings.twilio is not None and not settings.public_url:
+        # Without it the signature would be checked against the URL as the request arrived,
+        # which behind the clinic's HTTPS proxy is never the one Twilio signed: every SMS lost.
+        raise ConfigError(
+            f"Twilio is configured but {PREFIX}PUBLIC_URL is not: set it to the Rasa server's "
+            "public https URL (Twilio signs it; delivery reports are sent to it)"
+        )
+
+
+def _check_storage_urls(settings: Settings) -> None:
+    """The database and Redis URLs parse; the error never shows their password."""
+    try:
+        make_url(settings.database_url)
+    except ArgumentError:
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL must look like postgresql+psycopg2://user:password@host/db "
+            f"or sqlite:///path, got {masked_url(settings.database_url)!r}"
+        ) from None
+    if settings.redis_url:
+        parsed = urlsplit(settings.redis_url)
+        if parsed.scheme not in ("redis", "rediss") or not parsed.hostname:
+            raise ConfigError(
+                f"{PREFIX}REDIS_URL must look like redis://host:6379/1, "
+                f"got {masked_url(settings.redis_url)!r}"
+            )
+
+
+def masked_url(url: str) -> str:
+    """``url`` as it may be printed: anything between its scheme and the last ``@`` hidden.
+
+    Works on malformed URLs too (an error about one must not print its password),
+    and hides too much rather than too little.
+    """
+    head, at, rest = url.rpartition("@")
+    if not at:
+        return url
+    scheme, separator, _ = head.partition("//")
+    return f"{scheme}{separator}***@{rest}" if separator else f"***@{rest}"
 
 
 def _is_http_url(url: str) -> bool:

@@ -1,14 +1,19 @@
 """Take-over: a therapist writes to a client in person while the bot stays silent.
 
 From the dashboard (an escalation, a client page) a therapist starts a
-take-over: the client is told their therapist is writing to them here now,
-the therapist's messages go out through the client's own channel via the
-outbox, marked in the message log as theirs (``messages.from_therapist_id``),
-and the intake pipeline stops handing the client's messages to Rasa
-(:func:`is_taken_over`). The crisis detector still screens every message
-before that check, so a risky message still pages. It ends when the therapist
-hands back, or ``WISEMIND_TAKEOVER_MINUTES`` after their last message
-(:func:`expire_takeovers`, run by the scheduler); the client is told either way.
+take-over: the client is told their therapist is writing to them here now, the
+therapist's messages go out through the client's own channel via the outbox
+(its crisis lane, never behind the bot's backlog), marked in the message log
+as theirs (``messages.from_therapist_id``), and the intake pipeline stops
+handing the client's messages to Rasa (:func:`is_taken_over`). The crisis
+detector still screens every message before that check, so a risky message
+still pages; the bot's own pending safety question is dropped when the
+take-over starts, and it asks none while the therapist is writing. It ends
+when the therapist hands back, or ``WISEMIND_TAKEOVER_MINUTES`` after their
+last message (:func:`expire_takeovers`, run by the scheduler); the client is
+told either way. Once an SMS client texts STOP, nothing more is texted to
+them: the therapist's messages are refused (call them instead) and the
+notices are not sent.
 
 Plain functions on a session, like :mod:`bot.clinic`: they never commit.
 """
@@ -21,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.outbox import OUTBOX_CHANNELS, enqueue
-from bot.storage.enums import Direction, Locale, TakeoverEnd
+from bot.safety import followup
+from bot.storage.enums import Channel, Direction, Lane, Locale, TakeoverEnd
 from bot.storage.models import Client, Message, Takeover, Therapist
 
 #: A therapist's message is a message, not an essay: SMS splits it, but keep it readable.
@@ -36,6 +42,12 @@ STARTED_NOTICE = {
         "{therapist}, de tu equipo de cuidado, te está escribiendo por aquí ahora. El "
         "asistente WiseMind queda en pausa hasta que te devuelva a él."
     ),
+}
+#: When someone other than the person who took over writes too (an admin, the on-call):
+#: the client always knows who is writing to them.
+JOINED_NOTICE = {
+    Locale.EN: "{therapist} from your care team is also writing to you here now.",
+    Locale.ES: "{therapist}, de tu equipo de cuidado, también te está escribiendo por aquí ahora.",
 }
 ENDED_NOTICE = {
     Locale.EN: "{therapist} has handed you back to the WiseMind coach. Text MENU to continue.",
@@ -102,11 +114,17 @@ def client_channel(session: Session, client: Client) -> tuple[str, str]:
 def start_takeover(
     session: Session, *, client: Client, therapist: Therapist, now: datetime, minutes: int
 ) -> Takeover:
-    """Start (or, if one is in force, keep) a take-over; the client is told once."""
+    """Start (or, if one is in force, join) a take-over; the client is told who is writing.
+
+    A second person joining a take-over in force (an admin, the paged on-call
+    therapist) is introduced to the client by name (:data:`JOINED_NOTICE`),
+    once, so their words never arrive as the first person's.
+    """
     current = active_takeover(session, client.id, now)
     if current is not None:
         current.expires_at = max(current.expires_at, now + timedelta(minutes=minutes))
         session.flush()
+        _introduce(session, current, client, therapist)
         return current
     if client.opted_out_at is not None:
         raise TakeoverError(f"Client {client.code} has opted out of messages (STOP).")
@@ -121,6 +139,8 @@ def start_takeover(
     )
     session.add(takeover)
     session.flush()
+    # The therapist asks their own questions now: "no" to theirs is not "not safe" to the bot's.
+    followup.clear_pending_question(session, client)
     _notify(session, takeover, client, therapist, STARTED_NOTICE)
     return takeover
 
@@ -143,17 +163,57 @@ def send_as_therapist(
     takeover = active_takeover(session, client.id, now)
     if takeover is None:
         raise TakeoverError("Take over the conversation before writing to the client.")
+    if _stopped(takeover, client):
+        raise TakeoverError(
+            f"Client {client.code} texted STOP: no more texts may be sent to them. "
+            "Call them instead, or hand back."
+        )
     takeover.expires_at = now + timedelta(minutes=minutes)
+    _introduce(session, takeover, client, therapist)
     message = enqueue(
         session,
         client_id=client.id,
         channel=takeover.channel,
         address=takeover.address,
         body=text,
+        lane=Lane.CRISIS,
     )
     message.from_therapist_id = therapist.id
     session.flush()
     return message
+
+
+def _introduce(session: Session, takeover: Takeover, client: Client, therapist: Therapist) -> None:
+    """Tell the client that ``therapist`` writes too, unless they took over or were introduced.
+
+    The notice is marked as theirs, which is how a later message knows they were.
+    """
+    if therapist.id == takeover.therapist_id:
+        return
+    introduced = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id == client.id,
+            Message.from_therapist_id == therapist.id,
+            Message.created_at >= takeover.started_at,
+        )
+        .limit(1)
+    ).first()
+    if introduced is not None:
+        return
+    notice = _notify(session, takeover, client, therapist, JOINED_NOTICE)
+    if notice is not None:
+        notice.from_therapist_id = therapist.id
+        session.flush()
+
+
+def _stopped(takeover: Takeover, client: Client) -> bool:
+    """The client texted STOP and the take-over writes by SMS: carriers forbid any more texts.
+
+    (STOP is an SMS rule: a take-over on Telegram goes on. The crisis path's own
+    rules for replies after STOP live in the intake and are not changed here.)
+    """
+    return takeover.channel == Channel.SMS and client.opted_out_at is not None
 
 
 def hand_back(session: Session, *, client: Client, therapist: Therapist, now: datetime) -> Takeover:
@@ -200,13 +260,22 @@ def _notify(
     client: Client,
     therapist: Therapist,
     notice: dict[str, str],
-) -> None:
-    """Tell the client, on the take-over's channel, in their language (a system message)."""
+) -> Message | None:
+    """Tell the client, on the take-over's channel, in their language (a system message);
+    nothing over SMS once they texted STOP.
+
+    In the crisis lane, like the therapist's own messages: a person is writing
+    to someone likely in crisis, and nothing the bot queued earlier (a reply
+    in retry back-off) may hold them up.
+    """
+    if _stopped(takeover, client):
+        return None
     text = notice.get(client.locale, notice[Locale.EN]).format(therapist=therapist.name)
-    enqueue(
+    return enqueue(
         session,
         client_id=client.id,
         channel=takeover.channel,
         address=takeover.address,
         body=text,
+        lane=Lane.CRISIS,
     )

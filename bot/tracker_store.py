@@ -4,7 +4,9 @@ Configured in ``endpoints.yml``. It takes its URL from ``WISEMIND_DATABASE_URL``
 (the same setting every WiseMind process reads) so conversations and clinic
 data live in one database, and on SQLite it applies the same WAL mode and busy
 timeout as :mod:`bot.storage.database`, so the Rasa server and the action
-server can write to one file at once.
+server can write to one file at once. Like WiseMind's own engines, its engine
+hides statement parameters: an event row carries the client's words, and a
+database error must not put them in the log.
 
 Keeping latency flat: for every message Rasa loads and replays every event of
 the current session, and sends them all to the action server, so a client
@@ -21,14 +23,16 @@ from __future__ import annotations
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
-from bot.settings import load_settings
+from bot.settings import process_settings
 from bot.storage.database import SQLITE_BUSY_TIMEOUT_MS
 
 #: A session longer than this (in events, about eight a message) is compacted.
@@ -37,6 +41,8 @@ COMPACT_AFTER_EVENTS = 100
 
 class WiseMindTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` on WiseMind's database, compacting long sessions."""
+
+    engine: Engine
 
     def __init__(
         self,
@@ -47,10 +53,15 @@ class WiseMindTrackerStore(SQLTrackerStore):
         kwargs.pop("host", None)
         super().__init__(
             domain=domain,
-            host=load_settings().database_url,
+            host=process_settings().database_url,
             event_broker=event_broker,
             **kwargs,
         )
+        # Rasa builds its engine without hide_parameters: replace it with one that hides them.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _wait_for_sqlite_lock)
 

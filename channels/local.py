@@ -33,7 +33,7 @@ from bot.intake import (
     receive,
     with_crisis_contacts,
 )
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, process_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, MessageStatus
 from channels.outbox_output import hand_to_rasa
@@ -53,7 +53,7 @@ class LocalInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> LocalInput:
-        return cls(load_settings())
+        return cls(process_settings())
 
     def __init__(self, settings: Settings) -> None:
         if not settings.api_token:

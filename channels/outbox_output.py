@@ -25,7 +25,7 @@ from bot.intake import (
     HandOff,
     claim_handoffs,
     finish_handoff,
-    queue_reply,
+    queue_assistant_reply,
     screen_pending,
     with_crisis_contacts,
 )
@@ -70,7 +70,7 @@ class OutboxOutput(OutputChannel):
 
     def _store_now(self, text: str, buttons: Sequence[Button]) -> None:
         with session_scope() as session:
-            queue_reply(
+            queue_assistant_reply(
                 session, client_id=self.client_id, channel=self.channel,
                 address=self.address, text=text, buttons=buttons,
             )  # fmt: skip

@@ -43,9 +43,9 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.intake import InboundMessage, receive, register_reply_format
+from bot.intake import EDIT_SEPARATOR, InboundMessage, receive, register_reply_format
 from bot.outbox import Button, Outgoing, SendError
-from bot.settings import Settings, TelegramSettings, load_settings
+from bot.settings import Settings, TelegramSettings, process_settings
 from bot.storage.enums import Channel
 from channels.formatting import split_text
 from channels.outbox_output import (
@@ -123,7 +123,7 @@ def parse_update(payload: Any, bot_id: str) -> _Update | None:
     text = "\n".join(part for part in written if isinstance(part, str))
     key = f"{bot_id}:{chat['id']}:{message['message_id']}"
     if "edit_date" in message:
-        key += f":e{message['edit_date']}"
+        key += f"{EDIT_SEPARATOR}{message['edit_date']}"
     return _Update(
         InboundMessage(
             channel=Channel.TELEGRAM,
@@ -162,7 +162,7 @@ class TelegramInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
-        return cls(load_settings())
+        return cls(process_settings())
 
     def get_output_channel(self) -> OutputChannel:
         """Where messages Rasa sends unprompted go (``trigger_intent``: reminders)."""
@@ -291,6 +291,10 @@ class TelegramSender:
             raise SendError(f"telegram-{type(exc).__name__}", transient=True) from None
         # Message ids are per chat: the chat makes the provider id unique.
         return f"{message.address}:{sent.message_id}"
+
+    async def close(self) -> None:
+        """Close the Bot API connections (the bot's httpx client)."""
+        await self.bot.request.shutdown()
 
 
 register_reply_format(Channel.TELEGRAM, telegram_parts)

@@ -1,14 +1,13 @@
 """SMS through Twilio: a Rasa input channel, its output channel, and the outbox sender.
 
 Inbound: ``POST /webhooks/twilio_sms/webhook`` (Twilio's form-encoded message
-webhook) and ``POST /webhooks/twilio_sms/status`` (delivery status callbacks).
-A body over 64 kB is refused before it is read; then the
-``X-Twilio-Signature`` is checked against ``WISEMIND_PUBLIC_URL`` before
-anything else (a forged request gets 403 and nothing is stored). The form
-becomes one :class:`~bot.intake.InboundMessage` (the Body, also of an MMS,
-and whether media came with it) for the intake pipeline, which decides
-everything else (keywords, enrolment, screening, replies); the webhook
-renders its decision as TwiML, and the assistant runs in the background.
+webhook) and ``POST /webhooks/twilio_sms/status`` (delivery status callbacks),
+both verified by :class:`~channels.twilio_webhook.TwilioWebhook` against
+``WISEMIND_PUBLIC_URL`` (a forged request gets 403 and nothing is stored). A
+message goes through the intake pipeline, which decides everything (keywords,
+enrolment, screening, replies); the webhook renders its decision as TwiML, and
+the assistant runs in the background. The same intake also answers at Twilio's
+Fallback URL, on the dashboard's process, while this server is down.
 
 Outbound: replies become outbox rows (split at sentence boundaries to fit SMS
 segments, buttons as numbered choices); :class:`TwilioSender` sends them
@@ -21,8 +20,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qs
-from xml.sax.saxutils import escape
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -31,13 +28,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client as TwilioClient
 
-from bot import clinic, message_log
-from bot.intake import InboundMessage, receive, register_reply_format
+from bot import message_log
+from bot.intake import register_reply_format
 from bot.outbox import Button, Outgoing, SendError
-from bot.settings import Settings, TwilioSettings, load_settings
+from bot.settings import Settings, TwilioSettings, process_settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, MessageStatus
 from bot.storage.models import Client
@@ -51,7 +47,8 @@ from channels.outbox_output import (
     process_inbound,
 )
 from channels.sms_segments import segment_count
-from channels.webhook import BodyTooLarge, read_body, too_large
+from channels.twilio_webhook import SIGNATURE_HEADER, TwilioWebhook, WebhookAnswer, WebhookRequest
+from channels.webhook import read_body
 
 logger = logging.getLogger(__name__)
 # The twilio library logs every request (URL, headers) at INFO: noise, and no use to us.
@@ -136,7 +133,7 @@ def _opted_out(client_id: int | None) -> bool:
 
 
 class TwilioInput(InputChannel):
-    """Twilio's SMS webhook: refused cheaply, verified, parsed, handed to the intake pipeline."""
+    """Twilio's SMS webhooks on the Rasa server: a thin route around :class:`TwilioWebhook`."""
 
     @classmethod
     def name(cls) -> str:
@@ -144,7 +141,7 @@ class TwilioInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioInput:
-        return cls(load_settings())
+        return cls(process_settings())
 
     def get_output_channel(self) -> OutputChannel:
         """Where messages Rasa sends unprompted go (``trigger_intent``: reminders)."""
@@ -153,18 +150,10 @@ class TwilioInput(InputChannel):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.config = settings.twilio
-        self.validator = RequestValidator(self.config.auth_token) if self.config else None
+        self.webhook = TwilioWebhook(settings, settings.public_url)
         self.background = BackgroundTasks()
         if self.config is None:
             logger.info("SMS channel off: WISEMIND_TWILIO_* not set")
-
-    def _signed(self, request: Request, form: _Form) -> bool:
-        """Whether Twilio signed this request (URL as Twilio called it, and the form)."""
-        assert self.validator is not None
-        base = self.settings.public_url or f"{request.scheme}://{request.host}"
-        url = base + request.path + (f"?{request.query_string}" if request.query_string else "")
-        signature = request.headers.get("X-Twilio-Signature", "")
-        return bool(signature) and self.validator.validate(url, form, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wisemind_twilio_sms", __name__)
@@ -182,26 +171,23 @@ class TwilioInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive_sms(request: Request) -> HTTPResponse:
-            verified = await self._verified_form(request, required=("From", "MessageSid"))
-            if isinstance(verified, HTTPResponse):
-                return verified
-            try:
-                inbound = sms_message(verified)
-            except clinic.ClinicError:
-                return response.json({"error": "malformed sender"}, status=400)
-            decision = await asyncio.to_thread(receive, inbound, self.settings)
-            if decision.hand_off is not None:
-                output = SmsOutput(decision.hand_off.client_id, inbound.address)
+            answer, hand_off = await self.webhook.receive_message(
+                _webhook_request(request), handing_off=True
+            )
+            if hand_off is not None:
+                output = SmsOutput(hand_off.client_id, hand_off.address)
                 self.background.start(
-                    process_inbound(on_new_message, decision.hand_off, output, CHANNEL_NAME)
+                    process_inbound(on_new_message, hand_off, output, CHANNEL_NAME)
                 )
-            return _twiml(decision.direct_reply)
+            return _sanic_answer(answer)
 
         @webhook.route("/status", methods=["POST"], stream=True)
         async def status(request: Request) -> HTTPResponse:
-            verified = await self._verified_form(request, required=("MessageSid", "MessageStatus"))
-            if isinstance(verified, HTTPResponse):
-                return verified
+            verified = await self.webhook.verified_form(
+                _webhook_request(request), ("MessageSid", "MessageStatus")
+            )
+            if isinstance(verified, WebhookAnswer):
+                return _sanic_answer(verified)
             await asyncio.to_thread(
                 _record_delivery,
                 verified.first("MessageSid"),
@@ -212,66 +198,23 @@ class TwilioInput(InputChannel):
 
         return webhook
 
-    async def _verified_form(
-        self, request: Request, required: Sequence[str]
-    ) -> _Form | HTTPResponse:
-        """The form of a request Twilio signed, or the response refusing it.
 
-        In this order, cheapest first: configured, body size, form encoding,
-        signature; only a signed request's fields are looked at.
-        """
-        if self.config is None:
-            return response.json({"error": "SMS channel not configured"}, status=503)
-        try:
-            body = await read_body(request)
-        except BodyTooLarge:
-            return too_large()
-        if "application/x-www-form-urlencoded" not in request.content_type:
-            return response.json({"error": "expected a form-encoded Twilio webhook"}, status=400)
-        form = _Form.parse(body)
-        if not self._signed(request, form):
-            return response.json({"error": "invalid Twilio signature"}, status=403)
-        if any(not form.first(field) for field in required):
-            return response.json({"error": f"missing {', '.join(required)}"}, status=400)
-        return form
-
-
-class _Form(dict[str, list[str]]):
-    """A webhook's form fields, blank ones included: Twilio signs those too.
-
-    (Sanic's ``request.form`` drops blank values, which breaks the signature.)
-    ``getall`` is what twilio's ``RequestValidator`` looks for on a multi-dict.
-    """
-
-    @classmethod
-    def parse(cls, body: bytes) -> _Form:
-        return cls(parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-
-    def getall(self, name: str) -> list[str]:
-        return self[name]
-
-    def first(self, name: str) -> str:
-        return self.get(name, [""])[0]
-
-
-def sms_message(form: _Form) -> InboundMessage:
-    """The neutral inbound message of a Twilio webhook (SMS or MMS); ClinicError for a bad From."""
-    num_media = form.first("NumMedia")
-    return InboundMessage(
-        channel=Channel.SMS,
-        address=clinic.normalise_phone(form.first("From").strip()),
-        text=form.first("Body"),
-        provider_id=form.first("MessageSid"),
-        has_media=num_media.isdigit() and int(num_media) > 0,
+def _webhook_request(request: Request) -> WebhookRequest:
+    return WebhookRequest(
+        path=request.path,
+        query=request.query_string,
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+        content_type=request.content_type,
+        read_body=lambda: read_body(request),
     )
 
 
-def _twiml(reply: str | None) -> HTTPResponse:
-    """An empty TwiML answer, or one that sends ``reply`` (strangers only: nothing is queued)."""
-    message = f"<Message>{escape(reply)}</Message>" if reply else ""
+def _sanic_answer(answer: WebhookAnswer) -> HTTPResponse:
     return response.text(
-        f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>',
-        content_type="text/xml",
+        answer.body,
+        status=answer.status,
+        headers=dict(answer.headers),
+        content_type=answer.content_type,
     )
 
 
@@ -333,6 +276,10 @@ class TwilioSender:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise SendError(f"network-{type(exc).__name__}", transient=True) from None
         return str(sent.sid)
+
+    async def close(self) -> None:
+        """Close the aiohttp session of twilio's async client (else it warns at exit)."""
+        await self.client.http_client.close()
 
 
 register_reply_format(Channel.SMS, sms_parts)

@@ -1,51 +1,72 @@
 """Reading a webhook's body cheaply: refuse anything over the limit before reading it.
 
-Sanic reads a whole body (up to 100 MB by default) before a handler runs.
-WiseMind's webhook routes are streaming routes instead: :func:`read_body`
-refuses a declared ``Content-Length`` over :data:`MAX_WEBHOOK_BODY_BYTES`
-without reading a byte of it, and stops a chunked body as soon as it passes
-the limit, so nobody can make the Rasa server read and parse megabytes.
+Sanic reads a whole body (up to 100 MB by default) before a handler runs, and
+Starlette reads all of it when asked for it. WiseMind's webhook routes stream
+instead: :func:`read_limited` refuses a declared ``Content-Length`` over
+:data:`MAX_WEBHOOK_BODY_BYTES` without reading a byte of it, and stops a
+chunked body as soon as it passes the limit, so nobody can make a server read
+and parse megabytes. :func:`read_body` and :func:`too_large` are its Sanic
+side (the Rasa server's channels); the dashboard's process, which serves
+Twilio's fallback URL, streams a Starlette request through the same function.
 """
 
 from __future__ import annotations
 
-from sanic import response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the dashboard's process reads bodies here without loading Sanic
+    from sanic.request import Request
+    from sanic.response import HTTPResponse
 
 #: Far above any real webhook (a 16,000-character message is ~64 kB only as 4-byte emoji).
 MAX_WEBHOOK_BODY_BYTES = 64 * 1024
+#: The error a body over the limit gets (the connection is not kept either).
+TOO_LARGE_ERROR = f"request body over {MAX_WEBHOOK_BODY_BYTES} bytes"
 
 
 class BodyTooLarge(Exception):
     """The request's body is over :data:`MAX_WEBHOOK_BODY_BYTES`."""
 
 
-async def read_body(request: Request) -> bytes:
-    """The request's body, read in chunks; raises :class:`BodyTooLarge` past the limit."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_WEBHOOK_BODY_BYTES):
+async def read_limited(declared_length: str | None, chunks: AsyncIterator[bytes]) -> bytes:
+    """The body from ``chunks``; raises :class:`BodyTooLarge` past the limit.
+
+    ``declared_length`` is the request's ``Content-Length`` header, if any: one
+    over the limit (or not a number) is refused before anything is read.
+    """
+    if declared_length is not None and (
+        not declared_length.isdigit() or int(declared_length) > MAX_WEBHOOK_BODY_BYTES
+    ):
         raise BodyTooLarge
-    if request.stream is None:
-        return request.body
-    # Sanic drains an unread body after the response up to this size, not 100 MB.
-    request.stream.request_max_size = MAX_WEBHOOK_BODY_BYTES
-    chunks: list[bytes] = []
+    parts: list[bytes] = []
     size = 0
-    while True:
-        chunk = await request.stream.read()
-        if chunk is None:
-            return b"".join(chunks)
+    async for chunk in chunks:
         size += len(chunk)
         if size > MAX_WEBHOOK_BODY_BYTES:
             raise BodyTooLarge
-        chunks.append(chunk)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def read_body(request: Request) -> bytes:
+    """A Sanic request's body, read in chunks; raises :class:`BodyTooLarge` past the limit."""
+    if request.stream is not None:
+        # Sanic drains an unread body after the response up to this size, not 100 MB.
+        request.stream.request_max_size = MAX_WEBHOOK_BODY_BYTES
+    return await read_limited(request.headers.get("content-length"), _chunks(request))
+
+
+async def _chunks(request: Request) -> AsyncIterator[bytes]:
+    if request.stream is None:  # not a streaming route: Sanic has read the body already
+        yield request.body
+        return
+    while (chunk := await request.stream.read()) is not None:
+        yield chunk
 
 
 def too_large() -> HTTPResponse:
     """The answer to a body over the limit (and the connection is not kept)."""
-    return response.json(
-        {"error": f"request body over {MAX_WEBHOOK_BODY_BYTES} bytes"},
-        status=413,
-        headers={"Connection": "close"},
-    )
+    from sanic import response
+
+    return response.json({"error": TOO_LARGE_ERROR}, status=413, headers={"Connection": "close"})

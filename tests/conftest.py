@@ -19,6 +19,7 @@ from psycopg2 import sql
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
+from bot.settings import process_settings
 from bot.storage.database import create_engine_for
 from bot.storage.migrate import upgrade
 from bot.storage.models import Therapist
@@ -29,6 +30,18 @@ pytest_plugins = ("tests.servers", "tests.dashboard_support")
 POSTGRES_ADMIN_URL = os.environ.get(
     "WISEMIND_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
+
+
+@pytest.fixture(autouse=True)
+def settings_read_per_test() -> Iterator[None]:
+    """Each test's code reads the settings of that test's environment.
+
+    A server reads its settings once (:func:`bot.settings.process_settings`);
+    the test run is one process for many set-ups.
+    """
+    process_settings.cache_clear()
+    yield
+    process_settings.cache_clear()
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -284,6 +287,45 @@ def new_client(wisemind: RunningWiseMind) -> ChatClient:
 SETTLE_SECONDS = 0.8
 
 
+@contextmanager
+def reminder_scheduler(
+    server: RunningWiseMind, log: Path, rasa_port: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``wisemind scheduler`` on the running clinic's database, reminders on.
+
+    The session's ``wisemind run`` leaves reminders to such schedulers
+    (``WISEMIND_REMINDERS_ENABLED=false`` for its own), so that a test can
+    kill one mid-hand-off or point it at a stuck Rasa (``rasa_port``).
+    """
+    env = {**server.env, "WISEMIND_REMINDERS_ENABLED": "true"}
+    if rasa_port is not None:
+        env["WISEMIND_RASA_PORT"] = str(rasa_port)
+    with scheduler_process(env, log) as process:
+        yield process
+
+
+@contextmanager
+def scheduler_process(
+    env: dict[str, str], log: Path, command: list[str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``wisemind scheduler`` (or ``python command``) with ``env``, output appended to ``log``;
+    stopped afterwards."""
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, *(command or ["-m", "bot.cli", "scheduler"])],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+
 def poll_until(
     fetch: Callable[[], T], done: Callable[[T], bool], timeout: float = REPLY_TIMEOUT
 ) -> T:
@@ -318,6 +360,19 @@ def settle(count: Callable[[], int]) -> None:
 
 def new_phone() -> str:
     return "+1555" + "".join(secrets.choice("0123456789") for _ in range(7))
+
+
+def enrolled_phone(
+    server: RunningWiseMind,
+    twilio: TwilioStandin,
+    *,
+    consented: bool = True,
+    name: str = "Test Client",
+) -> Phone:
+    """A new client of the running clinic, texting from a new phone."""
+    number = new_phone()
+    code = enrol_client(server, consented=consented, name=name, sms_number=number)
+    return Phone(server, twilio, number, code)
 
 
 @dataclass

@@ -7,9 +7,10 @@ one promise an action keeps.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from rasa_sdk import Tracker
@@ -22,7 +23,7 @@ from bot.actions.diary import ActionCancelDiary, ActionSubmitDiary, ValidateDiar
 from bot.actions.session import ActionSessionStart
 from bot.clinic import add_client, client_by_code
 from bot.demo import seed_demo
-from bot.diary import DIARY_SLOTS
+from bot.diary import CARD_DAY_SLOT, DIARY_SLOTS
 from bot.storage import session_scope
 from bot.storage.migrate import upgrade
 from bot.storage.models import DiaryEntry
@@ -125,6 +126,44 @@ async def test_a_second_card_the_same_day_replaces_the_first(clinic: None) -> No
     with session_scope() as session:
         joys = session.execute(select(DiaryEntry.joy)).scalars().all()
     assert joys == [1]
+
+
+def _demo_today() -> date:
+    """The demo client's date now, in their time zone (America/New_York)."""
+    return datetime.now(ZoneInfo("America/New_York")).date()
+
+
+async def test_a_new_card_is_about_the_day_it_is_started(clinic: None) -> None:
+    events, messages = await _run(ValidateDiaryForm(), tracker(text="diary"))
+    assert SlotSet(CARD_DAY_SLOT, _demo_today().isoformat()) in events
+    assert messages == []
+
+
+async def test_a_card_picked_up_the_next_day_says_which_day_it_is_for(clinic: None) -> None:
+    yesterday = _demo_today() - timedelta(days=1)
+    slots = {"diary_urge_suicide": 0, CARD_DAY_SLOT: yesterday.isoformat()}
+    events, messages = await _run(ValidateDiaryForm(), tracker(slots=slots, text="resume"))
+    assert messages == [f"This card is for {yesterday:%a %d %b}, the day you started it. "
+                        "Answer for that day."]  # fmt: skip
+    assert not [e for e in events if e.get("name") == CARD_DAY_SLOT]
+    mid_card = tracker(
+        slots=slots, new_slots={"diary_urge_self_harm": "1"}, active_loop="diary_form"
+    )
+    _, messages = await _run(ValidateDiaryForm(), mid_card)
+    assert messages == []
+
+
+async def test_a_card_paused_one_day_and_finished_the_next_is_saved_under_its_first_day(
+    clinic: None,
+) -> None:
+    yesterday = _demo_today() - timedelta(days=1)
+    slots = {**FULL_CARD, CARD_DAY_SLOT: yesterday.isoformat()}
+    events, messages = await _run(ActionSubmitDiary(), tracker(slots=slots))
+    with session_scope() as session:
+        (entry_date,) = session.execute(select(DiaryEntry.entry_date)).scalars().all()
+    assert entry_date == yesterday
+    assert f"Saved your diary card for {yesterday:%a %d %b}." in messages[0]
+    assert SlotSet(CARD_DAY_SLOT, None) in events
 
 
 async def test_card_from_an_unknown_conversation_is_not_saved(clinic: None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -222,6 +223,7 @@ REAL_TWILIO = {
     "WISEMIND_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "WISEMIND_TWILIO_AUTH_TOKEN": "token",
     "WISEMIND_TWILIO_FROM": "+15005550000",
+    "WISEMIND_PUBLIC_URL": "https://coach.clinic.test",
 }
 
 
@@ -246,6 +248,37 @@ def test_oncall_check_warns_loudly_about_demo_staff_on_a_real_rota(
     assert "therapist@demo.clinic" in result.stderr
     # Demo staff cover nothing once real messages can leave.
     assert "primary: nobody at any time" in result.stdout
+
+
+def test_oncall_check_shows_the_gap_of_a_therapist_who_texted_stop_to_the_paging_number(
+    cli_env: dict[str, str],
+) -> None:
+    from bot.intake import FloodControl, InboundMessage, receive
+    from bot.settings import TwilioSettings, load_settings
+    from tests.conftest import demo_staff_as_real_rota
+
+    assert wisemind(cli_env, "demo", "seed").returncode == 0
+    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
+    with session_scope(engine) as session:
+        demo_staff_as_real_rota(session)
+    settings = dataclasses.replace(
+        load_settings(), twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000")
+    )
+
+    def text_from_primary(body: str, sid: int) -> None:
+        message = InboundMessage("sms", "+15005550001", body, provider_id=f"SM{sid:032d}")
+        receive(message, settings, engine=engine, flood=FloodControl(burst=1000))
+
+    text_from_primary("STOP", 1)
+    stopped = wisemind({**cli_env, **REAL_TWILIO}, "oncall", "check")
+    assert stopped.returncode == 1
+    assert "therapist@demo.clinic cannot be paged" in stopped.stdout
+    assert "texted STOP" in stopped.stdout
+    assert "primary: nobody at any time" in stopped.stdout
+    text_from_primary("START", 2)
+    restarted = wisemind({**cli_env, **REAL_TWILIO}, "oncall", "check")
+    assert restarted.returncode == 0, restarted.stdout
+    engine.dispose()
 
 
 def test_status_says_whether_the_scheduler_runs(cli_env: dict[str, str]) -> None:

@@ -26,8 +26,7 @@ from tests.servers import (
     REPLY_TIMEOUT,
     Phone,
     RunningWiseMind,
-    enrol_client,
-    new_phone,
+    enrolled_phone,
     poll_until,
 )
 from tests.standins import SentSms, TelegramStandin, TwilioStandin
@@ -64,15 +63,9 @@ def wait_for_pages(
     return pages
 
 
-def _phone(server: RunningWiseMind, twilio: TwilioStandin, consented: bool = True) -> Phone:
-    number = new_phone()
-    code = enrol_client(server, consented=consented, name="Avery Risk", sms_number=number)
-    return Phone(server, twilio, number, code)
-
-
 @pytest.fixture
 def phone(wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]) -> Phone:
-    return _phone(wisemind, providers[0])
+    return enrolled_phone(wisemind, providers[0], name="Avery Risk")
 
 
 def test_every_escalate_message_of_the_dev_set_mid_diary_gets_help_and_one_page(
@@ -80,7 +73,7 @@ def test_every_escalate_message_of_the_dev_set_mid_diary_gets_help_and_one_page(
 ) -> None:
     twilio = providers[0]
     for text in _dev_set("escalate"):
-        phone = _phone(wisemind, twilio)
+        phone = enrolled_phone(wisemind, twilio, name="Avery Risk")
         phone.reply_to("diary")
         phone.reply_to("1")
         reply = phone.reply_to(text)
@@ -171,7 +164,7 @@ def test_a_spanish_crisis_message_gets_a_spanish_reply(phone: Phone) -> None:
 def test_a_crisis_message_before_consent_gets_help_and_a_page(
     wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
 ) -> None:
-    phone = _phone(wisemind, providers[0], consented=False)
+    phone = enrolled_phone(wisemind, providers[0], consented=False, name="Avery Risk")
     reply = phone.reply_to("i want to end my life")
     assert "988" in reply and "alerted a person" in reply
     wait_for_pages(phone.twilio, PRIMARY_ON_CALL, phone.code)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import select
@@ -19,14 +20,18 @@ from bot.actions.crisis import (
     ActionCrisisFollowupClose,
     ActionCrisisProtocol,
     ValidateCrisisFollowupForm,
+    escalate,
 )
 from bot.actions.diary import ActionAskDiaryUrgeSuicide, ActionSubmitDiary, ValidateDiaryForm
 from bot.actions.session import ActionSessionStart
+from bot.clinic import client_by_code, therapist_by_email
 from bot.diary import DIARY_SLOTS, SELF_HARM_CARE_SLOT
-from bot.intake import CRISIS_REPLIED
+from bot.intake import CHECK_IN_ASKED, CRISIS_REPLIED
+from bot.settings import process_settings
 from bot.storage import session_scope
-from bot.storage.models import Escalation, PendingSafetyQuestion
+from bot.storage.models import Escalation, Message, OncallShift, Page, PendingSafetyQuestion
 from tests.action_support import run_action, tracker_after
+from tests.conftest import demo_staff_as_real_rota
 from tests.test_actions import DEMO, DOMAIN, FULL_CARD, clinic  # noqa: F401
 
 FOLLOWUP_DOMAIN: dict[str, Any] = {
@@ -45,6 +50,7 @@ def conversation(
     slots: dict[str, Any] | None = None,
     new_slots: dict[str, Any] | None = None,
     crisis_replied: bool = False,
+    check_in_asked: bool = False,
     crisis_categories: tuple[str, ...] = (),
     active_loop: str | None = None,
     loop_before: str | None = None,
@@ -54,7 +60,7 @@ def conversation(
     ``new_slots`` were set from ``text`` (by a form's slot mapping), for validation;
     ``loop_before`` was the form running when ``text`` came.
     """
-    metadata = {"message_id": 1, CRISIS_REPLIED: crisis_replied}
+    metadata = {"message_id": 1, CRISIS_REPLIED: crisis_replied, CHECK_IN_ASKED: check_in_asked}
     latest = {
         "text": text,
         "intent": {"name": "affirm"},
@@ -95,6 +101,14 @@ async def test_asking_the_check_in_records_it_so_the_answer_pages_without_rasa(
     assert _pending_kind() == "check_in"
 
 
+async def test_the_check_in_the_core_already_asked_is_not_asked_a_second_time(
+    clinic: None,  # noqa: F811
+) -> None:
+    state = conversation("everyone would be better off without me", check_in_asked=True)
+    assert await _run(ActionAskSuicidalThoughts(), state) == ([], [])
+    assert _pending_kind() is None  # the core recorded its own question; none is added
+
+
 async def test_asking_a_diary_urge_records_it_so_the_answer_pages_without_rasa(
     clinic: None,  # noqa: F811
 ) -> None:
@@ -129,6 +143,40 @@ async def test_a_check_in_yes_the_core_did_not_see_is_escalated_and_answered(
     assert any("988" in text for text in messages)
     assert _escalations() == [("high", ["check_in_affirmed"])]
     assert SlotSet("crisis_followup", True) in events
+
+
+@pytest.mark.parametrize("who", ["only an admin", "nobody: the page could not be delivered"])
+async def test_crisis_help_says_a_person_was_alerted_only_when_a_page_reached_someone_on_call(
+    clinic: None,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+) -> None:
+    sms = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "token",
+           "TWILIO_FROM": "+15005550000", "PUBLIC_URL": "https://coach.test"}  # fmt: skip
+    for name, value in sms.items():
+        monkeypatch.setenv(f"WISEMIND_{name}", value)
+    process_settings.cache_clear()  # the action server starts with SMS configured
+    with session_scope() as session:
+        demo_staff_as_real_rota(session)
+        if who == "only an admin":
+            admin = therapist_by_email(session, "admin@demo.clinic")
+            assert admin is not None
+            admin.sms_number = "+15005550020"
+            for shift in session.execute(select(OncallShift)).scalars():
+                session.delete(shift)
+    with session_scope() as session:
+        client = client_by_code(session, DEMO)
+        assert client is not None
+        escalate(session, client, level="high", category="plan", evidence="earlier message")
+        if who != "only an admin":
+            (page,) = session.execute(select(Page)).scalars()
+            message = session.get(Message, page.message_id)
+            assert message is not None
+            message.status = "undeliverable"  # the provider refused it for good
+    _, messages = await _run(ActionCrisisProtocol(), conversation("i want to die"))
+    assert any("988" in text for text in messages)
+    assert not any("alerted a person" in text for text in messages)
+    assert any("couldn't reach your care team" in text for text in messages)
 
 
 async def test_a_check_in_no_offers_a_skill_and_no_follow_up(clinic: None) -> None:  # noqa: F811

@@ -1,7 +1,8 @@
-"""After a crisis reply, by SMS through the real servers: the bot stays with the client.
+"""After a crisis reply, through the real servers: the bot stays with the client.
 
-And the fault test: with the action server stopped, a risky diary answer and a
-check-in "yes" still page the on-call therapist.
+By SMS, and once over Telegram. And the fault test: with the action server
+stopped, a risky diary answer and a check-in "yes" still page the on-call
+therapist.
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from bot.storage import session_scope
-from bot.storage.models import Escalation
+from bot.storage.models import Client, Escalation, Message, PendingSafetyQuestion
 from tests.servers import (
     PRIMARY_ON_CALL,
     QUIET_SECONDS,
@@ -26,38 +29,40 @@ from tests.servers import (
     RunningWiseMind,
     clinic_wisemind,
     enrol_client,
-    new_phone,
+    enrolled_phone,
     poll_until,
     settle,
 )
 from tests.standins import TelegramStandin, TwilioStandin
+from tests.test_channel_telegram import Chat, new_chat_id
 from tests.test_crisis import pages_about, wait_for_pages
 
 MENU_WORDS = ("Here's what I can do", "What would you like to do?", "Good to hear from you")
 
 
-def _phone(server: RunningWiseMind, twilio: TwilioStandin) -> Phone:
-    number = new_phone()
-    code = enrol_client(server, consented=True, name="Robin Follow", sms_number=number)
-    return Phone(server, twilio, number, code)
-
-
 @pytest.fixture
 def phone(wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]) -> Phone:
-    return _phone(wisemind, providers[0])
+    return enrolled_phone(wisemind, providers[0], name="Robin Follow")
 
 
-def reply_until(phone: Phone, text: str, expected: str) -> str:
-    """Text ``text``; all replies, once one says ``expected``.
+def replies_until(
+    send: Callable[[str], int], sent: Callable[[], list[str]], text: str, expected: str
+) -> str:
+    """Send ``text``; all replies, once one says ``expected``.
 
     The crisis reply leaves at arrival; the conversation's part (the follow-up
     question) comes after it, once the assistant has run.
     """
-    before = len(phone.sent_bodies())
-    assert phone.text(text)[0] == 200
-    poll_until(lambda: "\n".join(phone.sent_bodies()[before:]), lambda sent: expected in sent)
-    settle(lambda: len(phone.sent_bodies()))
-    return "\n".join(phone.sent_bodies()[before:])
+    before = len(sent())
+    assert send(text) == 200
+    poll_until(lambda: "\n".join(sent()[before:]), lambda replies: expected in replies)
+    settle(lambda: len(sent()))
+    return "\n".join(sent()[before:])
+
+
+def reply_until(phone: Phone, text: str, expected: str) -> str:
+    """:func:`replies_until` by SMS."""
+    return replies_until(lambda body: phone.text(body)[0], phone.sent_bodies, text, expected)
 
 
 def _escalation(phone: Phone) -> tuple[str, list[str]]:
@@ -70,20 +75,44 @@ def _escalation(phone: Phone) -> tuple[str, list[str]]:
     return level, json.loads(categories)
 
 
+def _stays_until_safe(
+    send: Callable[[str], int], sent: Callable[[], list[str]], reply_to: Callable[[str], str]
+) -> None:
+    """A crisis, "ok" and "hi" after it, then safe: the follow-up as a counsellor would."""
+    crisis = replies_until(send, sent, "i want to kill myself", "Are you safe right now?")
+    assert "988" in crisis and "alerted a person" in crisis
+    assert "staying right here with you" in crisis
+    for text in ("ok", "hi"):
+        reply = reply_to(text)
+        assert "make sure you're okay" in reply and "988" in reply, text
+        assert not any(words in reply for words in MENU_WORDS), (text, reply)
+    assert "Is someone with you" in reply_to("yes I'm safe")
+    close = reply_to("my mom is home")
+    assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
+    # Safe, and the follow-up closed: a greeting is a greeting again.
+    assert "DIARY" in reply_to("hi")
+
+
 def test_ok_and_hi_after_a_crisis_reply_get_a_caring_follow_up_until_the_client_is_safe(
     phone: Phone,
 ) -> None:
-    crisis = reply_until(phone, "i want to kill myself", "Are you safe right now?")
-    assert "988" in crisis and "staying right here with you" in crisis
-    for text in ("ok", "hi"):
-        reply = phone.reply_to(text)
-        assert "make sure you're okay" in reply and "988" in reply, text
-        assert not any(words in reply for words in MENU_WORDS), (text, reply)
-    assert "Is someone with you" in phone.reply_to("yes I'm safe")
-    close = phone.reply_to("my mom is home")
-    assert "glad you're safe" in close and "988" in close and "Self-soothe" in close
-    # Safe, and the follow-up closed: a greeting is a greeting again.
-    assert "DIARY" in phone.reply_to("hi")
+    _stays_until_safe(lambda text: phone.text(text)[0], phone.sent_bodies, phone.reply_to)
+
+
+def test_on_telegram_the_bot_stays_with_the_client_after_a_crisis_until_they_are_safe(
+    wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    twilio, telegram = providers
+    chat = Chat(wisemind, telegram, new_chat_id())
+    chat.code = enrol_client(
+        wisemind, consented=True, name="Kai Follow", telegram_chat_id=str(chat.chat_id)
+    )
+
+    def sent() -> list[str]:
+        return [message.text or "" for message in telegram.messages_to(chat.chat_id)]
+
+    _stays_until_safe(lambda text: chat.send(text)[0], sent, chat.reply_to)
+    wait_for_pages(twilio, PRIMARY_ON_CALL, chat.code)
 
 
 def test_not_safe_after_a_crisis_reply_gets_help_and_asks_where_they_are_without_a_second_page(
@@ -131,6 +160,31 @@ def test_a_check_in_yes_gets_one_crisis_reply_one_page_and_the_follow_up(phone: 
     assert len(pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code)) == 1
 
 
+def test_a_crisis_split_over_three_texts_gets_the_follow_up_not_a_fallback(phone: Phone) -> None:
+    """The intake escalates on the texts joined; the conversation follows that decision."""
+    assert "DIARY" in phone.reply_to("hi")
+    phone.reply_to("thinking about ending")
+    phone.reply_to("it")
+    after = reply_until(phone, "tonight", "Are you safe right now?")
+    assert after.count("988") >= 1 and "alerted a person" in after
+    assert "didn't catch that" not in after and "didn't quite get that" not in after
+
+
+def test_passive_ideation_gets_the_check_in_once_even_while_the_action_server_hangs(
+    phone: Phone,
+) -> None:
+    assert "DIARY" in phone.reply_to("hi")
+    before = len(phone.sent_bodies())
+    with stopped(_action_server_pid(int(phone.server.env["WISEMIND_ACTION_PORT"]))):
+        assert phone.text("honestly everyone would be better off without me")[0] == 200
+        check_in = poll_until(lambda: phone.sent_bodies()[before:], bool)
+        assert check_in and "thoughts of suicide" in check_in[0]
+    # The action server is back and the conversation catches up without asking again.
+    reply = reply_until(phone, "yes", "Are you safe right now?")
+    assert reply.count("988") == 1 and "alerted a person" in reply
+    assert "\n".join(phone.sent_bodies()[before:]).count("thoughts of suicide") == 1
+
+
 def _action_server_pid(action_port: int) -> int:
     """The action server of a background ``wisemind run`` (by its command line)."""
     for entry in Path("/proc").iterdir():
@@ -140,7 +194,7 @@ def _action_server_pid(action_port: int) -> int:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"rasa_sdk" in command and str(action_port).encode() in command:
+        if b"bot.action_server" in command and str(action_port).encode() in command:
             return int(entry.name)
     raise LookupError(f"no action server on port {action_port}")
 
@@ -163,7 +217,7 @@ def test_with_the_action_server_stopped_a_risky_diary_answer_and_a_check_in_yes_
     twilio, telegram = providers
     with clinic_wisemind(tmp_path, twilio, telegram) as running:
         server = RunningWiseMind.of(running)
-        diary, check_in = _phone(server, twilio), _phone(server, twilio)
+        diary, check_in = enrolled_phone(server, twilio), enrolled_phone(server, twilio)
         assert "Urge to commit suicide" in diary.reply_to("diary")
         assert "thoughts of suicide" in check_in.reply_to("i feel so hopeless about everything")
         with stopped(_action_server_pid(int(running.action_url.rsplit(":", 1)[1]))):
@@ -174,3 +228,44 @@ def test_with_the_action_server_stopped_a_risky_diary_answer_and_a_check_in_yes_
                 crisis_reply = " ".join(sms.body for sms in phone.replies(before + 1)[before:])
                 assert "988" in crisis_reply, answer
         server.engine.dispose()
+
+
+def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_call_therapist(
+    phone: Phone,
+) -> None:
+    """At 22:00 a client texts "honestly everyone would be better off without me" and is
+    asked "are you having thoughts of suicide?". She puts the phone down and answers "yes"
+    at 23:05. Rasa has started a new session meanwhile (domain/core.yml); the core's
+    question still waits, so the "yes" pages and she gets the crisis numbers. The hour is
+    staged by moving the conversation's stored times back (Rasa's events, the message log,
+    the core's pending question): what Rasa and the core read."""
+    hour_and_a_bit = 65 * 60
+    assert "DIARY" in phone.reply_to("hi")
+    reply_until(phone, "honestly everyone would be better off without me", "thoughts of suicide")
+    with session_scope(phone.server.engine) as session:
+        session.execute(
+            # Rasa rebuilds each event from its JSON ``data`` (which has its own timestamp).
+            sql(
+                "UPDATE events SET timestamp = timestamp - :s, data = json_set(data, "
+                "'$.timestamp', json_extract(data, '$.timestamp') - :s) WHERE sender_id = :code"
+            ),
+            {"s": hour_and_a_bit, "code": phone.code},
+        )
+        client = session.execute(select(Client).where(Client.code == phone.code)).scalar_one()
+        back = timedelta(seconds=hour_and_a_bit)
+        for pending in session.execute(
+            select(PendingSafetyQuestion).where(PendingSafetyQuestion.client_id == client.id)
+        ).scalars():
+            pending.asked_at -= back
+            pending.expires_at -= back
+        for message in session.execute(
+            select(Message).where(Message.client_id == client.id)
+        ).scalars():
+            message.created_at -= back
+    before = len(phone.sent_bodies())
+    assert phone.text("yes")[0] == 200
+    settle(lambda: len(phone.sent_bodies()))
+    replies = "\n".join(phone.sent_bodies()[before:])
+    pages = poll_until(lambda: pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code), bool, 20)
+    assert pages, f"nobody paged; the client was sent: {replies!r}"
+    assert "988" in replies

@@ -2,12 +2,16 @@
 
 The dashboard runs in this process under uvicorn on a free port, on a
 temporary SQLite database; pages and take-over messages leave through the
-real outbox to the Twilio stand-in. Screenshots of each step are kept in
-``tests/artifacts/`` (git-ignored) for a person to look at.
+real outbox to the Twilio stand-in. The check-in test serves it on the
+database of the session's real ``wisemind run`` instead, so that the question
+goes out through Rasa and the client's SMS answer comes back through it.
+Screenshots of each step are kept in ``tests/artifacts/`` (git-ignored) for
+a person to look at.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,6 +28,9 @@ from playwright.sync_api import (
 )
 from sqlalchemy import select
 
+from bot.clinic import client_by_code, therapist_by_email
+from bot.passwords import hash_password
+from bot.settings import load_settings
 from bot.storage import session_scope
 from bot.storage.enums import EscalationStatus
 from bot.storage.models import AuditLog, DiaryEntry, Escalation, Therapist, utcnow
@@ -32,8 +39,18 @@ from tests.dashboard_support import (
     CLIENT_A_PHONE,
     PASSWORD,
     LiveDashboard,
+    audit_rows,
+    serving,
 )
-from tests.standins import TwilioStandin
+from tests.servers import (
+    CLINIC_THERAPIST,
+    Phone,
+    RunningWiseMind,
+    enrol_client,
+    new_phone,
+    reminder_scheduler,
+)
+from tests.standins import TelegramStandin, TwilioStandin
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -77,10 +94,14 @@ class Watched:
         ARTIFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
-    def log_in(self, email: str) -> None:
+    def log_in(self, email: str, password: str = PASSWORD) -> None:
         self.page.fill("#email", email)
-        self.page.fill("#password", PASSWORD)
-        self.page.click("button[type=submit]")
+        self.page.fill("#password", password)
+        self.page.click("main button[type=submit]")
+
+    def fits_the_screen(self) -> None:
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the page is {overflow}px wider than the screen"
 
 
 def watched(context: BrowserContext) -> Watched:
@@ -233,8 +254,7 @@ def test_the_page_link_works_on_a_phone_sized_screen(
         tab.page.goto(page_link(twilio_api))
         tab.log_in(clinic.alice)
         expect(tab.page.locator("#acknowledge")).to_be_visible()
-        overflow = tab.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"the page is {overflow}px wider than the phone"
+        tab.fits_the_screen()
         tab.shot("08-phone-escalation")
         tab.page.click("#acknowledge")
         expect(tab.page.locator("#escalation .status-acknowledged").first).to_be_visible()
@@ -297,3 +317,126 @@ def test_script_and_onerror_payloads_in_client_messages_stay_inert(
     assert tab.page.locator("main script").count() == 0
     tab.shot("11-xss-as-text")
     assert tab.dialogs == [] and tab.errors == []
+
+
+def test_an_admin_adds_a_therapist_puts_them_on_the_rota_and_they_log_in(
+    live_dashboard: LiveDashboard, chromium: Browser
+) -> None:
+    clinic = live_dashboard.clinic
+    desk = chromium.new_context(viewport={"width": 1280, "height": 900})
+    phone = chromium.new_context(viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True)
+    try:
+        admin = watched(desk)
+        page = admin.page
+        page.goto(f"{live_dashboard.url}/login")
+        admin.log_in(clinic.admin)
+        page.click("header >> text=Clinic")
+        expect(page.locator("#rota-gaps")).to_contain_text("backup: nobody at any time")
+
+        page.click("#add-staff-form summary")
+        page.fill("#staff-name", "Cara Diaz")
+        page.fill("#staff-email", "cara@clinic.test")
+        page.fill("#staff-sms", "+1 555 000 0103")
+        page.click("#add-staff")
+        expect(page.locator("#notice")).to_contain_text("Added Cara Diaz")
+        initial = page.locator("#initial-password").inner_text()
+        admin.shot("12-admin-added-therapist")
+
+        # The rota: weekday office hours as backup; the gaps left show as the form is filled.
+        page.click("#add-shift summary")
+        page.select_option("#shift-therapist", "cara@clinic.test")
+        page.select_option("#shift-role", "backup")
+        for day in range(5):
+            page.check(f"#shift-days input[value='{day}']")
+        page.fill("#shift-start", "09:00")
+        page.fill("#shift-end", "17:00")
+        expect(page.locator("#rota-preview")).to_contain_text(
+            "backup: nobody from Fri 17:00 to Mon 09:00"
+        )
+        admin.shot("13-rota-preview")
+        page.click("#add-shift-button")
+        expect(page.locator("#rota-shifts")).to_contain_text("Cara Diaz")
+        expect(page.locator("#rota-gaps")).to_contain_text("nobody from Fri 17:00 to Mon 09:00")
+        expect(page.locator("#rota-gaps")).not_to_contain_text("nobody at any time")
+        page.click("#logout")
+        assert admin.errors == []
+
+        # Cara logs in on her phone with the password she was given, and chooses her own.
+        cara = watched(phone)
+        cara.page.goto(f"{live_dashboard.url}/login")
+        cara.log_in("cara@clinic.test", initial)
+        expect(cara.page).to_have_url(re.compile(r"/password"))
+        cara.page.fill("#current-password", initial)
+        cara.page.fill("#new-password", "cara's own long passphrase")
+        cara.page.fill("#repeat-password", "cara's own long passphrase")
+        cara.page.click("#save-password")
+        expect(cara.page).to_have_url(re.compile(r"/caseload"))
+        expect(cara.page.locator("#account")).to_contain_text("Cara Diaz")
+        cara.fits_the_screen()
+        cara.shot("14-phone-new-therapist")
+        assert cara.errors == []
+    finally:
+        desk.close()
+        phone.close()
+    actions = {row.action for row in audit_rows(clinic, "add_staff")} | {
+        row.action for row in audit_rows(clinic, "add_oncall_shift")
+    }
+    assert actions == {"add_staff", "add_oncall_shift"}
+
+
+def test_a_therapist_schedules_a_check_in_and_reads_the_answer_the_client_texted(
+    wisemind: RunningWiseMind,
+    providers: tuple[TwilioStandin, TelegramStandin],
+    chromium: Browser,
+    tmp_path: Path,
+) -> None:
+    """Real Rasa: the scheduler asks by SMS, the client answers, the page shows the answer."""
+    twilio, _ = providers
+    phone = Phone(wisemind, twilio, new_phone())
+    phone.code = enrol_client(
+        wisemind, consented=True, name="Jamie Checkin", sms_number=phone.number
+    )
+    with session_scope(wisemind.engine) as session:
+        therapist = therapist_by_email(session, CLINIC_THERAPIST)
+        client = client_by_code(session, phone.code)
+        assert therapist is not None and client is not None
+        therapist.password_hash = hash_password(PASSWORD)
+        # Tests run at any hour: quiet hours would hold the question until the morning.
+        client.quiet_start = client.quiet_end = client.quiet_start.replace(hour=0, minute=0)
+        client_id = client.id
+    settings = dataclasses.replace(
+        load_settings(), database_url=wisemind.database_url, dashboard_secret="s" * 40
+    )
+    question = "How did the talk with your mom go?"
+    answer = "<b>better</b> than I expected honestly"
+    context = chromium.new_context(viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True)
+    with (
+        serving(settings, wisemind.engine) as served,
+        reminder_scheduler(wisemind, tmp_path / "scheduler.log"),
+    ):
+        try:
+            tab = watched(context)
+            page = tab.page
+            page.goto(f"{served.dashboard_url}/clients/{client_id}")
+            tab.log_in(CLINIC_THERAPIST)
+            expect(page.locator("h1")).to_contain_text("Jamie Checkin")
+            # Once, now: the form starts at the client's current time.
+            page.fill("#checkin-question", question)
+            expect(page.locator("#checkin-once")).to_be_checked()
+            page.click("#schedule-checkin")
+            expect(page.locator("#checkins .checkin-question")).to_have_text(question)
+            expect(page.locator("#checkins .checkin-schedule")).to_contain_text("(once)")
+
+            asked = phone.replies(1)
+            assert question in asked[0].body, (tmp_path / "scheduler.log").read_text()[-3000:]
+            assert "kept your answer" in phone.reply_to(answer)
+
+            page.reload()
+            expect(page.locator("#checkins .checkin-answer").first).to_have_text(answer)
+            assert page.locator("#checkins b").count() == 0  # the client's markup is text
+            tab.fits_the_screen()
+            page.locator("#checkins").scroll_into_view_if_needed()
+            tab.shot("15-phone-check-in-answer")
+            assert tab.errors == [] and tab.dialogs == []
+        finally:
+            context.close()

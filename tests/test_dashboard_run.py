@@ -43,11 +43,11 @@ class ProxiedBrowser:
     def request(self, method: str, path: str, **options: object) -> httpx.Response:
         headers = {"Cookie": f"{COOKIE_NAME}={self.cookie}"} if self.cookie else {}
         reply = self.http.request(method, path, headers=headers, **options)  # type: ignore[arg-type]
-        set_cookie = reply.headers.get("set-cookie", "")
-        assert not set_cookie or "secure" in set_cookie.lower()
-        match = re.match(rf"{COOKIE_NAME}=([^;]+)", set_cookie)
-        if match:
-            self.cookie = match.group(1)
+        for set_cookie in reply.headers.get_list("set-cookie"):
+            assert "secure" in set_cookie.lower()
+            match = re.match(rf"{COOKIE_NAME}=([^;]+)", set_cookie)
+            if match:
+                self.cookie = match.group(1)
         return reply
 
 

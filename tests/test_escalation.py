@@ -25,11 +25,14 @@ from bot.escalation import (
     acknowledge,
     acknowledge_escalation,
     advance_pages,
+    person_alerted,
     record_risk,
     resolve_escalation,
     staff_reply,
 )
+from bot.outbox import SendError, record_failure, record_sent
 from bot.settings import Settings, TwilioSettings, load_settings
+from bot.staff import deactivate_therapist
 from bot.storage.enums import (
     EscalationEventKind,
     EscalationStatus,
@@ -108,7 +111,7 @@ def test_a_high_risk_pages_the_primary_with_no_client_words(
     db_session: Session, client: Client, settings: Settings
 ) -> None:
     outcome = _risk(db_session, client, settings)
-    assert outcome.opened and outcome.paged
+    assert outcome.opened and outcome.alerted
     (page,) = _pages(db_session)
     assert (page.tier, page.address) == (PageTier.PRIMARY, PRIMARY_SMS)
     message = db_session.get(Message, page.message_id)
@@ -137,10 +140,10 @@ def test_moderate_risk_is_flagged_without_a_page_until_it_becomes_high(
     db_session: Session, client: Client, settings: Settings
 ) -> None:
     flagged = _risk(db_session, client, settings, level="moderate", evidence="whats the point")
-    assert flagged.opened and not flagged.paged
+    assert flagged.opened and not flagged.alerted
     assert _pages(db_session) == []
     raised = _risk(db_session, client, settings, level="high", evidence="i want to die")
-    assert raised.level == "high" and raised.paged
+    assert raised.level == "high" and raised.alerted
     assert len(_pages(db_session)) == 1
 
 
@@ -161,17 +164,64 @@ def test_no_acknowledgement_in_time_pages_the_backup_then_the_crisis_line(
     )
 
 
-def test_a_page_that_fails_to_send_moves_to_the_backup_at_once(
+def _fail_send(session: Session, page: Page, code: str, *, transient: bool, at: datetime) -> None:
+    """The outbox's record of a failed send of ``page`` (claimed first, as the worker does)."""
+    message = session.get(Message, page.message_id)
+    assert message is not None
+    message.status, message.attempts = MessageStatus.SENDING, message.attempts + 1
+    record_failure(session, message.id, SendError(code, transient=transient), at)
+
+
+@pytest.mark.parametrize(
+    ("code", "transient"), [("twilio-21211", False), ("twilio-503", True)], ids=["refused", "5xx"]
+)
+def test_a_failed_page_moves_to_the_backup_at_once_only_when_the_provider_refused_it_for_good(
+    db_session: Session, client: Client, settings: Settings, code: str, transient: bool
+) -> None:
+    start = utcnow()
+    _risk(db_session, client, settings, at=start)
+    (primary,) = _pages(db_session)
+    _fail_send(db_session, primary, code, transient=transient, at=start)
+    moved = advance_pages(db_session, start + timedelta(seconds=5), settings)
+    if transient:
+        # Retried to the same person by the outbox, while the acknowledgement timer runs on.
+        assert moved == 0 and [p.address for p in _pages(db_session)] == [PRIMARY_SMS]
+        message = db_session.get(Message, primary.message_id)
+        assert message is not None and message.status == MessageStatus.FAILED
+        moved = advance_pages(db_session, start + timedelta(seconds=301), settings)
+    assert moved == 1
+    assert [p.address for p in _pages(db_session)] == [PRIMARY_SMS, BACKUP_SMS]
+    assert _pages(db_session)[0].status == (
+        PageStatus.SUPERSEDED if transient else PageStatus.FAILED
+    )
+
+
+def test_a_client_is_not_told_a_person_was_alerted_when_the_only_page_could_not_be_delivered(
     db_session: Session, client: Client, settings: Settings
 ) -> None:
-    _risk(db_session, client, settings)
+    start = utcnow()
+    first = _risk(db_session, client, settings, at=start)
+    assert first.alerted
     (primary,) = _pages(db_session)
-    message = db_session.get(Message, primary.message_id)
-    assert message is not None
-    message.status = MessageStatus.UNDELIVERABLE
-    assert advance_pages(db_session, utcnow(), settings) == 1
-    assert [p.tier for p in _pages(db_session)] == [PageTier.PRIMARY, PageTier.BACKUP]
-    assert _pages(db_session)[0].status == PageStatus.FAILED
+    _fail_send(db_session, primary, "twilio-21211", transient=False, at=start)
+    # Before the scheduler has moved the chain on, more risk arrives: nobody has it yet.
+    again = _risk(db_session, client, settings, at=start + timedelta(seconds=1))
+    assert not again.alerted
+    advance_pages(db_session, start + timedelta(seconds=2), settings)
+    assert _risk(db_session, client, settings, at=start + timedelta(seconds=3)).alerted
+
+
+def test_a_page_in_transient_retry_does_not_count_as_a_person_alerted_until_it_is_sent(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    start = utcnow()
+    outcome = _risk(db_session, client, settings, at=start)
+    (primary,) = _pages(db_session)
+    _fail_send(db_session, primary, "telegram-NetworkError", transient=True, at=start)
+    escalation = db_session.get(Escalation, outcome.escalation_id)
+    assert not person_alerted(db_session, escalation, settings)
+    record_sent(db_session, primary.message_id or 0, "SM1")
+    assert person_alerted(db_session, escalation, settings)
 
 
 def test_ack_stops_the_escalation_going_further(
@@ -214,7 +264,7 @@ def test_without_any_paging_channel_nobody_is_paged_and_the_client_is_not_told_s
     db_session: Session, client: Client, settings: Settings
 ) -> None:
     outcome = _risk(db_session, client, dataclasses.replace(settings, twilio=None))
-    assert outcome.opened and not outcome.paged
+    assert outcome.opened and not outcome.alerted
     assert _pages(db_session) == []
 
 
@@ -351,7 +401,7 @@ def test_new_risk_after_an_acknowledgement_pages_the_acknowledger_again_then_the
     staff_reply(db_session, _staff(db_session, PRIMARY), f"ACK {outcome.code}", start)
     later = start + timedelta(minutes=20)
     again = _risk(db_session, client, settings, at=later, evidence=CLIENT_WORDS)
-    assert again.escalation_id == outcome.escalation_id and again.paged
+    assert again.escalation_id == outcome.escalation_id and again.alerted
     escalation = db_session.get(Escalation, outcome.escalation_id)
     assert escalation is not None and escalation.status == EscalationStatus.OPEN
     assert _addresses(db_session)[-1] == (PageTier.ACKNOWLEDGER, PRIMARY_SMS)
@@ -387,7 +437,7 @@ def test_new_risk_while_an_exhausted_chain_waits_pages_at_once(
     for step in (301, 602, 903):
         advance_pages(db_session, start + timedelta(seconds=step), settings)
     again = _risk(db_session, client, settings, at=start + timedelta(seconds=960))
-    assert again.paged
+    assert again.alerted
     assert _addresses(db_session)[-1] == (PageTier.PRIMARY, PRIMARY_SMS)
 
 
@@ -400,8 +450,8 @@ def test_an_escalation_with_nobody_reachable_is_paged_the_moment_someone_is(
     no_line = dataclasses.replace(settings, clinic_crisis_line="")
     start = utcnow()
     outcome = _risk(db_session, client, no_line, at=start)
-    # Only the admin could be told, at once; the client may hear that a person was alerted.
-    assert outcome.paged and _addresses(db_session) == [(PageTier.ADMIN, ADMIN_SMS)]
+    # Only the admin could be told, at once: a notice, not a person on call to act.
+    assert not outcome.alerted and _addresses(db_session) == [(PageTier.ADMIN, ADMIN_SMS)]
     assert advance_pages(db_session, start + timedelta(seconds=5), no_line) == 0
     assert len(_pages(db_session)) == 1  # the admins are told once, not every second
     set_oncall(db_session, therapist_email=BACKUP, role="primary")
@@ -417,7 +467,7 @@ def test_with_nobody_at_all_reachable_the_client_is_not_told_a_person_was_alerte
     _staff(db_session, ADMIN).active = False
     db_session.flush()
     outcome = _risk(db_session, client, dataclasses.replace(settings, clinic_crisis_line=""))
-    assert outcome.opened and not outcome.paged and _pages(db_session) == []
+    assert outcome.opened and not outcome.alerted and _pages(db_session) == []
 
 
 def test_with_no_channel_configured_the_log_names_that_cause(
@@ -444,7 +494,7 @@ def test_demo_staff_never_cover_a_real_therapists_gap_when_real_channels_are_on(
     paged = {address for _tier, address in _addresses(db_session)}
     assert not paged & DEMO_NUMBERS
     assert paged == {BACKUP_SMS}  # the real backup, not the demo primary
-    assert outcome.paged
+    assert outcome.alerted
 
 
 def test_on_the_embedded_defaults_the_demo_staff_are_on_call(
@@ -481,3 +531,25 @@ def test_the_crisis_line_page_carries_the_clients_name_and_callback_but_never_th
     first = db_session.get(Message, _pages(db_session)[0].message_id)
     assert first is not None and "Robin" not in first.body and CLIENT_SMS not in first.body
     assert f"https://dash.clinic.test/escalations/{outcome.escalation_id} " in first.body
+
+
+def test_deactivating_the_paged_primary_moves_the_page_to_the_backup_at_once(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    outcome = _risk(db_session, client, settings)
+    (first,) = _pages(db_session)
+    primary = _staff(db_session, PRIMARY)
+    deactivate_therapist(db_session, primary, by=_staff(db_session, ADMIN), now=utcnow())
+    message = db_session.get(Message, first.message_id)
+    assert message is not None and message.status == MessageStatus.UNDELIVERABLE
+    assert advance_pages(db_session, utcnow(), settings) == 1
+    second = _pages(db_session)[-1]
+    assert (second.tier, second.address) == (PageTier.BACKUP, BACKUP_SMS)
+    kinds = [event.kind for event in db_session.get(Escalation, outcome.escalation_id).events]  # type: ignore[union-attr]
+    assert EscalationEventKind.PAGE_WITHDRAWN in kinds
+    # A new escalation never pages the inactive primary: the backup is the first reached.
+    other, _ = add_client(
+        db_session, name="Sam Other", therapist_email=BACKUP, timezone="America/New_York"
+    )
+    assert _risk(db_session, other, settings).alerted
+    assert _pages(db_session)[-1].address == BACKUP_SMS

@@ -8,34 +8,71 @@ staged.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.clinic import add_client
 from bot.demo import seed_demo
-from bot.escalation import advance_pages
+from bot.escalation import acknowledge_escalation, advance_pages
 from bot.intake import (
+    CHECK_IN_ASKED,
     CRISIS_REPLIED,
+    RISK_LEVEL,
     FloodControl,
     InboundMessage,
     claim_handoffs,
     receive,
     screen_pending,
+    strangers,
 )
-from bot.intake.pipeline import HANDOFF_LEASE, SCREENING_GRACE
+from bot.intake.pipeline import (
+    HANDOFF_LEASE,
+    SCREENING_ATTEMPTS,
+    SCREENING_DEADLINE,
+    SCREENING_GRACE,
+)
+from bot.outbox import enqueue
 from bot.safety.followup import record_question
-from bot.settings import Settings, TwilioSettings, load_settings
-from bot.storage import session_scope
+from bot.settings import (
+    Settings,
+    TelegramSettings,
+    TwilioSettings,
+    load_settings,
+    process_settings,
+)
+from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import PageTier, SafetyQuestion
-from bot.storage.models import Client, Escalation, EscalationEvent, Message, Page, utcnow
+from bot.storage.models import (
+    Client,
+    Escalation,
+    EscalationEvent,
+    Message,
+    Page,
+    PendingSafetyQuestion,
+    Therapist,
+    utcnow,
+)
 from channels.telegram import parse_update
+from channels.twilio_webhook import (
+    FALLBACK_PATH,
+    WEBHOOK_PATH,
+    TwilioForm,
+    TwilioWebhook,
+    WebhookAnswer,
+    WebhookRequest,
+    sms_message,
+)
 from tests.conftest import demo_staff_as_real_rota
-from tests.standins import text_update
+from tests.standins import inbound_sms_params, text_update
+from tests.standins.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, signed_twilio_webhook
 
 DEMO_PHONE = "+15005550006"
 DEMO_CHAT = "777000"
@@ -123,13 +160,120 @@ def test_an_ordinary_message_goes_to_the_assistant_and_opens_nothing(
     assert escalations(engine) == []
 
 
-def test_a_moderate_message_is_flagged_but_left_to_the_check_in(
+def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assistant(
+    engine: Engine, settings: Settings, unlimited: FloodControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Twilio only in the settings handed in, none in the environment: the answer's page
+    # must go by the running server's settings, read once (finding 5 of review 7).
+    for name in (
+        "WISEMIND_TWILIO_ACCOUNT_SID",
+        "WISEMIND_TWILIO_AUTH_TOKEN",
+        "WISEMIND_TWILIO_FROM",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    body = "everyone would be better off without me"
+    decision = receive(sms(body), settings, engine=engine, flood=unlimited)
+    (check_in,) = queued_to(engine, DEMO_PHONE)
+    assert "thoughts of suicide" in check_in
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+    assert queued_to(engine, "+15005550001") == []  # a flag, not a page
+    assert decision.hand_off is not None
+    assert decision.hand_off.metadata[CHECK_IN_ASKED] is True
+    assert decision.hand_off.metadata[RISK_LEVEL] == "moderate"
+    # The assistant never answered (its action server hung); the client's "yes" still pages.
+    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["high"]
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def _time_passes(engine: Engine, minutes: int) -> None:
+    """Move every stored time of the conversation back: the question, the messages."""
+    back = timedelta(minutes=minutes)
+    with session_scope(engine) as session:
+        for pending in session.execute(select(PendingSafetyQuestion)).scalars():
+            pending.asked_at -= back
+            pending.expires_at -= back
+        for message in session.execute(select(Message)).scalars():
+            message.created_at -= back
+
+
+def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_still_pages(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
-    body = "everyone would be better off without me"
-    receive(sms(body), settings, engine=engine, flood=unlimited)
-    assert queued_to(engine, DEMO_PHONE) == []
+    """At 22:00 she is asked the check-in, puts the phone down and answers "yes" at 23:05
+    (people in distress often go quiet first). The core's question still waits: the
+    "yes" pages without the assistant, however late it comes."""
+    receive(sms("honestly everyone would be better off without me", 1), settings,
+            engine=engine, flood=unlimited)  # fmt: skip
+    assert any("thoughts of suicide" in text for text in queued_to(engine, DEMO_PHONE))
+    _time_passes(engine, minutes=65)
+    before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    assert [level for level, _ in escalations(engine)] == ["high"]
+    assert any("DEMO0001" in text for text in queued_to(engine, PRIMARY_PHONE))
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE)[before:])
+
+
+def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """After the therapist acknowledged, the bot asked "are you safe right now?"; the
+    client answers "no" 65 minutes later, with Rasa and the action server down."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(session, escalation_id=escalation_id, therapist=primary,
+                               now=utcnow(), via="sms")  # fmt: skip
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    _time_passes(engine, minutes=65)
+    receive(sms("no", 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"  # re-opened: the acknowledger is paged again
+
+
+@pytest.mark.parametrize("late", ["hi", "ok", "can we do my diary card"])
+def test_a_greeting_hours_after_the_check_in_is_not_read_as_yes(
+    engine: Engine, settings: Settings, unlimited: FloodControl, late: str
+) -> None:
+    """Long after the question, only a clear answer is read against it: "hi" the next
+    morning is a greeting, not "yes, I am having thoughts of suicide"."""
+    receive(sms("honestly everyone would be better off without me", 1), settings,
+            engine=engine, flood=unlimited)  # fmt: skip
+    _time_passes(engine, minutes=10 * 60)
+    receive(sms(late, 2), settings, engine=engine, flood=unlimited)
     assert [level for level, _ in escalations(engine)] == ["moderate"]
+    receive(sms("yes", 3), settings, engine=engine, flood=unlimited)  # answers what came next
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+
+
+def test_a_diary_answer_after_a_reminder_is_not_read_as_an_old_urge_question(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Yesterday's diary card stopped at "urge to commit suicide, 0-5?". Today's reminder
+    starts a new card ("mood today, 0-5?") and she answers "5": that is her mood."""
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        record_question(session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    _time_passes(engine, minutes=20 * 60)
+    with session_scope(engine) as session:
+        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+        enqueue(session, client_id=client.id, channel="sms", address=DEMO_PHONE,
+                body="Time for your diary card. Mood today, 0-5?")  # fmt: skip
+    receive(sms("5", 2), settings, engine=engine, flood=unlimited)
+    assert escalations(engine) == []
+
+
+def test_a_recovered_hand_off_still_says_the_check_in_was_asked(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(
+        sms("everyone would be better off without me"), settings, engine=engine, flood=unlimited
+    )
+    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.check_in_asked and again.risk_level == "moderate"
 
 
 @pytest.mark.parametrize(
@@ -139,13 +283,148 @@ def test_a_moderate_message_is_flagged_but_left_to_the_check_in(
 def test_risk_split_over_several_texts_gets_the_crisis_reply_and_pages(
     engine: Engine, settings: Settings, unlimited: FloodControl, parts: tuple[str, ...]
 ) -> None:
-    for sid, part in enumerate(parts, start=1):
-        decision = receive(sms(part, sid), settings, engine=engine, flood=unlimited)
-    assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    decisions = [
+        receive(sms(part, sid), settings, engine=engine, flood=unlimited)
+        for sid, part in enumerate(parts, start=1)
+    ]
+    replied = [
+        index
+        for index, decision in enumerate(decisions)
+        if decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED]
+    ]
+    # The first text alone is not a crisis; the texts joined are, from the text that
+    # completes the risk ("thinking about ending" + "it" already pages).
+    assert replied and replied[0] > 0, decisions
+    decision = decisions[replied[0]]
+    assert decision.hand_off is not None
+    # The assistant reads the last text alone: it is told the intake's decision with it.
+    assert decision.hand_off.metadata[RISK_LEVEL] in ("high", "imminent")
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     with session_scope(engine) as session:
-        assert session.execute(select(Escalation.evidence)).scalar_one().endswith("\n".join(parts))
+        evidence = session.execute(select(Escalation.evidence)).scalar_one()
+    assert all(part in evidence for part in parts[: replied[0] + 1]), evidence
+
+
+def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(
+            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+        )
+    # The therapist is calling; the client answers the bot's follow-up meanwhile.
+    receive(sms("thank you, I'm safe now", 2), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
+    assert len([page for page in queued_to(engine, "+15005550001") if "ACK" in page]) == 1
+
+
+def _acknowledge(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(
+            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+        )
+
+
+def _edit(update: dict[str, object], text: str, update_id: int) -> InboundMessage:
+    """The update Telegram sends when the client edits the message of ``update``."""
+    message = dict(update["message"])  # type: ignore[call-overload]
+    message["text"] = text
+    message["edit_date"] = int(time.time()) + update_id
+    parsed = parse_update({"update_id": update_id, "edited_message": message}, "123")
+    assert parsed is not None
+    return parsed.message
+
+
+def _telegram_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings, telegram=TelegramSettings("123:ABC", "secret", "http://127.0.0.1:9")
+    )
+
+
+def test_a_typo_fixed_in_a_crisis_text_after_the_therapist_acknowledged_does_not_page_her_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call therapist acknowledged "i want to kil myself tonight" and is calling;
+    the client fixes the typo on Telegram. The words are the ones she is acting on: no
+    second page, no walk on to the backup, no second crisis reply."""
+    settings = _telegram_settings(settings)
+    first = text_update(1, int(DEMO_CHAT), "i want to kil myself tonight")
+    parsed = parse_update(first, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_CHAT))
+    decision = receive(_edit(first, "i want to kill myself tonight", 2), settings,
+                       engine=engine, flood=unlimited)  # fmt: skip
+    assert _escalation_status(engine) == "acknowledged"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 1
+    assert len(queued_to(engine, DEMO_CHAT)) == replies_before
+    # The assistant is told the crisis reply was given, so it does not repeat it either.
+    assert decision.hand_off is not None and decision.hand_off.metadata[CRISIS_REPLIED] is True
+    with session_scope(engine) as session:  # the edited words reach the therapist's evidence
+        assert "kill myself" in session.execute(select(Escalation.evidence)).scalar_one()
+
+
+def test_a_crisis_text_edited_to_say_she_took_the_pills_pages_again_after_the_acknowledgement(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    settings = _telegram_settings(settings)
+    first = text_update(1, int(DEMO_CHAT), "i want to kill myself tonight")
+    parsed = parse_update(first, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_CHAT))
+    receive(_edit(first, "i took all my pills, goodbye", 2), settings, engine=engine,
+            flood=unlimited)  # fmt: skip
+    assert _escalation_status(engine) == "open"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 2
+    assert len(queued_to(engine, DEMO_CHAT)) > replies_before
+
+
+def test_a_crisis_sms_resent_by_the_phone_after_the_acknowledgement_does_not_page_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The phone said "Not delivered, try again" and the client tapped it: same words."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    replies_before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "acknowledged"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 1
+    assert len(queued_to(engine, DEMO_PHONE)) == replies_before
+
+
+def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    for sid, text in enumerate(("i feel so hopeless about everything", "no", "thanks"), 1):
+        receive(sms(text, sid), settings, engine=engine, flood=unlimited)
+    assert len([text for text in queued_to(engine, DEMO_PHONE) if "thoughts of" in text]) == 1
+    assert [level for level, _ in escalations(engine)] == ["moderate"]
+
+
+def test_an_ok_right_after_a_crisis_message_is_not_sent_the_crisis_reply_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    crisis_reply = queued_to(engine, DEMO_PHONE)
+    assert any("988" in text for text in crisis_reply)
+    ok = receive(sms("ok", 2), settings, engine=engine, flood=unlimited)
+    assert ok.hand_off is not None and not ok.hand_off.crisis_replied
+    assert queued_to(engine, DEMO_PHONE) == crisis_reply
+    assert inbound(engine, ok.hand_off.message_id).risk_level == "none"
 
 
 def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops(
@@ -169,6 +448,124 @@ def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops
         ).scalars()
         assert list(details) == ["crisis line"]
         assert advance_pages(session, utcnow() + step * 10, settings) == 0
+
+
+#: The demo clinic's therapists on call as primary and backup, and a number for its admin.
+PRIMARY_PHONE, BACKUP_PHONE, ADMIN_PHONE = "+15005550001", "+15005550003", "+15005550020"
+
+
+def _page_code(engine: Engine) -> str:
+    """The ACK code in the page the on-call primary got."""
+    (page,) = [text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]
+    return page.split("Reply ACK ")[1].split()[0]
+
+
+def _escalation_status(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        return str(session.execute(select(Escalation.status)).scalar_one())
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "ACK {code}",
+        "Ack {code}.",
+        "ACK {code} calling now",
+        "ack: {code}",
+        "ACK:{code}",
+        "ACK-{code}",
+    ],
+)
+def test_a_therapists_ack_with_a_full_stop_a_colon_or_a_note_still_acknowledges(
+    engine: Engine, settings: Settings, unlimited: FloodControl, reply: str
+) -> None:
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    ack = sms(reply.format(code=_page_code(engine)), 2, sender=PRIMARY_PHONE)
+    receive(ack, settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "acknowledged", queued_to(engine, PRIMARY_PHONE)[-1]
+    assert queued_to(engine, PRIMARY_PHONE)[-1].startswith("Acknowledged alert")
+
+
+def test_a_therapist_whose_number_is_also_a_test_clients_can_still_acknowledge(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call therapist tried the bot as a client with their own phone."""
+    with session_scope(engine) as session:
+        tester, _ = add_client(session, name="Dr Demo (testing)",
+                               therapist_email="therapist@demo.clinic",
+                               timezone="America/New_York", sms_number=PRIMARY_PHONE)  # fmt: skip
+        tester_code = tester.code
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    code = _page_code(engine)
+    ack = receive(sms(f"ACK {code}", 2, sender=PRIMARY_PHONE), settings, engine=engine,
+                  flood=unlimited)  # fmt: skip
+    assert ack.hand_off is None
+    assert _escalation_status(engine) == "acknowledged"
+    # Anything else from that phone is still the test client's, an unknown code included.
+    for sid, text in ((3, "hi"), (4, "ACK ZZZZZZ")):
+        other = receive(sms(text, sid, sender=PRIMARY_PHONE), settings, engine=engine,
+                        flood=unlimited)  # fmt: skip
+        assert other.hand_off is not None and other.hand_off.conversation_id == tester_code
+
+
+def _tiers_paged(engine: Engine) -> list[str]:
+    with session_scope(engine) as session:
+        return [str(t) for t in session.execute(select(Page.tier).order_by(Page.id)).scalars()]
+
+
+@pytest.mark.parametrize("answer", ["Yes", "start"])
+def test_a_therapist_who_answers_a_page_with_yes_is_told_how_to_acknowledge(
+    engine: Engine, settings: Settings, unlimited: FloodControl, answer: str
+) -> None:
+    """At 03:00 the on-call therapist answers the page "Yes", as people answer an alert.
+    Her pages never stopped, so it is no opt-in: she is told to reply ACK <code>."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    receive(sms(answer, 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"
+    reply = queued_to(engine, PRIMARY_PHONE)[-1]
+    assert "ACK" in reply and "again" not in reply, reply
+
+
+def test_a_therapist_who_texts_stop_in_answer_to_a_live_page_hands_it_to_the_backup_at_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Paged at night, the on-call therapist answers STOP: the backup is paged at the
+    scheduler's next tick, not when the 5-minute acknowledgement time-out runs out."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY]
+    receive(sms("STOP", 2, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert "next person" in queued_to(engine, PRIMARY_PHONE)[-1]
+    with session_scope(engine) as session:
+        advance_pages(session, utcnow() + timedelta(seconds=2), settings)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]
+    assert any("DEMO0001" in text for text in queued_to(engine, BACKUP_PHONE))
+
+
+def test_a_therapist_who_texts_stop_to_the_paging_number_is_skipped_until_they_text_start(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Twilio blocks every later SMS to a number that texted STOP (error 21610)."""
+    with session_scope(engine) as session:
+        admin = session.execute(
+            select(Therapist).where(Therapist.email == "admin@demo.clinic")
+        ).scalar_one()
+        admin.sms_number = ADMIN_PHONE
+        other, _ = add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
+                              timezone="America/New_York", sms_number="+15005550016")  # fmt: skip
+    receive(sms("STOP", 1, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert "START" in queued_to(engine, PRIMARY_PHONE)[-1]
+    assert any("therapist@demo.clinic" in text and "STOP" in text
+               for text in queued_to(engine, ADMIN_PHONE))  # fmt: skip
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert not any("Reply ACK" in text for text in queued_to(engine, PRIMARY_PHONE))
+    assert any("DEMO0001" in text for text in queued_to(engine, BACKUP_PHONE))
+    # The client was told the truth: the backup's page is on its way.
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+
+    receive(sms("START", 3, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
+    assert any("again" in text for text in queued_to(engine, ADMIN_PHONE)[1:])
+    receive(sms(CRISIS, 4, sender="+15005550016"), settings, engine=engine, flood=unlimited)
+    assert any(other.code in text for text in queued_to(engine, PRIMARY_PHONE))
 
 
 def _database_down(engine: Engine, tmp_path: Path) -> Engine:
@@ -196,6 +593,27 @@ def test_when_the_database_is_down_a_telegram_update_fails_so_telegram_sends_it_
     assert update is not None and update.message is not None
     with pytest.raises(OperationalError):
         receive(update.message, settings, engine=_database_down(engine, tmp_path), flood=unlimited)
+
+
+@pytest.mark.parametrize("channel", ["sms", "telegram"])
+def test_a_crisis_message_with_a_nul_character_is_stored_screened_and_paged(
+    engine: Engine, settings: Settings, unlimited: FloodControl, channel: str
+) -> None:
+    """NUL is valid in a Twilio form and in Telegram's JSON (so is a lone surrogate there,
+    a "\\ud83d" without its pair); PostgreSQL text holds neither."""
+    text = "i want to kill\x00 myself tonight"
+    if channel == "sms":
+        params = inbound_sms_params(DEMO_PHONE, "+15005550000", text)
+        message = sms_message(TwilioForm.parse(urlencode(params).encode()))
+    else:
+        update = parse_update(text_update(5, int(DEMO_CHAT), text + "\ud83d"), "123")
+        assert update is not None and update.message is not None
+        message = update.message
+    decision = receive(message, settings, engine=engine, flood=unlimited)
+    assert decision.message_id is not None
+    assert inbound(engine, decision.message_id).body == "i want to kill myself tonight"
+    assert escalations(engine)
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
 def test_a_long_message_keeps_the_passage_around_the_risk_as_evidence(
@@ -242,13 +660,42 @@ def test_a_bad_clinic_time_zone_keeps_the_message_and_the_retry_loop_pages_once_
     assert screen_pending(settings, engine=engine, now=later) == 0  # screened once
 
 
-def test_an_escalation_error_does_not_lose_the_message(
-    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+@pytest.mark.parametrize("check_in", [False, True], ids=["crisis text", "yes to the check-in"])
+def test_a_half_edited_env_file_does_not_stop_a_running_servers_crisis_reply_and_page(
+    engine: Engine,
+    settings: Settings,
+    unlimited: FloodControl,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    check_in: bool,
 ) -> None:
+    """A server reads its settings once, as it starts: editing .env changes nothing until then."""
+    monkeypatch.setenv("WISEMIND_HOME", str(tmp_path))
+    monkeypatch.setenv("WISEMIND_VAR_DIR", str(tmp_path / "var"))
+    process_settings()  # the server starts, its settings valid
+    # The operator adds Telegram to .env one line at a time: the token saved, its secret not yet.
+    (tmp_path / ".env").write_text("WISEMIND_TELEGRAM_TOKEN=123456:ABC-new-bot\n")
+    if check_in:
+        with session_scope(engine) as session:
+            client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
+            record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+    decision = receive(sms("yes" if check_in else CRISIS), settings, engine=engine, flood=unlimited)
+    assert not decision.deferred
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def _escalation_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(*args: object, **kwargs: object) -> None:
         raise TimeoutError("database lock timeout")
 
     monkeypatch.setattr("bot.escalation.record_risk", failing)
+
+
+def test_an_escalation_error_does_not_lose_the_message(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    _escalation_times_out(monkeypatch)
     decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
     assert decision.deferred
     assert inbound(engine, decision.message_id or 0).screened_at is None
@@ -354,6 +801,28 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
 
 
+def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_one_summary(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    senders = [f"+1555000{n:04d}" for n in range(50)]
+    for n, sender in enumerate(senders):
+        decision = receive(sms(CRISIS, n, sender=sender), settings, engine=engine, flood=unlimited)
+        # Every one of them is kept and gets the crisis numbers, whatever the alerts do.
+        assert decision.direct_reply is not None and "988" in decision.direct_reply
+        assert decision.message_id is not None
+    (first,) = queued_to(engine, "+15005550001")
+    assert senders[0] in first
+    with session_scope(engine) as session:
+        # Within the window nothing more; once it has passed, one summary with the count.
+        assert strangers.send_summary(session, utcnow(), settings) == 0
+        later = utcnow() + strangers.ALERT_WINDOW
+        assert strangers.send_summary(session, later, settings) == 49
+        assert strangers.send_summary(session, later, settings) == 0
+    first_alert, summary = queued_to(engine, "+15005550001")
+    assert "49 risky messages came from 49 unregistered number(s)" in summary
+    assert senders[1] in summary and "kill" not in summary
+
+
 def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
@@ -382,6 +851,57 @@ def test_a_flooding_sender_is_throttled_but_every_message_is_stored_and_screened
     assert [d.hand_off is not None for d in decisions] == [True, True, False, False]
     assert crisis.hand_off is None
     assert inbound(engine, crisis.message_id or 0).screened_at is not None
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+def test_a_sender_spread_over_several_rasa_servers_is_throttled_once_not_per_server(
+    engine: Engine, settings: Settings
+) -> None:
+    # Each Rasa server has its own engine (its own connections) on the one database.
+    servers = [create_engine_for(engine.url.render_as_string(hide_password=False)) for _ in "ab"]
+    flood = FloodControl(burst=3, refill_seconds=3600, clock=lambda: 0.0)
+    try:
+        decisions = [
+            receive(sms(f"hi {n}", n), settings, engine=servers[n % 2], flood=flood)
+            for n in range(6)
+        ]
+    finally:
+        for server in servers:
+            server.dispose()
+    assert [d.hand_off is not None for d in decisions] == [True] * 3 + [False] * 3
+
+
+def test_a_sender_is_answered_again_once_their_bucket_refills(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = [0.0]
+    flood = FloodControl(burst=2, refill_seconds=10, clock=lambda: clock[0])
+    answered = [receive(sms("hi", n), settings, engine=engine, flood=flood).hand_off is not None
+                for n in range(3)]  # fmt: skip
+    clock[0] = 10.0
+    answered.append(
+        receive(sms("hi", 3), settings, engine=engine, flood=flood).hand_off is not None
+    )
+    answered.append(
+        receive(sms("hi", 4), settings, engine=engine, flood=flood).hand_off is not None
+    )
+    clock[0] = 1000.0  # idle long enough: a full burst again, not a thousand messages' worth
+    later = [receive(sms("hi", n), settings, engine=engine, flood=flood).hand_off is not None
+             for n in range(5, 8)]  # fmt: skip
+    assert answered == [True, True, False, True, False]
+    assert later == [True, True, False]
+
+
+def test_a_failure_of_flood_control_neither_throttles_nor_undoes_the_screening(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    def broken(*args: object) -> bool:
+        raise OperationalError("UPSERT", {}, Exception("flood_buckets is locked"))
+
+    monkeypatch.setattr(unlimited, "allow", broken)
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
@@ -486,6 +1006,18 @@ def test_a_check_in_yes_taken_again_after_a_rasa_crash_does_not_get_the_crisis_r
     assert again.message_id == first.hand_off.message_id and again.crisis_replied
 
 
+def test_a_message_taken_in_while_no_rasa_server_runs_is_answered_by_the_next_one_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Twilio's fallback URL: stored, screened and paged at once; the assistant's turn waits."""
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited, handing_off=False)
+    assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    (claimed,) = claim_handoffs("sms", engine=engine)
+    assert claimed.message_id == decision.message_id and claimed.crisis_replied
+    assert claim_handoffs("sms", engine=engine) == []
+
+
 def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
 ) -> None:
@@ -495,3 +1027,125 @@ def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_serve
     assert screen_pending(settings, engine=engine, now=utcnow() + SCREENING_GRACE) == 1
     (hand_off,) = claim_handoffs("sms", engine=engine)
     assert hand_off.message_id == decision.message_id and hand_off.crisis_replied
+
+
+def _screening_always_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault after screening's escalation step, on every try: the decision never commits."""
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a fault in deciding the reply")
+
+    monkeypatch.setattr("bot.intake.pipeline._hand_off", failing)
+
+
+def test_a_message_whose_screening_keeps_failing_pages_a_person_and_the_client_gets_the_numbers(
+    engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    unlimited: FloodControl,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _screening_always_fails(monkeypatch)
+    words = "can we do my diary card now please"
+    decision = receive(sms(words), settings, engine=engine, flood=unlimited)
+    assert decision.deferred and decision.message_id is not None
+    start = utcnow() + SCREENING_GRACE
+    for attempt in range(SCREENING_ATTEMPTS - 1):
+        assert screen_pending(settings, engine=engine, now=start) == 0, attempt
+        assert escalations(engine) == []  # still being retried
+    assert screen_pending(settings, engine=engine, now=start) == 1
+    ((level, categories),) = escalations(engine)
+    assert level == "high" and "screening_failed" in categories
+    (page,) = queued_to(engine, "+15005550001")
+    assert "DEMO0001" in page and "diary" not in page
+    (numbers,) = queued_to(engine, DEMO_PHONE)
+    assert "988" in numbers and "saved" in numbers
+    given_up = inbound(engine, decision.message_id)
+    assert given_up.screened_at is not None and given_up.status == "failed"
+    assert given_up.screening_attempts == SCREENING_ATTEMPTS
+    # Marked: never tried again, the client is told once.
+    assert screen_pending(settings, engine=engine, now=start + timedelta(minutes=5)) == 0
+    assert len(queued_to(engine, DEMO_PHONE)) == 1
+    assert words not in caplog.text and "diary" not in caplog.text
+
+
+def test_a_message_still_unscreened_after_half_a_minute_goes_to_a_person_at_the_next_failure(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    _screening_always_fails(monkeypatch)
+    receive(sms("hello", 1), settings, engine=engine, flood=unlimited)
+    receive(sms("are you there", 2), settings, engine=engine, flood=unlimited)
+    late = utcnow() + SCREENING_DEADLINE
+    assert screen_pending(settings, engine=engine, now=late) == 2
+    assert len(escalations(engine)) == 1  # both joined one escalation: one page
+    assert len(queued_to(engine, "+15005550001")) == 1
+    assert len(queued_to(engine, DEMO_PHONE)) == 1  # the numbers once, not per message
+
+
+def test_a_message_that_cannot_even_be_escalated_is_still_marked_and_the_client_gets_the_numbers(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
+) -> None:
+    _escalation_times_out(monkeypatch)
+    decision = receive(sms(CRISIS), settings, engine=engine, flood=unlimited)
+    late = utcnow() + SCREENING_DEADLINE
+    assert screen_pending(settings, engine=engine, now=late) == 1
+    assert inbound(engine, decision.message_id or 0).status == "failed"
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert screen_pending(settings, engine=engine, now=late) == 0
+
+
+#: The Rasa server's public URL and the dashboard's (Twilio's Fallback URL) for the test below.
+PUBLIC, FALLBACK = "https://sms.clinic.test", "https://dash.clinic.test"
+
+
+def _signed(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings,
+        twilio=TwilioSettings(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, "+15005550000"),
+        public_url=PUBLIC,
+        public_fallback_url=FALLBACK,
+    )
+
+
+async def _post(
+    webhook: TwilioWebhook, url: str, params: dict[str, str], *, primary: bool
+) -> WebhookAnswer:
+    body, headers = signed_twilio_webhook(url, params)
+
+    async def read() -> bytes:
+        return body
+
+    request = WebhookRequest(
+        path=urlsplit(url).path,
+        query="",
+        signature=headers["X-Twilio-Signature"],
+        content_type=headers["Content-Type"],
+        read_body=read,
+    )
+    answer, _ = await webhook.receive_message(request, handing_off=primary)
+    return answer
+
+
+async def test_a_strangers_crisis_sms_retried_at_the_fallback_url_still_gets_the_crisis_numbers(
+    engine: Engine, settings: Settings
+) -> None:
+    """A client texting from a new phone (unknown to WiseMind) sends
+    "i took all my pills, goodbye". The Rasa server stores it and decides the reply (the crisis
+    numbers, only in the TwiML answer: nothing is queued for a stranger), but answers after
+    Twilio's 15 s timeout, so Twilio discards that answer and calls the Fallback URL with the
+    same MessageSid. The fallback finds it stored and answers the crisis numbers again
+    (Twilio sends only one of the two answers)."""
+    settings = _signed(settings)
+    params = inbound_sms_params(STRANGER_PHONE, "+15005550000", "i took all my pills, goodbye")
+    primary = TwilioWebhook(settings, PUBLIC, engine)
+    fallback = TwilioWebhook(settings, FALLBACK, engine)
+    first: WebhookAnswer = await _post(primary, PUBLIC + WEBHOOK_PATH, params, primary=True)
+    assert first.status == 200 and "988" in first.body  # decided, but Twilio stopped waiting
+    again = await _post(fallback, FALLBACK + FALLBACK_PATH, params, primary=False)
+    with session_scope(engine) as session:
+        stored = session.execute(
+            select(func.count()).where(Message.direction == "inbound")
+        ).scalar_one()
+    assert stored == 1  # stored once: the de-duplication itself is sound
+    assert again.status == 200
+    assert "988" in again.body, again.body

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import bot.outbox
+from bot.escalation import record_risk
+from bot.intake import queue_assistant_reply
 from bot.outbox import (
+    FIRST_RETRY_SECONDS,
+    INTERRUPTED_ERROR,
     MAX_ATTEMPTS,
+    RECORD_ATTEMPTS,
     SEND_LEASE,
+    SEND_TIMEOUT_SECONDS,
     Button,
+    OutboxWorker,
+    Sender,
     SendError,
     chosen_payload,
     claim_due,
@@ -19,8 +34,25 @@ from bot.outbox import (
     record_sent,
     requeue_stale,
 )
-from bot.storage.enums import Channel, Lane, MessageStatus
-from bot.storage.models import Client, Message, Therapist, utcnow
+from bot.safety.followup import record_question
+from bot.settings import TelegramSettings, TwilioSettings, load_settings
+from bot.storage import session_scope
+from bot.storage.database import SQLITE_BUSY_TIMEOUT_MS
+from bot.storage.enums import Channel, Lane, MessageStatus, SafetyQuestion
+from bot.storage.models import Client, ClientIdentity, Message, Therapist, utcnow
+from bot.takeover import send_as_therapist, start_takeover
+from channels.telegram import TelegramSender
+from channels.twilio_sms import TwilioSender
+from tests.standins import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_TOKEN,
+    TelegramStandin,
+    TwilioStandin,
+)
+
+PRIMARY_PHONE = "+15005550001"
+CLIENT_CHAT = "777000"
 
 
 def _client(session: Session, code: str = "OUTBOX01") -> Client:
@@ -205,3 +237,214 @@ def test_nothing_queued_before_stop_is_sent_after_it_except_the_confirmation(
     assert [m.body for m in claim_due(db_session, later)] == ["You have opted out."]
     assert first.status == second.status == MessageStatus.UNDELIVERABLE
     assert first.error == "opted-out"
+
+
+def test_an_sms_stop_does_not_drop_the_clients_telegram_crisis_reply(db_session: Session) -> None:
+    """STOP is an SMS carrier rule; a client on both channels still gets their Telegram reply."""
+    client = _client(db_session)
+    now = utcnow()
+    enqueue(db_session, client_id=client.id, channel=Channel.TELEGRAM, address="777000",
+            body="Please call or text 988 now.", lane=Lane.CRISIS)  # fmt: skip
+    client.opted_out_at = now + timedelta(seconds=1)  # STOP by SMS a second later
+    db_session.flush()
+    due = [(m.channel, m.body) for m in claim_due(db_session, now + timedelta(seconds=2))]
+    assert due == [(Channel.TELEGRAM, "Please call or text 988 now.")]
+
+
+def test_a_therapists_take_over_messages_are_not_held_behind_a_bot_reply_in_back_off(
+    db_session: Session,
+) -> None:
+    """A therapist takes over a client in crisis; an earlier bot reply hit a Twilio 5xx."""
+    client = _client(db_session)
+    (menu,) = _send(db_session, client, "Here's what I can do: ...")
+    now = utcnow()
+    claim_due(db_session, now)
+    # Twilio answered 503: the reply waits in back-off (minutes, after a few tries).
+    record_failure(db_session, menu.id, SendError("twilio-503", transient=True), now)
+    menu.next_attempt_at = now + timedelta(minutes=5)
+    client.identities.append(ClientIdentity(channel=Channel.SMS, address="+15550001111"))
+    therapist = db_session.get(Therapist, client.therapist_id)
+    assert therapist is not None
+    start_takeover(db_session, client=client, therapist=therapist, now=now, minutes=60)
+    send_as_therapist(db_session, client=client, therapist=therapist, now=now, minutes=60,
+                      text="It's Dr. Demo. I'm here with you now. Are you safe?")  # fmt: skip
+    notice, sent = claim_due(db_session, now), []
+    for message in notice:
+        record_sent(db_session, message.id, f"SM{message.id}")
+        sent.append(message.body)
+    sent += [message.body for message in claim_due(db_session, now)]
+    assert "is writing to you here now" in sent[0]
+    assert sent[1:] == ["It's Dr. Demo. I'm here with you now. Are you safe?"]
+    assert menu.status == MessageStatus.FAILED  # still waiting for its retry
+
+
+@pytest.mark.parametrize("situation", ["are you safe asked", "escalation active"])
+def test_the_bots_are_you_safe_question_after_a_crisis_is_not_held_behind_a_reply_in_back_off(
+    db_session: Session, situation: str
+) -> None:
+    """An earlier bot reply hit a Twilio 5xx and waits minutes in back-off; the client then
+    texts a crisis. The assistant's "Are you safe right now?" (and "is someone with you?",
+    later in the follow-up) leaves at once, in the crisis lane, not after the old menu."""
+    client = _client(db_session)
+    client.identities.append(ClientIdentity(channel=Channel.SMS, address="+15550001111"))
+    (menu,) = _send(db_session, client, "Here's what I can do: ...")
+    now = utcnow()
+    claim_due(db_session, now)
+    record_failure(db_session, menu.id, SendError("twilio-503", transient=True), now)
+    menu.next_attempt_at = now + timedelta(minutes=5)
+    if situation == "are you safe asked":  # as the follow-up's action records it, then asks
+        record_question(db_session, client, SafetyQuestion.SAFE_NOW, now)
+    else:
+        record_risk(db_session, client, level="high", categories=["suicidal_ideation"],
+                    evidence="-", now=now, settings=load_settings())  # fmt: skip
+    queue_assistant_reply(db_session, client_id=client.id, channel=Channel.SMS,
+                          address="+15550001111", text="Are you safe right now?")  # fmt: skip
+    sent = [message.body for message in claim_due(db_session, now + timedelta(seconds=1))]
+    assert sent == ["Are you safe right now?"]
+    assert menu.status == MessageStatus.FAILED  # still waiting for its retry
+
+
+def test_the_bots_ordinary_replies_stay_in_order_in_the_normal_lane(db_session: Session) -> None:
+    client = _client(db_session)
+    queue_assistant_reply(db_session, client_id=client.id, channel=Channel.SMS,
+                          address="+15550001111", text="Here's what I can do: ...")  # fmt: skip
+    (queued,) = db_session.query(Message).filter(Message.client_id == client.id).all()
+    assert queued.lane == Lane.NORMAL
+
+
+@pytest.fixture
+def outbox_database(
+    migrated_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Engine:
+    """A migrated database on each backend, the one the worker's ``session_scope()`` uses."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    return migrated_engine
+
+
+@pytest.fixture
+def stand_ins() -> Iterator[tuple[TwilioStandin, TelegramStandin]]:
+    with TwilioStandin() as twilio, TelegramStandin() as telegram:
+        yield twilio, telegram
+
+
+def _senders(twilio: TwilioStandin, telegram: TelegramStandin) -> dict[str, Sender]:
+    twilio_settings = TwilioSettings(
+        DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, "+15005550000", twilio.url
+    )
+    return {
+        Channel.SMS: TwilioSender(twilio_settings, ""),
+        Channel.TELEGRAM: TelegramSender(TelegramSettings(DEFAULT_TOKEN, "s", telegram.url)),
+    }
+
+
+def _status(engine: Engine, message_id: int) -> tuple[str, str | None]:
+    with session_scope(engine) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message.status, message.error
+
+
+async def test_a_page_by_sms_leaves_while_a_telegram_reply_is_still_being_answered(
+    outbox_database: Engine, stand_ins: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    """Telegram answers slowly (9 s, under its 10 s timeout); a page queued meanwhile goes."""
+    twilio, telegram = stand_ins
+    telegram.delay(9)
+    with session_scope(outbox_database) as session:
+        reply = enqueue(session, client_id=None, channel=Channel.TELEGRAM, address=CLIENT_CHAT,
+                        body="Good morning! Time for your diary card.").id  # fmt: skip
+    stop = asyncio.Event()
+    senders = _senders(twilio, telegram)
+    running = asyncio.create_task(OutboxWorker(senders).run(stop))
+    try:
+        await telegram.wait_for_messages_async(1)  # taken, and being answered slowly
+        with session_scope(outbox_database) as session:
+            enqueue(session, client_id=None, channel=Channel.SMS, address=PRIMARY_PHONE,
+                    body="WiseMind high risk alert for client X. Reply ACK ABC123",
+                    lane=Lane.CRISIS)  # fmt: skip
+        await twilio.wait_for_messages_async(1)
+        # The page went out while the Telegram send was still waiting for its answer.
+        assert _status(outbox_database, reply) == (MessageStatus.SENDING, None)
+    finally:
+        stop.set()
+        await running
+        await asyncio.gather(*(sender.close() for sender in senders.values()))
+    assert _status(outbox_database, reply)[0] == MessageStatus.SENT
+
+
+async def test_a_send_that_never_finishes_is_given_up_and_reconciled_before_a_retry(
+    outbox_database: Engine, stand_ins: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    """An answer that trickles in forever holds neither the worker nor the message's lease."""
+    twilio, telegram = stand_ins
+    telegram.delay(5)
+    with session_scope(outbox_database) as session:
+        reply = enqueue(session, client_id=None, channel=Channel.TELEGRAM, address=CLIENT_CHAT,
+                        body="Here's what I can do: ...").id  # fmt: skip
+    senders = _senders(twilio, telegram)
+    assert await OutboxWorker(senders, send_timeout=1).send_due() == 1
+    await asyncio.gather(*(sender.close() for sender in senders.values()))
+    # Its outcome is unknown, as after a crash: retried, and reconciled with the provider first.
+    assert _status(outbox_database, reply) == (MessageStatus.FAILED, INTERRUPTED_ERROR)
+
+
+def test_a_send_and_the_recording_of_its_outcome_end_within_the_messages_lease() -> None:
+    """The lease is what stops a second send: a message whose outcome is still being
+    recorded when its lease runs out is requeued and sent again. The longest a send may
+    hold a message (its time limit, then every try at recording and the waits between
+    them) must fit in it."""
+    backoff = sum(FIRST_RETRY_SECONDS * 2**i for i in range(RECORD_ATTEMPTS - 1))
+    longest = SEND_TIMEOUT_SECONDS + RECORD_ATTEMPTS * SQLITE_BUSY_TIMEOUT_MS / 1000 + backoff
+    assert longest < SEND_LEASE.total_seconds(), (longest, SEND_LEASE)
+
+
+#: Time scaled down by ten in the worker tests below; the ratios are the shipped ones.
+SCALE = 0.1
+
+
+@pytest.mark.parametrize("lease", ["shipped", "too short"])
+async def test_a_slow_telegram_crisis_reply_whose_record_is_retried_is_sent_once(
+    outbox_database: Engine,
+    stand_ins: tuple[TwilioStandin, TelegramStandin],
+    monkeypatch: pytest.MonkeyPatch,
+    lease: str,
+) -> None:
+    """Telegram answers a crisis reply slowly (12 s, under the 20 s limit) and recording
+    "sent" meets a locked database three times (2 + 4 + 8 s of back-off). Telegram cannot
+    be asked whether it has a message, so a requeue would send the client in crisis the
+    whole reply twice. Even with a lease too short, the worker never requeues a message
+    it is still sending or recording."""
+    twilio, telegram = stand_ins
+    shipped = SEND_LEASE * SCALE
+    monkeypatch.setattr(bot.outbox, "SEND_LEASE", shipped if lease == "shipped" else shipped / 20)
+    monkeypatch.setattr(bot.outbox, "FIRST_RETRY_SECONDS", FIRST_RETRY_SECONDS * SCALE)
+    # Slow, with room under the send limit so a loaded machine does not turn it into a
+    # time-out (a time-out is resent on purpose: Telegram cannot be asked, twice beats never).
+    telegram.delay(12 * SCALE)
+    failures = {"left": RECORD_ATTEMPTS - 1}
+    real_record_sent = bot.outbox.record_sent
+
+    def locked_a_while(session: Session, message_id: int, provider_id: str) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
+        real_record_sent(session, message_id, provider_id)
+
+    monkeypatch.setattr(bot.outbox, "record_sent", locked_a_while)
+    with session_scope(outbox_database) as session:
+        enqueue(session, client_id=None, channel=Channel.TELEGRAM, address=CLIENT_CHAT,
+                body="I'm really glad you told me. Call or text 988 now.",
+                lane=Lane.CRISIS)  # fmt: skip
+    stop = asyncio.Event()
+    senders = _senders(twilio, telegram)
+    worker = OutboxWorker(senders, send_timeout=SEND_TIMEOUT_SECONDS * SCALE)
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.sleep(5)
+    finally:
+        stop.set()
+        await running
+        await asyncio.gather(*(sender.close() for sender in senders.values()))
+    assert len(telegram.messages) == 1, [m.text for m in telegram.messages]
+    with session_scope(outbox_database) as session:
+        assert session.execute(select(Message.status)).scalar_one() == MessageStatus.SENT

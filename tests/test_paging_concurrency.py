@@ -1,4 +1,5 @@
-"""Paging under concurrency on PostgreSQL: several Rasa servers and schedulers share one database.
+"""Paging (and flood control) under concurrency on PostgreSQL: several Rasa servers and
+schedulers share one database.
 
 Every test races real connections against each other (threads, one session
 each); a barrier releases them together, and each race runs several times.
@@ -13,16 +14,19 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from bot.clinic import add_client, add_therapist, set_oncall
-from bot.escalation import advance_pages, record_risk
+from bot.clinic import add_client, add_therapist, set_oncall, therapist_by_email
+from bot.escalation import RiskOutcome, acknowledge_escalation, advance_pages, record_risk
+from bot.intake import FloodControl
 from bot.settings import Settings, TwilioSettings, load_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.migrate import upgrade
 from bot.storage.models import Client, Escalation, Page, utcnow
+from tests.servers import poll_until
 
 T = TypeVar("T")
 RACES = 6
@@ -92,7 +96,7 @@ def test_two_risky_messages_at_once_open_one_escalation_and_send_one_page(
                     session, client, level="imminent", categories=["plan"],
                     evidence=f"message {index}", now=utcnow(), settings=settings,
                 )  # fmt: skip
-                return outcome.paged
+                return outcome.alerted
 
         assert _together(engine, risky) == [True, True]
         with session_scope(engine) as session:
@@ -154,3 +158,86 @@ def test_the_database_refuses_a_second_active_escalation_for_a_client(
         )  # fmt: skip
         count = session.execute(select(func.count(Escalation.id))).scalar_one()
         assert count == 2
+
+
+def _waiting_on_a_lock(engine: Engine) -> bool:
+    """Whether another connection to this database is waiting for a row lock."""
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(waiting)
+
+
+def test_new_high_risk_arriving_as_the_page_is_acknowledged_pages_the_acknowledger_again(
+    engine: Engine, settings: Settings
+) -> None:
+    client_id = _new_client(engine, "Robin")
+    with session_scope(engine) as session:
+        client = session.get(Client, client_id)
+        assert client is not None
+        first = record_risk(
+            session, client, level="high", categories=["ideation"], evidence="first",
+            now=utcnow(), settings=settings,
+        )  # fmt: skip
+    # The therapist's ACK is being written (its transaction holds the escalation) ...
+    acknowledging = Session(engine, future=True)
+    acknowledging.begin()
+    therapist = therapist_by_email(acknowledging, THERAPIST)
+    assert therapist is not None
+    acknowledge_escalation(
+        acknowledging, escalation_id=first.escalation_id, therapist=therapist,
+        now=utcnow(), via="sms",
+    )  # fmt: skip
+    acknowledging.flush()
+    # ... as the client's next message, with higher risk, is screened on another server.
+    outcome: list[RiskOutcome] = []
+
+    def risky() -> None:
+        with session_scope(engine) as session:
+            client = session.get(Client, client_id)
+            assert client is not None
+            outcome.append(
+                record_risk(
+                    session,
+                    client,
+                    level="imminent",
+                    categories=["plan"],
+                    evidence="second",
+                    now=utcnow(),
+                    settings=settings,
+                )  # fmt: skip
+            )
+
+    screening = threading.Thread(target=risky)
+    screening.start()
+    poll_until(lambda: not screening.is_alive() or _waiting_on_a_lock(engine), bool)
+    acknowledging.commit()
+    acknowledging.close()
+    screening.join()
+    (second,) = outcome
+    with session_scope(engine) as session:
+        escalation = session.get(Escalation, first.escalation_id)
+        assert escalation is not None
+        assert escalation.status == "open"  # re-opened by the new risk
+        tiers = [page.tier for page in escalation.pages]
+        assert tiers == ["primary", "acknowledger"]
+        assert escalation.pages[-1].address == "+15005550011"
+    assert second.alerted
+
+
+def test_several_rasa_servers_taking_one_senders_tokens_at_once_allow_only_the_burst(
+    engine: Engine,
+) -> None:
+    flood = FloodControl(burst=3, refill_seconds=3600, clock=lambda: 0.0)
+    for race in range(RACES):
+        address = f"+1555000{race:04d}"
+
+        def take(_index: int, address: str = address) -> bool:
+            with session_scope(engine) as session:
+                return flood.allow(session, "sms", address)
+
+        assert sorted(_together(engine, take, count=6)) == [False] * 3 + [True] * 3

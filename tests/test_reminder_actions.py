@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.homework import (
+    ActionHomeworkReminderDone,
+    ActionRecordHomework,
+    ValidateHomeworkForm,
+)
 from bot.actions.reminders import (
     ActionDeliverReminder,
     ActionReminderCommand,
@@ -24,10 +29,12 @@ from bot.clinic import client_by_code
 from bot.demo import seed_demo
 from bot.reminders.delivery import claim_due
 from bot.reminders.store import add_reminder
-from bot.storage import session_scope
-from bot.storage.enums import DeliveryStatus, ReminderKind
+from bot.skills import load_library
+from bot.skills.homework import assign_homework
+from bot.storage import create_engine_for, session_scope
+from bot.storage.enums import DeliveryStatus, HomeworkStatus, ReminderKind
 from bot.storage.migrate import upgrade
-from bot.storage.models import ReminderDelivery, utcnow
+from bot.storage.models import Homework, ReminderDelivery, utcnow
 from tests.test_cli import cli_env, wisemind
 
 DEMO = "DEMO0001"
@@ -69,10 +76,16 @@ async def _run(action: Any, state: Tracker) -> tuple[list[dict[str, Any]], list[
 
 
 def _claimed(kind: str = ReminderKind.DIARY, **options: Any) -> int:
+    """A reminder due now, claimed by the scheduler for delivery.
+
+    Tests run at any hour: the demo client's quiet hours (10 PM to 8 AM) would
+    hold a reminder due now until the morning, so here they have none.
+    """
     now = utcnow()
     with session_scope() as session:
         client = client_by_code(session, DEMO)
         assert client is not None
+        client.quiet_start = client.quiet_end = time(0)
         add_reminder(session, client, kind, now, one_off_at=now, **options)
         (claim,), _ = claim_due(session, now)
         return claim.delivery_id
@@ -141,6 +154,70 @@ async def test_the_answer_to_a_checkin_is_kept_for_the_therapist(clinic: None) -
         assert delivery is not None and delivery.answer == "hard but ok"
 
 
+def _homework_reminder() -> tuple[int, int]:
+    """DEAR MAN homework due tomorrow, and its reminder claimed now: (homework, occurrence)."""
+    with session_scope() as session:
+        homework = assign_homework(
+            session, load_library(), client_code=DEMO, therapist_email="therapist@demo.clinic",
+            due_at=utcnow() + timedelta(days=1), skill="dear man",
+        )  # fmt: skip
+        homework_id = homework.id
+    return homework_id, _claimed(ReminderKind.HOMEWORK, homework=homework)
+
+
+async def test_a_yes_to_a_homework_reminder_asks_how_it_went_and_records_it_done(
+    clinic: None,
+) -> None:
+    homework_id, delivery_id = _homework_reminder()
+    events, messages = await _run(ActionDeliverReminder(), _trigger(delivery_id))
+    assert "Practice DEAR MAN" in messages[0]["text"] and "Done it already?" in messages[0]["text"]
+    assert SlotSet("reminder_offer", "homework") in events
+
+    slots = {"reminder_offer": "homework", "reminder_delivery_id": delivery_id}
+    events, messages = await _run(ActionHomeworkReminderDone(), _tracker("yes", slots=slots))
+    assert "well done" in messages[0]["text"]
+    assert SlotSet("homework_id", homework_id) in events
+    assert SlotSet("homework_done", True) in events
+    assert SlotSet("reminder_offer", None) in events
+    # The homework form takes the "yes" as its answer and asks only how it went.
+    validated = await ValidateHomeworkForm().validate_homework_done(
+        True, CollectingDispatcher(), _tracker("yes"), {}
+    )
+    assert validated == {"homework_done": True}
+
+    report = {"homework_id": homework_id, "homework_done": True, "homework_report": "it helped"}
+    _, messages = await _run(ActionRecordHomework(), _tracker("it helped", slots=report))
+    assert "noted it for your therapist" in messages[0]["text"]
+    with session_scope() as session:
+        stored = session.get(Homework, homework_id)
+        assert stored is not None
+        assert (stored.status, stored.client_report) == (HomeworkStatus.DONE, "it helped")
+
+
+async def test_a_yes_to_a_reminder_of_homework_already_reported_records_nothing_more(
+    clinic: None,
+) -> None:
+    homework_id, delivery_id = _homework_reminder()
+    with session_scope() as session:
+        homework = session.get(Homework, homework_id)
+        assert homework is not None
+        homework.status = HomeworkStatus.DONE
+    slots = {"reminder_offer": "homework", "reminder_delivery_id": delivery_id}
+    events, messages = await _run(ActionHomeworkReminderDone(), _tracker("yes", slots=slots))
+    assert "already noted" in messages[0]["text"]
+    assert events == [SlotSet("reminder_offer", None)]
+
+
+async def test_quiet_hours_asked_without_times_are_shown_with_how_to_change_them(
+    clinic: None,
+) -> None:
+    asked = _tracker("can you do the quiet thing")
+    asked.latest_message["intent"] = {"name": "set_quiet_hours"}
+    _, messages = await _run(ActionReminderCommand(), asked)
+    assert "10:00 PM to 8:00 AM (New York time)" in messages[0]["text"]
+    assert "quiet hours 11pm to 7am" in messages[0]["text"]
+
+
 def _ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -171,6 +248,28 @@ def test_therapists_add_list_and_remove_reminders_and_checkins(cli_env: dict[str
     checkins = _ok(wisemind(cli_env, "checkin", "list", "--client", "DEMO0001"))
     assert "How did DEAR MAN go?" in checkins
     assert f"{tomorrow} 18:00 pending: no answer yet" in checkins
+
+
+def test_a_therapist_sets_a_clients_quiet_hours(cli_env: dict[str, str]) -> None:
+    _ok(wisemind(cli_env, "demo", "seed"))
+    _ok(wisemind(cli_env, "reminders", "add", "--client", "DEMO0001", "--kind", "diary",
+                 "--at", "22:30"))  # fmt: skip
+    said = _ok(wisemind(cli_env, "reminders", "quiet", "demo0001", "23:00", "07:30"))
+    assert said.strip() == (
+        "Quiet hours for DEMO0001: 23:00 to 07:30 (America/New_York); 1 reminder(s) rescheduled."
+    )
+    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
+    with session_scope(engine) as session:
+        client = client_by_code(session, DEMO)
+        assert client is not None
+        assert (client.quiet_start, client.quiet_end) == (time(23), time(7, 30))
+        # 10:30 PM is no longer quiet: the next diary reminder comes then, not at 7:30 AM.
+        due = session.query(ReminderDelivery).filter_by(status=DeliveryStatus.PENDING).all()
+        zone = ZoneInfo(client.timezone)
+        assert due and {d.due_at.astimezone(zone).time() for d in due} == {time(22, 30)}
+    engine.dispose()
+    bad = wisemind(cli_env, "reminders", "quiet", "DEMO0001", "11pm", "7am")
+    assert bad.returncode == 2 and "Expected a time like 09:00" in bad.stderr
 
 
 def test_a_wrong_reminder_command_gets_a_one_line_error(cli_env: dict[str, str]) -> None:

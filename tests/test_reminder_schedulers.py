@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -23,22 +23,21 @@ from sqlalchemy.orm import Session
 
 from bot.clinic import add_client, add_therapist
 from bot.reminders.delivery import claim_due
-from bot.reminders.lease import REMINDERS_LEASE
+from bot.reminders.lease import LEASE_SECONDS, REMINDERS_LEASE
 from bot.reminders.store import add_reminder
-from bot.settings import PROJECT_ROOT
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import DeliveryStatus, Direction, ReminderKind
 from bot.storage.migrate import upgrade
 from bot.storage.models import Client, Message, ReminderDelivery, SchedulerLease, utcnow
-from tests.servers import poll_until
+from tests.servers import poll_until, scheduler_process
 
 CLIENTS_PER_ROUND = 150
 #: Generous: the lease lapses in seconds; this machine is shared and slow under load.
 WAIT_SECONDS = 120.0
 
 
-def _add_clients(engine: Engine, first: int, count: int) -> None:
-    """``count`` clients, each with a diary reminder due now."""
+def _add_clients(engine: Engine, first: int, count: int, due_in: timedelta = timedelta(0)) -> None:
+    """``count`` clients, each with a diary reminder due ``due_in`` from now."""
     now = utcnow()
     with session_scope(engine) as session:
         if session.execute(select(func.count()).select_from(Client)).scalar_one() == 0:
@@ -49,7 +48,7 @@ def _add_clients(engine: Engine, first: int, count: int) -> None:
                 timezone="UTC", sms_number=f"+1555{number:07d}",
             )  # fmt: skip
             client.quiet_start = client.quiet_end = client.quiet_start.replace(hour=0)
-            add_reminder(session, client, ReminderKind.DIARY, now, one_off_at=now)
+            add_reminder(session, client, ReminderKind.DIARY, now, one_off_at=now + due_in)
 
 
 def _pending(engine: Engine) -> int:
@@ -81,8 +80,10 @@ def _holder(engine: Engine) -> str | None:
 
 
 @contextmanager
-def scheduler(url: str, var_dir: Path, name: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``wisemind scheduler`` on ``url``; stopped (if still alive) afterwards."""
+def scheduler(
+    url: str, var_dir: Path, name: str, clock_skew: float = 0.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``wisemind scheduler`` on ``url``, its clock ``clock_skew`` s off; stopped afterwards."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -94,20 +95,9 @@ def scheduler(url: str, var_dir: Path, name: str) -> Iterator[subprocess.Popen[b
         WISEMIND_API_TOKEN="unused-here",
         WISEMIND_REMINDER_HANDOFF="outbox",
     )
-    with open(var_dir / f"{name}.log", "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "scheduler"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    command = ["-m", "tests.skewed_clock", str(clock_skew), "scheduler"] if clock_skew else None
+    with scheduler_process(env, var_dir / f"{name}.log", command) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 def test_two_schedulers_send_each_reminder_once_and_the_standby_takes_over(
@@ -137,6 +127,54 @@ def test_two_schedulers_send_each_reminder_once_and_the_standby_takes_over(
         _add_clients(engine, CLIENTS_PER_ROUND, CLIENTS_PER_ROUND)
         assert poll_until(lambda: _pending(engine), lambda n: n == 0, WAIT_SECONDS) == 0
         assert _reminders_per_client(engine) == [1] * (2 * CLIENTS_PER_ROUND)
+    engine.dispose()
+
+
+def _log(var_dir: Path, name: str) -> str:
+    path = var_dir / f"{name}.log"
+    return path.read_text() if path.exists() else ""
+
+
+def test_schedulers_on_hosts_with_skewed_clocks_never_both_run_and_still_take_over(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    upgrade(postgres_url)
+    engine = create_engine_for(postgres_url)
+    hour = 3600.0
+    with ExitStack() as stack:
+        honest = stack.enter_context(scheduler(postgres_url, tmp_path, "honest"))
+        held = poll_until(lambda: _holder(engine) or "", lambda h: f":{honest.pid}:" in h)
+        assert f":{honest.pid}:" in held, _log(tmp_path, "honest")
+        # Hosts an hour ahead and an hour behind: by their own clocks the lease has long
+        # expired (ahead), or will not expire for an hour (behind).
+        skewed = {
+            name: stack.enter_context(scheduler(postgres_url, tmp_path, name, clock_skew=skew))
+            for name, skew in (("ahead", hour), ("behind", -hour))
+        }
+        for name in skewed:
+            waiting = poll_until(lambda n=name: _log(tmp_path, n), lambda log: "standby" in log)
+            assert "standby" in waiting, waiting[-3000:]
+        # Several lease checks by each while the honest one lives: it stays the only one.
+        time.sleep(LEASE_SECONDS)
+        assert f":{honest.pid}:" in (_holder(engine) or "")
+        assert not any("is active" in _log(tmp_path, name) for name in skewed)
+
+        # Due now, and in half an hour (by the database's clock, which is the real one here).
+        _add_clients(engine, 0, 1)
+        _add_clients(engine, 1, 1, due_in=timedelta(minutes=30))
+        os.kill(honest.pid, signal.SIGKILL)
+        honest.wait()
+        taken = poll_until(
+            lambda: _holder(engine) or "",
+            lambda h: any(f":{p.pid}:" in h for p in skewed.values()),
+            WAIT_SECONDS,
+        )
+        assert any(f":{p.pid}:" in taken for p in skewed.values()), taken
+        assert poll_until(lambda: _pending(engine), lambda n: n == 1, WAIT_SECONDS) == 1
+        # The new holder sent the one due now, and not the one its own clock calls due.
+        time.sleep(2 * LEASE_SECONDS)
+        assert _reminders_per_client(engine) == [1]
+        assert _pending(engine) == 1
     engine.dispose()
 
 

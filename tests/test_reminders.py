@@ -18,7 +18,7 @@ from bot.message_log import record_inbound
 from bot.reminders import commands, lease
 from bot.reminders.checkins import checkins_of, record_answer
 from bot.reminders.delivery import DAILY_CAP, begin_send, claim_due, requeue_stale, settle_handoffs
-from bot.reminders.handoff import hand_to_outbox
+from bot.reminders.handoff import send_due_to_outbox
 from bot.reminders.prompts import open_delivery
 from bot.reminders.schedule import QuietHours, after_quiet_hours, daily_instants
 from bot.reminders.store import add_reminder, materialise
@@ -159,7 +159,7 @@ def _one_off(session: Session, client: Client, kind: str = ReminderKind.DIARY, *
 def test_occurrences_are_rows_made_ahead_and_never_doubled(db_session: Session) -> None:
     client = _client(db_session)
     add_reminder(db_session, client, ReminderKind.DIARY, NOW, local_time=time(20))
-    made_again = materialise(db_session, NOW + timedelta(minutes=5))
+    made_again = materialise(db_session, NOW + timedelta(minutes=5)).occurrences
     rows = _deliveries(db_session, client)
     assert made_again == 0
     assert [r.due_at for r in rows] == [
@@ -167,8 +167,18 @@ def test_occurrences_are_rows_made_ahead_and_never_doubled(db_session: Session) 
         _utc(NEW_YORK, 2026, 12, 3, 20, 0),
     ]
     # A day later the next one is made, the earlier ones are not made again.
-    assert materialise(db_session, NOW + timedelta(days=1, minutes=1)) == 1
+    assert materialise(db_session, NOW + timedelta(days=1, minutes=1)).occurrences == 1
     assert len(_deliveries(db_session, client)) == 3
+
+
+def test_occurrences_are_made_a_batch_of_reminders_at_a_time(db_session: Session) -> None:
+    for number in range(3):
+        client = _client(db_session, f"Client {number}", sms=f"+1555000{number:04d}")
+        add_reminder(db_session, client, ReminderKind.DIARY, NOW, local_time=time(20))
+    a_day_later = NOW + timedelta(days=1, minutes=1)
+    assert materialise(db_session, a_day_later, limit=2) == (2, 2)
+    assert materialise(db_session, a_day_later, limit=2) == (1, 1)
+    assert materialise(db_session, a_day_later, limit=2) == (0, 0)
 
 
 def test_a_reminder_set_during_quiet_hours_is_due_when_they_end(db_session: Session) -> None:
@@ -209,13 +219,30 @@ def test_a_claim_left_by_a_dead_scheduler_is_sent_exactly_once_after_restart(
     (claim,), _ = claim_due(db_session, NOW)  # the scheduler dies here
     assert requeue_stale(db_session, NOW + timedelta(seconds=5)) == 0
     assert requeue_stale(db_session, NOW + timedelta(minutes=1)) == 1
-    (again,), _ = claim_due(db_session, NOW + timedelta(minutes=1))
-    assert again.delivery_id == claim.delivery_id
-    assert hand_to_outbox(db_session, [again, again], NOW + timedelta(minutes=1))
+    assert send_due_to_outbox(db_session, NOW + timedelta(minutes=1)) == (1, 0)
+    assert send_due_to_outbox(db_session, NOW + timedelta(minutes=2)) == (0, 0)
+    # The dead scheduler's hand-off, had it reached Rasa after all, says nothing more.
+    assert begin_send(db_session, claim.delivery_id, NOW + timedelta(minutes=2)) is False
     queued = db_session.execute(
         select(func.count(Message.id)).where(Message.client_id == client.id)
     ).scalar_one()
     assert queued == 1
+
+
+def test_the_outbox_hand_off_queues_each_kind_in_its_own_words_once(db_session: Session) -> None:
+    client = _client(db_session)
+    client.quiet_start = client.quiet_end = time(0)
+    therapist = db_session.execute(select(Therapist)).scalars().one()
+    _one_off(db_session, client)
+    _one_off(
+        db_session, client, ReminderKind.CHECKIN, text="How was group?", created_by=therapist.id
+    )
+    assert send_due_to_outbox(db_session, NOW) == (2, 0)
+    bodies = db_session.execute(
+        select(Message.body, Message.buttons).where(Message.client_id == client.id)
+    ).all()
+    assert sorted(body.split(" ")[0] for body, _ in bodies) == ["Robin", "Time"]
+    assert {d.status for d in _deliveries(db_session, client)} == {DeliveryStatus.SENT}
 
 
 def test_after_downtime_a_recent_reminder_goes_late_and_an_old_one_is_skipped(
@@ -300,24 +327,39 @@ def test_a_crisis_after_the_claim_still_stops_the_reminder(db_session: Session) 
     assert _deliveries(db_session, client)[0].skip_reason == SkipReason.CRISIS
 
 
-def test_reengagement_waits_for_days_without_contact(db_session: Session) -> None:
+def _wrote(session: Session, client: Client, number: str, at: datetime) -> None:
+    message = record_inbound(
+        session, client_id=client.id, channel=Channel.SMS, address=number, body="hello",
+        provider_id=f"SM-{number}",
+    )  # fmt: skip
+    assert message is not None
+    message.created_at = at
+    session.flush()
+
+
+def test_reengagement_waits_for_days_without_contact_and_skips_who_never_wrote(
+    db_session: Session,
+) -> None:
     quiet = _client(db_session, "Quiet Client", sms="+15550002222")
     chatty = _client(db_session, "Chatty Client", sms="+15550003333")
-    record_inbound(
-        db_session, client_id=chatty.id, channel=Channel.SMS, address="+15550003333",
-        body="hello", provider_id="SM-chatty",
-    )  # fmt: skip
-    for client in (quiet, chatty):
+    silent = _client(db_session, "Never Wrote", sms="+15550004444")
+    _wrote(db_session, quiet, "+15550002222", NOW - timedelta(days=4))
+    _wrote(db_session, chatty, "+15550003333", NOW - timedelta(days=1))
+    for client in (quiet, chatty, silent):
         add_reminder(db_session, client, ReminderKind.REENGAGE, NOW, one_off_at=NOW, after_days=3)
     claims, skipped = claim_due(db_session, NOW + timedelta(minutes=1))
-    assert [c.client_id for c in claims] == [quiet.id] and skipped == 1
+    assert [c.client_id for c in claims] == [quiet.id] and skipped == 2
+    reasons = {
+        client.id: _deliveries(db_session, client)[0].skip_reason for client in (chatty, silent)
+    }
+    assert reasons == {chatty.id: SkipReason.RECENT_CONTACT, silent.id: SkipReason.NEVER_WROTE}
 
 
 def test_homework_reminders_stop_once_it_is_done(db_session: Session) -> None:
     client = _client(db_session)
     therapist = db_session.execute(select(Therapist)).scalars().one()
     homework = Homework(
-        client_id=client.id, assigned_by=therapist.id, title="Practise TIPP",
+        client_id=client.id, assigned_by=therapist.id, title="Practice TIPP",
         due_at=NOW + timedelta(days=2), status=HomeworkStatus.ASSIGNED,
     )  # fmt: skip
     db_session.add(homework)
@@ -360,6 +402,19 @@ def test_reminders_go_to_the_channel_the_client_last_wrote_from(db_session: Sess
         ("snooze 1 hour", commands.Snooze(timedelta(hours=1))),
         ("snooze 20 min", commands.Snooze(timedelta(minutes=20))),
         ("snooze", commands.Snooze(timedelta(hours=1))),
+        ("quiet hours 11pm to 7am", commands.SetQuietHours(time(23), time(7))),
+        ("Quiet hours from 22:30 to 07:15", commands.SetQuietHours(time(22, 30), time(7, 15))),
+        ("quiet hours 11 to 7", commands.SetQuietHours(time(23), time(7))),
+        ("no messages before 9am", commands.SetQuietHours(None, time(9))),
+        ("dont text me before 9", commands.SetQuietHours(None, time(9))),
+        ("no texts after 10pm", commands.SetQuietHours(time(22), None)),
+        ("no messages between midnight and 6am", commands.SetQuietHours(time(0), time(6))),
+        ("change my quiet hours", commands.ShowQuietHours()),
+        ("turn off quiet hours", commands.SetQuietHours(time(0), time(0))),
+        # Not quiet hours: the weekend and stopping keep their meaning.
+        ("dont message me on weekends", commands.WeekendsOff()),
+        ("stop reminders on saturday and sunday", commands.WeekendsOff()),
+        ("only remind me on weekdays", commands.WeekendsOff()),
         ("the weather is nice", None),
     ],
 )
@@ -400,6 +455,35 @@ def test_a_reminder_time_in_quiet_hours_says_when_it_will_really_come(
     assert "quiet hours" in reply and "8:00 AM" in reply
 
 
+def test_quiet_hours_changed_by_text_move_reminders_and_are_said_in_the_clients_time(
+    db_session: Session,
+) -> None:
+    client = _client(db_session)  # New York, default quiet hours 10 PM to 8 AM
+    add_reminder(db_session, client, ReminderKind.DIARY, NOW, local_time=time(22, 30))
+
+    def say(text: str) -> str:
+        command = commands.parse(text)
+        assert command is not None
+        return commands.apply(db_session, client, command, NOW)
+
+    def due_times() -> set[time]:
+        pending = [d for d in _deliveries(db_session, client) if d.status == "pending"]
+        return {d.due_at.astimezone(NEW_YORK).time() for d in pending}
+
+    assert due_times() == {time(8)}
+    reply = say("quiet hours 11pm to 7am")
+    assert "11:00 PM to 7:00 AM (New York time)" in reply and "wait until 7:00 AM" in reply
+    assert due_times() == {time(22, 30)}
+    assert "11:00 PM to 9:00 AM" in say("no messages before 9am")
+    assert "10:00 PM to 9:00 AM" in say("no messages after 10pm")
+    assert due_times() == {time(9)}
+    assert "10:00 PM to 9:00 AM (New York time)" in say("change my quiet hours")
+    assert "no quiet hours" in say("turn off quiet hours")
+    assert due_times() == {time(22, 30)}
+    # None set: "after 10pm" means until the usual morning, not until midnight.
+    assert "10:00 PM to 8:00 AM" in say("no messages after 10pm")
+
+
 def test_snooze_sends_the_last_reminder_again_later(db_session: Session) -> None:
     client = _client(db_session)
     _one_off(db_session, client)
@@ -427,7 +511,7 @@ def test_a_checkin_answer_is_stored_against_the_question(db_session: Session) ->
     assert prompt is not None
     assert prompt.text.startswith("Robin asked me to check in: How did the talk with your mom go?")
     assert record_answer(db_session, claim.delivery_id, client.id, "better than I feared", NOW)
-    (record,) = checkins_of(db_session, client.id)
+    (record,) = checkins_of(db_session, client)
     assert record.question == "How did the talk with your mom go?"
     assert [(answer, status) for _, status, answer, _ in record.asked] == [
         ("better than I feared", DeliveryStatus.SENT)
@@ -438,11 +522,11 @@ def test_a_checkin_answer_is_stored_against_the_question(db_session: Session) ->
 
 def test_only_one_scheduler_holds_the_reminder_lease_until_it_lapses(db_session: Session) -> None:
     name = lease.REMINDERS_LEASE
-    assert lease.acquire(db_session, name, "first", NOW)
-    assert not lease.acquire(db_session, name, "second", NOW + timedelta(seconds=1))
-    assert lease.acquire(db_session, name, "first", NOW + timedelta(seconds=2))
-    later = NOW + timedelta(seconds=2 + lease.LEASE_SECONDS)
-    assert lease.acquire(db_session, name, "second", later)
-    assert not lease.acquire(db_session, name, "first", later)
-    lease.release(db_session, name, "second", later)
-    assert lease.acquire(db_session, name, "first", later)
+    assert lease.acquire(db_session, name, "first")
+    assert not lease.acquire(db_session, name, "second")
+    # Renewed, this time for no time at all: it has lapsed by the next look.
+    assert lease.acquire(db_session, name, "first", ttl=0)
+    assert lease.acquire(db_session, name, "second")
+    assert not lease.acquire(db_session, name, "first")
+    lease.release(db_session, name, "second")
+    assert lease.acquire(db_session, name, "first")

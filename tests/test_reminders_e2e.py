@@ -12,23 +12,25 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import time as dt_time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.clinic import client_by_code
 from bot.reminders.store import add_reminder
-from bot.settings import PROJECT_ROOT
+from bot.skills import load_library
+from bot.skills.homework import assign_homework
 from bot.storage import session_scope
-from bot.storage.enums import DeliveryStatus, ReminderKind
-from bot.storage.models import Reminder, ReminderDelivery, Therapist, utcnow
+from bot.storage.enums import DeliveryStatus, HomeworkStatus, ReminderKind
+from bot.storage.models import Homework, Reminder, ReminderDelivery, Therapist, utcnow
 from tests.servers import (
+    CLINIC_THERAPIST,
     QUIET_SECONDS,
     ChatClient,
     Phone,
@@ -36,35 +38,12 @@ from tests.servers import (
     enrol_client,
     new_phone,
     poll_until,
+    reminder_scheduler,
 )
 from tests.standins import TelegramStandin, TwilioStandin
 
 #: A killed scheduler's lease lapses, then its claim goes stale (bot.reminders): well within this.
 TAKEOVER_TIMEOUT = 90.0
-
-
-@contextmanager
-def scheduler(
-    server: RunningWiseMind, log: Path, rasa_port: int | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``wisemind scheduler`` on the running clinic's database, reminders on."""
-    env = {**server.env, "WISEMIND_REMINDERS_ENABLED": "true"}
-    if rasa_port is not None:
-        env["WISEMIND_RASA_PORT"] = str(rasa_port)
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "scheduler"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 @contextmanager
@@ -77,7 +56,11 @@ def hung_rasa() -> Iterator[int]:
 
 
 def _reminder_for(
-    server: RunningWiseMind, code: str, kind: str = ReminderKind.DIARY, text: str | None = None
+    server: RunningWiseMind,
+    code: str,
+    kind: str = ReminderKind.DIARY,
+    text: str | None = None,
+    homework_id: int | None = None,
 ) -> int:
     """A one-off reminder due now; returns its occurrence's id."""
     now = utcnow()
@@ -87,9 +70,10 @@ def _reminder_for(
         # Tests run at any hour: quiet hours would move the reminder to the morning.
         client.quiet_start = client.quiet_end = client.quiet_start.replace(hour=0, minute=0)
         therapist = session.execute(select(Therapist)).scalars().first()
+        homework = session.get(Homework, homework_id) if homework_id is not None else None
         reminder = add_reminder(
             session, client, kind, now, one_off_at=now, text=text,
-            created_by=therapist.id if therapist else None,
+            created_by=therapist.id if therapist else None, homework=homework,
         )  # fmt: skip
         return session.execute(
             select(ReminderDelivery.id).where(ReminderDelivery.reminder_id == reminder.id)
@@ -121,14 +105,17 @@ def test_a_scheduler_killed_mid_hand_off_is_replaced_and_the_reminder_is_sent_ex
     twilio, _ = providers
     phone = _sms_phone(wisemind, twilio)
     delivery_id = _reminder_for(wisemind, phone.code)
-    with hung_rasa() as port, scheduler(wisemind, tmp_path / "first.log", rasa_port=port) as first:
+    with (
+        hung_rasa() as port,
+        reminder_scheduler(wisemind, tmp_path / "first.log", rasa_port=port) as first,
+    ):
         claimed = _wait(lambda: _delivery(wisemind, delivery_id).status == DeliveryStatus.SENDING)
         assert claimed, (tmp_path / "first.log").read_text()[-3000:]
         os.kill(first.pid, signal.SIGKILL)  # between due and sent
         first.wait()
     assert _delivery(wisemind, delivery_id).status == DeliveryStatus.SENDING
 
-    with scheduler(wisemind, tmp_path / "second.log"):
+    with reminder_scheduler(wisemind, tmp_path / "second.log"):
         # The dead scheduler's lease lapses, then its claim goes stale and is retried.
         sent = poll_until(lambda: twilio.messages_to(phone.number), bool, TAKEOVER_TIMEOUT)
         assert sent, (tmp_path / "second.log").read_text()[-3000:]
@@ -150,8 +137,8 @@ def test_a_repeated_trigger_for_a_sent_reminder_sends_nothing_more(
     twilio, _ = providers
     phone = _sms_phone(wisemind, twilio)
     delivery_id = _reminder_for(wisemind, phone.code, ReminderKind.PRACTICE, text="TIPP")
-    with scheduler(wisemind, tmp_path / "scheduler.log"):
-        assert "practise TIPP" in phone.replies(1)[0].body
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
+        assert "practice TIPP" in phone.replies(1)[0].body
         # What a scheduler that died after Rasa answered, but before recording it, would redo.
         status = _trigger(wisemind, phone.code, delivery_id)
         assert status == 200
@@ -169,10 +156,49 @@ def test_a_checkin_question_goes_out_and_the_answer_is_kept_for_the_therapist(
     phone = _sms_phone(wisemind, twilio)
     question = "How did the conversation with your mom go?"
     delivery_id = _reminder_for(wisemind, phone.code, ReminderKind.CHECKIN, text=question)
-    with scheduler(wisemind, tmp_path / "scheduler.log"):
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
         assert question in phone.replies(1)[0].body
         assert "kept your answer" in phone.reply_to("better than I expected honestly")
     assert _delivery(wisemind, delivery_id).answer == "better than I expected honestly"
+
+
+def test_a_yes_to_a_homework_reminder_leads_into_the_report_and_marks_it_done(
+    wisemind: RunningWiseMind,
+    providers: tuple[TwilioStandin, TelegramStandin],
+    tmp_path: Path,
+) -> None:
+    twilio, _ = providers
+    phone = _sms_phone(wisemind, twilio)
+    with session_scope(wisemind.engine) as session:
+        homework_id = assign_homework(
+            session, load_library(), client_code=phone.code, therapist_email=CLINIC_THERAPIST,
+            due_at=utcnow() + timedelta(days=2), skill="dear man",
+        ).id  # fmt: skip
+    _reminder_for(wisemind, phone.code, ReminderKind.HOMEWORK, homework_id=homework_id)
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
+        assert "Practice DEAR MAN" in phone.replies(1)[0].body
+        asked = phone.reply_to("yes")
+        assert "well done" in asked and "How did it go" in asked
+        report = "used it to ask my boss for a day off"
+        assert "noted it for your therapist" in phone.reply_to(report)
+    with session_scope(wisemind.engine) as session:
+        homework = session.get(Homework, homework_id)
+        assert homework is not None
+        assert (homework.status, homework.client_report) == (HomeworkStatus.DONE, report)
+
+
+def test_a_client_sets_quiet_hours_by_text_and_hears_them_in_their_own_time(
+    client: ChatClient,
+) -> None:
+    set_hours = client.say_joined("quiet hours 11pm to 7am")
+    assert "11:00 PM to 7:00 AM (New York time)" in set_hours
+    assert "11:00 PM to 9:00 AM (New York time)" in client.say_joined("no messages before 9am")
+    shown = client.say_joined("change my quiet hours")
+    assert "11:00 PM to 9:00 AM" in shown and "quiet hours 11pm to 7am" in shown
+    with session_scope(client.server.engine) as session:
+        found = client_by_code(session, client.code)
+        assert found is not None
+        assert (found.quiet_start, found.quiet_end) == (dt_time(23), dt_time(9))
 
 
 def test_a_telegram_client_gets_the_reminder_on_telegram(
@@ -184,7 +210,7 @@ def test_a_telegram_client_gets_the_reminder_on_telegram(
     chat_id = str(900_000 + int(time.time()) % 99_999)
     code = enrol_client(wisemind, consented=True, telegram_chat_id=chat_id)
     _reminder_for(wisemind, code)
-    with scheduler(wisemind, tmp_path / "scheduler.log"):
+    with reminder_scheduler(wisemind, tmp_path / "scheduler.log"):
         sent = poll_until(lambda: telegram.messages_to(int(chat_id)), bool)
     assert sent and "diary card" in sent[0].text
 

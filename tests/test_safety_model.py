@@ -39,8 +39,18 @@ def test_shipped_model_was_trained_on_the_shipped_corpus() -> None:
 
 
 def test_training_again_reproduces_the_shipped_model(fresh_model: CrisisModel) -> None:
-    assert fresh_model.fingerprint() == shipped_fingerprints()["model"]
-    assert load_model().fingerprint() == shipped_fingerprints()["model"]
+    shipped = load_model()
+    assert shipped.fingerprint() == shipped_fingerprints()["model"]
+    assert fresh_model.differs_from(shipped) == []
+
+
+def test_a_model_trained_on_other_words_differs_from_the_shipped_one(
+    fresh_model: CrisisModel,
+) -> None:
+    corpus = load_corpus()[::2]
+    normalizer = build_normalizer(load_lexicon())
+    other = train(corpus, lambda text: normalizer.normalize(text).text, load_settings())
+    assert other.differs_from(fresh_model)
 
 
 def test_shipped_model_is_small() -> None:

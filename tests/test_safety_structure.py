@@ -153,6 +153,92 @@ def test_a_past_attempt_stays_a_flag_not_a_page() -> None:
     assert _level("i took a bunch of pills years ago when i was 16") is RiskLevel.MODERATE
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["i want to fucking die", "i'm so freaking ready to end my life", "me quiero pinche morir"],
+)
+def test_a_swear_word_inside_intent_does_not_hide_it(text: str) -> None:
+    assert _level(text) >= RiskLevel.HIGH
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'my cousin said "kms" when the wifi went out',
+        "my roommate texted 'i want to die' because her team lost",
+        'mi prima dijo "me quiero morir" porque perdió el camión',
+        'we have a group chat called "kms club" for calc homework',
+    ],
+)
+def test_words_someone_else_said_in_quotes_are_reported_not_risk(text: str) -> None:
+    assert _level(text) is RiskLevel.NONE
+
+
+def test_words_the_client_said_in_quotes_still_count() -> None:
+    assert _level('i texted my brother "i want to die" and he never answered') >= RiskLevel.HIGH
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how long would it take to bleed out?",
+        "what's a lethal amount of my sertraline?",
+        "¿cuánto tiempo tarda uno en desangrarse?",
+        "cuántas de mis pastillas de litio serían una dosis letal",
+    ],
+)
+def test_asking_how_lethal_a_method_is_pages(text: str) -> None:
+    assert _level(text) >= RiskLevel.HIGH
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["signing off for good. thank you for everything", "me despido de todos, para siempre"],
+)
+def test_a_farewell_made_final_is_imminent(text: str) -> None:
+    assert _level(text) is RiskLevel.IMMINENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i took something and now i can't feel my legs", "ya lo hice y estoy vomitando sangre"],
+)
+def test_something_done_and_how_the_body_feels_now_is_an_attempt(text: str) -> None:
+    assert _level(text) is RiskLevel.IMMINENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i'm going to make it look like an accident", "la próxima vez que lo vea no se levanta"],
+)
+def test_violence_said_sideways_escalates(text: str) -> None:
+    assert _level(text) >= RiskLevel.HIGH
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gun show this weekend w my dad",
+        "bought rope for my climbing class, first lesson saturday",
+        "I give up on this homework",
+        "nothing matters today lol",
+        "my phone is about to die, bye",
+        "which hurts less, a tattoo or a piercing?",
+        "i hurt my knee at practice",
+        "no quiero ir al trabajo mañana",
+        "what's the lethal dose of caffeine lol",
+    ],
+)
+def test_everyday_look_alikes_are_not_flagged(text: str) -> None:
+    assert _level(text) is RiskLevel.NONE
+
+
+@pytest.mark.parametrize("text", ["i cut myself last night", "me corté anoche"])
+def test_self_harm_already_done_is_moderate_not_a_page(text: str) -> None:
+    """SPEC §6: recent self-harm is moderate (a caring question about injuries)."""
+    assert _level(text) is RiskLevel.MODERATE
+
+
 def test_evidence_of_parts_quotes_the_client_exactly() -> None:
     text = "My DAD'S Glock is in my lap.\nTonight."
     assessment = assess(text)
@@ -164,8 +250,15 @@ def test_evidence_of_parts_quotes_the_client_exactly() -> None:
 # --- the learned model beside the rules ------------------------------------------------
 
 
-def _verdict(level: RiskLevel, *, cancelled: bool = False, noticed: bool = True) -> RulesVerdict:
-    return RulesVerdict(Assessment(level), cancelled=cancelled, noticed=noticed)
+def _verdict(
+    level: RiskLevel,
+    *,
+    cancelled: bool = False,
+    noticed: bool = True,
+    set_aside: bool = False,
+    categories: tuple[str, ...] = (),
+) -> RulesVerdict:
+    return RulesVerdict(Assessment(level, categories), cancelled, noticed, set_aside)
 
 
 def test_model_raises_to_high_what_the_rules_noticed() -> None:
@@ -178,14 +271,31 @@ def test_model_raises_to_high_what_the_rules_noticed() -> None:
     assert [(e.start, e.end) for e in combined.evidence] == [(0, len(text))]
 
 
-def test_model_alone_flags_and_pages_only_when_far_surer() -> None:
+def test_model_alone_flags_and_pages_only_when_surer() -> None:
     settings = load_settings()
     text = "everything is grey lately and i am tired of it"
     alone = _verdict(RiskLevel.NONE, noticed=False)
-    fairly_sure = ModelScores(risk=0.95, escalate=settings.escalate_threshold + 0.01)
+    fairly_sure = ModelScores(risk=0.95, escalate=settings.alone.escalate - 0.01)
     assert combine(text, alone, fairly_sure, settings).level is RiskLevel.MODERATE
-    very_sure = ModelScores(risk=0.99, escalate=0.99)
+    very_sure = ModelScores(risk=0.99, escalate=settings.alone.escalate)
     assert combine(text, alone, very_sure, settings).level is RiskLevel.HIGH
+    assert settings.alone.flag > settings.noticed.flag
+    # Paging alone needs the same escalation probability as where the rules noticed
+    # something, but both heads must agree (page_needs_risk) and the message must
+    # not be a fragment (min_words); leave-one-writer-out chose 0.5 for both.
+    assert settings.alone.escalate >= settings.noticed.escalate
+    assert settings.page_needs_risk > 0
+
+
+def test_model_needs_to_be_surest_where_a_part_was_negated() -> None:
+    settings = load_settings()
+    text = "i can't say i won't do it"
+    between = (settings.set_aside.escalate + settings.alone.escalate) / 2
+    scores = ModelScores(risk=0.5, escalate=between)
+    aside = _verdict(RiskLevel.NONE, noticed=False, set_aside=True)
+    assert combine(text, aside, scores, settings).level is RiskLevel.NONE
+    alone = _verdict(RiskLevel.NONE, noticed=False)
+    assert combine(text, alone, scores, settings).level is RiskLevel.HIGH
 
 
 def test_model_never_overrules_what_the_rules_set_aside() -> None:
@@ -195,13 +305,25 @@ def test_model_never_overrules_what_the_rules_set_aside() -> None:
     assert combine("i'm not going to hurt myself", verdict, sure, settings).level is RiskLevel.NONE
 
 
-def test_model_never_lowers_the_rules() -> None:
+def test_model_sure_of_nothing_lowers_the_rules_one_level_but_never_imminent() -> None:
     settings = load_settings()
-    unsure = ModelScores(risk=0.01, escalate=0.01)
-    verdict = _verdict(RiskLevel.IMMINENT)
-    assert combine("i have the pills right here", verdict, unsure, settings).level is (
+    unsure = ModelScores(risk=settings.veto / 2, escalate=0.0)
+    text = "i have the pills right here"
+    assert combine(text, _verdict(RiskLevel.IMMINENT), unsure, settings).level is (
         RiskLevel.IMMINENT
     )
+    assert combine(text, _verdict(RiskLevel.HIGH), unsure, settings).level is RiskLevel.MODERATE
+    assert combine(text, _verdict(RiskLevel.MODERATE), unsure, settings).level is RiskLevel.NONE
+    doubtful = ModelScores(risk=settings.veto, escalate=0.0)
+    assert combine(text, _verdict(RiskLevel.HIGH), doubtful, settings).level is RiskLevel.HIGH
+
+
+def test_model_does_not_page_on_self_harm_already_done() -> None:
+    """SPEC §6: recent self-harm is moderate, however sure the model is of risk."""
+    settings = load_settings()
+    sure = ModelScores(risk=0.99, escalate=0.99)
+    done = _verdict(RiskLevel.MODERATE, categories=("recent_self_harm",))
+    assert combine("i cut myself last night", done, sure, settings).level is RiskLevel.MODERATE
 
 
 def test_model_leaves_a_word_or_two_to_the_rules() -> None:

@@ -67,16 +67,14 @@ def test_an_empty_token_in_dot_env_means_use_the_generated_one(env: Path) -> Non
     assert settings.clinic_name == "Our Clinic"
 
 
-@pytest.mark.parametrize(
-    "command", [["bot.cli", "run"], ["bot.rasa_server"]], ids=["wisemind run", "rasa server"]
-)
-def test_a_bad_time_zone_stops_start_up_with_one_line(tmp_path: Path, command: list[str]) -> None:
+def _start(command: list[str], tmp_path: Path, settings: dict[str, str]) -> list[str]:
+    """Start a WiseMind process with ``settings``; the lines of its error (it must fail)."""
     env = {
         **os.environ,
         "WISEMIND_VAR_DIR": str(tmp_path),
         "WISEMIND_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
         "WISEMIND_API_TOKEN": "t",
-        "WISEMIND_CLINIC_TIMEZONE": "Mars/Olympus_Mons",
+        **settings,
     }
     result = subprocess.run(
         [sys.executable, "-m", *command],
@@ -87,10 +85,77 @@ def test_a_bad_time_zone_stops_start_up_with_one_line(tmp_path: Path, command: l
         timeout=300,
     )
     assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "WISEMIND_CLINIC_TIMEZONE" in lines[0] and "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "w.db").exists()
+    return result.stderr.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    "command", [["bot.cli", "run"], ["bot.rasa_server"]], ids=["wisemind run", "rasa server"]
+)
+def test_a_bad_time_zone_stops_start_up_with_one_line(tmp_path: Path, command: list[str]) -> None:
+    lines = _start(command, tmp_path, {"WISEMIND_CLINIC_TIMEZONE": "Mars/Olympus_Mons"})
+    assert len(lines) == 1 and "WISEMIND_CLINIC_TIMEZONE" in lines[0]
+
+
+def test_twilio_without_a_public_url_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    """Behind the clinic's HTTPS proxy no signature would match: every SMS would be refused."""
+    twilio = {
+        "WISEMIND_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "WISEMIND_TWILIO_AUTH_TOKEN": "token",
+        "WISEMIND_TWILIO_FROM": "+15005550000",
+        "WISEMIND_DASHBOARD_URL": "https://dashboard.clinic.test",
+        "WISEMIND_PUBLIC_URL": "",
+    }
+    lines = _start(["bot.cli", "run"], tmp_path, twilio)
+    assert len(lines) == 1 and "WISEMIND_PUBLIC_URL" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DATABASE_URL", "postgresql+psycopg2//wisemind:s3cret-pw@db.internal/wisemind"),
+        ("REDIS_URL", "redis//:s3cret-pw@redis.internal:6379/1"),
+        ("PUBLIC_URL", "ftp://wisemind:s3cret-pw@coach.example.org"),
+        ("PUBLIC_FALLBACK_URL", "dashboard.example.org:s3cret-pw@proxy"),
+        ("TWILIO_API_URL", "gateway://AC00:s3cret-pw@sms.example.org"),
+    ],
+)
+def test_no_error_about_a_malformed_url_shows_its_password(
+    env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv("WISEMIND_TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("WISEMIND_TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("WISEMIND_TWILIO_FROM", "+15551234567")
+    monkeypatch.setenv("WISEMIND_PUBLIC_URL", "https://coach.example.org")
+    monkeypatch.setenv(f"WISEMIND_{name}", value)
+    with pytest.raises(ConfigError, match=f"WISEMIND_{name}") as refused:
+        load_settings()
+    assert "s3cret-pw" not in str(refused.value)
+
+
+def test_the_lock_store_refuses_a_malformed_redis_url_without_printing_its_password(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.lock_store import WiseMindLockStore
+
+    monkeypatch.setenv("WISEMIND_REDIS_URL", "redis//:s3cret-pass@redis.internal:6379/1")
+    with pytest.raises(ConfigError) as refused:
+        WiseMindLockStore()
+    assert "s3cret-pass" not in str(refused.value)
+
+
+def test_a_loopback_dashboard_link_is_refused_without_printing_its_password(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.readiness import check_dashboard_url
+
+    monkeypatch.setenv("WISEMIND_TELEGRAM_TOKEN", "123456:ABC")
+    monkeypatch.setenv("WISEMIND_TELEGRAM_SECRET", "secret")
+    monkeypatch.setenv("WISEMIND_DASHBOARD_URL", "http://admin:s3cret-pw@127.0.0.1:8000")
+    with pytest.raises(ConfigError, match="WISEMIND_DASHBOARD_URL") as refused:
+        check_dashboard_url(load_settings())
+    assert "s3cret-pw" not in str(refused.value)
 
 
 def test_the_database_url_is_printed_without_its_password() -> None:

@@ -14,9 +14,15 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import select
 
 from bot.actions.chain import ActionFinishChain, ActionPauseChain, ValidateChainForm
-from bot.actions.homework import ActionAskHomeworkDone, ActionRecordHomework
+from bot.actions.homework import (
+    ActionAskHomeworkDone,
+    ActionBringUpHomework,
+    ActionRecordHomework,
+)
+from bot.actions.session import ActionSessionStart
 from bot.actions.skills import (
     ActionAskPracticeStep,
+    ActionAskPracticeSudsBefore,
     ActionCoachFallback,
     ActionExplainSkill,
     ActionFinishPractice,
@@ -25,13 +31,13 @@ from bot.actions.skills import (
     ActionSuggestSkill,
     ValidateSkillPracticeForm,
 )
-from bot.skills import load_library
+from bot.skills import load_library, practice
 from bot.skills.chain import CHAIN_SLOTS
 from bot.skills.homework import assign_homework
 from bot.storage import session_scope
 from bot.storage.models import ChainAnalysis, Homework, SkillPractice
-from tests.action_support import run_action, tracker_after
-from tests.test_actions import DEMO, clinic  # noqa: F401 (the demo clinic fixture)
+from tests.action_support import DEMO, run_action, tracker_after
+from tests.test_actions import clinic  # noqa: F401 (the demo clinic fixture)
 
 pytestmark = pytest.mark.usefixtures("clinic")
 
@@ -113,11 +119,78 @@ async def test_a_message_that_is_neither_gets_the_fallback() -> None:
     assert messages == ["utter_default"]
 
 
-async def test_yes_to_an_offer_practises_the_offered_skill() -> None:
+async def test_yes_to_an_offer_practices_the_offered_skill() -> None:
     state = tracker("yes", intent="affirm", slots={"offered_skill": "stop", "skill_offered": True})
     events, _ = await run(ActionStartPractice(), state)
     assert SlotSet("practice_skill", "stop") in events
     assert SlotSet("skill_offered", None) in events
+
+
+async def _start_practice(text: str, slots: dict[str, Any]) -> list[str]:
+    """What the client reads as a practice starts: the start, the form, its first question.
+
+    Rasa runs ``action_start_practice``, then the form validates the skill it
+    starts with (or the one the client names when asked), then asks the rating.
+    """
+    state = tracker(text, intent="practice_skill", slots=slots)
+    events, started = await run(ActionStartPractice(), state)
+    slots = {**slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+    skill = slots["practice_skill"] or text
+    activated = tracker(
+        text, slots=slots, new_slots={"practice_skill": skill}, active_loop="skill_practice_form"
+    )
+    events, validated = await run(ValidateSkillPracticeForm(), activated)
+    slots = {**slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+    _, asked = await run(ActionAskPracticeSudsBefore(), tracker(slots=slots))
+    return started + validated + asked
+
+
+async def test_tipp_practice_opens_with_its_heart_and_eating_disorder_caution() -> None:
+    messages = await _start_practice("walk me through tipp", {"paused_activity": "practice"})
+    caution = "Before you start: " + load_library().get("tipp").when_not_to_use[0]
+    assert messages[0].startswith("Let's practice TIPP together")
+    assert messages[1:] == [caution, practice.SUDS_QUESTION]
+    assert "heart condition" in caution and "eating disorder" in caution
+
+
+async def test_yes_to_an_offered_skill_shows_its_caution_once_before_the_rating() -> None:
+    messages = await _start_practice("yes", {"skill_offered": True, "offered_skill": "tipp"})
+    caution = "Before you start: " + load_library().get("tipp").when_not_to_use[0]
+    assert messages.count(caution) == 1
+    assert messages.index(caution) < messages.index(practice.SUDS_QUESTION)
+
+
+async def test_every_skill_named_when_the_form_asks_starts_with_its_first_caution() -> None:
+    for skill in load_library():
+        state = tracker(
+            skill.name,
+            slots={"requested_slot": "practice_skill"},
+            new_slots={"practice_skill": skill.name},
+            active_loop="skill_practice_form",
+        )
+        events, messages = await run(ValidateSkillPracticeForm(), state)
+        assert messages == practice.practice_intro(skill)
+        assert messages[1] == f"Before you start: {skill.when_not_to_use[0]}"
+        assert SlotSet("practice_skill", skill.id) in events
+
+
+async def test_resuming_a_paused_practice_does_not_repeat_the_caution() -> None:
+    resumed = tracker(
+        "resume",
+        slots={"practice_skill": "tipp", "practice_step_index": 2, "practice_id": 1},
+        new_slots={"practice_skill": "tipp"},
+        active_loop="skill_practice_form",
+    )
+    events, messages = await run(ValidateSkillPracticeForm(), resumed)
+    assert messages == []
+    assert SlotSet("practice_skill", "tipp") in events
+
+
+async def test_an_unreadable_rating_is_asked_again_without_the_caution() -> None:
+    _, reasked = await _rate_before("idk")
+    _, asked = await run(ActionAskPracticeSudsBefore(), tracker(slots={"practice_skill": "tipp"}))
+    assert not any("Before you start" in text for text in reasked + asked)
+    assert asked == [practice.SUDS_QUESTION]
 
 
 async def _rate_before(rating: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -235,7 +308,7 @@ async def test_due_homework_is_asked_about_and_the_report_stored() -> None:
         )
         homework_id = homework.id
     events, messages = await run(ActionAskHomeworkDone(), tracker("hi"))
-    assert "Practise DEAR MAN" in messages[0]
+    assert "Practice DEAR MAN" in messages[0]
     assert SlotSet("homework_id", homework_id) in events
     slots = {"homework_id": homework_id, "homework_done": True, "homework_report": "went ok"}
     _, messages = await run(ActionRecordHomework(), tracker("went ok", slots=slots))
@@ -244,6 +317,95 @@ async def test_due_homework_is_asked_about_and_the_report_stored() -> None:
         stored = session.get(Homework, homework_id)
         assert stored is not None
         assert (stored.status, stored.client_report) == ("done", "went ok")
+
+
+def _assign_dear_man(due_in: timedelta) -> int:
+    """Homework for the demo client, due ``due_in`` from now (negative: already due)."""
+    with session_scope() as session:
+        homework = assign_homework(
+            session,
+            load_library(),
+            client_code=DEMO,
+            therapist_email="therapist@demo.clinic",
+            due_at=datetime.now(timezone.utc) + due_in,
+            skill="dear man",
+        )
+        return homework.id
+
+
+async def test_a_session_starts_knowing_whether_the_client_has_homework_open() -> None:
+    events, _ = await run(ActionSessionStart(), tracker())
+    assert SlotSet("homework_open", None) in events
+    _assign_dear_man(timedelta(days=7))
+    events, _ = await run(ActionSessionStart(), tracker())
+    assert SlotSet("homework_open", True) in events
+
+
+async def test_due_homework_comes_up_after_an_ordinary_reply_once_a_day() -> None:
+    homework_id = _assign_dear_man(-timedelta(hours=2))
+    state = tracker("thanks", intent="thank", slots={"homework_open": True})
+    events, messages = await run(ActionBringUpHomework(), state)
+    assert messages == []  # the form asks the question
+    assert SlotSet("homework_due", True) in events
+    assert SlotSet("homework_id", homework_id) in events
+    (brought_up,) = [e["value"] for e in events if e.get("name") == "homework_brought_up"]
+    slots = {"homework_open": True, "homework_brought_up": brought_up}
+    events, _ = await run(ActionBringUpHomework(), tracker("hi", intent="greet", slots=slots))
+    assert SlotSet("homework_due", None) in events
+    assert SlotSet("homework_open", True) in events
+
+
+async def test_homework_let_be_yesterday_comes_up_again_today() -> None:
+    homework_id = _assign_dear_man(-timedelta(days=3))
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat()
+    slots = {"homework_open": True, "homework_brought_up": {str(homework_id): yesterday}}
+    events, _ = await run(ActionBringUpHomework(), tracker("hi", intent="greet", slots=slots))
+    assert SlotSet("homework_due", True) in events
+
+
+@pytest.mark.parametrize(
+    ("slots", "active_loop"),
+    [
+        ({}, "skill_practice_form"),
+        ({}, "diary_form"),
+        ({"crisis_followup": True}, None),
+        ({"skill_offered": True, "offered_skill": "tipp"}, None),
+        ({"reminder_offer": "diary"}, None),
+    ],
+)
+async def test_homework_never_interrupts_a_form_the_crisis_follow_up_or_an_offer(
+    slots: dict[str, Any], active_loop: str | None
+) -> None:
+    _assign_dear_man(-timedelta(hours=2))
+    state = tracker("thanks", slots={"homework_open": True, **slots}, active_loop=active_loop)
+    events, messages = await run(ActionBringUpHomework(), state)
+    assert events == [SlotSet("homework_due", None)]
+    assert messages == []
+
+
+async def test_homework_not_yet_due_stays_open_without_a_question() -> None:
+    _assign_dear_man(timedelta(days=2))
+    events, _ = await run(ActionBringUpHomework(), tracker("hi", slots={"homework_open": True}))
+    assert SlotSet("homework_due", None) in events
+    assert SlotSet("homework_open", True) in events
+
+
+async def test_the_question_names_the_homework_chosen_for_it() -> None:
+    _assign_dear_man(-timedelta(days=2))
+    with session_scope() as session:
+        newer = assign_homework(
+            session,
+            load_library(),
+            client_code=DEMO,
+            therapist_email="therapist@demo.clinic",
+            due_at=datetime.now(timezone.utc) - timedelta(hours=1),
+            skill="tipp",
+        ).id
+    events, messages = await run(ActionAskHomeworkDone(), tracker(slots={"homework_id": newer}))
+    assert "Practice TIPP" in messages[0]
+    assert SlotSet("homework_id", newer) in events
+    _, messages = await run(ActionAskHomeworkDone(), tracker())
+    assert "Practice DEAR MAN" in messages[0]  # none chosen: the oldest due
 
 
 async def test_resuming_a_practice_does_not_log_it_twice() -> None:

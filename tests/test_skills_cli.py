@@ -12,11 +12,11 @@ def test_a_therapist_assigns_skill_homework_and_lists_it(cli_env: dict[str, str]
         "--therapist", "therapist@demo.clinic", "--skill", "dear man", "--due", "2026-12-03",
     )  # fmt: skip
     assert assigned.returncode == 0, assigned.stderr
-    assert "Practise DEAR MAN" in assigned.stdout
+    assert "Practice DEAR MAN" in assigned.stdout
     listed = wisemind(cli_env, "homework", "list", "--client", "DEMO0001")
     assert listed.returncode == 0
     # Due by the end of Dec 3 in New York: 05:00 UTC on Dec 4.
-    assert "Practise DEAR MAN | due 2026-12-04 05:00 UTC | assigned" in listed.stdout
+    assert "Practice DEAR MAN | due 2026-12-04 05:00 UTC | assigned" in listed.stdout
 
 
 def test_a_worksheet_needs_no_skill_and_an_unknown_skill_is_a_one_line_error(

@@ -36,6 +36,11 @@ def finder() -> MentionFinder:
         ("radical acceptence?", "radical acceptence", "radical_acceptance"),
         ("whats the STOP skill", "STOP", "stop"),
         ("DEAR-MAN", "DEAR-MAN", "dear_man"),
+        ("whats PLEASE in dbt", "PLEASE", "please"),
+        ("what does FAST stand 4", "FAST", "fast"),
+        ("what is wise mind", "wise mind", "wise_mind"),
+        ("hey wisemind what is tipp", "tipp", "tipp"),
+        ("what r the how skills", "how skills", "how_skills"),
     ],
 )
 def test_the_skill_entity_marks_just_the_name(
@@ -45,7 +50,19 @@ def test_the_skill_entity_marks_just_the_name(
     assert (text[mention.start : mention.end], mention.skill_id) == (named, skill_id)
 
 
-@pytest.mark.parametrize("text", ["I can't stop crying", "please help", "give me a minute"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't stop crying",
+        "please help",
+        "give me a minute",
+        "hey wisemind",
+        "hi wise mind",
+        "thx wisemind",
+        "what skills do u have",
+        "what skills r there",
+    ],
+)
 def test_everyday_words_inside_a_sentence_name_no_skill(finder: MentionFinder, text: str) -> None:
     assert finder.find(text) == []
 

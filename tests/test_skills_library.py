@@ -57,6 +57,15 @@ def library() -> SkillLibrary:
         ("i struggle with radical acceptence", "radical_acceptance"),
         ("the pros and cons of moving", "pros_and_cons"),
         ("tell me about this skill: tipp", "tipp"),
+        ("whats PLEASE in dbt", "please"),
+        ("what does FAST stand 4", "fast"),
+        ("what does GIVE stand for in DBT", "give"),
+        ("wats ABC abt", "abc"),
+        ("what is wise mind", "wise_mind"),
+        ("tell me about wisemind", "wise_mind"),
+        ("what are the what skills", "what_skills"),
+        ("what r the how skills", "how_skills"),
+        ("hey wisemind whats TIPP", "tipp"),
     ],
 )
 def test_a_skill_is_found_whatever_the_spelling(
@@ -81,6 +90,12 @@ def test_a_skill_is_found_whatever_the_spelling(
         "???",
         "stp",
         "what skills do you have",
+        "what skills r there",
+        "hey wisemind",
+        "heyyy wisemind",
+        "hi wisemind",
+        "hi wise mind",
+        "thanks WiseMind",
         "tips for sleeping " * 30,
     ],
 )

@@ -110,7 +110,7 @@ def test_homework_is_due_after_its_day_and_the_report_is_stored(
         due_at=due_at_end_of(date(2026, 11, 30), client.timezone),
         skill="tipp",
     )
-    assert homework.title == "Practise TIPP"
+    assert homework.title == "Practice TIPP"
     assert homework.instructions == load_library().get("tipp").homework
     assert due_homework(db_session, client, NOW) is None  # still its due day in New York
     later = NOW + timedelta(days=1)

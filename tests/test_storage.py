@@ -64,6 +64,7 @@ EXPECTED_TABLES = {
     "staff_sessions",
     "takeovers",
     "scheduler_leases",
+    "flood_buckets",
 }
 #: Created by Rasa's SQL tracker store in the same database; never ours to touch.
 RASA_EVENTS_DDL = (

@@ -10,8 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.intake import Decision, FloodControl, InboundMessage, receive
+from bot.safety.followup import record_question
 from bot.storage import session_scope
-from bot.storage.enums import Channel, Direction, EscalationStatus, MessageStatus, TakeoverEnd
+from bot.storage.enums import (
+    Channel,
+    Direction,
+    EscalationStatus,
+    MessageStatus,
+    SafetyQuestion,
+    TakeoverEnd,
+)
 from bot.storage.models import Client, Escalation, Message, Takeover, Therapist, utcnow
 from bot.takeover import (
     TakeoverError,
@@ -105,6 +113,33 @@ def test_the_crisis_detector_still_screens_a_taken_over_conversation(
         assert escalation.status == EscalationStatus.OPEN and escalation.pages
     clinic.send_outbox()
     assert any("988" in body for body in sms_to_client(twilio_api))
+
+
+def test_a_no_to_the_therapist_is_not_read_as_not_safe_to_the_bots_earlier_question(
+    clinic: Clinic, twilio_api: TwilioStandin
+) -> None:
+    """The bot had asked "are you safe right now?"; the therapist took over and asked their own."""
+    with session_scope(clinic.engine) as session:
+        client = session.get(Client, clinic.client_a)
+        assert client is not None
+        record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    take_over(clinic)
+    with session_scope(clinic.engine) as session:
+        send_as_therapist(
+            session,
+            client=session.get(Client, clinic.client_a),
+            therapist=therapist(session, clinic.alice),
+            text="Hi Casey, it's Alice. Did you eat anything today?",
+            now=utcnow(),
+            minutes=MINUTES,
+        )
+    decision = text_from_client(clinic, "no")
+    assert decision.hand_off is None
+    with session_scope(clinic.engine) as session:
+        assert session.execute(select(Escalation.id)).first() is None
+    clinic.send_outbox()
+    bot_said = sms_to_client(twilio_api)[2:]  # after the notice and Alice's question
+    assert bot_said == []
 
 
 def test_handing_back_tells_the_client_and_the_bot_answers_again(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -96,3 +97,40 @@ async def test_a_session_is_never_compacted_in_the_middle_of_a_form(
     assert restored is not None
     assert restored.active_loop_name == "diary_form"
     assert len(restored.events) == len(events)
+
+
+#: A statement that makes the database refuse every new event, as a full disk would.
+REFUSE_EVENTS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+async def test_a_database_error_saving_a_conversation_logs_no_client_words(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The event row carries the client's text; the error names the statement only."""
+    words = "i will hang myself with the rope tonight zqv42"
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    upgrade(database_url)
+    store = WiseMindTrackerStore(domain=DOMAIN)
+    engine = create_engine_for(database_url)
+    with engine.begin() as connection:
+        for statement in REFUSE_EVENTS[engine.dialect.name]:
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+    tracker = DialogueStateTracker.from_events("K7Q2XMPA", [UserUttered(words)])
+    with caplog.at_level(logging.ERROR):
+        try:
+            await store.save(tracker)
+        except Exception:
+            # What channels.outbox_output.hand_to_rasa does with any error in Rasa.
+            logging.getLogger("channels.outbox_output").exception("processing failed")
+    assert "disk full" in caplog.text
+    assert "hang myself" not in caplog.text

@@ -12,14 +12,14 @@ from bot.actions.clients import client_session
 from bot.answers import read_yes_no
 from bot.clinic import record_consent
 from bot.crisis_contacts import crisis_contacts
-from bot.settings import load_settings
+from bot.settings import process_settings
 
 #: Bumped whenever the wording of INTRODUCTION changes, so consent can be re-asked.
-CONSENT_VERSION = "2026-11-v1"
+CONSENT_VERSION = "2026-12-v2"
 
 INTRODUCTION = (
     "Hi, I'm WiseMind, the DBT skills coach from {clinic}. Between sessions I can help "
-    "you fill in your diary card and practise your skills. Your care team can read "
+    "you fill in your diary card and practice your skills. Your care team can read "
     "what you send me.\n"
     "I'm an automated coach, NOT an emergency service. If you are in danger, call "
     "{emergency}. To talk to someone now, call or text {crisis_line}.\n"
@@ -46,7 +46,7 @@ class ActionAskConsent(Action):
         contacts = crisis_contacts()
         dispatcher.utter_message(
             text=INTRODUCTION.format(
-                clinic=load_settings().clinic_name,
+                clinic=process_settings().clinic_name,
                 emergency=tracker.get_slot("emergency_number") or contacts.emergency_number,
                 crisis_line=tracker.get_slot("crisis_line") or contacts.crisis_line,
             )

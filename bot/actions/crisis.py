@@ -28,21 +28,21 @@ from sqlalchemy.orm import Session
 from bot import crisis_messages
 from bot.actions.clients import client_session
 from bot.diary import FORM_SLOTS
-from bot.escalation import PAGING_LEVELS, active_escalation, record_risk
-from bot.intake import CRISIS_REPLIED
+from bot.escalation import active_escalation, person_alerted, record_risk
+from bot.intake import CHECK_IN_ASKED, CRISIS_REPLIED
 from bot.nlu.crisis_classifier import ASSESSMENT_KEY
 from bot.safety.followup import (
     CHECK_IN_AFFIRMED,
     NO,
     NOT_SAFE,
-    QUESTION_WORDING,
-    RECENT_SELF_HARM,
     YES,
+    answer_evidence,
+    check_in_question,
     read_check_in,
     read_safe_now,
     record_question,
 )
-from bot.settings import load_settings
+from bot.settings import process_settings
 from bot.storage.enums import EscalationLevel, SafetyQuestion
 from bot.storage.models import Client
 
@@ -59,20 +59,17 @@ def _language(tracker: Tracker, client: Client | None) -> str:
     )
 
 
-def already_replied(tracker: Tracker) -> bool:
-    """Whether the core escalated the latest message and the channel sent the crisis reply."""
+def _intake_said(tracker: Tracker, key: str) -> bool:
+    """Whether the core marked the latest message with ``key`` in its metadata."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            return bool((event.get("metadata") or {}).get(CRISIS_REPLIED))
+            return bool((event.get("metadata") or {}).get(key))
     return False
 
 
-def _alerted(session: Session, client: Client | None) -> bool:
-    """Whether a person has been paged about this client's open escalation."""
-    if client is None:
-        return False
-    escalation = active_escalation(session, client.id)
-    return bool(escalation and escalation.level in PAGING_LEVELS and escalation.pages)
+def already_replied(tracker: Tracker) -> bool:
+    """Whether the core escalated the latest message and the channel sent the crisis reply."""
+    return _intake_said(tracker, CRISIS_REPLIED)
 
 
 def after_crisis(client: Client | None) -> list[EventType]:
@@ -105,7 +102,10 @@ def after_crisis_help(client: Client | None) -> list[EventType]:
 def send_protocol(
     dispatcher: CollectingDispatcher, session: Session, client: Client | None, language: str
 ) -> None:
-    for text in crisis_messages.protocol_messages(language, _alerted(session, client)):
+    """The crisis reply; "a person was alerted" only when :func:`person_alerted` says so."""
+    escalation = active_escalation(session, client.id) if client is not None else None
+    alerted = person_alerted(session, escalation, process_settings())
+    for text in crisis_messages.protocol_messages(language, alerted):
         dispatcher.utter_message(text=text)
 
 
@@ -118,7 +118,7 @@ def escalate(session: Session, client: Client, *, level: str, category: str, evi
         categories=[category],
         evidence=evidence,
         now=datetime.now(timezone.utc),
-        settings=load_settings(),
+        settings=process_settings(),
     )
 
 
@@ -197,11 +197,43 @@ class ActionCrisisProtocol(Action):
             return after_crisis_help(client)
 
 
-class ActionAskSuicidalThoughts(Action):
+class SayInTheirLanguage(Action, ABC):
+    """A crisis action that says one text in the client's language.
+
+    ``question``, if set, is the safety question the text asks: it is recorded
+    first, so that the core screens the answer even if Rasa is down then.
+    """
+
+    question: str | None = None
+
+    @abstractmethod
+    def text(self, tracker: Tracker, language: str) -> str:
+        """What to say, in ``language``."""
+
+    def events(self) -> list[EventType]:
+        """The events to return after saying it."""
+        return []
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if self.question is not None:
+            ask_safety_question(tracker, self.question)
+        with client_session(tracker) as (_, client):
+            language = _language(tracker, client)
+        dispatcher.utter_message(text=self.text(tracker, language))
+        return self.events()
+
+
+class ActionAskSuicidalThoughts(SayInTheirLanguage):
     """The check-in: a caring, direct question about suicidal thoughts.
 
-    After a disclosed act of self-harm it asks about injuries first.
+    After a disclosed act of self-harm it asks about injuries first. For a
+    message the core found moderate risk in, the core has asked it already
+    (the message's metadata says so): the form then only waits for the answer.
     """
+
+    question = SafetyQuestion.CHECK_IN
 
     def name(self) -> str:
         return "action_ask_suicidal_thoughts"
@@ -209,16 +241,13 @@ class ActionAskSuicidalThoughts(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        ask_safety_question(tracker, SafetyQuestion.CHECK_IN)
-        with client_session(tracker) as (_, client):
-            language = _language(tracker, client)
+        if _intake_said(tracker, CHECK_IN_ASKED):
+            return []  # the core asked it (and recorded it) as the message arrived
+        return await super().run(dispatcher, tracker, domain)
+
+    def text(self, tracker: Tracker, language: str) -> str:
         assessment = tracker.latest_message.get(ASSESSMENT_KEY) or {}
-        if RECENT_SELF_HARM in assessment.get("categories", ()):
-            text = crisis_messages.with_numbers(crisis_messages.SELF_HARM_CHECK_IN, language)
-        else:
-            text = crisis_messages.check_in_message(language)
-        dispatcher.utter_message(text=text)
-        return []
+        return check_in_question(language, assessment.get("categories", ()))
 
 
 class ValidateCrisisCheckInForm(FormValidationAction):
@@ -258,50 +287,41 @@ class ActionCrisisCheckInAnswer(Action):
                 dispatcher.utter_message(text=crisis_messages.check_in_no_message(language))
                 return after_crisis(client)
             answer = tracker.latest_message.get("text") or ""
+            evidence = answer_evidence(SafetyQuestion.CHECK_IN, answer)
             help_now(
-                dispatcher, tracker, session, client, category=CHECK_IN_AFFIRMED,
-                evidence=f"{QUESTION_WORDING[SafetyQuestion.CHECK_IN]} Answer: {answer}",
-            )  # fmt: skip
+                dispatcher, tracker, session, client, category=CHECK_IN_AFFIRMED, evidence=evidence
+            )
             return after_crisis_help(client)
 
 
-class ActionAskCrisisSafeNow(Action):
+class ActionAskCrisisSafeNow(SayInTheirLanguage):
     """ "Are you safe right now?": first gently, then with the numbers at hand."""
+
+    question = SafetyQuestion.SAFE_NOW
 
     def name(self) -> str:
         return "action_ask_crisis_safe_now"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        ask_safety_question(tracker, SafetyQuestion.SAFE_NOW)
-        with client_session(tracker) as (_, client):
-            language = _language(tracker, client)
+    def text(self, tracker: Tracker, language: str) -> str:
         if tracker.get_slot("crisis_unsafe"):
             texts = crisis_messages.SAFE_NOW_AFTER_UNSAFE
         elif not _followup_was_asking(tracker):
             texts = crisis_messages.SAFE_NOW_FIRST
         else:
             texts = crisis_messages.SAFE_NOW_AGAIN
-        dispatcher.utter_message(text=crisis_messages.with_numbers(texts, language))
-        return []
+        return crisis_messages.with_numbers(texts, language)
 
 
-class ActionAskCrisisSupport(Action):
+class ActionAskCrisisSupport(SayInTheirLanguage):
     """Is someone with them; after "not safe", are they somewhere safe first."""
 
     def name(self) -> str:
         return "action_ask_crisis_support"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        with client_session(tracker) as (_, client):
-            language = _language(tracker, client)
+    def text(self, tracker: Tracker, language: str) -> str:
         safe = tracker.get_slot("crisis_safe_now") == YES
         texts = crisis_messages.SUPPORT_WHEN_SAFE if safe else crisis_messages.SUPPORT_WHEN_UNSAFE
-        dispatcher.utter_message(text=texts[language])
-        return []
+        return texts[language]
 
 
 class ValidateCrisisFollowupForm(FormValidationAction):
@@ -340,10 +360,8 @@ class ValidateCrisisFollowupForm(FormValidationAction):
             return {"crisis_safe_now": YES}
         if answer == NO:
             with client_session(tracker) as (session, client):
-                help_now(
-                    dispatcher, tracker, session, client, category=NOT_SAFE,
-                    evidence=f"{QUESTION_WORDING[SafetyQuestion.SAFE_NOW]} Answer: {value}",
-                )  # fmt: skip
+                evidence = answer_evidence(SafetyQuestion.SAFE_NOW, str(value))
+                help_now(dispatcher, tracker, session, client, category=NOT_SAFE, evidence=evidence)
             return {"crisis_safe_now": None, "crisis_unsafe": True}
         return {"crisis_safe_now": None}
 
@@ -357,18 +375,14 @@ class ValidateCrisisFollowupForm(FormValidationAction):
         return {"crisis_support": None if value is None else str(value)}
 
 
-class ActionCrisisFollowupClose(Action):
+class ActionCrisisFollowupClose(SayInTheirLanguage):
     """The client is safe: a gentle close, the numbers, a skill for when they are ready."""
 
     def name(self) -> str:
         return "action_crisis_followup_close"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        with client_session(tracker) as (_, client):
-            language = _language(tracker, client)
-        dispatcher.utter_message(
-            text=crisis_messages.with_numbers(crisis_messages.FOLLOWUP_CLOSE, language)
-        )
+    def text(self, tracker: Tracker, language: str) -> str:
+        return crisis_messages.with_numbers(crisis_messages.FOLLOWUP_CLOSE, language)
+
+    def events(self) -> list[EventType]:
         return [SlotSet(FOLLOWUP_SLOT, None), *(SlotSet(s, None) for s in FOLLOWUP_FORM_SLOTS)]

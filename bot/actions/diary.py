@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
@@ -16,14 +15,18 @@ from bot.actions.clients import client_session
 from bot.actions.crisis import FOLLOWUP_SLOT, AskSafetyQuestion, after_crisis_help, help_now
 from bot.answers import read_yes_no
 from bot.crisis_contacts import crisis_contacts
-from bot.safety.followup import DIARY_URGE, QUESTION_WORDING, SELF_HARM_NEEDS_CARE
+from bot.safety.followup import DIARY_URGE, SELF_HARM_NEEDS_CARE, answer_evidence
 from bot.storage.enums import SafetyQuestion
+from bot.storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
 
 def _clear_card() -> list[EventType]:
-    return [*(SlotSet(slot, None) for slot in diary.FORM_SLOTS), SlotSet("paused_activity", None)]
+    return [
+        *(SlotSet(slot, None) for slot in (*diary.FORM_SLOTS, diary.CARD_DAY_SLOT)),
+        SlotSet("paused_activity", None),
+    ]
 
 
 class ValidateDiaryForm(FormValidationAction):
@@ -36,6 +39,30 @@ class ValidateDiaryForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_diary_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Validates the answers; when the card (re)starts, notes or says the day it is about.
+
+        Rasa calls this at every turn of the form, its activation included (then
+        no form is active yet): a new card takes the client's today, a paused
+        card picked up on another day says which day it is for.
+        """
+        events = await super().run(dispatcher, tracker, domain)
+        if tracker.active_loop.get("name") == self.form_name():
+            return events
+        started_on = tracker.get_slot(diary.CARD_DAY_SLOT)
+        with client_session(tracker) as (_, client):
+            if client is None:
+                return events
+            today = diary.local_date(client, utcnow())
+        notice = diary.resumed_day_notice(started_on, today)
+        if notice is not None:
+            dispatcher.utter_message(text=notice)
+        if started_on is None:
+            events.append(SlotSet(diary.CARD_DAY_SLOT, today.isoformat()))
+        return events
 
     def __getattr__(self, attribute: str) -> Any:
         slot = attribute.removeprefix("validate_")
@@ -152,7 +179,7 @@ class ActionAskDiarySkillsUsed(Action):
 
 
 class ActionSubmitDiary(Action):
-    """Saves the completed card under the client's local date and reads it back."""
+    """Saves the completed card under the day it is about and reads it back."""
 
     def name(self) -> str:
         return "action_submit_diary"
@@ -169,9 +196,9 @@ class ActionSubmitDiary(Action):
                     "Please let your therapist know."
                 )
                 return _clear_card()
-            now = datetime.now(timezone.utc)
-            replaced = diary.has_entry(session, client, diary.local_date(client, now))
-            entry = diary.save_entry(session, client, values, now)
+            day = diary.card_day(client, tracker.get_slot(diary.CARD_DAY_SLOT), utcnow())
+            replaced = diary.has_entry(session, client, day)
+            entry = diary.save_entry(session, client, values, day)
             if tracker.get_slot("diary_safety_stop"):
                 # An urge of 4-5, or a self-harm injury: the card stops, the protocol starts.
                 if diary.needs_safety_protocol(values):
@@ -183,7 +210,7 @@ class ActionSubmitDiary(Action):
                         text=diary.CARE_STOP_MESSAGE.format(emergency=emergency)
                     )
                     category = SELF_HARM_NEEDS_CARE
-                    evidence = f"{QUESTION_WORDING[SafetyQuestion.SELF_HARM_CARE]} Answer: yes"
+                    evidence = answer_evidence(SafetyQuestion.SELF_HARM_CARE, "yes")
                 help_now(dispatcher, tracker, session, client, category=category, evidence=evidence)
                 return after_crisis_help(client)
             entry_date = entry.entry_date

@@ -21,8 +21,11 @@ from bot.storage.models import utcnow
 #: Said when a reminder command could not be read.
 COMMAND_HELP = (
     "I can change your reminders. Try: 'remind me at 9pm', 'what reminders do I have', "
-    "'no reminders on weekends', 'stop diary reminders' or 'snooze 1 hour'."
+    "'no reminders on weekends', 'stop diary reminders', 'snooze 1 hour' or "
+    "'quiet hours 11pm to 7am'."
 )
+#: The intent whose text, when no times can be read from it, asks about quiet hours.
+QUIET_HOURS_INTENT = "set_quiet_hours"
 CHECKIN_THANKS = "Thank you. I've kept your answer for your therapist. 💙"
 
 
@@ -63,7 +66,7 @@ class ActionDeliverReminder(Action):
 
 
 class ActionReminderCommand(Action):
-    """'remind me at 9pm', 'what reminders do I have', 'stop diary reminders'…"""
+    """'remind me at 9pm', 'what reminders do I have', 'quiet hours 11pm to 7am'…"""
 
     def name(self) -> str:
         return "action_reminder_command"
@@ -72,6 +75,9 @@ class ActionReminderCommand(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         command = commands.parse(tracker.latest_message.get("text") or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if command is None and intent == QUIET_HOURS_INTENT:
+            command = commands.ShowQuietHours()
         if command is None:
             dispatcher.utter_message(text=COMMAND_HELP)
             return []

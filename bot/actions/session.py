@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.clients import client_session, first_name
 from bot.actions.crisis import FOLLOWUP_FORM, FOLLOWUP_SLOT
 from bot.crisis_contacts import crisis_contacts
+from bot.skills.homework import has_open_homework
 
 #: Slots describing the client, refreshed from the database every session.
-_PROFILE_SLOTS = ("client_first_name", "crisis_line", "emergency_number")
+_PROFILE_SLOTS = ("client_first_name", "crisis_line", "emergency_number", "homework_open")
 
 
 class ActionSessionStart(Action):
@@ -36,13 +37,17 @@ class ActionSessionStart(Action):
             for name, value in tracker.current_slot_values().items()
             if value is not None and name not in _PROFILE_SLOTS
         ]
-        with client_session(tracker) as (_, client):
+        with client_session(tracker) as (session, client):
             locale = client.locale if client else None
             contacts = crisis_contacts(locale)
             events += [
                 SlotSet("client_first_name", first_name(client) if client else "there"),
                 SlotSet("crisis_line", contacts.crisis_line),
                 SlotSet("emergency_number", contacts.emergency_number),
+                # Only a client with homework open has it looked for after their messages.
+                SlotSet(
+                    "homework_open", bool(client and has_open_homework(session, client)) or None
+                ),
             ]
             if client is not None and client.consent_at is None:
                 # requested_slot is set so the first message is read by the form: a

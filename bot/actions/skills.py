@@ -234,7 +234,16 @@ class ValidateSkillPracticeForm(FormValidationAction):
         if skill is None:
             dispatcher.utter_message(text=UNKNOWN_SKILL)
             return {"practice_skill": None}
-        return {"practice_skill": skill.id}
+        if tracker.get_slot("practice_step_index") is not None:
+            # A paused practice resuming: the form re-validates its skill, and the
+            # client already read the introduction and caution when it started.
+            return {"practice_skill": skill.id}
+        # Here, not in the rating question, so that it is said once per practice start
+        # (the question is asked again after an unreadable rating) whether the skill was
+        # named in the request, offered, or asked for by the form.
+        for text in practice.practice_intro(skill):
+            dispatcher.utter_message(text=text)
+        return {"practice_skill": skill.id, "practice_step_index": 0}
 
     async def validate_practice_suds_before(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -317,7 +326,7 @@ def _save_progress(tracker: Tracker, progress: practice.Progress) -> None:
 
 
 class ActionAskPracticeSkill(Action):
-    """Which skill to practise, when none was named or offered."""
+    """Which skill to practice, when none was named or offered."""
 
     def name(self) -> str:
         return "action_ask_practice_skill"
@@ -333,7 +342,7 @@ class ActionAskPracticeSkill(Action):
 
 
 class ActionAskPracticeSudsBefore(Action):
-    """Introduces the practice and asks the distress rating before it."""
+    """Asks the distress rating before the steps (the introduction came with the skill)."""
 
     def name(self) -> str:
         return "action_ask_practice_suds_before"
@@ -341,11 +350,6 @@ class ActionAskPracticeSudsBefore(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        skill = _practice_skill(tracker)
-        dispatcher.utter_message(
-            text=f"Let's practice {skill.name} together, {len(skill.steps)} steps, one at a "
-            f"time. {practice.STEP_HELP}"
-        )
         dispatcher.utter_message(text=practice.SUDS_QUESTION)
         return []
 

@@ -7,16 +7,24 @@ client gets :class:`Forbidden` (a 403, and an audit row) rather than the page.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.escalation import ACTIVE
 from bot.storage.enums import Role
 from bot.storage.models import Client, Escalation, Page, Therapist
+from bot.takeover import active_takeover
 
 
 class Forbidden(PermissionError):
     """The therapist may not see this; the message names ids only."""
+
+
+class AdminOnly(Forbidden):
+    """A page or action for the clinic's admins (staff, rota, audit log); the message is a path."""
 
 
 class NotFound(LookupError):
@@ -70,24 +78,39 @@ def escalation_for(session: Session, therapist: Therapist, escalation_id: int) -
     return allowed
 
 
-def may_write_to(session: Session, therapist: Therapist, client: Client) -> bool:
-    """Take-over: the client's therapist, an admin, or whoever was paged about their escalation."""
+def may_write_to(session: Session, therapist: Therapist, client: Client, now: datetime) -> bool:
+    """Take-over: the client's therapist, an admin, or whoever was paged about an escalation
+    of theirs that is still active (open or acknowledged).
+
+    Once it is resolved, the paged therapist (often on call for another's
+    client) keeps only a take-over of their own that is still in force, to
+    write in and hand back; they cannot start a new one.
+    """
     if is_admin(therapist) or client.therapist_id == therapist.id:
         return True
     paged = session.execute(
         select(Page.id)
         .join(Escalation, Escalation.id == Page.escalation_id)
-        .where(Escalation.client_id == client.id, Page.therapist_id == therapist.id)
+        .where(
+            Escalation.client_id == client.id,
+            Escalation.status.in_(ACTIVE),
+            Page.therapist_id == therapist.id,
+        )
         .limit(1)
     ).first()
-    return paged is not None
+    if paged is not None:
+        return True
+    current = active_takeover(session, client.id, now)
+    return current is not None and current.therapist_id == therapist.id
 
 
-def writable_client(session: Session, therapist: Therapist, client_id: int) -> Client:
+def writable_client(
+    session: Session, therapist: Therapist, client_id: int, now: datetime
+) -> Client:
     """The client, if ``therapist`` may take over their conversation (see :func:`may_write_to`)."""
     client = session.get(Client, client_id)
     if client is None:
         raise NotFound(f"client {client_id}")
-    if not may_write_to(session, therapist, client):
+    if not may_write_to(session, therapist, client, now):
         raise Forbidden(f"client {client_id}")
     return client

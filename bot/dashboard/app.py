@@ -1,301 +1,163 @@
-"""The dashboard's web application (Starlette): routes, login, CSRF, audit.
+"""The dashboard's web application (Starlette): login, escalations, caseload, audit log.
 
-Every page request runs one database transaction: the login is checked, the
-page is read, and the audit row for any client data shown is written in that
-same transaction, so no view of client data happens without its record. A
-request for someone else's client or escalation gets a 403 page (audited as
-``access_denied``), whatever the URL.
+The pages are grouped by what they are about; each group is a small class
+on the shared :class:`~bot.dashboard.web.Dashboard` plumbing:
 
-Handlers are plain functions ``(db, visit) -> Response`` run in a worker
-thread (SQLAlchemy is synchronous); :meth:`Dashboard.endpoint` wraps them with
-the cookie, CSRF check, login check and error pages.
+- here: logging in and out, one's own password, the escalation inbox, the
+  caseload and the admins' audit log;
+- :mod:`.client_pages`: a client's record, check-ins, reminders, homework, take-over;
+- :mod:`.clinic_pages`: enrolment, and for admins the staff and the on-call rota.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
+from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot import audit
-from bot.clinic import ClinicError, add_client, new_enrolment_code, oncall_gaps
 from bot.dashboard import auth, queries
-from bot.dashboard.access import (
-    Forbidden,
-    NotFound,
-    client_for,
-    escalation_for,
-    is_admin,
-    may_write_to,
-    writable_client,
-)
-from bot.dashboard.charts import diary_charts
-from bot.dashboard.homework import assign_homework
-from bot.dashboard.security import (
-    COOKIE_NAME,
-    CSRF_FIELD,
-    CSRF_HEADER,
-    CookieSigner,
-    CookieState,
-    SecurityHeadersMiddleware,
-    csrf_matches,
-)
-from bot.escalation import (
-    VIA_DASHBOARD,
-    EscalationError,
-    acknowledge_escalation,
-    resolve_escalation,
-)
+from bot.dashboard.access import escalation_for, is_admin, may_write_to
+from bot.dashboard.client_pages import ClientPages
+from bot.dashboard.clinic_pages import ClinicPages
+from bot.dashboard.security import CookieState, Device, SecurityHeadersMiddleware
+from bot.dashboard.web import PASSWORD_PAGE, Dashboard, Visit, local_path
+from bot.escalation import VIA_DASHBOARD, acknowledge_escalation, resolve_escalation
+from bot.passwords import verify_password
 from bot.settings import Settings
-from bot.storage import session_scope
-from bot.storage.enums import OncallRole
-from bot.storage.models import AuditLog, Client, OncallShift, Therapist, utcnow
-from bot.takeover import (
-    TakeoverError,
-    active_takeover,
-    hand_back,
-    send_as_therapist,
-    start_takeover,
-)
+from bot.staff import WRONG_CURRENT_PASSWORD, change_password
+from bot.storage.models import AuditLog, Client, Escalation, StaffSession, Therapist
+from bot.takeover import active_takeover
 
-logger = logging.getLogger(__name__)
-
-HERE = Path(__file__).resolve().parent
-TEMPLATES_DIR = HERE / "templates"
-STATIC_DIR = HERE / "static"
-#: How many audit rows the admin page shows (the newest).
-AUDIT_SHOWN = 300
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-#: A dashboard page to return to after login: letters, digits, dashes and slashes only.
-LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9/_-]*")
-
-Handler = Callable[[Session, "Visit"], Response]
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: What a client code typed in the audit filter may look like (letters, digits, dashes).
+CLIENT_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: How many audit rows one page of the admins' audit log shows (then *Older*).
+AUDIT_PAGE_ROWS = 100
 
 
-@dataclass
-class Visit:
-    """One request as a handler sees it: who, from where, what they sent."""
+class MainPages:
+    """Login, password, escalations, caseload, audit log."""
 
-    request: Request
-    ip: str | None
-    now: datetime
-    cookie: CookieState
-    form: Mapping[str, str] = field(default_factory=dict)
-    staff: Therapist | None = None
-
-    @property
-    def therapist(self) -> Therapist:
-        assert self.staff is not None, "handler needs a login"
-        return self.staff
-
-    def int_param(self, name: str) -> int:
-        return int(self.request.path_params[name])
-
-
-class Dashboard:
-    """The application's state: settings, database, templates, cookie signer."""
-
-    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
-        self.settings = settings
-        self.engine = engine
-        self.signer = CookieSigner(settings.dashboard_secret)
-        self.idle = timedelta(minutes=settings.dashboard_idle_minutes)
-        self.secure_cookie = settings.dashboard_url.startswith("https://")
-        self.clinic_tz = ZoneInfo(settings.clinic_timezone)
-        self.templates = Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR),
-            # Every template, whatever its extension: client text is untrusted.
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.templates.filters["when"] = self._when
-        self.templates.filters["day"] = lambda d: f"{d:%a %b %d}" if d else "—"
-
-    # --- plumbing ---------------------------------------------------------------
-
-    def _when(self, moment: datetime | None) -> str:
-        if moment is None:
-            return "—"
-        return f"{moment.astimezone(self.clinic_tz):%b %d %H:%M %Z}"
-
-    def render(self, visit: Visit, template: str, status: int = 200, **context: Any) -> Response:
-        html = self.templates.get_template(template).render(
-            staff=visit.staff,
-            is_admin=visit.staff is not None and is_admin(visit.staff),
-            csrf=visit.cookie.csrf,
-            clinic_name=self.settings.clinic_name,
-            path=visit.request.url.path,
-            **context,
-        )
-        return HTMLResponse(html, status_code=status)
-
-    def endpoint(self, handler: Handler, *, login: bool = True) -> Callable[[Request], Any]:
-        """Wrap a handler: cookie, CSRF on POST, login, errors, and the cookie refreshed."""
-
-        async def run(request: Request) -> Response:
-            cookie = self.signer.loads(request.cookies.get(COOKIE_NAME))
-            form: FormData | None = None
-            response: Response
-            if request.method == "POST":
-                form = await request.form()
-                supplied = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
-                if not csrf_matches(cookie.csrf, str(supplied) if supplied else None):
-                    response = PlainTextResponse(
-                        "This form has expired or did not come from the dashboard. "
-                        "Go back, reload the page and try again.",
-                        status_code=403,
-                    )
-                    return self._with_cookie(response, cookie, request)
-            visit = Visit(
-                request=request,
-                ip=request.client.host if request.client else None,
-                now=utcnow(),
-                cookie=cookie,
-                form={k: str(v) for k, v in form.items()} if form is not None else {},
-            )
-            response = await run_in_threadpool(self._in_transaction, handler, visit, login)
-            return self._with_cookie(response, visit.cookie, request)
-
-        return run
-
-    def _in_transaction(self, handler: Handler, visit: Visit, login: bool) -> Response:
-        with session_scope(self.engine) as db:
-            if visit.cookie.session_token:
-                visit.staff = auth.current_staff(
-                    db, visit.cookie.session_token, now=visit.now, idle=self.idle
-                )
-                if visit.staff is None:
-                    visit.cookie = CookieState.fresh()
-            if login and visit.staff is None:
-                return self._to_login(visit)
-            try:
-                return handler(db, visit)
-            except Forbidden as refused:
-                audit.record(
-                    db,
-                    action="access_denied",
-                    actor_therapist_id=visit.staff.id if visit.staff else None,
-                    detail=f"{visit.request.method} {refused}",
-                    ip=visit.ip,
-                )
-                return self.render(
-                    visit,
-                    "error.html",
-                    403,
-                    title="Not your client",
-                    message=(
-                        "This record belongs to another therapist's caseload. "
-                        "The attempt has been recorded."
-                    ),
-                )
-            except NotFound:
-                return self.render(
-                    visit,
-                    "error.html",
-                    404,
-                    title="Not found",
-                    message=("There is no such record."),
-                )
-
-    def _to_login(self, visit: Visit) -> Response:
-        if visit.request.headers.get("hx-request"):
-            return Response(status_code=401, headers={"HX-Redirect": "/login"})
-        # Back to the page asked for after login (a page link opened on a phone).
-        wanted = visit.request.url.path
-        target = (
-            f"/login?next={quote(wanted)}" if _local_path(wanted) and wanted != "/" else "/login"
-        )
-        return RedirectResponse(target, status_code=303)
-
-    def _with_cookie(self, response: Response, cookie: CookieState, request: Request) -> Response:
-        """Set the signed cookie: Secure when the dashboard is reached over HTTPS.
-
-        That is when its public address is https (a TLS proxy in front), or when
-        the request itself came over HTTPS (directly, or as a trusted proxy says).
-        """
-        response.set_cookie(
-            COOKIE_NAME,
-            self.signer.dumps(cookie),
-            httponly=True,
-            samesite="strict",
-            secure=self.secure_cookie or request.url.scheme == "https",
-            path="/",
-        )
-        return response
-
-    @staticmethod
-    def redirect(url: str) -> Response:
-        return RedirectResponse(url, status_code=303)
+    def __init__(self, web: Dashboard) -> None:
+        self.web = web
 
     # --- login ------------------------------------------------------------------
 
     def login_page(self, db: Session, visit: Visit) -> Response:
         if visit.staff is not None:
-            return self.redirect("/")
-        return self.render(visit, "login.html", error="", next=_next_page(visit))
+            return self.web.redirect("/")
+        return self.web.render(visit, "login.html", error="", next=_next_page(visit))
 
-    def login(self, db: Session, visit: Visit) -> Response:
+    def login(self, visit: Visit) -> Response:
+        """Log in; the password is checked outside any transaction (:func:`auth.attempt_login`)."""
+        device = self.web.device(visit.request)
         outcome = auth.attempt_login(
-            db,
+            self.web.engine,
             email=visit.form.get("email", ""),
             password=visit.form.get("password", ""),
             ip=visit.ip,
             now=visit.now,
+            device=device,
         )
-        if outcome.therapist is None:
-            return self.render(
+        staff = outcome.therapist
+        if staff is None:
+            return self.web.render(
                 visit, "login.html", 401, error=outcome.refusal, next=_next_page(visit)
             )
-        token = auth.open_session(db, outcome.therapist, ip=visit.ip, now=visit.now)
         # A new CSRF token with the login: a token planted before it is worthless.
-        visit.cookie = CookieState(csrf=CookieState.fresh().csrf, session_token=token)
-        return self.redirect(_next_page(visit) or "/")
+        visit.cookie = CookieState(csrf=CookieState.fresh().csrf, session_token=outcome.token)
+        wanted = _next_page(visit)
+        if staff.must_change_password:
+            wanted = PASSWORD_PAGE + (f"?next={wanted}" if wanted else "")
+        response = self.web.redirect(wanted or "/")
+        accounts = (*(a for a in device.accounts if a != staff.id), staff.id)
+        self.web.remember_device(response, visit.request, Device(device.id, accounts))
+        return response
 
     def logout(self, db: Session, visit: Visit) -> Response:
         if visit.cookie.session_token:
             auth.close_session(db, visit.cookie.session_token, ip=visit.ip, now=visit.now)
         visit.cookie = CookieState.fresh()
-        return self.redirect("/login")
+        return self.web.redirect("/login")
+
+    def password_page(
+        self, db: Session, visit: Visit, *, error: str = "", status: int = 200
+    ) -> Response:
+        return self.web.render(
+            visit,
+            "password.html",
+            status,
+            error=error,
+            required=visit.therapist.must_change_password,
+            next=_next_page(visit),
+        )
+
+    def change_password(self, db: Session, visit: Visit) -> Response:
+        def refused(error: str) -> Response:
+            return self.password_page(db, visit, error=error, status=400)
+
+        new = visit.form.get("new_password", "")
+        if new != visit.form.get("repeat_password", ""):
+            return refused("The two new passwords are not the same.")
+        if not verify_password(
+            visit.form.get("current_password", ""), visit.therapist.password_hash
+        ):
+            login = db.get(StaffSession, visit.login_id)
+            assert login is not None
+            if auth.wrong_current_password(db, login, ip=visit.ip, now=visit.now):
+                visit.cookie = CookieState.fresh()
+                return self.web.redirect("/login")
+            return refused(WRONG_CURRENT_PASSWORD)
+
+        def step() -> None:
+            change_password(
+                db,
+                visit.therapist,
+                current=visit.form.get("current_password", ""),
+                new=new,
+                now=visit.now,
+                keep_session=visit.login_id,
+            )
+
+        return self.web.act(
+            db,
+            visit,
+            step,
+            action="change_password",
+            then=_next_page(visit) or "/",
+            refused=refused,
+        )
 
     def home(self, db: Session, visit: Visit) -> Response:
-        return self.redirect("/caseload")
+        return self.web.redirect("/caseload")
 
     # --- escalations ----------------------------------------------------------------
 
     def escalations(self, db: Session, visit: Visit) -> Response:
         box = queries.inbox(db, visit.therapist)
-        self._audit(db, visit, "view_escalations", detail="escalation inbox")
-        return self.render(visit, "escalations.html", inbox=box)
+        self.web.audit(db, visit, "view_escalations", detail="escalation inbox")
+        return self.web.render(visit, "escalations.html", inbox=box)
 
     def escalation(
         self, db: Session, visit: Visit, *, error: str = "", status: int = 200
     ) -> Response:
         found = escalation_for(db, visit.therapist, visit.int_param("escalation_id"))
-        self._audit(
+        self.web.audit(
             db, visit, "view_escalation", client_id=found.client_id, detail=f"escalation {found.id}"
         )
         client = found.client
         takeover = active_takeover(db, client.id, visit.now)
-        return self.render(
+        return self.web.render(
             visit,
             "escalation.html",
             status,
@@ -304,334 +166,202 @@ class Dashboard:
             categories=queries.categories(found),
             timeline=queries.timeline(db, found),
             can_open_client=is_admin(visit.therapist) or client.therapist_id == visit.therapist.id,
-            can_write=may_write_to(db, visit.therapist, client),
+            can_write=may_write_to(db, visit.therapist, client, visit.now),
             takeover=takeover,
             takeover_by=takeover.therapist.name if takeover else "",
             error=error,
         )
 
     def acknowledge(self, db: Session, visit: Visit) -> Response:
-        found = escalation_for(db, visit.therapist, visit.int_param("escalation_id"))
-        try:
-            acknowledge_escalation(
+        return self._lifecycle_step(
+            db,
+            visit,
+            "acknowledge_escalation",
+            409,
+            lambda found: acknowledge_escalation(
                 db,
                 escalation_id=found.id,
                 therapist=visit.therapist,
                 now=visit.now,
                 via=VIA_DASHBOARD,
-            )
-        except EscalationError as error:
-            return self.escalation(db, visit, error=str(error), status=409)
-        self._audit(
-            db,
-            visit,
-            "acknowledge_escalation",
-            client_id=found.client_id,
-            detail=f"escalation {found.id}",
+            ),
         )
-        return self.redirect(f"/escalations/{found.id}")
 
     def resolve(self, db: Session, visit: Visit) -> Response:
-        found = escalation_for(db, visit.therapist, visit.int_param("escalation_id"))
-        try:
-            resolve_escalation(
+        return self._lifecycle_step(
+            db,
+            visit,
+            "resolve_escalation",
+            400,
+            lambda found: resolve_escalation(
                 db,
                 escalation_id=found.id,
                 therapist=visit.therapist,
                 note=visit.form.get("note", ""),
                 now=visit.now,
-            )
-        except EscalationError as error:
-            return self.escalation(db, visit, error=str(error), status=400)
-        self._audit(
-            db,
-            visit,
-            "resolve_escalation",
-            client_id=found.client_id,
-            detail=f"escalation {found.id}",
-        )
-        return self.redirect(f"/escalations/{found.id}")
-
-    # --- caseload and clients -------------------------------------------------------
-
-    def caseload(self, db: Session, visit: Visit) -> Response:
-        rows = queries.caseload(db, visit.therapist, visit.now)
-        self._audit(db, visit, "view_caseload", detail=f"{len(rows)} clients")
-        return self.render(visit, "caseload.html", rows=rows)
-
-    def client(
-        self, db: Session, visit: Visit, *, notice: str = "", error: str = "", status: int = 200
-    ) -> Response:
-        client = client_for(db, visit.therapist, visit.int_param("client_id"))
-        days = self._days(visit)
-        record = queries.client_record(db, client, days=days, now=visit.now)
-        local_today = visit.now.astimezone(ZoneInfo(client.timezone)).date()
-        start = local_today - timedelta(days=days - 1)
-        self._audit(
-            db,
-            visit,
-            "view_client",
-            client_id=client.id,
-            detail=f"diary {days} days, practices, homework, reminders, transcript",
-        )
-        return self.render(
-            visit,
-            "client.html",
-            status,
-            record=record,
-            charts=diary_charts(record.diary, start, local_today),
-            windows=queries.TREND_WINDOWS,
-            notice=notice,
-            error=error,
-            today=local_today,
-        )
-
-    def _days(self, visit: Visit) -> int:
-        raw = visit.request.query_params.get("days", "")
-        return (
-            int(raw)
-            if raw.isdigit() and int(raw) in queries.TREND_WINDOWS
-            else queries.TREND_WINDOWS[0]
-        )
-
-    def enrolment_code(self, db: Session, visit: Visit) -> Response:
-        client = client_for(db, visit.therapist, visit.int_param("client_id"))
-        code = new_enrolment_code(db, client, created_by=visit.therapist)
-        self._audit(db, visit, "create_enrolment_code", client_id=client.id)
-        return self.client(
-            db,
-            visit,
-            notice=(
-                f"New enrolment code {code.code} (valid until {self._when(code.expires_at)}): the "
-                "client texts JOIN and the code, or sends /start and the code on Telegram."
             ),
         )
 
-    def homework(self, db: Session, visit: Visit) -> Response:
-        client = client_for(db, visit.therapist, visit.int_param("client_id"))
-        try:
-            assign_homework(
-                db,
-                client=client,
-                therapist=visit.therapist,
-                title=visit.form.get("title", ""),
-                instructions=visit.form.get("instructions", ""),
-                skill_id=visit.form.get("skill_id", ""),
-                due=_parse_date(visit.form.get("due", "")),
-            )
-        except ClinicError as error:
-            return self.client(db, visit, error=str(error), status=400)
-        self._audit(db, visit, "assign_homework", client_id=client.id)
-        return self.redirect(f"/clients/{client.id}")
-
-    # --- take-over ------------------------------------------------------------------
-
-    def _back(self, visit: Visit, client: Client) -> str:
-        """Where a take-over form returns: the escalation it came from, or the client page."""
-        escalation_id = visit.form.get("escalation_id", "")
-        return (
-            f"/escalations/{escalation_id}" if escalation_id.isdigit() else f"/clients/{client.id}"
-        )
-
-    def takeover_start(self, db: Session, visit: Visit) -> Response:
-        client = writable_client(db, visit.therapist, visit.int_param("client_id"))
-        try:
-            start_takeover(
-                db,
-                client=client,
-                therapist=visit.therapist,
-                now=visit.now,
-                minutes=self.settings.takeover_minutes,
-            )
-        except TakeoverError as error:
-            return self._takeover_refused(db, visit, client, str(error))
-        self._audit(db, visit, "takeover_start", client_id=client.id)
-        return self.redirect(self._back(visit, client))
-
-    def takeover_message(self, db: Session, visit: Visit) -> Response:
-        client = writable_client(db, visit.therapist, visit.int_param("client_id"))
-        try:
-            message = send_as_therapist(
-                db,
-                client=client,
-                therapist=visit.therapist,
-                text=visit.form.get("text", ""),
-                now=visit.now,
-                minutes=self.settings.takeover_minutes,
-            )
-        except TakeoverError as error:
-            return self._takeover_refused(db, visit, client, str(error))
-        self._audit(
-            db, visit, "takeover_message", client_id=client.id, detail=f"message {message.id}"
-        )
-        return self.redirect(self._back(visit, client))
-
-    def takeover_end(self, db: Session, visit: Visit) -> Response:
-        client = writable_client(db, visit.therapist, visit.int_param("client_id"))
-        try:
-            hand_back(db, client=client, therapist=visit.therapist, now=visit.now)
-        except TakeoverError as error:
-            return self._takeover_refused(db, visit, client, str(error))
-        self._audit(db, visit, "takeover_hand_back", client_id=client.id)
-        return self.redirect(self._back(visit, client))
-
-    def _takeover_refused(self, db: Session, visit: Visit, client: Client, error: str) -> Response:
-        if is_admin(visit.therapist) or client.therapist_id == visit.therapist.id:
-            return self.client(db, visit, error=error, status=409)
-        return self.render(
-            visit, "error.html", 409, title="Cannot write to the client", message=error
-        )
-
-    # --- clinic and audit -----------------------------------------------------------
-
-    def clinic(
-        self, db: Session, visit: Visit, *, notice: str = "", error: str = "", status: int = 200
-    ) -> Response:
-        shifts = (
-            db.execute(
-                select(OncallShift).order_by(
-                    OncallShift.role, OncallShift.weekday, OncallShift.start_time
-                )
-            )
-            .scalars()
-            .all()
-        )
-        therapists = (
-            db.execute(select(Therapist).order_by(Therapist.name)).scalars().all()
-            if is_admin(visit.therapist)
-            else []
-        )
-        clients = queries.caseload(db, visit.therapist, visit.now)
-        self._audit(db, visit, "view_clinic", detail="rota, enrolment")
-        return self.render(
-            visit,
-            "clinic.html",
-            status,
-            notice=notice,
-            error=error,
-            default_timezone=self.settings.default_client_timezone,
-            shifts=shifts,
-            gaps=oncall_gaps(db),
-            therapists=therapists,
-            clients=clients,
-            weekdays=WEEKDAY_NAMES,
-            roles=OncallRole.ALL,
-            clinic_tz=self.settings.clinic_timezone,
-        )
-
-    def new_client(self, db: Session, visit: Visit) -> Response:
-        """Enrol a client in the caseload (an admin's choice of therapist, else their own)."""
-        therapist_email = visit.therapist.email
-        if is_admin(visit.therapist) and visit.form.get("therapist_email"):
-            therapist_email = visit.form["therapist_email"]
-        try:
-            client, code = add_client(
-                db,
-                name=visit.form.get("name", ""),
-                therapist_email=therapist_email,
-                timezone=visit.form.get("timezone", "").strip()
-                or self.settings.default_client_timezone,
-                sms_number=visit.form.get("sms_number", "").strip() or None,
-            )
-        except ClinicError as error:
-            return self.clinic(db, visit, error=str(error), status=400)
-        self._audit(db, visit, "enrol_client", client_id=client.id)
-        return self.clinic(
-            db,
-            visit,
-            notice=(
-                f"{client.name} is enrolled (client {client.code}). Enrolment code {code.code}, "
-                f"valid until {self._when(code.expires_at)}: the client texts JOIN {code.code}, "
-                f"or sends /start {code.code} to the clinic's Telegram bot."
-            ),
-        )
-
-    def audit_log(self, db: Session, visit: Visit) -> Response:
-        if not is_admin(visit.therapist):
-            raise Forbidden("audit log")
-        rows = (
-            db.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_SHOWN))
-            .scalars()
-            .all()
-        )
-        names = {t.id: t.email for t in db.execute(select(Therapist)).scalars()}
-        codes = {c.id: c.code for c in db.execute(select(Client)).scalars()}
-        self._audit(db, visit, "view_audit_log")
-        return self.render(visit, "audit.html", rows=rows, names=names, codes=codes)
-
-    def health(self, db: Session, visit: Visit) -> Response:
-        return PlainTextResponse("ok")
-
-    def _audit(
+    def _lifecycle_step(
         self,
         db: Session,
         visit: Visit,
         action: str,
-        *,
-        client_id: int | None = None,
-        detail: str | None = None,
-    ) -> None:
-        audit.record(
+        refused_status: int,
+        step: Callable[[Escalation], object],
+    ) -> Response:
+        """Acknowledge or resolve through the lifecycle API, back to the escalation's page."""
+        found = escalation_for(db, visit.therapist, visit.int_param("escalation_id"))
+
+        def take() -> str:
+            step(found)
+            return f"escalation {found.id}"
+
+        return self.web.act(
             db,
+            visit,
+            take,
             action=action,
-            actor_therapist_id=visit.staff.id if visit.staff else None,
-            client_id=client_id,
-            detail=detail,
-            ip=visit.ip,
+            client_id=found.client_id,
+            then=f"/escalations/{found.id}",
+            refused=lambda error: self.escalation(db, visit, error=error, status=refused_status),
         )
 
-    # --- the application --------------------------------------------------------------
+    # --- caseload and audit -----------------------------------------------------------
+
+    def caseload(self, db: Session, visit: Visit) -> Response:
+        rows = queries.caseload(db, visit.therapist, visit.now)
+        self.web.audit(db, visit, "view_caseload", detail=f"{len(rows)} clients")
+        return self.web.render(visit, "caseload.html", rows=rows)
+
+    def audit_log(self, db: Session, visit: Visit) -> Response:
+        """The audit log, newest first, a page at a time, filtered by client or staff member.
+
+        "Who viewed Casey's record last month?": filter by Casey's code and page
+        back with *Older*. Reading it is audited too, with the filter used.
+        """
+        wanted = AuditFilter.of(visit.request.query_params)
+        query = select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_ROWS)
+        client = None
+        if wanted.client:
+            client = db.execute(
+                select(Client).where(Client.code == wanted.client)
+            ).scalar_one_or_none()
+            query = query.where(AuditLog.client_id == (client.id if client else None))
+        if wanted.staff is not None:
+            query = query.where(AuditLog.actor_therapist_id == wanted.staff)
+        if wanted.before is not None:
+            query = query.where(AuditLog.id < wanted.before)
+        rows = db.execute(query).scalars().all()
+        people = db.execute(select(Therapist).order_by(Therapist.email)).scalars().all()
+        names = {t.id: t.email for t in people}
+        codes = {c.id: c.code for c in db.execute(select(Client)).scalars()}
+        older = wanted.link(before=rows[-1].id) if len(rows) == AUDIT_PAGE_ROWS else ""
+        self.web.audit(
+            db,
+            visit,
+            "view_audit_log",
+            client_id=client.id if client else None,
+            detail=wanted.detail() or None,
+        )
+        return self.web.render(
+            visit,
+            "audit.html",
+            rows=rows,
+            names=names,
+            codes=codes,
+            people=people,
+            wanted=wanted,
+            unknown_client=bool(wanted.client) and client is None,
+            older=older,
+            newest=wanted.link(before=None) if wanted.before is not None else "",
+        )
+
+    def health(self, db: Session, visit: Visit) -> Response:
+        return PlainTextResponse("ok")
 
     def routes(self) -> list[BaseRoute]:
-        def page(path: str, handler: Handler, method: str = "GET", login: bool = True) -> Route:
-            return Route(path, self.endpoint(handler, login=login), methods=[method])
-
+        page = self.web.page
         return [
             page("/healthz", self.health, login=False),
             page("/login", self.login_page, login=False),
-            page("/login", self.login, "POST", login=False),
+            self.web.page_without_login("/login", self.login, "POST"),
             page("/logout", self.logout, "POST", login=False),
+            page(PASSWORD_PAGE, self.password_page, before_own_password=True),
+            page(PASSWORD_PAGE, self.change_password, "POST", before_own_password=True),
             page("/", self.home),
             page("/escalations", self.escalations),
             page("/escalations/{escalation_id:int}", self.escalation),
             page("/escalations/{escalation_id:int}/acknowledge", self.acknowledge, "POST"),
             page("/escalations/{escalation_id:int}/resolve", self.resolve, "POST"),
             page("/caseload", self.caseload),
-            page("/clients/{client_id:int}", self.client),
-            page("/clients/{client_id:int}/enrolment-code", self.enrolment_code, "POST"),
-            page("/clients/{client_id:int}/homework", self.homework, "POST"),
-            page("/clients/{client_id:int}/takeover", self.takeover_start, "POST"),
-            page("/clients/{client_id:int}/takeover/message", self.takeover_message, "POST"),
-            page("/clients/{client_id:int}/takeover/end", self.takeover_end, "POST"),
-            page("/clinic", self.clinic),
-            page("/clients", self.new_client, "POST"),
-            page("/audit", self.audit_log),
-            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+            page("/audit", self.audit_log, admin=True),
         ]
 
 
-def _local_path(path: str) -> bool:
-    """A path on this site (ids only, as every dashboard URL): never another site's address."""
-    return bool(LOCAL_PATH.fullmatch(path))
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page is asked for: a client (by code), a staff member, rows before an id."""
+
+    client: str = ""
+    staff: int | None = None
+    before: int | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> AuditFilter:
+        """From the page's query; anything malformed is ignored (it is a filter, not a form)."""
+        client = query.get("client", "").strip()
+        return cls(
+            client=client if CLIENT_CODE.fullmatch(client) else "",
+            staff=_number(query.get("staff", "")),
+            before=_number(query.get("before", "")),
+        )
+
+    def link(self, *, before: int | None) -> str:
+        """This filter's page of rows older than ``before`` (the newest page for None)."""
+        params = {"client": self.client, "staff": self.staff, "before": before}
+        kept = {name: value for name, value in params.items() if value not in ("", None)}
+        return "/audit" + (f"?{urlencode(kept)}" if kept else "")
+
+    def detail(self) -> str:
+        """The filter, for the audit row of this view (ids and codes only)."""
+        parts = (
+            f"client {self.client}" if self.client else "",
+            f"staff {self.staff}" if self.staff is not None else "",
+            f"before {self.before}" if self.before is not None else "",
+        )
+        return " ".join(part for part in parts if part)
+
+
+def _number(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
 
 
 def _next_page(visit: Visit) -> str:
     """Where to go after logging in: the form's or the query's ``next``, if local."""
     wanted = visit.form.get("next") or visit.request.query_params.get("next", "")
-    return wanted if _local_path(wanted) else ""
-
-
-def _parse_date(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise ClinicError(f"Expected a date like 2026-12-01, got {raw!r}.") from None
+    return wanted if local_path(wanted) else ""
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
-    """The dashboard as an ASGI application (``engine`` defaults to the configured database)."""
-    dashboard = Dashboard(settings, engine)
-    app = Starlette(routes=dashboard.routes())
+    """The dashboard as an ASGI application (``engine`` defaults to the configured database).
+
+    With SMS configured it also serves Twilio's Fallback URL, so that a text
+    sent while the Rasa server is down is still taken in (see
+    :mod:`channels.twilio_webhook`): this process does not depend on Rasa.
+    """
+    web = Dashboard(settings, engine)
+    routes: list[BaseRoute] = [
+        *MainPages(web).routes(),
+        *ClientPages(web).routes(),
+        *ClinicPages(web).routes(),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    if settings.twilio is not None:
+        from channels.twilio_webhook import fallback_route
+
+        routes.append(fallback_route(settings, engine))
+    app = Starlette(routes=routes)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.state.dashboard = dashboard
+    app.state.dashboard = web
     return app

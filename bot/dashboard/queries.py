@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 from bot import message_log
 from bot.dashboard.access import caseload_filter, escalation_filter
 from bot.escalation import LEVEL_ORDER
-from bot.storage.enums import Direction, EscalationStatus, HomeworkStatus
+from bot.reminders.checkins import CheckinRecord, checkins_of
+from bot.skills.chain import chains_for
+from bot.storage.enums import Direction, EscalationStatus, HomeworkStatus, ReminderKind
 from bot.storage.models import (
+    ChainAnalysis,
     Client,
     DiaryEntry,
     Escalation,
@@ -36,6 +39,8 @@ from bot.takeover import active_takeover
 RISK_FLAG_WINDOW = timedelta(days=7)
 #: Resolved escalations listed in the inbox (the newest).
 RESOLVED_SHOWN = 50
+#: How an audit row names the newest message a view of the transcript showed.
+TRANSCRIPT_MARK = "transcript to message"
 #: Diary-card trend windows a therapist can pick, in days.
 TREND_WINDOWS = (30, 90)
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
@@ -219,6 +224,7 @@ def _therapist_names(session: Session) -> dict[int | None, str]:
 
 @dataclass(frozen=True)
 class TranscriptLine:
+    message_id: int
     at: datetime
     direction: str
     channel: str
@@ -228,15 +234,32 @@ class TranscriptLine:
     risk: str | None
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """The client's latest messages, and the newest one's id (what a view of it showed)."""
+
+    lines: list[TranscriptLine]
+    latest_message_id: int
+
+    @property
+    def audit_mark(self) -> str:
+        """The audit detail naming this view of the transcript (see ``client_pages``)."""
+        return f"{TRANSCRIPT_MARK} {self.latest_message_id}"
+
+
 @dataclass
 class ClientRecord:
     client: Client
     days: int
     diary: list[DiaryEntry]
     practices: list[SkillPractice]
+    #: Chain analyses started in the window, newest first (a paused one has no completed_at).
+    chains: list[ChainAnalysis]
     homework: list[Homework]
+    #: Active reminders other than check-ins (those have their own section).
     reminders: list[Reminder]
-    transcript: list[TranscriptLine]
+    checkins: list[CheckinRecord]
+    transcript: Transcript
     escalations: list[Escalation]
     takeover: Takeover | None
     takeover_by: str = ""
@@ -264,7 +287,13 @@ def client_record(session: Session, client: Client, *, days: int, now: datetime)
         select(Homework).where(Homework.client_id == client.id).order_by(Homework.created_at.desc())
     ).scalars()
     reminders = session.execute(
-        select(Reminder).where(Reminder.client_id == client.id).order_by(Reminder.id)
+        select(Reminder)
+        .where(
+            Reminder.client_id == client.id,
+            Reminder.active.is_(True),
+            Reminder.kind != ReminderKind.CHECKIN,
+        )
+        .order_by(Reminder.id)
     ).scalars()
     escalations = session.execute(
         select(Escalation)
@@ -272,8 +301,33 @@ def client_record(session: Session, client: Client, *, days: int, now: datetime)
         .order_by(Escalation.opened_at.desc())
         .limit(RESOLVED_SHOWN)
     ).scalars()
+    takeover = active_takeover(session, client.id, now)
+    return ClientRecord(
+        client=client,
+        days=days,
+        diary=list(diary),
+        practices=list(practices),
+        chains=[
+            c for c in chains_for(session, client) if c.started_at >= now - timedelta(days=days)
+        ],
+        homework=list(homework),
+        reminders=list(reminders),
+        checkins=checkins_of(session, client),
+        transcript=transcript(session, client),
+        escalations=list(escalations),
+        takeover=takeover,
+        takeover_by=names.get(takeover.therapist_id, "") if takeover else "",
+        channels=sorted({identity.channel for identity in client.identities}),
+    )
+
+
+def transcript(session: Session, client: Client) -> Transcript:
+    """The client's latest messages as the page shows them, with who wrote each."""
+    names = _therapist_names(session)
+    messages = message_log.transcript(session, client.id)
     lines = [
         TranscriptLine(
+            message_id=message.id,
             at=message.created_at,
             direction=message.direction,
             channel=message.channel,
@@ -282,22 +336,9 @@ def client_record(session: Session, client: Client, *, days: int, now: datetime)
             body=message.body,
             risk=message.risk_level,
         )
-        for message in message_log.transcript(session, client.id)
+        for message in messages
     ]
-    takeover = active_takeover(session, client.id, now)
-    return ClientRecord(
-        client=client,
-        days=days,
-        diary=list(diary),
-        practices=list(practices),
-        homework=list(homework),
-        reminders=list(reminders),
-        transcript=lines,
-        escalations=list(escalations),
-        takeover=takeover,
-        takeover_by=names.get(takeover.therapist_id, "") if takeover else "",
-        channels=sorted({identity.channel for identity in client.identities}),
-    )
+    return Transcript(lines, max((m.id for m in messages), default=0))
 
 
 def _sender(message: Message, client: Client, names: dict[int | None, str]) -> str:
@@ -306,3 +347,39 @@ def _sender(message: Message, client: Client, names: dict[int | None, str]) -> s
     if message.from_therapist_id is not None:
         return f"{names.get(message.from_therapist_id, 'therapist')} (therapist)"
     return "WiseMind bot"
+
+
+# --- the clinic (admins) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    therapist: Therapist
+    #: Clients in their caseload (not discharged).
+    clients: int
+
+
+def staff(session: Session) -> list[StaffRow]:
+    """Every staff account, active first, with the size of its caseload."""
+    counts = dict(
+        session.execute(
+            select(Client.therapist_id, func.count(Client.id))
+            .where(Client.discharged_at.is_(None))
+            .group_by(Client.therapist_id)
+        ).all()
+    )
+    people = session.execute(select(Therapist).order_by(Therapist.name)).scalars()
+    rows = [StaffRow(person, int(counts.get(person.id, 0))) for person in people]
+    return sorted(rows, key=lambda row: not row.therapist.active)
+
+
+def clients_to_reassign(session: Session) -> list[Client]:
+    """Clients still in the caseload of a deactivated account: nobody is reviewing them."""
+    return list(
+        session.execute(
+            select(Client)
+            .join(Therapist, Therapist.id == Client.therapist_id)
+            .where(Therapist.active.is_(False), Client.discharged_at.is_(None))
+            .order_by(Client.name)
+        ).scalars()
+    )

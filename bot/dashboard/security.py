@@ -9,6 +9,11 @@
   from the page's ``<meta name="csrf-token">``). A POST without the cookie's
   token is refused. The token changes at login, so one planted before cannot
   be used after.
+- A second signed cookie names this browser (a random id) and remembers the
+  accounts that logged in from it (ids only, for months): such a "known
+  device" is spared the lock-outs strangers get (:mod:`.auth`), so guessers
+  elsewhere, or at the same clinic address, cannot lock a therapist out of
+  their own browser.
 - Headers: a Content-Security-Policy that allows no inline script or style and
   no framing, ``nosniff``, ``no-referrer`` (page URLs carry ids only, but no
   URL leaves for another site either), ``no-store`` on every page, and HSTS
@@ -28,9 +33,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 COOKIE_NAME = "wisemind_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-#: The cookie itself never outlives a working day; sessions end sooner when idle.
+#: A login never outlives a working day (``auth.SESSION_LONGEST``, however busy the
+#: cookie's re-signing keeps it); it ends sooner when idle.
 COOKIE_MAX_AGE_SECONDS = 12 * 60 * 60
 _SALT = "wisemind.dashboard.cookie"
+DEVICE_COOKIE_NAME = "wisemind_device"
+DEVICE_COOKIE_MAX_AGE_SECONDS = 180 * 24 * 60 * 60
+#: Accounts a browser remembers (a shared clinic computer): the most recent ones.
+DEVICE_ACCOUNTS_KEPT = 8
+_DEVICE_SALT = "wisemind.dashboard.device"
+DEVICE_ID_BYTES = 12
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -46,6 +58,21 @@ SECURITY_HEADERS = {
 STATIC_PREFIX = "/static/"
 #: Sent over HTTPS only: browsers then refuse plain HTTP to the dashboard for a year.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
+@dataclass(frozen=True)
+class Device:
+    """What the device cookie carries: this browser's id, and the accounts that logged in here."""
+
+    id: str
+    accounts: tuple[int, ...] = ()
+
+    @classmethod
+    def fresh(cls) -> Device:
+        return cls(id=secrets.token_urlsafe(DEVICE_ID_BYTES))
+
+    def knows(self, account_id: int | None) -> bool:
+        return account_id is not None and account_id in self.accounts
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,7 @@ class CookieSigner:
         if len(secret) < 32:
             raise ValueError("the dashboard secret must be at least 32 characters")
         self._serializer = URLSafeTimedSerializer(secret, salt=_SALT)
+        self._devices = URLSafeTimedSerializer(secret, salt=_DEVICE_SALT)
 
     def dumps(self, state: CookieState) -> str:
         return self._serializer.dumps({"c": state.csrf, "s": state.session_token})
@@ -83,6 +111,32 @@ class CookieSigner:
         if not isinstance(csrf, str) or not csrf:
             return CookieState.fresh()
         return CookieState(csrf=csrf, session_token=token if isinstance(token, str) else None)
+
+    def dumps_device(self, device: Device) -> str:
+        accounts = list(device.accounts[-DEVICE_ACCOUNTS_KEPT:])
+        return self._devices.dumps({"d": device.id, "a": accounts})
+
+    def loads_device(self, raw: str | None) -> Device:
+        """This browser's device; a fresh one (no accounts) for a missing, forged or old cookie.
+
+        A cookie from before browsers had ids (a bare list of accounts) keeps its
+        accounts and gets an id, written back at the next login.
+        """
+        if not raw:
+            return Device.fresh()
+        try:
+            data = self._devices.loads(raw, max_age=DEVICE_COOKIE_MAX_AGE_SECONDS)
+        except BadSignature:
+            return Device.fresh()
+        if isinstance(data, list):
+            data = {"a": data}
+        if not isinstance(data, dict) or not isinstance(data.get("a"), list):
+            return Device.fresh()
+        device_id = data.get("d")
+        accounts = tuple(item for item in data["a"] if isinstance(item, int))
+        if not isinstance(device_id, str) or not device_id:
+            return Device(Device.fresh().id, accounts)
+        return Device(device_id, accounts)
 
 
 def csrf_matches(expected: str, supplied: str | None) -> bool:

@@ -8,7 +8,15 @@ and handed to the assistant again by :func:`claim_handoffs`.
 """
 
 from bot.intake.flood import FloodControl
-from bot.intake.inbound import CRISIS_REPLIED, Decision, HandOff, InboundMessage
+from bot.intake.inbound import (
+    CHECK_IN_ASKED,
+    CRISIS_REPLIED,
+    EDIT_SEPARATOR,
+    RISK_LEVEL,
+    Decision,
+    HandOff,
+    InboundMessage,
+)
 from bot.intake.pipeline import (
     MAX_INBOUND_CHARS,
     claim_handoffs,
@@ -20,17 +28,22 @@ from bot.intake.pipeline import (
 from bot.intake.replies import (
     PROCESSING_ERROR_REPLY,
     ReplyFormat,
+    queue_assistant_reply,
     queue_reply,
     register_reply_format,
     with_crisis_contacts,
 )
-from bot.intake.screening import SCREENING_FAILED, screen_for_risk
+from bot.intake.screening import SCREENING_FAILED, Screening, screen_for_risk
 
 __all__ = [
+    "CHECK_IN_ASKED",
     "CRISIS_REPLIED",
+    "EDIT_SEPARATOR",
     "MAX_INBOUND_CHARS",
     "PROCESSING_ERROR_REPLY",
+    "RISK_LEVEL",
     "SCREENING_FAILED",
+    "Screening",
     "Decision",
     "FloodControl",
     "HandOff",
@@ -39,6 +52,7 @@ __all__ = [
     "claim_handoffs",
     "finish_handoff",
     "process_stored",
+    "queue_assistant_reply",
     "queue_reply",
     "receive",
     "register_reply_format",

@@ -7,10 +7,22 @@ the local channel's JSON). Neither knows anything of the other's format.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 #: Metadata key telling the assistant the crisis reply has already been sent.
 CRISIS_REPLIED = "crisis_replied"
+#: What a text column cannot hold, yet a provider may deliver: NUL (valid in a Twilio
+#: form and in Telegram's JSON, refused by PostgreSQL) and lone UTF-16 surrogates
+#: (a JSON "\ud83d" without its pair, which no database encoding can store).
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+#: Metadata key telling the assistant the check-in question has already been sent.
+CHECK_IN_ASKED = "check_in_asked"
+#: Metadata key with the intake's risk level for the message's words (joined with recent
+#: texts when that added risk); the crisis NLU component takes its intent from it.
+RISK_LEVEL = "risk_level"
+#: Between an original message's provider id and an edit's own part (see ``provider_id``).
+EDIT_SEPARATOR = ":e"
 
 
 @dataclass(frozen=True)
@@ -20,16 +32,22 @@ class InboundMessage:
     ``text`` gathers every field a human wrote (a Telegram caption, an edited
     message, an MMS body, a button's data): everything a person writes is
     screened. ``address`` is already normalised (E.164 phone, chat id, or on
-    the local channel the client code).
+    the local channel the client code). Characters no database can store are
+    dropped from ``text`` as the message is made, whatever the channel, so a
+    crisis text carrying one is still stored, screened and paged.
     """
 
     channel: str
     address: str
     text: str
-    #: Twilio MessageSid, a Telegram message key; None on the local channel.
+    #: Twilio MessageSid, a Telegram message key; None on the local channel. An edit's
+    #: id is its original's, then :data:`EDIT_SEPARATOR` and what tells the edits apart.
     provider_id: str | None = None
     #: A picture, sticker or other media came with (or instead of) the text.
     has_media: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", UNSTORABLE_CHARACTERS.sub("", self.text))
 
 
 @dataclass(frozen=True)
@@ -43,12 +61,20 @@ class HandOff:
     address: str
     #: What the assistant reads: the text, a chosen button's payload, or ``/greet``.
     text: str
+    #: The screening's level for the words (``none`` … ``imminent``); None if unscored.
+    risk_level: str | None = None
     crisis_replied: bool = False
+    check_in_asked: bool = False
 
     @property
     def metadata(self) -> dict[str, object]:
         """What the assistant learns about the message besides its text."""
-        return {"message_id": self.message_id, CRISIS_REPLIED: self.crisis_replied}
+        return {
+            "message_id": self.message_id,
+            RISK_LEVEL: self.risk_level,
+            CRISIS_REPLIED: self.crisis_replied,
+            CHECK_IN_ASKED: self.check_in_asked,
+        }
 
 
 @dataclass(frozen=True)

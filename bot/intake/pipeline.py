@@ -16,8 +16,9 @@ One trip down and one back:
    sees the message. If anything here fails, the webhook still answers 200:
    the message stays *not yet screened* and :func:`screen_pending`, which the
    scheduler runs every few seconds (and each Rasa server at start), finishes
-   it. A message that sits unanswered by the assistant (a server died) is
-   taken again by :func:`claim_handoffs`.
+   it. A message that sits unanswered by the assistant (a server died, or it
+   came in at Twilio's fallback URL while no Rasa server ran) is taken up by
+   :func:`claim_handoffs`.
 
 Strangers' messages are not stored, except a risky one (kept for the care
 team, with the crisis numbers in the reply) or an enrolment; nor are messages
@@ -36,6 +37,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import clinic, escalation, message_log, takeover
+from bot.intake import strangers
 from bot.intake.flood import FloodControl
 from bot.intake.inbound import Decision, HandOff, InboundMessage
 from bot.intake.replies import (
@@ -43,10 +45,12 @@ from bot.intake.replies import (
     GREETING_TRIGGER,
     HELP_KEYWORDS,
     NOT_STORED_REPLY,
+    NOT_TEXT_ANSWER_REPLY,
     OPT_IN_KEYWORDS,
     OPT_OUT_KEYWORDS,
     OPTED_IN_REPLY,
     OPTED_OUT_REPLY,
+    PROCESSING_ERROR_REPLY,
     UNKNOWN_SENDER_REPLY,
     empty_message_reply,
     enrolment_code,
@@ -55,9 +59,15 @@ from bot.intake.replies import (
     queue_reply,
     with_crisis_contacts,
 )
-from bot.intake.screening import assess_safely, screen_for_risk, unknown_sender_crisis_reply
+from bot.intake.screening import (
+    SCREENING_FAILED,
+    assess_safely,
+    escalate_unscreened,
+    screen_for_risk,
+    unknown_sender_crisis_reply,
+)
 from bot.outbox import OUTBOX_CHANNELS, chosen_payload, latest_choices
-from bot.safety import Assessment, RiskLevel
+from bot.safety import Assessment, RiskLevel, followup
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
@@ -69,6 +79,10 @@ logger = logging.getLogger(__name__)
 MAX_INBOUND_CHARS = 16_000
 #: The retry loop leaves a message this young to the webhook still deciding it.
 SCREENING_GRACE = timedelta(seconds=3)
+#: Tries of the retry loop at screening a message before a person is paged instead...
+SCREENING_ATTEMPTS = 5
+#: ...or this long after it arrived, once a try has failed: when in doubt, escalate.
+SCREENING_DEADLINE = timedelta(seconds=30)
 #: How many unscreened messages one pass of the retry loop takes on.
 SCREENING_BATCH = 50
 #: A Rasa server's claim on a message; a claim older than this was a server that died.
@@ -78,10 +92,8 @@ HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
 #: Hex digits of a sender's hash in a log line: enough to match lines, not to recover a number.
 SENDER_HASH_CHARS = 12
-#: A risky unlinked sender is reported to people at most once in this long.
-STRANGER_ALERT_INTERVAL = timedelta(hours=1)
 
-#: Flood control shared by the webhooks of this process.
+#: The flood limits of every webhook (the buckets themselves are in the database).
 SENDER_FLOOD = FloodControl()
 
 
@@ -91,11 +103,15 @@ def receive(
     *,
     engine: Engine | None = None,
     flood: FloodControl = SENDER_FLOOD,
+    handing_off: bool = True,
 ) -> Decision:
     """Store, screen and decide one inbound message (see the module docstring).
 
     Never raises once the message is stored: a failure after that is logged
     (message id only) and the message is left for :func:`screen_pending`.
+    ``handing_off``: the caller hands the message to the assistant itself; a
+    channel that cannot (Twilio's fallback URL, served while the Rasa server
+    is down) leaves it for a Rasa server to take up with :func:`claim_handoffs`.
     """
     assessment = assess_safely(message.text)
     try:
@@ -108,15 +124,12 @@ def receive(
     if isinstance(stored, Decision):
         return stored
     message_id, client_id = stored
-    # The local channel is behind the API token (the operator's terminal, tests): not throttled.
-    throttled = message.channel in OUTBOX_CHANNELS and not flood.allow(
-        message.channel, message.address
-    )
     try:
         with session_scope(engine) as session:
             return process_stored(
-                session, message_id, assessment, settings, utcnow(), throttled=throttled
-            )
+                session, message_id, assessment, settings, utcnow(),
+                flood=flood, handing_off=handing_off,
+            )  # fmt: skip
     except Exception:
         logger.exception("message %s stored; screening left to the retry loop", message_id)
         return Decision(message_id=message_id, client_id=client_id, deferred=True)
@@ -147,11 +160,7 @@ def _store(
 ) -> tuple[int, int | None] | Decision:
     """Resolve the sender and log the message; a Decision when there is nothing more to do."""
     risky = assessment is None or assessment.level is not RiskLevel.NONE
-    client = _resolve_client(session, message.channel, message.address)
-    staff = client is None and (
-        clinic.therapist_for_identity(session, message.channel, message.address) is not None
-        or _is_crisis_line(settings, message.channel, message.address)
-    )
+    client, staff = _sender(session, message, settings)
     if client is None and not staff:
         code = enrolment_code(message.channel, message.text)
         if code is not None:
@@ -188,28 +197,30 @@ def _store(
     return stored.id, client.id if client else None
 
 
+def _sender(
+    session: Session, message: InboundMessage, settings: Settings
+) -> tuple[Client | None, bool]:
+    """Who sent ``message``: a client, staff (a therapist or the crisis line), or a stranger.
+
+    An address both a client's and staff's (a therapist who tried the bot with
+    their own phone) is the client's, except for an ``ACK`` with the code of an
+    active escalation: that is the therapist answering a page, and must stop
+    the paging rather than reach the bot.
+    """
+    client = _resolve_client(session, message.channel, message.address)
+    if client is not None and not escalation.acknowledges_active(session, message.text):
+        return client, False
+    staff = clinic.therapist_for_identity(
+        session, message.channel, message.address
+    ) is not None or _is_crisis_line(settings, message.channel, message.address)
+    return (None, True) if staff else (client, False)
+
+
 def _resolve_client(session: Session, channel: str, address: str) -> Client | None:
     """The client behind a sender: a client code on the local channel, else an identity."""
     if channel == Channel.LOCAL:
         return clinic.client_by_code(session, address)
     return clinic.client_for_identity(session, channel, address)
-
-
-def _stranger_alerted_recently(session: Session, stored: Message) -> bool:
-    """Whether an earlier risky message from this unlinked sender was kept (and told) lately."""
-    earlier = session.execute(
-        select(Message.id)
-        .where(
-            Message.client_id.is_(None),
-            Message.direction == Direction.INBOUND,
-            Message.channel == stored.channel,
-            Message.address == stored.address,
-            Message.id != stored.id,
-            Message.created_at >= stored.created_at - STRANGER_ALERT_INTERVAL,
-        )
-        .limit(1)
-    ).first()
-    return earlier is not None
 
 
 def _keep_stranger_at_risk(
@@ -218,8 +229,9 @@ def _keep_stranger_at_risk(
     """A risky message from a sender we cannot link: kept for the care team, numbers given.
 
     It may be a client texting from a new phone: the on-call therapist and the
-    admins are told (once per :data:`STRANGER_ALERT_INTERVAL` per sender, so a
-    stranger cannot flood them); the log names the message id.
+    admins are told (:mod:`bot.intake.strangers`: sparingly, so that fifty
+    throwaway numbers do not ring the on-call phone fifty times); the log
+    names the message id.
     """
     stored = message_log.record_inbound(
         session,
@@ -228,23 +240,25 @@ def _keep_stranger_at_risk(
         body=message.text,
         provider_id=message.provider_id,
     )
+    reply = _stranger_at_risk_reply(message, assessment)
     if stored is None:
-        return Decision(duplicate=True)
+        # A provider's retry (Twilio's Fallback URL after a late answer, Telegram's
+        # redelivery): the first answer never reached the person, so it is given again.
+        return Decision(duplicate=True, direct_reply=reply)
     stored.risk_level = assessment.level.value if assessment else None
     stored.screened_at = utcnow()
-    stored.status = MessageStatus.PROCESSED
     session.flush()
     logger.warning("risky message %s from an unknown %s sender kept", stored.id, message.channel)
-    if not _stranger_alerted_recently(session, stored):
-        escalation.alert_unregistered_sender(
-            session, message.channel, message.address, stored.created_at, settings
-        )
+    strangers.tell_people(session, stored, settings)
+    return Decision(message_id=stored.id, direct_reply=reply)
+
+
+def _stranger_at_risk_reply(message: InboundMessage, assessment: Assessment | None) -> str:
+    """The crisis numbers for a risky stranger, answered in the webhook's response."""
     if assessment is not None and assessment.level.escalates:
-        return Decision(
-            message_id=stored.id, direct_reply=unknown_sender_crisis_reply(message.text)
-        )
+        return unknown_sender_crisis_reply(message.text)
     # Moderate, or unscored: the usual reply, which carries the crisis numbers too.
-    return Decision(message_id=stored.id, direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+    return with_crisis_contacts(UNKNOWN_SENDER_REPLY)
 
 
 def process_stored(
@@ -254,7 +268,7 @@ def process_stored(
     settings: Settings,
     now: datetime,
     *,
-    throttled: bool = False,
+    flood: FloodControl | None = None,
     handing_off: bool = True,
 ) -> Decision:
     """Screen a stored message and decide its replies, in the caller's transaction.
@@ -262,7 +276,9 @@ def process_stored(
     The message is claimed by setting ``screened_at`` only where it is still
     empty, so the webhook and the retry loop (or two retry loops) never both
     process it. Replies for outbox channels are queued here; the local
-    channel's are returned in the Decision. ``handing_off`` False (the retry
+    channel's are returned in the Decision. ``flood`` is asked, after the
+    screening, whether the assistant may answer (outbox channels only; the
+    local one is behind the API token). ``handing_off`` False (the retry
     loop, which cannot reach Rasa) leaves the hand-off unclaimed, for the next
     Rasa server's :func:`claim_handoffs` to take at once.
     """
@@ -282,33 +298,69 @@ def process_stored(
     client = session.get(Client, message.client_id)
     assert client is not None
     opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
-    crisis_reply = screen_for_risk(session, client, message, assessment, settings, now)
-    # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
-    urgent = () if opted_out else crisis_reply
-    message.crisis_replied = bool(urgent)
-    replies: list[str] = []
+    taken_over = takeover.is_taken_over(session, client.id, now)
     keyword = message.body.strip().upper()
+    carrier_help = message.channel == Channel.SMS and keyword in HELP_KEYWORDS
+    screening = screen_for_risk(
+        session, client, message, assessment, settings, now,
+        answers_question=bool(keyword) and not carrier_help,
+        may_ask=not (opted_out or taken_over),
+    )  # fmt: skip
+    # An opted-out SMS client is screened (risk still reaches the on-call therapist), not answered.
+    urgent = [] if opted_out else list(screening.urgent)
+    # A repeat of escalated words was crisis-replied already: the assistant does not repeat it.
+    message.crisis_replied = not opted_out and bool(screening.crisis_reply or screening.repeated)
+    message.check_in_asked = screening.check_in is not None
+    waiting = not taken_over and followup.question_waiting(session, client, now)
+    replies: list[str] = []
     compliance = (
         _compliance_reply(settings, client, keyword) if message.channel == Channel.SMS else None
     )
     hand_off: HandOff | None = None
     if compliance is not None:
+        # A therapist who tried the bot with their own phone: the carrier stops their pages too.
+        _staff_carrier_keyword(session, message, keyword, now, settings)
         if compliance:
             # Sent even to a client who just opted out: the one confirmation.
             replies.append(compliance)
-    elif opted_out or takeover.is_taken_over(session, client.id, now):
+        if carrier_help and waiting:
+            # HELP instead of an answer to "are you safe?": the conversation asks again.
+            hand_off = _hand_off(session, client, message)
+    elif opted_out or taken_over:
         pass  # screened above; the bot stays silent (the client or their therapist asked so)
     elif not message.body.strip():
-        replies.append(empty_message_reply(message.channel))
-    elif throttled:
+        if waiting:
+            # A voice note for an answer: no menu prompt, the numbers, and the question waits.
+            urgent.append(with_crisis_contacts(NOT_TEXT_ANSWER_REPLY, client.locale))
+        else:
+            replies.append(empty_message_reply(message.channel))
+    elif (
+        flood is not None
+        and message.channel in OUTBOX_CHANNELS
+        and _flooding(session, flood, message)
+    ):
         logger.warning("message %s throttled: not handed to the assistant", message.id)
     else:
-        hand_off = _hand_off(session, client, message, crisis_replied=bool(urgent))
+        hand_off = _hand_off(session, client, message)
     if hand_off is None:
         message.status = MessageStatus.PROCESSED
     elif handing_off:
         message.handed_off_at = now
     return _deliver(session, message, client, replies, hand_off, urgent=urgent)
+
+
+def _flooding(session: Session, flood: FloodControl, message: Message) -> bool:
+    """Whether the sender is over their flood limit; a failure of flood control says no.
+
+    In a savepoint: whatever goes wrong here is logged and undone, and never
+    touches the screening already applied in this transaction.
+    """
+    try:
+        with session.begin_nested():
+            return not flood.allow(session, message.channel, message.address)
+    except Exception:
+        logger.exception("flood control failed for message %s; not throttled", message.id)
+        return False
 
 
 def _deliver(
@@ -348,13 +400,38 @@ def _staff_message(
     """A therapist or the crisis line texting the bot: ``ACK <code>``, else how to ACK."""
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
     message.status = MessageStatus.PROCESSED
+    keyword = message.body.strip().upper()
     if therapist is not None:
-        reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
+        reply = _staff_carrier_keyword(
+            session, message, keyword, now, settings
+        ) or escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
     elif _is_crisis_line(settings, message.channel, message.address):
         reply = escalation.crisis_line_reply(session, message.body, now, via=message.channel)
     else:  # kept from a stranger, or staff no longer active
         return Decision(message_id=message.id)
     return _deliver(session, message, None, [reply], None)
+
+
+def _staff_carrier_keyword(
+    session: Session, message: Message, keyword: str, now: datetime, settings: Settings
+) -> str | None:
+    """STOP or START by SMS from a therapist's number: their SMS pages stop or resume.
+
+    Returns the reply to them, or None if this is not such a message (START or
+    YES from a therapist whose pages never stopped is an answer to a page).
+    """
+    stopped = keyword in OPT_OUT_KEYWORDS
+    if message.channel != Channel.SMS or not (stopped or keyword in OPT_IN_KEYWORDS):
+        return None
+    therapist = clinic.therapist_for_identity(session, message.channel, message.address)
+    if therapist is None:
+        return None
+    if not stopped and therapist.sms_opted_out_at is None:
+        # "Yes" to a page restarts nothing (they never stopped): they are told how to ACK.
+        return None
+    return escalation.set_sms_paging(
+        session, therapist, stopped=stopped, now=now, settings=settings
+    )
 
 
 def _is_crisis_line(settings: Settings, channel: str, address: str) -> bool:
@@ -381,10 +458,13 @@ def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str |
     return None
 
 
-def _hand_off(
-    session: Session, client: Client, message: Message, *, crisis_replied: bool
-) -> HandOff:
-    """What the assistant reads: ``/greet`` after enrolment, a chosen option, or the text."""
+def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
+    """What the assistant reads: ``/greet`` after enrolment, a chosen option, or the text.
+
+    With it goes what the screening decided (stored on the message, so a
+    hand-off taken again after a crash carries the same): the risk level,
+    and whether the crisis reply or the check-in question already went out.
+    """
     text = message.body.strip()
     if is_enrolment_command(message.channel, text):
         text = GREETING_TRIGGER
@@ -399,7 +479,9 @@ def _hand_off(
         channel=message.channel,
         address=message.address,
         text=text,
-        crisis_replied=crisis_replied,
+        risk_level=message.risk_level,
+        crisis_replied=message.crisis_replied,
+        check_in_asked=message.check_in_asked,
     )
 
 
@@ -411,12 +493,15 @@ def screen_pending(
     The scheduler calls this every few seconds and each Rasa server at start.
     Each message is screened outside any transaction, then decided in a
     transaction of its own, so one that keeps failing does not hold up the
-    rest. Returns how many were finished here.
+    rest. Every try is counted first (a try that crashed the process counts
+    too); a message that still fails after :data:`SCREENING_ATTEMPTS` tries, or
+    :data:`SCREENING_DEADLINE` after it arrived, is handed to a person
+    (:func:`_give_up_screening`). Returns how many were finished here.
     """
     now = now or utcnow()
     with session_scope(engine) as session:
         pending = session.execute(
-            select(Message.id, Message.body)
+            select(Message.id, Message.body, Message.created_at)
             .where(
                 Message.direction == Direction.INBOUND,
                 Message.screened_at.is_(None),
@@ -426,23 +511,122 @@ def screen_pending(
             .limit(SCREENING_BATCH)
         ).all()
     finished = 0
-    for message_id, body in pending:
-        assessment = assess_safely(body)
-        try:
-            with session_scope(engine) as session:
-                decision = process_stored(
-                    session, message_id, assessment, settings, utcnow(), handing_off=False
-                )
-        except Exception:
-            logger.exception("screening message %s failed again; will retry", message_id)
-            continue
-        if decision.replies:
-            # The local channel answers in its HTTP response, long gone by now.
-            logger.warning("message %s screened late: its replies could not be given", message_id)
-        finished += 1
+    told: set[int] = set()
+    for message_id, body, created_at in pending:
+        attempts = _count_screening_attempt(message_id, engine)
+        if attempts <= SCREENING_ATTEMPTS:
+            if _screen_again(message_id, body, settings, engine):
+                finished += 1
+                continue
+            if attempts < SCREENING_ATTEMPTS and created_at > now - SCREENING_DEADLINE:
+                continue
+        finished += _give_up_screening(message_id, attempts, settings, engine, told)
     if finished:
         logger.warning("screened %d messages left unscreened", finished)
     return finished
+
+
+def _count_screening_attempt(message_id: int, engine: Engine | None) -> int:
+    """Count one more try at screening the message, in its own transaction; the new count."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(screening_attempts=Message.screening_attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return int(
+            session.execute(
+                select(Message.screening_attempts).where(Message.id == message_id)
+            ).scalar_one()
+        )
+
+
+def _screen_again(message_id: int, body: str, settings: Settings, engine: Engine | None) -> bool:
+    """One more try at :func:`process_stored`; False (logged, no words) if it failed again."""
+    assessment = assess_safely(body)
+    try:
+        with session_scope(engine) as session:
+            decision = process_stored(
+                session, message_id, assessment, settings, utcnow(), handing_off=False
+            )
+    except Exception:
+        logger.exception("screening message %s failed again", message_id)
+        return False
+    if decision.replies:
+        # The local channel answers in its HTTP response, long gone by now.
+        logger.warning("message %s screened late: its replies could not be given", message_id)
+    return True
+
+
+def _give_up_screening(
+    message_id: int, attempts: int, settings: Settings, engine: Engine | None, told: set[int]
+) -> int:
+    """When in doubt, escalate: a message that cannot be screened goes to a person.
+
+    It joins (or opens) the client's escalation as ``screening_failed`` at high
+    level, so the on-call therapist is paged (the page carries no words), the
+    client gets the crisis numbers (once per pass, however many of theirs
+    failed; ``told`` holds who has), and the message is marked failed so it
+    is not tried again. If even the escalation fails, the message is still
+    marked and the client still gets the numbers. Returns 1 if this call took
+    the message, 0 if someone else finished it meanwhile.
+    """
+    for escalating in (True, False):
+        try:
+            with session_scope(engine) as session:
+                taken = _mark_unscreenable(session, message_id, utcnow())
+                if taken is None:
+                    return 0
+                escalation_id = (
+                    _escalate_unscreenable(session, taken, settings) if escalating else None
+                )
+                client_told = _send_numbers_once(session, taken, told)
+        except Exception:
+            logger.exception("handing unscreenable message %s to a person failed", message_id)
+            continue
+        if client_told is not None:
+            told.add(client_told)
+        logger.error(
+            "message %s could not be screened after %d tries: %s", message_id, attempts,
+            f"escalation {escalation_id} ({SCREENING_FAILED})" if escalation_id
+            else "nobody could be paged about it",
+        )  # fmt: skip
+        return 1
+    return 0
+
+
+def _mark_unscreenable(session: Session, message_id: int, now: datetime) -> Message | None:
+    """Claim the message as screened (failed) so that nothing tries it again; None if taken."""
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.screened_at.is_(None))
+        .values(screened_at=now, status=MessageStatus.FAILED, error=SCREENING_FAILED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return session.get(Message, message_id) if claimed else None
+
+
+def _escalate_unscreenable(session: Session, message: Message, settings: Settings) -> int | None:
+    """The escalation a client's unscreenable message joined; None for a staff message."""
+    client = session.get(Client, message.client_id) if message.client_id else None
+    if client is None:
+        return None
+    return escalate_unscreened(session, client, message, settings, utcnow()).escalation_id
+
+
+def _send_numbers_once(session: Session, message: Message, told: set[int]) -> int | None:
+    """The crisis numbers, in the crisis lane, to a client not yet told; their id if queued."""
+    client = session.get(Client, message.client_id) if message.client_id else None
+    if client is None or client.id in told or message.channel not in OUTBOX_CHANNELS:
+        return None
+    if message.channel == Channel.SMS and client.opted_out_at is not None:
+        return None
+    queue_reply(
+        session, client_id=client.id, channel=message.channel, address=message.address,
+        text=with_crisis_contacts(PROCESSING_ERROR_REPLY, client.locale), lane=Lane.CRISIS,
+    )  # fmt: skip
+    return client.id
 
 
 def claim_handoffs(
@@ -484,9 +668,7 @@ def claim_handoffs(
                 message.status = MessageStatus.PROCESSED
                 continue
             message.handed_off_at = now
-            claimed.append(
-                _hand_off(session, client, message, crisis_replied=message.crisis_replied)
-            )
+            claimed.append(_hand_off(session, client, message))
     return claimed
 
 

@@ -10,13 +10,17 @@ stay in ``channels/`` and the core still queues correctly formatted parts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot import escalation
 from bot.crisis_contacts import crisis_contacts
 from bot.outbox import Button, enqueue
+from bot.safety import followup
 from bot.settings import Settings
 from bot.storage.enums import Channel, Lane
+from bot.storage.models import Client, utcnow
 
 #: A provider's way of carrying a reply: (text, buttons) -> [(part, buttons of that part)].
 ReplyFormat = Callable[[str, Sequence[Button]], list[tuple[str, Sequence[Button]]]]
@@ -57,6 +61,12 @@ ENROLMENT_FAILED_REPLY = (
 )
 EMPTY_MESSAGE_REPLY = "I didn't receive any text. Text MENU to see what I can do."
 NOT_TEXT_REPLY = "I can only read text messages. Text MENU to see what I can do."
+#: A picture or voice note while a safety question waits for its answer: no menu, the numbers.
+NOT_TEXT_ANSWER_REPLY = (
+    "I can only read text, so I couldn't see or hear that. Could you answer me in words? "
+    "If you need to talk to someone now, call or text {crisis_line}; in an emergency call "
+    "{emergency}."
+)
 OPTED_OUT_REPLY = (
     "You're unsubscribed from WiseMind and won't get more messages. Reply START to "
     "resubscribe. If you need to talk to someone, call or text {crisis_line}; in an "
@@ -104,6 +114,34 @@ def queue_reply(
             buttons=part_buttons,
             lane=lane,
         )
+
+
+def queue_assistant_reply(
+    session: Session,
+    *,
+    client_id: int | None,
+    channel: str,
+    address: str,
+    text: str,
+    buttons: Sequence[Button] = (),
+    now: datetime | None = None,
+) -> None:
+    """Queue a reply of the assistant (Rasa) in the lane the client's situation calls for.
+
+    While the client's escalation is active, or a safety question waits for
+    their answer, the assistant is talking with someone at risk ("are you safe
+    right now?", "is someone with you?"): its replies go in the crisis lane,
+    never held behind an ordinary reply in back-off. Otherwise the normal lane.
+    """
+    lane = Lane.NORMAL
+    client = session.get(Client, client_id) if client_id is not None else None
+    if client is not None and (
+        escalation.active_escalation(session, client.id) is not None
+        or followup.question_waiting(session, client, now or utcnow())
+    ):
+        lane = Lane.CRISIS
+    queue_reply(session, client_id=client_id, channel=channel, address=address, text=text,
+                buttons=buttons, lane=lane)  # fmt: skip
 
 
 def with_crisis_contacts(template: str, locale: str | None = None) -> str:

@@ -1,10 +1,15 @@
 """``CrisisClassifier``: the crisis detector as the last step of Rasa's NLU pipeline.
 
-Every message is scored by :mod:`bot.safety` (the one crisis detector). When it
-finds risk, this component replaces whatever intent the classifier before it
-chose: ``crisis_high`` for ``high`` and ``imminent`` risk, ``crisis_moderate``
-for ``moderate``. Those intents are excluded from every form's slot mappings,
-so a risky message interrupts any form, and the rules in
+Every message is scored by :mod:`bot.safety` (the one crisis detector). When
+it finds risk, this component replaces whatever intent the classifier before
+it chose: ``crisis_high`` for ``high`` and ``imminent`` risk,
+``crisis_moderate`` for ``moderate``. A message the intake handed over carries
+the intake's level in its metadata (:func:`intake_level`): that decision,
+which may come from the client's recent texts joined, is the one the
+conversation follows, so a client who got the crisis reply for "thinking about
+ending" / "it" / "tonight" gets the crisis follow-up too, not a reply to
+"tonight" alone. The two crisis intents are excluded from every form's slot
+mappings, so a risky message interrupts any form, and the rules in
 ``data/rules/crisis.yml`` run the crisis actions in every state. The
 assessment itself is added to the parse result as ``crisis`` for the actions.
 
@@ -38,11 +43,13 @@ from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    METADATA,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.intake import RISK_LEVEL
 from bot.safety import RiskLevel, assess_many, get_detector
 
 CRISIS_HIGH_INTENT = "crisis_high"
@@ -52,6 +59,7 @@ CRISIS_INTENTS = frozenset({CRISIS_HIGH_INTENT, CRISIS_MODERATE_INTENT})
 EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
 #: Where the assessment goes in the parse data (``tracker.latest_message``).
 ASSESSMENT_KEY = "crisis"
+RISK_LEVELS = frozenset(level.value for level in RiskLevel)
 
 
 def crisis_intent(level: RiskLevel) -> str | None:
@@ -87,7 +95,8 @@ class CrisisClassifier(GraphComponent, IntentClassifier):
         texts = [message.get(TEXT) or "" for message in messages]
         for message, assessment in zip(messages, assess_many(texts), strict=True):
             message.set(ASSESSMENT_KEY, assessment.to_dict(), add_to_output=True)
-            intent = crisis_intent(assessment.level)
+            decided = intake_level(message)
+            intent = crisis_intent(assessment.level if decided is None else decided)
             _drop_unconfirmed_guesses(message)
             if intent is None:
                 continue
@@ -96,6 +105,19 @@ class CrisisClassifier(GraphComponent, IntentClassifier):
             ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
         return messages
+
+
+def intake_level(message: Message) -> RiskLevel | None:
+    """The intake's risk level for a message it handed over, from the message's metadata.
+
+    The intake screened the message as it arrived, joined with the client's
+    recent texts ("thinking about ending" / "it" / "tonight"), and sent the
+    crisis reply on that decision; the conversation must follow the same one.
+    None for a message that did not come through the intake, or was unscored.
+    """
+    metadata = message.get(METADATA) or {}
+    level = metadata.get(RISK_LEVEL) if isinstance(metadata, dict) else None
+    return RiskLevel(level) if level in RISK_LEVELS else None
 
 
 def _never_from_text(intent: str | None) -> bool:

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.reminders.commands import describe_when
 from bot.storage.enums import DeliveryStatus, ReminderKind
-from bot.storage.models import Reminder, ReminderDelivery
+from bot.storage.models import Client, Reminder, ReminderDelivery
+
+
+class Asked(NamedTuple):
+    """One occurrence of a check-in: when it was due, what became of it, the answer."""
+
+    due_at: datetime
+    status: str
+    answer: str | None
+    answered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -19,8 +30,13 @@ class CheckinRecord:
     reminder_id: int
     question: str
     active: bool
-    asked: list[tuple[datetime, str, str | None, datetime | None]]
-    """``(due_at, status, answer, answered_at)`` per occurrence, oldest first."""
+    #: When it is asked, in the client's time ("every day at 9:00 PM", "Tue 1 Dec at 3:00 PM").
+    schedule: str
+    recurring: bool
+    #: The staff account that set it (None if set by the system).
+    set_by: int | None
+    #: Per occurrence made so far, oldest first.
+    asked: list[Asked]
 
 
 def record_answer(
@@ -41,11 +57,11 @@ def record_answer(
     return True
 
 
-def checkins_of(session: Session, client_id: int) -> list[CheckinRecord]:
+def checkins_of(session: Session, client: Client) -> list[CheckinRecord]:
     """A client's check-ins (stopped ones too) with their answers, for the therapist."""
     reminders = session.execute(
         select(Reminder)
-        .where(Reminder.client_id == client_id, Reminder.kind == ReminderKind.CHECKIN)
+        .where(Reminder.client_id == client.id, Reminder.kind == ReminderKind.CHECKIN)
         .order_by(Reminder.id)
     ).scalars()
     records = []
@@ -62,10 +78,13 @@ def checkins_of(session: Session, client_id: int) -> list[CheckinRecord]:
         ).all()
         records.append(
             CheckinRecord(
-                reminder.id,
-                reminder.text or "",
-                reminder.active,
-                [tuple(row) for row in asked],
+                reminder_id=reminder.id,
+                question=reminder.text or "",
+                active=reminder.active,
+                schedule=describe_when(reminder, client),
+                recurring=reminder.local_time is not None,
+                set_by=reminder.created_by,
+                asked=[Asked(*row) for row in asked],
             )
         )
     return records

@@ -1,8 +1,9 @@
-"""Clients changing their own reminders by text, and therapists' check-in answers.
+"""Clients changing their own reminders by text.
 
 :func:`parse` reads what a client wrote ("remind me at 9pm", "no reminders on
-weekends", "snooze 1 hour") into a :class:`Command`; :func:`apply` carries it
-out and returns the reply. The Rasa action in between only passes text along.
+weekends", "snooze 1 hour", "quiet hours 11pm to 7am", "no messages before
+9am") into a :class:`Command`; :func:`apply` carries it out and returns the
+reply. The Rasa action in between only passes text along.
 """
 
 from __future__ import annotations
@@ -15,18 +16,29 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.reminders.schedule import format_days, parse_days
+from bot.reminders.schedule import QuietHours, format_days, parse_days
 from bot.reminders.store import (
     add_occurrence,
     add_reminder,
+    change_quiet_hours,
     client_reminders,
     deactivate,
     quiet_hours,
     reschedule,
 )
-from bot.storage.enums import DeliveryStatus, ReminderKind
+from bot.storage.enums import (
+    DEFAULT_QUIET_END,
+    DEFAULT_QUIET_START,
+    DeliveryStatus,
+    ReminderKind,
+)
 from bot.storage.models import Client, Reminder, ReminderDelivery
 
+#: How to change quiet hours, said when a client asks about them.
+QUIET_HOURS_HELP = (
+    "To change them, text e.g. 'quiet hours 11pm to 7am', 'no messages before 9am' "
+    "or 'no messages after 10pm'."
+)
 #: "snooze" with no duration, and "later" after a reminder.
 DEFAULT_SNOOZE = timedelta(hours=1)
 MAX_SNOOZE = timedelta(hours=12)
@@ -63,6 +75,27 @@ _DURATION = re.compile(
 )
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 
+#: A clock time in a quiet-hours command: "11pm", "7:30 am", "23:00", "7", "midnight".
+_QUIET_CLOCK = (
+    r"(?:(?P<{0}_hour>[01]?\d|2[0-3])(?:[:.h](?P<{0}_minute>[0-5]\d))?\s*"
+    r"(?P<{0}_meridiem>a\.?m\.?|p\.?m\.?)?|(?P<{0}_word>midnight|noon))(?![\w:])"
+)
+_QUIET_RANGE = re.compile(
+    r"(?:\b(?:from|between)\s+)?(?<![\w:])"
+    + _QUIET_CLOCK.format("start")
+    + r"\s*(?:to|until|till|til|and|-|–)\s*"
+    + _QUIET_CLOCK.format("end")
+)
+_QUIET_BEFORE = re.compile(r"\b(?:before|until|till)\s+" + _QUIET_CLOCK.format("end"))
+_QUIET_AFTER = re.compile(r"\b(?:after|past)\s+" + _QUIET_CLOCK.format("start"))
+#: "no messages before 9am": a refusal, and a word for being contacted.
+_NO_CONTACT = re.compile(
+    r"\b(no|not|don'?t|do not|never|stop)\b.*"
+    r"\b(messages?|texts?|texting|msgs?|remind\w*|notifications?|contact|ping|anything)\b"
+    r"|\bnothing\b"
+)
+_QUIET_OFF = re.compile(r"\b(no|off|remove|cancel|turn off|disable|without)\b")
+
 
 @dataclass(frozen=True)
 class SetTime:
@@ -91,15 +124,35 @@ class Snooze:
     duration: timedelta
 
 
-Command = SetTime | ListReminders | WeekendsOff | Stop | Snooze
+@dataclass(frozen=True)
+class SetQuietHours:
+    """New quiet hours; a side left None keeps its current time. ``start == end``: none."""
+
+    start: time | None
+    end: time | None
+
+
+@dataclass(frozen=True)
+class ShowQuietHours:
+    """Quiet hours asked about with no times ("change my quiet hours"): say them and how."""
+
+
+Command = SetTime | ListReminders | WeekendsOff | Stop | Snooze | SetQuietHours | ShowQuietHours
 
 
 def parse(text: str) -> Command | None:
     """The reminder command in ``text``, or None when it names none clearly."""
     words = " ".join(text.lower().split())
+    quiet = _quiet_hours_command(words)
+    if quiet is not None:
+        return quiet
     if re.search(r"\bsnooze\b|\blater\b", words):
         return Snooze(_duration(words) or DEFAULT_SNOOZE)
-    if "weekend" in words and re.search(r"\b(no|not|stop|without|off|skip)\b", words):
+    weekend = re.search(r"\bweekends?\b|\bsat(urday)?s?\b.*\bsun(day)?s?\b", words)
+    if (
+        weekend
+        and re.search(r"\b(no|not|don'?t|do not|never|stop|without|off|skip|alone)\b", words)
+    ) or re.search(r"\bweekdays?\b.*\bonly\b|\bonly\b.*\bweekdays?\b", words):
         return WeekendsOff()
     if re.search(r"\b(stop|cancel|turn off|no more|don'?t|disable|pause)\b", words):
         return Stop(_kind(words))
@@ -122,19 +175,17 @@ def apply(session: Session, client: Client, command: Command, now: datetime) -> 
         return _weekends_off(session, client, now)
     if isinstance(command, Stop):
         return _stop(session, client, command.kind, now)
+    if isinstance(command, SetQuietHours):
+        return _set_quiet_hours(session, client, command, now)
+    if isinstance(command, ShowQuietHours):
+        return f"{_quiet_text(quiet_hours(client), client)} {QUIET_HOURS_HELP}"
     return snooze(session, client, command.duration, now)
 
 
 def describe(session: Session, client: Client) -> str:
     """The client's reminders in plain words, with their quiet hours."""
     reminders = client_reminders(session, client.id)
-    quiet = quiet_hours(client)
-    quiet_text = (
-        f"Quiet hours: {_clock_text(quiet.start)} to {_clock_text(quiet.end)}, "
-        "nothing is sent then."
-        if quiet.start != quiet.end
-        else "You have no quiet hours set."
-    )
+    quiet_text = _quiet_text(quiet_hours(client), client)
     if not reminders:
         return (
             "You have no reminders set. Text e.g. 'remind me at 9pm' for a daily diary "
@@ -225,10 +276,86 @@ def _stop(session: Session, client: Client, kind: str | None, now: datetime) -> 
     return f"Okay, no more {what}. Text 'remind me at 9pm' any time to start again."
 
 
+def _set_quiet_hours(
+    session: Session, client: Client, command: SetQuietHours, now: datetime
+) -> str:
+    current = quiet_hours(client)
+    if current.start == current.end:
+        # "no messages after 10pm" with none set: until the usual morning, not midnight.
+        current = QuietHours(DEFAULT_QUIET_START, DEFAULT_QUIET_END)
+    quiet = QuietHours(
+        command.start if command.start is not None else current.start,
+        command.end if command.end is not None else current.end,
+    )
+    change_quiet_hours(session, client, quiet, now)
+    if quiet.start == quiet.end:
+        return "Okay, no quiet hours: reminders come at the times they're set for."
+    return (
+        f"Done: {_quiet_text(quiet, client)} Reminders due then wait until "
+        f"{_clock_text(quiet.end)}."
+    )
+
+
+def _quiet_text(quiet: QuietHours, client: Client) -> str:
+    """The quiet hours in the client's own time, naming their time zone's place."""
+    if quiet.start == quiet.end:
+        return "You have no quiet hours set."
+    place = client.timezone.rsplit("/", 1)[-1].replace("_", " ")
+    return (
+        f"Quiet hours: {_clock_text(quiet.start)} to {_clock_text(quiet.end)} "
+        f"({place} time), nothing is sent then."
+    )
+
+
+def _quiet_hours_command(words: str) -> Command | None:
+    """Quiet hours asked for in ``words``, or None when they are not about quiet hours."""
+    about_quiet = re.search(r"\bquiet\b|\bdo not disturb\b|\bdnd\b", words) is not None
+    refuses_contact = _NO_CONTACT.search(words) is not None
+    if not (about_quiet or refuses_contact):
+        return None
+    span = _QUIET_RANGE.search(words)
+    if span is not None and (about_quiet or re.search(r"\bbetween\b", words)):
+        # Bare hours in a span are the night's: "11 to 7" is 11 PM to 7 AM.
+        return SetQuietHours(_quiet_clock(span, "start", "pm"), _quiet_clock(span, "end", "am"))
+    before = _QUIET_BEFORE.search(words)
+    after = _QUIET_AFTER.search(words)
+    if before is not None or after is not None:
+        return SetQuietHours(
+            _quiet_clock(after, "start", "pm") if after else None,
+            _quiet_clock(before, "end", "am") if before else None,
+        )
+    if about_quiet and _QUIET_OFF.search(words) and "change" not in words:
+        return SetQuietHours(time(0), time(0))
+    return ShowQuietHours() if about_quiet else None
+
+
+def _quiet_clock(match: re.Match[str], side: str, bare_meridiem: str) -> time | None:
+    """The clock time of ``side`` in ``match``; a bare 1-12 hour takes ``bare_meridiem``."""
+    word = match[f"{side}_word"]
+    if word:
+        return time(12) if word == "noon" else time(0)
+    hour = int(match[f"{side}_hour"])
+    minute = int(match[f"{side}_minute"] or 0)
+    meridiem = (match[f"{side}_meridiem"] or "").replace(".", "")
+    if not meridiem and 1 <= hour <= 12 and match[f"{side}_minute"] is None:
+        meridiem = bare_meridiem
+    if not meridiem:
+        return time(hour, minute)
+    if not 1 <= hour <= 12:
+        return None
+    hour %= 12
+    return time(hour + 12 if meridiem == "pm" else hour, minute)
+
+
 def describe_one(reminder: Reminder, client: Client) -> str:
     name = KIND_NAMES[reminder.kind]
     if reminder.kind == ReminderKind.CHECKIN:
         name = "a question from your therapist"
+    return f"{name}: {describe_when(reminder, client)}"
+
+
+def describe_when(reminder: Reminder, client: Client) -> str:
+    """When a reminder goes out, in the client's time: "weekdays at 9:00 PM", "Tue 1 Dec at…"."""
     if reminder.local_time is not None:
         days = parse_days(reminder.days)
         when = (
@@ -238,10 +365,10 @@ def describe_one(reminder: Reminder, client: Client) -> str:
             if days == frozenset(range(5))
             else ", ".join(d.capitalize() for d in reminder.days.split(","))
         )
-        return f"{name}: {when} at {_clock_text(reminder.local_time)}"
+        return f"{when} at {_clock_text(reminder.local_time)}"
     assert reminder.one_off_at is not None
     local = reminder.one_off_at.astimezone(ZoneInfo(client.timezone))
-    return f"{name}: {local:%a} {local.day} {local:%b} at {_clock_text(local.time())}"
+    return f"{local:%a} {local.day} {local:%b} at {_clock_text(local.time())}"
 
 
 def _clock(words: str) -> time | None:

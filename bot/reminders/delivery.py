@@ -2,18 +2,20 @@
 
 The scheduler claims due ``pending`` rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so two schedulers never claim the same row), checks each against
-the rules below, and hands the rest to Rasa marked ``sending``. Whatever
-produces the message (the Rasa action, or :func:`hand_to_outbox`) first calls
-:func:`begin_send`, a conditional update from ``pending``/``sending`` to
-``sent``: only one caller can win it, so a retried hand-off, a restarted
-scheduler or a second scheduler never sends an occurrence twice.
+the rules below, and hands the rest to Rasa marked ``sending``. The Rasa
+action that says one first calls :func:`begin_send`, a conditional update
+from ``pending``/``sending`` to ``sent``: only one caller can win it, so a
+retried hand-off, a restarted scheduler or a second scheduler never sends an
+occurrence twice. The direct outbox hand-off instead marks its claims
+``sent`` in the transaction that queues their messages (``send_now``).
 
 An occurrence is skipped (and the reason recorded) when it is older than its
 kind's grace window, the client opted out or was discharged, the client has
 an open or acknowledged crisis escalation, the client already had the daily
 cap of reminders today (their local day), the reminder was stopped or its
-homework is no longer open, a re-engagement finds the client wrote recently,
-or there is no SMS or Telegram address to reach them on.
+homework is no longer open, a re-engagement finds the client wrote recently
+(by their last inbound message) or never wrote at all, or there is no SMS or
+Telegram address to reach them on.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -59,21 +61,50 @@ FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
 #: Channels a reminder can go out on, preferred first when the client used neither lately.
 REMINDER_CHANNELS = (Channel.SMS, Channel.TELEGRAM)
-#: What :func:`claim_due` reads of reminders and clients.
-REMINDER_COLUMNS = (
-    Reminder.id,
-    Reminder.client_id,
+
+
+class DueOccurrence(NamedTuple):
+    """A due occurrence with what the rules, and its words, need of its reminder and client.
+
+    A plain tuple rather than SQLAlchemy's ``Row``, whose attributes cost
+    microseconds each: thousands are read per pass when a clinic's reminders
+    fall due in the same minute.
+    """
+
+    id: int
+    due_at: datetime
+    reminder_id: int
+    kind: str
+    active: bool
+    text: str | None
+    homework_id: int | None
+    one_off_at: datetime | None
+    created_by: int | None
+    after_days: int | None
+    client_id: int
+    client_code: str
+    timezone: str
+    opted_out: bool
+    discharged: bool
+
+
+#: The columns :func:`claim_due` reads, in the order of :class:`DueOccurrence`.
+DUE_COLUMNS = (
+    ReminderDelivery.id,
+    ReminderDelivery.due_at,
+    Reminder.id.label("reminder_id"),
     Reminder.kind,
     Reminder.active,
+    Reminder.text,
     Reminder.homework_id,
+    Reminder.one_off_at,
+    Reminder.created_by,
     Reminder.after_days,
-)
-CLIENT_COLUMNS = (
-    Client.id,
-    Client.code,
+    Client.id.label("client_id"),
+    Client.code.label("client_code"),
     Client.timezone,
-    Client.opted_out_at,
-    Client.discharged_at,
+    Client.opted_out_at.is_not(None).label("opted_out"),
+    Client.discharged_at.is_not(None).label("discharged"),
 )
 #: Open crises that hold every reminder back.
 CRISIS_OPEN = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
@@ -81,7 +112,11 @@ CRISIS_OPEN = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 
 @dataclass(frozen=True)
 class Claim:
-    """An occurrence claimed for sending, detached from the session."""
+    """An occurrence claimed for sending, detached from the session.
+
+    It carries what its words depend on (:class:`~bot.reminders.prompts.ReminderFields`
+    and the client's time zone), so they can be written without reading it again.
+    """
 
     delivery_id: int
     reminder_id: int
@@ -91,96 +126,125 @@ class Claim:
     channel: str
     address: str
     due_at: datetime
+    timezone: str
+    text: str | None
+    homework_id: int | None
+    one_off_at: datetime | None
+    created_by: int | None
 
 
-def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[list[Claim], int]:
-    """Claim up to ``limit`` due occurrences; return the claims and how many were skipped."""
-    # Plain rows of the columns the rules need, not ORM objects: thousands fall due at once.
+def claim_due(
+    session: Session, now: datetime, limit: int = CLAIM_BATCH, *, send_now: bool = False
+) -> tuple[list[Claim], int]:
+    """Claim up to ``limit`` due occurrences; return the claims and how many were skipped.
+
+    Claims are marked ``sending``: whoever says them later wins :func:`begin_send`.
+    With ``send_now`` the caller queues their words in this same transaction
+    (:func:`bot.reminders.handoff.send_due_to_outbox`), so they are marked
+    ``sent`` at once: the transaction makes the claim and the message one
+    all-or-nothing step, with one update per occurrence instead of two.
+    """
+    # One query for the occurrences and what the rules need of their reminders and clients,
+    # as plain rows rather than ORM objects: thousands fall due in the same minute.
     query = (
-        select(ReminderDelivery.id, ReminderDelivery.reminder_id, ReminderDelivery.due_at)
+        select(*DUE_COLUMNS)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .join(Client, Client.id == Reminder.client_id)
         .where(
             ReminderDelivery.status == DeliveryStatus.PENDING,
             ReminderDelivery.due_at <= now,
             (ReminderDelivery.next_attempt_at.is_(None))
             | (ReminderDelivery.next_attempt_at <= now),
         )
-        .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
+        # Oldest first, in the order of the (status, due_at) index, which can then stop
+        # at the limit instead of sorting every occurrence due in the same minute.
+        .order_by(ReminderDelivery.due_at)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=ReminderDelivery)
-    deliveries = session.execute(query).all()
-    if not deliveries:
+    due = [DueOccurrence._make(row) for row in session.execute(query)]
+    if not due:
         return [], 0
-    reminders = _rows_by_id(session, REMINDER_COLUMNS, {d.reminder_id for d in deliveries})
-    clients = _rows_by_id(session, CLIENT_COLUMNS, {r.client_id for r in reminders.values()})
-    client_ids = set(clients)
+    timezones = {row.client_id: row.timezone for row in due}
+    client_ids = set(timezones)
     crisis_clients = in_crisis(session, client_ids)
-    sent_today = _sent_today(session, clients, now)
-    last_contact = _last_contact(session, client_ids)
-    open_homework = _open_homework(session, {r.homework_id for r in reminders.values()})
+    sent_today = _sent_today(session, timezones, now)
+    reengaging = {row.client_id for row in due if row.kind == ReminderKind.REENGAGE}
+    last_contact = _last_contact(session, reengaging) if reengaging else {}
+    open_homework = _open_homework(session, {row.homework_id for row in due})
     addresses = preferred_addresses(session, client_ids)
     claims: list[Claim] = []
     skipped: defaultdict[str, list[int]] = defaultdict(list)
-    for delivery in deliveries:
-        reminder = reminders[delivery.reminder_id]
-        client = clients[reminder.client_id]
+    for row in due:
         reason = _skip_reason(
-            delivery,
-            reminder,
-            client,
+            row,
             now,
-            in_crisis=client.id in crisis_clients,
-            sent_today=sent_today[client.id],
-            last_contact=last_contact.get(client.id),
-            homework_open=reminder.homework_id in open_homework,
-            address=addresses.get(client.id),
+            in_crisis=row.client_id in crisis_clients,
+            sent_today=sent_today[row.client_id],
+            last_contact=last_contact.get(row.client_id),
+            homework_open=row.homework_id in open_homework,
+            address=addresses.get(row.client_id),
         )
         if reason is not None:
-            skipped[reason].append(delivery.id)
+            skipped[reason].append(row.id)
             continue
-        channel, address = addresses[client.id]
-        sent_today[client.id] += 1
+        channel, address = addresses[row.client_id]
+        sent_today[row.client_id] += 1
         claims.append(
             Claim(
-                delivery_id=delivery.id,
-                reminder_id=reminder.id,
-                kind=reminder.kind,
-                client_id=client.id,
-                client_code=client.code,
+                delivery_id=row.id,
+                reminder_id=row.reminder_id,
+                kind=row.kind,
+                client_id=row.client_id,
+                client_code=row.client_code,
                 channel=channel,
                 address=address,
-                due_at=delivery.due_at,
+                due_at=row.due_at,
+                timezone=row.timezone,
+                text=row.text,
+                homework_id=row.homework_id,
+                one_off_at=row.one_off_at,
+                created_by=row.created_by,
             )
         )
     # A few set-based updates rather than one per row: thousands fall due in the same minute.
     for reason, ids in skipped.items():
         _set(session, ids, status=DeliveryStatus.SKIPPED, skip_reason=reason)
-    _set(
-        session,
-        [claim.delivery_id for claim in claims],
-        status=DeliveryStatus.SENDING,
-        claimed_at=now,
-        attempts=ReminderDelivery.attempts + 1,
+    claimed = [claim.delivery_id for claim in claims]
+    outcome = (
+        {"status": DeliveryStatus.SENT, "sent_at": now}
+        if send_now
+        else {"status": DeliveryStatus.SENDING}
     )
+    marked = _set(
+        session, claimed, claimed_at=now, attempts=ReminderDelivery.attempts + 1, **outcome
+    )
+    if marked != len(claimed):
+        # Cannot happen while the rows are locked (or SQLite's write lock is held): never
+        # go on to send what another scheduler may have taken.
+        raise RuntimeError(f"claimed {len(claimed)} reminder occurrences but marked {marked}")
     return claims, sum(len(ids) for ids in skipped.values())
 
 
-def _set(session: Session, delivery_ids: Sequence[int], **values: Any) -> None:
-    if delivery_ids:
-        session.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.id.in_(delivery_ids))
-            .values(**values)
-            .execution_options(synchronize_session=False)
+def _set(session: Session, delivery_ids: Sequence[int], **values: Any) -> int:
+    """Update these still-``pending`` occurrences; how many rows changed."""
+    if not delivery_ids:
+        return 0
+    result = session.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.id.in_(delivery_ids),
+            ReminderDelivery.status == DeliveryStatus.PENDING,
         )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def _skip_reason(
-    # Rows of the columns claim_due reads (REMINDER_COLUMNS, CLIENT_COLUMNS).
-    delivery: Any,
-    reminder: Any,
-    client: Any,
+    due: DueOccurrence,
     now: datetime,
     *,
     in_crisis: bool,
@@ -189,19 +253,23 @@ def _skip_reason(
     homework_open: bool,
     address: tuple[str, str] | None,
 ) -> str | None:
-    if now - delivery.due_at > grace(reminder.kind):
+    if now - due.due_at > grace(due.kind):
         return SkipReason.EXPIRED
-    if client.opted_out_at is not None:
+    if due.opted_out:
         return SkipReason.OPTED_OUT
     if in_crisis:
         return SkipReason.CRISIS
-    if not reminder.active or client.discharged_at is not None:
+    if not due.active or due.discharged:
         return SkipReason.NOT_NEEDED
-    if reminder.homework_id is not None and not homework_open:
+    if due.homework_id is not None and not homework_open:
         return SkipReason.NOT_NEEDED
-    if reminder.kind == ReminderKind.REENGAGE:
-        assert reminder.after_days is not None
-        if last_contact is not None and now - last_contact < timedelta(days=reminder.after_days):
+    if due.kind == ReminderKind.REENGAGE:
+        # "It's been a few days" means nothing to someone who never wrote: their first
+        # contact (enrolment, consent) comes from them or their therapist, not a nudge.
+        if last_contact is None:
+            return SkipReason.NEVER_WROTE
+        assert due.after_days is not None
+        if now - last_contact < timedelta(days=due.after_days):
             return SkipReason.RECENT_CONTACT
     if sent_today >= DAILY_CAP:
         return SkipReason.DAILY_CAP
@@ -227,27 +295,6 @@ def begin_send(session: Session, delivery_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)
-
-
-def begin_send_many(session: Session, delivery_ids: Sequence[int], now: datetime) -> set[int]:
-    """:func:`begin_send` for many occurrences in one transaction; the ids this caller won."""
-    if not delivery_ids:
-        return set()
-    query = select(ReminderDelivery.id).where(
-        ReminderDelivery.id.in_(delivery_ids),
-        ReminderDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    won = set(session.execute(query).scalars())
-    if won:
-        session.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.id.in_(won))
-            .values(status=DeliveryStatus.SENT, sent_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return won
 
 
 def skip(session: Session, delivery_id: int, reason: str) -> None:
@@ -365,12 +412,6 @@ def _latest_inbound_channel(session: Session, client_ids: Sequence[int]) -> dict
     return {client_id: channel for client_id, channel in rows if client_id is not None}
 
 
-def _rows_by_id(session: Session, columns: tuple[Any, ...], ids: set[int]) -> dict[int, Any]:
-    """Rows of ``columns`` (the first is the table's ``id``) for ``ids``, by id."""
-    rows = session.execute(select(*columns).where(columns[0].in_(ids))).all()
-    return {row.id: row for row in rows}
-
-
 def in_crisis(session: Session, client_ids: set[int]) -> set[int]:
     rows = session.execute(
         select(Escalation.client_id).where(
@@ -380,14 +421,16 @@ def in_crisis(session: Session, client_ids: set[int]) -> set[int]:
     return set(rows)
 
 
-def _sent_today(session: Session, clients: dict[int, Any], now: datetime) -> defaultdict[int, int]:
-    """Reminders already sent (or being sent) on each client's local today."""
+def _sent_today(
+    session: Session, timezones: dict[int, str], now: datetime
+) -> defaultdict[int, int]:
+    """Reminders already sent (or being sent) on each client's local today (by client id)."""
     counts: defaultdict[int, int] = defaultdict(int)
     rows = session.execute(
         select(Reminder.client_id, ReminderDelivery.sent_at, ReminderDelivery.claimed_at)
         .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
         .where(
-            Reminder.client_id.in_(list(clients)),
+            Reminder.client_id.in_(list(timezones)),
             ReminderDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.SENDING)),
             func.coalesce(ReminderDelivery.sent_at, ReminderDelivery.claimed_at)
             >= now - timedelta(days=1, hours=14),
@@ -395,7 +438,7 @@ def _sent_today(session: Session, clients: dict[int, Any], now: datetime) -> def
     ).all()
     for client_id, sent_at, claimed_at in rows:
         moment = sent_at or claimed_at
-        zone = ZoneInfo(clients[client_id].timezone)
+        zone = ZoneInfo(timezones[client_id])
         if moment is not None and moment.astimezone(zone).date() == now.astimezone(zone).date():
             counts[client_id] += 1
     return counts

@@ -1,15 +1,18 @@
-"""Handing a claimed occurrence on: to Rasa (the real path), or straight to the outbox.
+"""Passing due occurrences on: to Rasa (the real path), or straight to the outbox.
 
-:class:`RasaTrigger` calls the Rasa server's HTTP API,
+:class:`RasaTrigger` claims due occurrences (marked ``sending``), then calls
+the Rasa server's HTTP API for each,
 ``POST /conversations/{client_code}/trigger_intent?output_channel=<channel>``
 with the intent ``EXTERNAL_reminder`` and the occurrence's id as an entity:
 the action ``action_deliver_reminder`` says the reminder in the client's
 conversation, so a "yes" that follows continues it, and the reply leaves
-through the client's channel's output channel into the outbox.
+through the client's channel's output channel into the outbox. What Rasa did
+not take goes back to ``pending`` for a retry.
 
 :class:`OutboxHandoff` renders the same words in the core and queues them in
-the outbox directly, with no conversation around them: it measures the
-scheduler on its own (``benchmarks/bench_reminders.py``) and is what
+the outbox in the claim's own transaction (:func:`send_due_to_outbox`), with
+no conversation around them: it measures the scheduler on its own
+(``benchmarks/bench_reminders.py``) and is what
 ``WISEMIND_REMINDER_HANDOFF=outbox`` selects when no Rasa server is meant to
 take part.
 """
@@ -17,6 +20,7 @@ take part.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -24,16 +28,14 @@ from datetime import datetime
 from typing import Protocol
 
 import aiohttp
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import message_log
 from bot.reminders import delivery as deliveries
 from bot.reminders.delivery import Claim
-from bot.reminders.prompts import PROMPT_COLUMNS, prompt_for
-from bot.storage import session_scope
-from bot.storage.enums import Channel, SkipReason
-from bot.storage.models import Client, Reminder, ReminderDelivery, utcnow
+from bot.reminders.prompts import prompt_for
+from bot.storage import database_now, session_scope
+from bot.storage.enums import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +48,14 @@ TRIGGER_CONCURRENCY = 8
 
 
 class Handoff(Protocol):
-    """Passes claimed occurrences on; returns the ids it handed over successfully."""
+    """Claims the occurrences due now and passes them on."""
 
     #: Occurrences claimed per pass: what one hand-off gets through in a few seconds.
     batch_size: int
 
-    async def hand_off(self, claims: Sequence[Claim]) -> set[int]: ...
+    async def send_due(self) -> tuple[int, int]:
+        """One batch: how many occurrences were claimed, and how many skipped."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -67,7 +71,29 @@ class RasaTrigger:
         self._http: aiohttp.ClientSession | None = None
         self._limit = asyncio.Semaphore(TRIGGER_CONCURRENCY)
 
+    async def send_due(self) -> tuple[int, int]:
+        claims, skipped = await asyncio.to_thread(self._claim)
+        if claims:
+            await self.hand_off(claims)
+            await asyncio.to_thread(self._settle, [claim.delivery_id for claim in claims])
+        return len(claims), skipped
+
+    def _claim(self) -> tuple[list[Claim], int]:
+        with session_scope() as session:
+            now = database_now(session)
+            deliveries.requeue_stale(session, now)
+            return deliveries.claim_due(session, now, self.batch_size)
+
+    @staticmethod
+    def _settle(delivery_ids: list[int]) -> None:
+        with session_scope() as session:
+            untaken = deliveries.settle_handoffs(session, delivery_ids, database_now(session))
+        if untaken:
+            # Rasa or the action server failed them: retried within their grace windows.
+            logger.warning("%d reminders not taken by the hand-off, retrying", len(untaken))
+
     async def hand_off(self, claims: Sequence[Claim]) -> set[int]:
+        """Trigger each claim in its conversation; the ids Rasa accepted."""
         if self._http is None:
             self._http = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=TRIGGER_TIMEOUT_SECONDS)
@@ -103,62 +129,44 @@ class RasaTrigger:
 
 
 class OutboxHandoff:
-    """Queues each reminder's words in the outbox, marking it sent in the same transaction."""
+    """Queues each reminder's words in the outbox, in the transaction that claims it."""
 
-    batch_size = 500
+    batch_size = 1000
 
-    async def hand_off(self, claims: Sequence[Claim]) -> set[int]:
-        return await asyncio.to_thread(self.hand_off_now, claims, utcnow())
+    async def send_due(self) -> tuple[int, int]:
+        return await asyncio.to_thread(self.send_due_now)
 
-    @staticmethod
-    def hand_off_now(claims: Sequence[Claim], now: datetime) -> set[int]:
+    def send_due_now(self) -> tuple[int, int]:
         with session_scope() as session:
-            return hand_to_outbox(session, claims, now)
+            return send_due_to_outbox(session, database_now(session), self.batch_size)
 
     async def close(self) -> None:
         return None
 
 
-def hand_to_outbox(session: Session, claims: Sequence[Claim], now: datetime) -> set[int]:
-    """Queue each claimed reminder's words, in bulk; one already sent elsewhere is not queued.
+def send_due_to_outbox(
+    session: Session, now: datetime, limit: int = deliveries.CLAIM_BATCH
+) -> tuple[int, int]:
+    """Claim what is due and queue its words, as one transaction; (claimed, skipped).
 
-    The same checks as :func:`~bot.reminders.prompts.open_delivery` (opt-out
-    and crisis since the claim, then "sent" once), a few queries per batch.
+    The claim marks the occurrences sent (:func:`~bot.reminders.delivery.claim_due`
+    with ``send_now``) and the messages are inserted in bulk in the same
+    transaction: both happen or neither, and a row locked or already sent
+    is never claimed, so each occurrence is queued exactly once.
     """
-    by_id = {claim.delivery_id: claim for claim in claims}
-    rows = session.execute(
-        select(
-            ReminderDelivery.id, Client.id.label("client_id"), Client.opted_out_at, *PROMPT_COLUMNS
-        )
-        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
-        .join(Client, Client.id == Reminder.client_id)
-        .where(ReminderDelivery.id.in_(list(by_id)))
-        .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
-    ).all()
-    crisis = deliveries.in_crisis(session, {row.client_id for row in rows})
-    sendable = []
-    for row in rows:
-        if row.opted_out_at is not None:
-            deliveries.skip(session, row.id, SkipReason.OPTED_OUT)
-        elif row.client_id in crisis:
-            deliveries.skip(session, row.id, SkipReason.CRISIS)
-        else:
-            sendable.append(row.id)
-    won = deliveries.begin_send_many(session, sendable, now)
+    claims, skipped = deliveries.claim_due(session, now, limit, send_now=True)
     messages = []
-    for row in rows:
-        if row.id in won:
-            prompt = prompt_for(session, row.id, row, row.timezone)
-            claim = by_id[row.id]
-            buttons = [{"title": title, "payload": payload} for title, payload in prompt.buttons]
-            messages.append(
-                (
-                    claim.client_id,
-                    claim.channel,
-                    claim.address,
-                    prompt.text,
-                    json.dumps(buttons) if buttons else None,
-                )
-            )
+    for claim in claims:
+        prompt = prompt_for(session, claim.delivery_id, claim, claim.timezone)
+        buttons = buttons_json(prompt.buttons)
+        messages.append((claim.client_id, claim.channel, claim.address, prompt.text, buttons))
     message_log.record_outbound_many(session, messages)
-    return set(by_id)
+    return len(claims), skipped
+
+
+@functools.cache
+def buttons_json(buttons: tuple[tuple[str, str], ...]) -> str | None:
+    """A prompt's choices as the outbox stores them; a few kinds of reminder, many messages."""
+    if not buttons:
+        return None
+    return json.dumps([{"title": title, "payload": payload} for title, payload in buttons])

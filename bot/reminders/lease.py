@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.storage.database import database_now
 from bot.storage.models import SchedulerLease
 
 REMINDERS_LEASE = "reminders"
@@ -34,10 +35,9 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def acquire(
-    session: Session, name: str, holder: str, now: datetime, ttl: float = LEASE_SECONDS
-) -> bool:
-    """Take or renew the lease; True while ``holder`` has it."""
+def acquire(session: Session, name: str, holder: str, ttl: float = LEASE_SECONDS) -> bool:
+    """Take or renew the lease for ``ttl`` seconds of the database's clock; True while held."""
+    now = database_now(session)
     expires = now + timedelta(seconds=ttl)
     renewed = session.execute(
         update(SchedulerLease)
@@ -59,11 +59,11 @@ def acquire(
     return bool(created.rowcount == 1)
 
 
-def release(session: Session, name: str, holder: str, now: datetime) -> None:
+def release(session: Session, name: str, holder: str) -> None:
     """Give the lease up at once, so a standby need not wait for it to expire."""
     session.execute(
         update(SchedulerLease)
         .where(SchedulerLease.name == name, SchedulerLease.holder == holder)
-        .values(expires_at=now)
+        .values(expires_at=database_now(session))
         .execution_options(synchronize_session=False)
     )

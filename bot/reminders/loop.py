@@ -3,6 +3,10 @@
 Everything it knows is in the database: the occurrences (made ahead of time),
 their claims, the lease that makes one scheduler the active one. Killed at
 any point, a restarted (or standby) scheduler carries on from the rows.
+Its passes read the time from the database too
+(:func:`~bot.storage.database.database_now`), so a scheduler on a host whose
+clock is off neither sends early or late nor mistakes another's fresh claim
+for a stale one.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ import time
 from bot.reminders import delivery, lease, store
 from bot.reminders.handoff import Handoff, OutboxHandoff, RasaTrigger
 from bot.settings import Settings
-from bot.storage import session_scope
-from bot.storage.models import utcnow
+from bot.storage import database_now, session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class ReminderLoop:
         self.handoff = handoff
         self.holder = holder or lease.holder_name()
         self.active = False
+        self._first_check = True
         self._materialised_at = -MATERIALISE_EVERY_SECONDS
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -78,52 +82,44 @@ class ReminderLoop:
         if time.monotonic() - self._materialised_at >= MATERIALISE_EVERY_SECONDS:
             await asyncio.to_thread(self._materialise)
             self._materialised_at = time.monotonic()
-        claims, skipped = await asyncio.to_thread(self._claim, self.handoff.batch_size)
+        claimed, skipped = await self.handoff.send_due()
         if skipped:
             logger.info("skipped %d reminder occurrences", skipped)
-        if not claims:
-            return skipped > 0
-        await self.handoff.hand_off(claims)
-        await asyncio.to_thread(self._settle, [c.delivery_id for c in claims])
-        return True
+        return claimed > 0 or skipped > 0
 
     def _hold_lease(self) -> bool:
         with session_scope() as session:
-            holding = lease.acquire(session, lease.REMINDERS_LEASE, self.holder, utcnow())
-        if holding != self.active:
+            holding = lease.acquire(session, lease.REMINDERS_LEASE, self.holder)
+        if holding != self.active or self._first_check:
+            # Said once at start too, so an operator sees a standby is waiting.
             logger.info("reminders: this scheduler is %s", "active" if holding else "standby")
+            self._first_check = False
             self.active = holding
             if holding:
                 with session_scope() as session:
-                    stale = delivery.requeue_stale(session, utcnow())
+                    stale = delivery.requeue_stale(session, database_now(session))
                 if stale:
                     logger.warning("requeued %d reminders interrupted mid-hand-off", stale)
         return holding
 
     def _materialise(self) -> None:
-        with session_scope() as session:
-            made = store.materialise(session, utcnow())
+        """Make the occurrences due soon, a batch of reminders per transaction."""
+        made = 0
+        while True:
+            with session_scope() as session:
+                batch = store.materialise(session, database_now(session))
+            made += batch.occurrences
+            if batch.reminders < store.MATERIALISE_BATCH:
+                break
         if made:
             logger.info("materialised %d reminder occurrences", made)
-
-    @staticmethod
-    def _claim(limit: int) -> tuple[list[delivery.Claim], int]:
-        with session_scope() as session:
-            now = utcnow()
-            delivery.requeue_stale(session, now)
-            return delivery.claim_due(session, now, limit)
-
-    @staticmethod
-    def _settle(delivery_ids: list[int]) -> None:
-        with session_scope() as session:
-            untaken = delivery.settle_handoffs(session, delivery_ids, utcnow())
-        if untaken:
-            # Rasa or the action server failed them: retried within their grace windows.
-            logger.warning("%d reminders not taken by the hand-off, retrying", len(untaken))
+        if made >= store.REFRESH_STATISTICS_AFTER:
+            with session_scope() as session:
+                store.refresh_statistics(session)
 
     def _release(self) -> None:
         with session_scope() as session:
-            lease.release(session, lease.REMINDERS_LEASE, self.holder, utcnow())
+            lease.release(session, lease.REMINDERS_LEASE, self.holder)
 
 
 async def run_reminders(settings: Settings, stop: asyncio.Event) -> None:

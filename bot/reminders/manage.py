@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 from bot.clinic import client_by_code, normalise_code, therapist_by_email
 from bot.reminders.checkins import checkins_of
 from bot.reminders.commands import describe_one
-from bot.reminders.store import ReminderError, add_reminder, client_reminders, deactivate
+from bot.reminders.schedule import QuietHours
+from bot.reminders.store import (
+    ONE_OFF_LEEWAY,
+    ReminderError,
+    add_reminder,
+    change_quiet_hours,
+    client_reminders,
+    deactivate,
+)
 from bot.storage.enums import ReminderDays
 from bot.storage.models import Client, Homework, Reminder
 
@@ -60,6 +68,11 @@ def add_for_client(
     one_off_at = None
     if on is not None:
         one_off_at = on.replace(tzinfo=ZoneInfo(client.timezone))
+        if one_off_at < now - ONE_OFF_LEEWAY:
+            raise ReminderError(
+                f"{on:%Y-%m-%d %H:%M} has already passed in the client's time zone "
+                f"({client.timezone})"
+            )
     return add_reminder(
         session,
         client,
@@ -98,12 +111,32 @@ def reminder_lines(session: Session, client_code: str) -> list[str]:
     ]
 
 
-def remove(session: Session, reminder_id: int, now: datetime) -> Reminder:
+def remove(
+    session: Session, reminder_id: int, now: datetime, *, client: Client | None = None
+) -> Reminder:
+    """Stop a reminder or check-in; with ``client``, only one of theirs."""
     reminder = session.get(Reminder, reminder_id)
-    if reminder is None or not reminder.active:
+    if (
+        reminder is None
+        or not reminder.active
+        or (client is not None and reminder.client_id != client.id)
+    ):
         raise ReminderError(f"no active reminder with id {reminder_id}")
     deactivate(session, [reminder], now)
     return reminder
+
+
+def set_quiet_hours(
+    session: Session, client_code: str, start: time, end: time, now: datetime
+) -> str:
+    """A therapist sets a client's quiet hours (the client's local times); what was done."""
+    client = client_for(session, client_code)
+    rescheduled = change_quiet_hours(session, client, QuietHours(start, end), now)
+    hours = f"{start:%H:%M} to {end:%H:%M}" if start != end else "none"
+    return (
+        f"Quiet hours for {client.code}: {hours} ({client.timezone}); "
+        f"{rescheduled} reminder(s) rescheduled."
+    )
 
 
 def checkin_lines(session: Session, client_code: str) -> list[str]:
@@ -111,7 +144,7 @@ def checkin_lines(session: Session, client_code: str) -> list[str]:
     client = client_for(session, client_code)
     zone = ZoneInfo(client.timezone)
     lines = []
-    for record in checkins_of(session, client.id):
+    for record in checkins_of(session, client):
         state = "" if record.active else " (stopped)"
         lines.append(f"{record.reminder_id}\t{record.question}{state}")
         for due_at, status, answer, answered_at in record.asked:

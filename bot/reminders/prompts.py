@@ -1,7 +1,7 @@
 """What a reminder says, and what the client's "yes" will start.
 
 The Rasa action that delivers a reminder (:func:`open_delivery`) and the
-direct outbox hand-off (:func:`bot.reminders.handoff.hand_to_outbox`) use the
+direct outbox hand-off (:func:`bot.reminders.handoff.send_due_to_outbox`) use the
 same words, from here.
 """
 
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.reminders import delivery as deliveries
-from bot.storage.enums import ReminderKind, SkipReason
-from bot.storage.models import Client, Homework, Reminder, ReminderDelivery, Therapist
+from bot.storage.enums import HomeworkStatus, ReminderKind, SkipReason
+from bot.storage.models import Client, Homework, ReminderDelivery, Therapist
 
 #: Button payloads: Rasa intents, so a tap (or "1"/"2" by SMS) is read exactly.
 YES_PAYLOAD = "/affirm"
@@ -28,6 +28,8 @@ class Offer:
 
     #: "yes" starts the diary card.
     DIARY: str = "diary"
+    #: "yes" (done it) asks how it went and records the homework done.
+    HOMEWORK: str = "homework"
     #: The next message is the answer to a therapist's question.
     CHECKIN: str = "checkin"
     #: "yes" is acknowledged; "later" snoozes.
@@ -73,7 +75,7 @@ def open_delivery(session: Session, delivery_id: int, now: datetime) -> Prompt |
 
 
 class ReminderFields(Protocol):
-    """What the words of a reminder depend on: a :class:`Reminder` or a row of these columns."""
+    """What the words of a reminder depend on: a :class:`Reminder` or a claim of one."""
 
     @property
     def kind(self) -> str: ...
@@ -85,17 +87,6 @@ class ReminderFields(Protocol):
     def one_off_at(self) -> datetime | None: ...
     @property
     def created_by(self) -> int | None: ...
-
-
-#: The columns of :class:`ReminderFields`, for bulk reads.
-PROMPT_COLUMNS = (
-    Reminder.kind,
-    Reminder.text,
-    Reminder.homework_id,
-    Reminder.one_off_at,
-    Reminder.created_by,
-    Client.timezone,
-)
 
 
 def prompt_for(
@@ -113,7 +104,7 @@ def prompt_for(
         )
     if kind == ReminderKind.PRACTICE:
         skill = reminder.text or "a DBT skill"
-        text = f"A nudge to practise {skill} today 🌱 Have you had a chance yet?"
+        text = f"A nudge to practice {skill} today 🌱 Have you had a chance yet?"
         return Prompt(delivery_id, kind, text, YES_LATER, Offer.OTHER)
     if kind == ReminderKind.HOMEWORK:
         homework = session.get(Homework, reminder.homework_id) if reminder.homework_id else None
@@ -124,7 +115,7 @@ def prompt_for(
             else ""
         )
         text = f"Reminder: {title}{due}. Done it already?"
-        return Prompt(delivery_id, kind, text, YES_LATER, Offer.OTHER)
+        return Prompt(delivery_id, kind, text, YES_LATER, Offer.HOMEWORK)
     if kind == ReminderKind.SESSION:
         assert reminder.one_off_at is not None
         text = (
@@ -148,3 +139,19 @@ def _when(moment: datetime, timezone: str) -> str:
     """A due time as the client reads it: ``Tue 3 Dec at 3:00 PM`` in their zone."""
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{local:%a} {local.day} {local:%b} at {local:%I:%M %p}".replace(" 0", " ")
+
+
+def reminded_homework(session: Session, delivery_id: int, client_id: int) -> Homework | None:
+    """The homework a client's homework reminder was about, while it waits for their report.
+
+    None when the occurrence is not this client's homework reminder, or the
+    homework was already reported (or cancelled): nothing for a "yes" to record.
+    """
+    delivery = session.get(ReminderDelivery, delivery_id)
+    if delivery is None or delivery.reminder.client_id != client_id:
+        return None
+    homework_id = delivery.reminder.homework_id
+    homework = session.get(Homework, homework_id) if homework_id is not None else None
+    if homework is None or homework.status != HomeworkStatus.ASSIGNED:
+        return None
+    return homework

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,8 +43,13 @@ GRACE = {
     ReminderKind.REENGAGE: timedelta(hours=12),
     ReminderKind.CHECKIN: timedelta(hours=12),
 }
+#: A one-off set for "now" is typed to the minute, so its time has just passed: occurrences
+#: of a new one-off are made from this long before it was set (later ones are refused).
+ONE_OFF_LEEWAY = timedelta(minutes=2)
 #: Reminders materialised per query, so 10,000 clients never load at once.
 MATERIALISE_BATCH = 1000
+#: A pass that makes this many occurrences refreshes the table's statistics (PostgreSQL).
+REFRESH_STATISTICS_AFTER = 1000
 
 
 class ReminderError(ValueError):
@@ -77,7 +82,8 @@ def add_reminder(
 
     A recurring reminder needs ``local_time`` (and ``days``); a one-off needs
     ``one_off_at`` (for a session: the appointment). Occurrences start from
-    ``now``: a reminder set at 21:30 for 21:00 first goes out tomorrow.
+    ``now``: a reminder set at 21:30 for 21:00 first goes out tomorrow; a
+    one-off from :data:`ONE_OFF_LEEWAY` before, so "now" to the minute is sent.
     """
     if kind not in ReminderKind.ALL:
         raise ReminderError(f"unknown reminder kind {kind!r}")
@@ -104,7 +110,7 @@ def add_reminder(
         after_days=after_days,
         homework_id=homework.id if homework is not None else None,
         created_by=created_by,
-        materialised_until=now,
+        materialised_until=now if one_off_at is None else now - ONE_OFF_LEEWAY,
         active=True,
         created_at=now,
     )
@@ -135,6 +141,20 @@ def reschedule(session: Session, reminders: Iterable[Reminder], now: datetime) -
     materialise_reminders(session, [(r, c) for r, c in pairs if c is not None], now)
 
 
+def change_quiet_hours(session: Session, client: Client, quiet: QuietHours, now: datetime) -> int:
+    """Set the client's quiet hours (their local times); every active reminder is remade.
+
+    Returns how many reminders were rescheduled. ``quiet.start == quiet.end``
+    means no quiet hours.
+    """
+    client.quiet_start = quiet.start
+    client.quiet_end = quiet.end
+    session.flush()
+    reminders = client_reminders(session, client.id)
+    reschedule(session, reminders, now)
+    return len(reminders)
+
+
 def deactivate(session: Session, reminders: Iterable[Reminder], now: datetime) -> int:
     """Stop reminders; their unsent future occurrences go. Returns how many stopped."""
     reminders = [r for r in reminders if r.active]
@@ -144,34 +164,51 @@ def deactivate(session: Session, reminders: Iterable[Reminder], now: datetime) -
     return len(reminders)
 
 
-def materialise(session: Session, now: datetime) -> int:
-    """Make the occurrences of every active reminder up to ``now + HORIZON``.
+class Materialised(NamedTuple):
+    """What one :func:`materialise` call did."""
+
+    reminders: int
+    occurrences: int
+
+
+def materialise(session: Session, now: datetime, limit: int = MATERIALISE_BATCH) -> Materialised:
+    """Make the occurrences of up to ``limit`` active reminders up to ``now + HORIZON``.
 
     Only reminders with fewer than :data:`REFRESH_BEFORE` materialised ahead
-    are read, in batches, so a pass over an idle clinic costs one query.
-    Returns how many occurrences were inserted.
+    are read, so a pass over an idle clinic costs one query; those read are
+    then materialised to the horizon, so the next call reads the next ones.
+    Call it in a transaction of its own until fewer than ``limit`` reminders
+    come back: a whole clinic's in one transaction would hold SQLite's write
+    lock (and every inbound message waiting for it) for seconds.
     """
-    inserted = 0
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(Reminder, Client)
-            .join(Client, Client.id == Reminder.client_id)
-            .where(
-                Reminder.active.is_(True),
-                Reminder.id > last_id,
-                or_(
-                    Reminder.materialised_until.is_(None),
-                    Reminder.materialised_until < now + HORIZON - REFRESH_BEFORE,
-                ),
-            )
-            .order_by(Reminder.id)
-            .limit(MATERIALISE_BATCH)
-        ).all()
-        if not rows:
-            return inserted
-        inserted += materialise_reminders(session, [(r, c) for r, c in rows], now)
-        last_id = rows[-1][0].id
+    rows = session.execute(
+        select(Reminder, Client)
+        .join(Client, Client.id == Reminder.client_id)
+        .where(
+            Reminder.active.is_(True),
+            or_(
+                Reminder.materialised_until.is_(None),
+                Reminder.materialised_until < now + HORIZON - REFRESH_BEFORE,
+            ),
+        )
+        .order_by(Reminder.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return Materialised(0, 0)
+    return Materialised(len(rows), materialise_reminders(session, [(r, c) for r, c in rows], now))
+
+
+def refresh_statistics(session: Session) -> None:
+    """After many occurrences were made at once, let PostgreSQL's planner see them.
+
+    Until autovacuum gets round to it (a minute or more), PostgreSQL plans the
+    claim of new rows from statistics that have not seen them: sorting every
+    occurrence due in the same minute for each batch instead of reading the
+    first few in order. SQLite has no such statistics to refresh.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {ReminderDelivery.__tablename__}"))
 
 
 def materialise_reminders(

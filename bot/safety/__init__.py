@@ -12,6 +12,7 @@ text or evidence.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ __all__ = [
     "assess",
     "assess_many",
     "get_detector",
+    "skip_tensorflow",
+    "warm_up",
 ]
 
 _detector: CrisisDetector | None = None
@@ -51,6 +54,27 @@ def get_detector() -> CrisisDetector:
 def assess(text: str) -> Assessment:
     """Score one inbound message."""
     return get_detector().assess(text)
+
+
+def warm_up() -> None:
+    """Build the detector and its model's tables now, so no message waits for them.
+
+    Both are built on first use, which takes seconds (tens of seconds on a busy
+    machine): in a process where that first use is a webhook with a deadline
+    (Twilio gives up after 15 s), call this as it starts.
+    """
+    assess("")
+
+
+def skip_tensorflow() -> None:
+    """Keep spaCy from importing TensorFlow, which the detector never uses.
+
+    spaCy's thinc imports TensorFlow when it is installed (Rasa installs it)
+    only to offer it as a backend: seconds of start-up and hundreds of MB.
+    Call before spaCy is imported, in a process that runs no Rasa model.
+    """
+    if "tensorflow" not in sys.modules:
+        sys.modules["tensorflow"] = None  # type: ignore[assignment]
 
 
 def assess_many(texts: Iterable[str]) -> list[Assessment]:

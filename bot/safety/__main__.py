@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 import sys
 
-# spaCy's thinc imports TensorFlow when it is installed (Rasa installs it) only to
-# offer it as a backend; the detector never uses it, and skipping it saves this
-# stand-alone command about five seconds of start-up.
-if "tensorflow" not in sys.modules:
-    sys.modules["tensorflow"] = None  # type: ignore[assignment]
+from bot.safety import skip_tensorflow
+
+skip_tensorflow()  # saves this stand-alone command about five seconds of start-up
 
 from bot.safety.cli import run_classify  # noqa: E402  (must follow the line above)
 

@@ -103,10 +103,10 @@ def run_train(stdout: TextIO, folds: int = 0) -> int:
         for message, score in zip(corpus, scores, strict=True):
             counts = tally[message.expect]
             counts[0] += 1
-            counts[1] += score.risk >= settings.flag_threshold or (
-                score.escalate >= settings.escalate_threshold
+            counts[1] += score.risk >= settings.alone.flag or (
+                score.escalate >= settings.alone.escalate
             )
-            counts[2] += score.escalate >= settings.escalate_threshold
+            counts[2] += score.escalate >= settings.alone.escalate
         stdout.write(
             f"{folds}-fold cross-validation, model alone: "
             f"escalate recall {_share(tally['escalate'][2], tally['escalate'][0])}, "

@@ -28,6 +28,10 @@ LEARNED_RISK = "learned_risk"
 _NOTHING_FOUND = RulesVerdict(NO_RISK)
 _IDIOM_ONLY = RulesVerdict(NO_RISK, cancelled=True)
 _WORD = re.compile(r"[^\W\d_]+")
+#: Categories SPEC §6 rates ``moderate`` (see :func:`_only_moderate_by_spec`).
+_MODERATE_BY_SPEC = frozenset({"recent_self_harm"})
+#: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
+_NOTICED_FROM_PARTS = 2
 #: Messages tokenized per spaCy batch in :meth:`CrisisDetector.assess_many`.
 BATCH_SIZE = 512
 
@@ -124,26 +128,44 @@ class CrisisDetector:
 def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
     rules = verdict.assessment
-    if rules.evidence and all(_within(e, frames.discounted) for e in rules.evidence):
+    if rules.evidence and all(
+        _within(e, frames.discounted) or _touches(e, frames.explained) for e in rules.evidence
+    ):
         verdict = RulesVerdict(NO_RISK, cancelled=True, noticed=True)
         rules = NO_RISK
     elif rules.level > RiskLevel.MODERATE and all(_within(e, frames.past) for e in rules.evidence):
         rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
         verdict = RulesVerdict(rules, cancelled=True, noticed=True)
-    noticed = verdict.noticed or frames.any_part
-    # A report, hypothesis, rating, joke or the past anywhere: the model stays out.
-    cancelled = verdict.cancelled or bool(frames.discounted or frames.past)
+    noticed = verdict.noticed or len(frames.parts) >= _NOTICED_FROM_PARTS
+    # A report, hypothesis, rating, joke, the past or everyday context anywhere:
+    # the model stays out.
+    cancelled = verdict.cancelled or bool(frames.discounted or frames.past or frames.explained)
+    set_aside = bool(frames.set_aside)
+    by_parts = RiskLevel.NONE < frames.level >= rules.level
     if frames.level <= rules.level:
-        return RulesVerdict(rules, cancelled, noticed)
+        return RulesVerdict(rules, cancelled, noticed, set_aside, by_parts)
     categories = tuple(sorted(set(rules.categories) | set(frames.categories), key=CATEGORIES.index))
     evidence = tuple(
         sorted(set(rules.evidence) | set(frames.evidence), key=lambda e: (e.start, e.end))
     )
-    return RulesVerdict(Assessment(frames.level, categories, evidence), cancelled, noticed)
+    return RulesVerdict(
+        Assessment(frames.level, categories, evidence), cancelled, noticed, set_aside, by_parts
+    )
+
+
+def _only_moderate_by_spec(rules: Assessment) -> bool:
+    """Whether the rules found only what SPEC §6 rates ``moderate`` whatever the wording:
+    self-harm already done ("i cut myself last night"). The model, which reads words
+    and not tense, does not page on that alone."""
+    return bool(rules.categories) and set(rules.categories) <= _MODERATE_BY_SPEC
 
 
 def _within(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
     return any(start <= evidence.start and evidence.end <= end for start, end in spans)
+
+
+def _touches(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < evidence.end and evidence.start < end for start, end in spans)
 
 
 def _word_count(text: str) -> int:
@@ -159,37 +181,58 @@ def build_normalizer(lexicon: Lexicon, english: EnglishLookups | None = None) ->
         masks=lexicon.masks,
         sensitive_words=lexicon.sensitive_words,
         is_known_word=english.is_known,
+        intensifiers=lexicon.intensifiers,
     )
 
 
 def combine(
     text: str, verdict: RulesVerdict, scores: ModelScores, settings: ModelSettings
 ) -> Assessment:
-    """The rules' verdict, raised (never lowered) where the model is confident of more.
+    """The rules' verdict, raised where the model is confident of more, lowered one
+    level where it is confident of nothing and only phrase rules spoke.
 
-    Where the rules noticed something (a rule or two kinds of part matched) the
-    model's thresholds are lower; where they noticed nothing it needs to be far
-    surer, above all to page. It never overrules risk words the rules set aside
-    (negated, someone else's, a topic, an idiom, a diary rating), nor speaks on a
-    message of a word or two (thresholds and why: ``data/model.yml``).
+    How sure the model must be depends on what the rules saw: less where they
+    noticed something, more where they noticed nothing or a part was negated. It
+    never overrules risk words the rules set aside (negated, someone else's, a
+    topic, an idiom, a diary rating, everyday context), and does not page on what
+    SPEC §6 rates moderate whatever the wording (self-harm already done). Below
+    the veto it lowers a phrase rule's ``moderate`` or ``high`` one level (never
+    ``imminent``, nor what parts that combine found). It pages only where its two
+    heads agree: a high probability of escalation with a low one of any risk
+    ("her ex threatened to kill her") is a message unlike the corpus, not a
+    crisis. A fragment of three words or fewer is left to the rules (risk split
+    over several texts is assessed on the texts joined, :mod:`bot.intake.screening`).
+    The thresholds were chosen by leave-one-writer-out validation
+    (``data/model.yml``, ``benchmarks/lowo_crisis.py``).
     """
     rules = verdict.assessment
     if verdict.cancelled or _word_count(text) < settings.min_words:
         return rules
-    if scores.escalate >= (
-        settings.escalate_threshold if verdict.noticed else settings.escalate_alone_threshold
+    if verdict.set_aside:
+        thresholds = settings.set_aside
+    elif verdict.noticed:
+        thresholds = settings.noticed
+    else:
+        thresholds = settings.alone
+    learned = RiskLevel.NONE
+    if (
+        scores.escalate >= thresholds.escalate
+        and scores.risk >= settings.page_needs_risk
+        and not _only_moderate_by_spec(rules)
     ):
         learned = RiskLevel.HIGH
-    elif scores.risk >= (
-        settings.flag_threshold if verdict.noticed else settings.flag_alone_threshold
-    ):
+    elif scores.risk >= thresholds.flag:
         learned = RiskLevel.MODERATE
-    else:
+    if learned > rules.level:
+        stripped = text.strip()
+        start = text.find(stripped) if stripped else 0
+        evidence = Evidence(stripped, start, start + len(stripped), LEARNED_RISK)
+        categories = (*rules.categories, LEARNED_RISK) if rules.categories else (LEARNED_RISK,)
+        return Assessment(learned, categories, (*rules.evidence, evidence))
+    if scores.risk >= settings.veto or verdict.by_parts:
         return rules
-    if learned <= rules.level:
-        return rules
-    stripped = text.strip()
-    start = text.find(stripped) if stripped else 0
-    evidence = Evidence(stripped, start, start + len(stripped), LEARNED_RISK)
-    categories = (*rules.categories, LEARNED_RISK) if rules.categories else (LEARNED_RISK,)
-    return Assessment(learned, categories, (*rules.evidence, evidence))
+    if rules.level is RiskLevel.HIGH:
+        return Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
+    if rules.level is RiskLevel.MODERATE:
+        return NO_RISK
+    return rules

@@ -8,21 +8,24 @@ flag: a "yes" to *did you self-harm today?*. The words alone ("yes", "5")
 carry no risk for the detector; only the question gives them their meaning.
 
 So the action that asks such a question records it (:func:`record_question`,
-one pending question per client, expiring with the Rasa session), and the
+one pending question per client, kept until it is answered), and the
 core's screening of every inbound message, which runs before Rasa and needs
 neither Rasa nor the action server, reads the next message against it
-(:func:`escalate_risky_answer`). The answer opens or joins the client's
-escalation through :func:`bot.escalation.record_risk` and, for a high-risk
-answer, returns the crisis reply for the channel to send at once. The actions
-read answers with the same functions (:func:`read_check_in`,
-:func:`read_safe_now`, :func:`risk_of_reading`) and see from the message's
-metadata (``crisis_replied``) that the answer was already escalated, so an
-answer is never paged twice.
+(:func:`escalate_risky_answer`). The check-in for a moderate-risk message is
+asked by the core itself (:func:`ask_check_in`), as the crisis reply is. The
+answer opens or joins the client's escalation through
+:func:`bot.escalation.record_risk` and, for a high-risk answer, returns the
+crisis reply for the channel to send at once. The actions read answers with
+the same functions (:func:`read_check_in`, :func:`read_safe_now`,
+:func:`risk_of_reading`) and see from the message's metadata
+(``crisis_replied``) that the answer was already escalated, so an answer is
+never paged twice.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,13 +36,14 @@ from bot import crisis_messages
 from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
-from bot.settings import load_settings
-from bot.storage.enums import URGE_MAX, EscalationLevel, SafetyQuestion
+from bot.settings import Settings
+from bot.storage.enums import URGE_MAX, Direction, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message, PendingSafetyQuestion
 
-#: How long a question waits for its answer: Rasa's session expiry
-#: (``session_expiration_time`` in ``domain/core.yml``), after which the
-#: conversation no longer treats the next message as the answer either.
+#: How long any message is read as the answer: Rasa's session expiry
+#: (``session_expiration_time`` in ``domain/core.yml``). After it the question
+#: still waits (people in distress often go quiet before answering), but only a
+#: clear answer is read against it (see :func:`take_pending_question`).
 QUESTION_LIFETIME = timedelta(minutes=60)
 
 #: Escalation categories for risk the client confirmed in answer to a question.
@@ -86,6 +90,15 @@ _HIGH_URGE = re.compile(
     r"\b(high|higher|highest|max|maximum|maxed|extreme|extremely|intense|strong|worst|"
     r"unbearable|off the charts?|through the roof|alt[oa]|altísim[oa]|m[aá]xim[oa]|fuerte)\b"
 )
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """The safety question a message answers, and whether it came after the conversation's hour."""
+
+    kind: str
+    #: Past :data:`QUESTION_LIFETIME`: only a clear answer is read against the question.
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,9 +163,14 @@ def urge_is_high(text: str) -> bool:
     return max(numbers, default=0) >= SAFETY_URGE_THRESHOLD or bool(_HIGH_URGE.search(lowered))
 
 
+def answer_evidence(kind: str, text: str) -> str:
+    """How an answer reads in an escalation's evidence: the question, then the answer."""
+    return f"{QUESTION_WORDING[kind]} Answer: {text}"
+
+
 def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
     """The risk of ``text`` as the answer to the safety question ``kind``; None if none."""
-    evidence = f"{QUESTION_WORDING[kind]} Answer: {text}"
+    evidence = answer_evidence(kind, text)
     if kind == SafetyQuestion.CHECK_IN and read_check_in(text) == YES:
         return AnswerRisk(EscalationLevel.HIGH, CHECK_IN_AFFIRMED, evidence)
     if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM) and urge_is_high(text):
@@ -164,6 +182,28 @@ def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
     if kind == SafetyQuestion.SAFE_NOW and read_safe_now(text) == NO:
         return AnswerRisk(EscalationLevel.HIGH, NOT_SAFE, evidence)
     return None
+
+
+def is_clear_answer(kind: str, text: str) -> bool:
+    """Whether ``text`` plainly answers ``kind`` ("yes", "no", "not safe", "5"), not "hi" or "ok".
+
+    A message long after the question is read against it only when it is
+    such an answer: "hi" the next morning is a greeting, not "yes, I am
+    having thoughts of suicide"; a bare "yes" is still that answer.
+    """
+    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", text.lower().replace("’", "'")).split())
+    if kind == SafetyQuestion.SAFE_NOW:
+        return read_safe_now(text) != UNCLEAR
+    if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
+        return read_scale(text, 0, URGE_MAX).value is not None or bool(_NUMBER.search(text))
+    return read_yes_no(text).value is not None and phrase not in _ACKNOWLEDGEMENTS
+
+
+def risk_of_answer(asked: AskedQuestion, text: str) -> AnswerRisk | None:
+    """The risk of ``text`` as the answer to ``asked``: a late one only when it is clear."""
+    if asked.late and not is_clear_answer(asked.kind, text):
+        return None
+    return risk_of_reading(asked.kind, text)
 
 
 def record_question(session: Session, client: Client, kind: str, now: datetime) -> None:
@@ -180,13 +220,21 @@ def record_question(session: Session, client: Client, kind: str, now: datetime) 
     session.flush()
 
 
-def take_pending_question(session: Session, client: Client, now: datetime) -> str | None:
+def take_pending_question(session: Session, client: Client, now: datetime) -> AskedQuestion | None:
     """The question the client's message answers, if one is waiting; it is answered now.
 
-    Every message answers the pending question, whatever it says: a question
-    that is still open is asked again by the conversation (and recorded again).
+    Every message with words answers the pending question, whatever it says: a
+    question that is still open is asked again by the conversation (and
+    recorded again). The caller does not call this for a message that cannot
+    be an answer (a carrier HELP, a voice note): the question keeps waiting.
     The row is locked (PostgreSQL), so of two messages arriving at once only
     one is read as the answer.
+
+    A question is never forgotten with time: a "yes" to "are you having
+    thoughts of suicide?" pages however late it comes. After
+    :data:`QUESTION_LIFETIME` the answer is ``late`` (only a clear answer is read
+    against it), and a question the bot has written to the client since then
+    (a reminder, a new diary card) is superseded: the message answers that.
     """
     pending = session.execute(
         select(PendingSafetyQuestion)
@@ -195,27 +243,84 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> st
     ).scalar_one_or_none()
     if pending is None:
         return None
+    asked = _still_open(session, client, pending, now)
     session.delete(pending)
     session.flush()
-    return pending.kind if pending.expires_at > now else None
+    return asked
 
 
-def risk_of_answer(session: Session, client: Client, text: str, now: datetime) -> AnswerRisk | None:
-    """The risk of ``text`` as the answer to the client's pending safety question."""
-    kind = take_pending_question(session, client, now)
-    return None if kind is None else risk_of_reading(kind, text)
+def question_waiting(session: Session, client: Client, now: datetime) -> bool:
+    """Whether a safety question the client was asked still waits for its answer."""
+    pending = session.get(PendingSafetyQuestion, client.id)
+    return pending is not None and _still_open(session, client, pending, now) is not None
+
+
+def _still_open(
+    session: Session, client: Client, pending: PendingSafetyQuestion, now: datetime
+) -> AskedQuestion | None:
+    """``pending`` as the question a message now answers; None once the bot has moved on."""
+    if pending.expires_at > now:
+        return AskedQuestion(pending.kind)
+    spoken_since = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id == client.id,
+            Message.direction == Direction.OUTBOUND,
+            Message.created_at >= pending.expires_at,
+        )
+        .limit(1)
+    ).first()
+    return None if spoken_since is not None else AskedQuestion(pending.kind, late=True)
+
+
+def clear_pending_question(session: Session, client: Client) -> None:
+    """Forget the client's pending question: someone else is talking with them now.
+
+    A therapist who takes the conversation over asks their own questions; the
+    client's "no" to one of theirs must not be read as "not safe" to the bot's.
+    """
+    pending = session.get(PendingSafetyQuestion, client.id)
+    if pending is not None:
+        session.delete(pending)
+        session.flush()
+
+
+def check_in_question(language: str, categories: Collection[str]) -> str:
+    """The direct question about suicidal thoughts; after disclosed self-harm, injuries first."""
+    if RECENT_SELF_HARM in categories:
+        return crisis_messages.with_numbers(crisis_messages.SELF_HARM_CHECK_IN, language)
+    return crisis_messages.check_in_message(language)
+
+
+def ask_check_in(
+    session: Session, client: Client, text: str, categories: Collection[str], now: datetime
+) -> str:
+    """The check-in for a moderate-risk ``text``, recorded as asked; the channel sends it.
+
+    Asked by the core as the message arrives, like the crisis reply, so that
+    the question (and the page a "yes" brings) needs neither Rasa nor the
+    action server.
+    """
+    record_question(session, client, SafetyQuestion.CHECK_IN, now)
+    return check_in_question(crisis_messages.language_of(text, client.locale), categories)
 
 
 def escalate_risky_answer(
-    session: Session, client: Client, message: Message, now: datetime
+    session: Session,
+    client: Client,
+    message: Message,
+    asked: AskedQuestion | None,
+    now: datetime,
+    settings: Settings,
 ) -> tuple[str, ...]:
-    """Escalate a stored message that answers a safety question riskily.
+    """Escalate a stored message that answers the safety question ``asked`` riskily.
 
+    ``asked`` is what :func:`take_pending_question` returned for the message.
     Returns the crisis reply for a high-risk answer (the channel sends it at
     once, before and whatever Rasa does), else nothing. Called by the core's
     screening step for every stored inbound message.
     """
-    risk = risk_of_answer(session, client, message.body, now)
+    risk = None if asked is None else risk_of_answer(asked, message.body)
     if risk is None:
         return ()
     outcome = record_risk(
@@ -225,10 +330,9 @@ def escalate_risky_answer(
         categories=[risk.category],
         evidence=risk.evidence,
         now=now,
-        settings=load_settings(),
+        settings=settings,
         source_message_id=message.id,
     )
     if risk.level not in PAGING_LEVELS:
         return ()
-    language = crisis_messages.language_of(message.body, client.locale)
-    return tuple(crisis_messages.protocol_messages(language, alerted=outcome.paged))
+    return crisis_messages.crisis_reply(message.body, client.locale, outcome.alerted)

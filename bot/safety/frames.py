@@ -26,8 +26,15 @@ from bot.safety.lexicon import DATA_DIR, LexiconError
 from bot.safety.normalize import NormalizedText, fold
 
 FRAMES_FILE = DATA_DIR / "frames.yml"
-#: A token: a word (with apostrophes, "*" inside as in "k*llearme"), or any other symbol.
-_TOKEN = re.compile(r"[\w']+(?:\*[\w']+)*|[^\w\s]")
+#: A token: a word (with apostrophes or "*" inside, as in "don't", "k*llearme"), or any
+#: other symbol; a quotation mark ("'kms'") is a symbol of its own.
+_TOKEN = re.compile(r"\w+(?:['*]\w+)*|[^\w\s]")
+_QUOTE_MARKS = frozenset("\"'\u201c\u201d\u00ab\u00bb")
+_SENTENCE_BREAKS = frozenset(".!?\n")
+#: A quotation longer than this (in tokens) is not a quoted remark.
+_MAX_QUOTE = 40
+#: Who speaks when the word before a verb of speech is one of these: the client.
+_FIRST_PERSON = frozenset({"i", "yo", "we", "me"})
 _CLAUSE_BREAKS = frozenset(".!?;,\n") | {"but", "pero", "though", "aunque"}
 #: From this count on, a number is an overdose-sized amount ("took 30").
 _MANY_FROM = 10
@@ -40,6 +47,7 @@ _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES = (
     "rating",
     "jokes",
 )
+_SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 #: Marker kinds and the key of their list in ``frames.yml``.
 _MARKER_LISTS = {
     _PSEUDO: "pseudo_negations",
@@ -49,9 +57,9 @@ _MARKER_LISTS = {
     _RATING: "rating_terms",
     _JOKES: "jokes",
 }
+#: Marker kinds of reported speech and their list under ``reported_speech``.
+_SPEECH_LISTS = {_SPEAKERS: "speakers", _SPEECH: "verbs", _QUOTED_IN: "quoted_in"}
 _EVERYDAY = "everyday:"
-#: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
-_NOTICED_FROM_PARTS = 2
 _POSSESSIVE = re.compile(r"^(.+?)(?:'s|s')$")
 
 
@@ -60,7 +68,7 @@ class Combination:
     """A level reached when every listed part (one of each alternative set) counts."""
 
     id: str
-    parts: tuple[frozenset[str], ...]
+    parts: tuple[tuple[str, ...], ...]  # each a sorted set of alternatives
     level: RiskLevel
     category: str
 
@@ -72,13 +80,20 @@ class FrameFinding:
     level: RiskLevel
     categories: tuple[str, ...]
     evidence: tuple[Evidence, ...]
-    #: Whether two kinds of part counted (even if no combination was complete).
-    any_part: bool
+    #: The kinds of part that counted (even if no combination was complete).
+    parts: tuple[str, ...]
     #: Spans of the original text that are reported, hypothetical, a topic or a
     #: joke: risk words there do not count, whichever half found them.
     discounted: tuple[tuple[int, int], ...] = ()
     #: Spans in the past ("years ago"): risk words there are history, at most moderate.
     past: tuple[tuple[int, int], ...] = ()
+    #: Parts found and set aside: negated, someone else's or reported. The learned
+    #: model then needs to be far surer to raise the message.
+    set_aside: tuple[str, ...] = ()
+    #: Spans of parts explained by everyday context ("pills" beside "organizer",
+    #: "rope" beside "climbing"): risk words there do not count, whichever half
+    #: found them, and the learned model does not overrule that.
+    explained: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,10 @@ class FrameReader:
 
     def __init__(self, path: Path = FRAMES_FILE) -> None:
         document = _read(path)
-        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        # One-word phrases by their word, longer ones by their first two words: most
+        # words of a message open no phrase at all.
+        self._single: dict[str, list[str]] = {}
+        self._multi: dict[tuple[str, str], list[tuple[tuple[str, ...], str]]] = {}
         for part, phrases in _mapping(document, "parts").items():
             for phrase in phrases:
                 self._add(str(phrase), str(part))
@@ -104,9 +122,13 @@ class FrameReader:
             self._add_markers(kind, _list(document, key))
         for part, phrases in _mapping(document, "everyday").items():
             self._add_markers(f"{_EVERYDAY}{part}", phrases)
+        reported = _mapping(document, "reported_speech")
+        for kind, key in _SPEECH_LISTS.items():
+            self._add_markers(kind, reported.get(key, []))
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
         self._window = int(document.get("negation_window", 3))
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
+
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
         known = set(_mapping(document, "parts"))
         for combination in self._combinations:
@@ -137,7 +159,10 @@ class FrameReader:
         words = tuple(_TOKEN.findall(fold(phrase)))
         if not words:
             raise LexiconError(f"frames.yml: {part}: empty phrase")
-        self._phrases.setdefault(words[0], []).append((words, part))
+        if len(words) == 1:
+            self._single.setdefault(words[0], []).append(part)
+        else:
+            self._multi.setdefault((words[0], words[1]), []).append((words, part))
 
     def read(self, normalized: NormalizedText) -> FrameFinding:
         """The parts and combinations in one normalised message."""
@@ -147,21 +172,40 @@ class FrameReader:
         none = [False] * len(words)
         pseudo = marks.get(_PSEUDO, none)
         skip, skip_for_rules, past = self._discounted_clauses(words, marks, none)
+        quoted = _reported_quotes(normalized.text, matches, words, marks)
+        if quoted:
+            skip = [a or b for a, b in zip(skip, quoted, strict=True)]
+            skip_for_rules = [a or b for a, b in zip(skip_for_rules, quoted, strict=True)]
         discounted = _spans(normalized, matches, skip_for_rules)
         past_spans = _spans(normalized, matches, past)
         found: list[_Occurrence] = []
+        set_aside: set[str] = set()
         for index in range(len(words)):
-            if skip_for_rules[index]:
-                continue
             for part, end in self._parts_at(words, index):
-                if skip[index] and part not in self._subject_free:
-                    continue
-                if not self._negated(words, index, pseudo):
+                if (
+                    skip_for_rules[index]
+                    or (skip[index] and part not in self._subject_free)
+                    or self._negated(words, index, pseudo)
+                ):
+                    set_aside.add(part)
+                else:
                     found.append(_Occurrence(part, index, end))
         everyday = {kind[len(_EVERYDAY) :] for kind in marks if kind.startswith(_EVERYDAY)}
+        explained = tuple(
+            sorted(
+                {
+                    _span(normalized, matches, occurrence)
+                    for occurrence in found
+                    if occurrence.part in everyday
+                }
+            )
+        )
         found = [occurrence for occurrence in found if occurrence.part not in everyday]
+        aside = tuple(sorted(set_aside))
         if not found:
-            return FrameFinding(RiskLevel.NONE, (), (), False, discounted, past_spans)
+            return FrameFinding(
+                RiskLevel.NONE, (), (), (), discounted, past_spans, aside, explained
+            )
         counts: dict[str, list[_Occurrence]] = {}
         for occurrence in found:
             counts.setdefault(occurrence.part, []).append(occurrence)
@@ -175,28 +219,34 @@ class FrameReader:
             level = max(level, combination.level)
             categories.add(combination.category)
             for occurrence in used:
-                start, _ = normalized.original_span(*matches[occurrence.start].span())
-                _, end = normalized.original_span(*matches[occurrence.end - 1].span())
+                start, end = _span(normalized, matches, occurrence)
                 evidence.add(
                     Evidence(normalized.original[start:end], start, end, combination.category)
                 )
         ordered = tuple(sorted(categories, key=CATEGORIES.index))
-        noticed = len(counts) >= _NOTICED_FROM_PARTS
         return FrameFinding(
-            level, ordered, tuple(sorted(evidence, key=_position)), noticed, discounted, past_spans
+            level,
+            ordered,
+            tuple(sorted(evidence, key=_position)),
+            tuple(sorted(counts)),
+            discounted,
+            past_spans,
+            aside,
+            explained,
         )
 
     def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
+        forms = _forms(words[index])  # "dad's gun": the gun is at hand whoever owns it
+        found = [(part, index + 1) for form in forms for part in self._single.get(form, ())]
+        if index + 1 < len(words):
+            for first in forms:
+                for second in _forms(words[index + 1]):
+                    found.extend(
+                        (part, index + len(phrase))
+                        for phrase, part in self._multi.get((first, second), ())
+                        if len(phrase) == 2 or _matches_at(words, index, phrase)
+                    )
         word = words[index]
-        candidates = list(self._phrases.get(word, ()))
-        possessive = _POSSESSIVE.match(word)
-        if possessive:  # "dad's gun": the gun is at hand whoever owns it
-            candidates += self._phrases.get(possessive.group(1), [])
-        found = [
-            (part, index + len(phrase))
-            for phrase, part in candidates
-            if _matches_at(words, index, phrase)
-        ]
         if word.isdigit() and int(word) >= _MANY_FROM:
             found.append(("AMOUNT", index + 1))
         return found
@@ -255,6 +305,78 @@ class FrameReader:
         return for_parts, for_rules, in_past
 
 
+def _reported_quotes(
+    text: str,
+    matches: Sequence[re.Match[str]],
+    words: Sequence[str],
+    marks: Mapping[str, list[bool]],
+) -> list[bool]:
+    """Tokens inside quotation marks that someone else said, or a meme, song or title.
+
+    'my friend said "kms" when she dropped her phone', 'coworker: "i'm gonna kms"',
+    'the "i want to die" cat meme': the words are reported, not the client's. A
+    quotation the client said ("i texted my sister 'i want to die'") still counts.
+    An empty list when there is nothing quoted.
+    """
+    if not (marks.keys() & {_SPEECH, _QUOTED_IN}) and ":" not in words:
+        return []
+    if sum(word in _QUOTE_MARKS for word in words) < 2:
+        return []
+    speakers = marks.get(_SPEAKERS)
+    speech = marks.get(_SPEECH)
+    quoted_in = marks.get(_QUOTED_IN)
+    result: list[bool] = []
+    sentence_start = 0
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in _SENTENCE_BREAKS:
+            sentence_start = index + 1
+        opening = word in _QUOTE_MARKS and _opens_quote(text, matches[index])
+        if not opening:
+            index += 1
+            continue
+        close = next(
+            (
+                end
+                for end in range(index + 1, min(len(words), index + 1 + _MAX_QUOTE))
+                if words[end] in _QUOTE_MARKS or words[end] == "\n"
+            ),
+            None,
+        )
+        if close is None or words[close] == "\n":
+            index += 1
+            continue
+        sentence_end = next(
+            (end for end in range(close + 1, len(words)) if words[end] in _SENTENCE_BREAKS),
+            len(words),
+        )
+        before = range(sentence_start, index)
+        someone_said = (
+            speakers is not None
+            and speech is not None
+            and any(speakers[i] for i in before)
+            and any(speech[i] and (i == 0 or words[i - 1] not in _FIRST_PERSON) for i in before)
+        )
+        attributed = (
+            index >= 2 and words[index - 1] == ":" and words[index - 2] not in _FIRST_PERSON
+        )
+        titled = quoted_in is not None and any(
+            quoted_in[i] for i in range(sentence_start, sentence_end)
+        )
+        if someone_said or attributed or titled:
+            if not result:
+                result = [False] * len(words)
+            result[index : close + 1] = [True] * (close + 1 - index)
+        index = close + 1
+    return result
+
+
+def _opens_quote(text: str, match: re.Match[str]) -> bool:
+    """A quotation mark at the start of a quotation, not an apostrophe ("dads' car")."""
+    return match.group() != "'" or match.start() == 0 or not text[match.start() - 1].isalnum()
+
+
 #: A low diary rating: "0", "2", "1/5", "3/10".
 _LOW_RATING = re.compile(r"^(?:[0-2]|[0-2]/5|[0-3]/10)$")
 _END = "\x00end"
@@ -276,12 +398,29 @@ def _spans(
     return tuple(spans)
 
 
+def _span(
+    normalized: NormalizedText, matches: Sequence[re.Match[str]], occurrence: _Occurrence
+) -> tuple[int, int]:
+    """Where an occurrence of a part is in the original text."""
+    start, _ = normalized.original_span(*matches[occurrence.start].span())
+    _, end = normalized.original_span(*matches[occurrence.end - 1].span())
+    return start, end
+
+
 def _position(evidence: Evidence) -> tuple[int, int, str]:
     return evidence.start, evidence.end, evidence.category
 
 
 def _plain(token: str) -> str:
     return token.replace("\u2019", "'")
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """A word, and without its possessive ("dad's" → "dad") if it has one."""
+    if "'" not in word:
+        return (word,)
+    possessive = _POSSESSIVE.match(word)
+    return (word, possessive.group(1)) if possessive else (word,)
 
 
 def _matches_at(words: Sequence[str], index: int, phrase: tuple[str, ...]) -> bool:
@@ -300,11 +439,13 @@ def _complete(
     combination: Combination, counts: Mapping[str, list[_Occurrence]]
 ) -> list[_Occurrence] | None:
     """The occurrences that complete ``combination``, or ``None`` if it is incomplete."""
+    if any(counts.keys().isdisjoint(alternatives) for alternatives in combination.parts):
+        return None
     used: list[_Occurrence] = []
     for alternatives in combination.parts:
         available = [
             occurrence
-            for part in sorted(alternatives)
+            for part in alternatives
             for occurrence in counts.get(part, ())
             if occurrence not in used and not _overlaps(occurrence, used)
         ]
@@ -324,7 +465,7 @@ def _combination(entry: Any) -> Combination:
     category = entry.get("category")
     if category not in CATEGORIES:
         raise LexiconError(f"frames.yml: {entry['id']}: unknown category {category!r}")
-    parts = tuple(frozenset(str(p).split("|")) for p in entry.get("parts", ()))
+    parts = tuple(tuple(sorted(set(str(p).split("|")))) for p in entry.get("parts", ()))
     if not parts:
         raise LexiconError(f"frames.yml: {entry['id']}: needs parts")
     return Combination(entry["id"], parts, RiskLevel(entry["level"]), category)

@@ -105,6 +105,7 @@ class Lexicon:
     contextual_rewrites: Mapping[str, tuple[str, frozenset[str]]]
     multiword: Mapping[tuple[str, ...], str]
     lemma_overrides: Mapping[str, str]
+    intensifiers: frozenset[str]
     emoji: Mapping[str, str]
     leet: Mapping[str, tuple[str, ...]]
     masks: frozenset[str]
@@ -167,6 +168,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         lemma_overrides={
             key: value[0] for key, value in _phrase_map(slang_doc, "lemmas", fold_keys=True).items()
         },
+        intensifiers=frozenset(fold(str(w)) for w in _list(slang_doc, "intensifiers", "slang.yml")),
         emoji={
             key.replace("\ufe0f", ""): str(value)
             for key, value in _mapping(emoji_doc, "emoji", "emoji.yml").items()

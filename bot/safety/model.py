@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import Counter
+import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,26 @@ EXPECTS = ("none", "flag", "escalate")
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """The probabilities from which the model raises a message to ``moderate`` (any
+    risk) and to ``high`` (escalate)."""
+
+    flag: float
+    escalate: float
+
+
+@dataclass(frozen=True)
 class ModelSettings:
-    """Hyper-parameters and the thresholds at which the model raises the rules' level."""
+    """Hyper-parameters, and how the model and the rules combine (``data/model.yml``).
+
+    The model raises a message by ``noticed`` where the rules noticed something,
+    by ``alone`` where they noticed nothing, and by ``set_aside`` where they read
+    risk words and set them aside (negated, someone else's, a report, an idiom).
+    Below ``veto`` probability of any risk it lowers the rules' ``moderate`` or
+    ``high`` one level. It pages only where its probability of any risk is at least
+    ``page_needs_risk`` too (both heads agree). Messages of fewer than ``min_words``
+    words are the rules'.
+    """
 
     char_ngrams: tuple[int, int]
     word_ngrams: tuple[int, int]
@@ -59,10 +78,11 @@ class ModelSettings:
     max_char_features: int
     max_word_features: int
     regularisation: float
-    flag_threshold: float
-    escalate_threshold: float
-    flag_alone_threshold: float
-    escalate_alone_threshold: float
+    noticed: Thresholds
+    alone: Thresholds
+    set_aside: Thresholds
+    veto: float
+    page_needs_risk: float
     min_words: int
 
 
@@ -95,14 +115,19 @@ def load_settings(path: Path = SETTINGS_FILE) -> ModelSettings:
             max_char_features=int(features["max_char_features"]),
             max_word_features=int(features["max_word_features"]),
             regularisation=float(document["regularisation"]),
-            flag_threshold=float(combine["flag_threshold"]),
-            escalate_threshold=float(combine["escalate_threshold"]),
-            flag_alone_threshold=float(combine["flag_alone_threshold"]),
-            escalate_alone_threshold=float(combine["escalate_alone_threshold"]),
+            noticed=_thresholds(combine["noticed"]),
+            alone=_thresholds(combine["alone"]),
+            set_aside=_thresholds(combine["set_aside"]),
+            veto=float(combine["veto"]),
+            page_needs_risk=float(combine["page_needs_risk"]),
             min_words=int(combine["min_words"]),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, IndexError) as exc:
         raise LexiconError(f"model.yml: cannot be read: {exc!r}") from exc
+
+
+def _thresholds(entry: Mapping[str, Any]) -> Thresholds:
+    return Thresholds(flag=float(entry["flag"]), escalate=float(entry["escalate"]))
 
 
 def load_corpus(corpus_dir: Path = CORPUS_DIR) -> list[LabelledMessage]:
@@ -126,9 +151,9 @@ class CrisisModel:
     """A fitted vectoriser and two logistic heads (any risk, escalate).
 
     Scoring does not go through scikit-learn's matrices: each term's idf and
-    its weight in both heads are folded into one table, and a message is scored
-    by counting its n-grams (each distinct word's character n-grams once, times
-    its count) and summing table entries. The result equals
+    its weight in both heads are folded into tables, and a message is scored
+    by collecting its known n-grams (each distinct word's character n-grams are
+    remembered) and summing table entries. The result equals
     ``vectorizer.transform(texts) @ weights + bias`` (a test checks it) at a
     fraction of the cost for one short message, and in time linear in the text.
     """
@@ -184,74 +209,92 @@ class CrisisModel:
                 for term, index in part.vocabulary_.items()
             }
             if name == "chars":
-                tables.append(_TermTable(entries, _char_counts(part.ngram_range)))
+                tables.append(_TermTable(entries, _char_terms(part.ngram_range)))
             else:
-                tables.append(_TermTable(entries, _word_counts(part.build_analyzer())))
+                tables.append(
+                    _TermTable(entries, _word_terms(part.token_pattern, part.ngram_range))
+                )
             offset += size
         return tables
 
     def fingerprint(self) -> str:
         """A hash of what the model computes: its vocabulary and rounded weights."""
         digest = hashlib.sha256()
-        for _, part in self._vectorizer.transformer_list:
-            vocabulary = sorted((term, int(index)) for term, index in part.vocabulary_.items())
+        for vocabulary in self.vocabularies():
             digest.update(json.dumps(vocabulary, ensure_ascii=False).encode())
         digest.update(np.round(self._weights, 6).tobytes())
         digest.update(np.round(self._bias, 6).tobytes())
         return digest.hexdigest()
 
+    def vocabularies(self) -> list[list[tuple[str, int]]]:
+        """Each vectoriser's terms with their feature index, sorted."""
+        return [
+            sorted((term, int(index)) for term, index in part.vocabulary_.items())
+            for _, part in self._vectorizer.transformer_list
+        ]
+
+    def differs_from(self, other: CrisisModel, tolerance: float = 1e-6) -> list[str]:
+        """How ``other`` computes something else: its terms, or weights beyond ``tolerance``.
+
+        A retrain on another run may differ from the shipped model in the last bits of a
+        weight (the solver's floating-point sums), which can flip the fingerprint's
+        rounding; only a real difference should fail a check.
+        """
+        differences = []
+        for mine, theirs in zip(self.vocabularies(), other.vocabularies(), strict=True):
+            if mine != theirs:
+                extra = sorted({term for term, _ in mine} ^ {term for term, _ in theirs})
+                differences.append(f"vocabulary differs ({len(extra)} terms, e.g. {extra[:5]})")
+        if not differences:
+            for name, a, b in (
+                ("weights", self._weights, other._weights),
+                ("bias", self._bias, other._bias),
+            ):
+                gap = float(np.max(np.abs(a - b)))
+                if gap > tolerance:
+                    differences.append(f"{name} differ by up to {gap:.2e}")
+        return differences
+
 
 class _TermTable:
-    """One vectoriser's terms: idf and both heads' weights, and how to count terms.
+    """One vectoriser's terms, each with ``idf²``, ``idf·w_risk`` and ``idf·w_escalate``.
 
-    Each entry holds ``(idf, idf², idf·w_risk, idf·w_escalate)`` so that a term seen
-    once (most are) costs three additions.
+    Terms are binary (present or not), so a message's contribution is three sums
+    over the set of its known terms, divided by the l2 norm: what scikit-learn's
+    ``binary=True`` tf-idf times the heads' weights gives.
     """
 
     def __init__(
         self,
         entries: dict[str, tuple[float, float, float]],
-        count: Callable[[str, Mapping[str, object]], Counter[str]],
+        terms: Callable[[str, AbstractSet[str]], set[str]],
     ) -> None:
-        self._entries = {
-            term: (idf, idf * idf, idf * risk, idf * escalate)
-            for term, (idf, risk, escalate) in entries.items()
-        }
-        self._count = count
+        self._squared = {term: idf * idf for term, (idf, _, _) in entries.items()}
+        self._risk = {term: idf * risk for term, (idf, risk, _) in entries.items()}
+        self._escalate = {term: idf * escalate for term, (idf, _, escalate) in entries.items()}
+        self._terms = terms
 
     def logits(self, text: str) -> tuple[float, float]:
-        """This part's contribution to both heads: sublinear tf-idf, l2-normalised."""
-        squared = risk = escalate = 0.0
-        entries = self._entries
-        for term, count in self._count(text, entries).items():
-            idf, idf_squared, idf_risk, idf_escalate = entries[term]
-            if count == 1:
-                squared += idf_squared
-                risk += idf_risk
-                escalate += idf_escalate
-            else:
-                tf = 1.0 + math.log(count)
-                squared += tf * tf * idf_squared
-                risk += tf * idf_risk
-                escalate += tf * idf_escalate
-        if squared == 0.0:
+        """This part's contribution to both heads."""
+        terms = self._terms(text, self._squared.keys())
+        if not terms:
             return 0.0, 0.0
-        norm = math.sqrt(squared)
+        norm = math.sqrt(sum(map(self._squared.__getitem__, terms)))
+        risk = sum(map(self._risk.__getitem__, terms))
+        escalate = sum(map(self._escalate.__getitem__, terms))
         return risk / norm, escalate / norm
 
 
-def _char_counts(
-    ngram_range: tuple[int, int],
-) -> Callable[[str, Mapping[str, object]], Counter[str]]:
-    """scikit-learn's ``char_wb`` n-grams that are in the vocabulary, counted.
+def _char_terms(ngram_range: tuple[int, int]) -> Callable[[str, AbstractSet[str]], set[str]]:
+    """scikit-learn's ``char_wb`` n-grams of a text that are in the vocabulary.
 
-    A word's n-grams are worked out once and remembered (words repeat across
-    messages), then added up once per distinct word of the message.
+    A word's known n-grams are worked out once and remembered (words repeat
+    across messages); a message's are the union over its distinct words.
     """
     low, high = ngram_range
-    known: dict[str, tuple[str, ...]] = {}
+    known: dict[str, frozenset[str]] = {}
 
-    def ngrams(word: str, vocabulary: Mapping[str, object]) -> tuple[str, ...]:
+    def ngrams(word: str, vocabulary: AbstractSet[str]) -> frozenset[str]:
         padded = f" {word} "
         found: list[str] = []
         for size in range(low, high + 1):
@@ -259,32 +302,41 @@ def _char_counts(
                 found.append(padded)  # a short word counts once, as a whole
                 break
             found.extend(padded[start : start + size] for start in range(len(padded) - size + 1))
-        return tuple(term for term in found if term in vocabulary)
+        return frozenset(term for term in found if term in vocabulary)
 
-    def count(text: str, vocabulary: Mapping[str, object]) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        for word, times in Counter(text.split()).items():
-            terms = known.get(word)
-            if terms is None:
-                terms = ngrams(word, vocabulary)
+    def terms(text: str, vocabulary: AbstractSet[str]) -> set[str]:
+        found: set[str] = set()
+        for word in set(text.split()):
+            word_terms = known.get(word)
+            if word_terms is None:
+                word_terms = ngrams(word, vocabulary)
                 if len(known) < _WORD_CACHE_LIMIT:
-                    known[word] = terms
-            for term in terms:
-                counts[term] += times
-        return counts
+                    known[word] = word_terms
+            found |= word_terms
+        return found
 
-    return count
+    return terms
 
 
-def _word_counts(
-    analyzer: Callable[[str], list[str]],
-) -> Callable[[str, Mapping[str, object]], Counter[str]]:
-    """scikit-learn's word n-grams that are in the vocabulary, counted."""
+def _word_terms(
+    token_pattern: str, ngram_range: tuple[int, int]
+) -> Callable[[str, AbstractSet[str]], set[str]]:
+    """scikit-learn's word n-grams of a text (its ``token_pattern``, joined by a space)
+    that are in the vocabulary."""
+    token = re.compile(token_pattern)
+    low, high = ngram_range
 
-    def count(text: str, vocabulary: Mapping[str, object]) -> Counter[str]:
-        return Counter(term for term in analyzer(text) if term in vocabulary)
+    def terms(text: str, vocabulary: AbstractSet[str]) -> set[str]:
+        tokens = token.findall(text)
+        found: set[str] = set()
+        for size in range(low, high + 1):
+            if size == 1:
+                found.update(tokens)
+            else:
+                found.update(" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1))
+        return found & vocabulary
 
-    return count
+    return terms
 
 
 def _sigmoid(logit: float) -> float:
@@ -322,7 +374,7 @@ def train(
 def _vectorizer(settings: ModelSettings) -> FeatureUnion:
     common: dict[str, Any] = {
         "lowercase": False,  # the text is already normalised
-        "sublinear_tf": True,
+        "binary": True,  # see _TermTable
         "min_df": settings.min_df,
         "dtype": np.float32,
     }
@@ -369,10 +421,23 @@ def cross_validate(
     return [score for score in scores if score is not None]
 
 
+def training_settings(settings: ModelSettings) -> tuple[object, ...]:
+    """The settings training depends on (the combination thresholds are read at run time)."""
+    return (
+        settings.char_ngrams,
+        settings.word_ngrams,
+        settings.min_df,
+        settings.max_char_features,
+        settings.max_word_features,
+        settings.regularisation,
+    )
+
+
 def corpus_fingerprint(corpus: Sequence[LabelledMessage], settings: ModelSettings) -> str:
-    """A hash of the training inputs: the corpus, the settings and scikit-learn's version."""
+    """A hash of the training inputs: the corpus, the training settings, scikit-learn's
+    version."""
     digest = hashlib.sha256(f"scikit-learn {sklearn.__version__}".encode())
-    digest.update(repr(settings).encode())
+    digest.update(repr(training_settings(settings)).encode())
     for message in corpus:
         digest.update(f"{message.expect}\t{message.text}\n".encode())
     return digest.hexdigest()

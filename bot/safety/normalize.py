@@ -141,7 +141,13 @@ class Normalizer:
         masks: Collection[str],
         sensitive_words: Collection[str],
         is_known_word: Callable[[str], bool],
+        intensifiers: Collection[str] = (),
     ) -> None:
+        self._intensifiers = (
+            re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, intensifiers)))})\b[ \t]*")
+            if intensifiers
+            else None
+        )
         self._emoji = {key: f" {value} " for key, value in emoji.items()}
         self._leet = dict(leet)
         self._masks = frozenset(masks)
@@ -165,6 +171,7 @@ class Normalizer:
         self._join_one_word_sentences(buffer)
         self._resolve_disguised_words(buffer)
         self._squeeze_repeated_letters(buffer)
+        self._drop_intensifiers(buffer)
         self._shorten_symbol_runs(buffer)
         self._cut_long_runs(buffer)
         if buffer.starts is None or buffer.ends is None:
@@ -286,6 +293,13 @@ class Normalizer:
                 if _fits_mask(segments, word):
                     return word
         return None
+
+    def _drop_intensifiers(self, buffer: _Buffer) -> None:
+        """ "i want to fucking die" → "i want to die": the swear word only adds force."""
+        if self._intensifiers is None:
+            return
+        edits = [(m.start(), m.end(), "") for m in self._intensifiers.finditer(buffer.text)]
+        buffer.replace(edits)
 
     def _squeeze_repeated_letters(self, buffer: _Buffer) -> None:
         """ "diiiiie" → "die", "killlll" → "kill": the first reading that is a word."""

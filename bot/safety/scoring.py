@@ -35,14 +35,20 @@ class RulesVerdict:
     """The rules' assessment, and whether they read risk words and set them aside.
 
     ``cancelled`` is true when a match was negated, about someone else, topic
-    talk, an idiom or a diary rating: the learned model does not overrule that.
-    ``noticed`` is true when a rule with a category matched, counted or not, or
-    when two kinds of part did (:mod:`bot.safety.frames`).
+    talk, an idiom, a diary rating, a report, a joke or the past: the learned
+    model does not overrule that. ``set_aside`` is true when a part of
+    :mod:`bot.safety.frames` was negated or explained by everyday context ("pills"
+    beside "organizer"): the model must then be far surer. ``noticed`` is true when
+    a rule with a category matched, counted or not, or when two kinds of part did.
+    ``by_parts`` is true when parts that combine reached the level on their own:
+    the model's veto does not lower it.
     """
 
     assessment: Assessment
     cancelled: bool = False
     noticed: bool = False
+    set_aside: bool = False
+    by_parts: bool = False
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,19 @@ class Token:
 
 
 @dataclass(frozen=True, slots=True)
+class _Profile:
+    """What a word is, wherever it appears: lemma, tags, the phrases it may open, and
+    whether it ends a sentence or a clause."""
+
+    lemma: str
+    tags: frozenset[str]
+    phrases: tuple[tuple[tuple[str, ...], str], ...]
+    ends_sentence: bool
+    breaks_clause: bool
+    ends_clause: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _Word:
     text: str
     start: int
@@ -109,6 +122,7 @@ class Analyzer:
             self._multiword.setdefault(phrase[0], []).append((phrase, replacement))
         self._rewrite_cache: dict[str, tuple[str, ...]] = {}
         self._analysis_cache: dict[str, tuple[str, frozenset[str]]] = {}
+        self._profile_cache: dict[str, _Profile] = {}
 
     def tags_of(self, word: str) -> frozenset[str]:
         """The tags a token for ``word`` carries (the word, its lemma and their classes)."""
@@ -196,12 +210,7 @@ class Analyzer:
         return merged
 
     def _multiword_at(self, words: list[_Word], index: int) -> tuple[int, str]:
-        first = words[index].text
-        candidates = self._multiword.get(first, [])
-        lemma = self._analysis(first)[0]
-        if lemma != first:
-            candidates = candidates + self._multiword.get(lemma, [])
-        for phrase, replacement in candidates:
+        for phrase, replacement in self._profile(words[index].text).phrases:
             end = index + len(phrase)
             if end > len(words):
                 continue
@@ -217,40 +226,59 @@ class Analyzer:
 
     def _tag(self, words: list[_Word]) -> list[Token]:
         tokens: list[Token] = []
+        sentence_start = True
         for word in words:
-            lemma, tags = self._analysis(word.text)
-            sentence_start = not tokens or tokens[-1].ends_sentence
-            if not sentence_start and self._looks_like_name(word):
+            profile = self._profile(word.text)
+            tags = profile.tags
+            if not sentence_start and word.surface[:1].isupper() and self._looks_like_name(word):
                 tags = tags | {"@THIRD_PERSON"}
-            has_letter_or_digit = any(ch.isalnum() for ch in word.text)
-            ends_sentence = not has_letter_or_digit and any(
-                ch in _SENTENCE_END_CHARS for ch in word.text
-            )
-            breaks_clause = ends_sentence or word.text == "," or "@CLAUSE_BREAK" in tags
-            ends_clause = breaks_clause or not has_letter_or_digit or "@CLAUSE_END" in tags
             tokens.append(
                 Token(
                     word.text,
-                    lemma,
+                    profile.lemma,
                     tags,
                     word.start,
                     word.end,
-                    ends_sentence,
-                    breaks_clause,
-                    ends_clause,
+                    profile.ends_sentence,
+                    profile.breaks_clause,
+                    profile.ends_clause,
                 )
             )
+            sentence_start = profile.ends_sentence
         return tokens
 
     def _looks_like_name(self, word: _Word) -> bool:
         """A capitalised unknown word mid-sentence ("… Sarah wants to die") is someone else."""
         return (
-            word.surface[:1].isupper()
-            and word.text.isalpha()
+            word.text.isalpha()
             and word.text != "i"
             and word.text not in self._vocabulary
             and not self._is_known(word.text)
         )
+
+    def _profile(self, word: str) -> _Profile:
+        """Everything about a word that does not depend on its neighbours, cached."""
+        cached = self._profile_cache.get(word)
+        if cached is not None:
+            return cached
+        lemma, tags = self._analysis(word)
+        phrases = self._multiword.get(word, [])
+        if lemma != word:
+            phrases = phrases + self._multiword.get(lemma, [])
+        has_letter_or_digit = any(ch.isalnum() for ch in word)
+        ends_sentence = not has_letter_or_digit and any(ch in _SENTENCE_END_CHARS for ch in word)
+        breaks_clause = ends_sentence or word == "," or "@CLAUSE_BREAK" in tags
+        profile = _Profile(
+            lemma,
+            tags,
+            tuple(phrases),
+            ends_sentence,
+            breaks_clause,
+            breaks_clause or not has_letter_or_digit or "@CLAUSE_END" in tags,
+        )
+        if len(self._profile_cache) < _CACHE_LIMIT:
+            self._profile_cache[word] = profile
+        return profile
 
     def _analysis(self, word: str) -> tuple[str, frozenset[str]]:
         """``(lemma, tags)`` of a word, cached: vocabulary repeats across messages."""

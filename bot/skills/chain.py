@@ -26,25 +26,27 @@ ANSWER_MAX_CHARS: Final = 2000
 
 @dataclass(frozen=True)
 class ChainLink:
-    """One question of the chain: its Rasa slot and its database column.
+    """One question of the chain: its Rasa slot, its database column, its heading for staff.
 
-    The questions' wording is in ``domain/skills.yml`` (``utter_ask_<slot>``).
+    The questions' wording is in ``domain/skills.yml`` (``utter_ask_<slot>``);
+    ``label`` heads the client's answer on the dashboard.
     """
 
     slot: str
     column: str
+    label: str
 
 
 #: In the order of Linehan's chain analysis worksheet: the behavior first, then
 #: what led to it, what followed, and what to do differently.
 CHAIN_LINKS: Final[tuple[ChainLink, ...]] = (
-    ChainLink("chain_behavior", "behavior"),
-    ChainLink("chain_prompting_event", "prompting_event"),
-    ChainLink("chain_vulnerabilities", "vulnerabilities"),
-    ChainLink("chain_links", "links"),
-    ChainLink("chain_consequences", "consequences"),
-    ChainLink("chain_skills", "skills"),
-    ChainLink("chain_repair", "repair"),
+    ChainLink("chain_behavior", "behavior", "Problem behavior"),
+    ChainLink("chain_prompting_event", "prompting_event", "Prompting event"),
+    ChainLink("chain_vulnerabilities", "vulnerabilities", "Vulnerabilities"),
+    ChainLink("chain_links", "links", "Links (thoughts, feelings, actions)"),
+    ChainLink("chain_consequences", "consequences", "Consequences"),
+    ChainLink("chain_skills", "skills", "Skill that could have broken the chain"),
+    ChainLink("chain_repair", "repair", "Repair"),
 )
 CHAIN_SLOTS: Final = tuple(link.slot for link in CHAIN_LINKS)
 LINKS_BY_SLOT: Final = {link.slot: link for link in CHAIN_LINKS}

@@ -1,13 +1,15 @@
 """Homework between sessions: a therapist assigns it, the client reports back.
 
-A therapist assigns a skill to practise or a worksheet, with a due date
+A therapist assigns a skill to practice or a worksheet, with a due date
 (``wisemind homework assign``). At the client's next contact after it is due
-the bot asks about it; the client's answer (done or not, and how it went) is
+(a greeting, or any ordinary message, answered first) the bot asks about it,
+at most once a day; the client's answer (done or not, and how it went) is
 stored on the row for the therapist (``wisemind homework list``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clinic import ClinicError, client_by_code, therapist_by_email
+from bot.diary import local_date
 from bot.skills.library import SkillLibrary
 from bot.storage.enums import NAME_MAX_LENGTH, HomeworkStatus
 from bot.storage.models import Client, Homework
@@ -53,7 +56,7 @@ def assign_homework(
         if found is None:
             raise ClinicError(f"No skill called {skill!r} in the library.")
         skill_id = found.id
-        title = title or f"Practise {found.name}"
+        title = title or f"Practice {found.name}"
         instructions = instructions or found.homework
     if not title or not title.strip():
         raise ClinicError("Give a skill (--skill) or a worksheet title (--title).")
@@ -85,22 +88,69 @@ def list_homework(session: Session, client_code: str) -> list[Homework]:
     return list(rows.scalars())
 
 
-def due_homework(session: Session, client: Client, now: datetime) -> Homework | None:
-    """The oldest assigned homework now due that the client has not reported on."""
+def has_open_homework(session: Session, client: Client) -> bool:
+    """Whether the client has homework not reported on yet, due or not.
+
+    Read once per conversation session: only then does a client's message
+    need the (dearer) check of what is due.
+    """
     return (
         session.execute(
-            select(Homework)
-            .where(
-                Homework.client_id == client.id,
-                Homework.status == HomeworkStatus.ASSIGNED,
-                Homework.due_at <= now,
-            )
-            .order_by(Homework.due_at, Homework.id)
+            select(Homework.id)
+            .where(Homework.client_id == client.id, Homework.status == HomeworkStatus.ASSIGNED)
             .limit(1)
-        )
-        .scalars()
-        .first()
+        ).first()
+        is not None
     )
+
+
+def _due(session: Session, client: Client, now: datetime) -> list[Homework]:
+    """Assigned homework now due that the client has not reported on, oldest first."""
+    rows = session.execute(
+        select(Homework)
+        .where(
+            Homework.client_id == client.id,
+            Homework.status == HomeworkStatus.ASSIGNED,
+            Homework.due_at <= now,
+        )
+        .order_by(Homework.due_at, Homework.id)
+    )
+    return list(rows.scalars())
+
+
+def due_homework(session: Session, client: Client, now: datetime) -> Homework | None:
+    """The oldest assigned homework now due that the client has not reported on."""
+    due = _due(session, client, now)
+    return due[0] if due else None
+
+
+def homework_to_bring_up(
+    session: Session, client: Client, now: datetime, brought_up: Mapping[str, str]
+) -> Homework | None:
+    """The oldest due homework not yet brought up today (the client's today).
+
+    ``brought_up`` maps homework ids (as text) to the local date it was last
+    brought up on (ISO): a client who let it be once is not asked again that day.
+    """
+    today = local_date(client, now).isoformat()
+    return next(
+        (hw for hw in _due(session, client, now) if brought_up.get(str(hw.id)) != today), None
+    )
+
+
+def mark_brought_up(
+    brought_up: Mapping[str, str], homework: Homework, client: Client, now: datetime
+) -> dict[str, str]:
+    """``brought_up`` with ``homework`` asked about today; earlier days are dropped."""
+    today = local_date(client, now).isoformat()
+    kept = {key: day for key, day in brought_up.items() if day == today}
+    return {**kept, str(homework.id): today}
+
+
+def client_homework(session: Session, client: Client, homework_id: int) -> Homework | None:
+    """The client's homework with this id (``None`` if it is someone else's)."""
+    homework = session.get(Homework, homework_id)
+    return homework if homework is not None and homework.client_id == client.id else None
 
 
 def report_homework(
@@ -113,8 +163,8 @@ def report_homework(
     now: datetime,
 ) -> Homework:
     """Store the client's report: done or not, and how it went in their words."""
-    homework = session.get(Homework, homework_id)
-    if homework is None or homework.client_id != client.id:
+    homework = client_homework(session, client, homework_id)
+    if homework is None:
         raise LookupError(f"no homework {homework_id} for this client")
     homework.status = HomeworkStatus.DONE if done else HomeworkStatus.MISSED
     homework.client_report = report.strip()[:REPORT_MAX_CHARS] if report else None

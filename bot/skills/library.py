@@ -110,6 +110,9 @@ EVERYDAY_WORDS: Final = frozenset(
         "priorities",
     }
 )
+#: What clients call the assistant itself ("hey wisemind", "thanks WiseMind"): like an
+#: everyday word, it names the Wise Mind skill only as the whole request ("what's wisemind").
+ASSISTANT_NAMES: Final = frozenset({"wisemind"})
 #: Words around a skill name in a request ("tell me about the TIPP skill please").
 REQUEST_WORDS: Final = frozenset(
     [
@@ -170,6 +173,18 @@ REQUEST_WORDS: Final = frozenset(
         "un",
         "habilidad",
         "habilidades",
+        # How a request is framed around a name: "what's PLEASE in DBT", "what does
+        # FAST stand 4", "wats ABC abt", "what r the how skills".
+        "in",
+        "dbt",
+        "for",
+        "4",
+        "stand",
+        "stands",
+        "abt",
+        "r",
+        "wats",
+        "wut",
         "explica",
         "explicame",
         "explicar",
@@ -343,10 +358,16 @@ class SkillLibrary:
         }
         self.situations = situations
         self._keys: dict[str, Skill] = {}
+        whole_only: set[str] = set()
         for skill in skills:
-            for key in _name_keys(skill):
+            for spelling in _spellings(skill):
+                key = compact(spelling)
                 self._keys[key] = skill
-        self._scannable = {k: s for k, s in self._keys.items() if k not in EVERYDAY_WORDS}
+                if _names_only_as_whole_request(spelling):
+                    whole_only.add(key)
+        #: Names that count only as the whole request (see :meth:`find`).
+        self.whole_request_only: frozenset[str] = frozenset(whole_only)
+        self._scannable = {k: s for k, s in self._keys.items() if k not in whole_only}
         self._fuzzy_keys = [k for k in self._keys if len(k) >= FUZZY_MIN_KEY_LENGTH]
         self._fuzzy_scannable = [k for k in self._scannable if len(k) >= FUZZY_MIN_KEY_LENGTH]
         self._module_keys = {
@@ -361,6 +382,11 @@ class SkillLibrary:
     def __iter__(self) -> Iterator[Skill]:
         """Skills module by module, each module in teaching order."""
         return (skill for module in MODULES for skill in self._by_module[module])
+
+    @property
+    def name_keys(self) -> dict[str, str]:
+        """Every compact spelling that names a skill (``"dearman"``), with the skill's id."""
+        return {key: skill.id for key, skill in self._keys.items()}
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -386,9 +412,11 @@ class SkillLibrary:
         Accepts a bare name or a short request around one, whatever the case,
         punctuation or spacing ("DEAR-MAN", "dearman", "what's tipp?", "tell
         me about opposite action"), and small typos in names of five letters or
-        more ("radical acceptence"). Names that are everyday words (STOP, GIVE,
-        FAST) count only as the whole request, so "I can't stop crying" names
-        no skill.
+        more ("radical acceptence"). Some names count only as the whole request,
+        around the words that frame one ("what's PLEASE in DBT"): everyday words
+        (STOP, GIVE, FAST), so "I can't stop crying" names no skill; names made
+        of request words ("What skills"), so "what skills do you have" asks for
+        the list; and the assistant's own name, so "hey wisemind" is a greeting.
         """
         folded = words(text)
         if not folded or len(folded) > FIND_MAX_WORDS:
@@ -398,7 +426,7 @@ class SkillLibrary:
         for candidate in (folded, trimmed):
             for span in range(len(candidate), 0, -1):  # "what are the what skills": a name ends it
                 ending = "".join(candidate[-span:])
-                if ending in self._keys and (span == len(candidate) or span > 1):
+                if ending in self._keys and self._ends_request(candidate, span, ending):
                     return self._keys[ending]
         core = [word for word in trimmed if word not in REQUEST_WORDS] or [
             word for word in folded if word not in REQUEST_WORDS
@@ -413,9 +441,39 @@ class SkillLibrary:
             match = process.extractOne(
                 request, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
             )
-            if match is not None:
+            if match is not None and not self._spelt_out_in(match[0], core):
                 return self._keys[match[0]]
         return self._scan(core, fuzzy=True)
+
+    def _ends_request(self, candidate: Sequence[str], span: int, key: str) -> bool:
+        """Whether the name ending ``candidate`` in its last ``span`` words is what it asks about.
+
+        A one-word name must be the whole request; a name of several words ends
+        a longer one ("I struggle with radical acceptance"), except a name that
+        counts only as the whole request, which may follow request words alone
+        ("tell me about wise mind", not "hey wise mind").
+        """
+        if span == len(candidate):
+            return True
+        if span == 1:
+            return False
+        return key not in self.whole_request_only or all(
+            word in REQUEST_WORDS for word in candidate[:-span]
+        )
+
+    def _spelt_out_in(self, key: str, core: Sequence[str]) -> bool:
+        """Whether a name that counts only as the whole request is there word for word.
+
+        Then a close match of the whole request ("hi wisemind" to "wisemind") is
+        that name with other words around it, not a typo of it.
+        """
+        if key not in self.whole_request_only:
+            return False
+        return any(
+            "".join(core[start:end]) == key
+            for start in range(len(core))
+            for end in range(start + 1, min(start + _MAX_NAME_WORDS, len(core)) + 1)
+        )
 
     def find_module(self, text: str) -> str | None:
         """The module a browsing request names ("show me distress tolerance skills",
@@ -451,7 +509,11 @@ class SkillLibrary:
                 if not fuzzy:
                     if candidate in self._scannable:
                         return self._scannable[candidate]
-                elif len(candidate) >= FUZZY_MIN_KEY_LENGTH and candidate not in EVERYDAY_WORDS:
+                elif (
+                    len(candidate) >= FUZZY_MIN_KEY_LENGTH
+                    and candidate not in self.whole_request_only
+                    and candidate not in EVERYDAY_WORDS
+                ):
                     match = process.extractOne(
                         candidate,
                         self._fuzzy_scannable,
@@ -463,13 +525,31 @@ class SkillLibrary:
         return None
 
 
-def _name_keys(skill: Skill) -> set[str]:
-    """Every compact spelling that names the skill: id, name, aliases, acronym."""
-    keys = {compact(skill.id.replace("_", " ")), compact(skill.name)}
-    keys.update(compact(alias) for alias in skill.aliases)
+def _spellings(skill: Skill) -> list[str]:
+    """Every way the content spells the skill: id, name, aliases, acronym."""
+    spellings = [skill.id.replace("_", " "), skill.name, *skill.aliases]
     if skill.acronym:
-        keys.add(compact("".join(letter.letter for letter in skill.acronym)))
-    return keys
+        spellings.append("".join(letter.letter for letter in skill.acronym))
+    return spellings
+
+
+def _name_keys(skill: Skill) -> set[str]:
+    """Every compact spelling that names the skill."""
+    return {compact(spelling) for spelling in _spellings(skill)}
+
+
+def _names_only_as_whole_request(spelling: str) -> bool:
+    """Whether a spelling is also an everyday word, the assistant's name, or request words only.
+
+    "Please", "wisemind" and "the what skills" mean something else inside a
+    sentence ("can you please...", "hey wisemind", "what skills do you have").
+    """
+    key = compact(spelling)
+    return (
+        key in EVERYDAY_WORDS
+        or key in ASSISTANT_NAMES
+        or all(word in REQUEST_WORDS for word in words(spelling))
+    )
 
 
 def load_library(path: Path | str = CONTENT_DIR) -> SkillLibrary:

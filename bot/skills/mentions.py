@@ -3,8 +3,10 @@
 :meth:`SkillLibrary.find` answers *which* skill a request means; Rasa's
 entity also needs *where* in the message it is named. Spans are found over the
 same folded spellings (names, aliases, acronyms) with the same rules: names
-that are everyday words (STOP, GIVE) count only when the whole message is a
-request for that skill, and longer names are forgiven small typos.
+that count only as a whole request (everyday words such as STOP, names made of
+request words such as "what skills", the assistant's own name) are marked only
+when the whole message is a request for that skill, and longer names are
+forgiven small typos.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Final
 from rapidfuzz import fuzz, process
 
 from bot.skills.library import (
-    EVERYDAY_WORDS,
     FUZZY_MIN_KEY_LENGTH,
     FUZZY_MIN_SCORE,
     REQUEST_WORDS,
@@ -41,25 +42,12 @@ class Mention:
     skill_id: str
 
 
-def _keys(library: SkillLibrary) -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for skill in library:
-        spellings = [skill.id.replace("_", " "), skill.name, *skill.aliases]
-        if skill.acronym:
-            spellings.append("".join(letter.letter for letter in skill.acronym))
-        for spelling in spellings:
-            key = compact(spelling)
-            if key:
-                keys[key] = skill.id
-    return keys
-
-
 class MentionFinder:
     """Finds skill names in messages; build once per library."""
 
     def __init__(self, library: SkillLibrary) -> None:
         self._library = library
-        self._keys = _keys(library)
+        self._keys = library.name_keys
         self._fuzzy = [k for k in self._keys if len(k) >= FUZZY_MIN_KEY_LENGTH + 2]
 
     def find(self, text: str) -> list[Mention]:
@@ -114,7 +102,9 @@ class MentionFinder:
             key = "".join(token[2] for token in tokens[index : index + span])
             if not fuzzy:
                 skill_id = self._keys.get(key)
-                if skill_id is not None and (key not in EVERYDAY_WORDS or skill_id == whole_id):
+                if skill_id is not None and (
+                    key not in self._library.whole_request_only or skill_id == whole_id
+                ):
                     return span, skill_id
             elif len(key) >= FUZZY_MIN_KEY_LENGTH + 2:
                 match = process.extractOne(

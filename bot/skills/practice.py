@@ -1,7 +1,8 @@
 """Guided practice of a skill: reading the client's replies, and logging SUDS.
 
-A practice walks the skill's steps one at a time, with a distress rating
-(SUDS, 0-100) before and after. The row is written when the first rating is
+A practice opens with how it goes and the skill's first caution (TIPP's
+heart and eating-disorder note), then walks the skill's steps one at a time,
+with a distress rating (SUDS, 0-100) before and after. The row is written when the first rating is
 given and updated as the client moves on, so a practice stopped halfway is
 still there for the therapist, with how far it got.
 """
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.answers import Problem, Reading, read_scale
+from bot.skills.library import Skill
 from bot.skills.text import words
 from bot.storage.enums import DISTRESS_MAX, Channel
 from bot.storage.models import Client, SkillPractice
@@ -28,6 +30,22 @@ SUDS_QUESTION: Final = (
     "How distressed do you feel right now, from 0 (calm) to 100 (the worst you can imagine)?"
 )
 SUDS_AFTER_QUESTION: Final = "That's all the steps. How distressed do you feel now, 0 to 100?"
+#: Leads the skill's first "when not to use" item, the caution that matters most for safety.
+CAUTION_LEAD: Final = "Before you start: "
+
+
+def practice_intro(skill: Skill) -> list[str]:
+    """What a client reads once as a practice starts, before the rating and any step.
+
+    How the practice goes, then the skill's first caution: the content puts the
+    one that matters most for safety first (TIPP's cold water and heart
+    conditions), so the client sees it before doing anything.
+    """
+    return [
+        f"Let's practice {skill.name} together, {len(skill.steps)} steps, one at a time. "
+        f"{STEP_HELP}",
+        CAUTION_LEAD + skill.when_not_to_use[0],
+    ]
 
 
 class StepCommand(str, Enum):

@@ -6,7 +6,14 @@
 - :mod:`bot.storage.migrate`: bringing a database's schema up to date.
 """
 
-from bot.storage.database import create_engine_for, get_engine, session_scope
+from bot.storage.database import create_engine_for, database_now, get_engine, session_scope
 from bot.storage.migrate import current_revision, upgrade
 
-__all__ = ["create_engine_for", "current_revision", "get_engine", "session_scope", "upgrade"]
+__all__ = [
+    "create_engine_for",
+    "current_revision",
+    "database_now",
+    "get_engine",
+    "session_scope",
+    "upgrade",
+]

@@ -25,15 +25,16 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from bot.log_config import quiet_library_loggers
-from bot.settings import load_settings
+from bot.settings import process_settings
 
 # Every process that opens the database imports this module first (before alembic logs
 # its plugins at import): keep library loggers quiet there.
@@ -112,7 +113,7 @@ def _begin_immediate(connection: Connection) -> None:
 
 def get_engine(url: str | None = None) -> Engine:
     """The process's engine for ``url`` (default: the configured database URL)."""
-    return _shared_engine(url or load_settings().database_url)
+    return _shared_engine(url or process_settings().database_url)
 
 
 @functools.cache
@@ -132,3 +133,19 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+def database_now(session: Session) -> datetime:
+    """The database's clock, aware UTC: one time for every process, whatever its host's clock.
+
+    Processes on several hosts share a PostgreSQL database, and host clocks
+    drift; comparing one host's time with a timestamp another host wrote (a
+    lease's expiry, a claim's age) could make two schedulers active at once.
+    PostgreSQL's ``clock_timestamp()`` is the server's real time (``now()``
+    would be the start of the transaction). An SQLite file is only ever used
+    by processes on its own host, so there this host's clock is the database's.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        moment: datetime = session.execute(select(func.clock_timestamp())).scalar_one()
+        return moment.astimezone(timezone.utc)
+    return datetime.now(timezone.utc)

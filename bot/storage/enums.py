@@ -114,6 +114,8 @@ class SkipReason:
     DAILY_CAP: Final = "daily_cap"
     #: The client wrote recently, so a re-engagement nudge is not needed.
     RECENT_CONTACT: Final = "recent_contact"
+    #: A re-engagement nudge for a client who has never written: nothing to come back to.
+    NEVER_WROTE: Final = "never_wrote"
     #: The homework is done or cancelled, the reminder was stopped, or the client left.
     NOT_NEEDED: Final = "not_needed"
     #: No SMS or Telegram address to reach the client on.
@@ -124,6 +126,7 @@ class SkipReason:
         CRISIS,
         DAILY_CAP,
         RECENT_CONTACT,
+        NEVER_WROTE,
         NOT_NEEDED,
         NO_CHANNEL,
     )
@@ -179,6 +182,8 @@ class EscalationEventKind:
     ACKNOWLEDGED: Final = "acknowledged"
     REOPENED: Final = "reopened"
     RESOLVED: Final = "resolved"
+    #: A live page to someone whose account was deactivated: the chain moves on.
+    PAGE_WITHDRAWN: Final = "page_withdrawn"
 
 
 class TakeoverEnd:

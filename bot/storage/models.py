@@ -27,6 +27,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -160,10 +161,16 @@ class Therapist(Base):
     sms_number: Mapped[str | None] = Column(String(16), unique=True)
     telegram_chat_id: Mapped[str | None] = Column(String(ADDRESS_MAX_LENGTH), unique=True)
     page_channel: Mapped[str] = Column(String(16), nullable=False, default=enums.Channel.SMS)
+    #: When they texted STOP to the paging number: Twilio blocks SMS to them until START.
+    sms_opted_out_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: Inactive accounts cannot log in and are never paged; rows are kept for history.
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     #: Seeded by ``wisemind demo seed``: never paged once a real channel is configured.
     is_demo: Mapped[bool] = Column(Boolean, nullable=False, default=False, server_default=false())
+    #: The password was chosen by someone else (an admin): it must be replaced at the next login.
+    must_change_password: Mapped[bool] = Column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
     clients: Mapped[list[Client]] = relationship("Client", back_populates="therapist")
@@ -298,6 +305,12 @@ class Message(Base):
     crisis_replied: Mapped[bool] = Column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    #: An inbound moderate-risk message the intake asked the check-in question for itself.
+    check_in_asked: Mapped[bool] = Column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    #: A risky message kept from an unregistered sender: when people were told of it.
+    alerted_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
     lane: Mapped[str] = Column(
         String(16), nullable=False, default=enums.Lane.NORMAL, server_default=enums.Lane.NORMAL
@@ -306,6 +319,10 @@ class Message(Base):
     lease_until: Mapped[datetime | None] = Column(UTCDateTime)
     #: Inbound: when the crisis screening (and any escalation) was applied; None = not yet.
     screened_at: Mapped[datetime | None] = Column(UTCDateTime)
+    #: Inbound: how often the retry loop tried to screen it; after a few, a person is paged.
+    screening_attempts: Mapped[int] = Column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
     #: Inbound: when a Rasa server last took the message (a lease; see ``bot.intake``).
     handed_off_at: Mapped[datetime | None] = Column(UTCDateTime)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
@@ -378,7 +395,7 @@ class SkillPractice(Base):
     distress_before: Mapped[int | None] = Column(Integer)
     distress_after: Mapped[int | None] = Column(Integer)
     note: Mapped[str | None] = Column(Text)
-    #: Where the client practised (``sms``, ``telegram``, ``local``); None if unknown.
+    #: Where the client practiced (``sms``, ``telegram``, ``local``); None if unknown.
     channel: Mapped[str | None] = Column(String(16))
     #: How far they got: steps read through, and steps they chose to skip.
     steps_done: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
@@ -528,6 +545,22 @@ class SchedulerLease(Base):
     name: Mapped[str] = Column(String(64), primary_key=True)
     holder: Mapped[str] = Column(String(128), nullable=False)
     expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class FloodBucket(Base):
+    """One sender's flood control, shared by every Rasa server on the database.
+
+    A generic cell rate algorithm: ``full_at`` (seconds since the epoch) is
+    when the sender's bucket would be full again; each allowed message moves
+    it one interval on. Throttling is for replies only: every message is still
+    stored and screened (see :mod:`bot.intake.flood`).
+    """
+
+    __tablename__ = "flood_buckets"
+
+    channel: Mapped[str] = Column(String(16), primary_key=True)
+    address: Mapped[str] = Column(String(ADDRESS_MAX_LENGTH), primary_key=True)
+    full_at: Mapped[float] = Column(Float, nullable=False)
 
 
 class Escalation(Base):
