@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.clinic import add_client, add_therapist
+from bot.clinic import add_client, add_therapist, record_consent
 from bot.reminders.delivery import claim_due
 from bot.reminders.lease import LEASE_SECONDS, REMINDERS_LEASE
 from bot.reminders.store import add_reminder
@@ -48,6 +48,7 @@ def _add_clients(engine: Engine, first: int, count: int, due_in: timedelta = tim
                 timezone="UTC", sms_number=f"+1555{number:07d}",
             )  # fmt: skip
             client.quiet_start = client.quiet_end = client.quiet_start.replace(hour=0)
+            record_consent(session, client, "test")
             add_reminder(session, client, ReminderKind.DIARY, now, one_off_at=now + due_in)
 
 

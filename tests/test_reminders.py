@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.clinic import add_client, add_therapist, new_enrolment_code, redeem_enrolment_code
+from bot.clinic import (
+    add_client,
+    add_therapist,
+    new_enrolment_code,
+    record_consent,
+    redeem_enrolment_code,
+)
 from bot.message_log import record_inbound
 from bot.reminders import commands, lease
 from bot.reminders.checkins import checkins_of, record_answer
@@ -131,6 +137,7 @@ def _client(
         timezone=timezone_name,
         sms_number=sms,
     )
+    record_consent(session, client, "test")
     return client
 
 
@@ -302,6 +309,15 @@ def test_an_opted_out_client_gets_no_reminders(db_session: Session) -> None:
     _one_off(db_session, client)
     assert claim_due(db_session, NOW) == ([], 1)
     assert _deliveries(db_session, client)[0].skip_reason == SkipReason.OPTED_OUT
+
+
+def test_a_client_who_has_not_agreed_to_the_terms_gets_no_reminders(db_session: Session) -> None:
+    """Their first words from the bot are the consent introduction, when they write."""
+    client = _client(db_session)
+    client.consent_at = None
+    _one_off(db_session, client)
+    assert claim_due(db_session, NOW) == ([], 1)
+    assert _deliveries(db_session, client)[0].skip_reason == SkipReason.NO_CONSENT
 
 
 def test_a_client_in_an_open_crisis_gets_no_reminders_until_it_is_resolved(

@@ -85,6 +85,7 @@ class DueOccurrence(NamedTuple):
     client_code: str
     timezone: str
     opted_out: bool
+    consented: bool
     discharged: bool
 
 
@@ -104,6 +105,7 @@ DUE_COLUMNS = (
     Client.code.label("client_code"),
     Client.timezone,
     Client.opted_out_at.is_not(None).label("opted_out"),
+    Client.consent_at.is_not(None).label("consented"),
     Client.discharged_at.is_not(None).label("discharged"),
 )
 #: Open crises that hold every reminder back.
@@ -257,6 +259,8 @@ def _skip_reason(
         return SkipReason.EXPIRED
     if due.opted_out:
         return SkipReason.OPTED_OUT
+    if not due.consented:
+        return SkipReason.NO_CONSENT
     if in_crisis:
         return SkipReason.CRISIS
     if not due.active or due.discharged:

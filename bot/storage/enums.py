@@ -109,6 +109,9 @@ class SkipReason:
     #: Older than its kind's grace window when the scheduler got to it (downtime).
     EXPIRED: Final = "expired"
     OPTED_OUT: Final = "opted_out"
+    #: The client has not agreed to the terms yet: the bot's first words to them are the
+    #: consent introduction, when they write, never a nudge.
+    NO_CONSENT: Final = "no_consent"
     #: An open or acknowledged crisis escalation: not the moment for a nudge.
     CRISIS: Final = "crisis"
     DAILY_CAP: Final = "daily_cap"
