@@ -125,6 +125,13 @@ STAFF_STOPPED_ADMIN_TEXT = (
     "blocked and the next person on the rota is paged instead until they text START. "
     "Run wisemind oncall check to see the gaps."
 )
+STAFF_REFUSED_ADMIN_TEXT = (
+    "WiseMind: Twilio refused an SMS page to {name} ({email}) because their phone once texted "
+    "STOP to the paging number, so SMS pages to them are blocked and the next person on the "
+    "rota is paged instead until they text START. Run wisemind oncall check to see the gaps."
+)
+#: Twilio's error for an SMS to a number that texted STOP to the sending number.
+TWILIO_OPTED_OUT = "twilio-21610"
 STAFF_RESTARTED_ADMIN_TEXT = (
     "WiseMind: {name} ({email}) texted START to the paging number and can be paged by SMS again."
 )
@@ -568,13 +575,21 @@ def unpageable_on_call(session: Session, settings: Settings) -> list[tuple[Thera
 
 
 def set_sms_paging(
-    session: Session, therapist: Therapist, *, stopped: bool, now: datetime, settings: Settings
+    session: Session,
+    therapist: Therapist,
+    *,
+    stopped: bool,
+    now: datetime,
+    settings: Settings,
+    refused_by_twilio: bool = False,
 ) -> str:
     """A therapist texted STOP (``stopped``) or START to the paging number; the reply to them.
 
     Twilio blocks SMS to a number after its STOP, so a page there would fail
     while the client is told a person was alerted: paging skips them (the next
     tier is paged) until they text START, and the admins are told either way.
+    ``refused_by_twilio``: no STOP reached WiseMind, but Twilio refused a page
+    for one (sent before go-live, or to another number of the same service).
     """
     changed = (therapist.sms_opted_out_at is None) == stopped
     if stopped and changed:
@@ -586,6 +601,8 @@ def set_sms_paging(
             "therapist %s %s SMS pages", therapist.id, "stopped" if stopped else "restarted"
         )
         template = STAFF_STOPPED_ADMIN_TEXT if stopped else STAFF_RESTARTED_ADMIN_TEXT
+        if refused_by_twilio:
+            template = STAFF_REFUSED_ADMIN_TEXT
         text = template.format(name=therapist.name, email=therapist.email)
         admins = session.execute(
             select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
@@ -738,6 +755,12 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
     escalation = current.escalation
     following = NEXT_TIER.get(current.tier)
     previous = session.get(Therapist, current.therapist_id) if current.therapist_id else None
+    refused = message is not None and message.error == TWILIO_OPTED_OUT
+    if failed and refused and previous is not None and previous.sms_opted_out_at is None:
+        # Every later SMS page to them would be refused too: record it as their STOP.
+        set_sms_paging(
+            session, previous, stopped=True, now=now, settings=settings, refused_by_twilio=True
+        )
     if following is not None and page(session, escalation, following, now, settings, skip=previous):
         return 1
     # The chain ran out unanswered: go round again later, and tell the admins now.

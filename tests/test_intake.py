@@ -1149,3 +1149,34 @@ async def test_a_strangers_crisis_sms_retried_at_the_fallback_url_still_gets_the
     assert stored == 1  # stored once: the de-duplication itself is sound
     assert again.status == 200
     assert "988" in again.body, again.body
+
+
+def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unreachable(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """She texted STOP to the clinic's number before go-live: Twilio refuses her pages (21610).
+
+    She is recorded as unreachable by SMS (a gap in ``oncall check``), the admins are told,
+    and the page moves on to the backup at once.
+    """
+    from bot.outbox import SendError, record_failure
+
+    with session_scope(engine) as session:
+        admin = session.execute(
+            select(Therapist).where(Therapist.email == "admin@demo.clinic")
+        ).scalar_one()
+        admin.sms_number = ADMIN_PHONE
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        (page,) = session.execute(select(Page)).scalars()
+        record_failure(
+            session, page.message_id, SendError("twilio-21610", transient=False), utcnow()
+        )
+        advance_pages(session, utcnow(), settings)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        assert primary.sms_opted_out_at is not None
+    assert any("refused an SMS page" in text for text in queued_to(engine, ADMIN_PHONE))

