@@ -342,7 +342,7 @@ def post_webhook(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, b
     """POST as a provider does; the status and body, errors included."""
     request = urllib.request.Request(url, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
