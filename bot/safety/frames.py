@@ -115,6 +115,7 @@ class FrameReader:
         for part, phrases in _mapping(document, "parts").items():
             for phrase in phrases:
                 self._add(str(phrase), str(part))
+        self._opens_multi = frozenset(first for first, _ in self._multi)
         # Every marker phrase (pseudo-negations, subjects, modifiers, everyday talk) in
         # one index, so that a message is read for all of them in one pass.
         self._markers: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -238,7 +239,8 @@ class FrameReader:
     def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
         forms = _forms(words[index])  # "dad's gun": the gun is at hand whoever owns it
         found = [(part, index + 1) for form in forms for part in self._single.get(form, ())]
-        if index + 1 < len(words):
+        # Few words open a phrase of several: the others skip the pairwise look-up.
+        if index + 1 < len(words) and not self._opens_multi.isdisjoint(forms):
             for first in forms:
                 for second in _forms(words[index + 1]):
                     found.extend(

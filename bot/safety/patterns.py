@@ -84,9 +84,20 @@ class Pattern:
 
     def find_all(self, tokens: Sequence[Token]) -> list[tuple[int, int]]:
         """Non-overlapping ``(start, end)`` token spans, shortest match at each start."""
+        # A match must start on a token the first word accepts (unless that word may be
+        # absent or a clause end): most tokens are passed over without a matching attempt.
+        first = self.steps[0]
+        opening = (
+            first.accept
+            if isinstance(first, Element) and not first.optional and not first.or_clause_end
+            else None
+        )
         spans = []
         index = 0
         while index < len(tokens):
+            if opening is not None and opening.isdisjoint(tokens[index].tags):
+                index += 1
+                continue
             end = _match(self.steps, 0, tokens, index)
             if end is not None and end > index:
                 spans.append((index, end))
