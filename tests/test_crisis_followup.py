@@ -242,6 +242,9 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_
     hour_and_a_bit = 65 * 60
     assert "DIARY" in phone.reply_to("hi")
     reply_until(phone, "honestly everyone would be better off without me", "thoughts of suicide")
+    # Everything of that exchange is sent and stored before the clock is staged back: a bot
+    # message stored after it would count as written after the hour, superseding the question.
+    settle(lambda: len(phone.sent_bodies()))
     with session_scope(phone.server.engine) as session:
         session.execute(
             # Rasa rebuilds each event from its JSON ``data`` (which has its own timestamp).
