@@ -161,12 +161,22 @@ def test_a_check_in_yes_gets_one_crisis_reply_one_page_and_the_follow_up(phone: 
 
 
 def test_a_crisis_split_over_three_texts_gets_the_follow_up_not_a_fallback(phone: Phone) -> None:
-    """The intake escalates on the texts joined; the conversation follows that decision."""
+    """The intake escalates on the texts joined; the conversation follows that decision.
+
+    The crisis reply comes with the text that completes the risk ("it" or "tonight",
+    as the detector reads them joined); either way the follow-up comes, not a fallback.
+    """
     assert "DIARY" in phone.reply_to("hi")
     phone.reply_to("thinking about ending")
+    before = len(phone.sent_bodies())
     phone.reply_to("it")
-    after = reply_until(phone, "tonight", "Are you safe right now?")
+    phone.reply_to("tonight")
+    after = poll_until(
+        lambda: "\n".join(phone.sent_bodies()[before:]),
+        lambda sent: "Are you safe right now?" in sent and "alerted a person" in sent,
+    )
     assert after.count("988") >= 1 and "alerted a person" in after
+    assert "Are you safe right now?" in after
     assert "didn't catch that" not in after and "didn't quite get that" not in after
 
 
