@@ -131,13 +131,15 @@ def queue_assistant_reply(
     While the client's escalation is active, or a safety question waits for
     their answer, the assistant is talking with someone at risk ("are you safe
     right now?", "is someone with you?"): its replies go in the crisis lane,
-    never held behind an ordinary reply in back-off. Otherwise the normal lane.
+    never held behind an ordinary reply in back-off. Otherwise the normal lane,
+    the diary card's routine urge questions included, so that the card's
+    messages keep their order when the provider makes one wait.
     """
     lane = Lane.NORMAL
     client = session.get(Client, client_id) if client_id is not None else None
     if client is not None and (
         escalation.active_escalation(session, client.id) is not None
-        or followup.question_waiting(session, client, now or utcnow())
+        or followup.question_waiting(session, client, now or utcnow(), include_diary=False)
     ):
         lane = Lane.CRISIS
     queue_reply(session, client_id=client_id, channel=channel, address=address, text=text,

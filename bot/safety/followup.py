@@ -249,10 +249,24 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> As
     return asked
 
 
-def question_waiting(session: Session, client: Client, now: datetime) -> bool:
-    """Whether a safety question the client was asked still waits for its answer."""
+#: The diary card's own questions: routine, asked of every client each day.
+DIARY_QUESTIONS = frozenset(
+    {SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM, SafetyQuestion.SELF_HARM_TODAY}
+)
+
+
+def question_waiting(
+    session: Session, client: Client, now: datetime, *, include_diary: bool = True
+) -> bool:
+    """Whether a safety question the client was asked still waits for its answer.
+
+    ``include_diary`` False: only the questions of a conversation about their
+    safety (the check-in, "are you hurt?"), not the diary card's routine ones.
+    """
     pending = session.get(PendingSafetyQuestion, client.id)
-    return pending is not None and _still_open(session, client, pending, now) is not None
+    if pending is None or (not include_diary and pending.kind in DIARY_QUESTIONS):
+        return False
+    return _still_open(session, client, pending, now) is not None
 
 
 def _still_open(
