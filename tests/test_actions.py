@@ -170,7 +170,7 @@ async def test_card_from_an_unknown_conversation_is_not_saved(clinic: None) -> N
     _, messages = await _run(ActionSubmitDiary(), tracker(sender="NOSUCH99", slots=FULL_CARD))
     with session_scope() as session:
         assert session.execute(select(DiaryEntry)).first() is None
-    assert "can't find your enrolment" in messages[0]
+    assert "can't find your enrollment" in messages[0]
 
 
 async def test_pausing_the_diary_keeps_every_answer_for_resume(clinic: None) -> None:

@@ -192,7 +192,7 @@ class ActionSubmitDiary(Action):
             if client is None:
                 logger.error("diary card for a conversation with no enrolled client")
                 dispatcher.utter_message(
-                    text="I couldn't save this card because I can't find your enrolment. "
+                    text="I couldn't save this card because I can't find your enrollment. "
                     "Please let your therapist know."
                 )
                 return _clear_card()

@@ -56,7 +56,7 @@ NOT_STORED_REPLY = (
     "{crisis_line}; in an emergency call {emergency}."
 )
 ENROLMENT_FAILED_REPLY = (
-    "Sorry, that enrolment code didn't work: it may be mistyped, used or expired. Please "
+    "Sorry, that enrollment code didn't work: it may be mistyped, used or expired. Please "
     "check it with your therapist."
 )
 EMPTY_MESSAGE_REPLY = "I didn't receive any text. Text MENU to see what I can do."
