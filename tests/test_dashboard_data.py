@@ -13,7 +13,7 @@ from bot.dashboard.demo_data import HISTORY_DAYS, seed_demo_history
 from bot.dashboard.queries import caseload
 from bot.demo import DEMO_CLIENT_CODE, seed_demo
 from bot.escalation import resolve_escalation
-from bot.storage.enums import EscalationStatus
+from bot.storage.enums import Direction, EscalationStatus
 from bot.storage.models import (
     Client,
     DiaryEntry,
@@ -86,6 +86,9 @@ def test_the_demo_clinic_gets_sixty_days_of_history_once(
     assert HISTORY_DAYS * 0.7 < cards <= HISTORY_DAYS
     assert count(SkillPractice) > 10
     assert count(Message) > 100
+    # History, not news: a first start must not screen (and log) the seeded texts again.
+    inbound = Message.direction == Direction.INBOUND
+    assert count(Message, inbound, Message.screened_at.is_(None)) == 0
     assert count(Escalation, Escalation.status == EscalationStatus.OPEN) == 1
     escalation = db_session.execute(select(Escalation)).scalar_one()
     assert escalation.pages == []  # recorded, never paged: seeding sends nothing
