@@ -685,6 +685,21 @@ class Heartbeat(Base):
     beat_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
 
+class CrisisLineOptOut(Base):
+    """The clinic's crisis line texted STOP to the paging number (one row per number).
+
+    Twilio blocks every later SMS to it, so it is not paged until it texts
+    START (the row is then deleted). Kept in the database because the crisis
+    line itself is a setting (``WISEMIND_CLINIC_CRISIS_LINE``), which cannot
+    change at run time; keyed by the number, so a new number starts unblocked.
+    """
+
+    __tablename__ = "crisis_line_opt_outs"
+
+    address: Mapped[str] = Column(String(16), primary_key=True)
+    opted_out_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
 class OncallShift(Base):
     """A slot of the on-call rota, in the clinic's time zone.
 
