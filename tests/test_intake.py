@@ -23,6 +23,7 @@ from bot.clinic import add_client
 from bot.demo import seed_demo
 from bot.escalation import acknowledge_escalation, advance_pages, crisis_line_stopped
 from bot.intake import (
+    ANSWERED_QUESTION,
     CHECK_IN_ASKED,
     CRISIS_REPLIED,
     RISK_LEVEL,
@@ -202,16 +203,19 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_still_pages(
 ) -> None:
     """At 22:00 she is asked the check-in, puts the phone down and answers "yes" at 23:05
     (people in distress often go quiet first). The core's question still waits: the
-    "yes" pages without the assistant, however late it comes."""
+    "yes" pages without the assistant, however late it comes, and the assistant (whose
+    session has ended meanwhile) is told the "yes" answers the check-in."""
     receive(sms("honestly everyone would be better off without me", 1), settings,
             engine=engine, flood=unlimited)  # fmt: skip
     assert any("thoughts of suicide" in text for text in queued_to(engine, DEMO_PHONE))
     _time_passes(engine, minutes=65)
     before = len(queued_to(engine, DEMO_PHONE))
-    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    answer = receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
     assert [level for level, _ in escalations(engine)] == ["high"]
     assert any("DEMO0001" in text for text in queued_to(engine, PRIMARY_PHONE))
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE)[before:])
+    assert answer.hand_off is not None
+    assert answer.hand_off.metadata[ANSWERED_QUESTION] == SafetyQuestion.CHECK_IN
 
 
 def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
@@ -243,8 +247,9 @@ def test_a_greeting_hours_after_the_check_in_is_not_read_as_yes(
     receive(sms("honestly everyone would be better off without me", 1), settings,
             engine=engine, flood=unlimited)  # fmt: skip
     _time_passes(engine, minutes=10 * 60)
-    receive(sms(late, 2), settings, engine=engine, flood=unlimited)
+    greeting = receive(sms(late, 2), settings, engine=engine, flood=unlimited)
     assert [level for level, _ in escalations(engine)] == ["moderate"]
+    assert greeting.hand_off is not None and greeting.hand_off.metadata[ANSWERED_QUESTION] is None
     receive(sms("yes", 3), settings, engine=engine, flood=unlimited)  # answers what came next
     assert [level for level, _ in escalations(engine)] == ["moderate"]
 

@@ -311,6 +311,7 @@ def process_stored(
     # A repeat of escalated words was crisis-replied already: the assistant does not repeat it.
     message.crisis_replied = not opted_out and bool(screening.crisis_reply or screening.repeated)
     message.check_in_asked = screening.check_in is not None
+    message.answered_question = screening.answered
     waiting = not taken_over and followup.question_waiting(session, client, now)
     replies: list[str] = []
     compliance = (
@@ -468,7 +469,8 @@ def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
 
     With it goes what the screening decided (stored on the message, so a
     hand-off taken again after a crash carries the same): the risk level,
-    and whether the crisis reply or the check-in question already went out.
+    whether the crisis reply or the check-in question already went out, and
+    which safety question the message answers.
     """
     text = message.body.strip()
     if is_enrolment_command(message.channel, text):
@@ -487,6 +489,7 @@ def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
         risk_level=message.risk_level,
         crisis_replied=message.crisis_replied,
         check_in_asked=message.check_in_asked,
+        answered_question=message.answered_question,
     )
 
 

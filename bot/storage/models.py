@@ -309,6 +309,9 @@ class Message(Base):
     check_in_asked: Mapped[bool] = Column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    #: The safety question (:class:`~bot.storage.enums.SafetyQuestion`) the intake read this
+    #: inbound message as the answer to, so the conversation reads it as that answer too.
+    answered_question: Mapped[str | None] = Column(String(32))
     #: A risky message kept from an unregistered sender: when people were told of it.
     alerted_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
