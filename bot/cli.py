@@ -153,12 +153,17 @@ def _heartbeats() -> dict[str, bool]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from bot.escalation import crisis_line_stopped
     from bot.readiness import SCHEDULER, health_of
     from bot.storage import session_scope
 
     with session_scope() as session:
         health = health_of(session, SCHEDULER, utcnow())
+        crisis_line = crisis_line_stopped(session, load_settings())
     print(health.describe(utcnow()))
+    if crisis_line:
+        # Said, not failed on: the exit code stays the scheduler's, which supervisors watch.
+        print(f"crisis line: CANNOT BE PAGED: {crisis_line}")
     return 0 if health.running else 1
 
 
@@ -304,7 +309,7 @@ def cmd_oncall_set(args: argparse.Namespace) -> int:
 
 def cmd_oncall_check(args: argparse.Namespace) -> int:
     from bot.clinic import oncall_gaps
-    from bot.escalation import unpageable_on_call
+    from bot.escalation import crisis_line_stopped, unpageable_on_call
     from bot.storage import session_scope
 
     settings = load_settings()
@@ -312,6 +317,10 @@ def cmd_oncall_check(args: argparse.Namespace) -> int:
         unpageable = unpageable_on_call(session, settings)
         for therapist, reason in unpageable:
             print(f"{therapist.email} cannot be paged: {reason}")
+        # The last tier of every chain: a chain nobody answered ends with nobody.
+        crisis_line = crisis_line_stopped(session, settings)
+        if crisis_line:
+            print(f"The crisis line cannot be paged: {crisis_line}")
         # Demo staff are never paged once real channels are on: they cover nothing.
         gaps = oncall_gaps(
             session,
@@ -323,7 +332,7 @@ def cmd_oncall_check(args: argparse.Namespace) -> int:
     demo_warning = _warn_about_demo_rota(settings)
     if not gaps:
         print("The rota has a primary and a backup on call at all hours.")
-    return 1 if gaps or demo_warning else 0
+    return 1 if gaps or demo_warning or crisis_line else 0
 
 
 def _escalation_id(session: Session, ref: str) -> int:

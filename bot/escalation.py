@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clinic import oncall_for
 from bot.outbox import enqueue
@@ -59,6 +60,7 @@ from bot.storage.enums import (
 )
 from bot.storage.models import (
     Client,
+    CrisisLineOptOut,
     Escalation,
     EscalationEvent,
     Message,
@@ -134,6 +136,25 @@ STAFF_REFUSED_ADMIN_TEXT = (
 TWILIO_OPTED_OUT = "twilio-21610"
 STAFF_RESTARTED_ADMIN_TEXT = (
     "WiseMind: {name} ({email}) texted START to the paging number and can be paged by SMS again."
+)
+CRISIS_LINE_STOPPED_REPLY = (
+    "This number will not be paged as the clinic's crisis line: the clinic's admins have been "
+    "told. Text START to be paged here again."
+)
+CRISIS_LINE_RESTARTED_REPLY = "This number will be paged as the clinic's crisis line again."
+CRISIS_LINE_STOPPED_ADMIN_TEXT = (
+    "WiseMind: the clinic's crisis line ({address}) texted STOP to the paging number, so SMS "
+    "pages to it are blocked and no chain ends with the crisis line until it texts START. "
+    "Run wisemind oncall check to see the gap."
+)
+CRISIS_LINE_REFUSED_ADMIN_TEXT = (
+    "WiseMind: Twilio refused a page to the clinic's crisis line ({address}) because it once "
+    "texted STOP to the paging number, so SMS pages to it are blocked and no chain ends with "
+    "the crisis line until it texts START. Run wisemind oncall check to see the gap."
+)
+CRISIS_LINE_RESTARTED_ADMIN_TEXT = (
+    "WiseMind: the clinic's crisis line ({address}) texted START to the paging number and is "
+    "paged again at the end of every chain."
 )
 NO_CALLBACK = "none on file"
 #: Why a page's message was never sent: its recipient's account was deactivated first.
@@ -440,10 +461,7 @@ def alert_on_call_and_admins(session: Session, text: str, now: datetime, setting
     on_call = oncall_for(
         session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
     )[OncallRole.PRIMARY]
-    admins = session.execute(
-        select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
-    ).scalars()
-    people = {person.id: person for person in (on_call, *admins) if person is not None}
+    people = {person.id: person for person in (on_call, *_admins(session)) if person is not None}
     # Without a real channel nobody can be told (the demo's staff have test numbers).
     told = (
         _notify(session, people.values(), text, settings) if settings.real_channel_configured else 0
@@ -463,9 +481,6 @@ def alert_admins(
     reason: str = "",
 ) -> bool:
     """Tell every reachable admin; True if at least one notice went out."""
-    admins = session.execute(
-        select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
-    ).scalars()
     text = template.format(
         level=escalation.level,
         client=escalation.client.code,
@@ -475,7 +490,7 @@ def alert_admins(
         minutes=settings.page_repeat_minutes,
     )
     told = 0
-    for admin in admins:
+    for admin in _admins(session):
         reach = _therapist_reach(admin, settings)
         if isinstance(reach, Reach):
             _send_page(session, escalation, PageTier.ADMIN, reach, now, text)
@@ -485,6 +500,13 @@ def alert_admins(
     if not told:
         logger.error("escalation %s: no admin can be reached either", escalation.id)
     return told > 0
+
+
+def _admins(session: Session) -> Iterable[Therapist]:
+    """The clinic's active admins: told whatever no single page can fix."""
+    return session.execute(
+        select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
+    ).scalars()
 
 
 def _reach(
@@ -502,7 +524,9 @@ def _reach(
             return "no clinic crisis line is configured (WISEMIND_CLINIC_CRISIS_LINE)"
         if settings.twilio is None:
             return "the crisis line is paged by SMS, and Twilio is not configured"
-        return Reach(None, Channel.SMS, settings.clinic_crisis_line)
+        return crisis_line_stopped(session, settings) or Reach(
+            None, Channel.SMS, settings.clinic_crisis_line
+        )
     if tier == PageTier.ACKNOWLEDGER:
         therapist = (
             session.get(Therapist, escalation.acknowledged_by)
@@ -591,28 +615,92 @@ def set_sms_paging(
     ``refused_by_twilio``: no STOP reached WiseMind, but Twilio refused a page
     for one (sent before go-live, or to another number of the same service).
     """
-    changed = (therapist.sms_opted_out_at is None) == stopped
-    if stopped and changed:
-        therapist.sms_opted_out_at = now
-    elif changed:
-        therapist.sms_opted_out_at = None
-    if changed:
-        logger.warning(
-            "therapist %s %s SMS pages", therapist.id, "stopped" if stopped else "restarted"
-        )
+    if (therapist.sms_opted_out_at is None) == stopped:
+        therapist.sms_opted_out_at = now if stopped else None
         template = STAFF_STOPPED_ADMIN_TEXT if stopped else STAFF_RESTARTED_ADMIN_TEXT
         if refused_by_twilio:
             template = STAFF_REFUSED_ADMIN_TEXT
-        text = template.format(name=therapist.name, email=therapist.email)
-        admins = session.execute(
-            select(Therapist).where(Therapist.role == Role.ADMIN, Therapist.active.is_(True))
-        ).scalars()
-        if not _notify(session, admins, text, settings):
-            logger.error("therapist %s's SMS paging changed: no admin can be told", therapist.id)
+        _tell_admins_paging_changed(
+            session,
+            f"therapist {therapist.id}",
+            template.format(name=therapist.name, email=therapist.email),
+            stopped=stopped,
+            settings=settings,
+        )
     if stopped:
         # The page they answered STOP to cannot reach them again: the next tier, now.
         withdraw_pages(session, therapist, now, channel=Channel.SMS, reason="texted STOP")
     return STAFF_STOPPED_REPLY if stopped else STAFF_RESTARTED_REPLY
+
+
+def crisis_line_stopped(session: Session, settings: Settings) -> str | None:
+    """Why the clinic's crisis line cannot be paged because it texted STOP, else None.
+
+    The reason is what the log, ``wisemind oncall check``, ``wisemind status``
+    and (when nobody at all can be paged) the escalation's timeline say.
+    """
+    if not settings.clinic_crisis_line:
+        return None
+    opt_out = session.get(CrisisLineOptOut, settings.clinic_crisis_line)
+    if opt_out is None:
+        return None
+    return (
+        f"the clinic's crisis line ({settings.clinic_crisis_line}) texted STOP to the paging "
+        f"number on {opt_out.opted_out_at:%Y-%m-%d %H:%M} UTC and is not paged until it texts START"
+    )
+
+
+def set_crisis_line_paging(
+    session: Session,
+    address: str,
+    *,
+    stopped: bool,
+    now: datetime,
+    settings: Settings,
+    refused_by_twilio: bool = False,
+) -> str:
+    """The crisis line (``address``) texted STOP or START to the paging number; the reply.
+
+    As :func:`set_sms_paging` for a therapist: Twilio blocks SMS to it after
+    its STOP, so no chain pages it (a chain that reaches it runs out, and the
+    admins are told as for any chain nobody answered) until it texts START;
+    the admins are told of the change at once.
+    """
+    opt_out = session.get(CrisisLineOptOut, address)
+    if (opt_out is None) == stopped:
+        if stopped:
+            session.add(CrisisLineOptOut(address=address, opted_out_at=now))
+        else:
+            session.delete(opt_out)
+        session.flush()
+        template = CRISIS_LINE_STOPPED_ADMIN_TEXT if stopped else CRISIS_LINE_RESTARTED_ADMIN_TEXT
+        if refused_by_twilio:
+            template = CRISIS_LINE_REFUSED_ADMIN_TEXT
+        _tell_admins_paging_changed(
+            session,
+            "the crisis line",
+            template.format(address=address),
+            stopped=stopped,
+            settings=settings,
+        )
+    if stopped:
+        _withdraw(
+            session,
+            (Page.tier == PageTier.CRISIS_LINE) & (Page.address == address),
+            now,
+            therapist=None,
+            reason="the crisis line texted STOP",
+        )
+    return CRISIS_LINE_STOPPED_REPLY if stopped else CRISIS_LINE_RESTARTED_REPLY
+
+
+def _tell_admins_paging_changed(
+    session: Session, who: str, text: str, *, stopped: bool, settings: Settings
+) -> None:
+    """The admins' notice that ``who`` stopped or restarted SMS pages (no client's words)."""
+    logger.warning("%s %s SMS pages", who, "stopped" if stopped else "restarted")
+    if not _notify(session, _admins(session), text, settings):
+        logger.error("%s's SMS paging changed: no admin can be told", who)
 
 
 def _notify(session: Session, people: Iterable[Therapist], text: str, settings: Settings) -> int:
@@ -664,16 +752,30 @@ def withdraw_pages(
     already sent stops waiting for its acknowledgement timeout. Either way
     the scheduler's next tick pages the next tier. Returns how many pages.
     """
+    return _withdraw(
+        session,
+        (Page.therapist_id == therapist.id)
+        & (Page.channel == channel if channel is not None else true()),
+        now,
+        therapist=therapist,
+        reason=reason,
+    )
+
+
+def _withdraw(
+    session: Session,
+    which: ColumnElement[bool],
+    now: datetime,
+    *,
+    therapist: Therapist | None,
+    reason: str,
+) -> int:
+    """:func:`withdraw_pages` for the live pages of active escalations matching ``which``."""
     live = (
         session.execute(
             select(Page)
             .join(Escalation, Escalation.id == Page.escalation_id)
-            .where(
-                Page.therapist_id == therapist.id,
-                Page.status.in_(LIVE_PAGE),
-                Escalation.status.in_(ACTIVE),
-                Page.channel == channel if channel is not None else true(),
-            )
+            .where(which, Page.status.in_(LIVE_PAGE), Escalation.status.in_(ACTIVE))
             .with_for_update()
         )
         .scalars()
@@ -755,12 +857,21 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
     escalation = current.escalation
     following = NEXT_TIER.get(current.tier)
     previous = session.get(Therapist, current.therapist_id) if current.therapist_id else None
-    refused = message is not None and message.error == TWILIO_OPTED_OUT
-    if failed and refused and previous is not None and previous.sms_opted_out_at is None:
-        # Every later SMS page to them would be refused too: record it as their STOP.
-        set_sms_paging(
-            session, previous, stopped=True, now=now, settings=settings, refused_by_twilio=True
-        )
+    if failed and message is not None and message.error == TWILIO_OPTED_OUT:
+        # Every later SMS page there would be refused too: record it as their STOP.
+        if previous is not None and previous.sms_opted_out_at is None:
+            set_sms_paging(
+                session, previous, stopped=True, now=now, settings=settings, refused_by_twilio=True
+            )
+        elif current.tier == PageTier.CRISIS_LINE:
+            set_crisis_line_paging(
+                session,
+                current.address,
+                stopped=True,
+                now=now,
+                settings=settings,
+                refused_by_twilio=True,
+            )
     if following is not None and page(session, escalation, following, now, settings, skip=previous):
         return 1
     # The chain ran out unanswered: go round again later, and tell the admins now.

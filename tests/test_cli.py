@@ -281,6 +281,42 @@ def test_oncall_check_shows_the_gap_of_a_therapist_who_texted_stop_to_the_paging
     engine.dispose()
 
 
+def test_oncall_check_and_status_say_when_the_crisis_line_texted_stop_to_the_paging_number(
+    cli_env: dict[str, str],
+) -> None:
+    from bot.intake import FloodControl, InboundMessage, receive
+    from bot.settings import TwilioSettings, load_settings
+    from tests.conftest import demo_staff_as_real_rota
+
+    crisis_line = "+15005550099"
+    env = {**cli_env, **REAL_TWILIO, "WISEMIND_CLINIC_CRISIS_LINE": crisis_line}
+    assert wisemind(env, "demo", "seed").returncode == 0
+    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
+    with session_scope(engine) as session:
+        demo_staff_as_real_rota(session)
+    settings = dataclasses.replace(
+        load_settings(),
+        twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000"),
+        clinic_crisis_line=crisis_line,
+    )
+
+    def text_from_the_crisis_line(body: str, sid: int) -> None:
+        message = InboundMessage("sms", crisis_line, body, provider_id=f"SM{sid:032d}")
+        receive(message, settings, engine=engine, flood=FloodControl(burst=1000))
+
+    text_from_the_crisis_line("STOP", 1)
+    stopped = wisemind(env, "oncall", "check")
+    assert stopped.returncode == 1
+    assert "The crisis line cannot be paged" in stopped.stdout
+    assert f"({crisis_line}) texted STOP" in stopped.stdout
+    assert "crisis line: CANNOT BE PAGED" in wisemind(env, "status").stdout
+    text_from_the_crisis_line("START", 2)
+    restarted = wisemind(env, "oncall", "check")
+    assert restarted.returncode == 0, restarted.stdout
+    assert "crisis line" not in wisemind(env, "status").stdout
+    engine.dispose()
+
+
 def test_status_says_whether_the_scheduler_runs(cli_env: dict[str, str]) -> None:
     from bot.readiness import SCHEDULER, beat
     from bot.storage.models import utcnow

@@ -23,12 +23,13 @@ from bot.actions.crisis import (
     escalate,
 )
 from bot.actions.diary import ActionAskDiaryUrgeSuicide, ActionSubmitDiary, ValidateDiaryForm
-from bot.actions.session import ActionSessionStart
+from bot.actions.session import SESSION_START_METADATA_SLOT, ActionSessionStart
 from bot.clinic import client_by_code, therapist_by_email
 from bot.diary import DIARY_SLOTS, SELF_HARM_CARE_SLOT
-from bot.intake import CHECK_IN_ASKED, CRISIS_REPLIED
+from bot.intake import ANSWERED_QUESTION, CHECK_IN_ASKED, CRISIS_REPLIED
 from bot.settings import process_settings
 from bot.storage import session_scope
+from bot.storage.enums import SafetyQuestion
 from bot.storage.models import Escalation, Message, OncallShift, Page, PendingSafetyQuestion
 from tests.action_support import run_action, tracker_after
 from tests.conftest import demo_staff_as_real_rota
@@ -255,6 +256,30 @@ async def test_a_new_session_before_they_said_they_were_safe_resumes_the_follow_
     events, _ = await _run(ActionSessionStart(), conversation(slots={"crisis_followup": True}))
     assert ActiveLoop("crisis_followup_form") in events
     assert SlotSet("requested_slot", "crisis_safe_now") in events
+
+
+async def test_a_new_session_started_by_a_late_answer_to_the_check_in_reads_it_as_that_answer(
+    clinic: None,  # noqa: F811
+) -> None:
+    """An hour after "are you having thoughts of suicide?" she answers "yes": Rasa starts a
+    new session, and the core says (in the message's metadata) that the "yes" answers the
+    check-in. The check-in form is restored so the "yes" is read in context, not as a new
+    conversation's "yes" (the menu); a session started by any other message is not."""
+    late_yes = {"message_id": 2, CRISIS_REPLIED: True, ANSWERED_QUESTION: SafetyQuestion.CHECK_IN}
+    events, _ = await _run(
+        ActionSessionStart(),
+        conversation(slots={"crisis_followup": True, SESSION_START_METADATA_SLOT: late_yes}),
+    )
+    assert ActiveLoop("crisis_check_in_form") in events
+    assert SlotSet("requested_slot", "suicidal_thoughts") in events
+    assert ActiveLoop("crisis_followup_form") not in events  # the check-in's answer comes first
+    assert not any(event.get("name") == SESSION_START_METADATA_SLOT for event in events)
+
+    greeting = {"message_id": 3, CRISIS_REPLIED: False, ANSWERED_QUESTION: None}
+    events, _ = await _run(
+        ActionSessionStart(), conversation(slots={SESSION_START_METADATA_SLOT: greeting})
+    )
+    assert not any(event.get("event") == "active_loop" for event in events)
 
 
 async def test_the_injury_question_is_asked_only_after_a_self_harm_yes(clinic: None) -> None:  # noqa: F811

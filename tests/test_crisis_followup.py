@@ -246,7 +246,9 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_
     """At 22:00 a client texts "honestly everyone would be better off without me" and is
     asked "are you having thoughts of suicide?". She puts the phone down and answers "yes"
     at 23:05. Rasa has started a new session meanwhile (domain/core.yml); the core's
-    question still waits, so the "yes" pages and she gets the crisis numbers. The hour is
+    question still waits, so the "yes" pages and she gets the crisis numbers, and the new
+    session reads the "yes" as the check-in's answer: she is asked whether she is safe
+    right now, not shown the menu. The hour is
     staged by moving the conversation's stored times back (Rasa's events, the message log,
     the core's pending question): what Rasa and the core read."""
     hour_and_a_bit = 65 * 60
@@ -277,8 +279,16 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_
             message.created_at -= back
     before = len(phone.sent_bodies())
     assert phone.text("yes")[0] == 200
+    # The crisis reply leaves at arrival; the conversation's answer comes once Rasa has run.
+    poll_until(
+        lambda: "\n".join(phone.sent_bodies()[before:]),
+        lambda sent: "Are you safe right now?" in sent or any(w in sent for w in MENU_WORDS),
+    )
     settle(lambda: len(phone.sent_bodies()))
     replies = "\n".join(phone.sent_bodies()[before:])
     pages = poll_until(lambda: pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code), bool, 20)
     assert pages, f"nobody paged; the client was sent: {replies!r}"
     assert "988" in replies
+    # Rasa's new session reads the "yes" as the check-in's answer too: the follow-up, not the menu.
+    assert "Are you safe right now?" in replies, replies
+    assert not any(words in replies for words in MENU_WORDS), replies

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -21,8 +21,9 @@ from sqlalchemy.exc import OperationalError
 
 from bot.clinic import add_client
 from bot.demo import seed_demo
-from bot.escalation import acknowledge_escalation, advance_pages
+from bot.escalation import acknowledge_escalation, advance_pages, crisis_line_stopped
 from bot.intake import (
+    ANSWERED_QUESTION,
     CHECK_IN_ASKED,
     CRISIS_REPLIED,
     RISK_LEVEL,
@@ -39,7 +40,7 @@ from bot.intake.pipeline import (
     SCREENING_DEADLINE,
     SCREENING_GRACE,
 )
-from bot.outbox import enqueue
+from bot.outbox import SendError, enqueue, record_failure
 from bot.safety.followup import record_question
 from bot.settings import (
     Settings,
@@ -202,16 +203,19 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_still_pages(
 ) -> None:
     """At 22:00 she is asked the check-in, puts the phone down and answers "yes" at 23:05
     (people in distress often go quiet first). The core's question still waits: the
-    "yes" pages without the assistant, however late it comes."""
+    "yes" pages without the assistant, however late it comes, and the assistant (whose
+    session has ended meanwhile) is told the "yes" answers the check-in."""
     receive(sms("honestly everyone would be better off without me", 1), settings,
             engine=engine, flood=unlimited)  # fmt: skip
     assert any("thoughts of suicide" in text for text in queued_to(engine, DEMO_PHONE))
     _time_passes(engine, minutes=65)
     before = len(queued_to(engine, DEMO_PHONE))
-    receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
+    answer = receive(sms("yes", 2), settings, engine=engine, flood=unlimited)
     assert [level for level, _ in escalations(engine)] == ["high"]
     assert any("DEMO0001" in text for text in queued_to(engine, PRIMARY_PHONE))
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE)[before:])
+    assert answer.hand_off is not None
+    assert answer.hand_off.metadata[ANSWERED_QUESTION] == SafetyQuestion.CHECK_IN
 
 
 def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
@@ -243,8 +247,9 @@ def test_a_greeting_hours_after_the_check_in_is_not_read_as_yes(
     receive(sms("honestly everyone would be better off without me", 1), settings,
             engine=engine, flood=unlimited)  # fmt: skip
     _time_passes(engine, minutes=10 * 60)
-    receive(sms(late, 2), settings, engine=engine, flood=unlimited)
+    greeting = receive(sms(late, 2), settings, engine=engine, flood=unlimited)
     assert [level for level, _ in escalations(engine)] == ["moderate"]
+    assert greeting.hand_off is not None and greeting.hand_off.metadata[ANSWERED_QUESTION] is None
     receive(sms("yes", 3), settings, engine=engine, flood=unlimited)  # answers what came next
     assert [level for level, _ in escalations(engine)] == ["moderate"]
 
@@ -454,6 +459,15 @@ def test_the_clinic_crisis_line_can_acknowledge_the_page_it_got_and_paging_stops
 PRIMARY_PHONE, BACKUP_PHONE, ADMIN_PHONE = "+15005550001", "+15005550003", "+15005550020"
 
 
+def _give_the_admin_a_phone(engine: Engine) -> None:
+    """The demo clinic's admin is told of paging trouble by SMS on :data:`ADMIN_PHONE`."""
+    with session_scope(engine) as session:
+        admin = session.execute(
+            select(Therapist).where(Therapist.email == "admin@demo.clinic")
+        ).scalar_one()
+        admin.sms_number = ADMIN_PHONE
+
+
 def _page_code(engine: Engine) -> str:
     """The ACK code in the page the on-call primary got."""
     (page,) = [text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]
@@ -545,11 +559,8 @@ def test_a_therapist_who_texts_stop_to_the_paging_number_is_skipped_until_they_t
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
     """Twilio blocks every later SMS to a number that texted STOP (error 21610)."""
+    _give_the_admin_a_phone(engine)
     with session_scope(engine) as session:
-        admin = session.execute(
-            select(Therapist).where(Therapist.email == "admin@demo.clinic")
-        ).scalar_one()
-        admin.sms_number = ADMIN_PHONE
         other, _ = add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
                               timezone="America/New_York", sms_number="+15005550016")  # fmt: skip
     receive(sms("STOP", 1, sender=PRIMARY_PHONE), settings, engine=engine, flood=unlimited)
@@ -566,6 +577,73 @@ def test_a_therapist_who_texts_stop_to_the_paging_number_is_skipped_until_they_t
     assert any("again" in text for text in queued_to(engine, ADMIN_PHONE)[1:])
     receive(sms(CRISIS, 4, sender="+15005550016"), settings, engine=engine, flood=unlimited)
     assert any(other.code in text for text in queued_to(engine, PRIMARY_PHONE))
+
+
+#: The clinic's crisis line, paged when neither the primary nor the backup answers.
+CRISIS_LINE = "+15005550099"
+
+
+def _walk_the_chain(engine: Engine, settings: Settings, start: datetime, rounds: int) -> datetime:
+    """Let ``rounds`` acknowledgement time-outs pass after ``start``, the scheduler ticking."""
+    step = timedelta(seconds=settings.page_ack_timeout_seconds + 1)
+    for _ in range(rounds):
+        start += step
+        with session_scope(engine) as session:
+            advance_pages(session, start, settings)
+    return start
+
+
+def test_the_crisis_line_texting_stop_to_the_paging_number_is_skipped_and_told_to_the_admins(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Someone at the clinic's crisis line answers a page STOP: Twilio blocks every later SMS
+    to it, so the last tier of every chain would fail unseen. It is told how to undo it, the
+    admins are told at once, chains end without it (the admins told as for any chain nobody
+    answered) until it texts START, and then it is paged again."""
+    _give_the_admin_a_phone(engine)
+    settings = dataclasses.replace(settings, clinic_crisis_line=CRISIS_LINE)
+    receive(sms("STOP", 1, sender=CRISIS_LINE), settings, engine=engine, flood=unlimited)
+    assert "Text START" in queued_to(engine, CRISIS_LINE)[-1]
+    assert any(CRISIS_LINE in text and "STOP" in text for text in queued_to(engine, ADMIN_PHONE))
+    with session_scope(engine) as session:
+        assert "texted STOP" in (crisis_line_stopped(session, settings) or "")
+
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    ran_out = _walk_the_chain(engine, settings, utcnow(), rounds=2)
+    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP, PageTier.ADMIN]
+    assert not any("Reply ACK" in text for text in queued_to(engine, CRISIS_LINE))
+    assert any("nobody has acknowledged" in text for text in queued_to(engine, ADMIN_PHONE))
+
+    receive(sms("START", 3, sender=CRISIS_LINE), settings, engine=engine, flood=unlimited)
+    assert "again" in queued_to(engine, CRISIS_LINE)[-1]
+    assert any(CRISIS_LINE in text and "START" in text for text in queued_to(engine, ADMIN_PHONE))
+    # The next round, once the repeat is due, ends with the crisis line again.
+    repeat = ran_out + timedelta(minutes=settings.page_repeat_minutes, seconds=1)
+    with session_scope(engine) as session:
+        advance_pages(session, repeat, settings)
+    _walk_the_chain(engine, settings, repeat, rounds=2)
+    assert _tiers_paged(engine)[-1] == PageTier.CRISIS_LINE
+    assert any("Reply ACK" in text for text in queued_to(engine, CRISIS_LINE))
+
+
+def test_a_page_refused_because_the_crisis_line_opted_out_at_twilio_is_recorded_as_its_stop(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The crisis line texted STOP where WiseMind did not see it: Twilio refuses its page
+    (21610). That is recorded as its STOP, the admins are told, and the chain runs out now."""
+    _give_the_admin_a_phone(engine)
+    settings = dataclasses.replace(settings, clinic_crisis_line=CRISIS_LINE)
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    paged_at = _walk_the_chain(engine, settings, utcnow(), rounds=2)
+    with session_scope(engine) as session:
+        page = session.execute(select(Page).where(Page.tier == PageTier.CRISIS_LINE)).scalar_one()
+        refused = SendError("twilio-21610", transient=False)
+        record_failure(session, page.message_id, refused, paged_at)
+        advance_pages(session, paged_at, settings)
+        assert crisis_line_stopped(session, settings) is not None
+    assert any("refused a page to the clinic's crisis line" in text
+               for text in queued_to(engine, ADMIN_PHONE))  # fmt: skip
+    assert any("nobody has acknowledged" in text for text in queued_to(engine, ADMIN_PHONE))
 
 
 def _database_down(engine: Engine, tmp_path: Path) -> Engine:
@@ -961,7 +1039,6 @@ def test_a_new_telegram_message_reusing_an_old_update_id_is_not_taken_for_a_retr
 
 def test_a_late_sent_report_does_not_undo_a_delivery_outcome(engine: Engine) -> None:
     from bot.message_log import record_delivery
-    from bot.outbox import enqueue
 
     with session_scope(engine) as session:
         for _ in range(2):
@@ -1159,13 +1236,7 @@ def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unr
     She is recorded as unreachable by SMS (a gap in ``oncall check``), the admins are told,
     and the page moves on to the backup at once.
     """
-    from bot.outbox import SendError, record_failure
-
-    with session_scope(engine) as session:
-        admin = session.execute(
-            select(Therapist).where(Therapist.email == "admin@demo.clinic")
-        ).scalar_one()
-        admin.sms_number = ADMIN_PHONE
+    _give_the_admin_a_phone(engine)
     receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
     with session_scope(engine) as session:
         (page,) = session.execute(select(Page)).scalars()

@@ -65,6 +65,7 @@ EXPECTED_TABLES = {
     "takeovers",
     "scheduler_leases",
     "flood_buckets",
+    "crisis_line_opt_outs",
 }
 #: Created by Rasa's SQL tracker store in the same database; never ours to touch.
 RASA_EVENTS_DDL = (

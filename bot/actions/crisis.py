@@ -51,6 +51,9 @@ FOLLOWUP_SLOT = "crisis_followup"
 #: The follow-up's own slots, cleared whenever it starts or closes.
 FOLLOWUP_FORM_SLOTS = ("crisis_safe_now", "crisis_support", "crisis_unsafe")
 FOLLOWUP_FORM = "crisis_followup_form"
+#: The check-in ("are you having thoughts of suicide?") and the slot its answer fills.
+CHECK_IN_FORM = "crisis_check_in_form"
+CHECK_IN_SLOT = "suicidal_thoughts"
 
 
 def _language(tracker: Tracker, client: Client | None) -> str:
@@ -80,7 +83,7 @@ def after_crisis(client: Client | None) -> list[EventType]:
     """
     events: list[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
     events += [SlotSet(slot, None) for slot in FOLLOWUP_FORM_SLOTS]
-    events += [SlotSet("diary_safety_stop", None), SlotSet("suicidal_thoughts", None)]
+    events += [SlotSet("diary_safety_stop", None), SlotSet(CHECK_IN_SLOT, None)]
     events += [SlotSet(FOLLOWUP_SLOT, None), ActiveLoop(None), SlotSet("requested_slot", None)]
     if client is not None and client.consent_at is None:
         events.append(SlotSet("consent_ask_silently", True))
@@ -254,7 +257,7 @@ class ValidateCrisisCheckInForm(FormValidationAction):
     """Any answer completes the check-in; only a clear "no" is taken as no."""
 
     def name(self) -> str:
-        return "validate_crisis_check_in_form"
+        return f"validate_{CHECK_IN_FORM}"
 
     async def validate_suicidal_thoughts(
         self,
@@ -264,8 +267,8 @@ class ValidateCrisisCheckInForm(FormValidationAction):
         domain: dict[str, Any],
     ) -> dict[str, Any]:
         if value is None:  # cleared by an action just before the form started: no answer
-            return {"suicidal_thoughts": None}
-        return {"suicidal_thoughts": read_check_in(str(value))}
+            return {CHECK_IN_SLOT: None}
+        return {CHECK_IN_SLOT: read_check_in(str(value))}
 
 
 class ActionCrisisCheckInAnswer(Action):
@@ -283,7 +286,7 @@ class ActionCrisisCheckInAnswer(Action):
     ) -> list[EventType]:
         with client_session(tracker) as (session, client):
             language = _language(tracker, client)
-            if tracker.get_slot("suicidal_thoughts") == NO:
+            if tracker.get_slot(CHECK_IN_SLOT) == NO:
                 dispatcher.utter_message(text=crisis_messages.check_in_no_message(language))
                 return after_crisis(client)
             answer = tracker.latest_message.get("text") or ""

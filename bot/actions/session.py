@@ -9,10 +9,15 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarte
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.clients import client_session, first_name
-from bot.actions.crisis import FOLLOWUP_FORM, FOLLOWUP_SLOT
+from bot.actions.crisis import CHECK_IN_FORM, CHECK_IN_SLOT, FOLLOWUP_FORM, FOLLOWUP_SLOT
 from bot.crisis_contacts import crisis_contacts
+from bot.intake import ANSWERED_QUESTION
 from bot.skills.homework import has_open_homework
+from bot.storage.enums import SafetyQuestion
 
+#: The slot Rasa sets to the metadata of the message that starts a session
+#: (``rasa.shared.core.constants.SESSION_START_METADATA_SLOT``; the SDK has no constant).
+SESSION_START_METADATA_SLOT = "session_started_metadata"
 #: Slots describing the client, refreshed from the database every session.
 _PROFILE_SLOTS = ("client_first_name", "crisis_line", "emergency_number", "homework_open")
 
@@ -35,7 +40,10 @@ class ActionSessionStart(Action):
         events += [
             SlotSet(name, value)
             for name, value in tracker.current_slot_values().items()
-            if value is not None and name not in _PROFILE_SLOTS
+            if value is not None
+            and name not in _PROFILE_SLOTS
+            # One message's metadata, never read as a later session's.
+            and name != SESSION_START_METADATA_SLOT
         ]
         with client_session(tracker) as (session, client):
             locale = client.locale if client else None
@@ -57,6 +65,15 @@ class ActionSessionStart(Action):
                     ActiveLoop("consent_form"),
                     SlotSet("requested_slot", "consent"),
                 ]
+            elif _answers(tracker) == SafetyQuestion.CHECK_IN:
+                # The core read the message that starts this session as the (late) answer to
+                # "are you having thoughts of suicide?": the check-in reads it so too, not
+                # as a new conversation (a "yes" then gets the follow-up, not the menu).
+                events += [
+                    SlotSet(CHECK_IN_SLOT, None),
+                    ActiveLoop(CHECK_IN_FORM),
+                    SlotSet("requested_slot", CHECK_IN_SLOT),
+                ]
             elif tracker.get_slot(FOLLOWUP_SLOT):
                 # They had not said they were safe when the last session ended: the
                 # follow-up picks up again, and their first message is its answer.
@@ -66,3 +83,14 @@ class ActionSessionStart(Action):
                 ]
         events.append(ActionExecuted("action_listen"))
         return events
+
+
+def _answers(tracker: Tracker) -> str | None:
+    """The safety question the core read the session's first message as answering, if any.
+
+    Rasa hands the message's metadata to the session start in a slot: the core
+    has answered (and dropped) its pending question by then, so only it can say.
+    """
+    metadata = tracker.get_slot(SESSION_START_METADATA_SLOT) or {}
+    answered = metadata.get(ANSWERED_QUESTION) if isinstance(metadata, dict) else None
+    return str(answered) if answered else None

@@ -9,6 +9,7 @@ and handed to the assistant again by :func:`claim_handoffs`.
 
 from bot.intake.flood import FloodControl
 from bot.intake.inbound import (
+    ANSWERED_QUESTION,
     CHECK_IN_ASKED,
     CRISIS_REPLIED,
     EDIT_SEPARATOR,
@@ -36,6 +37,7 @@ from bot.intake.replies import (
 from bot.intake.screening import SCREENING_FAILED, Screening, screen_for_risk
 
 __all__ = [
+    "ANSWERED_QUESTION",
     "CHECK_IN_ASKED",
     "CRISIS_REPLIED",
     "EDIT_SEPARATOR",

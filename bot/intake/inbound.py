@@ -18,6 +18,9 @@ CRISIS_REPLIED = "crisis_replied"
 UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 #: Metadata key telling the assistant the check-in question has already been sent.
 CHECK_IN_ASKED = "check_in_asked"
+#: Metadata key with the safety question (``SafetyQuestion``) the intake read the message as
+#: answering: after an hour's silence, the assistant's new session reads it so too.
+ANSWERED_QUESTION = "answered_question"
 #: Metadata key with the intake's risk level for the message's words (joined with recent
 #: texts when that added risk); the crisis NLU component takes its intent from it.
 RISK_LEVEL = "risk_level"
@@ -65,6 +68,7 @@ class HandOff:
     risk_level: str | None = None
     crisis_replied: bool = False
     check_in_asked: bool = False
+    answered_question: str | None = None
 
     @property
     def metadata(self) -> dict[str, object]:
@@ -74,6 +78,7 @@ class HandOff:
             RISK_LEVEL: self.risk_level,
             CRISIS_REPLIED: self.crisis_replied,
             CHECK_IN_ASKED: self.check_in_asked,
+            ANSWERED_QUESTION: self.answered_question,
         }
 
 

@@ -311,6 +311,7 @@ def process_stored(
     # A repeat of escalated words was crisis-replied already: the assistant does not repeat it.
     message.crisis_replied = not opted_out and bool(screening.crisis_reply or screening.repeated)
     message.check_in_asked = screening.check_in is not None
+    message.answered_question = screening.answered
     waiting = not taken_over and followup.question_waiting(session, client, now)
     replies: list[str] = []
     compliance = (
@@ -399,38 +400,43 @@ def _staff_message(
 ) -> Decision:
     """A therapist or the crisis line texting the bot: ``ACK <code>``, else how to ACK."""
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
+    crisis_line = therapist is None and _is_crisis_line(settings, message.channel, message.address)
     message.status = MessageStatus.PROCESSED
-    keyword = message.body.strip().upper()
-    if therapist is not None:
-        reply = _staff_carrier_keyword(
-            session, message, keyword, now, settings
-        ) or escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
-    elif _is_crisis_line(settings, message.channel, message.address):
-        reply = escalation.crisis_line_reply(session, message.body, now, via=message.channel)
-    else:  # kept from a stranger, or staff no longer active
+    if therapist is None and not crisis_line:  # kept from a stranger, or staff no longer active
         return Decision(message_id=message.id)
+    reply = _staff_carrier_keyword(session, message, message.body.strip().upper(), now, settings)
+    if reply is None and therapist is not None:
+        reply = escalation.staff_reply(session, therapist, message.body, now, via=message.channel)
+    elif reply is None:
+        reply = escalation.crisis_line_reply(session, message.body, now, via=message.channel)
     return _deliver(session, message, None, [reply], None)
 
 
 def _staff_carrier_keyword(
     session: Session, message: Message, keyword: str, now: datetime, settings: Settings
 ) -> str | None:
-    """STOP or START by SMS from a therapist's number: their SMS pages stop or resume.
+    """STOP or START by SMS from a therapist's number or the crisis line: pages stop or resume.
 
     Returns the reply to them, or None if this is not such a message (START or
-    YES from a therapist whose pages never stopped is an answer to a page).
+    YES from a number whose pages never stopped is an answer to a page).
     """
     stopped = keyword in OPT_OUT_KEYWORDS
     if message.channel != Channel.SMS or not (stopped or keyword in OPT_IN_KEYWORDS):
         return None
     therapist = clinic.therapist_for_identity(session, message.channel, message.address)
-    if therapist is None:
+    if therapist is not None:
+        if not stopped and therapist.sms_opted_out_at is None:
+            # "Yes" to a page restarts nothing (they never stopped): they are told how to ACK.
+            return None
+        return escalation.set_sms_paging(
+            session, therapist, stopped=stopped, now=now, settings=settings
+        )
+    if not _is_crisis_line(settings, message.channel, message.address):
         return None
-    if not stopped and therapist.sms_opted_out_at is None:
-        # "Yes" to a page restarts nothing (they never stopped): they are told how to ACK.
+    if not stopped and escalation.crisis_line_stopped(session, settings) is None:
         return None
-    return escalation.set_sms_paging(
-        session, therapist, stopped=stopped, now=now, settings=settings
+    return escalation.set_crisis_line_paging(
+        session, message.address, stopped=stopped, now=now, settings=settings
     )
 
 
@@ -463,7 +469,8 @@ def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
 
     With it goes what the screening decided (stored on the message, so a
     hand-off taken again after a crash carries the same): the risk level,
-    and whether the crisis reply or the check-in question already went out.
+    whether the crisis reply or the check-in question already went out, and
+    which safety question the message answers.
     """
     text = message.body.strip()
     if is_enrolment_command(message.channel, text):
@@ -482,6 +489,7 @@ def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
         risk_level=message.risk_level,
         crisis_replied=message.crisis_replied,
         check_in_asked=message.check_in_asked,
+        answered_question=message.answered_question,
     )
 
 

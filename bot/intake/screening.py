@@ -85,6 +85,8 @@ class Screening:
     #: The words repeat risk already escalated and crisis-replied (an edit, a re-sent
     #: text): nobody is paged again and the crisis reply is not repeated.
     repeated: bool = False
+    #: The safety question the message was read as the answer to, if any.
+    answered: str | None = None
 
     @property
     def urgent(self) -> tuple[str, ...]:
@@ -124,12 +126,17 @@ def screen_for_risk(
         session, client, message, assessment, settings, now, excerpt, new_risk=not repeated
     )
     asked = followup.take_pending_question(session, client, now) if answers_question else None
-    answered = followup.escalate_risky_answer(session, client, message, asked, now, settings)
-    crisis_reply = detected or answered
+    answer_reply = followup.escalate_risky_answer(session, client, message, asked, now, settings)
+    crisis_reply = detected or answer_reply
+    answered = (
+        asked.kind
+        if asked is not None and followup.is_read_as_answer(asked, message.body)
+        else None
+    )
     if assessment is None:
-        return Screening(None, crisis_reply)
+        return Screening(None, crisis_reply, answered=answered)
     if repeated and not crisis_reply:
-        return Screening(assessment.level, repeated=True)
+        return Screening(assessment.level, repeated=True, answered=answered)
     check_in = None
     if (
         may_ask
@@ -138,7 +145,7 @@ def screen_for_risk(
         and (asked is None or asked.kind not in SAFETY_CONVERSATION)
     ):
         check_in = followup.ask_check_in(session, client, message.body, assessment.categories, now)
-    return Screening(assessment.level, crisis_reply, check_in)
+    return Screening(assessment.level, crisis_reply, check_in, answered=answered)
 
 
 def _repeats_escalated_risk(

@@ -199,9 +199,14 @@ def is_clear_answer(kind: str, text: str) -> bool:
     return read_yes_no(text).value is not None and phrase not in _ACKNOWLEDGEMENTS
 
 
+def is_read_as_answer(asked: AskedQuestion, text: str) -> bool:
+    """Whether ``text`` is read as the answer to ``asked``: a late one only when it is clear."""
+    return not asked.late or is_clear_answer(asked.kind, text)
+
+
 def risk_of_answer(asked: AskedQuestion, text: str) -> AnswerRisk | None:
-    """The risk of ``text`` as the answer to ``asked``: a late one only when it is clear."""
-    if asked.late and not is_clear_answer(asked.kind, text):
+    """The risk of ``text`` as the answer to ``asked``; None if it is none, or no answer."""
+    if not is_read_as_answer(asked, text):
         return None
     return risk_of_reading(asked.kind, text)
 

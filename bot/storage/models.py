@@ -309,6 +309,9 @@ class Message(Base):
     check_in_asked: Mapped[bool] = Column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    #: The safety question (:class:`~bot.storage.enums.SafetyQuestion`) the intake read this
+    #: inbound message as the answer to, so the conversation reads it as that answer too.
+    answered_question: Mapped[str | None] = Column(String(32))
     #: A risky message kept from an unregistered sender: when people were told of it.
     alerted_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
@@ -683,6 +686,21 @@ class Heartbeat(Base):
     host: Mapped[str] = Column(String(255), nullable=False)
     started_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     beat_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+
+
+class CrisisLineOptOut(Base):
+    """The clinic's crisis line texted STOP to the paging number (one row per number).
+
+    Twilio blocks every later SMS to it, so it is not paged until it texts
+    START (the row is then deleted). Kept in the database because the crisis
+    line itself is a setting (``WISEMIND_CLINIC_CRISIS_LINE``), which cannot
+    change at run time; keyed by the number, so a new number starts unblocked.
+    """
+
+    __tablename__ = "crisis_line_opt_outs"
+
+    address: Mapped[str] = Column(String(16), primary_key=True)
+    opted_out_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
 
 
 class OncallShift(Base):
