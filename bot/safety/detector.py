@@ -178,7 +178,7 @@ def _touches(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
 
 
 def _word_count(text: str) -> int:
-    return sum(1 for _ in _WORD.finditer(text))
+    return len(_WORD.findall(text))
 
 
 def build_normalizer(lexicon: Lexicon, english: EnglishLookups | None = None) -> Normalizer:

@@ -402,6 +402,8 @@ def _spans(
     normalized: NormalizedText, matches: Sequence[re.Match[str]], skip: Sequence[bool]
 ) -> tuple[tuple[int, int], ...]:
     """Runs of skipped tokens as spans of the original text."""
+    if not any(skip):  # the common case
+        return ()
     spans: list[tuple[int, int]] = []
     for match, skipped in zip(matches, skip, strict=True):
         if not skipped:
