@@ -121,6 +121,9 @@ class Analyzer:
             lexicon.multiword.items(), key=lambda item: -len(item[0])
         ):
             self._multiword.setdefault(phrase[0], []).append((phrase, replacement))
+        # Read for every token: looked up once here.
+        self._case_sensitive = lexicon.case_sensitive_rewrites
+        self._contextual = lexicon.contextual_rewrites
         self._rewrite_cache: dict[str, tuple[str, ...]] = {}
         self._analysis_cache: dict[str, tuple[str, frozenset[str]]] = {}
         self._profile_cache: dict[str, _Profile] = {}
@@ -133,6 +136,7 @@ class Analyzer:
         """The tagged tokens of one message, in order."""
         words: list[_Word] = []
         original, original_span = normalized.original, normalized.original_span
+        previous = ""
         for token in doc:
             text = token.text
             if token.is_space:
@@ -143,16 +147,17 @@ class Analyzer:
                 norm = token.norm_
             start, end = original_span(token.idx, token.idx + len(text))
             surface = original[start:end]
-            for rewritten in self._rewrite(norm, surface, words[-1].text if words else ""):
+            for rewritten in self._rewrite(norm, surface, previous):
                 words.append(_Word(rewritten, start, end, surface))
+                previous = rewritten
         return self._tag(words)
 
     def _rewrite(self, text: str, surface: str, previous: str) -> tuple[str, ...]:
         """Slang, abbreviations, typos and run-together words, as plain words."""
-        case_sensitive = self._lexicon.case_sensitive_rewrites.get(surface)
+        case_sensitive = self._case_sensitive.get(surface)
         if case_sensitive is not None:
             return case_sensitive
-        contextual = self._lexicon.contextual_rewrites.get(text)
+        contextual = self._contextual.get(text)
         if contextual is not None and previous in contextual[1]:
             return (contextual[0],)
         cached = self._rewrite_cache.get(text)
