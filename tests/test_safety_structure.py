@@ -11,7 +11,7 @@ import pytest
 
 from bot.safety import RiskLevel, assess, get_detector
 from bot.safety.assessment import Assessment
-from bot.safety.detector import LEARNED_RISK, combine
+from bot.safety.detector import LEARNED_RISK, combine, model_is_heard
 from bot.safety.model import ModelScores, load_settings
 from bot.safety.scoring import RulesVerdict
 
@@ -336,3 +336,31 @@ def test_model_and_rules_together_score_the_same_in_batches_and_alone() -> None:
     texts = ["i feel like a burden to everyone", "took my meds, night", "me quiero morir"]
     detector = get_detector()
     assert detector.assess_many(texts) == [detector.assess(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "heard"),
+    [
+        ("yes", False),
+        ("3", False),
+        ("want to die", False),  # a fragment: the rules' alone
+        ("i'll die if i don't get coffee today", False),  # an idiom the rules set aside
+        ("everything is grey lately and i am tired of it", True),
+        ("took all of them, bye", True),
+    ],
+)
+def test_a_message_the_model_does_not_read_gets_the_verdict_it_would_have_had(
+    text: str, heard: bool
+) -> None:
+    """The detector skips the model where combine() would ignore its scores: the
+    verdict must be what combining with the model's scores gives, and there any
+    scores give the rules' verdict."""
+    detector = get_detector()
+    [verdict] = detector.rules_verdicts([detector.normalize(text)])
+    settings = load_settings()
+    [scores] = detector.model_scores([text])
+    assert detector.assess(text) == combine(text, verdict, scores, settings)
+    assert model_is_heard(text, verdict, settings) is heard
+    if not heard:
+        for extreme in (ModelScores(0.0, 0.0), ModelScores(1.0, 1.0)):
+            assert combine(text, verdict, extreme, settings) == verdict.assessment

@@ -74,10 +74,19 @@ class CrisisDetector:
         """Score many messages; tokenizes and vectorises in batches, several times faster."""
         normalized = [self._normalizer.normalize(text) for text in texts]
         ruled = self.rules_verdicts(normalized)
-        learned = self._model.scores([n.text for n in normalized])
+        # The model reads only the messages whose verdict it may change: "yes", "3" or
+        # a set-aside idiom are the rules' alone (37% of the speed benchmark's mix).
+        heard = [
+            model_is_heard(n.original, verdict, self._model_settings)
+            for n, verdict in zip(normalized, ruled, strict=True)
+        ]
+        to_score = [n.text for n, h in zip(normalized, heard, strict=True) if h]
+        learned = iter(self._model.scores(to_score))
         return [
-            combine(n.original, verdict, scores, self._model_settings)
-            for n, verdict, scores in zip(normalized, ruled, learned, strict=True)
+            combine(n.original, verdict, next(learned), self._model_settings)
+            if h
+            else verdict.assessment
+            for n, verdict, h in zip(normalized, ruled, heard, strict=True)
         ]
 
     def assess_rules_many(self, texts: Iterable[str]) -> list[Assessment]:
@@ -169,7 +178,7 @@ def _touches(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
 
 
 def _word_count(text: str) -> int:
-    return sum(1 for _ in _WORD.finditer(text))
+    return len(_WORD.findall(text))
 
 
 def build_normalizer(lexicon: Lexicon, english: EnglishLookups | None = None) -> Normalizer:
@@ -183,6 +192,13 @@ def build_normalizer(lexicon: Lexicon, english: EnglishLookups | None = None) ->
         is_known_word=english.is_known,
         intensifiers=lexicon.intensifiers,
     )
+
+
+def model_is_heard(text: str, verdict: RulesVerdict, settings: ModelSettings) -> bool:
+    """Whether the model's scores can change the rules' verdict at all: not where the
+    rules set risk words aside, nor for a fragment of fewer than ``min_words`` words
+    (see :func:`combine`). The detector does not score the others."""
+    return not verdict.cancelled and _word_count(text) >= settings.min_words
 
 
 def combine(
@@ -206,7 +222,7 @@ def combine(
     (``data/model.yml``, ``benchmarks/lowo_crisis.py``).
     """
     rules = verdict.assessment
-    if verdict.cancelled or _word_count(text) < settings.min_words:
+    if not model_is_heard(text, verdict, settings):
         return rules
     if verdict.set_aside:
         thresholds = settings.set_aside

@@ -116,6 +116,8 @@ class FrameReader:
             for phrase in phrases:
                 self._add(str(phrase), str(part))
         self._opens_multi = frozenset(first for first, _ in self._multi)
+        # Words that may open a part by themselves (possessives and numbers aside).
+        self._openers = self._opens_multi | frozenset(self._single)
         # Every marker phrase (pseudo-negations, subjects, modifiers, everyday talk) in
         # one index, so that a message is read for all of them in one pass.
         self._markers: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -136,6 +138,12 @@ class FrameReader:
             unknown = set().union(*combination.parts) - known
             if unknown:
                 raise LexiconError(f"frames.yml: {combination.id}: unknown parts {sorted(unknown)}")
+        # A combination needs one of its first alternatives: filed under those, a
+        # message is tried only against the combinations its parts can open.
+        self._combinations_by_part: dict[str, list[int]] = {}
+        for position, combination in enumerate(self._combinations):
+            for part in combination.parts[0]:
+                self._combinations_by_part.setdefault(part, []).append(position)
 
     def _add_markers(self, kind: str, phrases: Sequence[Any]) -> None:
         for phrase in phrases:
@@ -181,7 +189,9 @@ class FrameReader:
         past_spans = _spans(normalized, matches, past)
         found: list[_Occurrence] = []
         set_aside: set[str] = set()
-        for index in range(len(words)):
+        for index, word in enumerate(words):
+            if word not in self._openers and "'" not in word and not word.isdigit():
+                continue  # opens no part: most words of a message
             for part, end in self._parts_at(words, index):
                 if (
                     skip_for_rules[index]
@@ -213,7 +223,11 @@ class FrameReader:
         level = RiskLevel.NONE
         categories: set[str] = set()
         evidence: set[Evidence] = set()
-        for combination in self._combinations:
+        candidates = sorted(
+            {position for part in counts for position in self._combinations_by_part.get(part, ())}
+        )
+        for position in candidates:
+            combination = self._combinations[position]
             used = _complete(combination, counts)
             if used is None:
                 continue
@@ -388,6 +402,8 @@ def _spans(
     normalized: NormalizedText, matches: Sequence[re.Match[str]], skip: Sequence[bool]
 ) -> tuple[tuple[int, int], ...]:
     """Runs of skipped tokens as spans of the original text."""
+    if not any(skip):  # the common case
+        return ()
     spans: list[tuple[int, int]] = []
     for match, skipped in zip(matches, skip, strict=True):
         if not skipped:

@@ -332,8 +332,9 @@ def _word_terms(
         for size in range(low, high + 1):
             if size == 1:
                 found.update(tokens)
-            else:
-                found.update(" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1))
+            else:  # the same n-grams in the same order as slicing, without a frame each
+                shifted = (tokens[i:] for i in range(size))
+                found.update(map(" ".join, zip(*shifted, strict=False)))  # shorter ones end it
         return found & vocabulary
 
     return terms

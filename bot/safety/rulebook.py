@@ -59,16 +59,15 @@ class _PatternIndex(Generic[Owner]):
             )
             for tag in anchor:
                 self._by_tag.setdefault(tag, []).append(position)
+        self._anchors = frozenset(self._by_tag)
 
     def matches(
         self, tokens: Sequence[Token], tags: frozenset[str]
     ) -> list[tuple[Owner, int, int]]:
         """``(owner, start, end)`` of every distinct match in the message."""
         candidates: set[int] = set()
-        for tag in tags:
-            positions = self._by_tag.get(tag)
-            if positions:
-                candidates.update(positions)
+        for tag in self._anchors.intersection(tags):
+            candidates.update(self._by_tag[tag])
         found: set[tuple[int, int, int]] = set()
         for position in candidates:
             owner, pattern = self._patterns[position]

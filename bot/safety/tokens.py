@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from spacy.tokens import Doc
 
@@ -39,9 +40,8 @@ NUMBER_CLASSES = ("NUMBER", "RATING_LOW", "RATING_HIGH", "NUM_MANY")
 STRUCTURE_CLASSES = ("CLAUSE_BREAK", "CLAUSE_END", "THIRD_PERSON")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One analysed token.
+class Token(NamedTuple):
+    """One analysed token (a tuple: thousands are made for a long message).
 
     Attributes:
         norm: the normal form after rewriting ("kill" for "k*ll").
@@ -78,8 +78,9 @@ class _Profile:
     ends_clause: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
+class _Word(NamedTuple):
+    """A word before tagging (a tuple: thousands are made for a long message)."""
+
     text: str
     start: int
     end: int
@@ -120,6 +121,9 @@ class Analyzer:
             lexicon.multiword.items(), key=lambda item: -len(item[0])
         ):
             self._multiword.setdefault(phrase[0], []).append((phrase, replacement))
+        # Read for every token: looked up once here.
+        self._case_sensitive = lexicon.case_sensitive_rewrites
+        self._contextual = lexicon.contextual_rewrites
         self._rewrite_cache: dict[str, tuple[str, ...]] = {}
         self._analysis_cache: dict[str, tuple[str, frozenset[str]]] = {}
         self._profile_cache: dict[str, _Profile] = {}
@@ -131,22 +135,29 @@ class Analyzer:
     def analyze(self, normalized: NormalizedText, doc: Doc) -> list[Token]:
         """The tagged tokens of one message, in order."""
         words: list[_Word] = []
+        original, original_span = normalized.original, normalized.original_span
+        previous = ""
         for token in doc:
-            if token.is_space and "\n" not in token.text:
-                continue
-            start, end = normalized.original_span(token.idx, token.idx + len(token.text))
-            surface = normalized.original[start:end]
-            text = "\n" if token.is_space else token.norm_
-            for rewritten in self._rewrite(text, surface, words[-1].text if words else ""):
+            text = token.text
+            if token.is_space:
+                if "\n" not in text:
+                    continue
+                norm = "\n"
+            else:
+                norm = token.norm_
+            start, end = original_span(token.idx, token.idx + len(text))
+            surface = original[start:end]
+            for rewritten in self._rewrite(norm, surface, previous):
                 words.append(_Word(rewritten, start, end, surface))
-        return self._tag(self._merge_multiword(words))
+                previous = rewritten
+        return self._tag(words)
 
     def _rewrite(self, text: str, surface: str, previous: str) -> tuple[str, ...]:
         """Slang, abbreviations, typos and run-together words, as plain words."""
-        case_sensitive = self._lexicon.case_sensitive_rewrites.get(surface)
+        case_sensitive = self._case_sensitive.get(surface)
         if case_sensitive is not None:
             return case_sensitive
-        contextual = self._lexicon.contextual_rewrites.get(text)
+        contextual = self._contextual.get(text)
         if contextual is not None and previous in contextual[1]:
             return (contextual[0],)
         cached = self._rewrite_cache.get(text)
@@ -194,23 +205,10 @@ class Analyzer:
             return None
         return parts
 
-    def _merge_multiword(self, words: list[_Word]) -> list[_Word]:
-        """Join phrases that mean one thing ("self harm" → "self_harm")."""
-        merged: list[_Word] = []
-        index = 0
-        while index < len(words):
-            phrase_end, replacement = self._multiword_at(words, index)
-            if phrase_end > index + 1:
-                first, last = words[index], words[phrase_end - 1]
-                merged.append(_Word(replacement, first.start, last.end, first.surface))
-                index = phrase_end
-            else:
-                merged.append(words[index])
-                index += 1
-        return merged
-
-    def _multiword_at(self, words: list[_Word], index: int) -> tuple[int, str]:
-        for phrase, replacement in self._profile(words[index].text).phrases:
+    def _multiword_at(
+        self, words: list[_Word], index: int, phrases: tuple[tuple[tuple[str, ...], str], ...]
+    ) -> tuple[int, str]:
+        for phrase, replacement in phrases:
             end = index + len(phrase)
             if end > len(words):
                 continue
@@ -225,10 +223,20 @@ class Analyzer:
         return text == wanted or self._analysis(text)[0] == wanted
 
     def _tag(self, words: list[_Word]) -> list[Token]:
+        """Tag each word, joining phrases that mean one thing ("self harm" → "self_harm")."""
         tokens: list[Token] = []
         sentence_start = True
-        for word in words:
+        index = 0
+        while index < len(words):
+            word = words[index]
             profile = self._profile(word.text)
+            index += 1
+            if profile.phrases:  # most words open no phrase
+                phrase_end, replacement = self._multiword_at(words, index - 1, profile.phrases)
+                if phrase_end > index:
+                    word = _Word(replacement, word.start, words[phrase_end - 1].end, word.surface)
+                    profile = self._profile(replacement)
+                    index = phrase_end
             tags = profile.tags
             if not sentence_start and word.surface[:1].isupper() and self._looks_like_name(word):
                 tags = tags | {"@THIRD_PERSON"}
