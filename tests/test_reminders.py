@@ -467,6 +467,10 @@ def test_client_reminder_commands_are_read_from_plain_text(
         # The words still win over the intent, and an intent alone sets no time.
         ("snooze 20 min", "stop_reminders", commands.Snooze(timedelta(minutes=20))),
         ("text me every night", "set_reminder", None),
+        # A misread message changes no reminder.
+        ("nothing feels good anymore", "stop_reminders", None),
+        ("add my dentist appt at 3", "set_reminder", None),
+        ("no thanks", "reminders_weekends_off", None),
         ("push it back 20 mins", None, None),
     ],
 )

@@ -97,6 +97,14 @@ _NO_CONTACT = re.compile(
     r"\b(messages?|texts?|texting|msgs?|remind\w*|notifications?|contact|ping|anything)\b"
     r"|\bnothing\b"
 )
+#: Words that put a message about changing reminders beyond doubt (see _command_of_intent).
+_REMINDER_WORDS = re.compile(
+    r"remind|recordatorio|recu[eé]rda|unsubscribe|opt out|\b(texts?|texting|messages?|msgs?|"
+    r"ping|notifications?)\b"
+)
+_WEEKEND_WORDS = re.compile(
+    r"\b(weekends?|wknds?|sat(urday)?s?|sun(day)?s?|weekdays?|mon|fri(day)?|fin de semana|finde)\b"
+)
 _QUIET_OFF = re.compile(r"\b(no|off|remove|cancel|turn off|disable|without)\b")
 
 
@@ -155,17 +163,25 @@ def parse(text: str, intent: str | None = None) -> Command | None:
 
 
 def _command_of_intent(intent: str | None, words: str) -> Command | None:
-    """The command a reminder intent asks for, with what details the words give."""
+    """The command a reminder intent asks for, with what details the words give.
+
+    Commands that change reminders also need the words to speak of reminders
+    (or of the weekend), so that a message the NLU misread ("nothing feels
+    good anymore" as stop_reminders) changes nothing; asking and snoozing are
+    harmless and need no more than the intent.
+    """
     if intent == "snooze_reminder":
         return Snooze(_duration(words) or DEFAULT_SNOOZE)
-    if intent == "stop_reminders":
-        return Stop(_kind(words))
     if intent == "list_reminders":
         return ListReminders()
-    if intent == "reminders_weekends_off":
-        return WeekendsOff()
     if intent == "set_quiet_hours":
         return ShowQuietHours()
+    if intent == "reminders_weekends_off" and _WEEKEND_WORDS.search(words):
+        return WeekendsOff()
+    if not _REMINDER_WORDS.search(words):
+        return None
+    if intent == "stop_reminders":
+        return Stop(_kind(words))
     at = _clock(words)
     if intent == "set_reminder" and at is not None:
         return SetTime(_kind(words) or ReminderKind.DIARY, at)
