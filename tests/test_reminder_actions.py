@@ -132,6 +132,19 @@ async def test_later_snoozes_the_reminder_for_an_hour(clinic: None) -> None:
         assert pending[0].due_at - utcnow() > timedelta(minutes=58)
 
 
+async def test_push_it_back_snoozes_the_reminder_for_the_time_asked(clinic: None) -> None:
+    delivery_id = _claimed()
+    await _run(ActionDeliverReminder(), _trigger(delivery_id))
+    asked = _tracker("push it back 20 mins")
+    asked.latest_message["intent"] = {"name": "snooze_reminder"}
+    _, messages = await _run(ActionReminderCommand(), asked)
+    assert messages[0]["text"].startswith("Okay, I'll remind you again at")
+    with session_scope() as session:
+        pending = session.query(ReminderDelivery).filter_by(status=DeliveryStatus.PENDING).all()
+        assert len(pending) == 1
+        assert timedelta(minutes=18) < pending[0].due_at - utcnow() <= timedelta(minutes=20)
+
+
 async def test_a_client_sets_and_lists_reminders_by_text(clinic: None) -> None:
     _, messages = await _run(ActionReminderCommand(), _tracker("remind me at 9pm"))
     assert "every day at 9:00 PM" in messages[0]["text"]

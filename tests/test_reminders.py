@@ -440,6 +440,46 @@ def test_client_reminder_commands_are_read_from_plain_text(
     assert commands.parse(text) == command
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "command"),
+    [
+        ("push it back 20 mins", "snooze_reminder", commands.Snooze(timedelta(minutes=20))),
+        ("ping me again in an hr", "snooze_reminder", commands.Snooze(timedelta(hours=1))),
+        ("postpone 2h", "snooze_reminder", commands.Snooze(timedelta(hours=2))),
+        ("bug me again in half an hour", "snooze_reminder", commands.Snooze(timedelta(minutes=30))),
+        ("20 more mins", "snooze_reminder", commands.Snooze(timedelta(minutes=20))),
+        ("try me again in 90 min", "snooze_reminder", commands.Snooze(timedelta(minutes=90))),
+        ("en media hora", "snooze_reminder", commands.Snooze(timedelta(minutes=30))),
+        (
+            "remind me again in 10 minutes",
+            "snooze_reminder",
+            commands.Snooze(timedelta(minutes=10)),
+        ),
+        ("delete the practice reminder", "stop_reminders", commands.Stop(ReminderKind.PRACTICE)),
+        ("quit sending me reminders", "stop_reminders", commands.Stop(None)),
+        ("when will you text me", "list_reminders", commands.ListReminders()),
+        ("only mon-fri", "reminders_weekends_off", commands.WeekendsOff()),
+        (
+            "text me at 9pm for my card",
+            "set_reminder",
+            commands.SetTime(ReminderKind.DIARY, time(21)),
+        ),
+        # The words still win over the intent, and an intent alone sets no time.
+        ("snooze 20 min", "stop_reminders", commands.Snooze(timedelta(minutes=20))),
+        ("text me every night", "set_reminder", None),
+        # A misread message changes no reminder.
+        ("nothing feels good anymore", "stop_reminders", None),
+        ("add my dentist appt at 3", "set_reminder", None),
+        ("no thanks", "reminders_weekends_off", None),
+        ("push it back 20 mins", None, None),
+    ],
+)
+def test_a_reminder_request_the_words_leave_unclear_is_read_by_its_intent(
+    text: str, intent: str | None, command: commands.Command | None
+) -> None:
+    assert commands.parse(text, intent) == command
+
+
 def test_a_client_sets_lists_limits_and_stops_reminders_by_text(db_session: Session) -> None:
     client = _client(db_session)
 

@@ -24,8 +24,6 @@ COMMAND_HELP = (
     "'no reminders on weekends', 'stop diary reminders', 'snooze 1 hour' or "
     "'quiet hours 11pm to 7am'."
 )
-#: The intent whose text, when no times can be read from it, asks about quiet hours.
-QUIET_HOURS_INTENT = "set_quiet_hours"
 CHECKIN_THANKS = "Thank you. I've kept your answer for your therapist. 💙"
 
 
@@ -74,10 +72,8 @@ class ActionReminderCommand(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        command = commands.parse(tracker.latest_message.get("text") or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if command is None and intent == QUIET_HOURS_INTENT:
-            command = commands.ShowQuietHours()
+        command = commands.parse(tracker.latest_message.get("text") or "", intent)
         if command is None:
             dispatcher.utter_message(text=COMMAND_HELP)
             return []

@@ -69,11 +69,14 @@ _TIME = re.compile(
     r"(?P<meridiem>a\.?m\.?|p\.?m\.?)?(?=\s|$|[.!?,])",
     re.IGNORECASE,
 )
+#: "20 min", "an hr", "2h", "half an hour", "20 more mins", "90 minutos", "media hora".
 _DURATION = re.compile(
-    r"(?P<amount>\d+|an?|one|two|three|half an?)\s*(?P<unit>h(?:ou)?rs?|hr?s?|min(?:ute)?s?|m)\b",
+    r"(?P<amount>\d+|an?|one|two|three|half an?|una|media)\s*(?:more\s+)?"
+    r"(?P<unit>h(?:ou)?rs?|hr?s?|horas?|min(?:ute)?s?|minutos?|m)\b",
     re.IGNORECASE,
 )
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "una": 1}
+_HALF = ("half", "media")
 
 #: A clock time in a quiet-hours command: "11pm", "7:30 am", "23:00", "7", "midnight".
 _QUIET_CLOCK = (
@@ -93,6 +96,14 @@ _NO_CONTACT = re.compile(
     r"\b(no|not|don'?t|do not|never|stop)\b.*"
     r"\b(messages?|texts?|texting|msgs?|remind\w*|notifications?|contact|ping|anything)\b"
     r"|\bnothing\b"
+)
+#: Words that put a message about changing reminders beyond doubt (see _command_of_intent).
+_REMINDER_WORDS = re.compile(
+    r"remind|recordatorio|recu[eé]rda|unsubscribe|opt out|\b(texts?|texting|messages?|msgs?|"
+    r"ping|notifications?)\b"
+)
+_WEEKEND_WORDS = re.compile(
+    r"\b(weekends?|wknds?|sat(urday)?s?|sun(day)?s?|weekdays?|mon|fri(day)?|fin de semana|finde)\b"
 )
 _QUIET_OFF = re.compile(r"\b(no|off|remove|cancel|turn off|disable|without)\b")
 
@@ -140,9 +151,44 @@ class ShowQuietHours:
 Command = SetTime | ListReminders | WeekendsOff | Stop | Snooze | SetQuietHours | ShowQuietHours
 
 
-def parse(text: str) -> Command | None:
-    """The reminder command in ``text``, or None when it names none clearly."""
+def parse(text: str, intent: str | None = None) -> Command | None:
+    """The reminder command in ``text``, or None when it names none clearly.
+
+    The words decide when they name a command; otherwise the NLU's ``intent``
+    does, so that "push it back 20 mins", "delete my reminder" or "when will
+    you text me" are carried out rather than answered with the command help.
+    """
     words = " ".join(text.lower().split())
+    return _command_in_words(words) or _command_of_intent(intent, words)
+
+
+def _command_of_intent(intent: str | None, words: str) -> Command | None:
+    """The command a reminder intent asks for, with what details the words give.
+
+    Commands that change reminders also need the words to speak of reminders
+    (or of the weekend), so that a message the NLU misread ("nothing feels
+    good anymore" as stop_reminders) changes nothing; asking and snoozing are
+    harmless and need no more than the intent.
+    """
+    if intent == "snooze_reminder":
+        return Snooze(_duration(words) or DEFAULT_SNOOZE)
+    if intent == "list_reminders":
+        return ListReminders()
+    if intent == "set_quiet_hours":
+        return ShowQuietHours()
+    if intent == "reminders_weekends_off" and _WEEKEND_WORDS.search(words):
+        return WeekendsOff()
+    if not _REMINDER_WORDS.search(words):
+        return None
+    if intent == "stop_reminders":
+        return Stop(_kind(words))
+    at = _clock(words)
+    if intent == "set_reminder" and at is not None:
+        return SetTime(_kind(words) or ReminderKind.DIARY, at)
+    return None
+
+
+def _command_in_words(words: str) -> Command | None:
     quiet = _quiet_hours_command(words)
     if quiet is not None:
         return quiet
@@ -394,7 +440,7 @@ def _duration(words: str) -> timedelta | None:
     if match is None:
         return None
     amount_text = match["amount"]
-    if amount_text.startswith("half"):
+    if amount_text.startswith(_HALF):
         return timedelta(minutes=30)
     amount = int(amount_text) if amount_text.isdigit() else _NUMBER_WORDS[amount_text]
     unit = match["unit"].lower()
