@@ -14,7 +14,9 @@ time and who took it.
   timeout (a page refused for good, or a tier nobody can be reached at,
   moves on at once; one that failed transiently is retried to the same person).
 - New high or imminent risk after an acknowledgement re-opens the
-  escalation and pages the acknowledger again at once, then walks the chain.
+  escalation and pages whoever is on call now, primary first, as for new risk;
+  the acknowledger is paged beside the chain (never a tier it waits on) when
+  they acknowledged within :data:`RECENT_ACKNOWLEDGEMENT` or are on call now.
 - A chain that runs out unanswered repeats every
   ``WISEMIND_PAGE_REPEAT_MINUTES`` until someone acknowledges, and each time
   the clinic's admins are told.
@@ -77,11 +79,16 @@ LEVEL_ORDER = (EscalationLevel.MODERATE, EscalationLevel.HIGH, EscalationLevel.I
 PAGING_LEVELS = (EscalationLevel.HIGH, EscalationLevel.IMMINENT)
 #: Who is paged after whom, within one round.
 NEXT_TIER = {
-    PageTier.ACKNOWLEDGER: PageTier.PRIMARY,
     PageTier.PRIMARY: PageTier.BACKUP,
     PageTier.BACKUP: PageTier.CRISIS_LINE,
 }
-CHAIN_TIERS = (PageTier.ACKNOWLEDGER, PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE)
+#: The tiers a round walks through, waiting on each in turn.
+WALKED_TIERS = (PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE)
+#: Pages to someone who can act on the escalation: the walked tiers, and an
+#: acknowledger paged beside them (no admin's notice).
+CHAIN_TIERS = (PageTier.ACKNOWLEDGER, *WALKED_TIERS)
+#: An acknowledger this recent may be with the client now: new risk pages them too.
+RECENT_ACKNOWLEDGEMENT = timedelta(hours=1)
 #: Escalations still being handled: new risk joins them instead of opening another.
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 #: Pages still waiting for an answer.
@@ -311,10 +318,44 @@ def _lock_client(session: Session, client_id: int) -> None:
 
 
 def _reopen(session: Session, escalation: Escalation, now: datetime, settings: Settings) -> None:
-    """New high risk after an acknowledgement: page the acknowledger again, then the chain."""
+    """New high risk after an acknowledgement: page whoever is on call now, at once.
+
+    The acknowledger may be off duty and asleep (a moderate flag acknowledged
+    in the day, a crisis handled days ago and left open), so the round starts
+    at the on-call primary as for any new risk. The acknowledger is paged too,
+    beside the round and never a tier it waits on, only when they may be
+    acting on it now: acknowledged within :data:`RECENT_ACKNOWLEDGEMENT`, or on
+    call now.
+    """
     escalation.status = EscalationStatus.OPEN
     _event(session, escalation, EscalationEventKind.REOPENED, now, detail="new high risk")
-    start_round(session, escalation, PageTier.ACKNOWLEDGER, now, settings)
+    start_round(session, escalation, PageTier.PRIMARY, now, settings)
+    acknowledger = (
+        session.get(Therapist, escalation.acknowledged_by) if escalation.acknowledged_by else None
+    )
+    if acknowledger is None or not acknowledger.active:
+        return
+    if any(
+        sent.therapist_id == acknowledger.id and sent.status in LIVE_PAGE
+        for sent in escalation.pages
+    ):
+        return  # the round's first page went to them: once is enough
+    on_call = oncall_for(
+        session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
+    )
+    on_duty = acknowledger.id in {person.id for person in on_call.values() if person is not None}
+    recent = escalation.acknowledged_at is not None and (
+        escalation.acknowledged_at >= now - RECENT_ACKNOWLEDGEMENT
+    )
+    if not (recent or on_duty):
+        return
+    reach = _therapist_reach(acknowledger, settings)
+    if isinstance(reach, str):
+        logger.error("escalation %s: cannot page the acknowledger: %s", escalation.id, reach)
+        return
+    text = _page_text(escalation, PageTier.ACKNOWLEDGER, settings)
+    sent = _send_page(session, escalation, PageTier.ACKNOWLEDGER, reach, now, text)
+    sent.escalate_at = now + timedelta(seconds=settings.page_ack_timeout_seconds)
 
 
 # --- paging ------------------------------------------------------------------
@@ -357,9 +398,9 @@ def page(
 
     ``explain`` logs why a tier was skipped (off for the scheduler's quiet
     retries); ``skip`` is the person paged at the previous tier, who is not
-    paged twice in a row (an acknowledger who is also the primary).
+    paged twice in a row (a primary who is also the backup).
     """
-    reach = _reach(session, escalation, tier, now, settings)
+    reach = _reach(session, tier, now, settings)
     if (
         isinstance(reach, Reach)
         and skip is not None
@@ -509,9 +550,7 @@ def _admins(session: Session) -> Iterable[Therapist]:
     ).scalars()
 
 
-def _reach(
-    session: Session, escalation: Escalation, tier: str, now: datetime, settings: Settings
-) -> Reach | str:
+def _reach(session: Session, tier: str, now: datetime, settings: Settings) -> Reach | str:
     """Where to page ``tier``, or why nobody can be paged there (for the log).
 
     Only channels this clinic has configured count: a page that cannot leave
@@ -527,15 +566,6 @@ def _reach(
         return crisis_line_stopped(session, settings) or Reach(
             None, Channel.SMS, settings.clinic_crisis_line
         )
-    if tier == PageTier.ACKNOWLEDGER:
-        therapist = (
-            session.get(Therapist, escalation.acknowledged_by)
-            if escalation.acknowledged_by
-            else None
-        )
-        if therapist is None or not therapist.active:
-            return "nobody acknowledged it before"
-        return _therapist_reach(therapist, settings)
     role = OncallRole.PRIMARY if tier == PageTier.PRIMARY else OncallRole.BACKUP
     # Demo staff never cover for real ones once real messages can leave.
     on_call = oncall_for(
@@ -719,18 +749,18 @@ def _notify(session: Session, people: Iterable[Therapist], text: str, settings: 
 
 def unreachable_reasons(session: Session, now: datetime, settings: Settings) -> list[str]:
     """Why neither the primary, the backup nor the crisis line can be paged right now."""
-    dummy = Escalation(acknowledged_by=None)
     reasons = []
-    for tier in (PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE):
-        reach = _reach(session, dummy, tier, now, settings)
+    for tier in WALKED_TIERS:
+        reach = _reach(session, tier, now, settings)
         if isinstance(reach, str) and reach not in reasons:
             reasons.append(reach)
     return reasons
 
 
 def _live_chain_page(escalation: Escalation) -> Page | None:
+    """The page the round waits on now, if any (never an acknowledger's, beside it)."""
     for sent in reversed(escalation.pages):
-        if sent.tier in CHAIN_TIERS and sent.status in LIVE_PAGE:
+        if sent.tier in WALKED_TIERS and sent.status in LIVE_PAGE:
             return sent
     return None
 
@@ -872,6 +902,8 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
                 settings=settings,
                 refused_by_twilio=True,
             )
+    if current.tier not in WALKED_TIERS:
+        return 0  # an acknowledger paged beside the round: nothing waits on them
     if following is not None and page(session, escalation, following, now, settings, skip=previous):
         return 1
     # The chain ran out unanswered: go round again later, and tell the admins now.

@@ -235,7 +235,7 @@ def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
         record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
     _time_passes(engine, minutes=65)
     receive(sms("no", 2), settings, engine=engine, flood=unlimited)
-    assert _escalation_status(engine) == "open"  # re-opened: the acknowledger is paged again
+    assert _escalation_status(engine) == "open"  # re-opened: the on-call therapist is paged
 
 
 @pytest.mark.parametrize("late", ["hi", "ok", "can we do my diary card"])
@@ -477,6 +477,29 @@ def _page_code(engine: Engine) -> str:
 def _escalation_status(engine: Engine) -> str:
     with session_scope(engine) as session:
         return str(session.execute(select(Escalation.status)).scalar_one())
+
+
+def test_new_crisis_after_a_daytime_acknowledgement_pages_the_on_call_therapist_at_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """At 10:00 "everyone would be better off without me" flags the client (moderate); the
+    clinical lead (here the admin, off the rota) acknowledges it on the dashboard and leaves
+    it open. At 23:00 the client texts "i want to kill myself tonight": the therapist on
+    call tonight is paged at once, not 5 minutes after a page to the sleeping lead."""
+    _give_the_admin_a_phone(engine)
+    receive(sms("everyone would be better off without me", 1), settings, engine=engine,
+            flood=unlimited)  # fmt: skip
+    with session_scope(engine) as session:
+        admin = session.execute(
+            select(Therapist).where(Therapist.email == "admin@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(session, escalation_id=escalation_id, therapist=admin,
+                               now=utcnow() - timedelta(hours=13), via="dashboard")  # fmt: skip
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"
+    assert [text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]
+    assert queued_to(engine, ADMIN_PHONE) == []  # off duty: not woken first, nor at all
 
 
 @pytest.mark.parametrize(

@@ -79,45 +79,6 @@ def test_a_client_told_a_person_was_alerted_hears_again_when_every_page_was_refu
     assert any("988" in text for text in later), later
 
 
-ADMIN_PHONE = "+15005550020"
-ON_CALL_PRIMARY = "+15005550001"
-
-
-def test_new_crisis_after_a_daytime_acknowledgement_pages_the_on_call_therapist_at_once(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: at 10:00 a client's "everyone would be better off without
-    me" flags them (moderate); the clinical lead (here the admin) acknowledges the flag on
-    the dashboard and leaves it open to follow up in the week. At 23:00 the client texts
-    "i want to kill myself tonight". New high risk after an acknowledgement re-opens the
-    escalation and pages *the acknowledger* first: the clinical lead, off duty and asleep.
-    The therapist on call tonight is paged only when that page times out, 5 minutes later
-    (the client is meanwhile told a person was alerted). The same holds for a high-risk
-    escalation acknowledged by the day's on-call therapist and never resolved."""
-    from bot.escalation import acknowledge_escalation
-    from bot.storage.models import Escalation, Therapist
-
-    with session_scope(engine) as session:
-        admin = session.execute(
-            select(Therapist).where(Therapist.email == "admin@demo.clinic")
-        ).scalar_one()
-        admin.sms_number = ADMIN_PHONE
-    receive(sms("everyone would be better off without me", 1), settings, engine=engine,
-            flood=unlimited)  # fmt: skip
-    with session_scope(engine) as session:
-        admin = session.execute(
-            select(Therapist).where(Therapist.email == "admin@demo.clinic")
-        ).scalar_one()
-        escalation_id = session.execute(select(Escalation.id)).scalar_one()
-        acknowledge_escalation(session, escalation_id=escalation_id, therapist=admin,
-                               now=utcnow(), via="dashboard")  # fmt: skip
-    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
-    pages = [text for text in queued_to(engine, ON_CALL_PRIMARY) if "Reply ACK" in text]
-    assert pages, "the on-call primary was not paged; only " + repr(queued_to(engine, ADMIN_PHONE))
-
-
 def test_the_same_crisis_words_sent_again_after_the_call_reopen_the_escalation(
     engine: Engine,  # noqa: F811
     settings: Settings,  # noqa: F811
