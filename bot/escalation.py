@@ -44,12 +44,14 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot import crisis_messages
 from bot.clinic import oncall_for
-from bot.outbox import enqueue
+from bot.outbox import OUTBOX_CHANNELS, enqueue
 from bot.settings import Settings
 from bot.storage.enums import (
     ESCALATION_CODE_LENGTH,
     Channel,
+    Direction,
     EscalationEventKind,
     EscalationLevel,
     EscalationStatus,
@@ -97,6 +99,12 @@ LIVE_PAGE = (PageStatus.PENDING, PageStatus.SENT)
 HANDED_TO_PROVIDER = (MessageStatus.SENT, MessageStatus.DELIVERED)
 #: ...or one on its way, not (yet) failed: a transient failure in back-off is neither.
 ON_ITS_WAY = (MessageStatus.QUEUED, MessageStatus.SENDING)
+#: Steps at which the client was sent a crisis reply saying who was alerted.
+RISK_EVENTS = (
+    EscalationEventKind.OPENED,
+    EscalationEventKind.RISK_ADDED,
+    EscalationEventKind.REOPENED,
+)
 #: How an acknowledgement arrived (``escalations.acknowledged_via``).
 VIA_DASHBOARD = "dashboard"
 VIA_CLI = "cli"
@@ -921,7 +929,61 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
         settings.page_repeat_minutes,
     )
     alert_admins(session, escalation, now, settings, ADMIN_EXHAUSTED_TEXT)
+    _tell_client_nobody_reached(session, escalation, now)
     return 1
+
+
+def _tell_client_nobody_reached(session: Session, escalation: Escalation, now: datetime) -> None:
+    """A round ran out and no page ever reached a provider: tell the client, once.
+
+    Their crisis reply said "I've alerted a person" while the page was on its
+    way; if the provider then refused every one (numbers typed wrong, the
+    account suspended, a blocked bot), nobody knows, and they must not wait
+    for a call that is not coming. They are told so, with the crisis numbers,
+    in the crisis lane, on the channel they last wrote on: once per risky
+    message (a repeated round says nothing new), and not at all once a page
+    about this risk went through. An SMS client who opted out is not texted.
+    """
+    since = escalation.acknowledged_at
+    for sent in escalation.pages:
+        if sent.tier not in CHAIN_TIERS or (since is not None and sent.created_at < since):
+            continue
+        message = session.get(Message, sent.message_id) if sent.message_id else None
+        if message is not None and message.status in HANDED_TO_PROVIDER:
+            return
+    risk_at = max((e.at for e in escalation.events if e.kind in RISK_EVENTS), default=None)
+    if any(
+        e.kind == EscalationEventKind.CLIENT_TOLD_NOT_REACHED
+        and (risk_at is None or e.at >= risk_at)
+        for e in escalation.events
+    ):
+        return
+    client = escalation.client
+    latest = session.execute(
+        select(Message)
+        .where(
+            Message.client_id == client.id,
+            Message.direction == Direction.INBOUND,
+            Message.channel.in_(OUTBOX_CHANNELS),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest is None or (latest.channel == Channel.SMS and client.opted_out_at is not None):
+        logger.error("escalation %s: nobody reached, and the client cannot be told", escalation.id)
+        return
+    language = crisis_messages.language_of(latest.body, client.locale)
+    enqueue(
+        session,
+        client_id=client.id,
+        channel=latest.channel,
+        address=latest.address,
+        body=crisis_messages.with_numbers(crisis_messages.NOT_REACHED_AFTER_ALL, language),
+        lane=Lane.CRISIS,
+    )
+    _event(
+        session, escalation, EscalationEventKind.CLIENT_TOLD_NOT_REACHED, now, via=latest.channel
+    )
 
 
 def _start_due_rounds(session: Session, now: datetime, settings: Settings) -> int:

@@ -40,7 +40,7 @@ from bot.intake.pipeline import (
     SCREENING_DEADLINE,
     SCREENING_GRACE,
 )
-from bot.outbox import SendError, enqueue, record_failure
+from bot.outbox import SendError, enqueue, record_failure, record_sent
 from bot.safety.followup import record_question
 from bot.settings import (
     Settings,
@@ -543,6 +543,62 @@ def test_a_therapist_whose_number_is_also_a_test_clients_can_still_acknowledge(
         other = receive(sms(text, sid, sender=PRIMARY_PHONE), settings, engine=engine,
                         flood=unlimited)  # fmt: skip
         assert other.hand_off is not None and other.hand_off.conversation_id == tester_code
+
+
+def _providers_refuse_every_page(engine: Engine, settings: Settings, rounds: int = 10) -> None:
+    """Twilio refuses each page for good as it is sent (a mistyped number: 21211), and
+    the scheduler moves the chain on, until it has run out (and, with ``rounds``, again)."""
+    for _ in range(rounds):
+        with session_scope(engine) as session:
+            live = session.execute(select(Page).where(Page.status.in_(("pending", "sent"))))
+            for page in live.scalars().all():
+                message = session.get(Message, page.message_id)
+                if message is not None and message.status == "queued":
+                    refused = SendError("twilio-21211", transient=False)
+                    record_failure(session, page.message_id, refused, utcnow())
+            advance_pages(session, utcnow(), settings)
+
+
+def test_a_client_told_a_person_was_alerted_hears_again_when_every_page_was_refused(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call numbers were typed wrong in the rota (valid, nobody's phone). The client
+    reads "I've alerted a person" as the page is queued; Twilio then refuses every page
+    and the chain runs out. The client is told, once, that the care team could not be
+    reached, with the crisis numbers, in the crisis lane; the admins are told as before."""
+    _give_the_admin_a_phone(engine)
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    told = queued_to(engine, DEMO_PHONE)
+    assert any("alerted a person" in text for text in told)
+    _providers_refuse_every_page(engine, settings)
+    later = queued_to(engine, DEMO_PHONE)[len(told) :]
+    assert len(later) == 1 and "couldn't reach your care team" in later[0], later
+    assert "988" in later[0] and "911" in later[0]
+    assert any("nobody has acknowledged" in text for text in queued_to(engine, ADMIN_PHONE))
+    with session_scope(engine) as session:
+        (lane,) = session.execute(select(Message.lane).where(Message.body == later[0])).scalars()
+        events = session.execute(select(EscalationEvent.kind)).scalars().all()
+        # The next round, refused again, says nothing new to the client.
+        advance_pages(session, utcnow() + timedelta(minutes=11), settings)
+    assert lane == "crisis" and events.count("client_told_not_reached") == 1
+    _providers_refuse_every_page(engine, settings, rounds=3)
+    assert queued_to(engine, DEMO_PHONE)[len(told) :] == later
+
+
+def test_a_client_whose_page_reached_the_phone_is_not_told_nobody_was_reached(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The primary's page went out and nobody answered before the chain ran out: a person
+    was alerted, so the client's "I've alerted a person" stands."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    told = queued_to(engine, DEMO_PHONE)
+    with session_scope(engine) as session:
+        (page,) = session.execute(select(Page)).scalars()
+        record_sent(session, page.message_id, "SM" + "1" * 32)
+    _providers_refuse_every_page(engine, settings)
+    with session_scope(engine) as session:
+        advance_pages(session, utcnow() + timedelta(minutes=30), settings)
+    assert queued_to(engine, DEMO_PHONE) == told
 
 
 def _tiers_paged(engine: Engine) -> list[str]:

@@ -188,6 +188,8 @@ class EscalationEventKind:
     RESOLVED: Final = "resolved"
     #: A live page to someone whose account was deactivated: the chain moves on.
     PAGE_WITHDRAWN: Final = "page_withdrawn"
+    #: Every page of a round was refused: the client, told a person was alerted, is told not.
+    CLIENT_TOLD_NOT_REACHED: Final = "client_told_not_reached"
 
 
 class TakeoverEnd:
