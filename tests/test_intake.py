@@ -980,6 +980,21 @@ def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_
     assert senders[1] in summary and "kill" not in summary
 
 
+ON_CALL_PHONE = "+15005550001"
+NEW_PHONE, THROWAWAY = "+15550004242", "+15550009999"
+IMMINENT, MODERATE = "i took all my pills, goodbye", "i feel so hopeless"
+
+
+def test_the_first_alert_of_a_quiet_window_names_its_one_message_and_sender(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """One risky text from one unknown number: the on-call phone reads the single-sender
+    alert, not "2 risky messages came from 1 unregistered number(s)"."""
+    receive(sms(IMMINENT, 1, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    (alert,) = queued_to(engine, ON_CALL_PHONE)
+    assert alert.startswith("WiseMind: a risky message") and NEW_PHONE in alert, alert
+
+
 def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:

@@ -69,7 +69,7 @@ def tell_people(session: Session, message: Message, settings: Settings) -> None:
     if covered is not None:
         _mark_told([message], covered)
     elif _alert_due(session, now):
-        _tell(session, [*_held(session), message], now, settings)
+        _tell(session, _held(session), now, settings)  # the message is held too
     else:
         logger.warning(
             "risky message %s from an unknown sender: told in the next summary", message.id

