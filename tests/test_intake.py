@@ -958,7 +958,7 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
 
 
-def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_one_summary(
+def test_crisis_texts_from_many_unknown_numbers_ring_the_on_call_phone_three_times_then_once(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
     senders = [f"+1555000{n:04d}" for n in range(50)]
@@ -967,17 +967,18 @@ def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_
         # Every one of them is kept and gets the crisis numbers, whatever the alerts do.
         assert decision.direct_reply is not None and "988" in decision.direct_reply
         assert decision.message_id is not None
-    (first,) = queued_to(engine, "+15005550001")
-    assert senders[0] in first
+    at_once = queued_to(engine, ON_CALL_PHONE)
+    assert len(at_once) == strangers.URGENT_ALERTS_PER_WINDOW
+    assert all(sender in alert for sender, alert in zip(senders, at_once, strict=False))
     with session_scope(engine) as session:
         # Within the window nothing more; once it has passed, one summary with the count.
         assert strangers.send_summary(session, utcnow(), settings) == 0
         later = utcnow() + strangers.ALERT_WINDOW
-        assert strangers.send_summary(session, later, settings) == 49
+        assert strangers.send_summary(session, later, settings) == 47
         assert strangers.send_summary(session, later, settings) == 0
-    first_alert, summary = queued_to(engine, "+15005550001")
-    assert "49 risky messages came from 49 unregistered number(s)" in summary
-    assert senders[1] in summary and "kill" not in summary
+    *_, summary = queued_to(engine, ON_CALL_PHONE)
+    assert "47 risky messages came from 47 unregistered number(s)" in summary
+    assert senders[3] in summary and "kill" not in summary
 
 
 ON_CALL_PHONE = "+15005550001"
@@ -993,6 +994,61 @@ def test_the_first_alert_of_a_quiet_window_names_its_one_message_and_sender(
     receive(sms(IMMINENT, 1, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
     (alert,) = queued_to(engine, ON_CALL_PHONE)
     assert alert.startswith("WiseMind: a risky message") and NEW_PHONE in alert, alert
+
+
+def test_an_imminent_message_from_a_new_phone_is_told_at_once_after_a_throwaway_alert(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """23:00, a throwaway number's "i feel so hopeless" gets the window's one alert; 23:04,
+    a client on a new phone texts "i took all my pills, goodbye". The on-call phone hears
+    of it at once, with its level, not in the next summary up to 10 minutes later."""
+    receive(sms(MODERATE, 1, sender=THROWAWAY), settings, engine=engine, flood=unlimited)
+    (first,) = queued_to(engine, ON_CALL_PHONE)
+    assert "moderate risk" in first
+    receive(sms(IMMINENT, 2, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    _, alert = queued_to(engine, ON_CALL_PHONE)
+    assert NEW_PHONE in alert and "imminent risk" in alert and "pills" not in alert
+
+
+def test_a_stranger_whose_hopeless_text_was_told_is_told_again_when_they_write_goodbye(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """A new phone's "i feel so hopeless" is told; twenty minutes later the same number
+    writes "i took all my pills, goodbye": told again at once, as imminent. The same words
+    again are not told a third time within the hour."""
+    receive(sms(MODERATE, 1, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:  # twenty minutes pass
+        for message in session.execute(select(Message)).scalars():
+            message.created_at -= timedelta(minutes=20)
+            if message.alerted_at is not None:
+                message.alerted_at -= timedelta(minutes=20)
+    receive(sms(IMMINENT, 2, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    receive(sms(IMMINENT, 3, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        assert strangers.send_summary(session, utcnow() + strangers.ALERT_WINDOW, settings) == 0
+    _, again = queued_to(engine, ON_CALL_PHONE)
+    assert NEW_PHONE in again and "imminent risk" in again
+
+
+def test_the_summary_names_the_number_of_the_most_urgent_stranger_first(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """After the window's alerts ran out, three throwaway numbers text, then a client on
+    a new phone texts "i took all my pills, goodbye". The summary names that number
+    first, not after three others and not as "and 1 more"."""
+    for n in range(strangers.URGENT_ALERTS_PER_WINDOW):
+        receive(sms(CRISIS, n, sender=f"+1555000700{n}"), settings, engine=engine,
+                flood=unlimited)  # fmt: skip
+    for n in range(3):
+        receive(sms(MODERATE, 10 + n, sender=f"+1555000800{n}"), settings, engine=engine,
+                flood=unlimited)  # fmt: skip
+    receive(sms(IMMINENT, 20, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    assert len(queued_to(engine, ON_CALL_PHONE)) == strangers.URGENT_ALERTS_PER_WINDOW
+    with session_scope(engine) as session:
+        assert strangers.send_summary(session, utcnow() + strangers.ALERT_WINDOW, settings) == 4
+    summary = queued_to(engine, ON_CALL_PHONE)[-1]
+    assert f"({NEW_PHONE} (imminent risk), +15550008000 (moderate risk)," in summary, summary
+    assert "and 1 more" in summary
 
 
 def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(
