@@ -46,9 +46,22 @@ ALERTED = {
     "en": "I've alerted a person from your care team. They will reach out to you.",
     "es": "Avisé a una persona de tu equipo de atención. Se pondrá en contacto contigo.",
 }
+NOT_REACHED = {
+    "en": "I couldn't reach your care team just now",
+    "es": "No pude avisar a tu equipo ahora",
+}
 NOT_ALERTED = {
-    "en": "I couldn't reach your care team just now, so please use the numbers above.",
-    "es": "No pude avisar a tu equipo ahora, así que por favor usa los números de arriba.",
+    "en": NOT_REACHED["en"] + ", so please use the numbers above.",
+    "es": NOT_REACHED["es"] + ", así que por favor usa los números de arriba.",
+}
+#: Sent after the crisis reply once every page was refused: what it said is corrected.
+NOT_REACHED_AFTER_ALL = {
+    "en": NOT_REACHED["en"]
+    + ". Please call or text {crisis_line} to talk to someone now, or call {emergency} if "
+    "you are in immediate danger.",
+    "es": NOT_REACHED["es"]
+    + ". Llama o envía un mensaje al {crisis_line} para hablar con alguien ahora, o llama "
+    "al {emergency} si estás en peligro inmediato.",
 }
 CHECK_IN = {
     "en": (

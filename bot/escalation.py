@@ -14,7 +14,9 @@ time and who took it.
   timeout (a page refused for good, or a tier nobody can be reached at,
   moves on at once; one that failed transiently is retried to the same person).
 - New high or imminent risk after an acknowledgement re-opens the
-  escalation and pages the acknowledger again at once, then walks the chain.
+  escalation and pages whoever is on call now, primary first, as for new risk;
+  the acknowledger is paged beside the chain (never a tier it waits on) when
+  they acknowledged within :data:`RECENT_ACKNOWLEDGEMENT` or are on call now.
 - A chain that runs out unanswered repeats every
   ``WISEMIND_PAGE_REPEAT_MINUTES`` until someone acknowledges, and each time
   the clinic's admins are told.
@@ -42,12 +44,14 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot import crisis_messages
 from bot.clinic import oncall_for
-from bot.outbox import enqueue
+from bot.outbox import OUTBOX_CHANNELS, enqueue
 from bot.settings import Settings
 from bot.storage.enums import (
     ESCALATION_CODE_LENGTH,
     Channel,
+    Direction,
     EscalationEventKind,
     EscalationLevel,
     EscalationStatus,
@@ -77,11 +81,16 @@ LEVEL_ORDER = (EscalationLevel.MODERATE, EscalationLevel.HIGH, EscalationLevel.I
 PAGING_LEVELS = (EscalationLevel.HIGH, EscalationLevel.IMMINENT)
 #: Who is paged after whom, within one round.
 NEXT_TIER = {
-    PageTier.ACKNOWLEDGER: PageTier.PRIMARY,
     PageTier.PRIMARY: PageTier.BACKUP,
     PageTier.BACKUP: PageTier.CRISIS_LINE,
 }
-CHAIN_TIERS = (PageTier.ACKNOWLEDGER, PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE)
+#: The tiers a round walks through, waiting on each in turn.
+WALKED_TIERS = (PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE)
+#: Pages to someone who can act on the escalation: the walked tiers, and an
+#: acknowledger paged beside them (no admin's notice).
+CHAIN_TIERS = (PageTier.ACKNOWLEDGER, *WALKED_TIERS)
+#: An acknowledger this recent may be with the client now: new risk pages them too.
+RECENT_ACKNOWLEDGEMENT = timedelta(hours=1)
 #: Escalations still being handled: new risk joins them instead of opening another.
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 #: Pages still waiting for an answer.
@@ -90,6 +99,12 @@ LIVE_PAGE = (PageStatus.PENDING, PageStatus.SENT)
 HANDED_TO_PROVIDER = (MessageStatus.SENT, MessageStatus.DELIVERED)
 #: ...or one on its way, not (yet) failed: a transient failure in back-off is neither.
 ON_ITS_WAY = (MessageStatus.QUEUED, MessageStatus.SENDING)
+#: Steps at which the client was sent a crisis reply saying who was alerted.
+RISK_EVENTS = (
+    EscalationEventKind.OPENED,
+    EscalationEventKind.RISK_ADDED,
+    EscalationEventKind.REOPENED,
+)
 #: How an acknowledgement arrived (``escalations.acknowledged_via``).
 VIA_DASHBOARD = "dashboard"
 VIA_CLI = "cli"
@@ -311,10 +326,44 @@ def _lock_client(session: Session, client_id: int) -> None:
 
 
 def _reopen(session: Session, escalation: Escalation, now: datetime, settings: Settings) -> None:
-    """New high risk after an acknowledgement: page the acknowledger again, then the chain."""
+    """New high risk after an acknowledgement: page whoever is on call now, at once.
+
+    The acknowledger may be off duty and asleep (a moderate flag acknowledged
+    in the day, a crisis handled days ago and left open), so the round starts
+    at the on-call primary as for any new risk. The acknowledger is paged too,
+    beside the round and never a tier it waits on, only when they may be
+    acting on it now: acknowledged within :data:`RECENT_ACKNOWLEDGEMENT`, or on
+    call now.
+    """
     escalation.status = EscalationStatus.OPEN
     _event(session, escalation, EscalationEventKind.REOPENED, now, detail="new high risk")
-    start_round(session, escalation, PageTier.ACKNOWLEDGER, now, settings)
+    start_round(session, escalation, PageTier.PRIMARY, now, settings)
+    acknowledger = (
+        session.get(Therapist, escalation.acknowledged_by) if escalation.acknowledged_by else None
+    )
+    if acknowledger is None or not acknowledger.active:
+        return
+    if any(
+        sent.therapist_id == acknowledger.id and sent.status in LIVE_PAGE
+        for sent in escalation.pages
+    ):
+        return  # the round's first page went to them: once is enough
+    on_call = oncall_for(
+        session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
+    )
+    on_duty = acknowledger.id in {person.id for person in on_call.values() if person is not None}
+    recent = escalation.acknowledged_at is not None and (
+        escalation.acknowledged_at >= now - RECENT_ACKNOWLEDGEMENT
+    )
+    if not (recent or on_duty):
+        return
+    reach = _therapist_reach(acknowledger, settings)
+    if isinstance(reach, str):
+        logger.error("escalation %s: cannot page the acknowledger: %s", escalation.id, reach)
+        return
+    text = _page_text(escalation, PageTier.ACKNOWLEDGER, settings)
+    sent = _send_page(session, escalation, PageTier.ACKNOWLEDGER, reach, now, text)
+    sent.escalate_at = now + timedelta(seconds=settings.page_ack_timeout_seconds)
 
 
 # --- paging ------------------------------------------------------------------
@@ -357,9 +406,9 @@ def page(
 
     ``explain`` logs why a tier was skipped (off for the scheduler's quiet
     retries); ``skip`` is the person paged at the previous tier, who is not
-    paged twice in a row (an acknowledger who is also the primary).
+    paged twice in a row (a primary who is also the backup).
     """
-    reach = _reach(session, escalation, tier, now, settings)
+    reach = _reach(session, tier, now, settings)
     if (
         isinstance(reach, Reach)
         and skip is not None
@@ -509,9 +558,7 @@ def _admins(session: Session) -> Iterable[Therapist]:
     ).scalars()
 
 
-def _reach(
-    session: Session, escalation: Escalation, tier: str, now: datetime, settings: Settings
-) -> Reach | str:
+def _reach(session: Session, tier: str, now: datetime, settings: Settings) -> Reach | str:
     """Where to page ``tier``, or why nobody can be paged there (for the log).
 
     Only channels this clinic has configured count: a page that cannot leave
@@ -527,15 +574,6 @@ def _reach(
         return crisis_line_stopped(session, settings) or Reach(
             None, Channel.SMS, settings.clinic_crisis_line
         )
-    if tier == PageTier.ACKNOWLEDGER:
-        therapist = (
-            session.get(Therapist, escalation.acknowledged_by)
-            if escalation.acknowledged_by
-            else None
-        )
-        if therapist is None or not therapist.active:
-            return "nobody acknowledged it before"
-        return _therapist_reach(therapist, settings)
     role = OncallRole.PRIMARY if tier == PageTier.PRIMARY else OncallRole.BACKUP
     # Demo staff never cover for real ones once real messages can leave.
     on_call = oncall_for(
@@ -719,18 +757,18 @@ def _notify(session: Session, people: Iterable[Therapist], text: str, settings: 
 
 def unreachable_reasons(session: Session, now: datetime, settings: Settings) -> list[str]:
     """Why neither the primary, the backup nor the crisis line can be paged right now."""
-    dummy = Escalation(acknowledged_by=None)
     reasons = []
-    for tier in (PageTier.PRIMARY, PageTier.BACKUP, PageTier.CRISIS_LINE):
-        reach = _reach(session, dummy, tier, now, settings)
+    for tier in WALKED_TIERS:
+        reach = _reach(session, tier, now, settings)
         if isinstance(reach, str) and reach not in reasons:
             reasons.append(reach)
     return reasons
 
 
 def _live_chain_page(escalation: Escalation) -> Page | None:
+    """The page the round waits on now, if any (never an acknowledger's, beside it)."""
     for sent in reversed(escalation.pages):
-        if sent.tier in CHAIN_TIERS and sent.status in LIVE_PAGE:
+        if sent.tier in WALKED_TIERS and sent.status in LIVE_PAGE:
             return sent
     return None
 
@@ -872,6 +910,8 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
                 settings=settings,
                 refused_by_twilio=True,
             )
+    if current.tier not in WALKED_TIERS:
+        return 0  # an acknowledger paged beside the round: nothing waits on them
     if following is not None and page(session, escalation, following, now, settings, skip=previous):
         return 1
     # The chain ran out unanswered: go round again later, and tell the admins now.
@@ -889,7 +929,61 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
         settings.page_repeat_minutes,
     )
     alert_admins(session, escalation, now, settings, ADMIN_EXHAUSTED_TEXT)
+    _tell_client_nobody_reached(session, escalation, now)
     return 1
+
+
+def _tell_client_nobody_reached(session: Session, escalation: Escalation, now: datetime) -> None:
+    """A round ran out and no page ever reached a provider: tell the client, once.
+
+    Their crisis reply said "I've alerted a person" while the page was on its
+    way; if the provider then refused every one (numbers typed wrong, the
+    account suspended, a blocked bot), nobody knows, and they must not wait
+    for a call that is not coming. They are told so, with the crisis numbers,
+    in the crisis lane, on the channel they last wrote on: once per risky
+    message (a repeated round says nothing new), and not at all once a page
+    about this risk went through. An SMS client who opted out is not texted.
+    """
+    since = escalation.acknowledged_at
+    for sent in escalation.pages:
+        if sent.tier not in CHAIN_TIERS or (since is not None and sent.created_at < since):
+            continue
+        message = session.get(Message, sent.message_id) if sent.message_id else None
+        if message is not None and message.status in HANDED_TO_PROVIDER:
+            return
+    risk_at = max((e.at for e in escalation.events if e.kind in RISK_EVENTS), default=None)
+    if any(
+        e.kind == EscalationEventKind.CLIENT_TOLD_NOT_REACHED
+        and (risk_at is None or e.at >= risk_at)
+        for e in escalation.events
+    ):
+        return
+    client = escalation.client
+    latest = session.execute(
+        select(Message)
+        .where(
+            Message.client_id == client.id,
+            Message.direction == Direction.INBOUND,
+            Message.channel.in_(OUTBOX_CHANNELS),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest is None or (latest.channel == Channel.SMS and client.opted_out_at is not None):
+        logger.error("escalation %s: nobody reached, and the client cannot be told", escalation.id)
+        return
+    language = crisis_messages.language_of(latest.body, client.locale)
+    enqueue(
+        session,
+        client_id=client.id,
+        channel=latest.channel,
+        address=latest.address,
+        body=crisis_messages.with_numbers(crisis_messages.NOT_REACHED_AFTER_ALL, language),
+        lane=Lane.CRISIS,
+    )
+    _event(
+        session, escalation, EscalationEventKind.CLIENT_TOLD_NOT_REACHED, now, via=latest.channel
+    )
 
 
 def _start_due_rounds(session: Session, now: datetime, settings: Settings) -> int:

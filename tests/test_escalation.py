@@ -393,7 +393,7 @@ def _addresses(session: Session) -> list[tuple[str, str]]:
     return [(p.tier, p.address) for p in _pages(session)]
 
 
-def test_new_risk_after_an_acknowledgement_pages_the_acknowledger_again_then_the_chain(
+def test_new_risk_after_an_acknowledgement_pages_the_on_call_primary_again_then_the_chain(
     db_session: Session, client: Client, settings: Settings
 ) -> None:
     start = utcnow()
@@ -404,10 +404,42 @@ def test_new_risk_after_an_acknowledgement_pages_the_acknowledger_again_then_the
     assert again.escalation_id == outcome.escalation_id and again.alerted
     escalation = db_session.get(Escalation, outcome.escalation_id)
     assert escalation is not None and escalation.status == EscalationStatus.OPEN
-    assert _addresses(db_session)[-1] == (PageTier.ACKNOWLEDGER, PRIMARY_SMS)
-    # Unanswered: the chain is walked, without paging the acknowledger twice in a row.
+    # The acknowledger is the on-call primary: paged once, as the primary.
+    assert _addresses(db_session)[1:] == [(PageTier.PRIMARY, PRIMARY_SMS)]
     advance_pages(db_session, later + timedelta(seconds=301), settings)
     assert _addresses(db_session)[-1] == (PageTier.BACKUP, BACKUP_SMS)
+
+
+def test_new_risk_after_a_recent_acknowledgement_pages_the_on_call_primary_and_the_acknowledger(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    """The admin (off the rota) acknowledged ten minutes ago and may be on the phone with
+    the client: she hears of the new risk too, at the same moment as the on-call primary,
+    and the chain does not wait on her."""
+    start = utcnow()
+    outcome = _risk(db_session, client, settings, at=start, level="high", evidence="i want to die")
+    staff_reply(db_session, _staff(db_session, ADMIN), f"ACK {outcome.code}", start)
+    later = start + timedelta(minutes=10)
+    assert _risk(db_session, client, settings, at=later).alerted
+    assert _addresses(db_session)[1:] == [
+        (PageTier.PRIMARY, PRIMARY_SMS),
+        (PageTier.ACKNOWLEDGER, ADMIN_SMS),
+    ]
+    advance_pages(db_session, later + timedelta(seconds=301), settings)
+    assert _addresses(db_session)[3:] == [(PageTier.BACKUP, BACKUP_SMS)]
+
+
+def test_new_risk_a_day_after_an_off_duty_acknowledgement_pages_only_who_is_on_call(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    """The clinical lead acknowledged a flag in the day and is off duty and asleep: the
+    new crisis at night goes to the on-call therapist at once, not to her phone first."""
+    start = utcnow()
+    outcome = _risk(db_session, client, settings, at=start, level="high", evidence="i want to die")
+    staff_reply(db_session, _staff(db_session, ADMIN), f"ACK {outcome.code}", start)
+    later = start + timedelta(hours=13)
+    assert _risk(db_session, client, settings, at=later).alerted
+    assert _addresses(db_session)[1:] == [(PageTier.PRIMARY, PRIMARY_SMS)]
 
 
 def test_an_exhausted_chain_alerts_the_admins_and_repeats_until_acknowledged(

@@ -40,7 +40,7 @@ from bot.intake.pipeline import (
     SCREENING_DEADLINE,
     SCREENING_GRACE,
 )
-from bot.outbox import SendError, enqueue, record_failure
+from bot.outbox import SendError, enqueue, record_failure, record_sent
 from bot.safety.followup import record_question
 from bot.settings import (
     Settings,
@@ -235,7 +235,7 @@ def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
         record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
     _time_passes(engine, minutes=65)
     receive(sms("no", 2), settings, engine=engine, flood=unlimited)
-    assert _escalation_status(engine) == "open"  # re-opened: the acknowledger is paged again
+    assert _escalation_status(engine) == "open"  # re-opened: the on-call therapist is paged
 
 
 @pytest.mark.parametrize("late", ["hi", "ok", "can we do my diary card"])
@@ -479,6 +479,29 @@ def _escalation_status(engine: Engine) -> str:
         return str(session.execute(select(Escalation.status)).scalar_one())
 
 
+def test_new_crisis_after_a_daytime_acknowledgement_pages_the_on_call_therapist_at_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """At 10:00 "everyone would be better off without me" flags the client (moderate); the
+    clinical lead (here the admin, off the rota) acknowledges it on the dashboard and leaves
+    it open. At 23:00 the client texts "i want to kill myself tonight": the therapist on
+    call tonight is paged at once, not 5 minutes after a page to the sleeping lead."""
+    _give_the_admin_a_phone(engine)
+    receive(sms("everyone would be better off without me", 1), settings, engine=engine,
+            flood=unlimited)  # fmt: skip
+    with session_scope(engine) as session:
+        admin = session.execute(
+            select(Therapist).where(Therapist.email == "admin@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(session, escalation_id=escalation_id, therapist=admin,
+                               now=utcnow() - timedelta(hours=13), via="dashboard")  # fmt: skip
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"
+    assert [text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]
+    assert queued_to(engine, ADMIN_PHONE) == []  # off duty: not woken first, nor at all
+
+
 @pytest.mark.parametrize(
     "reply",
     [
@@ -520,6 +543,62 @@ def test_a_therapist_whose_number_is_also_a_test_clients_can_still_acknowledge(
         other = receive(sms(text, sid, sender=PRIMARY_PHONE), settings, engine=engine,
                         flood=unlimited)  # fmt: skip
         assert other.hand_off is not None and other.hand_off.conversation_id == tester_code
+
+
+def _providers_refuse_every_page(engine: Engine, settings: Settings, rounds: int = 10) -> None:
+    """Twilio refuses each page for good as it is sent (a mistyped number: 21211), and
+    the scheduler moves the chain on, until it has run out (and, with ``rounds``, again)."""
+    for _ in range(rounds):
+        with session_scope(engine) as session:
+            live = session.execute(select(Page).where(Page.status.in_(("pending", "sent"))))
+            for page in live.scalars().all():
+                message = session.get(Message, page.message_id)
+                if message is not None and message.status == "queued":
+                    refused = SendError("twilio-21211", transient=False)
+                    record_failure(session, page.message_id, refused, utcnow())
+            advance_pages(session, utcnow(), settings)
+
+
+def test_a_client_told_a_person_was_alerted_hears_again_when_every_page_was_refused(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The on-call numbers were typed wrong in the rota (valid, nobody's phone). The client
+    reads "I've alerted a person" as the page is queued; Twilio then refuses every page
+    and the chain runs out. The client is told, once, that the care team could not be
+    reached, with the crisis numbers, in the crisis lane; the admins are told as before."""
+    _give_the_admin_a_phone(engine)
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    told = queued_to(engine, DEMO_PHONE)
+    assert any("alerted a person" in text for text in told)
+    _providers_refuse_every_page(engine, settings)
+    later = queued_to(engine, DEMO_PHONE)[len(told) :]
+    assert len(later) == 1 and "couldn't reach your care team" in later[0], later
+    assert "988" in later[0] and "911" in later[0]
+    assert any("nobody has acknowledged" in text for text in queued_to(engine, ADMIN_PHONE))
+    with session_scope(engine) as session:
+        (lane,) = session.execute(select(Message.lane).where(Message.body == later[0])).scalars()
+        events = session.execute(select(EscalationEvent.kind)).scalars().all()
+        # The next round, refused again, says nothing new to the client.
+        advance_pages(session, utcnow() + timedelta(minutes=11), settings)
+    assert lane == "crisis" and events.count("client_told_not_reached") == 1
+    _providers_refuse_every_page(engine, settings, rounds=3)
+    assert queued_to(engine, DEMO_PHONE)[len(told) :] == later
+
+
+def test_a_client_whose_page_reached_the_phone_is_not_told_nobody_was_reached(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """The primary's page went out and nobody answered before the chain ran out: a person
+    was alerted, so the client's "I've alerted a person" stands."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    told = queued_to(engine, DEMO_PHONE)
+    with session_scope(engine) as session:
+        (page,) = session.execute(select(Page)).scalars()
+        record_sent(session, page.message_id, "SM" + "1" * 32)
+    _providers_refuse_every_page(engine, settings)
+    with session_scope(engine) as session:
+        advance_pages(session, utcnow() + timedelta(minutes=30), settings)
+    assert queued_to(engine, DEMO_PHONE) == told
 
 
 def _tiers_paged(engine: Engine) -> list[str]:
@@ -879,7 +958,7 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
 
 
-def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_one_summary(
+def test_crisis_texts_from_many_unknown_numbers_ring_the_on_call_phone_three_times_then_once(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
     senders = [f"+1555000{n:04d}" for n in range(50)]
@@ -888,17 +967,88 @@ def test_risky_texts_from_many_unknown_numbers_ring_the_on_call_phone_once_then_
         # Every one of them is kept and gets the crisis numbers, whatever the alerts do.
         assert decision.direct_reply is not None and "988" in decision.direct_reply
         assert decision.message_id is not None
-    (first,) = queued_to(engine, "+15005550001")
-    assert senders[0] in first
+    at_once = queued_to(engine, ON_CALL_PHONE)
+    assert len(at_once) == strangers.URGENT_ALERTS_PER_WINDOW
+    assert all(sender in alert for sender, alert in zip(senders, at_once, strict=False))
     with session_scope(engine) as session:
         # Within the window nothing more; once it has passed, one summary with the count.
         assert strangers.send_summary(session, utcnow(), settings) == 0
         later = utcnow() + strangers.ALERT_WINDOW
-        assert strangers.send_summary(session, later, settings) == 49
+        assert strangers.send_summary(session, later, settings) == 47
         assert strangers.send_summary(session, later, settings) == 0
-    first_alert, summary = queued_to(engine, "+15005550001")
-    assert "49 risky messages came from 49 unregistered number(s)" in summary
-    assert senders[1] in summary and "kill" not in summary
+    *_, summary = queued_to(engine, ON_CALL_PHONE)
+    assert "47 risky messages came from 47 unregistered number(s)" in summary
+    assert senders[3] in summary and "kill" not in summary
+
+
+ON_CALL_PHONE = "+15005550001"
+NEW_PHONE, THROWAWAY = "+15550004242", "+15550009999"
+IMMINENT, MODERATE = "i took all my pills, goodbye", "i feel so hopeless"
+
+
+def test_the_first_alert_of_a_quiet_window_names_its_one_message_and_sender(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """One risky text from one unknown number: the on-call phone reads the single-sender
+    alert, not "2 risky messages came from 1 unregistered number(s)"."""
+    receive(sms(IMMINENT, 1, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    (alert,) = queued_to(engine, ON_CALL_PHONE)
+    assert alert.startswith("WiseMind: a risky message") and NEW_PHONE in alert, alert
+
+
+def test_an_imminent_message_from_a_new_phone_is_told_at_once_after_a_throwaway_alert(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """23:00, a throwaway number's "i feel so hopeless" gets the window's one alert; 23:04,
+    a client on a new phone texts "i took all my pills, goodbye". The on-call phone hears
+    of it at once, with its level, not in the next summary up to 10 minutes later."""
+    receive(sms(MODERATE, 1, sender=THROWAWAY), settings, engine=engine, flood=unlimited)
+    (first,) = queued_to(engine, ON_CALL_PHONE)
+    assert "moderate risk" in first
+    receive(sms(IMMINENT, 2, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    _, alert = queued_to(engine, ON_CALL_PHONE)
+    assert NEW_PHONE in alert and "imminent risk" in alert and "pills" not in alert
+
+
+def test_a_stranger_whose_hopeless_text_was_told_is_told_again_when_they_write_goodbye(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """A new phone's "i feel so hopeless" is told; twenty minutes later the same number
+    writes "i took all my pills, goodbye": told again at once, as imminent. The same words
+    again are not told a third time within the hour."""
+    receive(sms(MODERATE, 1, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:  # twenty minutes pass
+        for message in session.execute(select(Message)).scalars():
+            message.created_at -= timedelta(minutes=20)
+            if message.alerted_at is not None:
+                message.alerted_at -= timedelta(minutes=20)
+    receive(sms(IMMINENT, 2, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    receive(sms(IMMINENT, 3, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        assert strangers.send_summary(session, utcnow() + strangers.ALERT_WINDOW, settings) == 0
+    _, again = queued_to(engine, ON_CALL_PHONE)
+    assert NEW_PHONE in again and "imminent risk" in again
+
+
+def test_the_summary_names_the_number_of_the_most_urgent_stranger_first(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """After the window's alerts ran out, three throwaway numbers text, then a client on
+    a new phone texts "i took all my pills, goodbye". The summary names that number
+    first, not after three others and not as "and 1 more"."""
+    for n in range(strangers.URGENT_ALERTS_PER_WINDOW):
+        receive(sms(CRISIS, n, sender=f"+1555000700{n}"), settings, engine=engine,
+                flood=unlimited)  # fmt: skip
+    for n in range(3):
+        receive(sms(MODERATE, 10 + n, sender=f"+1555000800{n}"), settings, engine=engine,
+                flood=unlimited)  # fmt: skip
+    receive(sms(IMMINENT, 20, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    assert len(queued_to(engine, ON_CALL_PHONE)) == strangers.URGENT_ALERTS_PER_WINDOW
+    with session_scope(engine) as session:
+        assert strangers.send_summary(session, utcnow() + strangers.ALERT_WINDOW, settings) == 4
+    summary = queued_to(engine, ON_CALL_PHONE)[-1]
+    assert f"({NEW_PHONE} (imminent risk), +15550008000 (moderate risk)," in summary, summary
+    assert "and 1 more" in summary
 
 
 def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(

@@ -172,7 +172,7 @@ def _waiting_on_a_lock(engine: Engine) -> bool:
     return bool(waiting)
 
 
-def test_new_high_risk_arriving_as_the_page_is_acknowledged_pages_the_acknowledger_again(
+def test_new_high_risk_arriving_as_the_page_is_acknowledged_pages_the_on_call_therapist_again(
     engine: Engine, settings: Settings
 ) -> None:
     client_id = _new_client(engine, "Robin")
@@ -224,7 +224,7 @@ def test_new_high_risk_arriving_as_the_page_is_acknowledged_pages_the_acknowledg
         assert escalation is not None
         assert escalation.status == "open"  # re-opened by the new risk
         tiers = [page.tier for page in escalation.pages]
-        assert tiers == ["primary", "acknowledger"]
+        assert tiers == ["primary", "primary"]
         assert escalation.pages[-1].address == "+15005550011"
     assert second.alerted
 

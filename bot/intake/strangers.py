@@ -6,12 +6,18 @@ number, never its words). It may also be one of fifty throwaway numbers, and
 the on-call phone must stay the one that is believed. So:
 
 - a sender people were told about in the last :data:`SENDER_ALERT_INTERVAL`
-  is not told about again;
-- clinic-wide, at most one alert goes out per :data:`ALERT_WINDOW`. The first
+  is not told about again for a message at the same or a lower level (a
+  "goodbye" after a "hopeless" is told: the alert names the level);
+- clinic-wide, one alert per :data:`ALERT_WINDOW` for moderate risk. The first
   risky stranger of a quiet window is told at once, with their number; later
   ones wait (``status`` ``received``) and are told in one summary with their
   count once the window has passed (:func:`send_summary`, which the scheduler
-  runs).
+  runs), the most urgent numbers named first;
+- a high or imminent message (an attempt in progress, from a client on a new
+  phone) does not wait for the window: it is told at once, with whatever is
+  held, unless :data:`URGENT_ALERTS_PER_WINDOW` alerts went out in the window
+  already (fifty throwaway numbers texting "goodbye" ring the phone a few
+  times, then wait for the summary).
 
 Only the alerts to staff are limited: every such message is kept, screened,
 and answered with the crisis numbers, whatever the alerts do.
@@ -26,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import escalation
+from bot.safety import RiskLevel
 from bot.settings import Settings
 from bot.storage.enums import Direction, MessageStatus
 from bot.storage.models import Message
@@ -36,12 +43,18 @@ logger = logging.getLogger(__name__)
 SENDER_ALERT_INTERVAL = timedelta(hours=1)
 #: Clinic-wide, at most one alert about unregistered senders in this long.
 ALERT_WINDOW = timedelta(minutes=10)
-#: A summary names this many numbers at most; it counts the rest.
+#: High or imminent messages are told at once while fewer alerts than this went out
+#: in the last :data:`ALERT_WINDOW`.
+URGENT_ALERTS_PER_WINDOW = 3
+#: A summary names this many numbers at most, the most urgent first; it counts the rest.
 SUMMARY_NUMBERS = 3
+#: How an alert names a message the detector could not score (ranked as high: when in
+#: doubt, escalate).
+UNSCORED = "not scored"
 
 SENDER_ALERT = (
-    "WiseMind: a risky message came from an unregistered {channel} number {address}; "
-    "they were sent the crisis numbers. See the dashboard: {link}"
+    "WiseMind: a risky message ({level}) came from an unregistered {channel} number "
+    "{address}; they were sent the crisis numbers. See the dashboard: {link}"
 )
 SUMMARY_ALERT = (
     "WiseMind: {count} risky messages came from {senders} unregistered number(s) ({numbers}) "
@@ -54,22 +67,25 @@ def tell_people(session: Session, message: Message, settings: Settings) -> None:
     """Tell people of a risky message kept from an unregistered sender, now or in a summary.
 
     ``message`` is stored and screened; it is marked told (``alerted_at``,
-    ``processed``) when its alert goes out or an earlier one about its sender
-    covers it, and left ``received`` for the next summary otherwise.
+    ``processed``) when its alert goes out (with every message still held) or
+    an earlier one about its sender, at its level or above, covers it, and
+    left ``received`` for the next summary otherwise.
     """
     now = message.created_at
-    covered = session.execute(
-        select(func.max(Message.alerted_at)).where(
+    level = _level(message.risk_level)
+    told = session.execute(
+        select(Message.risk_level, Message.alerted_at).where(
             *_kept_from_strangers(),
             Message.channel == message.channel,
             Message.address == message.address,
             Message.alerted_at >= now - SENDER_ALERT_INTERVAL,
         )
-    ).scalar_one()
-    if covered is not None:
-        _mark_told([message], covered)
-    elif _alert_due(session, now):
-        _tell(session, [*_held(session), message], now, settings)
+    ).all()
+    covered = [row.alerted_at for row in told if _level(row.risk_level) >= level]
+    if covered:
+        _mark_told([message], max(covered))
+    elif _alert_due(session, now, urgent=level.escalates):
+        _tell(session, _held(session), now, settings)  # the message is held too
     else:
         logger.warning(
             "risky message %s from an unknown sender: told in the next summary", message.id
@@ -79,7 +95,7 @@ def tell_people(session: Session, message: Message, settings: Settings) -> None:
 def send_summary(session: Session, now: datetime, settings: Settings) -> int:
     """Once the window has passed, tell people of the risky messages held back; how many."""
     held = _held(session)
-    if not held or not _alert_due(session, now):
+    if not held or not _alert_due(session, now, urgent=False):
         return 0
     _tell(session, held, now, settings)
     return len(held)
@@ -94,27 +110,36 @@ def _kept_from_strangers() -> tuple[object, ...]:
     return (Message.direction == Direction.INBOUND, Message.client_id.is_(None))
 
 
-def _alert_due(session: Session, now: datetime) -> bool:
-    """Whether no alert about unregistered senders went out in the last window."""
-    last = session.execute(
-        select(func.max(Message.alerted_at)).where(*_kept_from_strangers())
+def _alert_due(session: Session, now: datetime, *, urgent: bool) -> bool:
+    """Whether an alert may go out now: none in the last window, or an ``urgent`` one
+    while fewer than :data:`URGENT_ALERTS_PER_WINDOW` did (an alert is one
+    ``alerted_at``, shared by the messages it told of)."""
+    alerts = session.execute(
+        select(func.count(func.distinct(Message.alerted_at))).where(
+            *_kept_from_strangers(), Message.alerted_at > now - ALERT_WINDOW
+        )
     ).scalar_one()
-    return last is None or last <= now - ALERT_WINDOW
+    return alerts == 0 or (urgent and alerts < URGENT_ALERTS_PER_WINDOW)
+
+
+def _level(risk_level: str | None) -> RiskLevel:
+    """A kept message's level; one the detector could not score counts as high."""
+    return RiskLevel(risk_level) if risk_level else RiskLevel.HIGH
 
 
 def _held(session: Session) -> list[Message]:
-    """Kept risky messages from strangers that people have not been told of yet, oldest first."""
-    return list(
-        session.execute(
-            select(Message)
-            .where(
-                *_kept_from_strangers(),
-                Message.status == MessageStatus.RECEIVED,
-                Message.screened_at.is_not(None),
-            )
-            .order_by(Message.id)
-        ).scalars()
-    )
+    """Kept risky messages from strangers that people have not been told of yet: the
+    most urgent first, then oldest first."""
+    held = session.execute(
+        select(Message)
+        .where(
+            *_kept_from_strangers(),
+            Message.status == MessageStatus.RECEIVED,
+            Message.screened_at.is_not(None),
+        )
+        .order_by(Message.id)
+    ).scalars()
+    return sorted(held, key=lambda message: -_level(message.risk_level).rank)
 
 
 def _tell(session: Session, messages: list[Message], now: datetime, settings: Settings) -> None:
@@ -122,7 +147,10 @@ def _tell(session: Session, messages: list[Message], now: datetime, settings: Se
     if len(messages) == 1:
         (message,) = messages
         text = SENDER_ALERT.format(
-            channel=message.channel, address=message.address, link=settings.dashboard_url
+            level=_label(message),
+            channel=message.channel,
+            address=message.address,
+            link=settings.dashboard_url,
         )
     else:
         text = _summary(messages, settings)
@@ -131,14 +159,24 @@ def _tell(session: Session, messages: list[Message], now: datetime, settings: Se
     _mark_told(messages, now)
 
 
+def _label(message: Message) -> str:
+    """The level an alert names, never the words: "imminent risk", "not scored"."""
+    return f"{message.risk_level} risk" if message.risk_level else UNSCORED
+
+
 def _summary(messages: list[Message], settings: Settings) -> str:
-    numbers = list(dict.fromkeys(message.address for message in messages))
-    shown = ", ".join(numbers[:SUMMARY_NUMBERS])
-    if len(numbers) > SUMMARY_NUMBERS:
-        shown += f" and {len(numbers) - SUMMARY_NUMBERS} more"
+    """The summary of ``messages`` (most urgent first): each number named once, at its
+    most urgent message's level."""
+    most_urgent: dict[str, Message] = {}
+    for message in messages:
+        most_urgent.setdefault(message.address, message)
+    named = [f"{address} ({_label(message)})" for address, message in most_urgent.items()]
+    shown = ", ".join(named[:SUMMARY_NUMBERS])
+    if len(named) > SUMMARY_NUMBERS:
+        shown += f" and {len(named) - SUMMARY_NUMBERS} more"
     return SUMMARY_ALERT.format(
         count=len(messages),
-        senders=len(numbers),
+        senders=len(named),
         numbers=shown,
         minutes=int(ALERT_WINDOW.total_seconds() // 60),
         link=settings.dashboard_url,

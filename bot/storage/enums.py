@@ -160,9 +160,10 @@ class OncallRole:
 class PageTier:
     """Who a page goes to: the chain (acknowledger, primary, backup, crisis line) and admins.
 
-    ``acknowledger`` is the therapist who acknowledged, paged again when new
-    risk arrives; ``admin`` pages tell the clinic's admins that nobody could be
-    reached or nobody answered. Admin pages are notices, outside the chain.
+    ``acknowledger`` is the therapist who acknowledged, paged beside the chain
+    when new risk arrives soon after (or while they are on call); ``admin``
+    pages tell the clinic's admins that nobody could be reached or nobody
+    answered. Admin pages are notices, outside the chain.
     """
 
     PRIMARY: Final = "primary"
@@ -187,6 +188,8 @@ class EscalationEventKind:
     RESOLVED: Final = "resolved"
     #: A live page to someone whose account was deactivated: the chain moves on.
     PAGE_WITHDRAWN: Final = "page_withdrawn"
+    #: Every page of a round was refused: the client, told a person was alerted, is told not.
+    CLIENT_TOLD_NOT_REACHED: Final = "client_told_not_reached"
 
 
 class TakeoverEnd:

