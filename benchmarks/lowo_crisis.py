@@ -39,10 +39,12 @@ from bot.safety.detector import combine  # noqa: E402
 from bot.safety.model import (  # noqa: E402
     CORPUS_DIR,
     EXPECTS,
+    NLU_DIR,
     LabelledMessage,
     ModelScores,
     ModelSettings,
     Thresholds,
+    coaching_chatter,
     load_settings,
     train,
     training_settings,
@@ -110,8 +112,15 @@ def _percent(hit: int, total: int) -> str:
     return f"{100 * hit / total:.1f}% ({hit}/{total})" if total else "—"
 
 
-def load_writers(corpus_dir: Path = CORPUS_DIR) -> dict[str, list[Message]]:
-    """Each writer's distinct messages (a text written twice keeps the graver label)."""
+def load_writers(
+    corpus_dir: Path = CORPUS_DIR, nlu_dir: Path = NLU_DIR
+) -> dict[str, list[Message]]:
+    """Each writer's distinct messages (a text written twice keeps the graver label).
+
+    Each file of the bot's NLU chatter (``coaching_chatter``, all ``none``) is one
+    more writer, ``nlu_<file>``, language ``nlu``: held out, it shows how the model
+    reads coaching talk of a kind it was not trained on (other intents' chatter).
+    """
     writers: dict[str, list[Message]] = {}
     for path in sorted(corpus_dir.glob("*.jsonl")):
         found: dict[str, Message] = {}
@@ -124,6 +133,8 @@ def load_writers(corpus_dir: Path = CORPUS_DIR) -> dict[str, list[Message]]:
             if previous is None or EXPECTS.index(message.expect) > EXPECTS.index(previous.expect):
                 found[message.text] = message
         writers[path.stem] = sorted(found.values(), key=lambda m: m.text)
+    for stem, texts in coaching_chatter(nlu_dir).items():
+        writers[f"nlu_{stem}"] = [Message(f"nlu_{stem}", text, "none", "nlu") for text in texts]
     return writers
 
 

@@ -841,7 +841,8 @@ def build_parser() -> argparse.ArgumentParser:
         safety_commands,
         "train",
         cmd_safety_train,
-        "Train the detector's learned model from bot/safety/data/corpus (deterministic).",
+        "Train the detector's learned model from bot/safety/data/corpus and data/nlu's "
+        "ordinary chatter (deterministic).",
     )
     train.add_argument(
         "--folds", type=int, default=0, help="first print N-fold cross-validated figures"

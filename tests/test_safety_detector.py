@@ -421,6 +421,36 @@ MUST_NOT_FLAG = [
 ]
 
 
+#: What clients text the coach between exercises, written here (in no training data):
+#: the learned model alone once paged replies like these.
+COACHING_REPLIES = [
+    "ok lets do it then",
+    pytest.param(
+        "ok im ready when you are",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="'i'm ready' closes farewells in the corpus; the detector reads a reply "
+            "without the question it answers, and demoting model-only pages cost recall "
+            "(benchmarks/RESULTS.md)",
+        ),
+    ),
+    "sure go ahead, walk me through it",
+    "snooze it for an hour",
+    "push the reminder back an hour pls",
+    "can u erase everything you have on me",
+    "please wipe all my messages from your end",
+    "did the chiefs win yesterday",
+    "who won the big game on sunday",
+    "no texts after 10pm on weeknights please",
+]
+
+
+@pytest.mark.parametrize("text", COACHING_REPLIES)
+def test_ordinary_coaching_reply_pages_no_one(text: str) -> None:
+    assessment = assess(text)
+    assert not assessment.level.escalates, assessment.to_dict()
+
+
 @pytest.mark.parametrize("text", MUST_ESCALATE)
 def test_hard_case_escalates(text: str) -> None:
     assert assess(text).level.escalates

@@ -7,6 +7,8 @@ setting or scikit-learn version without a retrain fails here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.safety import get_detector
@@ -15,6 +17,7 @@ from bot.safety.lexicon import load_lexicon
 from bot.safety.model import (
     MODEL_FILE,
     CrisisModel,
+    coaching_chatter,
     corpus_fingerprint,
     load_corpus,
     load_model,
@@ -35,6 +38,8 @@ def fresh_model() -> CrisisModel:
 
 def test_shipped_model_was_trained_on_the_shipped_corpus() -> None:
     expected = corpus_fingerprint(load_corpus(), load_settings())
+    # The corpus includes data/nlu's chatter less what the rules flag: new NLU examples
+    # or a rules change can change it too. Run `wisemind safety train`.
     assert shipped_fingerprints()["corpus"] == expected
 
 
@@ -80,3 +85,32 @@ def test_fast_scoring_gives_scikit_learns_probabilities() -> None:
     for fast, reference in zip(model.scores(texts), model.scores_by_matrix(texts), strict=True):
         assert fast.risk == pytest.approx(reference.risk, abs=1e-6)
         assert fast.escalate == pytest.approx(reference.escalate, abs=1e-6)
+
+
+def test_coaching_chatter_is_benign_corpus_but_never_crisis_talk(tmp_path: Path) -> None:
+    (tmp_path / "crisis.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: crisis_high\n  examples: |\n    - no one would miss me\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "coaching.yml").write_text(
+        'version: "3.1"\nnlu:\n'
+        "- intent: practice\n  examples: |\n"
+        "    - walk me through [opposite action](skill) please\n"
+        "    - push my check-in back two hours\n"
+        "- intent: share_feeling\n  examples: |\n"
+        "    - honestly i feel hopeless, there's no point in anything anymore\n"
+        "    - work was long and i am tired\n"
+        "- intent: ask_crisis_resources\n  examples: |\n    - the crisis line number again?\n"
+        "- intent: EXTERNAL_nudge\n  examples: |\n    - EXTERNAL_nudge\n",
+        encoding="utf-8",
+    )
+    assert coaching_chatter(tmp_path) == {
+        "coaching": [
+            "push my check-in back two hours",
+            "walk me through opposite action please",
+            "work was long and i am tired",
+        ]
+    }
+    corpus = load_corpus(tmp_path / "no corpus here", tmp_path)
+    assert {message.expect for message in corpus} == {"none"}
+    assert len(corpus) == 3

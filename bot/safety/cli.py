@@ -73,7 +73,9 @@ def _parse(line: str, number: int) -> str | _Malformed:
 
 
 def run_train(stdout: TextIO, folds: int = 0) -> int:
-    """Train the learned model from ``data/corpus`` and write it with its fingerprints.
+    """Train the learned model from ``data/corpus`` and the bot's NLU chatter
+    (``data/nlu``, :func:`bot.safety.model.coaching_chatter`) and write it with its
+    fingerprints.
 
     With ``folds`` > 1, first prints cross-validated figures of the model alone
     and of the model combined with the rules (the rules are not trained).

@@ -35,9 +35,18 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
+from bot.safety.assessment import RiskLevel
 from bot.safety.lexicon import DATA_DIR, LexiconError
 
 CORPUS_DIR = DATA_DIR / "corpus"
+#: The bot's own NLU training examples (Rasa YAML); the non-crisis ones are benign corpus.
+NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
+#: NLU files never read as benign: the crisis intents.
+NLU_CRISIS_FILES = frozenset({"crisis.yml"})
+#: NLU intents never read as benign: asking for a crisis line is help-seeking close to a
+#: crisis, and ``EXTERNAL_`` intents are the scheduler's, never a client's words.
+NLU_NOT_BENIGN_INTENTS = frozenset({"ask_crisis_resources"})
+_NLU_ENTITY = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 MODEL_DIR = DATA_DIR / "model"
 MODEL_FILE = MODEL_DIR / "crisis_model.joblib"
 FINGERPRINT_FILE = MODEL_DIR / "crisis_model.json"
@@ -130,8 +139,11 @@ def _thresholds(entry: Mapping[str, Any]) -> Thresholds:
     return Thresholds(flag=float(entry["flag"]), escalate=float(entry["escalate"]))
 
 
-def load_corpus(corpus_dir: Path = CORPUS_DIR) -> list[LabelledMessage]:
-    """Every labelled message of ``corpus_dir/*.jsonl``, de-duplicated and sorted."""
+def load_corpus(
+    corpus_dir: Path = CORPUS_DIR, nlu_dir: Path | None = NLU_DIR
+) -> list[LabelledMessage]:
+    """Every labelled message of ``corpus_dir/*.jsonl`` and the coaching chatter of
+    ``nlu_dir`` (:func:`coaching_chatter`, ``none``), de-duplicated and sorted."""
     found: dict[str, str] = {}
     for path in sorted(corpus_dir.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -141,10 +153,59 @@ def load_corpus(corpus_dir: Path = CORPUS_DIR) -> list[LabelledMessage]:
             expect = record.get("expect")
             if not isinstance(record.get("text"), str) or expect not in EXPECTS:
                 raise LexiconError(f"{path.name}: line {number}: needs text and expect")
-            previous = found.get(record["text"])
-            if previous is None or EXPECTS.index(expect) > EXPECTS.index(previous):
-                found[record["text"]] = expect  # a text labelled twice keeps the graver label
+            _keep_graver(found, record["text"], expect)
+    if nlu_dir is not None:
+        for texts in coaching_chatter(nlu_dir).values():
+            for text in texts:
+                _keep_graver(found, text, "none")
     return [LabelledMessage(text, expect) for text, expect in sorted(found.items())]
+
+
+def _keep_graver(found: dict[str, str], text: str, expect: str) -> None:
+    previous = found.get(text)
+    if previous is None or EXPECTS.index(expect) > EXPECTS.index(previous):
+        found[text] = expect  # a text labelled twice keeps the graver label
+
+
+def coaching_chatter(nlu_dir: Path = NLU_DIR) -> dict[str, list[str]]:
+    """The bot's NLU examples that are ordinary coaching talk, by file stem, sorted.
+
+    The blind corpus has no in-domain chatter ("snooze it", "remind me at 9"), and
+    the model alone paged such replies. These examples are read as benign except
+    the crisis intents (``NLU_CRISIS_FILES``, ``NLU_NOT_BENIGN_INTENTS``) and any
+    that the rules alone score ``moderate`` or above: a feeling shared with
+    hopelessness in it is never taught as benign. Reading ``data/nlu`` itself keeps
+    new examples in the next ``wisemind safety train`` (never ``tests/nlu_heldout``).
+    """
+    by_file: dict[str, list[str]] = {}
+    for path in sorted(nlu_dir.glob("*.yml")):
+        if path.name in NLU_CRISIS_FILES:
+            continue
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        texts = set()
+        for item in document.get("nlu") or []:
+            intent = item.get("intent")
+            if not intent or intent in NLU_NOT_BENIGN_INTENTS or intent.startswith("EXTERNAL_"):
+                continue
+            for line in str(item.get("examples") or "").splitlines():
+                example = line.strip()
+                if example.startswith("- "):
+                    texts.add(_NLU_ENTITY.sub(r"\1", example[2:].strip()))
+        by_file[path.stem] = sorted(texts)
+    flagged = _flagged_by_rules(sorted({t for texts in by_file.values() for t in texts}))
+    return {stem: [t for t in texts if t not in flagged] for stem, texts in by_file.items()}
+
+
+def _flagged_by_rules(texts: Sequence[str]) -> set[str]:
+    """The texts the rules alone score ``moderate`` or above (read without the learned
+    model, so that training needs none)."""
+    from bot.safety.detector import CrisisDetector  # it imports this module
+
+    no_model = CrisisModel(FeatureUnion([]), np.zeros((0, 2)), np.zeros(2))  # never asked
+    rules = CrisisDetector(model=no_model).assess_rules_many(texts)
+    return {
+        text for text, found in zip(texts, rules, strict=True) if found.level >= RiskLevel.MODERATE
+    }
 
 
 class CrisisModel:
