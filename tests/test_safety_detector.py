@@ -442,6 +442,8 @@ COACHING_REPLIES = [
     "did the chiefs win yesterday",
     "who won the big game on sunday",
     "no texts after 10pm on weeknights please",
+    "bye bye",
+    "ok byebye ttyl",
 ]
 
 
@@ -449,6 +451,13 @@ COACHING_REPLIES = [
 def test_ordinary_coaching_reply_pages_no_one(text: str) -> None:
     assessment = assess(text)
     assert not assessment.level.escalates, assessment.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text", ["bye bye everyone, i love you all", "goodbye. goodbye everyone", "bye bye forever"]
+)
+def test_a_goodbye_to_the_world_escalates_however_the_bye_is_said(text: str) -> None:
+    assert assess(text).level.escalates
 
 
 @pytest.mark.parametrize("text", MUST_ESCALATE)

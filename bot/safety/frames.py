@@ -199,7 +199,7 @@ class FrameReader:
                     or self._negated(words, index, pseudo)
                 ):
                     set_aside.add(part)
-                else:
+                elif not _repeats_previous(found, part, index, end, words):
                     found.append(_Occurrence(part, index, end))
         everyday = {kind[len(_EVERYDAY) :] for kind in marks if kind.startswith(_EVERYDAY)}
         explained = tuple(
@@ -451,6 +451,21 @@ def _matches_at(words: Sequence[str], index: int, phrase: tuple[str, ...]) -> bo
             if possessive is None or possessive.group(1) != wanted:
                 return False
     return True
+
+
+def _repeats_previous(
+    found: Sequence[_Occurrence], part: str, start: int, end: int, words: Sequence[str]
+) -> bool:
+    """Whether this is the same words of the same part said again at once: "bye bye" is one
+    farewell, not two (two farewells in one message is a goodbye: ``farewell_twice``)."""
+    if not found:
+        return False
+    previous = found[-1]
+    return (
+        previous.part == part
+        and previous.end == start
+        and words[previous.start : previous.end] == words[start:end]
+    )
 
 
 def _complete(
