@@ -27,6 +27,8 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "WISEMIND_"
 
+#: The locale whose configured crisis numbers stand in for a locale without its own.
+ENGLISH = "en"
 #: Crisis numbers per locale when none are configured: the United States'.
 DEFAULT_CRISIS_NUMBERS: dict[str, tuple[str, str]] = {
     "en": ("988", "911"),
@@ -167,6 +169,25 @@ class _Source:
             raise ConfigError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from exc
 
 
+def _crisis_numbers(source: _Source) -> dict[str, tuple[str, str]]:
+    """Each locale's crisis line and emergency number.
+
+    A locale without numbers of its own takes the clinic's English ones when the
+    clinic set those: a clinic outside the United States that sets only
+    ``CRISIS_LINE_EN`` must not hand its Spanish speakers 988 and 911. Only when
+    the English numbers are the defaults too does a locale keep its own default.
+    """
+    clinic_line = source.get(f"CRISIS_LINE_{ENGLISH.upper()}")
+    clinic_emergency = source.get(f"EMERGENCY_NUMBER_{ENGLISH.upper()}")
+    return {
+        locale: (
+            source.get(f"CRISIS_LINE_{locale.upper()}") or clinic_line or line,
+            source.get(f"EMERGENCY_NUMBER_{locale.upper()}") or clinic_emergency or emergency,
+        )
+        for locale, (line, emergency) in DEFAULT_CRISIS_NUMBERS.items()
+    }
+
+
 def load_settings() -> Settings:
     """Read the configuration (see the module docstring for the order)."""
     home = Path(os.environ.get(f"{PREFIX}HOME") or PROJECT_ROOT).resolve()
@@ -175,13 +196,7 @@ def load_settings() -> Settings:
     source = _Source(home, var_dir)
     rasa_port = source.get_int("RASA_PORT", 5005)
     action_port = source.get_int("ACTION_PORT", 5055)
-    crisis_numbers = {
-        locale: (
-            source.get(f"CRISIS_LINE_{locale.upper()}", line),
-            source.get(f"EMERGENCY_NUMBER_{locale.upper()}", emergency),
-        )
-        for locale, (line, emergency) in DEFAULT_CRISIS_NUMBERS.items()
-    }
+    crisis_numbers = _crisis_numbers(source)
     settings = Settings(
         home=home,
         var_dir=var_dir,
@@ -289,6 +304,7 @@ def check_settings(settings: Settings) -> None:
                 f"got {masked_url(url)!r}"
             )
     _check_storage_urls(settings)
+    _check_crisis_numbers(settings)
     if settings.twilio is not None and not settings.public_url:
         # Without it the signature would be checked against the URL as the request arrived,
         # which behind the clinic's HTTPS proxy is never the one Twilio signed: every SMS lost.
@@ -296,6 +312,26 @@ def check_settings(settings: Settings) -> None:
             f"Twilio is configured but {PREFIX}PUBLIC_URL is not: set it to the Rasa server's "
             "public https URL (Twilio signs it; delivery reports are sent to it)"
         )
+
+
+def _check_crisis_numbers(settings: Settings) -> None:
+    """A clinic that set its own English crisis numbers set every locale's.
+
+    Left at the United States' numbers (as copied from ``.env.example``), a
+    locale would give its speakers numbers that do not work where the clinic is.
+    """
+    english = settings.crisis_numbers.get(ENGLISH)
+    if english is None or english == DEFAULT_CRISIS_NUMBERS[ENGLISH]:
+        return
+    for locale, numbers in settings.crisis_numbers.items():
+        if locale != ENGLISH and numbers == DEFAULT_CRISIS_NUMBERS.get(locale):
+            suffix = locale.upper()
+            raise ConfigError(
+                f"{PREFIX}CRISIS_LINE_EN and EMERGENCY_NUMBER_EN are the clinic's own but "
+                f"{PREFIX}CRISIS_LINE_{suffix} and EMERGENCY_NUMBER_{suffix} are still the "
+                f"United States' ({numbers[0]}, {numbers[1]}): set them too, or remove them "
+                "to use the English numbers"
+            )
 
 
 def _check_storage_urls(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.crisis_messages import crisis_reply
 from bot.settings import PROJECT_ROOT, ConfigError, load_settings
 
 
@@ -163,3 +164,33 @@ def test_the_database_url_is_printed_without_its_password() -> None:
 
     shown = printable_url("postgresql+psycopg2://wisemind:s3cret-pw@db.internal:5432/wisemind")
     assert "s3cret-pw" not in shown and "db.internal" in shown
+
+
+def test_a_clinic_that_sets_its_own_crisis_numbers_gives_them_to_spanish_speakers_too(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_EN", "116 123")
+    monkeypatch.setenv("WISEMIND_EMERGENCY_NUMBER_EN", "999")
+    assert load_settings().crisis_numbers["es"] == ("116 123", "999")
+    reply = " ".join(crisis_reply("quiero morir, no aguanto más", None, alerted=True))
+    assert "Llama" in reply and "116 123" in reply and "999" in reply
+    assert "988" not in reply and "911" not in reply, reply
+
+
+def test_spanish_numbers_left_at_the_united_states_beside_the_clinics_own_are_refused(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_EN", "116 123")
+    monkeypatch.setenv("WISEMIND_EMERGENCY_NUMBER_EN", "999")
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_ES", "988 (oprime 2 para español)")
+    monkeypatch.setenv("WISEMIND_EMERGENCY_NUMBER_ES", "911")
+    with pytest.raises(ConfigError, match="WISEMIND_CRISIS_LINE_ES"):
+        load_settings()
+
+
+def test_a_clinic_that_sets_no_crisis_numbers_gives_each_language_the_united_states_own(
+    env: Path,
+) -> None:
+    numbers = load_settings().crisis_numbers
+    assert numbers["en"] == ("988", "911")
+    assert numbers["es"] == ("988 (oprime 2 para español)", "911")
