@@ -36,6 +36,11 @@ DEFAULT_CRISIS_NUMBERS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The shortest webhook secret accepted: long enough that nobody guesses it.
+MIN_TELEGRAM_SECRET_LENGTH = 32
+#: The characters Telegram allows in a webhook's secret token.
+TELEGRAM_SECRET_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+
 #: A phone number in E.164: "+", a country code, at most 15 digits in all.
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
@@ -415,6 +420,14 @@ def _telegram_settings(source: _Source) -> TelegramSettings | None:
         raise ConfigError(
             f"Telegram needs both {PREFIX}TELEGRAM_TOKEN and {PREFIX}TELEGRAM_SECRET "
             "(the secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token)"
+        )
+    if len(secret) < MIN_TELEGRAM_SECRET_LENGTH or not TELEGRAM_SECRET_ALPHABET.fullmatch(secret):
+        # The secret is all that tells Telegram's POSTs from anyone's: a guessable one lets a
+        # stranger post "i'm safe" as a client in crisis, or ACK a page.
+        raise ConfigError(
+            f"{PREFIX}TELEGRAM_SECRET must be at least {MIN_TELEGRAM_SECRET_LENGTH} random "
+            "characters from A-Z, a-z, 0-9, _ and - (Telegram allows no others), e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     return TelegramSettings(
         token, secret, source.get("TELEGRAM_API_URL", "https://api.telegram.org")

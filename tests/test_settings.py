@@ -152,7 +152,7 @@ def test_a_loopback_dashboard_link_is_refused_without_printing_its_password(
     from bot.readiness import check_dashboard_url
 
     monkeypatch.setenv("WISEMIND_TELEGRAM_TOKEN", "123456:ABC")
-    monkeypatch.setenv("WISEMIND_TELEGRAM_SECRET", "secret")
+    monkeypatch.setenv("WISEMIND_TELEGRAM_SECRET", "s" * 32)
     monkeypatch.setenv("WISEMIND_DASHBOARD_URL", "http://admin:s3cret-pw@127.0.0.1:8000")
     with pytest.raises(ConfigError, match="WISEMIND_DASHBOARD_URL") as refused:
         check_dashboard_url(load_settings())
@@ -194,3 +194,22 @@ def test_a_clinic_that_sets_no_crisis_numbers_gives_each_language_the_united_sta
     numbers = load_settings().crisis_numbers
     assert numbers["en"] == ("988", "911")
     assert numbers["es"] == ("988 (oprime 2 para español)", "911")
+
+
+@pytest.mark.parametrize("secret", ["wisemind", "secret", "1", "a" * 31, "b" * 40 + "!"])
+def test_a_guessable_telegram_webhook_secret_stops_start_up(
+    env: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("WISEMIND_TELEGRAM_TOKEN", "123456:ABC")
+    monkeypatch.setenv("WISEMIND_TELEGRAM_SECRET", secret)
+    with pytest.raises(ConfigError, match="WISEMIND_TELEGRAM_SECRET"):
+        load_settings()
+
+
+def test_a_long_random_telegram_webhook_secret_is_accepted(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISEMIND_TELEGRAM_TOKEN", "123456:ABC")
+    monkeypatch.setenv("WISEMIND_TELEGRAM_SECRET", "Zq3_-" * 8)
+    settings = load_settings()
+    assert settings.telegram is not None and settings.telegram.secret == "Zq3_-" * 8
