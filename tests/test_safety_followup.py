@@ -25,6 +25,7 @@ from bot.safety.followup import (
     YES,
     AskedQuestion,
     question_waiting,
+    read_check_in,
     read_safe_now,
     record_question,
     take_pending_question,
@@ -97,6 +98,37 @@ def test_a_clear_no_to_the_check_in_pages_nobody(db_session: Session, client: Cl
     record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
     assert _answer(db_session, "no") == ()
     assert _escalations(db_session) == []
+
+
+@pytest.mark.parametrize(
+    "answer", ["no but i want to", "no sé", "no estoy segura", "no... maybe", "no pero quiero"]
+)
+def test_a_no_with_a_but_or_a_doubt_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """Spanish "I don't know" and "I'm not sure" start with "no": they are not a clear no."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "check_in_affirmed" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reading"),
+    [
+        ("no", NO), ("Nope.", NO), ("no I'm not", NO), ("no, I'm not having those thoughts", NO),
+        ("no tengo", NO), ("No, no tengo", NO), ("no, I'm fine", NO), ("nah im good", NO),
+        ("not today", NO), ("👎", NO),
+        ("no but i want to", YES), ("no... maybe", YES), ("nope idk", YES),
+        ("no, not sure", YES), ("not really", YES), ("no im not fine", YES),
+        ("no sé", YES), ("no estoy segura", YES), ("no pero quiero", YES),
+        ("no estoy bien", YES), ("no, tal vez", YES), ("no quiero vivir", YES),
+    ],
+)  # fmt: skip
+def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: str) -> None:
+    assert read_check_in(answer) == reading
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,21 @@ _HEDGE = re.compile(
 )
 
 
+#: The words an unqualified no to a safety question is made of, in English and Spanish.
+_PLAIN_NO_WORDS = frozenset(
+    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "none", "nada", "nunca", "nel",
+     "i", "i'm", "im", "am", "don't", "dont", "having", "haven't", "havent",
+     "any", "those", "these", "them", "that", "thoughts", "right", "now", "today", "at",
+     "all", "thanks", "thank", "you", "tengo", "estoy", "ninguno", "ninguna", "ningún",
+     "pensamientos", "esos", "eso", "ahora", "hoy", "gracias", "para", "👎", "❌"}
+)  # fmt: skip
+#: Words that make an answer a no only after a single negation ("no, I'm fine").
+_WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
+_NEGATIONS = frozenset(
+    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
+     "haven't", "havent"}
+)  # fmt: skip
+
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 #: Words that put an urge at the top of the scale, in English and Spanish.
 _HIGH_URGE = re.compile(
@@ -110,13 +125,37 @@ class AnswerRisk:
     evidence: str
 
 
+def is_clear_no(text: str) -> bool:
+    """Whether ``text`` is an unqualified no: "no", "nope, I'm not", "no tengo", "no, I'm fine".
+
+    Every word must belong to a plain no (:data:`_PLAIN_NO_WORDS`): anything
+    more ("no but i want to", "no... maybe", "no sé", "no estoy segura", "no
+    pero quiero") qualifies the no, and is not one. "fine", "ok" and "good"
+    count only after a single negation: "no, I'm fine" is a no, "no I'm not
+    fine" is not. Spanish "bien" never does: "no estoy bien" is "I'm not well".
+    """
+    if read_yes_no(text).value is not False:
+        return False
+    words = _answer_phrase(text).split()
+    if not set(words) <= _PLAIN_NO_WORDS | _WELL_WORDS:
+        return False
+    negations = sum(word in _NEGATIONS for word in words)
+    return negations == 1 or not set(words) & _WELL_WORDS
+
+
 def read_check_in(text: str) -> str:
-    """The check-in answer: only a clear "no" is no; anything unclear counts as yes.
+    """The check-in answer: only a clear "no" (:func:`is_clear_no`) is no; anything else is yes.
 
     When in doubt, escalate: a person checking on someone who was fine costs
     little; missing someone who was not could cost everything.
     """
-    return NO if read_yes_no(text).value is False else YES
+    return NO if is_clear_no(text) else YES
+
+
+def _answer_phrase(text: str) -> str:
+    """``text`` as words: lower case, straight apostrophes, punctuation dropped (emoji kept)."""
+    lowered = text.lower().replace("’", "'")
+    return " ".join(re.sub(r"[^\w\s'👍👎❌]", " ", lowered).split())
 
 
 def read_safe_now(text: str) -> str:
@@ -125,13 +164,12 @@ def read_safe_now(text: str) -> str:
     "ok" or "hi" right after crisis help is not "I'm safe": it is read as
     unclear, and the follow-up asks again, gently.
     """
-    lowered = text.lower().replace("’", "'")
-    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", lowered).split())
+    phrase = _answer_phrase(text)
     negated = bool(_NEGATION.search(phrase))
     if _UNSAFE.search(phrase):
         return NO
     if _SAFE.search(phrase):
-        if negated or "?" in lowered:
+        if negated or "?" in text:
             return NO
         return UNCLEAR if _HEDGE.search(phrase) else YES
     if negated and set(phrase.split()) & _ACKNOWLEDGEMENTS:
@@ -191,7 +229,7 @@ def is_clear_answer(kind: str, text: str) -> bool:
     such an answer: "hi" the next morning is a greeting, not "yes, I am
     having thoughts of suicide"; a bare "yes" is still that answer.
     """
-    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", text.lower().replace("’", "'")).split())
+    phrase = _answer_phrase(text)
     if kind == SafetyQuestion.SAFE_NOW:
         return read_safe_now(text) != UNCLEAR
     if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):

@@ -42,27 +42,6 @@ def _paged(engine: Engine) -> bool:  # noqa: F811
     return levels == ["high"] and any("DEMO0001" in p for p in queued_to(engine, ON_CALL))
 
 
-@pytest.mark.parametrize(
-    "answer", ["no but i want to", "no sé", "no estoy segura", "no... maybe", "no pero quiero"]
-)
-def test_an_answer_that_is_not_a_clear_no_to_the_check_in_pages(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-    answer: str,
-) -> None:
-    """What a clinic would see: the bot asks "are you having thoughts of suicide or of
-    hurting yourself? Please reply YES or NO". The client answers "no but i want to", or
-    in Spanish "no sé" (I don't know), "no estoy segura" (I'm not sure), "no pero quiero"
-    (no, but I want to). Any message with a "no" word and no "yes" word is read as a clear
-    no: the client is thanked and offered TIPP, the flag stays moderate, nobody is paged.
-    The SPEC and README: "any answer that is not a clear no escalates as high risk (when
-    in doubt, escalate)"; the English "i dont know" and "not sure" do escalate."""
-    _asked(engine, SafetyQuestion.CHECK_IN)
-    receive(sms(answer, 1), settings, engine=engine, flood=unlimited)
-    assert _paged(engine), queued_to(engine, "+15005550006")
-
-
 @pytest.mark.parametrize("answer", ["i'm not safe", "no estoy a salvo", "bleeding a lot"])
 def test_not_safe_in_answer_to_are_you_hurt_or_not_safe_pages(
     engine: Engine,  # noqa: F811
