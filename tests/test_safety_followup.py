@@ -25,6 +25,7 @@ from bot.safety.followup import (
     YES,
     AskedQuestion,
     question_waiting,
+    read_care_needed,
     read_check_in,
     read_safe_now,
     record_question,
@@ -190,6 +191,32 @@ def test_yes_to_did_you_self_harm_today_flags_moderate_without_a_page(
     assert _answer(db_session, "yes") == ()
     assert _escalations(db_session) == [("moderate", ["recent_self_harm"])]
     assert _primary_pages(db_session) == []
+
+
+@pytest.mark.parametrize("answer", ["i'm not safe", "no estoy a salvo", "bleeding a lot"])
+def test_not_safe_or_bleeding_to_are_you_hurt_or_not_safe_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """The question's own words ("not safe") and an injury without a yes are a yes."""
+    record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "self_harm_needs_care" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reading"),
+    [
+        ("yes", YES), ("i'm not safe", YES), ("no estoy a salvo", YES), ("bleeding a lot", YES),
+        ("no, need stitches", YES), ("no but it hurts", YES), ("no, not safe", YES),
+        ("no", NO), ("nope", NO), ("no, i'm safe", NO), ("not hurt", NO), ("no estoy herida", NO),
+        ("hmm", UNCLEAR), ("hi", UNCLEAR),
+    ],
+)  # fmt: skip
+def test_only_a_clear_no_to_are_you_hurt_or_not_safe_is_a_no(answer: str, reading: str) -> None:
+    assert read_care_needed(answer) == reading
 
 
 def test_a_plain_yes_with_no_question_pending_is_just_a_yes(

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages
-from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
+from bot.answers import NUMBER_WORDS, Problem, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.settings import Settings
@@ -92,6 +92,13 @@ _PLAIN_NO_WORDS = frozenset(
      "all", "thanks", "thank", "you", "tengo", "estoy", "ninguno", "ninguna", "ningún",
      "pensamientos", "esos", "eso", "ahora", "hoy", "gracias", "para", "👎", "❌"}
 )  # fmt: skip
+#: Words of an injury that needs care, in English and Spanish.
+_INJURY = re.compile(
+    r"\b(bleed\w*|blood\w*|deep|hospital|stitch\w*|emergency|sangr\w*|herida grande|"
+    r"profund[oa]|puntos|urgencias)\b"
+)
+#: "not hurt", "no estoy herida": the hurt half of the care question answered no.
+_NOT_HURT = re.compile(r"\b(not|no estoy|no) (hurt|injured|herid[oa]|lastimad[oa])\b")
 #: Words that make an answer a no only after a single negation ("no, I'm fine").
 _WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
 _NEGATIONS = frozenset(
@@ -183,6 +190,33 @@ def read_safe_now(text: str) -> str:
     return NO if answer is False else UNCLEAR
 
 
+def read_care_needed(text: str) -> str:
+    """The answer to "are you hurt in a way that needs care, or not safe right now?".
+
+    Yes, no, or unclear (asked again). The question has two halves, and a
+    "no" word answers only one: "i'm not safe" and "no estoy a salvo" are the
+    risky half in the client's words, and "bleeding a lot" says hurt without a
+    yes. So words of injury or of not being safe (as :func:`read_safe_now`
+    reads them) are yes; "I'm safe" and "not hurt" are no; of the rest only
+    an unqualified no (:func:`is_clear_no`) is no, and what has no yes or no
+    word at all ("hmm") is unclear. When in doubt, escalate.
+    """
+    phrase = _answer_phrase(text)
+    if _INJURY.search(phrase) or _UNSAFE.search(phrase):
+        return YES
+    rest = " ".join(_NOT_HURT.sub(" ", phrase).split())
+    if _SAFE.search(rest):
+        # "no, I'm safe": the no answers "hurt?", the rest says safe.
+        safe = re.sub(r"^(no|nope|nah)\b", "", rest)
+        plainly_safe = read_safe_now(safe) == YES and read_yes_no(safe).value is not True
+        return NO if plainly_safe else YES
+    if not rest or is_clear_no(rest):
+        return NO
+    if read_yes_no(rest).problem is Problem.MISSING and rest == phrase:
+        return UNCLEAR
+    return YES
+
+
 def urge_is_high(text: str) -> bool:
     """Whether a 0-5 urge answer is at the safety threshold, read as a clinician would.
 
@@ -215,7 +249,7 @@ def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
         return AnswerRisk(EscalationLevel.HIGH, DIARY_URGE, evidence)
     if kind == SafetyQuestion.SELF_HARM_TODAY and read_yes_no(text).value is True:
         return AnswerRisk(EscalationLevel.MODERATE, RECENT_SELF_HARM, evidence)
-    if kind == SafetyQuestion.SELF_HARM_CARE and read_yes_no(text).value is True:
+    if kind == SafetyQuestion.SELF_HARM_CARE and read_care_needed(text) == YES:
         return AnswerRisk(EscalationLevel.HIGH, SELF_HARM_NEEDS_CARE, evidence)
     if kind == SafetyQuestion.SAFE_NOW and read_safe_now(text) == NO:
         return AnswerRisk(EscalationLevel.HIGH, NOT_SAFE, evidence)
@@ -232,6 +266,8 @@ def is_clear_answer(kind: str, text: str) -> bool:
     phrase = _answer_phrase(text)
     if kind == SafetyQuestion.SAFE_NOW:
         return read_safe_now(text) != UNCLEAR
+    if kind == SafetyQuestion.SELF_HARM_CARE:
+        return read_care_needed(text) != UNCLEAR
     if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
         return read_scale(text, 0, URGE_MAX).value is not None or bool(_NUMBER.search(text))
     return read_yes_no(text).value is not None and phrase not in _ACKNOWLEDGEMENTS
