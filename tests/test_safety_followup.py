@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.clinic import client_by_code
 from bot.demo import seed_demo
+from bot.escalation import acknowledge_escalation
 from bot.intake import Decision, FloodControl, InboundMessage, receive
 from bot.safety.followup import (
     NO,
@@ -35,7 +36,15 @@ from bot.settings import load_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import Direction, PageTier, SafetyQuestion
 from bot.storage.migrate import upgrade
-from bot.storage.models import Client, Escalation, Message, Page, PendingSafetyQuestion, utcnow
+from bot.storage.models import (
+    Client,
+    Escalation,
+    Message,
+    Page,
+    PendingSafetyQuestion,
+    Therapist,
+    utcnow,
+)
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
@@ -244,6 +253,37 @@ def test_a_hello_hours_after_the_check_in_is_not_read_as_its_answer(
     assert db_session.get(PendingSafetyQuestion, client.id) is None  # the conversation moved on
 
 
+def test_a_no_to_are_you_safe_after_an_ok_reopens_the_escalation_without_the_action_server(
+    db_session: Session, client: Client
+) -> None:
+    """The therapist acknowledged and is calling; the bot asked "are you safe right now?" and
+    the action server hung. "ok" settles nothing: the question waits, and the "no" after it
+    gets the crisis reply and pages the therapist again."""
+    _answer(db_session, "i want to kill myself tonight")
+    primary = db_session.execute(
+        select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+    ).scalar_one()
+    escalation_id = db_session.execute(select(Escalation.id)).scalar_one()
+    acknowledge_escalation(
+        db_session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+    )
+    record_question(db_session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    assert _answer(db_session, "ok") == ()
+    assert any("988" in text for text in _answer(db_session, "no"))
+    assert db_session.execute(select(Escalation.status)).scalar_one() == "open"
+
+
+def test_an_urge_of_5_after_a_hmm_still_pages_without_the_action_server(
+    db_session: Session, client: Client
+) -> None:
+    """ "Urge to commit suicide today, 0-5?" answered "hmm", then "5": the question waited."""
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert _answer(db_session, "hmm") == ()
+    assert any("988" in text for text in _answer(db_session, "5"))
+    assert _escalations(db_session) == [("high", ["diary_urge"])]
+    assert len(_primary_pages(db_session)) == 1
+
+
 def test_a_question_is_answered_once(db_session: Session, client: Client) -> None:
     record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
     _answer(db_session, "2")
@@ -371,12 +411,12 @@ def test_two_messages_at_once_are_read_as_one_answer_on_postgresql(
             with session_scope(engine) as session:
                 client = client_by_code(session, "DEMO0001")
                 assert client is not None
-                answers.append(take_pending_question(session, client, utcnow()))
+                answers.append(take_pending_question(session, client, utcnow(), "2"))
 
         with session_scope(engine) as session:
             client = client_by_code(session, "DEMO0001")
             assert client is not None
-            answers.append(take_pending_question(session, client, utcnow()))
+            answers.append(take_pending_question(session, client, utcnow(), "2"))
             racing = threading.Thread(target=second_message)
             racing.start()
             # Give the second message time to read the question before the first commits.

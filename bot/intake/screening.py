@@ -125,7 +125,11 @@ def screen_for_risk(
     detected = _apply_assessment(
         session, client, message, assessment, settings, now, excerpt, new_risk=not repeated
     )
-    asked = followup.take_pending_question(session, client, now) if answers_question else None
+    asked = (
+        followup.take_pending_question(session, client, now, message.body)
+        if answers_question
+        else None
+    )
     answer_reply = followup.escalate_risky_answer(session, client, message, asked, now, settings)
     crisis_reply = detected or answer_reply
     answered = (

@@ -299,21 +299,27 @@ def record_question(session: Session, client: Client, kind: str, now: datetime) 
     session.flush()
 
 
-def take_pending_question(session: Session, client: Client, now: datetime) -> AskedQuestion | None:
-    """The question the client's message answers, if one is waiting; it is answered now.
+def take_pending_question(
+    session: Session, client: Client, now: datetime, text: str
+) -> AskedQuestion | None:
+    """The question the client's message ``text`` answers, if one is waiting.
 
-    Every message with words answers the pending question, whatever it says: a
-    question that is still open is asked again by the conversation (and
-    recorded again). The caller does not call this for a message that cannot
-    be an answer (a carrier HELP, a voice note): the question keeps waiting.
-    The row is locked (PostgreSQL), so of two messages arriving at once only
-    one is read as the answer.
+    The question is answered, and forgotten, only when ``text`` settles it:
+    an answer that carries risk, or a clear one ("no", "3", "I'm safe"). An
+    unclear one ("ok" to "are you safe right now?", "hmm" to an urge 0-5)
+    leaves it waiting, so the next message is read against it too, whether or
+    not the action server is up to ask it again (its re-ask only refreshes
+    it). The caller does not call this for a message that cannot be an answer
+    (a carrier HELP, a voice note). The row is locked (PostgreSQL), so two
+    messages arriving at once are read one after the other.
 
     A question is never forgotten with time: a "yes" to "are you having
     thoughts of suicide?" pages however late it comes. After
     :data:`QUESTION_LIFETIME` the answer is ``late`` (only a clear answer is read
-    against it), and a question the bot has written to the client since then
-    (a reminder, a new diary card) is superseded: the message answers that.
+    against it) and the question is forgotten whatever the message says (the
+    conversation has moved on); a question the bot has written to the client
+    since then (a reminder, a new diary card) is superseded: the message
+    answers that.
     """
     pending = session.execute(
         select(PendingSafetyQuestion)
@@ -323,9 +329,15 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> As
     if pending is None:
         return None
     asked = _still_open(session, client, pending, now)
-    session.delete(pending)
-    session.flush()
+    if asked is None or asked.late or _settles(asked.kind, text):
+        session.delete(pending)
+        session.flush()
     return asked
+
+
+def _settles(kind: str, text: str) -> bool:
+    """Whether ``text`` answers the question ``kind`` for good: with risk, or clearly."""
+    return risk_of_reading(kind, text) is not None or is_clear_answer(kind, text)
 
 
 #: The diary card's own questions: routine, asked of every client each day.
