@@ -105,6 +105,34 @@ async def test_yes_no_diary_item_reads_yes_and_no(clinic: None) -> None:
     assert SlotSet("diary_substance_use", True) in events
 
 
+@pytest.mark.parametrize("answer", ["i'm not safe", "no estoy a salvo", "bleeding a lot", "yes"])
+async def test_not_safe_or_bleeding_to_are_you_hurt_stops_the_card_for_the_safety_protocol(
+    clinic: None, answer: str
+) -> None:
+    """Answered in the question's own words ("not safe"), or with an injury and no yes."""
+    dispatcher = CollectingDispatcher()
+    slots = await ValidateDiaryForm().validate_diary_self_harm_care(
+        answer, dispatcher, tracker(text=answer), DOMAIN
+    )
+    assert slots == {"diary_self_harm_care": True, "diary_safety_stop": True}
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(("answer", "carries_on"), [("no", True), ("no, i'm safe", True),
+                                                    ("hmm", False)])  # fmt: skip
+async def test_only_a_clear_no_to_are_you_hurt_carries_on_with_the_card(
+    clinic: None, answer: str, carries_on: bool
+) -> None:
+    """A clear no is told "I'm glad"; an answer with neither yes nor no is asked again."""
+    dispatcher = CollectingDispatcher()
+    slots = await ValidateDiaryForm().validate_diary_self_harm_care(
+        answer, dispatcher, tracker(text=answer), DOMAIN
+    )
+    assert slots == {"diary_self_harm_care": False if carries_on else None}
+    (said,) = [message["text"] for message in dispatcher.messages]
+    assert ("I'm glad" in said) is carries_on
+
+
 async def test_submitted_card_is_saved_under_the_clients_local_date(clinic: None) -> None:
     events, messages = await _run(ActionSubmitDiary(), tracker(slots=FULL_CARD))
     with session_scope() as session:

@@ -398,17 +398,45 @@ def test_a_crisis_text_edited_to_say_she_took_the_pills_pages_again_after_the_ac
     assert len(queued_to(engine, DEMO_CHAT)) > replies_before
 
 
-def test_a_crisis_sms_resent_by_the_phone_after_the_acknowledgement_does_not_page_again(
+def test_a_crisis_sms_resent_by_the_phone_gets_no_second_crisis_reply_or_page(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
     """The phone said "Not delivered, try again" and the client tapped it: same words."""
     receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    _acknowledge(engine)
     replies_before = len(queued_to(engine, DEMO_PHONE))
     receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
-    assert _escalation_status(engine) == "acknowledged"
     assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 1
     assert len(queued_to(engine, DEMO_PHONE)) == replies_before
+
+
+def test_the_same_crisis_words_typed_again_after_the_call_reopen_the_escalation(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """22:00 "i want to kill myself tonight"; the on-call therapist acknowledges, calls and
+    hangs up believing the client is settled. Minutes later the client sends the same words
+    again: not a phone's re-send (someone acted in between), so the crisis reply goes out
+    again and the therapist is paged again."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    _acknowledge(engine)
+    with session_scope(engine) as session:
+        for message in session.execute(select(Message)).scalars():  # a minute passes
+            message.created_at -= timedelta(minutes=1)
+    replies_before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms(CRISIS, 2), settings, engine=engine, flood=unlimited)
+    assert _escalation_status(engine) == "open"
+    assert len([text for text in queued_to(engine, PRIMARY_PHONE) if "Reply ACK" in text]) == 2
+    assert len(queued_to(engine, DEMO_PHONE)) > replies_before
+
+
+def test_the_same_crisis_words_after_another_text_are_answered_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """ "i want to kill myself tonight", "ok", then the same words: typed again, not re-sent."""
+    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
+    receive(sms("ok", 2), settings, engine=engine, flood=unlimited)
+    replies_before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms(CRISIS, 3), settings, engine=engine, flood=unlimited)
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE)[replies_before:])
 
 
 def test_texts_after_a_moderate_one_that_add_nothing_are_not_asked_the_check_in_again(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.clinic import client_by_code
 from bot.demo import seed_demo
+from bot.escalation import acknowledge_escalation
 from bot.intake import Decision, FloodControl, InboundMessage, receive
 from bot.safety.followup import (
     NO,
@@ -25,6 +26,8 @@ from bot.safety.followup import (
     YES,
     AskedQuestion,
     question_waiting,
+    read_care_needed,
+    read_check_in,
     read_safe_now,
     record_question,
     take_pending_question,
@@ -33,7 +36,15 @@ from bot.settings import load_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import Direction, PageTier, SafetyQuestion
 from bot.storage.migrate import upgrade
-from bot.storage.models import Client, Escalation, Message, Page, PendingSafetyQuestion, utcnow
+from bot.storage.models import (
+    Client,
+    Escalation,
+    Message,
+    Page,
+    PendingSafetyQuestion,
+    Therapist,
+    utcnow,
+)
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
@@ -100,6 +111,37 @@ def test_a_clear_no_to_the_check_in_pages_nobody(db_session: Session, client: Cl
 
 
 @pytest.mark.parametrize(
+    "answer", ["no but i want to", "no sé", "no estoy segura", "no... maybe", "no pero quiero"]
+)
+def test_a_no_with_a_but_or_a_doubt_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """Spanish "I don't know" and "I'm not sure" start with "no": they are not a clear no."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "check_in_affirmed" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reading"),
+    [
+        ("no", NO), ("Nope.", NO), ("no I'm not", NO), ("no, I'm not having those thoughts", NO),
+        ("no tengo", NO), ("No, no tengo", NO), ("no, I'm fine", NO), ("nah im good", NO),
+        ("not today", NO), ("👎", NO),
+        ("no but i want to", YES), ("no... maybe", YES), ("nope idk", YES),
+        ("no, not sure", YES), ("not really", YES), ("no im not fine", YES),
+        ("no sé", YES), ("no estoy segura", YES), ("no pero quiero", YES),
+        ("no estoy bien", YES), ("no, tal vez", YES), ("no quiero vivir", YES),
+    ],
+)  # fmt: skip
+def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: str) -> None:
+    assert read_check_in(answer) == reading
+
+
+@pytest.mark.parametrize(
     ("kind", "answer"),
     [(SafetyQuestion.URGE_SUICIDE, "5"), (SafetyQuestion.URGE_SELF_HARM, "a 4")],
 )
@@ -160,6 +202,32 @@ def test_yes_to_did_you_self_harm_today_flags_moderate_without_a_page(
     assert _primary_pages(db_session) == []
 
 
+@pytest.mark.parametrize("answer", ["i'm not safe", "no estoy a salvo", "bleeding a lot"])
+def test_not_safe_or_bleeding_to_are_you_hurt_or_not_safe_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """The question's own words ("not safe") and an injury without a yes are a yes."""
+    record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "self_harm_needs_care" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reading"),
+    [
+        ("yes", YES), ("i'm not safe", YES), ("no estoy a salvo", YES), ("bleeding a lot", YES),
+        ("no, need stitches", YES), ("no but it hurts", YES), ("no, not safe", YES),
+        ("no", NO), ("nope", NO), ("no, i'm safe", NO), ("not hurt", NO), ("no estoy herida", NO),
+        ("hmm", UNCLEAR), ("hi", UNCLEAR),
+    ],
+)  # fmt: skip
+def test_only_a_clear_no_to_are_you_hurt_or_not_safe_is_a_no(answer: str, reading: str) -> None:
+    assert read_care_needed(answer) == reading
+
+
 def test_a_plain_yes_with_no_question_pending_is_just_a_yes(
     db_session: Session, client: Client
 ) -> None:
@@ -183,6 +251,37 @@ def test_a_hello_hours_after_the_check_in_is_not_read_as_its_answer(
     assert _answer(db_session, "hello") == ()
     assert _escalations(db_session) == []
     assert db_session.get(PendingSafetyQuestion, client.id) is None  # the conversation moved on
+
+
+def test_a_no_to_are_you_safe_after_an_ok_reopens_the_escalation_without_the_action_server(
+    db_session: Session, client: Client
+) -> None:
+    """The therapist acknowledged and is calling; the bot asked "are you safe right now?" and
+    the action server hung. "ok" settles nothing: the question waits, and the "no" after it
+    gets the crisis reply and pages the therapist again."""
+    _answer(db_session, "i want to kill myself tonight")
+    primary = db_session.execute(
+        select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+    ).scalar_one()
+    escalation_id = db_session.execute(select(Escalation.id)).scalar_one()
+    acknowledge_escalation(
+        db_session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+    )
+    record_question(db_session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    assert _answer(db_session, "ok") == ()
+    assert any("988" in text for text in _answer(db_session, "no"))
+    assert db_session.execute(select(Escalation.status)).scalar_one() == "open"
+
+
+def test_an_urge_of_5_after_a_hmm_still_pages_without_the_action_server(
+    db_session: Session, client: Client
+) -> None:
+    """ "Urge to commit suicide today, 0-5?" answered "hmm", then "5": the question waited."""
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert _answer(db_session, "hmm") == ()
+    assert any("988" in text for text in _answer(db_session, "5"))
+    assert _escalations(db_session) == [("high", ["diary_urge"])]
+    assert len(_primary_pages(db_session)) == 1
 
 
 def test_a_question_is_answered_once(db_session: Session, client: Client) -> None:
@@ -312,12 +411,12 @@ def test_two_messages_at_once_are_read_as_one_answer_on_postgresql(
             with session_scope(engine) as session:
                 client = client_by_code(session, "DEMO0001")
                 assert client is not None
-                answers.append(take_pending_question(session, client, utcnow()))
+                answers.append(take_pending_question(session, client, utcnow(), "2"))
 
         with session_scope(engine) as session:
             client = client_by_code(session, "DEMO0001")
             assert client is not None
-            answers.append(take_pending_question(session, client, utcnow()))
+            answers.append(take_pending_question(session, client, utcnow(), "2"))
             racing = threading.Thread(target=second_message)
             racing.start()
             # Give the second message time to read the question before the first commits.

@@ -13,9 +13,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import diary
 from bot.actions.clients import client_session
 from bot.actions.crisis import FOLLOWUP_SLOT, AskSafetyQuestion, after_crisis_help, help_now
-from bot.answers import read_yes_no
+from bot.answers import Problem
 from bot.crisis_contacts import crisis_contacts
-from bot.safety.followup import DIARY_URGE, SELF_HARM_NEEDS_CARE, answer_evidence
+from bot.safety.followup import (
+    DIARY_URGE,
+    SELF_HARM_NEEDS_CARE,
+    UNCLEAR,
+    YES,
+    answer_evidence,
+    read_care_needed,
+)
 from bot.storage.enums import SafetyQuestion
 from bot.storage.models import utcnow
 
@@ -93,14 +100,17 @@ class ValidateDiaryForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        """Hurt, or not safe now, stops the card for the safety protocol."""
+        """Hurt, or not safe now ("i'm not safe" included), stops the card for the safety protocol.
+
+        Read as the core reads it (:func:`read_care_needed`): only a clear no carries on.
+        """
         if value is None:
             return {diary.SELF_HARM_CARE_SLOT: None}
-        reading = read_yes_no(str(value))
-        if reading.problem is not None:
-            dispatcher.utter_message(text=diary.reask(diary.CARE_QUESTION, reading.problem))
+        answer = read_care_needed(str(value))
+        if answer == UNCLEAR:
+            dispatcher.utter_message(text=diary.reask(diary.CARE_QUESTION, Problem.MISSING))
             return {diary.SELF_HARM_CARE_SLOT: None}
-        if reading.value:
+        if answer == YES:
             return {diary.SELF_HARM_CARE_SLOT: True, "diary_safety_stop": True}
         dispatcher.utter_message(text=diary.CARE_NOT_NEEDED_MESSAGE)
         return {diary.SELF_HARM_CARE_SLOT: False}

@@ -23,7 +23,7 @@ from bot.intake.inbound import EDIT_SEPARATOR
 from bot.safety import Assessment, RiskLevel, assess, followup
 from bot.settings import Settings
 from bot.storage.enums import Direction, EscalationLevel, SafetyQuestion
-from bot.storage.models import Client, Message
+from bot.storage.models import Client, Escalation, Message
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ ESCALATING_LEVELS = tuple(level.value for level in RiskLevel if level.escalates)
 RECENT_MESSAGES = 5
 RECENT_WINDOW = timedelta(minutes=3)
 #: A phone re-sending a text ("Not delivered, try again") does so within this long.
-RESEND_WINDOW = timedelta(minutes=10)
+RESEND_WINDOW = timedelta(minutes=2)
 #: Questions about the client's safety: a message answering one gets no check-in on top.
 SAFETY_CONVERSATION = frozenset({SafetyQuestion.CHECK_IN, SafetyQuestion.SAFE_NOW})
 
@@ -125,7 +125,11 @@ def screen_for_risk(
     detected = _apply_assessment(
         session, client, message, assessment, settings, now, excerpt, new_risk=not repeated
     )
-    asked = followup.take_pending_question(session, client, now) if answers_question else None
+    asked = (
+        followup.take_pending_question(session, client, now, message.body)
+        if answers_question
+        else None
+    )
     answer_reply = followup.escalate_risky_answer(session, client, message, asked, now, settings)
     crisis_reply = detected or answer_reply
     answered = (
@@ -156,7 +160,10 @@ def _repeats_escalated_risk(
     A Telegram edit of an escalated text (a typo fixed), or the same text
     re-sent by the phone, is not new risk: the therapist is already acting on
     those words. Risk is new, and pages, when the level rises above the
-    original's or a category is new to the escalation.
+    original's or a category is new to the escalation. The same words are a
+    re-send only within :data:`RESEND_WINDOW` and when nothing happened in
+    between (:func:`_happened_since`): typed again after the therapist's call,
+    they are new risk, and the therapist decides whether it is a repeat.
     """
     if not assessment.level.escalates:
         return False
@@ -164,7 +171,9 @@ def _repeats_escalated_risk(
     if active is None or not set(assessment.categories) <= set(json.loads(active.categories)):
         return False
     escalated = session.execute(
-        select(Message.provider_id, Message.body, Message.created_at, Message.risk_level).where(
+        select(
+            Message.id, Message.provider_id, Message.body, Message.created_at, Message.risk_level
+        ).where(
             Message.client_id == client.id,
             Message.direction == Direction.INBOUND,
             Message.id < message.id,
@@ -177,9 +186,49 @@ def _repeats_escalated_risk(
         row.risk_level
         for row in escalated
         if (row.provider_id and edit_of and edit_of.startswith(row.provider_id + EDIT_SEPARATOR))
-        or (row.body == message.body and row.created_at >= now - RESEND_WINDOW)
+        or (
+            row.body == message.body
+            and row.created_at >= now - RESEND_WINDOW
+            and not _happened_since(session, client, active, row.id, row.created_at, message.id)
+        )
     ]
     return any(assessment.level <= RiskLevel(level) for level in originals)
+
+
+def _happened_since(
+    session: Session,
+    client: Client,
+    active: Escalation,
+    original_id: int,
+    original_at: datetime,
+    message_id: int,
+) -> bool:
+    """Whether anything happened between the original text and ``message_id``, its double.
+
+    A person acknowledged the escalation, a therapist wrote to the client, or
+    the client wrote something else: a phone re-sending a text does none of
+    that, so the same words after it were typed again, on purpose.
+    """
+    if active.acknowledged_at is not None and active.acknowledged_at >= original_at:
+        return True
+    in_between = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id == client.id,
+            (
+                (Message.direction == Direction.INBOUND)
+                & (Message.id > original_id)
+                & (Message.id < message_id)
+            )
+            | (
+                (Message.direction == Direction.OUTBOUND)
+                & Message.from_therapist_id.is_not(None)
+                & (Message.created_at >= original_at)
+            ),
+        )
+        .limit(1)
+    ).first()
+    return in_between is not None
 
 
 def _with_recent_messages(

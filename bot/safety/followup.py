@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages
-from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
+from bot.answers import NUMBER_WORDS, Problem, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.settings import Settings
@@ -84,6 +84,28 @@ _HEDGE = re.compile(
 )
 
 
+#: The words an unqualified no to a safety question is made of, in English and Spanish.
+_PLAIN_NO_WORDS = frozenset(
+    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "none", "nada", "nunca", "nel",
+     "i", "i'm", "im", "am", "don't", "dont", "having", "haven't", "havent",
+     "any", "those", "these", "them", "that", "thoughts", "right", "now", "today", "at",
+     "all", "thanks", "thank", "you", "tengo", "estoy", "ninguno", "ninguna", "ningún",
+     "pensamientos", "esos", "eso", "ahora", "hoy", "gracias", "para", "👎", "❌"}
+)  # fmt: skip
+#: Words of an injury that needs care, in English and Spanish.
+_INJURY = re.compile(
+    r"\b(bleed\w*|blood\w*|deep|hospital|stitch\w*|emergency|sangr\w*|herida grande|"
+    r"profund[oa]|puntos|urgencias)\b"
+)
+#: "not hurt", "no estoy herida": the hurt half of the care question answered no.
+_NOT_HURT = re.compile(r"\b(not|no estoy|no) (hurt|injured|herid[oa]|lastimad[oa])\b")
+#: Words that make an answer a no only after a single negation ("no, I'm fine").
+_WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
+_NEGATIONS = frozenset(
+    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
+     "haven't", "havent"}
+)  # fmt: skip
+
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 #: Words that put an urge at the top of the scale, in English and Spanish.
 _HIGH_URGE = re.compile(
@@ -110,13 +132,37 @@ class AnswerRisk:
     evidence: str
 
 
+def is_clear_no(text: str) -> bool:
+    """Whether ``text`` is an unqualified no: "no", "nope, I'm not", "no tengo", "no, I'm fine".
+
+    Every word must belong to a plain no (:data:`_PLAIN_NO_WORDS`): anything
+    more ("no but i want to", "no... maybe", "no sé", "no estoy segura", "no
+    pero quiero") qualifies the no, and is not one. "fine", "ok" and "good"
+    count only after a single negation: "no, I'm fine" is a no, "no I'm not
+    fine" is not. Spanish "bien" never does: "no estoy bien" is "I'm not well".
+    """
+    if read_yes_no(text).value is not False:
+        return False
+    words = _answer_phrase(text).split()
+    if not set(words) <= _PLAIN_NO_WORDS | _WELL_WORDS:
+        return False
+    negations = sum(word in _NEGATIONS for word in words)
+    return negations == 1 or not set(words) & _WELL_WORDS
+
+
 def read_check_in(text: str) -> str:
-    """The check-in answer: only a clear "no" is no; anything unclear counts as yes.
+    """The check-in answer: only a clear "no" (:func:`is_clear_no`) is no; anything else is yes.
 
     When in doubt, escalate: a person checking on someone who was fine costs
     little; missing someone who was not could cost everything.
     """
-    return NO if read_yes_no(text).value is False else YES
+    return NO if is_clear_no(text) else YES
+
+
+def _answer_phrase(text: str) -> str:
+    """``text`` as words: lower case, straight apostrophes, punctuation dropped (emoji kept)."""
+    lowered = text.lower().replace("’", "'")
+    return " ".join(re.sub(r"[^\w\s'👍👎❌]", " ", lowered).split())
 
 
 def read_safe_now(text: str) -> str:
@@ -125,13 +171,12 @@ def read_safe_now(text: str) -> str:
     "ok" or "hi" right after crisis help is not "I'm safe": it is read as
     unclear, and the follow-up asks again, gently.
     """
-    lowered = text.lower().replace("’", "'")
-    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", lowered).split())
+    phrase = _answer_phrase(text)
     negated = bool(_NEGATION.search(phrase))
     if _UNSAFE.search(phrase):
         return NO
     if _SAFE.search(phrase):
-        if negated or "?" in lowered:
+        if negated or "?" in text:
             return NO
         return UNCLEAR if _HEDGE.search(phrase) else YES
     if negated and set(phrase.split()) & _ACKNOWLEDGEMENTS:
@@ -143,6 +188,33 @@ def read_safe_now(text: str) -> str:
     if answer is True and words - _ACKNOWLEDGEMENTS - {"i'm", "im", "i", "am"}:
         return YES
     return NO if answer is False else UNCLEAR
+
+
+def read_care_needed(text: str) -> str:
+    """The answer to "are you hurt in a way that needs care, or not safe right now?".
+
+    Yes, no, or unclear (asked again). The question has two halves, and a
+    "no" word answers only one: "i'm not safe" and "no estoy a salvo" are the
+    risky half in the client's words, and "bleeding a lot" says hurt without a
+    yes. So words of injury or of not being safe (as :func:`read_safe_now`
+    reads them) are yes; "I'm safe" and "not hurt" are no; of the rest only
+    an unqualified no (:func:`is_clear_no`) is no, and what has no yes or no
+    word at all ("hmm") is unclear. When in doubt, escalate.
+    """
+    phrase = _answer_phrase(text)
+    if _INJURY.search(phrase) or _UNSAFE.search(phrase):
+        return YES
+    rest = " ".join(_NOT_HURT.sub(" ", phrase).split())
+    if _SAFE.search(rest):
+        # "no, I'm safe": the no answers "hurt?", the rest says safe.
+        safe = re.sub(r"^(no|nope|nah)\b", "", rest)
+        plainly_safe = read_safe_now(safe) == YES and read_yes_no(safe).value is not True
+        return NO if plainly_safe else YES
+    if not rest or is_clear_no(rest):
+        return NO
+    if read_yes_no(rest).problem is Problem.MISSING and rest == phrase:
+        return UNCLEAR
+    return YES
 
 
 def urge_is_high(text: str) -> bool:
@@ -177,7 +249,7 @@ def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
         return AnswerRisk(EscalationLevel.HIGH, DIARY_URGE, evidence)
     if kind == SafetyQuestion.SELF_HARM_TODAY and read_yes_no(text).value is True:
         return AnswerRisk(EscalationLevel.MODERATE, RECENT_SELF_HARM, evidence)
-    if kind == SafetyQuestion.SELF_HARM_CARE and read_yes_no(text).value is True:
+    if kind == SafetyQuestion.SELF_HARM_CARE and read_care_needed(text) == YES:
         return AnswerRisk(EscalationLevel.HIGH, SELF_HARM_NEEDS_CARE, evidence)
     if kind == SafetyQuestion.SAFE_NOW and read_safe_now(text) == NO:
         return AnswerRisk(EscalationLevel.HIGH, NOT_SAFE, evidence)
@@ -191,9 +263,11 @@ def is_clear_answer(kind: str, text: str) -> bool:
     such an answer: "hi" the next morning is a greeting, not "yes, I am
     having thoughts of suicide"; a bare "yes" is still that answer.
     """
-    phrase = " ".join(re.sub(r"[^\w\s'👍]", " ", text.lower().replace("’", "'")).split())
+    phrase = _answer_phrase(text)
     if kind == SafetyQuestion.SAFE_NOW:
         return read_safe_now(text) != UNCLEAR
+    if kind == SafetyQuestion.SELF_HARM_CARE:
+        return read_care_needed(text) != UNCLEAR
     if kind in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
         return read_scale(text, 0, URGE_MAX).value is not None or bool(_NUMBER.search(text))
     return read_yes_no(text).value is not None and phrase not in _ACKNOWLEDGEMENTS
@@ -225,21 +299,27 @@ def record_question(session: Session, client: Client, kind: str, now: datetime) 
     session.flush()
 
 
-def take_pending_question(session: Session, client: Client, now: datetime) -> AskedQuestion | None:
-    """The question the client's message answers, if one is waiting; it is answered now.
+def take_pending_question(
+    session: Session, client: Client, now: datetime, text: str
+) -> AskedQuestion | None:
+    """The question the client's message ``text`` answers, if one is waiting.
 
-    Every message with words answers the pending question, whatever it says: a
-    question that is still open is asked again by the conversation (and
-    recorded again). The caller does not call this for a message that cannot
-    be an answer (a carrier HELP, a voice note): the question keeps waiting.
-    The row is locked (PostgreSQL), so of two messages arriving at once only
-    one is read as the answer.
+    The question is answered, and forgotten, only when ``text`` settles it:
+    an answer that carries risk, or a clear one ("no", "3", "I'm safe"). An
+    unclear one ("ok" to "are you safe right now?", "hmm" to an urge 0-5)
+    leaves it waiting, so the next message is read against it too, whether or
+    not the action server is up to ask it again (its re-ask only refreshes
+    it). The caller does not call this for a message that cannot be an answer
+    (a carrier HELP, a voice note). The row is locked (PostgreSQL), so two
+    messages arriving at once are read one after the other.
 
     A question is never forgotten with time: a "yes" to "are you having
     thoughts of suicide?" pages however late it comes. After
     :data:`QUESTION_LIFETIME` the answer is ``late`` (only a clear answer is read
-    against it), and a question the bot has written to the client since then
-    (a reminder, a new diary card) is superseded: the message answers that.
+    against it) and the question is forgotten whatever the message says (the
+    conversation has moved on); a question the bot has written to the client
+    since then (a reminder, a new diary card) is superseded: the message
+    answers that.
     """
     pending = session.execute(
         select(PendingSafetyQuestion)
@@ -249,9 +329,15 @@ def take_pending_question(session: Session, client: Client, now: datetime) -> As
     if pending is None:
         return None
     asked = _still_open(session, client, pending, now)
-    session.delete(pending)
-    session.flush()
+    if asked is None or asked.late or _settles(asked.kind, text):
+        session.delete(pending)
+        session.flush()
     return asked
+
+
+def _settles(kind: str, text: str) -> bool:
+    """Whether ``text`` answers the question ``kind`` for good: with risk, or clearly."""
+    return risk_of_reading(kind, text) is not None or is_clear_answer(kind, text)
 
 
 #: The diary card's own questions: routine, asked of every client each day.
