@@ -130,7 +130,7 @@ def test_a_no_with_a_but_or_a_doubt_to_the_check_in_pages_the_on_call_therapist(
     [
         ("no", NO), ("Nope.", NO), ("no I'm not", NO), ("no, I'm not having those thoughts", NO),
         ("no tengo", NO), ("No, no tengo", NO), ("no, I'm fine", NO), ("nah im good", NO),
-        ("not today", NO), ("👎", NO),
+        ("not today", NO), ("👎", NO), ("i do not", NO), ("no i do not", NO),
         ("no but i want to", YES), ("no... maybe", YES), ("nope idk", YES),
         ("no, not sure", YES), ("not really", YES), ("no im not fine", YES),
         ("no sé", YES), ("no estoy segura", YES), ("no pero quiero", YES),
@@ -221,6 +221,8 @@ def test_not_safe_or_bleeding_to_are_you_hurt_or_not_safe_pages_the_on_call_ther
         ("yes", YES), ("i'm not safe", YES), ("no estoy a salvo", YES), ("bleeding a lot", YES),
         ("no, need stitches", YES), ("no but it hurts", YES), ("no, not safe", YES),
         ("no", NO), ("nope", NO), ("no, i'm safe", NO), ("not hurt", NO), ("no estoy herida", NO),
+        ("no not bleeding", NO), ("not bleeding", NO), ("not bleeding much", YES),
+        ("not bleeding but its deep", YES),
         ("hmm", UNCLEAR), ("hi", UNCLEAR),
     ],
 )  # fmt: skip

@@ -87,7 +87,7 @@ _HEDGE = re.compile(
 #: The words an unqualified no to a safety question is made of, in English and Spanish.
 _PLAIN_NO_WORDS = frozenset(
     {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "none", "nada", "nunca", "nel",
-     "i", "i'm", "im", "am", "don't", "dont", "having", "haven't", "havent",
+     "i", "i'm", "im", "am", "do", "don't", "dont", "having", "haven't", "havent",
      "any", "those", "these", "them", "that", "thoughts", "right", "now", "today", "at",
      "all", "thanks", "thank", "you", "tengo", "estoy", "ninguno", "ninguna", "ningún",
      "pensamientos", "esos", "eso", "ahora", "hoy", "gracias", "para", "👎", "❌"}
@@ -98,7 +98,9 @@ _INJURY = re.compile(
     r"profund[oa]|puntos|urgencias)\b"
 )
 #: "not hurt", "no estoy herida": the hurt half of the care question answered no.
-_NOT_HURT = re.compile(r"\b(not|no estoy|no) (hurt|injured|herid[oa]|lastimad[oa])\b")
+_NOT_HURT = re.compile(
+    r"\b(not|no estoy|no) (hurt|injured|herid[oa]|lastimad[oa]|bleeding|sangrando)\b"
+)
 #: Words that make an answer a no only after a single negation ("no, I'm fine").
 _WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
 _NEGATIONS = frozenset(
@@ -196,15 +198,16 @@ def read_care_needed(text: str) -> str:
     Yes, no, or unclear (asked again). The question has two halves, and a
     "no" word answers only one: "i'm not safe" and "no estoy a salvo" are the
     risky half in the client's words, and "bleeding a lot" says hurt without a
-    yes. So words of injury or of not being safe (as :func:`read_safe_now`
-    reads them) are yes; "I'm safe" and "not hurt" are no; of the rest only
+    yes. So words of injury (unless plainly denied: "not bleeding") or of not
+    being safe (as :func:`read_safe_now` reads them) are yes; "I'm safe" and
+    "not hurt" are no; of the rest only
     an unqualified no (:func:`is_clear_no`) is no, and what has no yes or no
     word at all ("hmm") is unclear. When in doubt, escalate.
     """
     phrase = _answer_phrase(text)
-    if _INJURY.search(phrase) or _UNSAFE.search(phrase):
-        return YES
     rest = " ".join(_NOT_HURT.sub(" ", phrase).split())
+    if _INJURY.search(rest) or _UNSAFE.search(phrase):
+        return YES
     if _SAFE.search(rest):
         # "no, I'm safe": the no answers "hurt?", the rest says safe.
         safe = re.sub(r"^(no|nope|nah)\b", "", rest)
