@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from sqlalchemy import select
 
 from bot.actions.chain import ActionFinishChain, ActionPauseChain, ValidateChainForm
@@ -420,3 +420,25 @@ async def test_resuming_a_practice_does_not_log_it_twice() -> None:
     assert SlotSet("practice_suds_before", 60) in events
     with session_scope() as session:
         assert len(session.execute(select(SkillPractice)).scalars().all()) == 1
+
+
+async def test_stop_named_as_the_skill_that_could_have_helped_is_an_answer_not_a_pause() -> None:
+    at_skill_question = {"requested_slot": "chain_skills", "chain_behavior": "slammed the door"}
+    stop_skill = [{"entity": "skill", "value": "stop"}]
+    events, messages = await run(
+        ActionPauseChain(),
+        # Inside a sentence the NLU marks no entity for STOP: the capitals say it.
+        tracker("STOP before I got up", slots=at_skill_question, intent="cancel"),
+    )
+    assert SlotSet("chain_skills", "STOP before I got up") in events
+    assert FollowupAction("chain_form") in events
+    assert messages == []
+    chain_id = next(e["value"] for e in events if e.get("name") == "chain_id")
+    with session_scope() as session:
+        stored = session.get(ChainAnalysis, chain_id)
+        assert stored is not None and stored.skills == "STOP before I got up"
+    paused, _ = await run(
+        ActionPauseChain(),
+        tracker("stop", slots=at_skill_question, intent="cancel", entities=stop_skill),
+    )
+    assert SlotSet("paused_activity", "chain") in paused

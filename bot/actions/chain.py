@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.clients import client_session
-from bot.actions.skills import channel_of
+from bot.actions.skills import channel_of, is_pause
 from bot.skills.chain import CHAIN_SLOTS, LINKS_BY_SLOT, save_chain
+from bot.skills.library import EVERYDAY_WORDS
+from bot.skills.text import words
 
 
 def _save(tracker: Tracker, answers: dict[str, Any], complete: bool) -> int | None:
@@ -100,6 +102,27 @@ class ActionFinishChain(Action):
         return [SlotSet("chain_id", None), *(SlotSet(slot, None) for slot in CHAIN_SLOTS)]
 
 
+#: The question whose answers name a skill: "STOP before I got up" answers it.
+SKILL_QUESTION_SLOT: Final = "chain_skills"
+
+
+def _names_a_skill_as_an_answer(tracker: Tracker) -> bool:
+    """Whether a message read as "stop" answers the skill question with a skill's name.
+
+    The STOP skill shares its name with stopping: "STOP before I got up" is the
+    answer to "where could a skill have broken the chain?", a bare "stop" or
+    "pause" is still a pause.
+    """
+    if tracker.get_slot("requested_slot") != SKILL_QUESTION_SLOT:
+        return False
+    text = str(tracker.latest_message.get("text") or "")
+    # Inside a sentence the NLU marks no everyday-word name; written in capitals it is one.
+    named = any(True for _ in tracker.get_latest_entity_values("skill")) or any(
+        word.isupper() and word.lower() in EVERYDAY_WORDS for word in text.split()
+    )
+    return named and len(words(text)) > 2 and not is_pause(tracker)
+
+
 class ActionPauseChain(Action):
     """PAUSE keeps the answers (already saved) for RESUME; the chain waits."""
 
@@ -109,6 +132,14 @@ class ActionPauseChain(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if _names_a_skill_as_an_answer(tracker):
+            answer = str(tracker.latest_message.get("text")).strip()
+            chain_id = _save(tracker, {**_answers(tracker), SKILL_QUESTION_SLOT: answer}, False)
+            return [
+                SlotSet(SKILL_QUESTION_SLOT, answer),
+                SlotSet("chain_id", chain_id),
+                FollowupAction("chain_form"),
+            ]
         dispatcher.utter_message(
             text="Okay, we'll pause here. Your answers are saved. Text RESUME when you're "
             "ready to continue."
