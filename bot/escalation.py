@@ -46,12 +46,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot import crisis_messages
 from bot.clinic import oncall_for
-from bot.outbox import OUTBOX_CHANNELS, enqueue
+from bot.outbox import enqueue, latest_inbound
 from bot.settings import Settings
 from bot.storage.enums import (
     ESCALATION_CODE_LENGTH,
     Channel,
-    Direction,
     EscalationEventKind,
     EscalationLevel,
     EscalationStatus,
@@ -959,16 +958,7 @@ def _tell_client_nobody_reached(session: Session, escalation: Escalation, now: d
     ):
         return
     client = escalation.client
-    latest = session.execute(
-        select(Message)
-        .where(
-            Message.client_id == client.id,
-            Message.direction == Direction.INBOUND,
-            Message.channel.in_(OUTBOX_CHANNELS),
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    latest = latest_inbound(session, client.id)
     if latest is None or (latest.channel == Channel.SMS and client.opted_out_at is not None):
         logger.error("escalation %s: nobody reached, and the client cannot be told", escalation.id)
         return

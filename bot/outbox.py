@@ -506,6 +506,25 @@ class OutboxWorker:
         )
 
 
+def latest_inbound(session: Session, client_id: int) -> Message | None:
+    """The client's latest message over SMS or Telegram: the channel, address and words to answer.
+
+    Whoever writes to the client unprompted (a take-over, "we couldn't reach
+    your care team") writes where the client last wrote, in the language they
+    last wrote in, so one query answers both.
+    """
+    return session.execute(
+        select(Message)
+        .where(
+            Message.client_id == client_id,
+            Message.direction == Direction.INBOUND,
+            Message.channel.in_(OUTBOX_CHANNELS),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def latest_choices(session: Session, client_id: int, channel: str) -> tuple[Button, ...]:
     """The choices offered with the client's latest message on ``channel``, if it had any."""
     latest = session.execute(

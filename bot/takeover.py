@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.outbox import OUTBOX_CHANNELS, enqueue
+from bot.outbox import OUTBOX_CHANNELS, enqueue, latest_inbound
 from bot.safety import followup
-from bot.storage.enums import Channel, Direction, Lane, Locale, TakeoverEnd
+from bot.storage.enums import Channel, Lane, Locale, TakeoverEnd
 from bot.storage.models import Client, Message, Takeover, Therapist
 
 #: A therapist's message is a message, not an essay: SMS splits it, but keep it readable.
@@ -93,16 +93,7 @@ def client_channel(session: Session, client: Client) -> tuple[str, str]:
 
     Raises :class:`TakeoverError` for a client with neither (a local chat only).
     """
-    latest = session.execute(
-        select(Message.channel, Message.address)
-        .where(
-            Message.client_id == client.id,
-            Message.direction == Direction.INBOUND,
-            Message.channel.in_(OUTBOX_CHANNELS),
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).first()
+    latest = latest_inbound(session, client.id)
     if latest is not None:
         return latest.channel, latest.address
     for identity in client.identities:
