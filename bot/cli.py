@@ -153,17 +153,25 @@ def _heartbeats() -> dict[str, bool]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from bot.escalation import crisis_line_stopped
+    from bot.escalation import crisis_line_stopped, page_delivery
     from bot.readiness import SCHEDULER, health_of
     from bot.storage import session_scope
 
+    settings = load_settings()
     with session_scope() as session:
         health = health_of(session, SCHEDULER, utcnow())
-        crisis_line = crisis_line_stopped(session, load_settings())
+        crisis_line = crisis_line_stopped(session, settings)
+        pages = page_delivery(session, utcnow())
     print(health.describe(utcnow()))
+    # Said, not failed on: the exit code stays the scheduler's, which supervisors watch.
     if crisis_line:
-        # Said, not failed on: the exit code stays the scheduler's, which supervisors watch.
         print(f"crisis line: CANNOT BE PAGED: {crisis_line}")
+    print(pages.describe())
+    numbers = "; ".join(
+        f"{locale}: {line}, emergencies {emergency}"
+        for locale, (line, emergency) in sorted(settings.crisis_numbers.items())
+    )
+    print(f"numbers given to clients at risk: {numbers}")
     return 0 if health.running else 1
 
 

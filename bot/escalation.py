@@ -687,6 +687,57 @@ def crisis_line_stopped(session: Session, settings: Settings) -> str | None:
     )
 
 
+#: How far back ``wisemind status`` looks for pages that providers refused.
+PAGE_HEALTH_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PageDelivery:
+    """What became of the pages of the last :data:`PAGE_HEALTH_WINDOW`, by their messages."""
+
+    reached: int
+    refused: int
+    on_the_way: int
+
+    def describe(self) -> str:
+        counts = (
+            f"pages in the last 24 h: {self.reached} reached the provider, "
+            f"{self.refused} refused, {self.on_the_way} on their way"
+        )
+        if self.refused and not self.reached:
+            # Every page bounced: a wrong number, a suspended account, a blocked bot.
+            # The chain still walks, but nobody's phone rings: say it loudly.
+            return (
+                f"{counts}\nPAGES REFUSED: every page of the last 24 h was refused; nobody "
+                "is being reached (check the paging numbers and the SMS and Telegram "
+                "accounts; wisemind oncall check)"
+            )
+        return counts
+
+
+def page_delivery(session: Session, now: datetime) -> PageDelivery:
+    """Count the recent pages that reached Twilio or Telegram, were refused, or wait.
+
+    The escalation chain moves on whatever happens to a page's message, so a
+    paging channel that refuses everything shows only here and in the admins'
+    notices; an operator checking ``wisemind status`` must see it.
+    """
+    statuses = session.execute(
+        select(Message.status)
+        .join(Page, Page.message_id == Message.id)
+        .where(Page.created_at >= now - PAGE_HEALTH_WINDOW)
+    ).scalars()
+    counts = {"reached": 0, "refused": 0, "on_the_way": 0}
+    for status in statuses:
+        if status in HANDED_TO_PROVIDER:
+            counts["reached"] += 1
+        elif status == MessageStatus.UNDELIVERABLE:
+            counts["refused"] += 1
+        else:
+            counts["on_the_way"] += 1
+    return PageDelivery(**counts)
+
+
 def set_crisis_line_paging(
     session: Session,
     address: str,

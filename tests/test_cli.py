@@ -317,6 +317,50 @@ def test_oncall_check_and_status_say_when_the_crisis_line_texted_stop_to_the_pag
     engine.dispose()
 
 
+def test_status_shouts_when_every_recent_page_was_refused_and_lists_the_numbers_clients_get(
+    cli_env: dict[str, str],
+) -> None:
+    """The chain walks on whatever becomes of a page; a paging number that refuses
+    everything (typed wrong, an account suspended) is seen by an operator here."""
+    from bot import message_log
+    from bot.intake import FloodControl, InboundMessage, receive
+    from bot.settings import TwilioSettings, load_settings
+    from bot.storage.enums import MessageStatus
+    from bot.storage.models import Page
+    from tests.conftest import demo_staff_as_real_rota
+
+    env = {**cli_env, "WISEMIND_CRISIS_LINE_ES": "024", "WISEMIND_EMERGENCY_NUMBER_ES": "112"}
+    assert wisemind(env, "demo", "seed").returncode == 0
+    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
+    with session_scope(engine) as session:
+        demo_staff_as_real_rota(session)
+    settings = dataclasses.replace(
+        load_settings(), twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000")
+    )
+    crisis = InboundMessage(
+        "sms", "+15005550006", "i want to kill myself tonight", provider_id="SM" + "1" * 32
+    )
+    receive(crisis, settings, engine=engine, flood=FloodControl(burst=1000))
+
+    def pages_end_as(status: str) -> None:
+        with session_scope(engine) as session:
+            for page in session.execute(select(Page)).scalars():
+                assert page.message_id is not None
+                message_log.mark_status(session, page.message_id, status)
+
+    assert "PAGES REFUSED" not in wisemind(env, "status").stdout  # on its way, not refused
+    pages_end_as(MessageStatus.UNDELIVERABLE)
+    refused = wisemind(env, "status").stdout
+    assert "0 reached the provider, 1 refused" in refused
+    assert "PAGES REFUSED: every page of the last 24 h was refused" in refused
+    assert "en: 988, emergencies 911; es: 024, emergencies 112" in refused
+    pages_end_as(MessageStatus.DELIVERED)
+    delivered = wisemind(env, "status").stdout
+    assert "1 reached the provider, 0 refused" in delivered
+    assert "PAGES REFUSED" not in delivered
+    engine.dispose()
+
+
 def test_status_says_whether_the_scheduler_runs(cli_env: dict[str, str]) -> None:
     from bot.readiness import SCHEDULER, beat
     from bot.storage.models import utcnow
