@@ -397,6 +397,26 @@ def test_the_clinic_page_warns_of_rota_gaps_and_lists_therapists_to_admins(
     assert "bob@clinic.test" not in browser.http.get("/clinic").text
 
 
+def test_the_clinic_page_says_when_the_crisis_line_texted_stop_and_cannot_be_paged(
+    clinic: Clinic,
+) -> None:
+    from bot.escalation import set_crisis_line_paging
+
+    crisis_line = "+15005550099"
+    settings = dataclasses.replace(clinic.settings, clinic_crisis_line=crisis_line)
+    with TestClient(create_app(settings, clinic.engine)) as http:
+        browser = Browser(http)
+        browser.login(clinic.alice)
+        assert "crisis-line-stopped" not in http.get("/clinic").text
+        with session_scope(clinic.engine) as session:
+            set_crisis_line_paging(
+                session, crisis_line, stopped=True, now=utcnow(), settings=settings
+            )
+        page = http.get("/clinic").text
+        assert "The crisis line cannot be paged" in page
+        assert f"({crisis_line}) texted STOP" in page
+
+
 def test_a_therapist_enrols_a_client_and_gets_the_code_once(
     browser: Browser, clinic: Clinic
 ) -> None:

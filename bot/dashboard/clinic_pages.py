@@ -38,7 +38,7 @@ from bot.clinic import (
 from bot.dashboard import queries
 from bot.dashboard.access import NotFound, is_admin
 from bot.dashboard.web import Dashboard, Done, Visit, local_path, ticked_weekdays
-from bot.escalation import unpageable_on_call
+from bot.escalation import crisis_line_stopped, unpageable_on_call
 from bot.staff import deactivate_therapist, reactivate_therapist
 from bot.storage.enums import OncallRole, Role
 from bot.storage.models import Client, OncallShift, Therapist
@@ -88,6 +88,7 @@ class ClinicPages:
             default_timezone=self.web.settings.default_client_timezone,
             shifts=shifts,
             gaps=self._gaps(db),
+            crisis_line_stopped=crisis_line_stopped(db, self.web.settings),
             staff_rows=staff_rows,
             on_call_candidates=[row.therapist for row in staff_rows if row.therapist.active],
             therapists=[
