@@ -8,13 +8,15 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from bot.background import free_port
 from bot.clinic import client_by_code
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.models import DiaryEntry, EnrolmentCode, OncallShift
 from tests.servers import ChatClient
@@ -250,20 +252,26 @@ def test_oncall_check_warns_loudly_about_demo_staff_on_a_real_rota(
     assert "primary: nobody at any time" in result.stdout
 
 
+def seeded_real_rota(env: dict[str, str], **changes: Any) -> tuple[Engine, Settings]:
+    """The demo clinic seeded by the command line, its staff a real rota reached by SMS:
+    the engine on its database and the settings (with ``changes``) to take messages in with."""
+    from bot.settings import TwilioSettings, load_settings
+    from tests.conftest import demo_staff_as_real_rota
+
+    assert wisemind(env, "demo", "seed").returncode == 0
+    engine = create_engine_for(env["WISEMIND_DATABASE_URL"])
+    with session_scope(engine) as session:
+        demo_staff_as_real_rota(session)
+    twilio = TwilioSettings("AC" + "0" * 32, "token", "+15005550000")
+    return engine, dataclasses.replace(load_settings(), twilio=twilio, **changes)
+
+
 def test_oncall_check_shows_the_gap_of_a_therapist_who_texted_stop_to_the_paging_number(
     cli_env: dict[str, str],
 ) -> None:
     from bot.intake import FloodControl, InboundMessage, receive
-    from bot.settings import TwilioSettings, load_settings
-    from tests.conftest import demo_staff_as_real_rota
 
-    assert wisemind(cli_env, "demo", "seed").returncode == 0
-    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
-    with session_scope(engine) as session:
-        demo_staff_as_real_rota(session)
-    settings = dataclasses.replace(
-        load_settings(), twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000")
-    )
+    engine, settings = seeded_real_rota(cli_env)
 
     def text_from_primary(body: str, sid: int) -> None:
         message = InboundMessage("sms", "+15005550001", body, provider_id=f"SM{sid:032d}")
@@ -285,20 +293,10 @@ def test_oncall_check_and_status_say_when_the_crisis_line_texted_stop_to_the_pag
     cli_env: dict[str, str],
 ) -> None:
     from bot.intake import FloodControl, InboundMessage, receive
-    from bot.settings import TwilioSettings, load_settings
-    from tests.conftest import demo_staff_as_real_rota
 
     crisis_line = "+15005550099"
     env = {**cli_env, **REAL_TWILIO, "WISEMIND_CLINIC_CRISIS_LINE": crisis_line}
-    assert wisemind(env, "demo", "seed").returncode == 0
-    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
-    with session_scope(engine) as session:
-        demo_staff_as_real_rota(session)
-    settings = dataclasses.replace(
-        load_settings(),
-        twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000"),
-        clinic_crisis_line=crisis_line,
-    )
+    engine, settings = seeded_real_rota(env, clinic_crisis_line=crisis_line)
 
     def text_from_the_crisis_line(body: str, sid: int) -> None:
         message = InboundMessage("sms", crisis_line, body, provider_id=f"SM{sid:032d}")
@@ -324,19 +322,11 @@ def test_status_shouts_when_every_recent_page_was_refused_and_lists_the_numbers_
     everything (typed wrong, an account suspended) is seen by an operator here."""
     from bot import message_log
     from bot.intake import FloodControl, InboundMessage, receive
-    from bot.settings import TwilioSettings, load_settings
     from bot.storage.enums import MessageStatus
     from bot.storage.models import Page
-    from tests.conftest import demo_staff_as_real_rota
 
     env = {**cli_env, "WISEMIND_CRISIS_LINE_ES": "024", "WISEMIND_EMERGENCY_NUMBER_ES": "112"}
-    assert wisemind(env, "demo", "seed").returncode == 0
-    engine = create_engine_for(cli_env["WISEMIND_DATABASE_URL"])
-    with session_scope(engine) as session:
-        demo_staff_as_real_rota(session)
-    settings = dataclasses.replace(
-        load_settings(), twilio=TwilioSettings("AC" + "0" * 32, "token", "+15005550000")
-    )
+    engine, settings = seeded_real_rota(env)
     crisis = InboundMessage(
         "sms", "+15005550006", "i want to kill myself tonight", provider_id="SM" + "1" * 32
     )
