@@ -1,0 +1,48 @@
+"""Review 4: answers to the bot's safety questions read wrongly by the core (no Rasa).
+
+Real SQLite and PostgreSQL through the fixtures of ``tests/test_safety_followup.py``
+(the demo clinic on a real rota, SMS configured), the real detector and intake
+pipeline (``bot.intake.receive``). Each test fails today because of the hole its
+docstring describes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from bot.safety.followup import YES, read_check_in, record_question
+from bot.storage.enums import SafetyQuestion
+from bot.storage.models import Client, utcnow
+from tests.test_safety_followup import (  # noqa: F401  (fixtures and helpers)
+    _answer,
+    _escalations,
+    _primary_pages,
+    client,
+)
+
+
+@pytest.mark.parametrize("answer", ["i'm not fine", "not good", "i'm not alright", "not fine"])
+def test_im_not_fine_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    answer: str,
+) -> None:
+    """What a clinic would see: the client wrote "i feel like a burden to everyone"; the core
+    asked "are you having thoughts of suicide or of hurting yourself?"; the client answered
+    "i'm not fine". The core reads that as a clear no (one negation before a "well" word, as
+    in "no, I'm fine"): no escalation, no page, and the assistant says "Thank you for telling
+    me ... a skill that can help right now is TIPP". A clinician hears distress, not a no."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    reply = _answer(db_session, answer)
+    assert any("988" in text for text in reply), reply
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "check_in_affirmed" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize("answer", ["i'm not fine", "not good", "i'm not alright", "not at all good"])
+def test_the_check_in_reads_not_fine_as_not_a_clear_no(answer: str) -> None:
+    """The same reader decides the Rasa form's slot (``ValidateCrisisCheckInForm``)."""
+    assert read_check_in(answer) == YES
