@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.safety.followup import YES, read_check_in, record_question
+from bot.safety.followup import YES, read_care_needed, read_check_in, record_question
 from bot.storage.enums import SafetyQuestion
 from bot.storage.models import Client, utcnow
 from tests.test_safety_followup import (  # noqa: F401  (fixtures and helpers)
@@ -46,3 +46,30 @@ def test_im_not_fine_to_the_check_in_pages_the_on_call_therapist(
 def test_the_check_in_reads_not_fine_as_not_a_clear_no(answer: str) -> None:
     """The same reader decides the Rasa form's slot (``ValidateCrisisCheckInForm``)."""
     assert read_check_in(answer) == YES
+
+
+@pytest.mark.parametrize("answer", ["i think so", "probably", "it hurts", "i took pills"])
+def test_a_hedged_yes_or_an_overdose_to_are_you_hurt_pages_the_on_call_therapist(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    answer: str,
+) -> None:
+    """What a clinic would see: on the diary card the client says they self-harmed today (a
+    moderate flag, nobody paged) and is asked "are you hurt in a way that needs care, or not
+    safe right now?". "i think so", "probably", "it hurts" or "i took pills" hold no yes or
+    no word, so they are *unclear*: no escalation, no page, and the diary form asks the same
+    question again ("Please answer ..."), as often as the client hedges. The detector reads
+    none of these four words as risk on its own. When in doubt, escalate."""
+    record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
+    reply = _answer(db_session, answer)
+    assert any("988" in text for text in reply), reply
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "self_harm_needs_care" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize("answer", ["i think so", "probably", "maybe", "it hurts", "i took pills"])
+def test_are_you_hurt_reads_a_hedged_yes_or_an_overdose_as_yes(answer: str) -> None:
+    """The same reader decides the diary form (``ValidateDiaryForm.validate_diary_self_harm_care``)."""
+    assert read_care_needed(answer) == YES
