@@ -9,11 +9,19 @@ docstring describes.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.safety.followup import YES, read_care_needed, read_check_in, record_question
+from bot.escalation import acknowledge_escalation
+from bot.safety.followup import (
+    YES,
+    read_care_needed,
+    read_check_in,
+    read_safe_now,
+    record_question,
+)
 from bot.storage.enums import SafetyQuestion
-from bot.storage.models import Client, utcnow
+from bot.storage.models import Client, Escalation, Therapist, utcnow
 from tests.test_safety_followup import (  # noqa: F401  (fixtures and helpers)
     _answer,
     _escalations,
@@ -73,3 +81,49 @@ def test_a_hedged_yes_or_an_overdose_to_are_you_hurt_pages_the_on_call_therapist
 def test_are_you_hurt_reads_a_hedged_yes_or_an_overdose_as_yes(answer: str) -> None:
     """The same reader decides the diary form (``ValidateDiaryForm.validate_diary_self_harm_care``)."""
     assert read_care_needed(answer) == YES
+
+
+def _crisis_acknowledged_and_asked_safe_now(session: Session, client: Client) -> None:  # noqa: F811
+    """A crisis text, the on-call therapist's ACK, and "are you safe right now?" recorded."""
+    _answer(session, "i want to kill myself tonight")
+    primary = session.execute(
+        select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+    ).scalar_one()
+    escalation_id = session.execute(select(Escalation.id)).scalar_one()
+    acknowledge_escalation(
+        session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+    )
+    record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "yes i'm safe, the gun is in my car though",
+        "yeah safe. still have the knife tho",
+        "yes but i still have the pills",
+    ],
+)
+def test_safe_with_the_means_at_hand_reopens_the_escalation(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    answer: str,
+) -> None:
+    """What a clinic would see: the therapist acknowledged and is calling; the bot asks "are
+    you safe right now?" and the client answers "yes i'm safe, the gun is in my car though".
+    ``read_safe_now`` finds "safe" (or "yes") and no hedge it knows; the detector scores the
+    first two `none` and the third moderate (which after an ACK re-opens nothing). The
+    answer is *safe*: the follow-up closes gently, the escalation stays acknowledged, no one
+    is told that the client just named a gun, a knife or the pills within reach."""
+    _crisis_acknowledged_and_asked_safe_now(db_session, client)
+    _answer(db_session, answer)
+    assert db_session.execute(select(Escalation.status)).scalar_one() == "open"
+
+
+@pytest.mark.parametrize(
+    "answer", ["estoy a salvo por ahora", "sí por ahora", "yes for now", "yes, for tonight"]
+)
+def test_safe_for_now_in_spanish_or_after_a_yes_is_not_taken_as_safe(answer: str) -> None:
+    """"safe for now" is a hedge (asked again, `_HEDGE`); its Spanish, and "yes for now",
+    are read as a plain yes, and the follow-up closes."""
+    assert read_safe_now(answer) != YES
