@@ -146,3 +146,19 @@ def test_a_time_said_after_leaving_the_diary_card_is_not_read_as_a_suicide_urge(
     assert reply == (), reply
     assert _escalations(db_session) == []
     assert _primary_pages(db_session) == []
+
+
+@pytest.mark.parametrize("answer", ["i'm not hurt", "im not bleeding", "i am not injured"])
+def test_im_not_hurt_to_are_you_hurt_pages_nobody(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    answer: str,
+) -> None:
+    """What a clinic would see: "are you hurt in a way that needs care, or not safe right
+    now?" answered "i'm not hurt". "not hurt" alone is a no, but with "i'm" before it the
+    rest ("i'm") is neither a clear no nor the whole phrase, so the answer is *yes*: the
+    client reads "I've alerted a person", the diary card stops for the safety protocol, and
+    the on-call therapist is paged for a client who said they are not hurt."""
+    record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
+    assert _answer(db_session, answer) == ()
+    assert _primary_pages(db_session) == []
