@@ -162,3 +162,20 @@ def test_im_not_hurt_to_are_you_hurt_pages_nobody(
     record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
     assert _answer(db_session, answer) == ()
     assert _primary_pages(db_session) == []
+
+
+@pytest.mark.parametrize("answer", ["no 🔪", "no 💊", "no... 😭😭😭"])
+def test_a_no_with_a_knife_pills_or_tears_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    answer: str,
+) -> None:
+    """What a clinic would see: "are you having thoughts of suicide or of hurting yourself?"
+    answered "no 🔪", "no 💊" or "no... 😭😭😭". The answer is read as words only: every
+    emoji but 👍👎❌ is dropped before the words are checked, so it is an unqualified no
+    ("anything more qualifies the no" does not see them); the detector scores each `none`.
+    No escalation, no page; the client reads "Thank you for telling me ... TIPP"."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    reply = _answer(db_session, answer)
+    assert any("988" in text for text in reply), reply
+    assert len(_primary_pages(db_session)) == 1
