@@ -50,7 +50,9 @@ def test_im_not_fine_to_the_check_in_pages_the_on_call_therapist(
     assert page.address == "+15005550001"
 
 
-@pytest.mark.parametrize("answer", ["i'm not fine", "not good", "i'm not alright", "not at all good"])
+@pytest.mark.parametrize(
+    "answer", ["i'm not fine", "not good", "i'm not alright", "not at all good"]
+)
 def test_the_check_in_reads_not_fine_as_not_a_clear_no(answer: str) -> None:
     """The same reader decides the Rasa form's slot (``ValidateCrisisCheckInForm``)."""
     assert read_check_in(answer) == YES
@@ -79,7 +81,7 @@ def test_a_hedged_yes_or_an_overdose_to_are_you_hurt_pages_the_on_call_therapist
 
 @pytest.mark.parametrize("answer", ["i think so", "probably", "maybe", "it hurts", "i took pills"])
 def test_are_you_hurt_reads_a_hedged_yes_or_an_overdose_as_yes(answer: str) -> None:
-    """The same reader decides the diary form (``ValidateDiaryForm.validate_diary_self_harm_care``)."""
+    """The same reader decides the diary form (``validate_diary_self_harm_care``)."""
     assert read_care_needed(answer) == YES
 
 
@@ -124,7 +126,7 @@ def test_safe_with_the_means_at_hand_reopens_the_escalation(
     "answer", ["estoy a salvo por ahora", "sí por ahora", "yes for now", "yes, for tonight"]
 )
 def test_safe_for_now_in_spanish_or_after_a_yes_is_not_taken_as_safe(answer: str) -> None:
-    """"safe for now" is a hedge (asked again, `_HEDGE`); its Spanish, and "yes for now",
+    """ "safe for now" is a hedge (asked again, `_HEDGE`); its Spanish, and "yes for now",
     are read as a plain yes, and the follow-up closes."""
     assert read_safe_now(answer) != YES
 
