@@ -7,19 +7,26 @@ staged.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from rasa.core.channels.channel import UserMessage
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from starlette.testclient import TestClient
 
+from bot.background import free_port
 from bot.clinic import add_client
+from bot.dashboard.app import create_app
 from bot.demo import seed_demo
 from bot.escalation import acknowledge_escalation, advance_pages, crisis_line_stopped
 from bot.intake import (
@@ -61,7 +68,11 @@ from bot.storage.models import (
     Therapist,
     utcnow,
 )
-from channels.telegram import parse_update
+from channels.outbox_output import keep_recovering
+from channels.telegram import TelegramOutput
+from channels.telegram_webhook import SECRET_HEADER, parse_update
+from channels.telegram_webhook import WAKE_PATH as TELEGRAM_WAKE_PATH
+from channels.telegram_webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from channels.twilio_webhook import (
     FALLBACK_PATH,
     WEBHOOK_PATH,
@@ -71,6 +82,7 @@ from channels.twilio_webhook import (
     WebhookRequest,
     sms_message,
 )
+from channels.webhook import MAX_WEBHOOK_BODY_BYTES
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import inbound_sms_params, text_update
 from tests.standins.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, signed_twilio_webhook
@@ -1273,6 +1285,34 @@ def test_a_message_taken_in_while_no_rasa_server_runs_is_answered_by_the_next_on
     assert claim_handoffs("sms", engine=engine) == []
 
 
+def test_the_assistant_reads_a_message_taken_in_at_the_fallback_before_a_newer_one(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """While the Rasa server restarts, "i can't do this anymore, everyone would be better off
+    without me" is taken in at the Fallback URL (screened, the check-in asked, the
+    assistant's turn left for later). The server is back; the client answers "no" at the
+    webhook. The "no" is not handed over before the message it answers: it waits behind
+    it, and the Rasa server's recovery (woken: ``handoff_left``) hands both over in order."""
+    first = receive(
+        sms("i can't do this anymore, everyone would be better off without me", 1),
+        settings, engine=engine, flood=unlimited, handing_off=False,
+    )  # fmt: skip
+    second = receive(sms("no", 2), settings, engine=engine, flood=unlimited)
+    assert second.hand_off is None and second.handoff_left
+    read_by_assistant = [h.message_id for h in claim_handoffs("sms", engine=engine)]
+    assert read_by_assistant == [first.message_id, second.message_id]
+
+
+def test_a_clients_next_message_while_the_assistant_answers_the_last_is_handed_over_at_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Only a message left for recovery holds a newer one back, not one being answered."""
+    first = receive(sms("hello", 1), settings, engine=engine, flood=unlimited)
+    second = receive(sms("can we do my diary card", 2), settings, engine=engine, flood=unlimited)
+    assert first.hand_off is not None and second.hand_off is not None
+    assert not second.handoff_left
+
+
 def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
 ) -> None:
@@ -1404,6 +1444,153 @@ async def test_a_strangers_crisis_sms_retried_at_the_fallback_url_still_gets_the
     assert stored == 1  # stored once: the de-duplication itself is sound
     assert again.status == 200
     assert "988" in again.body, again.body
+
+
+#: The secret Telegram echoes in the dashboard's Telegram webhook tests below.
+TELEGRAM_SECRET = "s" * 32
+
+
+def _with_telegram(settings: Settings, rasa_port: int | None = None) -> Settings:
+    """Telegram configured; the Rasa server at ``rasa_port`` (default: a port nothing serves)."""
+    return dataclasses.replace(
+        settings,
+        telegram=TelegramSettings("123456:" + "A" * 35, TELEGRAM_SECRET),
+        dashboard_secret="d" * 40,
+        rasa_host="127.0.0.1",
+        rasa_port=rasa_port or free_port(),
+    )
+
+
+def _post_update(http: TestClient, update: object, secret: str = TELEGRAM_SECRET) -> int:
+    answer = http.post(TELEGRAM_WEBHOOK_PATH, json=update, headers={SECRET_HEADER: secret})
+    return answer.status_code
+
+
+def test_a_telegram_crisis_message_is_taken_in_while_no_rasa_server_runs(
+    engine: Engine, settings: Settings
+) -> None:
+    """The Rasa server restarts (a crash, a deploy; loading the model takes minutes). The
+    webhook Telegram is given is on the dashboard's process, which does not need Rasa:
+    "i want to kill myself tonight" is stored and screened, the crisis reply is queued and
+    the on-call therapist paged at once; the assistant's turn waits for the Rasa server."""
+    with TestClient(create_app(_with_telegram(settings), engine)) as http:
+        assert _post_update(http, text_update(9001, int(DEMO_CHAT), CRISIS)) == 200
+    ((level, _),) = escalations(engine)
+    assert level in ("high", "imminent")
+    replies = "\n".join(queued_to(engine, DEMO_CHAT))
+    assert "988" in replies and "alerted a person" in replies
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    (waiting,) = claim_handoffs("telegram", engine=engine)  # the Rasa server, once it is back
+    assert waiting.text == CRISIS and waiting.crisis_replied
+
+
+def test_the_dashboards_telegram_webhook_refuses_a_wrong_secret_and_takes_a_redelivery_once(
+    engine: Engine, settings: Settings
+) -> None:
+    """The same verification as on the Rasa server: the secret token, the body limit, and a
+    message Telegram delivers again (its update_id restarted or not) stored once."""
+    update = text_update(9002, int(DEMO_CHAT), "hello")
+    stored_before = _stored_messages(engine)
+    with TestClient(create_app(_with_telegram(settings), engine)) as http:
+        assert _post_update(http, update, secret="guessed" * 5) == 403
+        assert _stored_messages(engine) == stored_before  # nothing stored, nothing answered
+        too_long = http.post(
+            TELEGRAM_WEBHOOK_PATH,
+            content=b"{" + b" " * MAX_WEBHOOK_BODY_BYTES + b"}",
+            headers={SECRET_HEADER: TELEGRAM_SECRET, "Content-Type": "application/json"},
+        )
+        assert too_long.status_code == 413
+        assert _post_update(http, update) == 200
+        assert _post_update(http, update) == 200
+    (taken,) = claim_handoffs("telegram", engine=engine)
+    assert taken.text == "hello"
+
+
+def _stored_messages(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return int(session.execute(select(func.count(Message.id))).scalar_one())
+
+
+class _RasaServerWakes:
+    """A stand-in for the Rasa server's wake route: records each POST's path and secret."""
+
+    def __init__(self) -> None:
+        woken = self.woken = []  # type: list[tuple[str, str]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                woken.append((self.path, self.headers.get(SECRET_HEADER, "")))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+
+    def __enter__(self) -> _RasaServerWakes:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_telegram_message_taken_in_by_the_dashboard_wakes_the_rasa_server_to_answer_it(
+    engine: Engine, settings: Settings
+) -> None:
+    """The assistant's reply does not wait for the Rasa server's next recovery pass."""
+    with (
+        _RasaServerWakes() as rasa,
+        TestClient(create_app(_with_telegram(settings, rasa.port), engine)) as http,
+    ):
+        assert _post_update(http, text_update(9003, int(DEMO_CHAT), "hello")) == 200
+    assert rasa.woken == [(TELEGRAM_WAKE_PATH, TELEGRAM_SECRET)]
+
+
+async def test_a_message_left_to_the_rasa_servers_recovery_is_answered_as_soon_as_it_is_woken(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Rasa server's recovery loop answers a message the dashboard took in when woken,
+    not at its next pass (made a minute here, so that only the wake can explain it)."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 60.0)
+    settings = _with_telegram(settings)
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    async def read_within(seconds: float, wanted: list[str]) -> list[str]:
+        deadline = time.monotonic() + seconds
+        while read != wanted and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return read
+
+    def telegram(text: str, message_id: int) -> InboundMessage:
+        return InboundMessage(
+            "telegram", DEMO_CHAT, text, provider_id=f"123456:777000:{message_id}"
+        )
+
+    receive(telegram("hello", 1), settings, engine=engine, handing_off=False)
+    wake = asyncio.Event()
+    recovering = asyncio.create_task(
+        keep_recovering(assistant, TelegramOutput, "telegram", settings, wake)
+    )
+    try:
+        assert await read_within(30, ["hello"]) == ["hello"]  # its first pass, at start
+        receive(telegram("can we do my diary card", 2), settings, engine=engine, handing_off=False)
+        wake.set()
+        assert await read_within(5, ["hello", "can we do my diary card"]) == [
+            "hello",
+            "can we do my diary card",
+        ]
+    finally:
+        recovering.cancel()
 
 
 def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unreachable(
