@@ -202,8 +202,32 @@ async def keep_recovering(
             pending = []
         if pending:  # info, not a warning: every Telegram message comes this way now
             logger.info("answering %d %s messages left to recovery", len(pending), input_channel)
+        by_client: dict[int, list[HandOff]] = {}
         for hand_off in pending:
-            output = output_type(hand_off.client_id, hand_off.address)
-            await process_inbound(on_new_message, hand_off, output, input_channel)
+            by_client.setdefault(hand_off.client_id, []).append(hand_off)
+        # Clients side by side (one slow conversation holds up no other), each in order.
+        failures = await asyncio.gather(
+            *(
+                _answer_in_order(on_new_message, output_type, input_channel, hand_offs)
+                for hand_offs in by_client.values()
+            ),
+            return_exceptions=True,
+        )
+        for failure in failures:
+            if isinstance(failure, Exception):
+                logger.error("answering a recovered %s message failed: %s",
+                             input_channel, type(failure).__name__)  # fmt: skip
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(wake.wait(), RECOVERY_SECONDS)
+
+
+async def _answer_in_order(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    output_type: type[OutboxOutput],
+    input_channel: str,
+    hand_offs: Sequence[HandOff],
+) -> None:
+    """Hand one client's recovered messages to Rasa one after the other, oldest first."""
+    for hand_off in hand_offs:
+        output = output_type(hand_off.client_id, hand_off.address)
+        await process_inbound(on_new_message, hand_off, output, input_channel)

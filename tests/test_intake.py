@@ -1552,6 +1552,10 @@ def test_a_telegram_message_taken_in_by_the_dashboard_wakes_the_rasa_server_to_a
     assert rasa.woken == [(TELEGRAM_WAKE_PATH, TELEGRAM_SECRET)]
 
 
+def _telegram(text: str, message_id: int, chat: str = DEMO_CHAT) -> InboundMessage:
+    return InboundMessage("telegram", chat, text, provider_id=f"123:{chat}:{message_id}")
+
+
 async def test_a_message_left_to_the_rasa_servers_recovery_is_answered_as_soon_as_it_is_woken(
     engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1571,19 +1575,14 @@ async def test_a_message_left_to_the_rasa_servers_recovery_is_answered_as_soon_a
             await asyncio.sleep(0.05)
         return read
 
-    def telegram(text: str, message_id: int) -> InboundMessage:
-        return InboundMessage(
-            "telegram", DEMO_CHAT, text, provider_id=f"123456:777000:{message_id}"
-        )
-
-    receive(telegram("hello", 1), settings, engine=engine, handing_off=False)
+    receive(_telegram("hello", 1), settings, engine=engine, handing_off=False)
     wake = asyncio.Event()
     recovering = asyncio.create_task(
         keep_recovering(assistant, TelegramOutput, "telegram", settings, wake)
     )
     try:
         assert await read_within(30, ["hello"]) == ["hello"]  # its first pass, at start
-        receive(telegram("can we do my diary card", 2), settings, engine=engine, handing_off=False)
+        receive(_telegram("can we do my diary card", 2), settings, engine=engine, handing_off=False)
         wake.set()
         assert await read_within(5, ["hello", "can we do my diary card"]) == [
             "hello",
@@ -1616,3 +1615,35 @@ def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unr
         ).scalar_one()
         assert primary.sms_opted_out_at is not None
     assert any("refused an SMS page" in text for text in queued_to(engine, ADMIN_PHONE))
+
+
+async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_other_client(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Telegram message reaches the assistant through the Rasa server's recovery now:
+    one client's long turn (a slow action) must not make another client wait for it."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    with session_scope(engine) as session:
+        add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
+                   timezone="America/New_York", telegram_chat_id="888000")  # fmt: skip
+    read: list[str] = []
+    other_read = asyncio.Event()
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+        if message.text == "hello":  # the demo client's turn lasts until the other's is read
+            await asyncio.wait_for(other_read.wait(), 10)
+        else:
+            other_read.set()
+
+    receive(_telegram("hello", 1), settings, engine=engine, handing_off=False)
+    receive(_telegram("good morning", 1, "888000"), settings, engine=engine, handing_off=False)
+    recovering = asyncio.create_task(
+        keep_recovering(assistant, TelegramOutput, "telegram", settings, asyncio.Event())
+    )
+    try:
+        await asyncio.wait_for(other_read.wait(), 5)
+    finally:
+        recovering.cancel()
+    assert read == ["hello", "good morning"]
