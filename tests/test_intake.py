@@ -8,17 +8,18 @@ staged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-import threading
+import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -69,9 +70,8 @@ from bot.storage.models import (
     utcnow,
 )
 from channels.outbox_output import keep_recovering
-from channels.telegram import TelegramOutput
+from channels.telegram import TelegramInput, TelegramOutput
 from channels.telegram_webhook import SECRET_HEADER, parse_update
-from channels.telegram_webhook import WAKE_PATH as TELEGRAM_WAKE_PATH
 from channels.telegram_webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from channels.twilio_webhook import (
     FALLBACK_PATH,
@@ -1450,14 +1450,15 @@ async def test_a_strangers_crisis_sms_retried_at_the_fallback_url_still_gets_the
 TELEGRAM_SECRET = "s" * 32
 
 
-def _with_telegram(settings: Settings, rasa_port: int | None = None) -> Settings:
-    """Telegram configured; the Rasa server at ``rasa_port`` (default: a port nothing serves)."""
+def _with_telegram(settings: Settings) -> Settings:
+    """Telegram configured; the Rasa server's address a free port (no Rasa server, unless a
+    test starts one there)."""
     return dataclasses.replace(
         settings,
         telegram=TelegramSettings("123456:" + "A" * 35, TELEGRAM_SECRET),
         dashboard_secret="d" * 40,
         rasa_host="127.0.0.1",
-        rasa_port=rasa_port or free_port(),
+        rasa_port=free_port(),
     )
 
 
@@ -1511,56 +1512,45 @@ def _stored_messages(engine: Engine) -> int:
         return int(session.execute(select(func.count(Message.id))).scalar_one())
 
 
-class _RasaServerWakes:
-    """A stand-in for the Rasa server's wake route: records each POST's path and secret."""
-
-    def __init__(self) -> None:
-        woken = self.woken = []  # type: list[tuple[str, str]]
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                woken.append((self.path, self.headers.get(SECRET_HEADER, "")))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = int(self.server.server_address[1])
-
-    def __enter__(self) -> _RasaServerWakes:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+@contextlib.asynccontextmanager
+async def _rasa_servers_telegram_channel(
+    settings: Settings,
+    assistant: Callable[[UserMessage], Awaitable[None]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[None]:
+    """The Rasa server's Telegram channel (its routes and recovery loop) at ``settings``'
+    Rasa address, with ``assistant`` in place of the trained model's answer."""
+    # Sanic's own test mode: several apps may start in one process (one per test).
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    app = Sanic(f"rasa_telegram_{secrets.token_hex(4)}")
+    app.blueprint(TelegramInput(settings).blueprint(assistant), url_prefix="/webhooks/telegram")
+    server = await app.create_server(
+        host=settings.rasa_host, port=settings.rasa_port, return_asyncio_server=True
+    )
+    assert server is not None
+    await server.startup()
+    await server.after_start()  # the channel's recovery loop starts here, as in Rasa
+    try:
+        yield
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
 
 
-def test_a_telegram_message_taken_in_by_the_dashboard_wakes_the_rasa_server_to_answer_it(
-    engine: Engine, settings: Settings
-) -> None:
-    """The assistant's reply does not wait for the Rasa server's next recovery pass."""
-    with (
-        _RasaServerWakes() as rasa,
-        TestClient(create_app(_with_telegram(settings, rasa.port), engine)) as http,
-    ):
-        assert _post_update(http, text_update(9003, int(DEMO_CHAT), "hello")) == 200
-    assert rasa.woken == [(TELEGRAM_WAKE_PATH, TELEGRAM_SECRET)]
+async def _read_within(seconds: float, read: list[str], wanted: list[str]) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while read != wanted and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return read
 
 
-def _telegram(text: str, message_id: int, chat: str = DEMO_CHAT) -> InboundMessage:
-    return InboundMessage("telegram", chat, text, provider_id=f"123:{chat}:{message_id}")
-
-
-async def test_a_message_left_to_the_rasa_servers_recovery_is_answered_as_soon_as_it_is_woken(
+async def test_a_telegram_message_taken_in_by_the_dashboard_is_answered_by_the_rasa_server_at_once(
     engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The Rasa server's recovery loop answers a message the dashboard took in when woken,
-    not at its next pass (made a minute here, so that only the wake can explain it)."""
+    """The dashboard's process takes the message in, then wakes the Rasa server, whose
+    Telegram channel hands it to the assistant at once, not at its recovery loop's next
+    pass (made a minute here, so that only the wake can explain a prompt answer)."""
     monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
     monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 60.0)
     settings = _with_telegram(settings)
@@ -1569,52 +1559,24 @@ async def test_a_message_left_to_the_rasa_servers_recovery_is_answered_as_soon_a
     async def assistant(message: UserMessage) -> None:
         read.append(message.text or "")
 
-    async def read_within(seconds: float, wanted: list[str]) -> list[str]:
-        deadline = time.monotonic() + seconds
-        while read != wanted and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        return read
+    def post_to_dashboard(text: str, update_id: int) -> int:
+        with TestClient(create_app(settings, engine)) as http:
+            return _post_update(http, text_update(update_id, int(DEMO_CHAT), text))
 
-    receive(_telegram("hello", 1), settings, engine=engine, handing_off=False)
-    wake = asyncio.Event()
-    recovering = asyncio.create_task(
-        keep_recovering(assistant, TelegramOutput, "telegram", settings, wake)
-    )
-    try:
-        assert await read_within(30, ["hello"]) == ["hello"]  # its first pass, at start
-        receive(_telegram("can we do my diary card", 2), settings, engine=engine, handing_off=False)
-        wake.set()
-        assert await read_within(5, ["hello", "can we do my diary card"]) == [
+    async with _rasa_servers_telegram_channel(settings, assistant, monkeypatch):
+        await asyncio.sleep(1)  # its first pass, at start, finds nothing
+        assert await asyncio.to_thread(post_to_dashboard, "hello", 9004) == 200
+        assert await _read_within(5, read, ["hello"]) == ["hello"]
+        # Now the loop surely waits out its minute: only the wake can bring this one.
+        assert await asyncio.to_thread(post_to_dashboard, "can we do my diary card", 9005) == 200
+        assert await _read_within(5, read, ["hello", "can we do my diary card"]) == [
             "hello",
             "can we do my diary card",
         ]
-    finally:
-        recovering.cancel()
 
 
-def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unreachable(
-    engine: Engine, settings: Settings, unlimited: FloodControl
-) -> None:
-    """She texted STOP to the clinic's number before go-live: Twilio refuses her pages (21610).
-
-    She is recorded as unreachable by SMS (a gap in ``oncall check``), the admins are told,
-    and the page moves on to the backup at once.
-    """
-    _give_the_admin_a_phone(engine)
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        (page,) = session.execute(select(Page)).scalars()
-        record_failure(
-            session, page.message_id, SendError("twilio-21610", transient=False), utcnow()
-        )
-        advance_pages(session, utcnow(), settings)
-    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]
-    with session_scope(engine) as session:
-        primary = session.execute(
-            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
-        ).scalar_one()
-        assert primary.sms_opted_out_at is not None
-    assert any("refused an SMS page" in text for text in queued_to(engine, ADMIN_PHONE))
+def _telegram(text: str, message_id: int, chat: str = DEMO_CHAT) -> InboundMessage:
+    return InboundMessage("telegram", chat, text, provider_id=f"123:{chat}:{message_id}")
 
 
 async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_other_client(
