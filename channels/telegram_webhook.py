@@ -13,8 +13,8 @@ route around :class:`TelegramWebhook`:
   it answers at once; a Rasa server that is down takes the message up as
   soon as it is back.
 - the Rasa server's Telegram channel (:mod:`channels.telegram`), which hands
-  the message to the assistant itself; kept for set-ups that point Telegram
-  at the Rasa server, and it serves the wake route.
+  the message to the assistant itself (the SPEC's webhook on the Rasa
+  server, which tests and benchmarks post to), and serves the wake route.
 
 Each request is checked cheapest first: configured, body size (over 64 kB is
 refused before it is read), then the ``X-Telegram-Bot-Api-Secret-Token``
