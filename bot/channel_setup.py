@@ -1,7 +1,10 @@
 """``wisemind channels setup``: connect the clinic's Telegram bot and Twilio number.
 
 Telegram is told where to deliver updates (``setWebhook`` with the secret
-token it will echo back, and only the update types WiseMind reads). Twilio's
+token it will echo back, and only the update types WiseMind reads): the
+dashboard's process, which does not depend on Rasa, since Telegram has no
+fallback URL (a message sent while the Rasa server restarts is still taken
+in, screened and paged at once, and the Rasa server answers it). Twilio's
 webhooks are set in its console (or API) by the clinic, so the URLs to enter
 are printed: the webhook on the Rasa server, and the Fallback URL on the
 dashboard's process, which Twilio calls when the webhook fails (Twilio does
@@ -21,16 +24,16 @@ TELEGRAM_UPDATES = ["message", "callback_query"]
 
 async def set_up_channels(settings: Settings, say: Callable[[str], None]) -> int:
     """Register what can be registered, print the rest; 0 if all configured went well."""
-    if not settings.public_url:
-        raise ConfigError("set WISEMIND_PUBLIC_URL to the Rasa server's public https URL first")
     if settings.twilio is None and settings.telegram is None:
         raise ConfigError("neither WISEMIND_TWILIO_* nor WISEMIND_TELEGRAM_* is set")
+    if settings.twilio is not None and not settings.public_url:
+        raise ConfigError("set WISEMIND_PUBLIC_URL to the Rasa server's public https URL first")
     if settings.telegram is not None:
         from telegram.error import TelegramError
 
-        from channels.telegram import telegram_bot
+        from channels.telegram_webhook import WEBHOOK_PATH, telegram_bot
 
-        url = f"{settings.public_url}/webhooks/telegram/webhook"
+        url = settings.fallback_base_url + WEBHOOK_PATH
         try:
             async with telegram_bot(settings.telegram) as bot:
                 await bot.set_webhook(

@@ -87,10 +87,11 @@ class Settings:
     clinic_contact: str = ""
     #: locale -> (crisis line, emergency number)
     crisis_numbers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    #: The Rasa server's public base URL, as Twilio and Telegram reach it.
+    #: The Rasa server's public base URL, as Twilio reaches it.
     public_url: str = ""
-    #: The public base URL of the dashboard's process as Twilio reaches it, for the SMS
-    #: *Fallback URL* (``WISEMIND_PUBLIC_FALLBACK_URL``; default: the dashboard's URL).
+    #: The public base URL of the dashboard's process as Twilio and Telegram reach it, for
+    #: the SMS *Fallback URL* and Telegram's webhook (``WISEMIND_PUBLIC_FALLBACK_URL``;
+    #: default: the dashboard's URL).
     public_fallback_url: str = ""
     twilio: TwilioSettings | None = None
     telegram: TelegramSettings | None = None
@@ -128,7 +129,7 @@ class Settings:
 
     @property
     def fallback_base_url(self) -> str:
-        """The base of Twilio's SMS *Fallback URL*: the dashboard's process as Twilio sees it."""
+        """The base of Twilio's *Fallback URL* and Telegram's webhook: the dashboard's process."""
         return self.public_fallback_url or self.dashboard_url
 
     @property

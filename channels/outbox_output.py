@@ -7,14 +7,18 @@ how it splits a reply (:func:`bot.intake.register_reply_format`).
 
 The intake pipeline decides whether the assistant sees a message; here it is
 handed to Rasa after the webhook has answered, and :func:`keep_recovering`
-finishes, every few seconds, what a failure or a crash left undone.
+finishes, every few seconds or as soon as it is woken, what was left to it: a
+failure or a crash, a message taken in while no Rasa server ran (Twilio's
+Fallback URL, Telegram's webhook on the dashboard's process), or one that
+waits behind an older message of the same client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -36,7 +40,7 @@ from bot.storage.models import Client, ClientIdentity
 
 logger = logging.getLogger(__name__)
 
-#: How often a Rasa server looks for messages left unanswered.
+#: How often a Rasa server looks for messages left unanswered when nobody wakes it.
 RECOVERY_SECONDS = 5.0
 
 #: A message part and the choices to attach to it.
@@ -129,18 +133,6 @@ def _address_of(client_code: str, channel: str) -> tuple[int, str] | None:
     return (row[0], row[1]) if row is not None else None
 
 
-class BackgroundTasks:
-    """Runs webhook processing after the response, keeping references until done."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-
 async def hand_to_rasa(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     hand_off: HandOff,
@@ -186,26 +178,56 @@ async def keep_recovering(
     output_type: type[OutboxOutput],
     input_channel: str,
     settings: Settings,
+    wake: asyncio.Event,
 ) -> None:
-    """Finish what a failure or a crash left undone, at start and then every few seconds.
+    """Finish what was left undone, at start, then every few seconds or when ``wake`` is set.
 
     First any message stored but never screened (so a page left undone by a
     crash goes out as this server starts), then, on every pass, messages
-    screened but never answered by the assistant, oldest first.
+    screened but never answered by the assistant, oldest first. ``wake`` is
+    set when a message was left here to be answered now (it waits behind an
+    older one, or the dashboard's process took it in): the next pass starts
+    at once rather than after :data:`RECOVERY_SECONDS`.
     """
     try:
         await asyncio.to_thread(screen_pending, settings)
     except Exception:
         logger.exception("screening unscreened messages at start failed")
     while True:
+        wake.clear()  # a wake from here on is for a message this pass may not see
         try:
             pending = await asyncio.to_thread(claim_handoffs, output_type.channel)
         except Exception:
             logger.exception("looking for unanswered %s messages failed", input_channel)
             pending = []
-        if pending:
-            logger.warning("answering %d %s messages left unanswered", len(pending), input_channel)
+        if pending:  # info, not a warning: every Telegram message comes this way now
+            logger.info("answering %d %s messages left to recovery", len(pending), input_channel)
+        by_client: dict[int, list[HandOff]] = {}
         for hand_off in pending:
-            output = output_type(hand_off.client_id, hand_off.address)
-            await process_inbound(on_new_message, hand_off, output, input_channel)
-        await asyncio.sleep(RECOVERY_SECONDS)
+            by_client.setdefault(hand_off.client_id, []).append(hand_off)
+        # Clients side by side (one slow conversation holds up no other), each in order.
+        failures = await asyncio.gather(
+            *(
+                _answer_in_order(on_new_message, output_type, input_channel, hand_offs)
+                for hand_offs in by_client.values()
+            ),
+            return_exceptions=True,
+        )
+        for failure in failures:
+            if isinstance(failure, Exception):
+                logger.error("answering a recovered %s message failed: %s",
+                             input_channel, type(failure).__name__)  # fmt: skip
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(wake.wait(), RECOVERY_SECONDS)
+
+
+async def _answer_in_order(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    output_type: type[OutboxOutput],
+    input_channel: str,
+    hand_offs: Sequence[HandOff],
+) -> None:
+    """Hand one client's recovered messages to Rasa one after the other, oldest first."""
+    for hand_off in hand_offs:
+        output = output_type(hand_off.client_id, hand_off.address)
+        await process_inbound(on_new_message, hand_off, output, input_channel)

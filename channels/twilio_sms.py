@@ -39,7 +39,6 @@ from bot.storage.enums import Channel, MessageStatus
 from bot.storage.models import Client
 from channels.formatting import split_text
 from channels.outbox_output import (
-    BackgroundTasks,
     ConversationOutput,
     OutboxOutput,
     Part,
@@ -48,7 +47,7 @@ from channels.outbox_output import (
 )
 from channels.sms_segments import segment_count
 from channels.twilio_webhook import SIGNATURE_HEADER, TwilioWebhook, WebhookAnswer, WebhookRequest
-from channels.webhook import read_body
+from channels.webhook import BackgroundTasks, read_body
 
 logger = logging.getLogger(__name__)
 # The twilio library logs every request (URL, headers) at INFO: noise, and no use to us.
@@ -152,6 +151,8 @@ class TwilioInput(InputChannel):
         self.config = settings.twilio
         self.webhook = TwilioWebhook(settings, settings.public_url)
         self.background = BackgroundTasks()
+        #: Set when a message was left to the recovery loop, to be answered now.
+        self.wake = asyncio.Event()
         if self.config is None:
             logger.info("SMS channel off: WISEMIND_TWILIO_* not set")
 
@@ -162,7 +163,9 @@ class TwilioInput(InputChannel):
         async def recover(*_: Any) -> None:
             if self.config is not None:
                 self.background.start(
-                    keep_recovering(on_new_message, SmsOutput, CHANNEL_NAME, self.settings)
+                    keep_recovering(
+                        on_new_message, SmsOutput, CHANNEL_NAME, self.settings, self.wake
+                    )
                 )
 
         @webhook.route("/", methods=["GET"])
@@ -171,14 +174,17 @@ class TwilioInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive_sms(request: Request) -> HTTPResponse:
-            answer, hand_off = await self.webhook.receive_message(
+            answer, decision = await self.webhook.receive_message(
                 _webhook_request(request), handing_off=True
             )
-            if hand_off is not None:
+            if decision is not None and decision.hand_off is not None:
+                hand_off = decision.hand_off
                 output = SmsOutput(hand_off.client_id, hand_off.address)
                 self.background.start(
                     process_inbound(on_new_message, hand_off, output, CHANNEL_NAME)
                 )
+            if decision is not None and decision.handoff_left:
+                self.wake.set()  # it waits behind an older message: answer both now, in order
             return _sanic_answer(answer)
 
         @webhook.route("/status", methods=["POST"], stream=True)

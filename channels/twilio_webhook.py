@@ -13,7 +13,8 @@ Two processes serve it, each with a thin route around :class:`TwilioWebhook`:
   it goes through the same intake (stored, screened, the crisis reply queued
   and the on-call therapist paged); the assistant's turn is left to the Rasa
   server, which takes it up as soon as it is back
-  (:func:`bot.intake.claim_handoffs`).
+  (:func:`bot.intake.claim_handoffs`). Telegram's webhook is served there
+  too, for the same reason (:mod:`channels.telegram_webhook`).
 
 Each request is checked cheapest first: configured, body size, form encoding,
 then the ``X-Twilio-Signature`` over the public URL Twilio was given (never
@@ -37,7 +38,7 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from bot import clinic
-from bot.intake import HandOff, InboundMessage, receive
+from bot.intake import Decision, InboundMessage, receive
 from bot.settings import Settings
 from bot.storage.enums import Channel
 from channels.webhook import TOO_LARGE_ERROR, BodyTooLarge, read_limited
@@ -151,8 +152,8 @@ class TwilioWebhook:
 
     async def receive_message(
         self, request: WebhookRequest, *, handing_off: bool
-    ) -> tuple[WebhookAnswer, HandOff | None]:
-        """Take in one inbound message: the TwiML answer, and the message for the assistant.
+    ) -> tuple[WebhookAnswer, Decision | None]:
+        """Take in one inbound message: the TwiML answer, and what the pipeline decided.
 
         ``handing_off``: the caller hands the message to the assistant now (the
         Rasa server); otherwise it waits for a Rasa server to take it up.
@@ -167,7 +168,7 @@ class TwilioWebhook:
         decision = await asyncio.to_thread(
             receive, message, self.settings, engine=self.engine, handing_off=handing_off
         )
-        return WebhookAnswer.twiml(decision.direct_reply), decision.hand_off
+        return WebhookAnswer.twiml(decision.direct_reply), decision
 
 
 def fallback_route(settings: Settings, engine: Engine | None = None) -> Route:

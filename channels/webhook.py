@@ -1,4 +1,4 @@
-"""Reading a webhook's body cheaply: refuse anything over the limit before reading it.
+"""What every webhook route shares: a body read cheaply, and work done after the answer.
 
 Sanic reads a whole body (up to 100 MB by default) before a handler runs, and
 Starlette reads all of it when asked for it. WiseMind's webhook routes stream
@@ -7,13 +7,16 @@ instead: :func:`read_limited` refuses a declared ``Content-Length`` over
 chunked body as soon as it passes the limit, so nobody can make a server read
 and parse megabytes. :func:`read_body` and :func:`too_large` are its Sanic
 side (the Rasa server's channels); the dashboard's process, which serves
-Twilio's fallback URL, streams a Starlette request through the same function.
+Twilio's fallback URL and Telegram's webhook, streams a Starlette request
+through the same function. :class:`BackgroundTasks` runs what may follow the
+answer (the assistant's turn, a button's spinner) in either framework.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the dashboard's process reads bodies here without loading Sanic
     from sanic.request import Request
@@ -70,3 +73,15 @@ def too_large() -> HTTPResponse:
     from sanic import response
 
     return response.json({"error": TOO_LARGE_ERROR}, status=413, headers={"Connection": "close"})
+
+
+class BackgroundTasks:
+    """Runs work after a webhook's answer, keeping references to the tasks until done."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -214,9 +214,10 @@ def test_a_ten_kilobyte_message_gets_a_reply(chat: Chat) -> None:
     assert chat.reply_to("everything went wrong today. " * 350)
 
 
-def test_channels_setup_registers_the_webhook_with_its_secret(
+def test_channels_setup_registers_the_webhook_on_the_dashboards_process_with_its_secret(
     wisemind: RunningWiseMind, providers: tuple[TwilioStandin, TelegramStandin]
 ) -> None:
+    """Telegram has no fallback URL: its one webhook is where nothing depends on Rasa."""
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "channels", "setup"],
         env=wisemind.env,
@@ -227,6 +228,6 @@ def test_channels_setup_registers_the_webhook_with_its_secret(
     assert result.returncode == 0, result.stderr
     webhook = providers[1].webhook
     assert webhook is not None
-    assert webhook.url == f"{wisemind.env['WISEMIND_PUBLIC_URL']}/webhooks/telegram/webhook"
+    assert webhook.url == f"{wisemind.env['WISEMIND_DASHBOARD_URL']}/webhooks/telegram/webhook"
     assert webhook.secret_token == TELEGRAM_SECRET
     assert "/webhooks/twilio_sms/webhook" in result.stdout

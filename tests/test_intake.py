@@ -7,19 +7,27 @@ staged.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from starlette.testclient import TestClient
 
+from bot.background import free_port
 from bot.clinic import add_client
+from bot.dashboard.app import create_app
 from bot.demo import seed_demo
 from bot.escalation import acknowledge_escalation, advance_pages, crisis_line_stopped
 from bot.intake import (
@@ -61,7 +69,10 @@ from bot.storage.models import (
     Therapist,
     utcnow,
 )
-from channels.telegram import parse_update
+from channels.outbox_output import keep_recovering
+from channels.telegram import TelegramInput, TelegramOutput
+from channels.telegram_webhook import SECRET_HEADER, parse_update
+from channels.telegram_webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from channels.twilio_webhook import (
     FALLBACK_PATH,
     WEBHOOK_PATH,
@@ -71,6 +82,7 @@ from channels.twilio_webhook import (
     WebhookRequest,
     sms_message,
 )
+from channels.webhook import MAX_WEBHOOK_BODY_BYTES
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import inbound_sms_params, text_update
 from tests.standins.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, signed_twilio_webhook
@@ -1273,6 +1285,34 @@ def test_a_message_taken_in_while_no_rasa_server_runs_is_answered_by_the_next_on
     assert claim_handoffs("sms", engine=engine) == []
 
 
+def test_the_assistant_reads_a_message_taken_in_at_the_fallback_before_a_newer_one(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """While the Rasa server restarts, "i can't do this anymore, everyone would be better off
+    without me" is taken in at the Fallback URL (screened, the check-in asked, the
+    assistant's turn left for later). The server is back; the client answers "no" at the
+    webhook. The "no" is not handed over before the message it answers: it waits behind
+    it, and the Rasa server's recovery (woken: ``handoff_left``) hands both over in order."""
+    first = receive(
+        sms("i can't do this anymore, everyone would be better off without me", 1),
+        settings, engine=engine, flood=unlimited, handing_off=False,
+    )  # fmt: skip
+    second = receive(sms("no", 2), settings, engine=engine, flood=unlimited)
+    assert second.hand_off is None and second.handoff_left
+    read_by_assistant = [h.message_id for h in claim_handoffs("sms", engine=engine)]
+    assert read_by_assistant == [first.message_id, second.message_id]
+
+
+def test_a_clients_next_message_while_the_assistant_answers_the_last_is_handed_over_at_once(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """Only a message left for recovery holds a newer one back, not one being answered."""
+    first = receive(sms("hello", 1), settings, engine=engine, flood=unlimited)
+    second = receive(sms("can we do my diary card", 2), settings, engine=engine, flood=unlimited)
+    assert first.hand_off is not None and second.hand_off is not None
+    assert not second.handoff_left
+
+
 def test_a_message_finished_by_the_retry_loop_is_answered_by_the_next_rasa_server_at_once(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, unlimited: FloodControl
 ) -> None:
@@ -1406,26 +1446,166 @@ async def test_a_strangers_crisis_sms_retried_at_the_fallback_url_still_gets_the
     assert "988" in again.body, again.body
 
 
-def test_a_page_refused_because_the_therapist_opted_out_at_twilio_marks_them_unreachable(
-    engine: Engine, settings: Settings, unlimited: FloodControl
-) -> None:
-    """She texted STOP to the clinic's number before go-live: Twilio refuses her pages (21610).
+#: The secret Telegram echoes in the dashboard's Telegram webhook tests below.
+TELEGRAM_SECRET = "s" * 32
 
-    She is recorded as unreachable by SMS (a gap in ``oncall check``), the admins are told,
-    and the page moves on to the backup at once.
-    """
-    _give_the_admin_a_phone(engine)
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        (page,) = session.execute(select(Page)).scalars()
-        record_failure(
-            session, page.message_id, SendError("twilio-21610", transient=False), utcnow()
+
+def _with_telegram(settings: Settings) -> Settings:
+    """Telegram configured; the Rasa server's address a free port (no Rasa server, unless a
+    test starts one there)."""
+    return dataclasses.replace(
+        settings,
+        telegram=TelegramSettings("123456:" + "A" * 35, TELEGRAM_SECRET),
+        dashboard_secret="d" * 40,
+        rasa_host="127.0.0.1",
+        rasa_port=free_port(),
+    )
+
+
+def _post_update(http: TestClient, update: object, secret: str = TELEGRAM_SECRET) -> int:
+    answer = http.post(TELEGRAM_WEBHOOK_PATH, json=update, headers={SECRET_HEADER: secret})
+    return answer.status_code
+
+
+def test_a_telegram_crisis_message_is_taken_in_while_no_rasa_server_runs(
+    engine: Engine, settings: Settings
+) -> None:
+    """The Rasa server restarts (a crash, a deploy; loading the model takes minutes). The
+    webhook Telegram is given is on the dashboard's process, which does not need Rasa:
+    "i want to kill myself tonight" is stored and screened, the crisis reply is queued and
+    the on-call therapist paged at once; the assistant's turn waits for the Rasa server."""
+    with TestClient(create_app(_with_telegram(settings), engine)) as http:
+        assert _post_update(http, text_update(9001, int(DEMO_CHAT), CRISIS)) == 200
+    ((level, _),) = escalations(engine)
+    assert level in ("high", "imminent")
+    replies = "\n".join(queued_to(engine, DEMO_CHAT))
+    assert "988" in replies and "alerted a person" in replies
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    (waiting,) = claim_handoffs("telegram", engine=engine)  # the Rasa server, once it is back
+    assert waiting.text == CRISIS and waiting.crisis_replied
+
+
+def test_the_dashboards_telegram_webhook_refuses_a_wrong_secret_and_takes_a_redelivery_once(
+    engine: Engine, settings: Settings
+) -> None:
+    """The same verification as on the Rasa server: the secret token, the body limit, and a
+    message Telegram delivers again (its update_id restarted or not) stored once."""
+    update = text_update(9002, int(DEMO_CHAT), "hello")
+    stored_before = _stored_messages(engine)
+    with TestClient(create_app(_with_telegram(settings), engine)) as http:
+        assert _post_update(http, update, secret="guessed" * 5) == 403
+        assert _stored_messages(engine) == stored_before  # nothing stored, nothing answered
+        too_long = http.post(
+            TELEGRAM_WEBHOOK_PATH,
+            content=b"{" + b" " * MAX_WEBHOOK_BODY_BYTES + b"}",
+            headers={SECRET_HEADER: TELEGRAM_SECRET, "Content-Type": "application/json"},
         )
-        advance_pages(session, utcnow(), settings)
-    assert _tiers_paged(engine) == [PageTier.PRIMARY, PageTier.BACKUP]
+        assert too_long.status_code == 413
+        assert _post_update(http, update) == 200
+        assert _post_update(http, update) == 200
+    (taken,) = claim_handoffs("telegram", engine=engine)
+    assert taken.text == "hello"
+
+
+def _stored_messages(engine: Engine) -> int:
     with session_scope(engine) as session:
-        primary = session.execute(
-            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
-        ).scalar_one()
-        assert primary.sms_opted_out_at is not None
-    assert any("refused an SMS page" in text for text in queued_to(engine, ADMIN_PHONE))
+        return int(session.execute(select(func.count(Message.id))).scalar_one())
+
+
+@contextlib.asynccontextmanager
+async def _rasa_servers_telegram_channel(
+    settings: Settings,
+    assistant: Callable[[UserMessage], Awaitable[None]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[None]:
+    """The Rasa server's Telegram channel (its routes and recovery loop) at ``settings``'
+    Rasa address, with ``assistant`` in place of the trained model's answer."""
+    # Sanic's own test mode: several apps may start in one process (one per test).
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    app = Sanic(f"rasa_telegram_{secrets.token_hex(4)}")
+    app.blueprint(TelegramInput(settings).blueprint(assistant), url_prefix="/webhooks/telegram")
+    server = await app.create_server(
+        host=settings.rasa_host, port=settings.rasa_port, return_asyncio_server=True
+    )
+    assert server is not None
+    await server.startup()
+    await server.after_start()  # the channel's recovery loop starts here, as in Rasa
+    try:
+        yield
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+
+
+async def _read_within(seconds: float, read: list[str], wanted: list[str]) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while read != wanted and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return read
+
+
+async def test_a_telegram_message_taken_in_by_the_dashboard_is_answered_by_the_rasa_server_at_once(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard's process takes the message in, then wakes the Rasa server, whose
+    Telegram channel hands it to the assistant at once, not at its recovery loop's next
+    pass (made a minute here, so that only the wake can explain a prompt answer)."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 60.0)
+    settings = _with_telegram(settings)
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    def post_to_dashboard(text: str, update_id: int) -> int:
+        with TestClient(create_app(settings, engine)) as http:
+            return _post_update(http, text_update(update_id, int(DEMO_CHAT), text))
+
+    async with _rasa_servers_telegram_channel(settings, assistant, monkeypatch):
+        await asyncio.sleep(1)  # its first pass, at start, finds nothing
+        assert await asyncio.to_thread(post_to_dashboard, "hello", 9004) == 200
+        assert await _read_within(5, read, ["hello"]) == ["hello"]
+        # Now the loop surely waits out its minute: only the wake can bring this one.
+        assert await asyncio.to_thread(post_to_dashboard, "can we do my diary card", 9005) == 200
+        assert await _read_within(5, read, ["hello", "can we do my diary card"]) == [
+            "hello",
+            "can we do my diary card",
+        ]
+
+
+def _telegram(text: str, message_id: int, chat: str = DEMO_CHAT) -> InboundMessage:
+    return InboundMessage("telegram", chat, text, provider_id=f"123:{chat}:{message_id}")
+
+
+async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_other_client(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Telegram message reaches the assistant through the Rasa server's recovery now:
+    one client's long turn (a slow action) must not make another client wait for it."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    with session_scope(engine) as session:
+        add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
+                   timezone="America/New_York", telegram_chat_id="888000")  # fmt: skip
+    read: list[str] = []
+    other_read = asyncio.Event()
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+        if message.text == "hello":  # the demo client's turn lasts until the other's is read
+            await asyncio.wait_for(other_read.wait(), 10)
+        else:
+            other_read.set()
+
+    receive(_telegram("hello", 1), settings, engine=engine, handing_off=False)
+    receive(_telegram("good morning", 1, "888000"), settings, engine=engine, handing_off=False)
+    recovering = asyncio.create_task(
+        keep_recovering(assistant, TelegramOutput, "telegram", settings, asyncio.Event())
+    )
+    try:
+        await asyncio.wait_for(other_read.wait(), 5)
+    finally:
+        recovering.cancel()
+    assert read == ["hello", "good morning"]

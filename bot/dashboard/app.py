@@ -346,9 +346,11 @@ def _next_page(visit: Visit) -> str:
 def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
     """The dashboard as an ASGI application (``engine`` defaults to the configured database).
 
-    With SMS configured it also serves Twilio's Fallback URL, so that a text
-    sent while the Rasa server is down is still taken in (see
-    :mod:`channels.twilio_webhook`): this process does not depend on Rasa.
+    With SMS configured it also serves Twilio's Fallback URL, and with
+    Telegram configured Telegram's webhook, so that a message sent while the
+    Rasa server is down is still taken in, screened and paged at once (see
+    :mod:`channels.twilio_webhook`, :mod:`channels.telegram_webhook`): this
+    process does not depend on Rasa.
     """
     web = Dashboard(settings, engine)
     routes: list[BaseRoute] = [
@@ -361,6 +363,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
         from channels.twilio_webhook import fallback_route
 
         routes.append(fallback_route(settings, engine))
+    if settings.telegram is not None:
+        from channels.telegram_webhook import dashboard_routes
+
+        routes += dashboard_routes(settings, engine)
     app = Starlette(routes=routes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.dashboard = web

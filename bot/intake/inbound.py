@@ -93,8 +93,13 @@ class Decision:
     #: Replies for a channel that answers in its HTTP response (local chat). Outbox
     #: channels (SMS, Telegram) find theirs already queued.
     replies: tuple[str, ...] = ()
-    #: The message for the assistant, if it is to see it.
+    #: The message for the caller to hand to the assistant now, if it is to see it.
     hand_off: HandOff | None = None
+    #: The assistant is to see the message, but from a Rasa server's recovery
+    #: (:func:`~bot.intake.claim_handoffs`, which takes a client's messages in order):
+    #: the caller could not hand it over, or an older message of the client waits there.
+    #: Wake the recovery so that it is answered now.
+    handoff_left: bool = False
     #: A provider's retry of a message already stored: acknowledge and drop.
     duplicate: bool = False
     #: Stored, but screening failed here: the retry loop (:func:`screen_pending`) finishes it.

@@ -16,9 +16,9 @@ One trip down and one back:
    sees the message. If anything here fails, the webhook still answers 200:
    the message stays *not yet screened* and :func:`screen_pending`, which the
    scheduler runs every few seconds (and each Rasa server at start), finishes
-   it. A message that sits unanswered by the assistant (a server died, or it
-   came in at Twilio's fallback URL while no Rasa server ran) is taken up by
-   :func:`claim_handoffs`.
+   it. A message that sits unanswered by the assistant (a server died, it
+   came in at the dashboard's process, or it waits behind an older one of the
+   same client) is taken up by :func:`claim_handoffs`, oldest first.
 
 Strangers' messages are not stored, except a risky one (kept for the care
 team, with the crisis numbers in the reply) or an enrolment; nor are messages
@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot import clinic, escalation, message_log, takeover
 from bot.intake import strangers
@@ -110,8 +111,9 @@ def receive(
     Never raises once the message is stored: a failure after that is logged
     (message id only) and the message is left for :func:`screen_pending`.
     ``handing_off``: the caller hands the message to the assistant itself; a
-    channel that cannot (Twilio's fallback URL, served while the Rasa server
-    is down) leaves it for a Rasa server to take up with :func:`claim_handoffs`.
+    webhook that cannot (Twilio's fallback URL and Telegram's webhook, served
+    by the dashboard's process so that they never wait for Rasa) leaves it for
+    a Rasa server to take up with :func:`claim_handoffs`.
     """
     assessment = assess_safely(message.text)
     try:
@@ -279,8 +281,12 @@ def process_stored(
     channel's are returned in the Decision. ``flood`` is asked, after the
     screening, whether the assistant may answer (outbox channels only; the
     local one is behind the API token). ``handing_off`` False (the retry
-    loop, which cannot reach Rasa) leaves the hand-off unclaimed, for the next
-    Rasa server's :func:`claim_handoffs` to take at once.
+    loop, or a webhook served where no Rasa server is) leaves the hand-off
+    unclaimed, for the next Rasa server's :func:`claim_handoffs` to take at
+    once. So does a message of a client whose older message waits there (taken
+    in while no Rasa server ran): handed over now, the newer one would be read
+    first ("no" before the message it answers). The Decision says so
+    (``handoff_left``).
     """
     claimed = session.execute(
         update(Message)
@@ -345,9 +351,31 @@ def process_stored(
         hand_off = _hand_off(session, client, message)
     if hand_off is None:
         message.status = MessageStatus.PROCESSED
-    elif handing_off:
+    elif handing_off and not _older_handoff_waiting(session, message, now):
         message.handed_off_at = now
+    else:
+        return _deliver(session, message, client, replies, None, urgent=urgent, left=True)
     return _deliver(session, message, client, replies, hand_off, urgent=urgent)
+
+
+def _older_handoff_waiting(session: Session, message: Message, now: datetime) -> bool:
+    """Whether an older message of the same client and channel waits for :func:`claim_handoffs`.
+
+    Only outbox channels have a recovery loop to take them up in order.
+    """
+    if message.channel not in OUTBOX_CHANNELS:
+        return False
+    older = session.execute(
+        select(Message.id)
+        .where(
+            Message.client_id == message.client_id,
+            Message.channel == message.channel,
+            Message.id < message.id,
+            *_waiting_for_handoff(now),
+        )
+        .limit(1)
+    ).first()
+    return older is not None
 
 
 def _flooding(session: Session, flood: FloodControl, message: Message) -> bool:
@@ -372,18 +400,24 @@ def _deliver(
     hand_off: HandOff | None,
     *,
     urgent: Sequence[str] = (),
+    left: bool = False,
 ) -> Decision:
     """Queue the replies for an outbox channel, or return them for the local channel.
 
     ``urgent`` (the crisis reply) goes first, in the outbox's crisis lane, so
-    it never waits behind an earlier reply still being retried.
+    it never waits behind an earlier reply still being retried. ``left``: the
+    assistant's turn is left to :func:`claim_handoffs`.
     """
     client_id = client.id if client else None
     if message.channel not in OUTBOX_CHANNELS:
         local = (*urgent, *replies)
         session.flush()
         return Decision(
-            message_id=message.id, client_id=client_id, replies=local, hand_off=hand_off
+            message_id=message.id,
+            client_id=client_id,
+            replies=local,
+            hand_off=hand_off,
+            handoff_left=left,
         )
     for lane, texts in ((Lane.CRISIS, urgent), (Lane.NORMAL, replies)):
         for text in texts:
@@ -392,7 +426,9 @@ def _deliver(
                 address=message.address, text=text, lane=lane,
             )  # fmt: skip
     session.flush()
-    return Decision(message_id=message.id, client_id=client_id, hand_off=hand_off)
+    return Decision(
+        message_id=message.id, client_id=client_id, hand_off=hand_off, handoff_left=left
+    )
 
 
 def _staff_message(
@@ -650,18 +686,7 @@ def claim_handoffs(
     with session_scope(engine) as session:
         query = (
             select(Message)
-            .where(
-                Message.channel == channel,
-                Message.direction == Direction.INBOUND,
-                Message.status == MessageStatus.RECEIVED,
-                Message.client_id.is_not(None),
-                Message.screened_at.is_not(None),
-                Message.created_at > now - HANDOFF_WINDOW,
-                or_(
-                    Message.handed_off_at.is_(None),
-                    Message.handed_off_at < now - HANDOFF_LEASE,
-                ),
-            )
+            .where(Message.channel == channel, *_waiting_for_handoff(now))
             .order_by(Message.id)
             .limit(HANDOFF_BATCH)
         )
@@ -678,6 +703,22 @@ def claim_handoffs(
             message.handed_off_at = now
             claimed.append(_hand_off(session, client, message))
     return claimed
+
+
+def _waiting_for_handoff(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of a message for :func:`claim_handoffs`.
+
+    A client's, screened, not yet answered, and held by no live server (never
+    claimed, or the claim's lease ran out: that server died).
+    """
+    return (
+        Message.direction == Direction.INBOUND,
+        Message.status == MessageStatus.RECEIVED,
+        Message.client_id.is_not(None),
+        Message.screened_at.is_not(None),
+        Message.created_at > now - HANDOFF_WINDOW,
+        or_(Message.handed_off_at.is_(None), Message.handed_off_at < now - HANDOFF_LEASE),
+    )
 
 
 def finish_handoff(message_id: int, *, answered: bool, engine: Engine | None = None) -> None:
