@@ -454,10 +454,62 @@ def test_ordinary_coaching_reply_pages_no_one(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["bye bye everyone, i love you all", "goodbye. goodbye everyone", "bye bye forever"]
+    "text",
+    [
+        "bye bye everyone, i love you all",
+        "goodbye. goodbye everyone",
+        "bye bye forever",
+        "bye bye cruel world",
+        "goodbye cruel world",
+        "adiós mundo cruel",
+        "goodbye world",
+        "i won't be here tomorrow",
+        "🪢 ✌️",
+        "⚰️👋",
+    ],
 )
 def test_a_goodbye_to_the_world_escalates_however_the_bye_is_said(text: str) -> None:
-    assert assess(text).level.escalates
+    assert assess(text).level.escalates, text
+
+
+@pytest.mark.parametrize("text", ["bye 👋", "ok bye ✌️", "bueno me voy a la práctica, bye 👋"])
+def test_signing_off_with_a_wave_pages_no_one(text: str) -> None:
+    assert assess(text).level is RiskLevel.NONE, assess(text).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to kill myself lol",
+        "jaja quiero matarme",
+        "quiero matarme y no es broma",
+        "lol no im fine just gonna unalive myself after dinner",
+        "urges to kill myself 5",
+        "urges to kill myself are 5 today",
+        "i'm not safe, i have my dad's gun",
+        "grandpa's deer rifle is on my bed. loaded it an hour ago",
+    ],
+)
+def test_laughter_a_high_rating_or_the_word_safe_does_not_hide_risk(text: str) -> None:
+    """ "lol", "jaja", "urge" and "safe" used to explain the risk words away wherever they
+    stood in the message; only a joke marker ("jk", "es broma" without "no") still does."""
+    assert assess(text).level.escalates, assess(text).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm killing myself trying to finish this paper lol, 3am and still going",
+        "killing myself at the gym lately lol",
+        "I'll end it with him tomorrow",
+        "urge to kill myself: 0",
+        "gonna kill myself if i hear that song again lol (not literally, don't flag me)",
+    ],
+)
+def test_an_idiom_or_a_low_rating_is_set_aside_by_rules_and_parts_alike(text: str) -> None:
+    """An idiom the phrase rules read ("killing myself trying to ...") no longer leaves
+    the same words to the parts, which used to page on them alone."""
+    assert assess(text).level is RiskLevel.NONE, assess(text).to_dict()
 
 
 @pytest.mark.parametrize("text", MUST_ESCALATE)

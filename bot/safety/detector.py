@@ -114,24 +114,34 @@ class CrisisDetector:
         """The phrase rules' and the parts' verdicts together, with whether risk words
         were set aside."""
         docs = self._tokenizer.pipe((n.text for n in normalized), batch_size=BATCH_SIZE)
-        return [
-            _with_frames(self._score(n, doc), self._frames.read(n))
-            for n, doc in zip(normalized, docs, strict=True)
-        ]
+        verdicts = []
+        for n, doc in zip(normalized, docs, strict=True):
+            verdict, figurative = self._score(n, doc)
+            verdicts.append(_with_frames(verdict, self._frames.read(n, figurative)))
+        return verdicts
 
-    def _score(self, normalized: NormalizedText, doc: Doc) -> RulesVerdict:
+    def _score(
+        self, normalized: NormalizedText, doc: Doc
+    ) -> tuple[RulesVerdict, tuple[tuple[int, int], ...]]:
+        """The phrase rules' verdict, and where (in the original text) an idiom drops risk
+        words, so that the parts do not count them either."""
         tokens = self._analyzer.analyze(normalized, doc)
         if not tokens:
-            return _NOTHING_FOUND
+            return _NOTHING_FOUND, ()
         tags = frozenset().union(*(token.tags for token in tokens))
         hits = self._rules.hits(tokens, tags)
         suppressions = self._rules.suppressions(tokens, tags)
+        figurative = tuple(
+            (tokens[s.start].start, tokens[s.end - 1].end)
+            for s in suppressions
+            if s.suppressor.figurative and s.suppressor.effect == "drop"
+        )
         if not hits:
             # An idiom ("I'll die if I don't get coffee") is set aside even with no
             # rule match, so that the learned model does not read it as risk.
             idiom = any(s.suppressor.effect == "drop" for s in suppressions)
-            return _IDIOM_ONLY if idiom else _NOTHING_FOUND
-        return score(normalized.original, tokens, hits, suppressions, self._settings)
+            return (_IDIOM_ONLY if idiom else _NOTHING_FOUND), figurative
+        return score(normalized.original, tokens, hits, suppressions, self._settings), figurative
 
 
 def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:

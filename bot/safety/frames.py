@@ -173,8 +173,15 @@ class FrameReader:
         else:
             self._multi.setdefault((words[0], words[1]), []).append((words, part))
 
-    def read(self, normalized: NormalizedText) -> FrameFinding:
-        """The parts and combinations in one normalised message."""
+    def read(
+        self, normalized: NormalizedText, figurative: Sequence[tuple[int, int]] = ()
+    ) -> FrameFinding:
+        """The parts and combinations in one normalised message.
+
+        ``figurative`` are spans of the original text that the phrase rules read as an
+        idiom or another benign use ("killing myself trying to finish this paper"): a
+        part there is set aside, as the phrase rule is.
+        """
         matches = list(_TOKEN.finditer(normalized.text))
         words = [_plain(match.group()) for match in matches]
         marks = self._marks(words)
@@ -201,17 +208,17 @@ class FrameReader:
                     set_aside.add(part)
                 elif not _repeats_previous(found, part, index, end, words):
                     found.append(_Occurrence(part, index, end))
+        # A part is explained by everyday talk anywhere in the message ("pills ... in the
+        # organizer") or by an idiom over its own words: it counts for nothing, and the
+        # learned model stays out, as for an idiom the phrase rules read.
         everyday = {kind[len(_EVERYDAY) :] for kind in marks if kind.startswith(_EVERYDAY)}
-        explained = tuple(
-            sorted(
-                {
-                    _span(normalized, matches, occurrence)
-                    for occurrence in found
-                    if occurrence.part in everyday
-                }
-            )
-        )
-        found = [occurrence for occurrence in found if occurrence.part not in everyday]
+        spans = [_span(normalized, matches, occurrence) for occurrence in found]
+        is_explained = [
+            occurrence.part in everyday or _touches_any(span, figurative)
+            for occurrence, span in zip(found, spans, strict=True)
+        ]
+        explained = tuple(sorted({span for span, e in zip(spans, is_explained, strict=True) if e}))
+        found = [occurrence for occurrence, e in zip(found, is_explained, strict=True) if not e]
         aside = tuple(sorted(set_aside))
         if not found:
             return FrameFinding(
@@ -396,6 +403,9 @@ def _opens_quote(text: str, match: re.Match[str]) -> bool:
 #: A low diary rating: "0", "2", "1/5", "3/10".
 _LOW_RATING = re.compile(r"^(?:[0-2]|[0-2]/5|[0-3]/10)$")
 _END = "\x00end"
+#: Emoji become words of this prefix (``data/emoji.yml``); a wave is a sign-off.
+_EMOJI = "emoji_"
+_WAVE = "emoji_farewell"
 
 
 def _spans(
@@ -423,6 +433,10 @@ def _span(
     start, _ = normalized.original_span(*matches[occurrence.start].span())
     _, end = normalized.original_span(*matches[occurrence.end - 1].span())
     return start, end
+
+
+def _touches_any(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in spans)
 
 
 def _position(evidence: Evidence) -> tuple[int, int, str]:
@@ -456,16 +470,16 @@ def _matches_at(words: Sequence[str], index: int, phrase: tuple[str, ...]) -> bo
 def _repeats_previous(
     found: Sequence[_Occurrence], part: str, start: int, end: int, words: Sequence[str]
 ) -> bool:
-    """Whether this is the same words of the same part said again at once: "bye bye" is one
-    farewell, not two (two farewells in one message is a goodbye: ``farewell_twice``)."""
+    """Whether this is the same part said again at once: "bye bye" is one farewell, and so
+    is a wave after the word ("bye 👋", "bye ✌️"), as people sign off; two farewells
+    apart, or a symbol of death beside a wave ("⚰️👋"), are a goodbye (``farewell_twice``)."""
     if not found:
         return False
     previous = found[-1]
-    return (
-        previous.part == part
-        and previous.end == start
-        and words[previous.start : previous.end] == words[start:end]
-    )
+    if previous.part != part or previous.end != start:
+        return False
+    said, again = tuple(words[previous.start : previous.end]), tuple(words[start:end])
+    return said == again or (again == (_WAVE,) and not said[-1].startswith(_EMOJI))
 
 
 def _complete(

@@ -32,6 +32,8 @@ RULE_FILES: tuple[str, ...] = (
 )
 #: Files holding suppressors: idioms, diary ratings, recovery talk, history.
 SUPPRESSOR_FILES: tuple[str, ...] = ("idioms.yml", "suppressors.yml")
+#: The file whose suppressors are figurative language (``SuppressorSpec.figurative``).
+IDIOMS_FILE = "idioms.yml"
 
 _SUBJECTS = ("self", "any")
 _EFFECTS = ("drop", "cap_moderate")
@@ -77,6 +79,11 @@ class SuppressorSpec:
     id: str
     patterns: tuple[str, ...]
     effect: str
+    #: An idiom (``idioms.yml``, unless it says ``figurative: false``): the words mean
+    #: something else, so the parts of :mod:`bot.safety.frames` set them aside too.
+    #: Diary ratings, recovery and accidents (``suppressors.yml``) and means in an
+    #: everyday setting are read by the parts in their own way.
+    figurative: bool = False
 
 
 @dataclass(frozen=True)
@@ -317,11 +324,15 @@ def _suppressors(document: dict[str, Any], name: str) -> list[SuppressorSpec]:
     specs = []
     for entry in _list(document, "suppressors", name):
         suppressor_id = _entry_id(entry, name)
-        _no_unknown_keys(entry, {"id", "patterns", "effect"}, f"{name}: {suppressor_id}")
+        _no_unknown_keys(
+            entry, {"id", "patterns", "effect", "figurative"}, f"{name}: {suppressor_id}"
+        )
         effect = entry.get("effect", "drop")
         if effect not in _EFFECTS:
             raise LexiconError(f"{name}: {suppressor_id}: effect must be one of {_EFFECTS}")
-        specs.append(SuppressorSpec(suppressor_id, _patterns(entry, name, suppressor_id), effect))
+        patterns = _patterns(entry, name, suppressor_id)
+        figurative = bool(entry.get("figurative", name == IDIOMS_FILE))
+        specs.append(SuppressorSpec(suppressor_id, patterns, effect, figurative))
     return specs
 
 
