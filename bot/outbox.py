@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import message_log
 from bot.storage import session_scope
-from bot.storage.database import SQLITE_BUSY_TIMEOUT_MS
+from bot.storage.database import POSTGRES_LOCK_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
 from bot.storage.models import Client, Message, utcnow
 
@@ -71,8 +71,9 @@ OPTED_OUT_ERROR = "opted-out"
 INTERRUPTED_ERROR = "interrupted"
 #: Tries at recording a successful send, :data:`FIRST_RETRY_SECONDS` apart and doubling.
 RECORD_ATTEMPTS = 4
-#: The longest one try at recording may wait for a locked database (SQLite's busy time-out).
-RECORD_ATTEMPT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+#: The longest one try at recording may wait for a lock: SQLite's busy time-out, or
+#: PostgreSQL's lock time-out (a try updates one row: it waits for one lock at most).
+RECORD_ATTEMPT_SECONDS = max(SQLITE_BUSY_TIMEOUT_MS, POSTGRES_LOCK_TIMEOUT_MS) / 1000
 #: The longest recording a send's outcome may take: every try, and the waits between them.
 RECORD_BUDGET_SECONDS = RECORD_ATTEMPTS * RECORD_ATTEMPT_SECONDS + sum(
     FIRST_RETRY_SECONDS * 2**attempt for attempt in range(RECORD_ATTEMPTS - 1)
@@ -333,16 +334,20 @@ def requeue_stale(session: Session, now: datetime, *, holding: Collection[int] =
 
     Until then the message may still be in a live sender's hands: sending it
     again would send it twice. ``holding`` are ids the caller is itself still
-    sending or recording: never requeued, however long that takes.
+    sending or recording: never requeued, however long that takes. On
+    PostgreSQL a row locked by another transaction (another scheduler
+    recording its send, late) is skipped, not waited for: once that commits
+    "sent", requeuing it would send it again.
     """
-    stale = session.execute(
-        select(Message).where(
-            Message.direction == Direction.OUTBOUND,
-            Message.status == MessageStatus.SENDING,
-            or_(Message.lease_until.is_(None), Message.lease_until < now),
-            Message.id.not_in(list(holding)),
-        )
-    ).scalars()
+    query = select(Message).where(
+        Message.direction == Direction.OUTBOUND,
+        Message.status == MessageStatus.SENDING,
+        or_(Message.lease_until.is_(None), Message.lease_until < now),
+        Message.id.not_in(list(holding)),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    stale = session.execute(query).scalars()
     count = 0
     for message in stale:
         message.status = MessageStatus.FAILED

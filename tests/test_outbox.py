@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from bot.outbox import (
     FIRST_RETRY_SECONDS,
     INTERRUPTED_ERROR,
     MAX_ATTEMPTS,
+    RECORD_ATTEMPT_SECONDS,
     RECORD_ATTEMPTS,
     SEND_LEASE,
     SEND_TIMEOUT_SECONDS,
@@ -36,9 +39,10 @@ from bot.outbox import (
 )
 from bot.safety.followup import record_question
 from bot.settings import TelegramSettings, TwilioSettings, load_settings
-from bot.storage import session_scope
-from bot.storage.database import SQLITE_BUSY_TIMEOUT_MS
+from bot.storage import create_engine_for, session_scope
+from bot.storage.database import POSTGRES_LOCK_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS
 from bot.storage.enums import Channel, Lane, MessageStatus, SafetyQuestion
+from bot.storage.migrate import upgrade
 from bot.storage.models import Client, ClientIdentity, Message, Therapist, utcnow
 from bot.takeover import send_as_therapist, start_takeover
 from channels.telegram import TelegramSender
@@ -391,11 +395,74 @@ async def test_a_send_that_never_finishes_is_given_up_and_reconciled_before_a_re
 def test_a_send_and_the_recording_of_its_outcome_end_within_the_messages_lease() -> None:
     """The lease is what stops a second send: a message whose outcome is still being
     recorded when its lease runs out is requeued and sent again. The longest a send may
-    hold a message (its time limit, then every try at recording and the waits between
-    them) must fit in it."""
+    hold a message (its time limit, then every try at recording, each waiting for a lock
+    as long as either database lets it, and the waits between them) must fit in it."""
+    one_try = max(SQLITE_BUSY_TIMEOUT_MS, POSTGRES_LOCK_TIMEOUT_MS) / 1000
     backoff = sum(FIRST_RETRY_SECONDS * 2**i for i in range(RECORD_ATTEMPTS - 1))
-    longest = SEND_TIMEOUT_SECONDS + RECORD_ATTEMPTS * SQLITE_BUSY_TIMEOUT_MS / 1000 + backoff
+    longest = SEND_TIMEOUT_SECONDS + RECORD_ATTEMPTS * one_try + backoff
     assert longest < SEND_LEASE.total_seconds(), (longest, SEND_LEASE)
+
+
+def test_recording_a_send_on_postgresql_gives_up_within_its_budget_behind_a_row_lock(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL, several schedulers: a crisis reply went out on Telegram, and a stalled
+    transaction (a paused process, a cut connection whose locks live on until TCP
+    notices) holds a lock on its row. A try at recording "sent" gives up within the time
+    the lease counts on (and is tried again), instead of waiting past the lease for
+    another scheduler to requeue, and resend, the reply."""
+    upgrade(postgres_url)
+    engine = create_engine_for(postgres_url)
+    with session_scope(engine) as session:
+        message_id = enqueue(session, client_id=None, channel=Channel.TELEGRAM,
+                             address=CLIENT_CHAT, body="Please call or text 988",
+                             lane=Lane.CRISIS).id  # fmt: skip
+        claim_due(session, utcnow())
+    holder = engine.connect()
+    stalled = holder.begin()
+    holder.exec_driver_sql("SELECT id FROM messages WHERE id = %s FOR UPDATE", (message_id,))
+    finished = threading.Event()
+
+    def record() -> None:
+        with contextlib.suppress(OperationalError), session_scope(engine) as session:
+            record_sent(session, message_id, f"{CLIENT_CHAT}:1")
+        finished.set()
+
+    threading.Thread(target=record, daemon=True).start()
+    try:
+        gave_up = finished.wait(RECORD_ATTEMPT_SECONDS + 3)
+    finally:
+        stalled.rollback()
+        holder.close()
+        finished.wait(10)
+        engine.dispose()
+    assert gave_up, f"one try at recording waited over {RECORD_ATTEMPT_SECONDS + 3:.0f} s"
+
+
+def test_a_send_another_scheduler_is_recording_late_is_not_requeued_on_postgresql(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL, several schedulers: one is recording its Telegram crisis reply as sent
+    after the lease ran out (it waited for a lock) and has not committed yet. Another
+    scheduler's requeue leaves the message alone, without waiting for it: requeued, the
+    reply would be sent to the client in crisis twice."""
+    upgrade(postgres_url)
+    engine = create_engine_for(postgres_url)
+    try:
+        with session_scope(engine) as session:
+            message_id = enqueue(session, client_id=None, channel=Channel.TELEGRAM,
+                                 address=CLIENT_CHAT, body="Please call or text 988",
+                                 lane=Lane.CRISIS).id  # fmt: skip
+            claim_due(session, utcnow())
+        lease_over = utcnow() + SEND_LEASE + timedelta(seconds=1)
+        with Session(engine, future=True) as recording, recording.begin():
+            record_sent(recording, message_id, f"{CLIENT_CHAT}:1")  # its row is now locked
+            with session_scope(engine) as other:
+                other.execute(text("SET LOCAL lock_timeout = '2s'"))  # a wait fails the test
+                assert requeue_stale(other, lease_over) == 0
+        assert _status(engine, message_id) == (MessageStatus.SENT, None)
+    finally:
+        engine.dispose()
 
 
 #: Time scaled down by ten in the worker tests below; the ratios are the shipped ones.
