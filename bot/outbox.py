@@ -92,8 +92,9 @@ SEND_LEASE = timedelta(seconds=SEND_TIMEOUT_SECONDS + RECORD_BUDGET_SECONDS + 10
 #: Sending slots are counted per (lane, channel).
 Slot = tuple[str, str]
 #: Every (lane, channel) pair of the outbox, crisis lane first.
-SLOTS: tuple[Slot, ...] = tuple((lane, channel) for lane in (Lane.CRISIS, Lane.NORMAL)
-                                for channel in OUTBOX_CHANNELS)  # fmt: skip
+SLOTS: tuple[Slot, ...] = tuple(
+    (lane, channel) for lane in (Lane.CRISIS, Lane.NORMAL) for channel in OUTBOX_CHANNELS
+)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ them, so every connection is tuned for it:
   transaction wait its turn instead (keep them short). Other processes' plain
   reads, such as Rasa's tracker store, still run alongside thanks to WAL.
 
-On PostgreSQL a statement waits for another transaction's row lock at most
+On PostgreSQL a statement waits for another transaction's lock at most
 ``lock_timeout`` (as an SQLite writer waits at most its busy time-out), then
 fails: a stalled transaction (a paused process, a cut connection whose locks
 live on until TCP notices, hours later) must not hold the outbox, whose lease
