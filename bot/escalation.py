@@ -288,6 +288,21 @@ def active_escalation(session: Session, client_id: int, *, lock: bool = False) -
     return escalation
 
 
+def being_paged_for(session: Session, client_id: int) -> bool:
+    """Whether the client's escalation is open at high or imminent risk: a person is
+    being sought for them now, and nobody has taken it on yet.
+
+    A moderate flag (open until a therapist resolves it, often days) or an
+    acknowledged escalation is not: a person knows, or no page is called for.
+    """
+    escalation = active_escalation(session, client_id)
+    return (
+        escalation is not None
+        and escalation.status == EscalationStatus.OPEN
+        and escalation.level in PAGING_LEVELS
+    )
+
+
 def person_alerted(session: Session, escalation: Escalation | None, settings: Settings) -> bool:
     """Whether a person who can act on ``escalation`` knows of it: the one answer to
     "may the client be told that a person was alerted?".

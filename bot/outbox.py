@@ -11,12 +11,16 @@ exponential backoff, or after the provider's ``retry_after``; a permanent one
 Two lanes, so that nothing urgent ever waits:
 
 - ``crisis`` (crisis replies, pages, a therapist's take-over messages) is
-  claimed first and waits for nothing but an earlier crisis message to the
-  same person on the same channel that is still being sent (the parts of one
-  crisis reply keep their order); one in retry back-off does not hold the
-  next.
+  claimed first, messages to staff (pages) ahead of the rest, and waits for
+  nothing but an earlier crisis message to the same person on the same
+  channel that is still being sent (the parts of one crisis reply keep their
+  order); one in retry back-off does not hold the next.
 - ``normal`` replies go out in the order the bot produced them, per
   conversation *and* channel: an SMS in back-off never holds a Telegram reply.
+
+Each lane has sending slots of its own on each channel, so a provider that
+hangs (a Telegram outage) fills only its own slots: a page by SMS still
+leaves at once.
 
 A claim is a lease (``lease_until``): a message stays with the scheduler
 that claimed it until the lease runs out, so a slow send is never taken by
@@ -44,7 +48,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import message_log
 from bot.storage import session_scope
-from bot.storage.database import SQLITE_BUSY_TIMEOUT_MS
+from bot.storage.database import POSTGRES_LOCK_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS
 from bot.storage.enums import Channel, Direction, Lane, MessageStatus
 from bot.storage.models import Client, Message, utcnow
 
@@ -64,15 +68,17 @@ MAX_RETRY_SECONDS = 300.0
 SEND_TIMEOUT_SECONDS = 20.0
 POLL_SECONDS = 0.2
 CLAIM_BATCH = 50
-#: Sends in flight at once, per lane: a full normal lane never keeps a page waiting.
-LANE_CONCURRENCY = 20
+#: Sends in flight at once, per lane and channel: neither a full normal lane nor a
+#: hanging provider keeps a page on the other provider waiting.
+SLOT_CONCURRENCY = 20
 #: ``messages.error`` of a message dropped because the client opted out after it was queued.
 OPTED_OUT_ERROR = "opted-out"
 INTERRUPTED_ERROR = "interrupted"
 #: Tries at recording a successful send, :data:`FIRST_RETRY_SECONDS` apart and doubling.
 RECORD_ATTEMPTS = 4
-#: The longest one try at recording may wait for a locked database (SQLite's busy time-out).
-RECORD_ATTEMPT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+#: The longest one try at recording may wait for a lock: SQLite's busy time-out, or
+#: PostgreSQL's lock time-out (a try updates one row: it waits for one lock at most).
+RECORD_ATTEMPT_SECONDS = max(SQLITE_BUSY_TIMEOUT_MS, POSTGRES_LOCK_TIMEOUT_MS) / 1000
 #: The longest recording a send's outcome may take: every try, and the waits between them.
 RECORD_BUDGET_SECONDS = RECORD_ATTEMPTS * RECORD_ATTEMPT_SECONDS + sum(
     FIRST_RETRY_SECONDS * 2**attempt for attempt in range(RECORD_ATTEMPTS - 1)
@@ -81,6 +87,14 @@ RECORD_BUDGET_SECONDS = RECORD_ATTEMPTS * RECORD_ATTEMPT_SECONDS + sum(
 #: recording of its outcome can take together, so that no other scheduler requeues (and
 #: sends again) a message whose send is still being recorded.
 SEND_LEASE = timedelta(seconds=SEND_TIMEOUT_SECONDS + RECORD_BUDGET_SECONDS + 10)
+
+
+#: Sending slots are counted per (lane, channel).
+Slot = tuple[str, str]
+#: Every (lane, channel) pair of the outbox, crisis lane first.
+SLOTS: tuple[Slot, ...] = tuple(
+    (lane, channel) for lane in (Lane.CRISIS, Lane.NORMAL) for channel in OUTBOX_CHANNELS
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,11 @@ class Outgoing:
     #: The last attempt's sender died mid-send: the provider may have it already.
     interrupted: bool = False
     lane: str = Lane.NORMAL
+
+    @property
+    def slot(self) -> Slot:
+        """The sending slots it takes one of: its lane's on its channel."""
+        return (self.lane, self.channel)
 
 
 class SendError(Exception):
@@ -187,29 +206,34 @@ def claim_due(
     now: datetime,
     limit: int = CLAIM_BATCH,
     *,
-    room: Mapping[str, int] | None = None,
+    room: Mapping[Slot, int] | None = None,
     holding: Collection[int] = (),
 ) -> list[Outgoing]:
     """Mark up to ``limit`` sendable messages ``sending`` (leased) and return them.
 
-    Crisis-lane messages come first; ``room`` caps what each lane may take
-    (the worker's free sending slots per lane). Expired leases are requeued
-    (except ``holding``: the caller's own sends still in progress) and
-    messages queued before an opt-out are dropped first, in the same
-    transaction.
+    Crisis-lane messages come first, and within a lane messages to staff (pages)
+    before clients' messages, then the oldest first; ``room`` caps what each
+    lane may take on each channel (the worker's free sending slots). Expired
+    leases are requeued (except ``holding``: the caller's own sends still in
+    progress) and messages queued before an opt-out are dropped first, in the
+    same transaction.
     """
     requeue_stale(session, now, holding=holding)
     drop_before_opt_out(session, now)
     claimed: list[Outgoing] = []
-    for lane in (Lane.CRISIS, Lane.NORMAL):
-        free = limit - len(claimed) if room is None else min(limit - len(claimed), room[lane])
+    for lane, channel in SLOTS:
+        free = limit - len(claimed)
+        if room is not None:
+            free = min(free, room[(lane, channel)])
         if free > 0:
-            claimed += _claim_lane(session, lane, now, free)
+            claimed += _claim_slot(session, lane, channel, now, free)
     session.flush()
     return claimed
 
 
-def _claim_lane(session: Session, lane: str, now: datetime, limit: int) -> list[Outgoing]:
+def _claim_slot(
+    session: Session, lane: str, channel: str, now: datetime, limit: int
+) -> list[Outgoing]:
     earlier = aliased(Message)
     same_conversation_and_channel = and_(
         earlier.channel == Message.channel,
@@ -234,12 +258,14 @@ def _claim_lane(session: Session, lane: str, now: datetime, limit: int) -> list[
         .where(
             Message.direction == Direction.OUTBOUND,
             Message.lane == lane,
-            Message.channel.in_(OUTBOX_CHANNELS),
+            Message.channel == channel,
             Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
             or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
             ~blocked,
         )
-        .order_by(Message.id)
+        # Pages (to staff: no client) first: a client's crisis message retried after a
+        # time-out must not take the slot of the page that gets a person to them.
+        .order_by(Message.client_id.is_not(None), Message.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -333,16 +359,20 @@ def requeue_stale(session: Session, now: datetime, *, holding: Collection[int] =
 
     Until then the message may still be in a live sender's hands: sending it
     again would send it twice. ``holding`` are ids the caller is itself still
-    sending or recording: never requeued, however long that takes.
+    sending or recording: never requeued, however long that takes. On
+    PostgreSQL a row locked by another transaction (another scheduler
+    recording its send, late) is skipped, not waited for: once that commits
+    "sent", requeuing it would send it again.
     """
-    stale = session.execute(
-        select(Message).where(
-            Message.direction == Direction.OUTBOUND,
-            Message.status == MessageStatus.SENDING,
-            or_(Message.lease_until.is_(None), Message.lease_until < now),
-            Message.id.not_in(list(holding)),
-        )
-    ).scalars()
+    query = select(Message).where(
+        Message.direction == Direction.OUTBOUND,
+        Message.status == MessageStatus.SENDING,
+        or_(Message.lease_until.is_(None), Message.lease_until < now),
+        Message.id.not_in(list(holding)),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    stale = session.execute(query).scalars()
     count = 0
     for message in stale:
         message.status = MessageStatus.FAILED
@@ -360,8 +390,9 @@ class OutboxWorker:
     A slow provider (Telegram answering in 8 s, a send retried after a
     timeout) holds only its own message: the worker claims again at the next
     poll, whatever is still in flight, and a page queued meanwhile leaves at
-    once. Each lane has :data:`LANE_CONCURRENCY` sending slots of its own, and
-    each send is bounded by :data:`SEND_TIMEOUT_SECONDS`. The order within a
+    once. Each lane has :data:`SLOT_CONCURRENCY` sending slots of its own on
+    each channel (a hanging provider holds only its own channel's messages),
+    and each send is bounded by :data:`SEND_TIMEOUT_SECONDS`. The order within a
     conversation is the claim's (:func:`claim_due`), not the worker's.
     """
 
@@ -371,13 +402,13 @@ class OutboxWorker:
         poll_seconds: float = POLL_SECONDS,
         *,
         send_timeout: float = SEND_TIMEOUT_SECONDS,
-        lane_concurrency: int = LANE_CONCURRENCY,
+        slot_concurrency: int = SLOT_CONCURRENCY,
     ) -> None:
         self.senders = dict(senders)
         self.poll_seconds = poll_seconds
         self.send_timeout = send_timeout
-        self.lane_concurrency = lane_concurrency
-        self._sending: dict[str, set[asyncio.Task[None]]] = {lane: set() for lane in Lane.ALL}
+        self.slot_concurrency = slot_concurrency
+        self._sending: dict[Slot, set[asyncio.Task[None]]] = {slot: set() for slot in SLOTS}
         #: Ids of the messages this worker is sending or recording: never requeued under it.
         self._holding: set[int] = set()
 
@@ -398,20 +429,21 @@ class OutboxWorker:
             await self.drain()
 
     async def start_due(self) -> int:
-        """Claim what is due, as far as each lane has free slots, and start sending it.
+        """Claim what is due, as far as each lane has free slots on each channel, and
+        start sending it.
 
         Returns how many sends were started; it does not wait for them.
         """
-        room = {lane: self.lane_concurrency - len(tasks) for lane, tasks in self._sending.items()}
+        room = {slot: self.slot_concurrency - len(tasks) for slot, tasks in self._sending.items()}
         if not any(free > 0 for free in room.values()):
             return 0
         claimed = await asyncio.to_thread(self._claim, room, frozenset(self._holding))
         for message in claimed:
             self._holding.add(message.id)
             task = asyncio.create_task(self._send(message))
-            in_lane = self._sending[message.lane]
-            in_lane.add(task)
-            task.add_done_callback(in_lane.discard)
+            in_slot = self._sending[message.slot]
+            in_slot.add(task)
+            task.add_done_callback(in_slot.discard)
         return len(claimed)
 
     async def send_due(self) -> int:
@@ -425,7 +457,7 @@ class OutboxWorker:
         in_flight = [task for tasks in self._sending.values() for task in tasks]
         await asyncio.gather(*in_flight)
 
-    def _claim(self, room: Mapping[str, int], holding: Collection[int]) -> list[Outgoing]:
+    def _claim(self, room: Mapping[Slot, int], holding: Collection[int]) -> list[Outgoing]:
         with session_scope() as session:
             due = claim_due(session, utcnow(), room=room, holding=holding)
             unsendable = [m for m in due if m.channel not in self.senders]

@@ -128,17 +128,20 @@ def queue_assistant_reply(
 ) -> None:
     """Queue a reply of the assistant (Rasa) in the lane the client's situation calls for.
 
-    While the client's escalation is active, or a safety question waits for
-    their answer, the assistant is talking with someone at risk ("are you safe
-    right now?", "is someone with you?"): its replies go in the crisis lane,
-    never held behind an ordinary reply in back-off. Otherwise the normal lane,
-    the diary card's routine urge questions included, so that the card's
-    messages keep their order when the provider makes one wait.
+    While the client is being paged for (their escalation open at high or
+    imminent risk), or a safety question waits for their answer, the assistant
+    is talking with someone at risk ("are you safe right now?", "is someone
+    with you?"): its replies go in the crisis lane, never held behind an
+    ordinary reply in back-off. Otherwise the normal lane, the diary card's
+    routine urge questions included, so that the card's messages keep their
+    order when the provider makes one wait; a moderate flag or an acknowledged
+    escalation, which can stay active for days, does not put every reply of
+    those days in the lane the pages share.
     """
     lane = Lane.NORMAL
     client = session.get(Client, client_id) if client_id is not None else None
     if client is not None and (
-        escalation.active_escalation(session, client.id) is not None
+        escalation.being_paged_for(session, client.id)
         or followup.question_waiting(session, client, now or utcnow(), include_diary=False)
     ):
         lane = Lane.CRISIS

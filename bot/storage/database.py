@@ -16,6 +16,12 @@ them, so every connection is tuned for it:
   process committed in between. Taking the write lock at ``BEGIN`` makes every
   transaction wait its turn instead (keep them short). Other processes' plain
   reads, such as Rasa's tracker store, still run alongside thanks to WAL.
+
+On PostgreSQL a statement waits for another transaction's lock at most
+``lock_timeout`` (as an SQLite writer waits at most its busy time-out), then
+fails: a stalled transaction (a paused process, a cut connection whose locks
+live on until TCP notices, hours later) must not hold the outbox, whose lease
+on a message counts on every try at recording a send ending in time.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ quiet_library_loggers()
 
 #: How long (ms) an SQLite writer waits for another process's transaction to end.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: How long (ms) a PostgreSQL statement waits for another transaction's lock.
+POSTGRES_LOCK_TIMEOUT_MS = 10_000
 
 #: How long to wait before trying a locked PRAGMA again.
 PRAGMA_RETRY_SECONDS = 0.05
@@ -67,7 +75,13 @@ def create_engine_for(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     # pool_pre_ping: a connection dropped by a server restart is replaced, not reported.
-    return create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(
+        parsed,
+        future=True,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"},
+    )
 
 
 def _sqlite_engine(url: URL) -> Engine:

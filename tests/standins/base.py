@@ -367,6 +367,9 @@ class _Server(ThreadingHTTPServer):
     """A threading HTTP server that knows its stand-in and does not print tracebacks."""
 
     daemon_threads = True
+    #: Takes many connections at once, as the providers' APIs do (the default backlog
+    #: of 5 would refuse some at once, which frees a sender no real outage frees).
+    request_queue_size = 128
 
     def __init__(self, standin: StandinServer) -> None:
         self.standin = standin

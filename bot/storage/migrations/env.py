@@ -47,8 +47,10 @@ def run_migrations() -> None:
             )
             with context.begin_transaction():
                 if connection.dialect.name == "postgresql":
-                    # Every process may migrate at start-up: one at a time. (SQLite's
-                    # BEGIN IMMEDIATE already serialises them.)
+                    # Every process may migrate at start-up: one at a time, each waiting
+                    # however long the one before takes (the running app's lock time-out
+                    # is not for migrations). SQLite's BEGIN IMMEDIATE already serialises them.
+                    connection.execute(text("SET LOCAL lock_timeout = 0"))
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
                     )
