@@ -73,8 +73,9 @@ DEMO_THERAPIST = "therapist@demo.clinic"
 CLIENT_TIMEZONE = "America/New_York"
 #: With --homework-open, each client's homework falls due this long after enrolment.
 HOMEWORK_DUE_IN = timedelta(days=7)
-#: The bot's apology when processing failed starts with this (up to its first placeholder).
-PROCESSING_ERROR_PREFIX = PROCESSING_ERROR_REPLY.split("{")[0]
+#: The bot's apology (the clients here write English) when processing failed starts with this
+#: (up to its first placeholder).
+PROCESSING_ERROR_PREFIX = PROCESSING_ERROR_REPLY["en"].split("{")[0]
 
 DIARY_ANSWERS = ("0", "1", "none", "no", "no", "3", "two", "4/5", "1", "a 2", "5", "skip")
 #: What a client texts, as (kind, text): a greeting, a full diary card, the menu,

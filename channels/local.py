@@ -26,12 +26,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import message_log
+from bot.crisis_messages import language_of, with_numbers
 from bot.intake import (
     MAX_INBOUND_CHARS,
     PROCESSING_ERROR_REPLY,
     InboundMessage,
     receive,
-    with_crisis_contacts,
 )
 from bot.settings import Settings, process_settings
 from bot.storage import session_scope
@@ -110,9 +110,12 @@ class LocalInput(InputChannel):
                 else not decision.deferred
             )
             if not answered:
-                collector.messages.append(
-                    {"recipient_id": sender, "text": with_crisis_contacts(PROCESSING_ERROR_REPLY)}
+                # Deferred before a hand-off was made: the words alone tell the language.
+                language = (
+                    decision.hand_off.language if decision.hand_off else language_of(text, None)
                 )
+                apology = with_numbers(PROCESSING_ERROR_REPLY, language)
+                collector.messages.append({"recipient_id": sender, "text": apology})
             if decision.client_id is not None:
                 await asyncio.to_thread(
                     _record_replies, decision.client_id, sender, collector.messages

@@ -24,6 +24,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sqlalchemy import select
 
+from bot.crisis_messages import with_numbers
 from bot.intake import (
     PROCESSING_ERROR_REPLY,
     HandOff,
@@ -31,7 +32,6 @@ from bot.intake import (
     finish_handoff,
     queue_assistant_reply,
     screen_pending,
-    with_crisis_contacts,
 )
 from bot.outbox import Button
 from bot.settings import Settings
@@ -168,9 +168,9 @@ async def process_inbound(
     output: OutboxOutput,
     input_channel: str,
 ) -> None:
-    """Hand a stored message to Rasa; on failure, tell the client what to do."""
+    """Hand a stored message to Rasa; on failure, tell the client what to do, in their language."""
     if not await hand_to_rasa(on_new_message, hand_off, output, input_channel):
-        await output.store(with_crisis_contacts(PROCESSING_ERROR_REPLY), ())
+        await output.store(with_numbers(PROCESSING_ERROR_REPLY, hand_off.language), ())
 
 
 async def keep_recovering(

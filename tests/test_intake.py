@@ -26,7 +26,9 @@ from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from bot.background import free_port
-from bot.clinic import add_client
+from bot.clinic import add_client, client_by_code
+from bot.crisis_contacts import crisis_contacts
+from bot.crisis_messages import with_numbers
 from bot.dashboard.app import create_app
 from bot.demo import seed_demo
 from bot.escalation import acknowledge_escalation, advance_pages, crisis_line_stopped
@@ -34,6 +36,7 @@ from bot.intake import (
     ANSWERED_QUESTION,
     CHECK_IN_ASKED,
     CRISIS_REPLIED,
+    PROCESSING_ERROR_REPLY,
     RISK_LEVEL,
     FloodControl,
     InboundMessage,
@@ -69,10 +72,12 @@ from bot.storage.models import (
     Therapist,
     utcnow,
 )
-from channels.outbox_output import keep_recovering
+from channels.outbox_output import keep_recovering, process_inbound
+from channels.sms_segments import segment_count
 from channels.telegram import TelegramInput, TelegramOutput
 from channels.telegram_webhook import SECRET_HEADER, parse_update
 from channels.telegram_webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
+from channels.twilio_sms import MAX_SEGMENTS_PER_SMS, SmsOutput
 from channels.twilio_webhook import (
     FALLBACK_PATH,
     WEBHOOK_PATH,
@@ -144,6 +149,19 @@ def inbound(engine: Engine, message_id: int) -> Message:
         message = session.get(Message, message_id)
         assert message is not None
         return message
+
+
+def speaks(engine: Engine, locale: str) -> None:
+    """The demo client's profile says they read ``locale`` (``en`` or ``es``)."""
+    with session_scope(engine) as session:
+        client = client_by_code(session, "DEMO0001")
+        assert client is not None
+        client.locale = locale
+
+
+def crisis_line(locale: str) -> str:
+    """The crisis line a reply in ``locale`` gives ("988 (oprime 2 para español)" in Spanish)."""
+    return crisis_contacts(locale).crisis_line
 
 
 def test_a_high_risk_sms_queues_the_crisis_reply_and_pages_before_the_assistant_runs(
@@ -948,6 +966,85 @@ def test_an_opted_out_client_is_screened_and_paged_but_not_answered(
     assert inbound(engine, decision.message_id or 0).status == "processed"
 
 
+def _reply_to(engine: Engine, settings: Settings, flood: FloodControl, text: str, sid: int) -> str:
+    """The whole reply queued to the demo client's ``text``, however many SMS it takes."""
+    before = len(queued_to(engine, DEMO_PHONE))
+    receive(sms(text, sid), settings, engine=engine, flood=flood)
+    return " ".join(queued_to(engine, DEMO_PHONE)[before:])
+
+
+@pytest.mark.parametrize(
+    "locale, stopped, restarted, helped",
+    [
+        ("en", "You're unsubscribed", "Welcome back", "Not an emergency service"),
+        ("es", "Ya no recibirás mensajes", "Qué bueno tenerte de vuelta", "No es un servicio"),
+    ],
+)
+def test_stop_start_and_help_are_answered_in_the_clients_language_naming_the_english_keywords(
+    engine: Engine,
+    settings: Settings,
+    unlimited: FloodControl,
+    locale: str,
+    stopped: str,
+    restarted: str,
+    helped: str,
+) -> None:
+    """Carriers act on STOP, START and HELP in English only: every language names them so."""
+    speaks(engine, locale)
+    stop, start, help_ = (
+        _reply_to(engine, settings, unlimited, keyword, sid)
+        for sid, keyword in enumerate(("STOP", "START", "HELP"), start=1)
+    )
+    assert stopped in stop and "START" in stop and crisis_line(locale) in stop
+    assert restarted in start and "MENU" in start
+    assert helped in help_ and "STOP" in help_ and crisis_line(locale) in help_
+
+
+@pytest.mark.parametrize(
+    "locale, words",
+    [("en", "Could you answer me in words?"), ("es", "¿Me respondes con palabras?")],
+)
+def test_a_voice_note_to_are_you_safe_right_now_is_asked_for_words_in_the_clients_language(
+    engine: Engine, settings: Settings, unlimited: FloodControl, locale: str, words: str
+) -> None:
+    """Asked "¿Estás a salvo ahora mismo?", a Spanish speaker who answers by voice is asked
+    in Spanish to answer in words, with the Spanish crisis line."""
+    speaks(engine, locale)
+    with session_scope(engine) as session:
+        record_question(
+            session, client_by_code(session, "DEMO0001"), SafetyQuestion.SAFE_NOW, utcnow()
+        )
+    receive(sms("", 1, media=True), settings, engine=engine, flood=unlimited)
+    (reply,) = queued_to(engine, DEMO_PHONE)
+    assert words in reply and crisis_line(locale) in reply
+    assert segment_count(reply) <= MAX_SEGMENTS_PER_SMS  # one SMS, in Spanish's UCS-2 too
+
+
+@pytest.mark.parametrize("locale, words", [("en", "was saved"), ("es", "quedó guardado")])
+async def test_a_message_the_assistant_fails_on_gets_the_apology_in_the_clients_language(
+    engine: Engine,
+    settings: Settings,
+    unlimited: FloodControl,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    locale: str,
+    words: str,
+) -> None:
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)  # the SMS output's own database
+    speaks(engine, locale)
+    decision = receive(sms("ok"), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None and decision.client_id is not None
+
+    async def failing_assistant(message: UserMessage) -> None:
+        raise RuntimeError("the assistant failed on this message")
+
+    output = SmsOutput(decision.client_id, DEMO_PHONE)
+    await process_inbound(failing_assistant, decision.hand_off, output, "twilio")
+    (apology,) = queued_to(engine, DEMO_PHONE)
+    assert apology == with_numbers(PROCESSING_ERROR_REPLY, locale)
+    assert words in apology and crisis_line(locale) in apology
+
+
 def test_an_opted_out_clients_unanswered_message_is_closed_not_answered_on_recovery(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
@@ -996,6 +1093,27 @@ def test_a_risky_message_from_a_new_phone_gets_the_crisis_numbers_and_is_kept(
     assert "alerted" not in decision.direct_reply
     kept = inbound(engine, decision.message_id or 0)
     assert kept.client_id is None and kept.risk_level in ("high", "imminent")
+
+
+@pytest.mark.parametrize(
+    "locale, text, words",
+    [
+        ("en", "i feel like everyone would be better off without me", "isn't linked"),
+        ("es", "siento que todos estarían mejor sin mí", "no está vinculado"),
+    ],
+)
+def test_a_stranger_at_moderate_risk_is_answered_in_the_language_they_write_in(
+    engine: Engine,
+    settings: Settings,
+    unlimited: FloodControl,
+    locale: str,
+    text: str,
+    words: str,
+) -> None:
+    """As a high-risk stranger gets the crisis reply in the language they write in."""
+    decision = receive(sms(text, sender=STRANGER_PHONE), settings, engine=engine, flood=unlimited)
+    assert decision.direct_reply is not None and decision.message_id is not None
+    assert words in decision.direct_reply and crisis_line(locale) in decision.direct_reply
 
 
 def test_crisis_texts_from_many_unknown_numbers_ring_the_on_call_phone_three_times_then_once(
@@ -1101,13 +1219,17 @@ def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_witho
     assert "kill" not in alert
 
 
+@pytest.mark.parametrize(
+    "locale, words", [("en", "didn't receive any text"), ("es", "No me llegó ningún texto")]
+)
 def test_an_mms_without_text_is_kept_and_gets_a_prompt(
-    engine: Engine, settings: Settings, unlimited: FloodControl
+    engine: Engine, settings: Settings, unlimited: FloodControl, locale: str, words: str
 ) -> None:
+    speaks(engine, locale)
     decision = receive(sms("", media=True), settings, engine=engine, flood=unlimited)
     assert decision.hand_off is None
     assert inbound(engine, decision.message_id or 0).status == "processed"
-    assert "didn't receive any text" in queued_to(engine, DEMO_PHONE)[0]
+    assert words in queued_to(engine, DEMO_PHONE)[0]
 
 
 def test_a_flooding_sender_is_throttled_but_every_message_is_stored_and_screened(
@@ -1333,14 +1455,18 @@ def _screening_always_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bot.intake.pipeline._hand_off", failing)
 
 
+@pytest.mark.parametrize("locale, saved", [("en", "was saved"), ("es", "quedó guardado")])
 def test_a_message_whose_screening_keeps_failing_pages_a_person_and_the_client_gets_the_numbers(
     engine: Engine,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     unlimited: FloodControl,
     caplog: pytest.LogCaptureFixture,
+    locale: str,
+    saved: str,
 ) -> None:
     _screening_always_fails(monkeypatch)
+    speaks(engine, locale)
     words = "can we do my diary card now please"
     decision = receive(sms(words), settings, engine=engine, flood=unlimited)
     assert decision.deferred and decision.message_id is not None
@@ -1354,7 +1480,7 @@ def test_a_message_whose_screening_keeps_failing_pages_a_person_and_the_client_g
     (page,) = queued_to(engine, "+15005550001")
     assert "DEMO0001" in page and "diary" not in page
     (numbers,) = queued_to(engine, DEMO_PHONE)
-    assert "988" in numbers and "saved" in numbers
+    assert crisis_line(locale) in numbers and saved in numbers
     given_up = inbound(engine, decision.message_id)
     assert given_up.screened_at is not None and given_up.status == "failed"
     assert given_up.screening_attempts == SCREENING_ATTEMPTS

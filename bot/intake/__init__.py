@@ -32,7 +32,6 @@ from bot.intake.replies import (
     queue_assistant_reply,
     queue_reply,
     register_reply_format,
-    with_crisis_contacts,
 )
 from bot.intake.screening import SCREENING_FAILED, Screening, screen_for_risk
 
@@ -60,5 +59,4 @@ __all__ = [
     "register_reply_format",
     "screen_for_risk",
     "screen_pending",
-    "with_crisis_contacts",
 ]

@@ -64,6 +64,9 @@ class HandOff:
     address: str
     #: What the assistant reads: the text, a chosen button's payload, or ``/greet``.
     text: str
+    #: The client's language for this message (their words, else their profile), in which
+    #: they are told if the assistant fails on it.
+    language: str
     #: The screening's level for the words (``none`` … ``imminent``); None if unscored.
     risk_level: str | None = None
     crisis_replied: bool = False

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot import clinic, escalation, message_log, takeover
+from bot.crisis_messages import language_of, with_numbers
 from bot.intake import strangers
 from bot.intake.flood import FloodControl
 from bot.intake.inbound import Decision, HandOff, InboundMessage
@@ -58,7 +59,6 @@ from bot.intake.replies import (
     help_reply,
     is_enrolment_command,
     queue_reply,
-    with_crisis_contacts,
 )
 from bot.intake.screening import (
     SCREENING_FAILED,
@@ -154,7 +154,7 @@ def _not_stored(
     )  # fmt: skip
     if assessment is None or assessment.level.escalates:
         return Decision(direct_reply=unknown_sender_crisis_reply(message.text))
-    return Decision(direct_reply=with_crisis_contacts(NOT_STORED_REPLY))
+    return Decision(direct_reply=with_numbers(NOT_STORED_REPLY, language_of(message.text, None)))
 
 
 def _store(
@@ -163,6 +163,8 @@ def _store(
     """Resolve the sender and log the message; a Decision when there is nothing more to do."""
     risky = assessment is None or assessment.level is not RiskLevel.NONE
     client, staff = _sender(session, message, settings)
+    # The language of a reply decided here: a stranger's is read from their words alone.
+    language = language_of(message.text, client.locale if client else None)
     if client is None and not staff:
         code = enrolment_code(message.channel, message.text)
         if code is not None:
@@ -171,7 +173,7 @@ def _store(
                     session, code, channel=message.channel, address=message.address
                 )
             except clinic.ClinicError:
-                return Decision(direct_reply=ENROLMENT_FAILED_REPLY)
+                return Decision(direct_reply=ENROLMENT_FAILED_REPLY[language])
             logger.info(
                 "%s sender linked to client %s by enrolment code", message.channel, client.code
             )
@@ -179,11 +181,11 @@ def _store(
             return _keep_stranger_at_risk(session, message, assessment, settings)
         else:
             # Nothing is stored for a sender we do not know, and the reply names no one.
-            return Decision(direct_reply=with_crisis_contacts(UNKNOWN_SENDER_REPLY))
+            return Decision(direct_reply=with_numbers(UNKNOWN_SENDER_REPLY, language))
     if client is not None and not message.text.strip() and not message.has_media:
         # Nothing was sent at all: nothing to keep or screen, only a prompt (none after STOP).
         silenced = message.channel == Channel.SMS and client.opted_out_at is not None
-        prompt = None if silenced else empty_message_reply(message.channel)
+        prompt = None if silenced else empty_message_reply(message.channel, language)
         return Decision(client_id=client.id, direct_reply=prompt)
     stored = message_log.record_inbound(
         session,
@@ -260,7 +262,7 @@ def _stranger_at_risk_reply(message: InboundMessage, assessment: Assessment | No
     if assessment is not None and assessment.level.escalates:
         return unknown_sender_crisis_reply(message.text)
     # Moderate, or unscored: the usual reply, which carries the crisis numbers too.
-    return with_crisis_contacts(UNKNOWN_SENDER_REPLY)
+    return with_numbers(UNKNOWN_SENDER_REPLY, language_of(message.text, None))
 
 
 def process_stored(
@@ -306,6 +308,7 @@ def process_stored(
     opted_out = message.channel == Channel.SMS and client.opted_out_at is not None
     taken_over = takeover.is_taken_over(session, client.id, now)
     keyword = message.body.strip().upper()
+    language = language_of(message.body, client.locale)
     carrier_help = message.channel == Channel.SMS and keyword in HELP_KEYWORDS
     screening = screen_for_risk(
         session, client, message, assessment, settings, now,
@@ -321,7 +324,9 @@ def process_stored(
     waiting = not taken_over and followup.question_waiting(session, client, now)
     replies: list[str] = []
     compliance = (
-        _compliance_reply(settings, client, keyword) if message.channel == Channel.SMS else None
+        _compliance_reply(settings, client, keyword, language)
+        if message.channel == Channel.SMS
+        else None
     )
     hand_off: HandOff | None = None
     if compliance is not None:
@@ -338,9 +343,9 @@ def process_stored(
     elif not message.body.strip():
         if waiting:
             # A voice note for an answer: no menu prompt, the numbers, and the question waits.
-            urgent.append(with_crisis_contacts(NOT_TEXT_ANSWER_REPLY, client.locale))
+            urgent.append(with_numbers(NOT_TEXT_ANSWER_REPLY, language))
         else:
-            replies.append(empty_message_reply(message.channel))
+            replies.append(empty_message_reply(message.channel, language))
     elif (
         flood is not None
         and message.channel in OUTBOX_CHANNELS
@@ -485,18 +490,20 @@ def _is_crisis_line(settings: Settings, channel: str, address: str) -> bool:
     )
 
 
-def _compliance_reply(settings: Settings, client: Client, keyword: str) -> str | None:
-    """The reply to a carrier keyword ("" for none), or None if it is not one."""
+def _compliance_reply(
+    settings: Settings, client: Client, keyword: str, language: str
+) -> str | None:
+    """The reply to a carrier keyword in ``language`` ("" for none), or None if not one."""
     if keyword in OPT_OUT_KEYWORDS:
         if client.opted_out_at is not None:
             return ""  # one confirmation only
         client.opted_out_at = utcnow()
-        return with_crisis_contacts(OPTED_OUT_REPLY, client.locale)
+        return with_numbers(OPTED_OUT_REPLY, language)
     if keyword in OPT_IN_KEYWORDS and client.opted_out_at is not None:
         client.opted_out_at = None
-        return OPTED_IN_REPLY
+        return OPTED_IN_REPLY[language]
     if keyword in HELP_KEYWORDS:
-        return help_reply(settings, client.locale)
+        return help_reply(settings, language)
     return None
 
 
@@ -522,6 +529,7 @@ def _hand_off(session: Session, client: Client, message: Message) -> HandOff:
         channel=message.channel,
         address=message.address,
         text=text,
+        language=language_of(message.body, client.locale),
         risk_level=message.risk_level,
         crisis_replied=message.crisis_replied,
         check_in_asked=message.check_in_asked,
@@ -668,7 +676,8 @@ def _send_numbers_once(session: Session, message: Message, told: set[int]) -> in
         return None
     queue_reply(
         session, client_id=client.id, channel=message.channel, address=message.address,
-        text=with_crisis_contacts(PROCESSING_ERROR_REPLY, client.locale), lane=Lane.CRISIS,
+        text=with_numbers(PROCESSING_ERROR_REPLY, language_of(message.body, client.locale)),
+        lane=Lane.CRISIS,
     )  # fmt: skip
     return client.id
 

@@ -38,46 +38,117 @@ START_COMMAND = "/start"
 #: What the assistant is told on first contact once a sender is linked: greet (starts consent).
 GREETING_TRIGGER = "/greet"
 
-UNKNOWN_SENDER_REPLY = (
-    "This is WiseMind, a skills coach for clients of a DBT clinic. This number or "
-    "account isn't linked to anyone here. If your therapist gave you an enrolment code, "
-    "reply JOIN and the code. If you need to talk to someone now, call or text {crisis_line}; "
-    "in an emergency call {emergency}."
-)
-PROCESSING_ERROR_REPLY = (
-    "Sorry, something went wrong on my side and I couldn't answer that. Your message "
-    "was saved. If you need to talk to someone now, call or text {crisis_line}; "
-    "in an emergency call {emergency}."
-)
+# Each text the pipeline writes itself is a table keyed by language, as in
+# bot.crisis_messages, and is chosen with its language_of. The keywords a client
+# texts back (STOP, START, HELP, JOIN, MENU) stay in English in every language: the
+# carriers and Twilio's keyword handling act on the English STOP, START and HELP (the
+# keywords below), CTIA wants the STOP and HELP replies to name them, and the bot
+# reads only these words. Accented Spanish travels as UCS-2 (67 characters a
+# segment), so the Spanish texts are kept to one SMS of three segments where they can.
+UNKNOWN_SENDER_REPLY = {
+    "en": (
+        "This is WiseMind, a skills coach for clients of a DBT clinic. This number or "
+        "account isn't linked to anyone here. If your therapist gave you an enrolment code, "
+        "reply JOIN and the code. If you need to talk to someone now, call or text "
+        "{crisis_line}; in an emergency call {emergency}."
+    ),
+    "es": (
+        "Hola, soy WiseMind, un asistente de habilidades para clientes de una clínica de "
+        "DBT. Este número o cuenta no está vinculado a nadie aquí. Si tu terapeuta te dio un "
+        "código de inscripción, responde JOIN y el código. Si necesitas hablar con alguien "
+        "ahora, llama o escribe al {crisis_line}; en una emergencia llama al {emergency}."
+    ),
+}
+PROCESSING_ERROR_REPLY = {
+    "en": (
+        "Sorry, something went wrong on my side and I couldn't answer that. Your message "
+        "was saved. If you need to talk to someone now, call or text {crisis_line}; "
+        "in an emergency call {emergency}."
+    ),
+    "es": (
+        "Perdón, algo falló de mi lado y no pude responderte. Tu mensaje quedó guardado. "
+        "Si necesitas hablar con alguien ahora, llama o escribe al {crisis_line}; en una "
+        "emergencia llama al {emergency}."
+    ),
+}
 #: When a message could not even be stored: nothing was kept, so the client is asked to resend.
-NOT_STORED_REPLY = (
-    "Sorry, something went wrong on my side and your message did not reach me. Please send "
-    "it again in a few minutes. If you need to talk to someone now, call or text "
-    "{crisis_line}; in an emergency call {emergency}."
-)
-ENROLMENT_FAILED_REPLY = (
-    "Sorry, that enrollment code didn't work: it may be mistyped, used or expired. Please "
-    "check it with your therapist."
-)
-EMPTY_MESSAGE_REPLY = "I didn't receive any text. Text MENU to see what I can do."
-NOT_TEXT_REPLY = "I can only read text messages. Text MENU to see what I can do."
+NOT_STORED_REPLY = {
+    "en": (
+        "Sorry, something went wrong on my side and your message did not reach me. Please "
+        "send it again in a few minutes. If you need to talk to someone now, call or text "
+        "{crisis_line}; in an emergency call {emergency}."
+    ),
+    "es": (
+        "Perdón, algo falló de mi lado y tu mensaje no me llegó. Reenvíalo en unos minutos. "
+        "Si necesitas hablar con alguien ahora, llama o escribe al {crisis_line}; en una "
+        "emergencia llama al {emergency}."
+    ),
+}
+ENROLMENT_FAILED_REPLY = {
+    "en": (
+        "Sorry, that enrollment code didn't work: it may be mistyped, used or expired. "
+        "Please check it with your therapist."
+    ),
+    "es": (
+        "Perdón, ese código de inscripción no funcionó: puede tener un error, estar usado o "
+        "vencido. Por favor revísalo con tu terapeuta."
+    ),
+}
+EMPTY_MESSAGE_REPLY = {
+    "en": "I didn't receive any text. Text MENU to see what I can do.",
+    "es": "No me llegó ningún texto. Escribe MENU para ver lo que puedo hacer.",
+}
+NOT_TEXT_REPLY = {
+    "en": "I can only read text messages. Text MENU to see what I can do.",
+    "es": "Solo puedo leer mensajes de texto. Escribe MENU para ver lo que puedo hacer.",
+}
 #: A picture or voice note while a safety question waits for its answer: no menu, the numbers.
-NOT_TEXT_ANSWER_REPLY = (
-    "I can only read text, so I couldn't see or hear that. Could you answer me in words? "
-    "If you need to talk to someone now, call or text {crisis_line}; in an emergency call "
-    "{emergency}."
-)
-OPTED_OUT_REPLY = (
-    "You're unsubscribed from WiseMind and won't get more messages. Reply START to "
-    "resubscribe. If you need to talk to someone, call or text {crisis_line}; in an "
-    "emergency call {emergency}."
-)
-OPTED_IN_REPLY = "Welcome back, you're subscribed to WiseMind again. Text MENU for what I can do."
-HELP_REPLY = (
-    "WiseMind, the DBT skills coach of {clinic}.{contact} Text MENU for what I can do, "
-    "STOP to unsubscribe. Not an emergency service: in danger call {emergency}; to talk "
-    "to someone now call or text {crisis_line}."
-)
+NOT_TEXT_ANSWER_REPLY = {
+    "en": (
+        "I can only read text, so I couldn't see or hear that. Could you answer me in words? "
+        "If you need to talk to someone now, call or text {crisis_line}; in an emergency call "
+        "{emergency}."
+    ),
+    "es": (
+        "Solo puedo leer texto, así que no pude ver ni oír eso. ¿Me respondes con palabras? "
+        "Si necesitas hablar con alguien ahora, llama o escribe al {crisis_line}; "
+        "en una emergencia llama al {emergency}."
+    ),
+}
+OPTED_OUT_REPLY = {
+    "en": (
+        "You're unsubscribed from WiseMind and won't get more messages. Reply START to "
+        "resubscribe. If you need to talk to someone, call or text {crisis_line}; in an "
+        "emergency call {emergency}."
+    ),
+    "es": (
+        "Ya no recibirás mensajes de WiseMind. Responde START para volver a suscribirte. "
+        "Si necesitas hablar con alguien, llama o escribe al {crisis_line}; en una "
+        "emergencia llama al {emergency}."
+    ),
+}
+OPTED_IN_REPLY = {
+    "en": "Welcome back, you're subscribed to WiseMind again. Text MENU for what I can do.",
+    "es": (
+        "Qué bueno tenerte de vuelta: tu suscripción a WiseMind está activa otra vez. "
+        "Escribe MENU para ver lo que puedo hacer."
+    ),
+}
+HELP_REPLY = {
+    "en": (
+        "WiseMind, the DBT skills coach of {clinic}.{contact} Text MENU for what I can do, "
+        "STOP to unsubscribe. Not an emergency service: in danger call {emergency}; to talk "
+        "to someone now call or text {crisis_line}."
+    ),
+    "es": (
+        "WiseMind, el asistente de habilidades DBT de {clinic}.{contact} Escribe MENU para "
+        "ver lo que puedo hacer, STOP para cancelar la suscripción. No es un servicio de "
+        "emergencias: si estás en peligro llama al {emergency}; para hablar con alguien "
+        "ahora llama o escribe al {crisis_line}."
+    ),
+}
+#: HELP's clinic contact, when one is configured.
+CLINIC_CONTACT = {"en": " Contact: {contact}.", "es": " Contacto: {contact}."}
 
 
 def register_reply_format(channel: str, reply_format: ReplyFormat) -> None:
@@ -149,21 +220,19 @@ def queue_assistant_reply(
                 buttons=buttons, lane=lane)  # fmt: skip
 
 
-def with_crisis_contacts(template: str, locale: str | None = None) -> str:
-    """Fill a reply's ``{crisis_line}`` and ``{emergency}`` from configuration."""
-    contacts = crisis_contacts(locale)
-    return template.format(crisis_line=contacts.crisis_line, emergency=contacts.emergency_number)
+def help_reply(settings: Settings, language: str) -> str:
+    """HELP/INFO in ``language``: the clinic, its contact and the crisis numbers.
 
-
-def help_reply(settings: Settings, locale: str | None) -> str:
-    """HELP/INFO: the clinic, its contact and the crisis numbers.
-
-    One ``format`` call fills everything, so a ``{`` in the configured contact
-    is shown as written rather than read as a placeholder.
+    The contact is passed as a value, never read as a template, so a ``{`` in
+    the configured contact is shown as written rather than read as a placeholder.
     """
-    contacts = crisis_contacts(locale)
-    contact = f" Contact: {settings.clinic_contact}." if settings.clinic_contact else ""
-    return HELP_REPLY.format(
+    contacts = crisis_contacts(language)
+    contact = (
+        CLINIC_CONTACT[language].format(contact=settings.clinic_contact)
+        if settings.clinic_contact
+        else ""
+    )
+    return HELP_REPLY[language].format(
         clinic=settings.clinic_name,
         contact=contact,
         crisis_line=contacts.crisis_line,
@@ -171,9 +240,9 @@ def help_reply(settings: Settings, locale: str | None) -> str:
     )
 
 
-def empty_message_reply(channel: str) -> str:
+def empty_message_reply(channel: str, language: str) -> str:
     """The prompt for a message with nothing to read (a picture, a sticker)."""
-    return NOT_TEXT_REPLY if channel == Channel.TELEGRAM else EMPTY_MESSAGE_REPLY
+    return (NOT_TEXT_REPLY if channel == Channel.TELEGRAM else EMPTY_MESSAGE_REPLY)[language]
 
 
 def enrolment_code(channel: str, text: str) -> str | None:
