@@ -125,6 +125,31 @@ def test_a_no_with_a_but_or_a_doubt_to_the_check_in_pages_the_on_call_therapist(
     assert page.address == "+15005550001"
 
 
+@pytest.mark.parametrize("answer", ["i'm not fine", "not good", "i'm not alright", "not fine"])
+def test_im_not_fine_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """ "I'm not fine" is distress, not "no, I'm fine" (review 4 #1)."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    reply = _answer(db_session, answer)
+    assert any("988" in text for text in reply), reply
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "check_in_affirmed" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize("answer", ["no 🔪", "no 💊", "no... 😭😭😭"])
+def test_a_no_with_a_knife_pills_or_tears_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """An emoji after "no" qualifies it as words do (review 4 #11)."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    reply = _answer(db_session, answer)
+    assert any("988" in text for text in reply), reply
+    assert len(_primary_pages(db_session)) == 1
+
+
 @pytest.mark.parametrize(
     ("answer", "reading"),
     [
@@ -135,9 +160,14 @@ def test_a_no_with_a_but_or_a_doubt_to_the_check_in_pages_the_on_call_therapist(
         ("no, not sure", YES), ("not really", YES), ("no im not fine", YES),
         ("no sé", YES), ("no estoy segura", YES), ("no pero quiero", YES),
         ("no estoy bien", YES), ("no, tal vez", YES), ("no quiero vivir", YES),
+        ("i'm not fine", YES), ("not good", YES), ("i'm not alright", YES), ("not fine", YES),
+        ("not at all good", YES), ("not ok", YES), ("no no im fine", YES),
+        ("no 🔪", YES), ("no 💊", YES), ("no... 😭😭😭", YES), ("no 💀", YES), ("no 🙃", YES),
+        ("no 👎🏽", NO), ("no!!", NO),
     ],
 )  # fmt: skip
 def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: str) -> None:
+    """The same reader decides the Rasa form's slot (``ValidateCrisisCheckInForm``)."""
     assert read_check_in(answer) == reading
 
 
@@ -215,6 +245,31 @@ def test_not_safe_or_bleeding_to_are_you_hurt_or_not_safe_pages_the_on_call_ther
     assert page.address == "+15005550001"
 
 
+@pytest.mark.parametrize("answer", ["i think so", "probably", "it hurts", "i took pills"])
+def test_a_hedged_yes_or_an_overdose_to_are_you_hurt_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """Neither word of these is risk to the detector alone; to this question they are a yes
+    (review 4 #2)."""
+    record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
+    reply = _answer(db_session, answer)
+    assert any("988" in text for text in reply), reply
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "self_harm_needs_care" in categories
+    (page,) = _primary_pages(db_session)
+    assert page.address == "+15005550001"
+
+
+@pytest.mark.parametrize("answer", ["i'm not hurt", "im not bleeding", "i am not injured"])
+def test_im_not_hurt_to_are_you_hurt_pages_nobody(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """A plainly denied injury, with its subject, is a clear no (review 4 #10)."""
+    record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
+    assert _answer(db_session, answer) == ()
+    assert _primary_pages(db_session) == []
+
+
 @pytest.mark.parametrize(
     ("answer", "reading"),
     [
@@ -223,10 +278,15 @@ def test_not_safe_or_bleeding_to_are_you_hurt_or_not_safe_pages_the_on_call_ther
         ("no", NO), ("nope", NO), ("no, i'm safe", NO), ("not hurt", NO), ("no estoy herida", NO),
         ("no not bleeding", NO), ("not bleeding", NO), ("not bleeding much", YES),
         ("not bleeding but its deep", YES),
-        ("hmm", UNCLEAR), ("hi", UNCLEAR),
+        ("i think so", YES), ("probably", YES), ("maybe", YES), ("it hurts", YES),
+        ("i took pills", YES), ("kind of", YES), ("a little", YES), ("idk", YES),
+        ("i'm not hurt", NO), ("im not bleeding", NO), ("i am not injured", NO),
+        ("no i'm not hurt", NO),
+        ("hmm", UNCLEAR), ("hi", UNCLEAR), ("?", UNCLEAR), ("fine", UNCLEAR),
     ],
 )  # fmt: skip
 def test_only_a_clear_no_to_are_you_hurt_or_not_safe_is_a_no(answer: str, reading: str) -> None:
+    """The same reader decides the diary form (``validate_diary_self_harm_care``)."""
     assert read_care_needed(answer) == reading
 
 
@@ -255,21 +315,26 @@ def test_a_hello_hours_after_the_check_in_is_not_read_as_its_answer(
     assert db_session.get(PendingSafetyQuestion, client.id) is None  # the conversation moved on
 
 
+def _crisis_acknowledged_and_asked_safe_now(session: Session, client: Client) -> None:
+    """A crisis text, the on-call therapist's ACK, and "are you safe right now?" recorded."""
+    _answer(session, "i want to kill myself tonight")
+    primary = session.execute(
+        select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+    ).scalar_one()
+    escalation_id = session.execute(select(Escalation.id)).scalar_one()
+    acknowledge_escalation(
+        session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+    )
+    record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
+
+
 def test_a_no_to_are_you_safe_after_an_ok_reopens_the_escalation_without_the_action_server(
     db_session: Session, client: Client
 ) -> None:
     """The therapist acknowledged and is calling; the bot asked "are you safe right now?" and
     the action server hung. "ok" settles nothing: the question waits, and the "no" after it
     gets the crisis reply and pages the therapist again."""
-    _answer(db_session, "i want to kill myself tonight")
-    primary = db_session.execute(
-        select(Therapist).where(Therapist.email == "therapist@demo.clinic")
-    ).scalar_one()
-    escalation_id = db_session.execute(select(Escalation.id)).scalar_one()
-    acknowledge_escalation(
-        db_session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
-    )
-    record_question(db_session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    _crisis_acknowledged_and_asked_safe_now(db_session, client)
     assert _answer(db_session, "ok") == ()
     assert any("988" in text for text in _answer(db_session, "no"))
     assert db_session.execute(select(Escalation.status)).scalar_one() == "open"
@@ -344,9 +409,37 @@ def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalat
 
 
 @pytest.mark.parametrize(
-    "answer", ["safe for now I guess", "I'm safe but I still have the pills", "i think im safe"]
+    "answer",
+    [
+        "yes i'm safe, the gun is in my car though",
+        "yeah safe. still have the knife tho",
+        "yes but i still have the pills",
+    ],
 )
+def test_safe_with_the_means_at_hand_reopens_the_escalation(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """Lethal means named beside "safe" are what a clinician acts on at once (review 4 #7)."""
+    _crisis_acknowledged_and_asked_safe_now(db_session, client)
+    _answer(db_session, answer)
+    assert db_session.execute(select(Escalation.status)).scalar_one() == "open"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["I'm safe but I still have the pills", "safe, the rope is in my room", "yes, on the roof"],
+)
+def test_safe_with_the_means_named_is_not_safe(answer: str) -> None:
+    assert read_safe_now(answer) == NO
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["safe for now I guess", "i think im safe", "estoy a salvo por ahora", "sí por ahora",
+     "yes for now", "yes, for tonight", "yes i'm safe, for now though"],
+)  # fmt: skip
 def test_a_hedged_safe_is_asked_again_not_taken_as_safe(answer: str) -> None:
+    """Hedges in Spanish and after a bare yes too (review 4 #7)."""
     assert read_safe_now(answer) == UNCLEAR
 
 

@@ -110,6 +110,10 @@ class CrisisDetector:
         """The normalised text both halves read."""
         return self._normalizer.normalize(text)
 
+    def named_parts(self, text: str) -> frozenset[str]:
+        """The parts of ``data/frames.yml`` that ``text`` names, not negated ("FIREARM")."""
+        return self._frames.named_parts(self._normalizer.normalize(text))
+
     def rules_verdicts(self, normalized: list[NormalizedText]) -> list[RulesVerdict]:
         """The phrase rules' and the parts' verdicts together, with whether risk words
         were set aside."""

@@ -25,6 +25,7 @@ never paged twice.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,9 +34,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages
-from bot.answers import NUMBER_WORDS, Problem, read_scale, read_yes_no
+from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
+from bot.safety import get_detector
 from bot.settings import Settings
 from bot.storage.enums import URGE_MAX, Direction, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message, PendingSafetyQuestion
@@ -77,11 +79,16 @@ _UNSAFE = re.compile(
 #: A negation anywhere in an answer that names safety ("I don't think I'm safe",
 #: "safe? no", "no me siento segura") makes it "not safe": when in doubt, escalate.
 _NEGATION = re.compile(r"\b(not|no|nope|nah|never|nunca|nada|ni|cannot)\b|n'?t\b|\bnot sure\b")
-#: Hedges that keep "safe" from being a clear yes ("safe for now I guess"): ask again.
+#: Hedges that keep "safe" or "yes" from being a clear yes ("safe for now I guess",
+#: "sí por ahora"): ask again.
 _HEDGE = re.compile(
-    r"\b(but|guess|think|maybe|probably|kind of|kinda|sort of|sorta|for now|i hope|"
-    r"hopefully|pero|creo|quiz[aá]s?|tal vez)\b"
+    r"\b(but|guess|think|maybe|probably|kind of|kinda|sort of|sorta|for now|for tonight|"
+    r"i hope|hopefully|though|tho|still|pero|creo|quiz[aá]s?|tal vez|por ahora|"
+    r"por el momento|por hoy)\b"
 )
+#: The detector's parts (``bot/safety/data/frames.yml``) that name lethal means: named
+#: in an answer to "are you safe right now?", whatever else it says, it is not safe.
+_MEANS_PARTS = frozenset({"FIREARM", "BLADE", "LIGATURE", "MEDICATION", "HEIGHT"})
 
 
 #: The words an unqualified no to a safety question is made of, in English and Spanish.
@@ -97,12 +104,20 @@ _INJURY = re.compile(
     r"\b(bleed\w*|blood\w*|deep|hospital|stitch\w*|emergency|sangr\w*|herida grande|"
     r"profund[oa]|puntos|urgencias)\b"
 )
-#: "not hurt", "no estoy herida": the hurt half of the care question answered no.
+#: "not hurt", "i'm not bleeding", "no estoy herida": the hurt half of the care question
+#: answered no.
 _NOT_HURT = re.compile(
-    r"\b(not|no estoy|no) (hurt|injured|herid[oa]|lastimad[oa]|bleeding|sangrando)\b"
+    r"\b((i'?m|i am) )?(not|no estoy|no) (hurt|injured|herid[oa]|lastimad[oa]|bleeding|"
+    r"sangrando)\b"
 )
-#: Words that make an answer a no only after a single negation ("no, I'm fine").
+#: Answers to "are you hurt?" that say nothing either way ("hmm", "hi"): asked again.
+_NOTHING_SAID = frozenset({"hmm", "hm", "hmmm", "um", "umm", "uh", "hi", "hello", "hey", "hola"})
+#: Words that make an answer a no only after a no that stands apart ("no, I'm fine").
 _WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
+#: The words that open such a no: "not" negates the well word itself ("not fine").
+_LEADING_NO = frozenset({"no", "n", "nope", "nah", "nop", "naw", "nel"})
+#: The symbols a plain no may hold (with their skin tones and variation selector).
+_NO_SYMBOLS = frozenset("👍👎❌️🏻🏼🏽🏾🏿")
 _NEGATIONS = frozenset(
     {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
      "haven't", "havent"}
@@ -139,17 +154,29 @@ def is_clear_no(text: str) -> bool:
 
     Every word must belong to a plain no (:data:`_PLAIN_NO_WORDS`): anything
     more ("no but i want to", "no... maybe", "no sé", "no estoy segura", "no
-    pero quiero") qualifies the no, and is not one. "fine", "ok" and "good"
-    count only after a single negation: "no, I'm fine" is a no, "no I'm not
-    fine" is not. Spanish "bien" never does: "no estoy bien" is "I'm not well".
+    pero quiero") qualifies the no, and is not one; so does any emoji or symbol
+    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"). "fine", "ok" and "good" count
+    only after a no that opens the answer with no other negation between:
+    "no, I'm fine" is a no; "I'm not fine", "not good" and "no I'm not fine"
+    are distress, not a no. Spanish "bien" never does: "no estoy bien" is
+    "I'm not well".
     """
-    if read_yes_no(text).value is not False:
+    if read_yes_no(text).value is not False or _has_symbol(text):
         return False
     words = _answer_phrase(text).split()
     if not set(words) <= _PLAIN_NO_WORDS | _WELL_WORDS:
         return False
-    negations = sum(word in _NEGATIONS for word in words)
-    return negations == 1 or not set(words) & _WELL_WORDS
+    well = [index for index, word in enumerate(words) if word in _WELL_WORDS]
+    if not well:
+        return True
+    return words[0] in _LEADING_NO and not set(words[1 : well[0]]) & _NEGATIONS
+
+
+def _has_symbol(text: str) -> bool:
+    """Whether ``text`` holds an emoji or other symbol a plain no does not (🔪, 💊, 😭)."""
+    return any(
+        unicodedata.category(char).startswith("S") and char not in _NO_SYMBOLS for char in text
+    )
 
 
 def read_check_in(text: str) -> str:
@@ -171,11 +198,14 @@ def read_safe_now(text: str) -> str:
     """Whether the client says they are safe: yes, no, or unclear (ask again).
 
     "ok" or "hi" right after crisis help is not "I'm safe": it is read as
-    unclear, and the follow-up asks again, gently.
+    unclear, and the follow-up asks again, gently; so is a hedged safe or yes
+    ("safe for now", "sí por ahora"). Lethal means named ("yes i'm safe, the
+    gun is in my car though") make any answer not safe: the one thing a
+    clinician acts on at once.
     """
     phrase = _answer_phrase(text)
     negated = bool(_NEGATION.search(phrase))
-    if _UNSAFE.search(phrase):
+    if _UNSAFE.search(phrase) or get_detector().named_parts(text) & _MEANS_PARTS:
         return NO
     if _SAFE.search(phrase):
         if negated or "?" in text:
@@ -188,7 +218,7 @@ def read_safe_now(text: str) -> str:
     answer = read_yes_no(phrase).value
     words = set(phrase.split())
     if answer is True and words - _ACKNOWLEDGEMENTS - {"i'm", "im", "i", "am"}:
-        return YES
+        return UNCLEAR if _HEDGE.search(phrase) else YES
     return NO if answer is False else UNCLEAR
 
 
@@ -198,13 +228,16 @@ def read_care_needed(text: str) -> str:
     Yes, no, or unclear (asked again). The question has two halves, and a
     "no" word answers only one: "i'm not safe" and "no estoy a salvo" are the
     risky half in the client's words, and "bleeding a lot" says hurt without a
-    yes. So words of injury (unless plainly denied: "not bleeding") or of not
-    being safe (as :func:`read_safe_now` reads them) are yes; "I'm safe" and
-    "not hurt" are no; of the rest only
-    an unqualified no (:func:`is_clear_no`) is no, and what has no yes or no
-    word at all ("hmm") is unclear. When in doubt, escalate.
+    yes. So words of injury (unless plainly denied: "i'm not bleeding") or of
+    not being safe (as :func:`read_safe_now` reads them) are yes; "I'm safe"
+    and "i'm not hurt" are no; of the rest only an unqualified no
+    (:func:`is_clear_no`) is no, and only what says nothing either way ("hmm",
+    "hi", "?") is unclear. A hedge ("i think so", "probably"), pain ("it
+    hurts") or an act ("i took pills") is yes: when in doubt, escalate.
     """
     phrase = _answer_phrase(text)
+    if not phrase or _says_nothing(phrase):
+        return UNCLEAR
     rest = " ".join(_NOT_HURT.sub(" ", phrase).split())
     if _INJURY.search(rest) or _UNSAFE.search(phrase):
         return YES
@@ -215,9 +248,13 @@ def read_care_needed(text: str) -> str:
         return NO if plainly_safe else YES
     if not rest or is_clear_no(rest):
         return NO
-    if read_yes_no(rest).problem is Problem.MISSING and rest == phrase:
-        return UNCLEAR
     return YES
+
+
+def _says_nothing(phrase: str) -> bool:
+    """Whether ``phrase`` holds neither yes nor no nor anything else: "hmm", "hi", "fine"."""
+    words = set(phrase.split())
+    return words <= _NOTHING_SAID | _ACKNOWLEDGEMENTS and read_yes_no(phrase).value is None
 
 
 def urge_is_high(text: str) -> bool:

@@ -257,6 +257,22 @@ class FrameReader:
             explained,
         )
 
+    def named_parts(self, normalized: NormalizedText) -> frozenset[str]:
+        """Every part the message names, unless a true negation comes just before it.
+
+        Unlike :meth:`read`, everyday context does not explain a part away: in an
+        answer to "are you safe right now?", "safe" beside "the gun" is the
+        question's word, not a gun safe.
+        """
+        words = [_plain(match.group()) for match in _TOKEN.finditer(normalized.text)]
+        pseudo = self._marks(words).get(_PSEUDO, [False] * len(words))
+        return frozenset(
+            part
+            for index in range(len(words))
+            for part, _ in self._parts_at(words, index)
+            if not self._negated(words, index, pseudo)
+        )
+
     def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
         forms = _forms(words[index])  # "dad's gun": the gun is at hand whoever owns it
         found = [(part, index + 1) for form in forms for part in self._single.get(form, ())]
