@@ -25,6 +25,7 @@ from bot.escalation import (
     acknowledge,
     acknowledge_escalation,
     advance_pages,
+    crisis_line_reply,
     person_alerted,
     record_risk,
     resolve_escalation,
@@ -427,6 +428,34 @@ def test_new_risk_after_a_recent_acknowledgement_pages_the_on_call_primary_and_t
     ]
     advance_pages(db_session, later + timedelta(seconds=301), settings)
     assert _addresses(db_session)[3:] == [(PageTier.BACKUP, BACKUP_SMS)]
+
+
+def test_new_crisis_after_the_crisis_line_acknowledged_pages_the_crisis_line_at_once(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    """At 2 a.m. nobody on the rota answered; the crisis line's counsellor texted ACK and
+    called the client. Twenty minutes later the client writes of an overdose: the
+    counsellor, who may be on the phone with them, is paged at once beside the on-call
+    primary (with the client's name and callback, as any crisis-line page), and the
+    chain does not wait on it. A day later the crisis line is not paged beside it."""
+    start = utcnow()
+    outcome = _risk(db_session, client, settings, at=start, level="high", evidence="i want to die")
+    advance_pages(db_session, start + timedelta(seconds=301), settings)
+    advance_pages(db_session, start + timedelta(seconds=602), settings)
+    crisis_line_reply(db_session, f"ACK {outcome.code}", start + timedelta(seconds=700))
+    later = start + timedelta(minutes=30)
+    assert _risk(db_session, client, settings, at=later).alerted
+    assert _addresses(db_session)[3:] == [
+        (PageTier.PRIMARY, PRIMARY_SMS),
+        (PageTier.ACKNOWLEDGER, CRISIS_LINE),
+    ]
+    message = db_session.get(Message, _pages(db_session)[-1].message_id)
+    assert message is not None and "Robin Client" in message.body and CLIENT_SMS in message.body
+    advance_pages(db_session, later + timedelta(seconds=301), settings)
+    assert _addresses(db_session)[5:] == [(PageTier.BACKUP, BACKUP_SMS)]
+    crisis_line_reply(db_session, f"ACK {outcome.code}", later + timedelta(seconds=400))
+    assert _risk(db_session, client, settings, at=later + timedelta(days=1)).alerted
+    assert _addresses(db_session)[6:] == [(PageTier.PRIMARY, PRIMARY_SMS)]
 
 
 def test_new_risk_a_day_after_an_off_duty_acknowledgement_pages_only_who_is_on_call(

