@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.escalation import advance_pages, page_delivery
-from bot.intake import FloodControl, receive, strangers
+from bot.intake import FloodControl, receive
 from bot.outbox import SendError, record_failure, record_sent
 from bot.settings import Settings
 from bot.storage import session_scope
@@ -31,32 +31,6 @@ from tests.test_intake import (  # noqa: F401  (fixtures and helpers)
     sms,
     unlimited,
 )
-
-
-def test_a_stranger_counted_as_and_1_more_is_named_when_they_write_again(
-    engine: Engine,  # noqa: F811
-    settings: Settings,  # noqa: F811
-    unlimited: FloodControl,  # noqa: F811
-) -> None:
-    """What a clinic would see: a burst of throwaway numbers texts crisis words at night; the
-    first three ring the on-call phone at once, the next are held. A client on a new phone
-    writes "i took all my pills, goodbye": held too (the window's urgent alerts are spent),
-    and the summary, most urgent first and then oldest first, names three throwaway numbers
-    "and 1 more": the new phone. Twenty minutes later the same person writes again, at the
-    same level: their number counts as "told" (the summary set its ``alerted_at``) for an
-    hour, so nothing goes out. The on-call therapist never reads that number."""
-    for n in range(strangers.URGENT_ALERTS_PER_WINDOW + strangers.SUMMARY_NUMBERS):
-        receive(sms(CRISIS, n, sender=f"+1555000700{n}"), settings, engine=engine,
-                flood=unlimited)  # fmt: skip
-    receive(sms(IMMINENT, 20, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        assert strangers.send_summary(session, utcnow() + strangers.ALERT_WINDOW, settings) == 4
-    assert "and 1 more" in queued_to(engine, ON_CALL_PHONE)[-1]
-    receive(sms(IMMINENT, 21, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        strangers.send_summary(session, utcnow() + 2 * strangers.ALERT_WINDOW, settings)
-    alerts = queued_to(engine, ON_CALL_PHONE)
-    assert any(NEW_PHONE in alert for alert in alerts), alerts
 
 
 def test_status_shouts_when_every_page_to_the_on_call_phones_was_refused(
