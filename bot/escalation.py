@@ -716,7 +716,8 @@ PAGE_HEALTH_WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class PageDelivery:
-    """What became of the pages of the last :data:`PAGE_HEALTH_WINDOW`, by their messages."""
+    """What became of the chain's pages of the last :data:`PAGE_HEALTH_WINDOW`, by their
+    messages (the admins' notices aside)."""
 
     reached: int
     refused: int
@@ -724,7 +725,7 @@ class PageDelivery:
 
     def describe(self) -> str:
         counts = (
-            f"pages in the last 24 h: {self.reached} reached the provider, "
+            f"pages to the on-call chain in the last 24 h: {self.reached} reached the provider, "
             f"{self.refused} refused, {self.on_the_way} on their way"
         )
         if self.refused and not self.reached:
@@ -743,12 +744,15 @@ def page_delivery(session: Session, now: datetime) -> PageDelivery:
 
     The escalation chain moves on whatever happens to a page's message, so a
     paging channel that refuses everything shows only here and in the admins'
-    notices; an operator checking ``wisemind status`` must see it.
+    notices; an operator checking ``wisemind status`` must see it. Only pages
+    of the chain (:data:`CHAIN_TIERS`) count: the admins' notices that nobody
+    acknowledged go through exactly when every page to the on-call phones was
+    refused, and must not hide it.
     """
     statuses = session.execute(
         select(Message.status)
         .join(Page, Page.message_id == Message.id)
-        .where(Page.created_at >= now - PAGE_HEALTH_WINDOW)
+        .where(Page.created_at >= now - PAGE_HEALTH_WINDOW, Page.tier.in_(CHAIN_TIERS))
     ).scalars()
     counts = {"reached": 0, "refused": 0, "on_the_way": 0}
     for status in statuses:

@@ -26,6 +26,7 @@ from bot.escalation import (
     acknowledge_escalation,
     advance_pages,
     crisis_line_reply,
+    page_delivery,
     person_alerted,
     record_risk,
     resolve_escalation,
@@ -488,6 +489,29 @@ def test_an_exhausted_chain_alerts_the_admins_and_repeats_until_acknowledged(
     assert len(_pages(db_session)) == count
     advance_pages(db_session, exhausted + timedelta(minutes=10, seconds=1), settings)
     assert _addresses(db_session)[-1] == (PageTier.PRIMARY, PRIMARY_SMS)
+
+
+def test_status_shouts_when_every_page_to_the_on_call_phones_was_refused(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    """The on-call numbers were typed wrong in the rota: Twilio refuses every page of the
+    chain (21211) and it runs out; the admin's phone is right, so her "nobody has
+    acknowledged" notice goes through. ``wisemind status`` still says PAGES REFUSED: the
+    admins' notices are not pages that reached someone on call."""
+    start = utcnow()
+    _risk(db_session, client, settings, at=start)
+    for step in range(3):
+        at = start + timedelta(seconds=step)
+        for page in _pages(db_session):
+            if page.tier != PageTier.ADMIN and page.status == PageStatus.PENDING:
+                _fail_send(db_session, page, "twilio-21211", transient=False, at=at)
+        advance_pages(db_session, at, settings)
+    (notice,) = [page for page in _pages(db_session) if page.tier == PageTier.ADMIN]
+    assert notice.message_id is not None
+    record_sent(db_session, notice.message_id, "SM" + "7" * 32)
+    status = page_delivery(db_session, start + timedelta(seconds=5)).describe()
+    assert "0 reached the provider, 3 refused" in status
+    assert "PAGES REFUSED" in status, status
 
 
 def test_new_risk_while_an_exhausted_chain_waits_pages_at_once(
