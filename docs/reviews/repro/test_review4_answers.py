@@ -131,25 +131,6 @@ def test_safe_for_now_in_spanish_or_after_a_yes_is_not_taken_as_safe(answer: str
     assert read_safe_now(answer) != YES
 
 
-def test_a_time_said_after_leaving_the_diary_card_is_not_read_as_a_suicide_urge(
-    db_session: Session,
-    client: Client,  # noqa: F811
-) -> None:
-    """What a clinic would see: the diary card asks "urge to commit suicide today, 0-5?";
-    the client answers "can we do the diary later" (unclear: since ffa6e62 the question
-    waits) and the assistant drops the card. Ten minutes later the client writes "my
-    appointment is at 4": read against the urge question still pending, it is an urge of 4,
-    so the client gets "I'm really glad you told me ... I've alerted a person" and the
-    on-call therapist is paged for a message about an appointment. (Before ffa6e62 the
-    unclear answer used the question up.) Leaving a question is not answering it."""
-    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
-    assert _answer(db_session, "can we do the diary later") == ()
-    reply = _answer(db_session, "my appointment is at 4")
-    assert reply == (), reply
-    assert _escalations(db_session) == []
-    assert _primary_pages(db_session) == []
-
-
 @pytest.mark.parametrize("answer", ["i'm not hurt", "im not bleeding", "i am not injured"])
 def test_im_not_hurt_to_are_you_hurt_pages_nobody(
     db_session: Session,
