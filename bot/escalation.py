@@ -16,7 +16,8 @@ time and who took it.
 - New high or imminent risk after an acknowledgement re-opens the
   escalation and pages whoever is on call now, primary first, as for new risk;
   the acknowledger is paged beside the chain (never a tier it waits on) when
-  they acknowledged within :data:`RECENT_ACKNOWLEDGEMENT` or are on call now.
+  they acknowledged within :data:`RECENT_ACKNOWLEDGEMENT` or are on call now
+  (the clinic's crisis line when it acknowledged within that hour).
 - A chain that runs out unanswered repeats every
   ``WISEMIND_PAGE_REPEAT_MINUTES`` until someone acknowledges, and each time
   the clinic's admins are told.
@@ -344,38 +345,60 @@ def _reopen(session: Session, escalation: Escalation, now: datetime, settings: S
 
     The acknowledger may be off duty and asleep (a moderate flag acknowledged
     in the day, a crisis handled days ago and left open), so the round starts
-    at the on-call primary as for any new risk. The acknowledger is paged too,
-    beside the round and never a tier it waits on, only when they may be
-    acting on it now: acknowledged within :data:`RECENT_ACKNOWLEDGEMENT`, or on
-    call now.
+    at the on-call primary as for any new risk; the acknowledger is paged
+    beside it (:func:`_page_acknowledger`).
     """
     escalation.status = EscalationStatus.OPEN
     _event(session, escalation, EscalationEventKind.REOPENED, now, detail="new high risk")
     start_round(session, escalation, PageTier.PRIMARY, now, settings)
-    acknowledger = (
-        session.get(Therapist, escalation.acknowledged_by) if escalation.acknowledged_by else None
-    )
-    if acknowledger is None or not acknowledger.active:
+    _page_acknowledger(session, escalation, now, settings)
+
+
+def _page_acknowledger(
+    session: Session, escalation: Escalation, now: datetime, settings: Settings
+) -> None:
+    """Page whoever acknowledged ``escalation`` beside the new round, if they may be acting on it.
+
+    That is: acknowledged within :data:`RECENT_ACKNOWLEDGEMENT`, or a therapist
+    on call now. The clinic's crisis line (``acknowledged_by`` None, see
+    :func:`_mark_acknowledged`) counts when recent: its counsellor may be on
+    the phone with the client. Never a tier the round waits on, and never
+    twice when the round's first page already went to them.
+    """
+    if escalation.acknowledged_at is None:
         return
-    if any(
-        sent.therapist_id == acknowledger.id and sent.status in LIVE_PAGE
-        for sent in escalation.pages
-    ):
-        return  # the round's first page went to them: once is enough
-    on_call = oncall_for(
-        session, now, settings.clinic_timezone, include_demo=not settings.real_channel_configured
-    )
-    on_duty = acknowledger.id in {person.id for person in on_call.values() if person is not None}
-    recent = escalation.acknowledged_at is not None and (
-        escalation.acknowledged_at >= now - RECENT_ACKNOWLEDGEMENT
-    )
-    if not (recent or on_duty):
-        return
-    reach = _therapist_reach(acknowledger, settings)
+    recent = escalation.acknowledged_at >= now - RECENT_ACKNOWLEDGEMENT
+    reach: Reach | str
+    if escalation.acknowledged_by is None:
+        if not recent:
+            return
+        reach = _reach(session, PageTier.CRISIS_LINE, now, settings)  # respects its STOP
+        text = _page_text(escalation, PageTier.CRISIS_LINE, settings)
+    else:
+        acknowledger = session.get(Therapist, escalation.acknowledged_by)
+        if acknowledger is None or not acknowledger.active:
+            return
+        on_call = oncall_for(
+            session,
+            now,
+            settings.clinic_timezone,
+            include_demo=not settings.real_channel_configured,
+        )
+        on_duty = acknowledger.id in {p.id for p in on_call.values() if p is not None}
+        if not (recent or on_duty):
+            return
+        reach = _therapist_reach(acknowledger, settings)
+        text = _page_text(escalation, PageTier.ACKNOWLEDGER, settings)
     if isinstance(reach, str):
         logger.error("escalation %s: cannot page the acknowledger: %s", escalation.id, reach)
         return
-    text = _page_text(escalation, PageTier.ACKNOWLEDGER, settings)
+    if any(
+        sent.tier in WALKED_TIERS
+        and sent.status in LIVE_PAGE
+        and (sent.channel, sent.address) == (reach.channel, reach.address)
+        for sent in escalation.pages
+    ):
+        return  # the round's first page went to them: once is enough
     sent = _send_page(session, escalation, PageTier.ACKNOWLEDGER, reach, now, text)
     sent.escalate_at = now + timedelta(seconds=settings.page_ack_timeout_seconds)
 
@@ -708,7 +731,8 @@ PAGE_HEALTH_WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class PageDelivery:
-    """What became of the pages of the last :data:`PAGE_HEALTH_WINDOW`, by their messages."""
+    """What became of the chain's pages of the last :data:`PAGE_HEALTH_WINDOW`, by their
+    messages (the admins' notices aside)."""
 
     reached: int
     refused: int
@@ -716,7 +740,7 @@ class PageDelivery:
 
     def describe(self) -> str:
         counts = (
-            f"pages in the last 24 h: {self.reached} reached the provider, "
+            f"pages to the on-call chain in the last 24 h: {self.reached} reached the provider, "
             f"{self.refused} refused, {self.on_the_way} on their way"
         )
         if self.refused and not self.reached:
@@ -735,12 +759,15 @@ def page_delivery(session: Session, now: datetime) -> PageDelivery:
 
     The escalation chain moves on whatever happens to a page's message, so a
     paging channel that refuses everything shows only here and in the admins'
-    notices; an operator checking ``wisemind status`` must see it.
+    notices; an operator checking ``wisemind status`` must see it. Only pages
+    of the chain (:data:`CHAIN_TIERS`) count: the admins' notices that nobody
+    acknowledged go through exactly when every page to the on-call phones was
+    refused, and must not hide it.
     """
     statuses = session.execute(
         select(Message.status)
         .join(Page, Page.message_id == Message.id)
-        .where(Page.created_at >= now - PAGE_HEALTH_WINDOW)
+        .where(Page.created_at >= now - PAGE_HEALTH_WINDOW, Page.tier.in_(CHAIN_TIERS))
     ).scalars()
     counts = {"reached": 0, "refused": 0, "on_the_way": 0}
     for status in statuses:
@@ -789,7 +816,8 @@ def set_crisis_line_paging(
     if stopped:
         _withdraw(
             session,
-            (Page.tier == PageTier.CRISIS_LINE) & (Page.address == address),
+            # Walked to, or paged beside a round as its acknowledger: no therapist either way.
+            Page.therapist_id.is_(None) & Page.tier.in_(CHAIN_TIERS) & (Page.address == address),
             now,
             therapist=None,
             reason="the crisis line texted STOP",
@@ -966,7 +994,7 @@ def _advance_page(session: Session, current: Page, now: datetime, settings: Sett
             set_sms_paging(
                 session, previous, stopped=True, now=now, settings=settings, refused_by_twilio=True
             )
-        elif current.tier == PageTier.CRISIS_LINE:
+        elif current.therapist_id is None:  # the crisis line (walked to, or its acknowledger)
             set_crisis_line_paging(
                 session,
                 current.address,

@@ -35,6 +35,8 @@ DEFAULT_CRISIS_NUMBERS: dict[str, tuple[str, str]] = {
     "es": ("988 (oprime 2 para español)", "911"),
 }
 
+#: A crisis number of the United States (the defaults above, however worded after it).
+US_NUMBER = re.compile(r"\s*(988|911)\b")
 
 #: The shortest webhook secret accepted: long enough that nobody guesses it.
 MIN_TELEGRAM_SECRET_LENGTH = 32
@@ -321,22 +323,29 @@ def check_settings(settings: Settings) -> None:
 
 
 def _check_crisis_numbers(settings: Settings) -> None:
-    """A clinic that set its own English crisis numbers set every locale's.
+    """A clinic that set any crisis number of its own set every one.
 
-    Left at the United States' numbers (as copied from ``.env.example``), a
-    locale would give its speakers numbers that do not work where the clinic is.
+    Each number is compared on its own: left at a United States default (as
+    copied from ``.env.example``, or filled in for a variable left out) beside
+    one of the clinic's own, it would give clients a number that does not
+    work where the clinic is ("call 911" beside "116 123"). The first such
+    variable stops start-up, named. A number that begins with 988 or 911 is
+    the United States' whatever follows ("988 (marque 2)"), so a clinic there
+    may word its Spanish line as it likes.
     """
-    english = settings.crisis_numbers.get(ENGLISH)
-    if english is None or english == DEFAULT_CRISIS_NUMBERS[ENGLISH]:
+    numbers = {
+        f"{PREFIX}{kind}_{locale.upper()}": number
+        for locale, pair in settings.crisis_numbers.items()
+        for kind, number in zip(("CRISIS_LINE", "EMERGENCY_NUMBER"), pair, strict=True)
+    }
+    own = next((name for name, number in numbers.items() if not US_NUMBER.match(number)), None)
+    if own is None:
         return
-    for locale, numbers in settings.crisis_numbers.items():
-        if locale != ENGLISH and numbers == DEFAULT_CRISIS_NUMBERS.get(locale):
-            suffix = locale.upper()
+    for name, number in numbers.items():
+        if US_NUMBER.match(number):
             raise ConfigError(
-                f"{PREFIX}CRISIS_LINE_EN and EMERGENCY_NUMBER_EN are the clinic's own but "
-                f"{PREFIX}CRISIS_LINE_{suffix} and EMERGENCY_NUMBER_{suffix} are still the "
-                f"United States' ({numbers[0]}, {numbers[1]}): set them too, or remove them "
-                "to use the English numbers"
+                f"{name} is still the United States' {number} while {own} is the clinic's own "
+                f"({numbers[own]}): set it to the number clients should call where the clinic is"
             )
 
 

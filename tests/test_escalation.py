@@ -25,6 +25,8 @@ from bot.escalation import (
     acknowledge,
     acknowledge_escalation,
     advance_pages,
+    crisis_line_reply,
+    page_delivery,
     person_alerted,
     record_risk,
     resolve_escalation,
@@ -429,6 +431,34 @@ def test_new_risk_after_a_recent_acknowledgement_pages_the_on_call_primary_and_t
     assert _addresses(db_session)[3:] == [(PageTier.BACKUP, BACKUP_SMS)]
 
 
+def test_new_crisis_after_the_crisis_line_acknowledged_pages_the_crisis_line_at_once(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    """At 2 a.m. nobody on the rota answered; the crisis line's counsellor texted ACK and
+    called the client. Twenty minutes later the client writes of an overdose: the
+    counsellor, who may be on the phone with them, is paged at once beside the on-call
+    primary (with the client's name and callback, as any crisis-line page), and the
+    chain does not wait on it. A day later the crisis line is not paged beside it."""
+    start = utcnow()
+    outcome = _risk(db_session, client, settings, at=start, level="high", evidence="i want to die")
+    advance_pages(db_session, start + timedelta(seconds=301), settings)
+    advance_pages(db_session, start + timedelta(seconds=602), settings)
+    crisis_line_reply(db_session, f"ACK {outcome.code}", start + timedelta(seconds=700))
+    later = start + timedelta(minutes=30)
+    assert _risk(db_session, client, settings, at=later).alerted
+    assert _addresses(db_session)[3:] == [
+        (PageTier.PRIMARY, PRIMARY_SMS),
+        (PageTier.ACKNOWLEDGER, CRISIS_LINE),
+    ]
+    message = db_session.get(Message, _pages(db_session)[-1].message_id)
+    assert message is not None and "Robin Client" in message.body and CLIENT_SMS in message.body
+    advance_pages(db_session, later + timedelta(seconds=301), settings)
+    assert _addresses(db_session)[5:] == [(PageTier.BACKUP, BACKUP_SMS)]
+    crisis_line_reply(db_session, f"ACK {outcome.code}", later + timedelta(seconds=400))
+    assert _risk(db_session, client, settings, at=later + timedelta(days=1)).alerted
+    assert _addresses(db_session)[6:] == [(PageTier.PRIMARY, PRIMARY_SMS)]
+
+
 def test_new_risk_a_day_after_an_off_duty_acknowledgement_pages_only_who_is_on_call(
     db_session: Session, client: Client, settings: Settings
 ) -> None:
@@ -459,6 +489,29 @@ def test_an_exhausted_chain_alerts_the_admins_and_repeats_until_acknowledged(
     assert len(_pages(db_session)) == count
     advance_pages(db_session, exhausted + timedelta(minutes=10, seconds=1), settings)
     assert _addresses(db_session)[-1] == (PageTier.PRIMARY, PRIMARY_SMS)
+
+
+def test_status_shouts_when_every_page_to_the_on_call_phones_was_refused(
+    db_session: Session, client: Client, settings: Settings
+) -> None:
+    """The on-call numbers were typed wrong in the rota: Twilio refuses every page of the
+    chain (21211) and it runs out; the admin's phone is right, so her "nobody has
+    acknowledged" notice goes through. ``wisemind status`` still says PAGES REFUSED: the
+    admins' notices are not pages that reached someone on call."""
+    start = utcnow()
+    _risk(db_session, client, settings, at=start)
+    for step in range(3):
+        at = start + timedelta(seconds=step)
+        for page in _pages(db_session):
+            if page.tier != PageTier.ADMIN and page.status == PageStatus.PENDING:
+                _fail_send(db_session, page, "twilio-21211", transient=False, at=at)
+        advance_pages(db_session, at, settings)
+    (notice,) = [page for page in _pages(db_session) if page.tier == PageTier.ADMIN]
+    assert notice.message_id is not None
+    record_sent(db_session, notice.message_id, "SM" + "7" * 32)
+    status = page_delivery(db_session, start + timedelta(seconds=5)).describe()
+    assert "0 reached the provider, 3 refused" in status
+    assert "PAGES REFUSED" in status, status
 
 
 def test_new_risk_while_an_exhausted_chain_waits_pages_at_once(

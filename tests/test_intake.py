@@ -1209,6 +1209,28 @@ def test_the_summary_names_the_number_of_the_most_urgent_stranger_first(
     assert "and 1 more" in summary
 
 
+def test_a_stranger_counted_as_and_1_more_is_named_when_they_write_again(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """A burst of throwaway numbers texts crisis words at night; the first three ring the
+    on-call phone, the next are held. A client on a new phone writes "i took all my pills,
+    goodbye": held too, and the summary names three throwaway numbers "and 1 more". When
+    the same person writes again, at the same level, their number is named: being counted
+    is not being told."""
+    for n in range(strangers.URGENT_ALERTS_PER_WINDOW + strangers.SUMMARY_NUMBERS):
+        receive(sms(CRISIS, n, sender=f"+1555000700{n}"), settings, engine=engine,
+                flood=unlimited)  # fmt: skip
+    receive(sms(IMMINENT, 20, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        assert strangers.send_summary(session, utcnow() + strangers.ALERT_WINDOW, settings) == 4
+    assert "and 1 more" in queued_to(engine, ON_CALL_PHONE)[-1]
+    assert not any(NEW_PHONE in alert for alert in queued_to(engine, ON_CALL_PHONE))
+    receive(sms(IMMINENT, 21, sender=NEW_PHONE), settings, engine=engine, flood=unlimited)
+    with session_scope(engine) as session:
+        assert strangers.send_summary(session, utcnow() + 2 * strangers.ALERT_WINDOW, settings)
+    assert NEW_PHONE in queued_to(engine, ON_CALL_PHONE)[-1]
+
+
 def test_a_risky_message_from_a_new_phone_tells_the_on_call_therapist_once_without_its_words(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:

@@ -351,6 +351,34 @@ def test_an_urge_of_5_after_a_hmm_still_pages_without_the_action_server(
     assert len(_primary_pages(db_session)) == 1
 
 
+@pytest.mark.parametrize("later", ["my appointment is at 4", "i slept 5 hours", "see you at 5"])
+def test_a_time_said_after_leaving_the_diary_card_is_not_read_as_a_suicide_urge(
+    db_session: Session, client: Client, later: str
+) -> None:
+    """ "Urge to commit suicide today, 0-5?" answered "can we do the diary later"; ten
+    minutes later the client writes "my appointment is at 4": no crisis reply, nobody
+    paged. The question still waits for a rating: a "5" then pages."""
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert _answer(db_session, "can we do the diary later") == ()
+    assert _answer(db_session, later) == ()
+    assert _escalations(db_session) == []
+    assert _primary_pages(db_session) == []
+    assert any("988" in text for text in _answer(db_session, "5"))
+    assert len(_primary_pages(db_session)) == 1
+
+
+@pytest.mark.parametrize(
+    "answer", ["i'm at 5", "5, it's been a really bad day", "my urge is at 4 tonight", "at 5"]
+)
+def test_an_urge_of_4_or_5_in_a_sentence_still_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert any("988" in text for text in _answer(db_session, answer))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "diary_urge" in categories
+
+
 def test_a_question_is_answered_once(db_session: Session, client: Client) -> None:
     record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
     _answer(db_session, "2")

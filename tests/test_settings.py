@@ -188,6 +188,42 @@ def test_spanish_numbers_left_at_the_united_states_beside_the_clinics_own_are_re
         load_settings()
 
 
+@pytest.mark.parametrize("emergency", ["911", None])
+def test_an_emergency_number_left_at_911_beside_the_clinics_own_crisis_line_stops_start_up(
+    env: Path, monkeypatch: pytest.MonkeyPatch, emergency: str | None
+) -> None:
+    """A clinic in the UK sets its crisis line and leaves the emergency number at 911 from
+    ``.env.example`` (or deletes the line): its clients would read "call 911". WiseMind
+    does not start, and says which variable to set."""
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_EN", "116 123")
+    if emergency is not None:
+        monkeypatch.setenv("WISEMIND_EMERGENCY_NUMBER_EN", emergency)
+    with pytest.raises(ConfigError, match="WISEMIND_EMERGENCY_NUMBER_EN") as refused:
+        load_settings()
+    assert "\n" not in str(refused.value)
+
+
+def test_a_spanish_emergency_number_left_at_911_beside_the_clinics_own_stops_start_up(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clinic in Spain sets its English numbers (024, 112) and its Spanish crisis line
+    (024) but leaves the Spanish emergency number at 911: Spanish speakers would read
+    "llama al 911". WiseMind does not start."""
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_EN", "024")
+    monkeypatch.setenv("WISEMIND_EMERGENCY_NUMBER_EN", "112")
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_ES", "024")
+    monkeypatch.setenv("WISEMIND_EMERGENCY_NUMBER_ES", "911")
+    with pytest.raises(ConfigError, match="WISEMIND_EMERGENCY_NUMBER_ES"):
+        load_settings()
+
+
+def test_a_us_clinic_may_word_its_spanish_crisis_line_its_own_way(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_ES", "988 (marque 2 para español)")
+    assert load_settings().crisis_numbers["en"] == ("988", "911")
+
+
 def test_a_clinic_that_sets_no_crisis_numbers_gives_each_language_the_united_states_own(
     env: Path,
 ) -> None:

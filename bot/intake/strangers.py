@@ -12,7 +12,9 @@ the on-call phone must stay the one that is believed. So:
   risky stranger of a quiet window is told at once, with their number; later
   ones wait (``status`` ``received``) and are told in one summary with their
   count once the window has passed (:func:`send_summary`, which the scheduler
-  runs), the most urgent numbers named first;
+  runs), the most urgent numbers named first. A sender a summary only counts
+  ("and 2 more") was not named, so is not covered: their next risky message
+  is told with their number;
 - a high or imminent message (an attempt in progress, from a client on a new
   phone) does not wait for the window: it is told at once, with whatever is
   held, unless :data:`URGENT_ALERTS_PER_WINDOW` alerts went out in the window
@@ -67,9 +69,9 @@ def tell_people(session: Session, message: Message, settings: Settings) -> None:
     """Tell people of a risky message kept from an unregistered sender, now or in a summary.
 
     ``message`` is stored and screened; it is marked told (``alerted_at``,
-    ``processed``) when its alert goes out (with every message still held) or
-    an earlier one about its sender, at its level or above, covers it, and
-    left ``received`` for the next summary otherwise.
+    ``processed``) when an alert naming its sender goes out (with every message
+    still held) or an earlier one naming its sender, at its level or above,
+    covers it, and left ``received`` for the next summary otherwise.
     """
     now = message.created_at
     level = _level(message.risk_level)
@@ -143,7 +145,15 @@ def _held(session: Session) -> list[Message]:
 
 
 def _tell(session: Session, messages: list[Message], now: datetime, settings: Settings) -> None:
-    """One alert: about the sender of one message, or a summary of several."""
+    """One alert: about the sender of one message, or a summary of several.
+
+    Only the messages whose sender the alert names are marked told
+    (``alerted_at``), so only a named sender's later messages are covered; the
+    ones a summary only counts ("and 2 more") are closed without it, so their
+    sender's next risky message is told with their number.
+    """
+    senders = _most_urgent_per_sender(messages)
+    named = set(list(senders)[:SUMMARY_NUMBERS])
     if len(messages) == 1:
         (message,) = messages
         text = SENDER_ALERT.format(
@@ -153,10 +163,12 @@ def _tell(session: Session, messages: list[Message], now: datetime, settings: Se
             link=settings.dashboard_url,
         )
     else:
-        text = _summary(messages, settings)
+        text = _summary(len(messages), senders, settings)
         logger.warning("%d risky messages from unknown senders told in one summary", len(messages))
     escalation.alert_on_call_and_admins(session, text, now, settings)
-    _mark_told(messages, now)
+    _mark_told([message for message in messages if message.address in named], now)
+    for message in messages:
+        message.status = MessageStatus.PROCESSED
 
 
 def _label(message: Message) -> str:
@@ -164,18 +176,24 @@ def _label(message: Message) -> str:
     return f"{message.risk_level} risk" if message.risk_level else UNSCORED
 
 
-def _summary(messages: list[Message], settings: Settings) -> str:
-    """The summary of ``messages`` (most urgent first): each number named once, at its
-    most urgent message's level."""
+def _most_urgent_per_sender(messages: list[Message]) -> dict[str, Message]:
+    """Each sender of ``messages`` (most urgent first) with their most urgent message, in
+    the order a summary names them."""
     most_urgent: dict[str, Message] = {}
     for message in messages:
         most_urgent.setdefault(message.address, message)
-    named = [f"{address} ({_label(message)})" for address, message in most_urgent.items()]
+    return most_urgent
+
+
+def _summary(count: int, senders: dict[str, Message], settings: Settings) -> str:
+    """The summary of ``count`` messages: the first :data:`SUMMARY_NUMBERS` of ``senders``
+    named, each at its most urgent message's level, the rest counted."""
+    named = [f"{address} ({_label(message)})" for address, message in senders.items()]
     shown = ", ".join(named[:SUMMARY_NUMBERS])
     if len(named) > SUMMARY_NUMBERS:
         shown += f" and {len(named) - SUMMARY_NUMBERS} more"
     return SUMMARY_ALERT.format(
-        count=len(messages),
+        count=count,
         senders=len(named),
         numbers=shown,
         minutes=int(ALERT_WINDOW.total_seconds() // 60),
@@ -184,6 +202,7 @@ def _summary(messages: list[Message], settings: Settings) -> str:
 
 
 def _mark_told(messages: list[Message], at: datetime) -> None:
+    """``messages``' senders were named to people at ``at``: they cover their later ones."""
     for message in messages:
         message.alerted_at = at
         message.status = MessageStatus.PROCESSED

@@ -130,6 +130,26 @@ _HIGH_URGE = re.compile(
     r"unbearable|off the charts?|through the roof|alt[oa]|altísim[oa]|m[aá]xim[oa]|fuerte)\b"
 )
 
+#: A number, in digits or in words ("4", "4:30", "four", "cuatro").
+_ANY_NUMBER = r"(?:\d+(?:[:.,]\d+)?|" + "|".join(NUMBER_WORDS) + r")"
+#: A number about something other than an urge: a time ("is at 4", "by five", "4pm",
+#: "4:30", "a las 4", "back in 5") or a count of something ("5 hours", "2 kids"). A
+#: bare "at 5" may be the rating ("at a 5"): only after other words is it a time.
+_NOT_A_RATING = re.compile(
+    r"(?<=\w )(?:at|by|until|till|til|before|after|since|in|a\s+las?|las?)\s+(?:about\s+)?"
+    rf"{_ANY_NUMBER}\b|\b{_ANY_NUMBER}\s*(?:am|pm|a\.m\.?|p\.m\.?|o'?clock|h|hrs?|hours?|mins?|minutes?|"
+    r"secs?|seconds?|days?|weeks?|wks?|months?|years?|yrs?|times|th|st|nd|rd|people|kids|"
+    r"dollars|bucks|mg|horas?|minutos?|d[ií]as?|semanas?|meses|años?|veces)\b"
+    r"|\d+:\d+"
+)
+#: Any number an urge could be read from, as :func:`urge_is_high` reads them.
+_SOME_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
+#: Words that make a number a rating of the urge whatever else the message says.
+_RATING_WORDS = re.compile(
+    r"\b(?:urges?|scale|rating|rate|level|out of|suicid\w*|self.?harm|ganas|escala|"
+    r"(?:i'?m|i am|it'?s|it is|estoy|est[aá]) (?:at|en))\b"
+)
+
 
 @dataclass(frozen=True)
 class AskedQuestion:
@@ -275,6 +295,24 @@ def urge_is_high(text: str) -> bool:
     return max(numbers, default=0) >= SAFETY_URGE_THRESHOLD or bool(_HIGH_URGE.search(lowered))
 
 
+def _can_answer(kind: str, text: str) -> bool:
+    """Whether ``text`` can be an answer to ``kind`` at all.
+
+    Only an urge question is particular: a number in a sentence about
+    something else ("my appointment is at 4", "i slept 5 hours", "see you at
+    5", written after leaving the diary card) is no rating. Anything that
+    could be one is read (when in doubt, escalate): a bare number, one with
+    rating words ("i'm at a 4", "urge 5, bad day"), words for high ("max"),
+    and a number beside other words ("5, it's been a really bad day").
+    """
+    if kind not in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
+        return True
+    lowered = text.lower()
+    if not _SOME_NUMBER.search(lowered) or _RATING_WORDS.search(lowered):
+        return True
+    return bool(_SOME_NUMBER.search(_NOT_A_RATING.sub(" ", lowered)))
+
+
 def answer_evidence(kind: str, text: str) -> str:
     """How an answer reads in an escalation's evidence: the question, then the answer."""
     return f"{QUESTION_WORDING[kind]} Answer: {text}"
@@ -314,7 +352,10 @@ def is_clear_answer(kind: str, text: str) -> bool:
 
 
 def is_read_as_answer(asked: AskedQuestion, text: str) -> bool:
-    """Whether ``text`` is read as the answer to ``asked``: a late one only when it is clear."""
+    """Whether ``text`` is read as the answer to ``asked``: one that can answer it
+    (:func:`_can_answer`), and a late one only when it is clear."""
+    if not _can_answer(asked.kind, text):
+        return False
     return not asked.late or is_clear_answer(asked.kind, text)
 
 
@@ -376,7 +417,12 @@ def take_pending_question(
 
 
 def _settles(kind: str, text: str) -> bool:
-    """Whether ``text`` answers the question ``kind`` for good: with risk, or clearly."""
+    """Whether ``text`` answers the question ``kind`` for good: with risk, or clearly.
+
+    A message that cannot answer it (:func:`_can_answer`) leaves it waiting.
+    """
+    if not _can_answer(kind, text):
+        return False
     return risk_of_reading(kind, text) is not None or is_clear_answer(kind, text)
 
 

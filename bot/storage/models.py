@@ -312,7 +312,7 @@ class Message(Base):
     #: The safety question (:class:`~bot.storage.enums.SafetyQuestion`) the intake read this
     #: inbound message as the answer to, so the conversation reads it as that answer too.
     answered_question: Mapped[str | None] = Column(String(32))
-    #: A risky message kept from an unregistered sender: when people were told of it.
+    #: A risky message kept from an unregistered sender: when an alert named its sender.
     alerted_at: Mapped[datetime | None] = Column(UTCDateTime)
     #: ``crisis`` (crisis replies, pages) goes ahead of, and never waits behind, ``normal``.
     lane: Mapped[str] = Column(
