@@ -37,6 +37,8 @@ DEFAULT_CRISIS_NUMBERS: dict[str, tuple[str, str]] = {
 
 #: A crisis number of the United States (the defaults above, however worded after it).
 US_NUMBER = re.compile(r"\s*(988|911)\b")
+#: The numbers exactly as shipped (``.env.example``), refused beside a clinic's own.
+_SHIPPED_NUMBERS = frozenset(n for pair in DEFAULT_CRISIS_NUMBERS.values() for n in pair)
 
 #: The shortest webhook secret accepted: long enough that nobody guesses it.
 MIN_TELEGRAM_SECRET_LENGTH = 32
@@ -331,7 +333,9 @@ def _check_crisis_numbers(settings: Settings) -> None:
     work where the clinic is ("call 911" beside "116 123"). The first such
     variable stops start-up, named. A number that begins with 988 or 911 is
     the United States' whatever follows ("988 (marque 2)"), so a clinic there
-    may word its Spanish line as it likes.
+    may word its Spanish line as it likes. Only a number exactly as shipped is
+    refused: where 911 is the real emergency number too (Canada, Mexico), the
+    clinic confirms it by writing it otherwise ("9-1-1", "911 (emergencias)").
     """
     numbers = {
         f"{PREFIX}{kind}_{locale.upper()}": number
@@ -342,10 +346,11 @@ def _check_crisis_numbers(settings: Settings) -> None:
     if own is None:
         return
     for name, number in numbers.items():
-        if US_NUMBER.match(number):
+        if number.strip() in _SHIPPED_NUMBERS:
             raise ConfigError(
                 f"{name} is still the United States' {number} while {own} is the clinic's own "
-                f"({numbers[own]}): set it to the number clients should call where the clinic is"
+                f"({numbers[own]}): set it to the number clients should call where the clinic is "
+                "(if that is 911 there too, write it as 9-1-1)"
             )
 
 

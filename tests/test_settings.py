@@ -217,6 +217,16 @@ def test_a_spanish_emergency_number_left_at_911_beside_the_clinics_own_stops_sta
         load_settings()
 
 
+def test_a_clinic_where_911_is_the_emergency_number_too_starts_when_it_writes_it_itself(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clinic in Canada has its own crisis line and 911 for emergencies: written as
+    "9-1-1" (not as shipped), it is the clinic's choice and clients are given it."""
+    monkeypatch.setenv("WISEMIND_CRISIS_LINE_EN", "1-833-456-4566")
+    monkeypatch.setenv("WISEMIND_EMERGENCY_NUMBER_EN", "9-1-1")
+    assert load_settings().crisis_numbers["es"] == ("1-833-456-4566", "9-1-1")
+
+
 def test_a_us_clinic_may_word_its_spanish_crisis_line_its_own_way(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
