@@ -92,3 +92,23 @@ def test_safe_after_putting_the_means_away_does_not_page_again(
     _answer(db_session, answer)
     assert db_session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
     assert len(_primary_pages(db_session)) == 1, "the on-call therapist is paged again"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["no... i am", "no i do", "no i'm having those thoughts right now", "no, i am having thoughts"],
+)
+def test_a_no_followed_by_an_admission_to_the_check_in_pages_the_on_call_therapist(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    answer: str,
+) -> None:
+    """What a clinic would see: asked "are you having thoughts of suicide or of hurting
+    yourself?", the client writes "no... i am", "no i do" or "no i'm having those thoughts
+    right now": a no taken back, an admission. Every word belongs to the plain-no vocabulary
+    ("no", "i", "am", "do", "having", "those", "thoughts", "right", "now") and the answer
+    holds a no: a clear no. Nobody is paged; the client is offered a skill."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    reply = _answer(db_session, answer)
+    assert _escalations(db_session) == [("high", ["check_in_affirmed"])], "nobody paged"
+    assert any("988" in text for text in reply), "no crisis reply"
