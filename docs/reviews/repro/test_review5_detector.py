@@ -74,3 +74,23 @@ def test_the_detector_reads_these_plans_as_high_risk(text: str) -> None:
     assessment = get_detector().assess(text)
     assert assessment is not None
     assert assessment.level in (RiskLevel.HIGH, RiskLevel.IMMINENT), assessment.level
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["urge to kill myself 3", "urges to kill myself 3/5", "my urge to kill myself was a 3 today"],
+)
+def test_a_diary_urge_of_3_written_in_words_does_not_page_the_on_call_therapist(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    text: str,
+) -> None:
+    """What a clinic would see: a client fills in the diary card in free text, "urge to kill
+    myself 3". The card's own threshold is 4 (SPEC: "an urge of 4-5 starts the safety
+    protocol"; strong urges are *moderate*), and a low rating (0-2) is read as a rating; a 3
+    is now read as active ideation: high risk, crisis reply, the on-call phone rings for a
+    routine diary value (on 9c85493: none; "urge" set the words aside). A check-in (moderate)
+    is what SPEC asks for."""
+    _answer(db_session, text)
+    assert _primary_pages(db_session) == [], "the on-call therapist is paged"
+    assert all(level == "moderate" for level, _ in _escalations(db_session))
