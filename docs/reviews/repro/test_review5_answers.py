@@ -112,3 +112,19 @@ def test_a_no_followed_by_an_admission_to_the_check_in_pages_the_on_call_therapi
     reply = _answer(db_session, answer)
     assert _escalations(db_session) == [("high", ["check_in_affirmed"])], "nobody paged"
     assert any("988" in text for text in reply), "no crisis reply"
+
+
+@pytest.mark.parametrize("answer", ["no <3", "no :D", "no =)", "no, im fine <3"])
+def test_a_no_with_a_text_smiley_to_the_check_in_pages_nobody(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    answer: str,
+) -> None:
+    """What a clinic would see: "no <3", "no :D", "no =)" to "are you having thoughts of
+    suicide?". Review 4 #11's fix refuses any symbol but 👍👎❌ in a no ("<", "=" are
+    Unicode symbols, like 🔪), and ":D", "x)" leave a word ("d", "x") outside the plain-no
+    vocabulary, while "no :)" and "no ;)" stay a no: the warmest way to say no pages the
+    on-call therapist and tells the client "I've alerted a person"."""
+    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
+    assert _answer(db_session, answer) == ()
+    assert _escalations(db_session) == []
