@@ -325,7 +325,13 @@ def test_status_shouts_when_every_recent_page_was_refused_and_lists_the_numbers_
     from bot.storage.enums import MessageStatus
     from bot.storage.models import Page
 
-    env = {**cli_env, "WISEMIND_CRISIS_LINE_ES": "024", "WISEMIND_EMERGENCY_NUMBER_ES": "112"}
+    env = {
+        **cli_env,
+        "WISEMIND_CRISIS_LINE_EN": "116 123",
+        "WISEMIND_EMERGENCY_NUMBER_EN": "999",
+        "WISEMIND_CRISIS_LINE_ES": "024",
+        "WISEMIND_EMERGENCY_NUMBER_ES": "112",
+    }
     engine, settings = seeded_real_rota(env)
     crisis = InboundMessage(
         "sms", "+15005550006", "i want to kill myself tonight", provider_id="SM" + "1" * 32
@@ -343,7 +349,7 @@ def test_status_shouts_when_every_recent_page_was_refused_and_lists_the_numbers_
     refused = wisemind(env, "status").stdout
     assert "0 reached the provider, 1 refused" in refused
     assert "PAGES REFUSED: every page of the last 24 h was refused" in refused
-    assert "en: 988, emergencies 911; es: 024, emergencies 112" in refused
+    assert "en: 116 123, emergencies 999; es: 024, emergencies 112" in refused
     pages_end_as(MessageStatus.DELIVERED)
     delivered = wisemind(env, "status").stdout
     assert "1 reached the provider, 0 refused" in delivered
