@@ -19,7 +19,7 @@ from collections.abc import Callable
 from bot.settings import ConfigError, Settings
 
 #: Updates WiseMind acts on; Telegram sends nothing else.
-TELEGRAM_UPDATES = ["message", "callback_query"]
+TELEGRAM_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 async def set_up_channels(settings: Settings, say: Callable[[str], None]) -> int:

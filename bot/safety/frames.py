@@ -131,6 +131,7 @@ class FrameReader:
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
         self._window = int(document.get("negation_window", 3))
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
+        self._qualifiers = frozenset(str(p) for p in _list(document, "qualifier_parts"))
 
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
         known = set(_mapping(document, "parts"))
@@ -213,9 +214,16 @@ class FrameReader:
         # learned model stays out, as for an idiom the phrase rules read.
         everyday = {kind[len(_EVERYDAY) :] for kind in marks if kind.startswith(_EVERYDAY)}
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
+        idiom = [_touches_any(span, figurative) for span in spans]
+        # An idiom explains its words only when nothing else in the message is risk:
+        # "end it with him tonight" is a figure of speech, "... with the gun" is not.
+        if not all(
+            i or o.part in everyday or o.part in self._qualifiers
+            for o, i in zip(found, idiom, strict=True)
+        ):
+            idiom = [False] * len(found)
         is_explained = [
-            occurrence.part in everyday or _touches_any(span, figurative)
-            for occurrence, span in zip(found, spans, strict=True)
+            occurrence.part in everyday or i for occurrence, i in zip(found, idiom, strict=True)
         ]
         explained = tuple(sorted({span for span, e in zip(spans, is_explained, strict=True) if e}))
         found = [occurrence for occurrence, e in zip(found, is_explained, strict=True) if not e]
@@ -312,7 +320,8 @@ class FrameReader:
         """
         jokes = marks.get(_JOKES, none)
         pseudo = marks.get(_PSEUDO, none)
-        if any(joke and not covered for joke, covered in zip(jokes, pseudo, strict=True)):
+        # A joke taken back anywhere ("jk. i'm not joking, i have a rope") is no joke.
+        if not any(pseudo) and any(jokes):
             return [True] * len(words), [True] * len(words), [False] * len(words)
         if not (marks.keys() & {_OTHERS, _MODIFIERS, _PAST, _RATING}):
             return none, none, none
@@ -329,12 +338,14 @@ class FrameReader:
             if word in _CLAUSE_BREAKS or word is _END:
                 clause = slice(clause_start, index)
                 width = index - clause_start
-                low_rating = any(rating_terms[clause]) and any(
-                    _LOW_RATING.match(w) for w in words[clause]
-                )
+                rated = any(rating_terms[clause])
+                low_rating = rated and any(_LOW_RATING.match(w) for w in words[clause])
+                # A middling urge ("urge to kill myself 3") is a strong urge: moderate,
+                # as the past is; the diary card acts from 4.
+                mid_rating = rated and any(_MID_RATING.match(w) for w in words[clause])
                 if any(modified[clause]) or low_rating:
                     for_parts[clause] = for_rules[clause] = [True] * width
-                elif any(past[clause]):
+                elif any(past[clause]) or mid_rating:
                     for_parts[clause] = in_past[clause] = [True] * width
                 clause_start = index + 1
                 opened_by_other = False
@@ -418,6 +429,7 @@ def _opens_quote(text: str, match: re.Match[str]) -> bool:
 
 #: A low diary rating: "0", "2", "1/5", "3/10".
 _LOW_RATING = re.compile(r"^(?:[0-2]|[0-2]/5|[0-3]/10)$")
+_MID_RATING = re.compile(r"^(?:3|3/5|[4-6]/10)$")
 _END = "\x00end"
 #: Emoji become words of this prefix (``data/emoji.yml``); a wave is a sign-off.
 _EMOJI = "emoji_"
