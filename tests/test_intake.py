@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -1757,3 +1758,28 @@ async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_othe
     finally:
         recovering.cancel()
     assert read == ["hello", "good morning"]
+
+
+async def test_channels_setup_asks_telegram_for_edited_messages_too(
+    settings: Settings,
+) -> None:
+    """Review 5 #9: Telegram sends only the updates the webhook asks for; without
+    ``edited_message`` a client who edits "i'm ok" into "i'm not ok, i took the pills" is
+    read by nobody."""
+    from bot.channel_setup import set_up_channels
+    from bot.settings import TelegramSettings
+    from tests.standins.telegram import DEFAULT_TOKEN, TelegramStandin
+
+    with TelegramStandin() as standin:
+        configured = dataclasses.replace(
+            settings,
+            telegram=TelegramSettings(DEFAULT_TOKEN, "s" * 32, api_url=standin.url),
+            twilio=None,
+        )
+        assert await set_up_channels(configured, lambda line: None) == 0
+        webhook = standin.webhook
+    assert webhook is not None
+    allowed = webhook.params.get("allowed_updates")
+    if isinstance(allowed, str):
+        allowed = json.loads(allowed)
+    assert allowed is None or "edited_message" in allowed, allowed

@@ -488,6 +488,10 @@ def test_signing_off_with_a_wave_pages_no_one(text: str) -> None:
         "urges to kill myself are 5 today",
         "i'm not safe, i have my dad's gun",
         "grandpa's deer rifle is on my bed. loaded it an hour ago",
+        "i'm going to kill myself tonight, don't flag me",
+        "jk. i'm not joking, i have a rope",
+        "i'm killing myself at school tomorrow",
+        "killing myself at work tomorrow with the gun",
     ],
 )
 def test_laughter_a_high_rating_or_the_word_safe_does_not_hide_risk(text: str) -> None:
@@ -497,13 +501,21 @@ def test_laughter_a_high_rating_or_the_word_safe_does_not_hide_risk(text: str) -
 
 
 @pytest.mark.parametrize(
+    "text", ["urge to kill myself 3", "urges to kill myself 3/5", "my urge to kill myself was a 3"]
+)
+def test_a_middling_suicide_urge_is_a_check_in_not_a_page(text: str) -> None:
+    """SPEC: strong urges are moderate; the diary card acts from 4 (review 5 #8)."""
+    assert assess(text).level is RiskLevel.MODERATE, assess(text).to_dict()
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "i'm killing myself trying to finish this paper lol, 3am and still going",
         "killing myself at the gym lately lol",
         "I'll end it with him tomorrow",
         "urge to kill myself: 0",
-        "gonna kill myself if i hear that song again lol (not literally, don't flag me)",
+        "gonna kill myself if i hear that song again lol jk",
     ],
 )
 def test_an_idiom_or_a_low_rating_is_set_aside_by_rules_and_parts_alike(text: str) -> None:

@@ -10,8 +10,6 @@ Each test fails on main because of the hole its docstring describes.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 
 import pytest
 from rasa.core.channels.channel import UserMessage
@@ -83,31 +81,3 @@ async def test_a_telegram_message_arriving_during_another_clients_slow_turn_is_a
     finally:
         recovering.cancel()
     assert read == ["hello", "i can't stop shaking"]
-
-
-async def test_channels_setup_asks_telegram_for_edited_messages_too(
-    settings: Settings,  # noqa: F811
-) -> None:
-    """What a clinic would see: README promises that every inbound path is screened,
-    "edited messages" included, and the pipeline has a rule for a Telegram edit (a new
-    message, keyed by its edit date). But ``wisemind channels setup`` registers the webhook
-    with ``allowed_updates=["message", "callback_query"]``, so Telegram never sends an
-    ``edited_message``: a client who edits "i'm ok" into "i'm not ok, i took the pills", or
-    a "yes" to "are you safe right now?" into "no", is read by nobody."""
-    from bot.channel_setup import set_up_channels
-    from bot.settings import TelegramSettings
-    from tests.standins.telegram import DEFAULT_TOKEN, TelegramStandin
-
-    with TelegramStandin() as standin:
-        configured = dataclasses.replace(
-            settings,
-            telegram=TelegramSettings(DEFAULT_TOKEN, "s" * 32, api_url=standin.url),
-            twilio=None,
-        )
-        assert await set_up_channels(configured, lambda line: None) == 0
-        webhook = standin.webhook
-    assert webhook is not None
-    allowed = webhook.params.get("allowed_updates")
-    if isinstance(allowed, str):
-        allowed = json.loads(allowed)
-    assert allowed is None or "edited_message" in allowed, allowed
