@@ -54,7 +54,7 @@ from telegram.request import HTTPXRequest
 from bot.intake import EDIT_SEPARATOR, Decision, InboundMessage, receive
 from bot.settings import Settings, TelegramSettings
 from bot.storage.enums import Channel
-from channels.webhook import TOO_LARGE_ERROR, BackgroundTasks, BodyTooLarge, read_limited
+from channels.webhook import BackgroundTasks, Refusal, configured_body, read_limited
 
 logger = logging.getLogger(__name__)
 
@@ -191,12 +191,10 @@ class TelegramWebhook:
 
     async def verified_body(self, request: TelegramRequest) -> bytes | TelegramAnswer:
         """The body of a request that carries the secret, or the answer refusing it."""
-        if self.config is None:
-            return TelegramAnswer.error(503, "Telegram channel not configured")
-        try:
-            body = await request.read_body()
-        except BodyTooLarge:
-            return TelegramAnswer.error(413, TOO_LARGE_ERROR, Connection="close")
+        body = await configured_body(self.config is not None, "Telegram", request.read_body)
+        if isinstance(body, Refusal):
+            return TelegramAnswer.error(body.status, body.message, **body.headers)
+        assert self.config is not None  # configured_body refuses an unconfigured channel
         if not hmac.compare_digest(request.secret.encode(), self.config.secret.encode()):
             return TelegramAnswer.error(403, "invalid secret token")
         return body

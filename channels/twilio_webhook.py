@@ -41,7 +41,7 @@ from bot import clinic
 from bot.intake import Decision, InboundMessage, receive
 from bot.settings import Settings
 from bot.storage.enums import Channel
-from channels.webhook import TOO_LARGE_ERROR, BodyTooLarge, read_limited
+from channels.webhook import Refusal, configured_body, read_limited
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 #: Where Twilio posts inbound messages, on the Rasa server and on the dashboard's process.
@@ -134,12 +134,10 @@ class TwilioWebhook:
         self, request: WebhookRequest, required: Sequence[str]
     ) -> TwilioForm | WebhookAnswer:
         """The form of a request Twilio signed, or the answer refusing it."""
-        if self.validator is None:
-            return WebhookAnswer.error(503, "SMS channel not configured")
-        try:
-            body = await request.read_body()
-        except BodyTooLarge:
-            return WebhookAnswer.error(413, TOO_LARGE_ERROR, Connection="close")
+        body = await configured_body(self.validator is not None, "SMS", request.read_body)
+        if isinstance(body, Refusal):
+            return WebhookAnswer.error(body.status, body.message, **body.headers)
+        assert self.validator is not None  # configured_body refuses an unconfigured channel
         if "application/x-www-form-urlencoded" not in request.content_type:
             return WebhookAnswer.error(400, "expected a form-encoded Twilio webhook")
         form = TwilioForm.parse(body)

@@ -15,8 +15,8 @@ answer (the assistant's turn, a button's spinner) in either framework.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # the dashboard's process reads bodies here without loading Sanic
     from sanic.request import Request
@@ -50,6 +50,31 @@ async def read_limited(declared_length: str | None, chunks: AsyncIterator[bytes]
             raise BodyTooLarge
         parts.append(chunk)
     return b"".join(parts)
+
+
+class Refusal(NamedTuple):
+    """Why a webhook request is refused before its body is parsed, for the channel to render."""
+
+    status: int
+    message: str
+    headers: dict[str, str]
+
+
+async def configured_body(
+    configured: bool, channel: str, read: Callable[[], Awaitable[bytes]]
+) -> bytes | Refusal:
+    """The body of a request to a channel's webhook, or why it is refused unread.
+
+    A channel with no configuration answers 503 without reading anything, and a
+    body over the limit 413 (the connection is not kept), before the channel
+    checks the request's signature or secret on what was read.
+    """
+    if not configured:
+        return Refusal(503, f"{channel} channel not configured", {})
+    try:
+        return await read()
+    except BodyTooLarge:
+        return Refusal(413, TOO_LARGE_ERROR, {"Connection": "close"})
 
 
 async def read_body(request: Request) -> bytes:
