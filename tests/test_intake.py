@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from rasa.core.channels.channel import UserMessage
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from sanic import Sanic
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
@@ -42,7 +43,9 @@ from bot.intake import (
     FloodControl,
     InboundMessage,
     claim_handoffs,
+    finish_handoff,
     receive,
+    renew_handoffs,
     screen_pending,
     strangers,
 )
@@ -1066,6 +1069,7 @@ def test_an_unanswered_message_is_taken_again_only_when_its_server_is_gone(
     assert claim_handoffs("sms", engine=engine) == []  # still in its server's hands
     (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
     assert again.message_id == decision.message_id and again.text == "hi"
+    finish_handoff(again.message_id, answered=True, engine=engine)
     with session_scope(engine) as session:
         client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
         # Stored a moment ago by a server that died before deciding it: no wait of 30 s.
@@ -1444,8 +1448,35 @@ def test_the_assistant_reads_a_message_taken_in_at_the_fallback_before_a_newer_o
     )  # fmt: skip
     second = receive(sms("no", 2), settings, engine=engine, flood=unlimited)
     assert second.hand_off is None and second.handoff_left
-    read_by_assistant = [h.message_id for h in claim_handoffs("sms", engine=engine)]
-    assert read_by_assistant == [first.message_id, second.message_id]
+    (read_first,) = claim_handoffs("sms", engine=engine)
+    assert read_first.message_id == first.message_id
+    # Not even a second Rasa server hands the "no" over while the first is answering.
+    assert claim_handoffs("sms", engine=engine) == []
+    finish_handoff(read_first.message_id, answered=True, engine=engine)
+    (read_next,) = claim_handoffs("sms", engine=engine)
+    assert read_next.message_id == second.message_id
+
+
+def test_a_turn_longer_than_the_lease_is_not_answered_again_while_its_server_renews_it(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """A turn of several slow actions outlasts the lease: the server still answering it
+    renews its claim, so no second server answers it again; once renewals stop (the server
+    died), the lease runs out and the message is taken again."""
+    decision = receive(sms("hi", 1), settings, engine=engine, flood=unlimited, handing_off=False)
+    start = utcnow()
+    (claimed,) = claim_handoffs("sms", engine=engine, now=start)
+    renewed = start + HANDOFF_LEASE * 0.9
+    renew_handoffs([claimed.message_id], engine=engine, now=renewed)
+    assert claim_handoffs("sms", engine=engine, now=start + HANDOFF_LEASE * 1.5) == []
+    (again,) = claim_handoffs("sms", engine=engine, now=renewed + HANDOFF_LEASE * 1.1)
+    assert again.message_id == decision.message_id
+
+
+def test_a_claim_outlasts_the_assistants_slowest_action() -> None:
+    """A direct hand-off is not renewed: its claim must not run out while Rasa still waits
+    on one action (review 5 #6: 2 minutes against Rasa's 5-minute action timeout)."""
+    assert timedelta(seconds=DEFAULT_REQUEST_TIMEOUT) < HANDOFF_LEASE
 
 
 def test_a_clients_next_message_while_the_assistant_answers_the_last_is_handed_over_at_once(
@@ -1728,36 +1759,195 @@ def _telegram(text: str, message_id: int, chat: str = DEMO_CHAT) -> InboundMessa
     return InboundMessage("telegram", chat, text, provider_id=f"123:{chat}:{message_id}")
 
 
-async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_other_client(
-    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every Telegram message reaches the assistant through the Rasa server's recovery now:
-    one client's long turn (a slow action) must not make another client wait for it."""
-    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
-    settings = _with_telegram(settings)
+#: Another client of the demo clinic, on Telegram.
+OTHER_CHAT = "888000"
+
+
+def _add_other_telegram_client(engine: Engine) -> None:
     with session_scope(engine) as session:
         add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
-                   timezone="America/New_York", telegram_chat_id="888000")  # fmt: skip
+                   timezone="America/New_York", telegram_chat_id=OTHER_CHAT)  # fmt: skip
+
+
+def _taken_in_by_the_dashboard(
+    settings: Settings, engine: Engine, text: str, chat: str, message_id: int = 1
+) -> int:
+    """A Telegram message taken in by the dashboard's process: its turn left to the Rasa
+    server (which the dashboard then wakes)."""
+    decision = receive(
+        _telegram(text, message_id, chat), settings, engine=engine, handing_off=False
+    )
+    assert decision.handoff_left and decision.message_id is not None
+    return decision.message_id
+
+
+@contextlib.asynccontextmanager
+async def _recovering(
+    settings: Settings, assistant: Callable[[UserMessage], Awaitable[None]]
+) -> AsyncIterator[asyncio.Event]:
+    """The Rasa server's Telegram recovery loop, with ``assistant`` in place of the trained
+    model's answer; yields the loop's wake-up. Stopped as the server stops it."""
+    wake = asyncio.Event()
+    recovering = asyncio.create_task(
+        keep_recovering(assistant, TelegramOutput, "telegram", settings, wake)
+    )
+    try:
+        yield wake
+    finally:
+        recovering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(recovering, 5)
+
+
+@pytest.mark.parametrize("other_writes", ["before the pass", "during the slow turn"])
+async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_other_client(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    other_writes: str,
+) -> None:
+    """Every Telegram message reaches the assistant through the Rasa server's recovery now:
+    one client's long turn (a slow action, up to Rasa's 5-minute action timeout) must not
+    make another client wait for it, whether the other wrote before the loop's pass or a
+    moment after the slow turn began (review 5 #6: the loop waited for the whole pass
+    before it claimed again, woken or not). Here the demo client's turn lasts until the
+    other client's message is read."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    _add_other_telegram_client(engine)
     read: list[str] = []
-    other_read = asyncio.Event()
+    slow_turn_started, other_read = asyncio.Event(), asyncio.Event()
 
     async def assistant(message: UserMessage) -> None:
         read.append(message.text or "")
-        if message.text == "hello":  # the demo client's turn lasts until the other's is read
-            await asyncio.wait_for(other_read.wait(), 10)
+        if message.text == "hello":
+            slow_turn_started.set()
+            await asyncio.wait_for(other_read.wait(), 20)
         else:
             other_read.set()
 
-    receive(_telegram("hello", 1), settings, engine=engine, handing_off=False)
-    receive(_telegram("good morning", 1, "888000"), settings, engine=engine, handing_off=False)
-    recovering = asyncio.create_task(
-        keep_recovering(assistant, TelegramOutput, "telegram", settings, asyncio.Event())
-    )
-    try:
-        await asyncio.wait_for(other_read.wait(), 5)
-    finally:
-        recovering.cancel()
-    assert read == ["hello", "good morning"]
+    _taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)
+    if other_writes == "before the pass":
+        _taken_in_by_the_dashboard(settings, engine, "i can't stop shaking", OTHER_CHAT)
+    async with _recovering(settings, assistant) as wake:
+        await asyncio.wait_for(slow_turn_started.wait(), 10)
+        if other_writes == "during the slow turn":
+            await asyncio.to_thread(
+                _taken_in_by_the_dashboard, settings, engine, "i can't stop shaking", OTHER_CHAT
+            )
+            wake.set()
+        try:
+            await asyncio.wait_for(other_read.wait(), 5)
+        except asyncio.TimeoutError:
+            pytest.fail("the other client's message waits for the slow turn to end")
+    assert read == ["hello", "i can't stop shaking"]
+
+
+async def test_a_clients_message_sent_during_their_slow_turn_is_answered_after_it_and_once(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo client's "hello" takes long (a slow action); meanwhile they write again,
+    and so does another client. The loop, woken and passing every 50 ms, answers the other
+    client at once, but the demo client's second message only after their first, and once."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 0.05)
+    settings = _with_telegram(settings)
+    _add_other_telegram_client(engine)
+    read: list[str] = []
+    first_turn_may_end = asyncio.Event()
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+        if message.text == "hello":
+            await asyncio.wait_for(first_turn_may_end.wait(), 20)
+
+    ids = [_taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)]
+    async with _recovering(settings, assistant) as wake:
+        assert await _read_within(5, read, ["hello"]) == ["hello"]
+        for text, chat in (("can we do my diary card", DEMO_CHAT), ("good morning", OTHER_CHAT)):
+            ids.append(
+                await asyncio.to_thread(
+                    _taken_in_by_the_dashboard, settings, engine, text, chat, len(ids) + 1
+                )
+            )
+            wake.set()
+        assert await _read_within(5, read, ["hello", "good morning"]) == ["hello", "good morning"]
+        await asyncio.sleep(0.5)  # passes go on while "hello" is still being answered
+        assert read == ["hello", "good morning"]
+        first_turn_may_end.set()
+        wanted = ["hello", "good morning", "can we do my diary card"]
+        assert await _read_within(5, read, wanted) == wanted
+        await asyncio.sleep(0.5)
+    assert read == wanted
+    assert [inbound(engine, message_id).status for message_id in ids] == ["processed"] * 3
+
+
+async def test_a_recovered_turn_that_fails_is_logged_without_its_words_and_taken_again_later(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The assistant answered, but closing the message failed (the database was briefly
+    locked): the failure is logged without the client's words, the loop goes on answering
+    others, and the message, still open, is taken again once its claim runs out."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    _add_other_telegram_client(engine)
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    failing = _taken_in_by_the_dashboard(settings, engine, "i can't stop shaking", DEMO_CHAT)
+
+    def close_or_fail(message_id: int, *, answered: bool) -> None:
+        if message_id == failing:
+            raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
+        finish_handoff(message_id, answered=answered)
+
+    monkeypatch.setattr("channels.outbox_output.finish_handoff", close_or_fail)
+    async with _recovering(settings, assistant) as wake:
+        assert await _read_within(5, read, ["i can't stop shaking"]) == ["i can't stop shaking"]
+        await asyncio.to_thread(
+            _taken_in_by_the_dashboard, settings, engine, "good morning", OTHER_CHAT
+        )
+        wake.set()
+        wanted = ["i can't stop shaking", "good morning"]
+        assert await _read_within(5, read, wanted) == wanted
+    assert f"message {failing} failed: OperationalError" in caplog.text
+    assert "shaking" not in caplog.text
+    assert inbound(engine, failing).status == "received"
+    (again,) = claim_handoffs("telegram", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.message_id == failing
+
+
+async def test_a_rasa_server_stopping_mid_turn_ends_the_turn_and_leaves_the_message_open(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server stops (a deploy) while the assistant answers: the turn is cancelled and
+    awaited, not left running, and the message is answered again once its claim runs out."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    started, cut_off = asyncio.Event(), asyncio.Event()
+
+    async def assistant(message: UserMessage) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cut_off.set()
+            raise
+
+    message_id = _taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)
+    async with _recovering(settings, assistant):
+        await asyncio.wait_for(started.wait(), 10)
+    assert cut_off.is_set()
+    assert inbound(engine, message_id).status == "received"
+    (again,) = claim_handoffs("telegram", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    assert again.message_id == message_id
 
 
 async def test_channels_setup_asks_telegram_for_edited_messages_too(
