@@ -88,8 +88,8 @@ SCREENING_DEADLINE = timedelta(seconds=30)
 SCREENING_BATCH = 50
 #: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoffs`); a
 #: claim older than this was a server that died. Longer than the assistant's slowest step
-#: (Rasa's action timeout, 5 minutes), so that a claim not renewed (a direct hand-off) does
-#: not run out while the assistant still answers it and a second server answer it again.
+#: (Rasa's action timeout, 5 minutes): a claim not renewed (a direct hand-off) must not run
+#: out while Rasa still waits on one action, for a second server to answer it again.
 HANDOFF_LEASE = timedelta(minutes=6)
 #: Messages unanswered for longer are left for the care team rather than answered late.
 HANDOFF_WINDOW = timedelta(hours=24)
