@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from bot.intake import (
     claim_handoffs,
     finish_handoff,
     queue_assistant_reply,
+    renew_handoffs,
     screen_pending,
 )
 from bot.outbox import Button
@@ -173,6 +175,13 @@ async def process_inbound(
         await output.store(with_numbers(PROCESSING_ERROR_REPLY, hand_off.language), ())
 
 
+class _Turn(NamedTuple):
+    """A client's message the recovery loop is handing to Rasa, and the task doing it."""
+
+    message_id: int
+    task: asyncio.Task[None]
+
+
 async def keep_recovering(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     output_type: type[OutboxOutput],
@@ -186,48 +195,74 @@ async def keep_recovering(
     crash goes out as this server starts), then, on every pass, messages
     screened but never answered by the assistant, oldest first. ``wake`` is
     set when a message was left here to be answered now (it waits behind an
-    older one, or the dashboard's process took it in): the next pass starts
-    at once rather than after :data:`RECOVERY_SECONDS`.
+    older one, or the dashboard's process took it in), and when a turn ends:
+    the next pass starts at once rather than after :data:`RECOVERY_SECONDS`.
+
+    Each client's turn runs in its own task, and a pass does not wait for
+    them: a client whose message arrives during another's slow turn (an
+    action that hangs, up to Rasa's action timeout) is answered at once. A
+    client with a turn in progress is skipped; their next message waits,
+    unclaimed and in order, for the pass after that turn. Cancelled (the
+    server stops), the loop cancels the turns in progress and waits for them;
+    a message cut off there is answered again once its claim runs out.
     """
     try:
         await asyncio.to_thread(screen_pending, settings)
     except Exception:
         logger.exception("screening unscreened messages at start failed")
-    while True:
-        wake.clear()  # a wake from here on is for a message this pass may not see
-        try:
-            pending = await asyncio.to_thread(claim_handoffs, output_type.channel)
-        except Exception:
-            logger.exception("looking for unanswered %s messages failed", input_channel)
-            pending = []
-        if pending:  # info, not a warning: every Telegram message comes this way now
-            logger.info("answering %d %s messages left to recovery", len(pending), input_channel)
-        by_client: dict[int, list[HandOff]] = {}
-        for hand_off in pending:
-            by_client.setdefault(hand_off.client_id, []).append(hand_off)
-        # Clients side by side (one slow conversation holds up no other), each in order.
-        failures = await asyncio.gather(
-            *(
-                _answer_in_order(on_new_message, output_type, input_channel, hand_offs)
-                for hand_offs in by_client.values()
-            ),
-            return_exceptions=True,
-        )
-        for failure in failures:
-            if isinstance(failure, Exception):
-                logger.error("answering a recovered %s message failed: %s",
-                             input_channel, type(failure).__name__)  # fmt: skip
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(wake.wait(), RECOVERY_SECONDS)
+    turns: dict[int, _Turn] = {}
+    try:
+        while True:
+            wake.clear()  # a wake from here on is for a message this pass may not see
+            await _claim_and_answer(on_new_message, output_type, input_channel, wake, turns)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), RECOVERY_SECONDS)
+    finally:
+        in_progress = [turn.task for turn in turns.values()]
+        for task in in_progress:
+            task.cancel()
+        await asyncio.gather(*in_progress, return_exceptions=True)
 
 
-async def _answer_in_order(
+async def _claim_and_answer(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     output_type: type[OutboxOutput],
     input_channel: str,
-    hand_offs: Sequence[HandOff],
+    wake: asyncio.Event,
+    turns: dict[int, _Turn],
 ) -> None:
-    """Hand one client's recovered messages to Rasa one after the other, oldest first."""
-    for hand_off in hand_offs:
+    """One pass: renew the claims of the turns in progress, claim, and start a turn per client.
+
+    ``turns`` (client id to turn) holds the turns in progress; a turn takes
+    itself out when it ends, and sets ``wake`` so that the client's next
+    message is claimed at once.
+    """
+    try:
+        await asyncio.to_thread(renew_handoffs, [turn.message_id for turn in turns.values()])
+        claimed = await asyncio.to_thread(claim_handoffs, output_type.channel, busy=set(turns))
+    except Exception:
+        logger.exception("renewing or claiming unanswered %s messages failed", input_channel)
+        return
+    if claimed:  # info, not a warning: every Telegram message comes this way now
+        logger.info("answering %d %s messages left to recovery", len(claimed), input_channel)
+    for hand_off in claimed:
         output = output_type(hand_off.client_id, hand_off.address)
-        await process_inbound(on_new_message, hand_off, output, input_channel)
+        task = asyncio.create_task(process_inbound(on_new_message, hand_off, output, input_channel))
+        turns[hand_off.client_id] = _Turn(hand_off.message_id, task)
+        task.add_done_callback(functools.partial(_turn_ended, turns, hand_off, input_channel, wake))
+
+
+def _turn_ended(
+    turns: dict[int, _Turn],
+    hand_off: HandOff,
+    input_channel: str,
+    wake: asyncio.Event,
+    task: asyncio.Task[None],
+) -> None:
+    """Take a turn out of ``turns``, log its failure (never the text), wake the loop."""
+    del turns[hand_off.client_id]
+    if not task.cancelled() and task.exception() is not None:
+        # Left unclosed, the message is answered again once its claim runs out.
+        logger.error("answering recovered %s message %s failed: %s", input_channel,
+                     hand_off.message_id, type(task.exception()).__name__)  # fmt: skip
+    wake.set()

@@ -20,10 +20,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from rasa.core.channels.channel import UserMessage
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from sanic import Sanic
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from bot.background import free_port
@@ -40,9 +42,12 @@ from bot.intake import (
     PROCESSING_ERROR_REPLY,
     RISK_LEVEL,
     FloodControl,
+    HandOff,
     InboundMessage,
     claim_handoffs,
+    finish_handoff,
     receive,
+    renew_handoffs,
     screen_pending,
     strangers,
 )
@@ -155,9 +160,25 @@ def inbound(engine: Engine, message_id: int) -> Message:
 def speaks(engine: Engine, locale: str) -> None:
     """The demo client's profile says they read ``locale`` (``en`` or ``es``)."""
     with session_scope(engine) as session:
-        client = client_by_code(session, "DEMO0001")
-        assert client is not None
-        client.locale = locale
+        demo_client(session).locale = locale
+
+
+def demo_client(session: Session) -> Client:
+    """The demo clinic's client (DEMO0001), in ``session``."""
+    client = client_by_code(session, "DEMO0001")
+    assert client is not None
+    return client
+
+
+def asked(engine: Engine, question: SafetyQuestion) -> None:
+    """The core has just asked the demo client ``question`` (the check-in, "are you safe?")."""
+    with session_scope(engine) as session:
+        record_question(session, demo_client(session), question, utcnow())
+
+
+def claimed_after_its_server_died(engine: Engine, channel: str = "sms") -> list[HandOff]:
+    """What the next Rasa server claims once the claims of one that died have run out."""
+    return claim_handoffs(channel, engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
 
 
 def crisis_line(locale: str) -> str:
@@ -218,6 +239,18 @@ def test_a_moderate_message_is_flagged_and_asked_the_check_in_without_the_assist
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
 
 
+def _acknowledge(engine: Engine) -> None:
+    """The on-call therapist acknowledges the page by SMS (and is calling)."""
+    with session_scope(engine) as session:
+        primary = session.execute(
+            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
+        ).scalar_one()
+        escalation_id = session.execute(select(Escalation.id)).scalar_one()
+        acknowledge_escalation(
+            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
+        )
+
+
 def _time_passes(engine: Engine, minutes: int) -> None:
     """Move every stored time of the conversation back: the question, the messages."""
     back = timedelta(minutes=minutes)
@@ -255,15 +288,8 @@ def test_a_no_to_are_you_safe_right_now_an_hour_later_reopens_the_escalation(
     """After the therapist acknowledged, the bot asked "are you safe right now?"; the
     client answers "no" 65 minutes later, with Rasa and the action server down."""
     receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        primary = session.execute(
-            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
-        ).scalar_one()
-        escalation_id = session.execute(select(Escalation.id)).scalar_one()
-        acknowledge_escalation(session, escalation_id=escalation_id, therapist=primary,
-                               now=utcnow(), via="sms")  # fmt: skip
-        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
-        record_question(session, client, SafetyQuestion.SAFE_NOW, utcnow())
+    _acknowledge(engine)
+    asked(engine, SafetyQuestion.SAFE_NOW)
     _time_passes(engine, minutes=65)
     receive(sms("no", 2), settings, engine=engine, flood=unlimited)
     assert _escalation_status(engine) == "open"  # re-opened: the on-call therapist is paged
@@ -290,13 +316,10 @@ def test_a_diary_answer_after_a_reminder_is_not_read_as_an_old_urge_question(
 ) -> None:
     """Yesterday's diary card stopped at "urge to commit suicide, 0-5?". Today's reminder
     starts a new card ("mood today, 0-5?") and she answers "5": that is her mood."""
-    with session_scope(engine) as session:
-        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
-        record_question(session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    asked(engine, SafetyQuestion.URGE_SUICIDE)
     _time_passes(engine, minutes=20 * 60)
     with session_scope(engine) as session:
-        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
-        enqueue(session, client_id=client.id, channel="sms", address=DEMO_PHONE,
+        enqueue(session, client_id=demo_client(session).id, channel="sms", address=DEMO_PHONE,
                 body="Time for your diary card. Mood today, 0-5?")  # fmt: skip
     receive(sms("5", 2), settings, engine=engine, flood=unlimited)
     assert escalations(engine) == []
@@ -308,7 +331,7 @@ def test_a_recovered_hand_off_still_says_the_check_in_was_asked(
     receive(
         sms("everyone would be better off without me"), settings, engine=engine, flood=unlimited
     )
-    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    (again,) = claimed_after_its_server_died(engine)
     assert again.check_in_asked and again.risk_level == "moderate"
 
 
@@ -346,30 +369,12 @@ def test_an_im_safe_now_after_the_therapist_acknowledged_does_not_page_them_agai
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
     receive(sms(CRISIS, 1), settings, engine=engine, flood=unlimited)
-    with session_scope(engine) as session:
-        primary = session.execute(
-            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
-        ).scalar_one()
-        escalation_id = session.execute(select(Escalation.id)).scalar_one()
-        acknowledge_escalation(
-            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
-        )
+    _acknowledge(engine)
     # The therapist is calling; the client answers the bot's follow-up meanwhile.
     receive(sms("thank you, I'm safe now", 2), settings, engine=engine, flood=unlimited)
     with session_scope(engine) as session:
         assert session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
     assert len([page for page in queued_to(engine, "+15005550001") if "ACK" in page]) == 1
-
-
-def _acknowledge(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        primary = session.execute(
-            select(Therapist).where(Therapist.email == "therapist@demo.clinic")
-        ).scalar_one()
-        escalation_id = session.execute(select(Escalation.id)).scalar_one()
-        acknowledge_escalation(
-            session, escalation_id=escalation_id, therapist=primary, now=utcnow(), via="sms"
-        )
 
 
 def _edit(update: dict[str, object], text: str, update_id: int) -> InboundMessage:
@@ -382,10 +387,17 @@ def _edit(update: dict[str, object], text: str, update_id: int) -> InboundMessag
     return parsed.message
 
 
-def _telegram_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(
-        settings, telegram=TelegramSettings("123:ABC", "secret", "http://127.0.0.1:9")
-    )
+def _acknowledged_telegram_crisis(
+    engine: Engine, settings: Settings, flood: FloodControl, text: str
+) -> tuple[dict[str, object], int]:
+    """The demo client's crisis ``text`` on Telegram, acknowledged by the on-call therapist:
+    the update (for the client to edit) and how many replies the client had."""
+    first = text_update(1, int(DEMO_CHAT), text)
+    parsed = parse_update(first, "123")
+    assert parsed is not None
+    receive(parsed.message, settings, engine=engine, flood=flood)
+    _acknowledge(engine)
+    return first, len(queued_to(engine, DEMO_CHAT))
 
 
 def test_a_typo_fixed_in_a_crisis_text_after_the_therapist_acknowledged_does_not_page_her_again(
@@ -394,13 +406,10 @@ def test_a_typo_fixed_in_a_crisis_text_after_the_therapist_acknowledged_does_not
     """The on-call therapist acknowledged "i want to kil myself tonight" and is calling;
     the client fixes the typo on Telegram. The words are the ones she is acting on: no
     second page, no walk on to the backup, no second crisis reply."""
-    settings = _telegram_settings(settings)
-    first = text_update(1, int(DEMO_CHAT), "i want to kil myself tonight")
-    parsed = parse_update(first, "123")
-    assert parsed is not None
-    receive(parsed.message, settings, engine=engine, flood=unlimited)
-    _acknowledge(engine)
-    replies_before = len(queued_to(engine, DEMO_CHAT))
+    settings = _with_telegram(settings)
+    first, replies_before = _acknowledged_telegram_crisis(
+        engine, settings, unlimited, "i want to kil myself tonight"
+    )
     decision = receive(_edit(first, "i want to kill myself tonight", 2), settings,
                        engine=engine, flood=unlimited)  # fmt: skip
     assert _escalation_status(engine) == "acknowledged"
@@ -415,13 +424,8 @@ def test_a_typo_fixed_in_a_crisis_text_after_the_therapist_acknowledged_does_not
 def test_a_crisis_text_edited_to_say_she_took_the_pills_pages_again_after_the_acknowledgement(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
-    settings = _telegram_settings(settings)
-    first = text_update(1, int(DEMO_CHAT), "i want to kill myself tonight")
-    parsed = parse_update(first, "123")
-    assert parsed is not None
-    receive(parsed.message, settings, engine=engine, flood=unlimited)
-    _acknowledge(engine)
-    replies_before = len(queued_to(engine, DEMO_CHAT))
+    settings = _with_telegram(settings)
+    first, replies_before = _acknowledged_telegram_crisis(engine, settings, unlimited, CRISIS)
     receive(_edit(first, "i took all my pills, goodbye", 2), settings, engine=engine,
             flood=unlimited)  # fmt: skip
     assert _escalation_status(engine) == "open"
@@ -892,9 +896,7 @@ def test_a_half_edited_env_file_does_not_stop_a_running_servers_crisis_reply_and
     # The operator adds Telegram to .env one line at a time: the token saved, its secret not yet.
     (tmp_path / ".env").write_text("WISEMIND_TELEGRAM_TOKEN=123456:ABC-new-bot\n")
     if check_in:
-        with session_scope(engine) as session:
-            client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
-            record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+        asked(engine, SafetyQuestion.CHECK_IN)
     decision = receive(sms("yes" if check_in else CRISIS), settings, engine=engine, flood=unlimited)
     assert not decision.deferred
     assert any("alerted a person" in text for text in queued_to(engine, DEMO_PHONE))
@@ -1011,10 +1013,7 @@ def test_a_voice_note_to_are_you_safe_right_now_is_asked_for_words_in_the_client
     """Asked "¿Estás a salvo ahora mismo?", a Spanish speaker who answers by voice is asked
     in Spanish to answer in words, with the Spanish crisis line."""
     speaks(engine, locale)
-    with session_scope(engine) as session:
-        record_question(
-            session, client_by_code(session, "DEMO0001"), SafetyQuestion.SAFE_NOW, utcnow()
-        )
+    asked(engine, SafetyQuestion.SAFE_NOW)
     receive(sms("", 1, media=True), settings, engine=engine, flood=unlimited)
     (reply,) = queued_to(engine, DEMO_PHONE)
     assert words in reply and crisis_line(locale) in reply
@@ -1052,9 +1051,8 @@ def test_an_opted_out_clients_unanswered_message_is_closed_not_answered_on_recov
     decision = receive(sms("hi", 1), settings, engine=engine, flood=unlimited)
     assert decision.hand_off is not None
     with session_scope(engine) as session:
-        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
-        client.opted_out_at = utcnow()
-    assert claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2) == []
+        demo_client(session).opted_out_at = utcnow()
+    assert claimed_after_its_server_died(engine) == []
     assert inbound(engine, decision.message_id or 0).status == "processed"
 
 
@@ -1064,14 +1062,15 @@ def test_an_unanswered_message_is_taken_again_only_when_its_server_is_gone(
     decision = receive(sms("hi", 1), settings, engine=engine, flood=unlimited)
     assert decision.hand_off is not None
     assert claim_handoffs("sms", engine=engine) == []  # still in its server's hands
-    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    (again,) = claimed_after_its_server_died(engine)
     assert again.message_id == decision.message_id and again.text == "hi"
+    finish_handoff(again.message_id, answered=True, engine=engine)
     with session_scope(engine) as session:
-        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
         # Stored a moment ago by a server that died before deciding it: no wait of 30 s.
         session.add(
-            Message(client_id=client.id, channel="sms", direction="inbound", address=DEMO_PHONE,
-                    body="are you there", status="received", screened_at=utcnow())
+            Message(client_id=demo_client(session).id, channel="sms", direction="inbound",
+                    address=DEMO_PHONE, body="are you there", status="received",
+                    screened_at=utcnow())
         )  # fmt: skip
     (fresh,) = claim_handoffs("sms", engine=engine)
     assert fresh.text == "are you there"
@@ -1290,20 +1289,16 @@ def test_a_sender_is_answered_again_once_their_bucket_refills(
 ) -> None:
     clock = [0.0]
     flood = FloodControl(burst=2, refill_seconds=10, clock=lambda: clock[0])
-    answered = [receive(sms("hi", n), settings, engine=engine, flood=flood).hand_off is not None
-                for n in range(3)]  # fmt: skip
+
+    def answered(sids: range) -> list[bool]:
+        return [receive(sms("hi", sid), settings, engine=engine, flood=flood).hand_off is not None
+                for sid in sids]  # fmt: skip
+
+    assert answered(range(3)) == [True, True, False]
     clock[0] = 10.0
-    answered.append(
-        receive(sms("hi", 3), settings, engine=engine, flood=flood).hand_off is not None
-    )
-    answered.append(
-        receive(sms("hi", 4), settings, engine=engine, flood=flood).hand_off is not None
-    )
+    assert answered(range(3, 5)) == [True, False]
     clock[0] = 1000.0  # idle long enough: a full burst again, not a thousand messages' worth
-    later = [receive(sms("hi", n), settings, engine=engine, flood=flood).hand_off is not None
-             for n in range(5, 8)]  # fmt: skip
-    assert answered == [True, True, False, True, False]
-    assert later == [True, True, False]
+    assert answered(range(5, 8)) == [True, True, False]
 
 
 def test_a_failure_of_flood_control_neither_throttles_nor_undoes_the_screening(
@@ -1408,13 +1403,11 @@ def test_a_retried_screening_does_not_repeat_itself_on_a_message_already_decided
 def test_a_check_in_yes_taken_again_after_a_rasa_crash_does_not_get_the_crisis_reply_twice(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:
-    with session_scope(engine) as session:
-        client = session.execute(select(Client).where(Client.code == "DEMO0001")).scalar_one()
-        record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+    asked(engine, SafetyQuestion.CHECK_IN)
     first = receive(sms("yes", 1), settings, engine=engine, flood=unlimited)
     assert first.hand_off is not None and first.hand_off.crisis_replied
     # The Rasa server that took it died; the next one claims it after the lease.
-    (again,) = claim_handoffs("sms", engine=engine, now=utcnow() + HANDOFF_LEASE * 2)
+    (again,) = claimed_after_its_server_died(engine)
     assert again.message_id == first.hand_off.message_id and again.crisis_replied
 
 
@@ -1444,8 +1437,35 @@ def test_the_assistant_reads_a_message_taken_in_at_the_fallback_before_a_newer_o
     )  # fmt: skip
     second = receive(sms("no", 2), settings, engine=engine, flood=unlimited)
     assert second.hand_off is None and second.handoff_left
-    read_by_assistant = [h.message_id for h in claim_handoffs("sms", engine=engine)]
-    assert read_by_assistant == [first.message_id, second.message_id]
+    (read_first,) = claim_handoffs("sms", engine=engine)
+    assert read_first.message_id == first.message_id
+    # Not even a second Rasa server hands the "no" over while the first is answering.
+    assert claim_handoffs("sms", engine=engine) == []
+    finish_handoff(read_first.message_id, answered=True, engine=engine)
+    (read_next,) = claim_handoffs("sms", engine=engine)
+    assert read_next.message_id == second.message_id
+
+
+def test_a_turn_longer_than_the_lease_is_not_answered_again_while_its_server_renews_it(
+    engine: Engine, settings: Settings, unlimited: FloodControl
+) -> None:
+    """A turn of several slow actions outlasts the lease: the server still answering it
+    renews its claim, so no second server answers it again; once renewals stop (the server
+    died), the lease runs out and the message is taken again."""
+    decision = receive(sms("hi", 1), settings, engine=engine, flood=unlimited, handing_off=False)
+    start = utcnow()
+    (claimed,) = claim_handoffs("sms", engine=engine, now=start)
+    renewed = start + HANDOFF_LEASE * 0.9
+    renew_handoffs([claimed.message_id], engine=engine, now=renewed)
+    assert claim_handoffs("sms", engine=engine, now=start + HANDOFF_LEASE * 1.5) == []
+    (again,) = claim_handoffs("sms", engine=engine, now=renewed + HANDOFF_LEASE * 1.1)
+    assert again.message_id == decision.message_id
+
+
+def test_a_claim_outlasts_the_assistants_slowest_action() -> None:
+    """A direct hand-off is not renewed: its claim must not run out while Rasa still waits
+    on one action (review 5 #6: 2 minutes against Rasa's 5-minute action timeout)."""
+    assert timedelta(seconds=DEFAULT_REQUEST_TIMEOUT) < HANDOFF_LEASE
 
 
 def test_a_clients_next_message_while_the_assistant_answers_the_last_is_handed_over_at_once(
@@ -1728,36 +1748,195 @@ def _telegram(text: str, message_id: int, chat: str = DEMO_CHAT) -> InboundMessa
     return InboundMessage("telegram", chat, text, provider_id=f"123:{chat}:{message_id}")
 
 
-async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_other_client(
-    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every Telegram message reaches the assistant through the Rasa server's recovery now:
-    one client's long turn (a slow action) must not make another client wait for it."""
-    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
-    settings = _with_telegram(settings)
+#: Another client of the demo clinic, on Telegram.
+OTHER_CHAT = "888000"
+
+
+def _add_other_telegram_client(engine: Engine) -> None:
     with session_scope(engine) as session:
         add_client(session, name="Other Client", therapist_email="therapist@demo.clinic",
-                   timezone="America/New_York", telegram_chat_id="888000")  # fmt: skip
+                   timezone="America/New_York", telegram_chat_id=OTHER_CHAT)  # fmt: skip
+
+
+def _taken_in_by_the_dashboard(
+    settings: Settings, engine: Engine, text: str, chat: str, message_id: int = 1
+) -> int:
+    """A Telegram message taken in by the dashboard's process: its turn left to the Rasa
+    server (which the dashboard then wakes)."""
+    decision = receive(
+        _telegram(text, message_id, chat), settings, engine=engine, handing_off=False
+    )
+    assert decision.handoff_left and decision.message_id is not None
+    return decision.message_id
+
+
+@contextlib.asynccontextmanager
+async def _recovering(
+    settings: Settings, assistant: Callable[[UserMessage], Awaitable[None]]
+) -> AsyncIterator[asyncio.Event]:
+    """The Rasa server's Telegram recovery loop, with ``assistant`` in place of the trained
+    model's answer; yields the loop's wake-up. Stopped as the server stops it."""
+    wake = asyncio.Event()
+    recovering = asyncio.create_task(
+        keep_recovering(assistant, TelegramOutput, "telegram", settings, wake)
+    )
+    try:
+        yield wake
+    finally:
+        recovering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(recovering, 5)
+
+
+@pytest.mark.parametrize("other_writes", ["before the pass", "during the slow turn"])
+async def test_a_slow_conversation_in_the_rasa_servers_recovery_holds_up_no_other_client(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    other_writes: str,
+) -> None:
+    """Every Telegram message reaches the assistant through the Rasa server's recovery now:
+    one client's long turn (a slow action, up to Rasa's 5-minute action timeout) must not
+    make another client wait for it, whether the other wrote before the loop's pass or a
+    moment after the slow turn began (review 5 #6: the loop waited for the whole pass
+    before it claimed again, woken or not). Here the demo client's turn lasts until the
+    other client's message is read."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    _add_other_telegram_client(engine)
     read: list[str] = []
-    other_read = asyncio.Event()
+    slow_turn_started, other_read = asyncio.Event(), asyncio.Event()
 
     async def assistant(message: UserMessage) -> None:
         read.append(message.text or "")
-        if message.text == "hello":  # the demo client's turn lasts until the other's is read
-            await asyncio.wait_for(other_read.wait(), 10)
+        if message.text == "hello":
+            slow_turn_started.set()
+            await asyncio.wait_for(other_read.wait(), 20)
         else:
             other_read.set()
 
-    receive(_telegram("hello", 1), settings, engine=engine, handing_off=False)
-    receive(_telegram("good morning", 1, "888000"), settings, engine=engine, handing_off=False)
-    recovering = asyncio.create_task(
-        keep_recovering(assistant, TelegramOutput, "telegram", settings, asyncio.Event())
-    )
-    try:
-        await asyncio.wait_for(other_read.wait(), 5)
-    finally:
-        recovering.cancel()
-    assert read == ["hello", "good morning"]
+    _taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)
+    if other_writes == "before the pass":
+        _taken_in_by_the_dashboard(settings, engine, "i can't stop shaking", OTHER_CHAT)
+    async with _recovering(settings, assistant) as wake:
+        await asyncio.wait_for(slow_turn_started.wait(), 10)
+        if other_writes == "during the slow turn":
+            await asyncio.to_thread(
+                _taken_in_by_the_dashboard, settings, engine, "i can't stop shaking", OTHER_CHAT
+            )
+            wake.set()
+        try:
+            await asyncio.wait_for(other_read.wait(), 5)
+        except asyncio.TimeoutError:
+            pytest.fail("the other client's message waits for the slow turn to end")
+    assert read == ["hello", "i can't stop shaking"]
+
+
+async def test_a_clients_message_sent_during_their_slow_turn_is_answered_after_it_and_once(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo client's "hello" takes long (a slow action); meanwhile they write again,
+    and so does another client. The loop, woken and passing every 50 ms, answers the other
+    client at once, but the demo client's second message only after their first, and once."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 0.05)
+    settings = _with_telegram(settings)
+    _add_other_telegram_client(engine)
+    read: list[str] = []
+    first_turn_may_end = asyncio.Event()
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+        if message.text == "hello":
+            await asyncio.wait_for(first_turn_may_end.wait(), 20)
+
+    ids = [_taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)]
+    async with _recovering(settings, assistant) as wake:
+        assert await _read_within(5, read, ["hello"]) == ["hello"]
+        for text, chat in (("can we do my diary card", DEMO_CHAT), ("good morning", OTHER_CHAT)):
+            ids.append(
+                await asyncio.to_thread(
+                    _taken_in_by_the_dashboard, settings, engine, text, chat, len(ids) + 1
+                )
+            )
+            wake.set()
+        assert await _read_within(5, read, ["hello", "good morning"]) == ["hello", "good morning"]
+        await asyncio.sleep(0.5)  # passes go on while "hello" is still being answered
+        assert read == ["hello", "good morning"]
+        first_turn_may_end.set()
+        wanted = ["hello", "good morning", "can we do my diary card"]
+        assert await _read_within(5, read, wanted) == wanted
+        await asyncio.sleep(0.5)
+    assert read == wanted
+    assert [inbound(engine, message_id).status for message_id in ids] == ["processed"] * 3
+
+
+async def test_a_recovered_turn_that_fails_is_logged_without_its_words_and_taken_again_later(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The assistant answered, but closing the message failed (the database was briefly
+    locked): the failure is logged without the client's words, the loop goes on answering
+    others, and the message, still open, is taken again once its claim runs out."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    _add_other_telegram_client(engine)
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    failing = _taken_in_by_the_dashboard(settings, engine, "i can't stop shaking", DEMO_CHAT)
+
+    def close_or_fail(message_id: int, *, answered: bool) -> None:
+        if message_id == failing:
+            raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
+        finish_handoff(message_id, answered=answered)
+
+    monkeypatch.setattr("channels.outbox_output.finish_handoff", close_or_fail)
+    async with _recovering(settings, assistant) as wake:
+        assert await _read_within(5, read, ["i can't stop shaking"]) == ["i can't stop shaking"]
+        await asyncio.to_thread(
+            _taken_in_by_the_dashboard, settings, engine, "good morning", OTHER_CHAT
+        )
+        wake.set()
+        wanted = ["i can't stop shaking", "good morning"]
+        assert await _read_within(5, read, wanted) == wanted
+    assert f"message {failing} failed: OperationalError" in caplog.text
+    assert "shaking" not in caplog.text
+    assert inbound(engine, failing).status == "received"
+    (again,) = claimed_after_its_server_died(engine, "telegram")
+    assert again.message_id == failing
+
+
+async def test_a_rasa_server_stopping_mid_turn_ends_the_turn_and_leaves_the_message_open(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server stops (a deploy) while the assistant answers: the turn is cancelled and
+    awaited, not left running, and the message is answered again once its claim runs out."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    started, cut_off = asyncio.Event(), asyncio.Event()
+
+    async def assistant(message: UserMessage) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cut_off.set()
+            raise
+
+    message_id = _taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)
+    async with _recovering(settings, assistant):
+        await asyncio.wait_for(started.wait(), 10)
+    assert cut_off.is_set()
+    assert inbound(engine, message_id).status == "received"
+    (again,) = claimed_after_its_server_died(engine, "telegram")
+    assert again.message_id == message_id
 
 
 async def test_channels_setup_asks_telegram_for_edited_messages_too(

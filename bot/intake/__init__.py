@@ -24,6 +24,7 @@ from bot.intake.pipeline import (
     finish_handoff,
     process_stored,
     receive,
+    renew_handoffs,
     screen_pending,
 )
 from bot.intake.replies import (
@@ -57,6 +58,7 @@ __all__ = [
     "queue_reply",
     "receive",
     "register_reply_format",
+    "renew_handoffs",
     "screen_for_risk",
     "screen_pending",
 ]

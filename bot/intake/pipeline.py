@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot import clinic, escalation, message_log, takeover
@@ -86,8 +86,11 @@ SCREENING_ATTEMPTS = 5
 SCREENING_DEADLINE = timedelta(seconds=30)
 #: How many unscreened messages one pass of the retry loop takes on.
 SCREENING_BATCH = 50
-#: A Rasa server's claim on a message; a claim older than this was a server that died.
-HANDOFF_LEASE = timedelta(minutes=2)
+#: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoffs`); a
+#: claim older than this was a server that died. Longer than the assistant's slowest step
+#: (Rasa's action timeout, 5 minutes): a claim not renewed (a direct hand-off) must not run
+#: out while Rasa still waits on one action, for a second server to answer it again.
+HANDOFF_LEASE = timedelta(minutes=6)
 #: Messages unanswered for longer are left for the care team rather than answered late.
 HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
@@ -683,19 +686,45 @@ def _send_numbers_once(session: Session, message: Message, told: set[int]) -> in
 
 
 def claim_handoffs(
-    channel: str, *, engine: Engine | None = None, now: datetime | None = None
+    channel: str,
+    *,
+    busy: Collection[int] = (),
+    engine: Engine | None = None,
+    now: datetime | None = None,
 ) -> list[HandOff]:
-    """Messages screened but never answered by the assistant, claimed for this Rasa server.
+    """The oldest message each client waits to have answered, claimed for this Rasa server.
 
-    A message is taken when no server holds it, or when the server that took
-    it has not finished within :data:`HANDOFF_LEASE` (it died). Opted-out SMS
-    clients' messages are closed, not answered.
+    One message per client at a time: a client's next message is claimed only
+    once no server holds one of theirs (answered, or its lease ran out), so no
+    server answers a client's messages out of order, nor one that another is
+    still about to answer. Clients in ``busy`` (this server is still answering
+    them) are skipped too. A message is taken when no server holds it, or when
+    the server that took it has not renewed its claim within
+    :data:`HANDOFF_LEASE` (it died). Opted-out SMS clients' messages are
+    closed, not answered.
     """
     now = now or utcnow()
+    held = aliased(Message)
+    oldest_per_client = (
+        select(func.min(Message.id))
+        .where(
+            Message.channel == channel,
+            *_waiting_for_handoff(now),
+            Message.client_id.not_in(busy),
+            ~exists().where(
+                held.client_id == Message.client_id,
+                held.channel == Message.channel,
+                held.direction == Direction.INBOUND,
+                held.status == MessageStatus.RECEIVED,
+                held.handed_off_at >= now - HANDOFF_LEASE,
+            ),
+        )
+        .group_by(Message.client_id)
+    )
     with session_scope(engine) as session:
         query = (
             select(Message)
-            .where(Message.channel == channel, *_waiting_for_handoff(now))
+            .where(Message.id.in_(oldest_per_client))
             .order_by(Message.id)
             .limit(HANDOFF_BATCH)
         )
@@ -712,6 +741,26 @@ def claim_handoffs(
             message.handed_off_at = now
             claimed.append(_hand_off(session, client, message))
     return claimed
+
+
+def renew_handoffs(
+    message_ids: Collection[int], *, engine: Engine | None = None, now: datetime | None = None
+) -> None:
+    """Renew this Rasa server's claim on messages it is still answering.
+
+    A turn may take longer than :data:`HANDOFF_LEASE` (several slow actions):
+    renewed, the claim does not run out and no other server answers the
+    message again.
+    """
+    if not message_ids:
+        return
+    with session_scope(engine) as session:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(message_ids), Message.status == MessageStatus.RECEIVED)
+            .values(handed_off_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _waiting_for_handoff(now: datetime) -> tuple[ColumnElement[bool], ...]:
