@@ -34,7 +34,7 @@ from bot.safety.followup import (
 )
 from bot.settings import load_settings
 from bot.storage import create_engine_for, session_scope
-from bot.storage.enums import Direction, PageTier, SafetyQuestion
+from bot.storage.enums import Direction, EscalationEventKind, PageTier, SafetyQuestion
 from bot.storage.migrate import upgrade
 from bot.storage.models import (
     Client,
@@ -91,63 +91,64 @@ def _primary_pages(session: Session) -> list[Page]:
     return list(session.execute(select(Page).where(Page.tier == PageTier.PRIMARY)).scalars())
 
 
+def _check_in_answered(session: Session, client: Client, answer: str) -> tuple[str, ...]:
+    """The check-in asked as the core asks it, then ``answer`` sent; the replies it gets."""
+    record_question(session, client, SafetyQuestion.CHECK_IN, utcnow())
+    return _answer(session, answer)
+
+
+def _assert_on_call_paged(session: Session, reply: tuple[str, ...], category: str) -> None:
+    """The crisis reply was sent, one escalation at high holds ``category``, and the on-call
+    therapist was paged once."""
+    assert any("988" in text for text in reply), reply
+    ((level, categories),) = _escalations(session)
+    assert level == "high" and category in categories
+    (page,) = _primary_pages(session)
+    assert page.address == "+15005550001"
+
+
 @pytest.mark.parametrize("answer", ["yes", "yeah", "i don't know", "maybe 🤷"])
 def test_a_yes_or_unclear_answer_to_the_check_in_pages_the_on_call_therapist(
     db_session: Session, client: Client, answer: str
 ) -> None:
-    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
-    reply = _answer(db_session, answer)
-    assert any("988" in text for text in reply)
+    reply = _check_in_answered(db_session, client, answer)
     assert any("alerted a person" in text for text in reply)
     assert _escalations(db_session) == [("high", ["check_in_affirmed"])]
-    (page,) = _primary_pages(db_session)
-    assert page.address == "+15005550001"
-
-
-def test_a_clear_no_to_the_check_in_pages_nobody(db_session: Session, client: Client) -> None:
-    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
-    assert _answer(db_session, "no") == ()
-    assert _escalations(db_session) == []
+    _assert_on_call_paged(db_session, reply, "check_in_affirmed")
 
 
 @pytest.mark.parametrize(
-    "answer", ["no but i want to", "no sé", "no estoy segura", "no... maybe", "no pero quiero"]
-)
-def test_a_no_with_a_but_or_a_doubt_to_the_check_in_pages_the_on_call_therapist(
+    "answer",
+    [
+        # Spanish "I don't know" and "I'm not sure" start with "no": they are not a clear no.
+        "no but i want to", "no sé", "no estoy segura", "no... maybe", "no pero quiero",
+        # "I'm not fine" is distress, not "no, I'm fine" (review 4 #1).
+        "i'm not fine", "not good", "i'm not alright", "not fine",
+        # An emoji after "no" qualifies it as words do (review 4 #11).
+        "no 🔪", "no 💊", "no... 😭😭😭",
+        # A no taken back by a clause of its own, or a double negation (review 5 #7).
+        "no... i am", "no i do", "no i'm having those thoughts right now",
+        "no, i am having thoughts", "i'm never not having those thoughts",
+    ],
+)  # fmt: skip
+def test_a_qualified_or_retracted_no_to_the_check_in_pages_the_on_call_therapist(
     db_session: Session, client: Client, answer: str
 ) -> None:
-    """Spanish "I don't know" and "I'm not sure" start with "no": they are not a clear no."""
-    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
-    assert any("988" in text for text in _answer(db_session, answer))
-    ((level, categories),) = _escalations(db_session)
-    assert level == "high" and "check_in_affirmed" in categories
-    (page,) = _primary_pages(db_session)
-    assert page.address == "+15005550001"
+    reply = _check_in_answered(db_session, client, answer)
+    _assert_on_call_paged(db_session, reply, "check_in_affirmed")
 
 
-@pytest.mark.parametrize("answer", ["i'm not fine", "not good", "i'm not alright", "not fine"])
-def test_im_not_fine_to_the_check_in_pages_the_on_call_therapist(
+@pytest.mark.parametrize(
+    "answer",
+    ["no", "no i'm not", "nope im ok", "no tengo",
+     # A text smiley is a no's warmth, as ":)" is (review 5 #10).
+     "no <3", "no :D", "no =)", "no, im fine <3", "no xD", "no ^^", "no :P", "no :)"],
+)  # fmt: skip
+def test_a_clear_no_to_the_check_in_pages_nobody(
     db_session: Session, client: Client, answer: str
 ) -> None:
-    """ "I'm not fine" is distress, not "no, I'm fine" (review 4 #1)."""
-    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
-    reply = _answer(db_session, answer)
-    assert any("988" in text for text in reply), reply
-    ((level, categories),) = _escalations(db_session)
-    assert level == "high" and "check_in_affirmed" in categories
-    (page,) = _primary_pages(db_session)
-    assert page.address == "+15005550001"
-
-
-@pytest.mark.parametrize("answer", ["no 🔪", "no 💊", "no... 😭😭😭"])
-def test_a_no_with_a_knife_pills_or_tears_to_the_check_in_pages_the_on_call_therapist(
-    db_session: Session, client: Client, answer: str
-) -> None:
-    """An emoji after "no" qualifies it as words do (review 4 #11)."""
-    record_question(db_session, client, SafetyQuestion.CHECK_IN, utcnow())
-    reply = _answer(db_session, answer)
-    assert any("988" in text for text in reply), reply
-    assert len(_primary_pages(db_session)) == 1
+    assert _check_in_answered(db_session, client, answer) == ()
+    assert _escalations(db_session) == []
 
 
 @pytest.mark.parametrize(
@@ -164,6 +165,13 @@ def test_a_no_with_a_knife_pills_or_tears_to_the_check_in_pages_the_on_call_ther
         ("not at all good", YES), ("not ok", YES), ("no no im fine", YES),
         ("no 🔪", YES), ("no 💊", YES), ("no... 😭😭😭", YES), ("no 💀", YES), ("no 🙃", YES),
         ("no 👎🏽", NO), ("no!!", NO),
+        ("nope im ok", NO), ("no i don't", NO), ("no, not having those thoughts", NO),
+        ("no i'm not not", YES), ("i'm not", NO), ("no i haven't", NO),
+        ("no... i am", YES), ("no i do", YES), ("no, i am having thoughts", YES),
+        ("no i'm having those thoughts right now", YES), ("no, tengo", YES),
+        ("i'm never not having those thoughts", YES), ("i'm not not having them", YES),
+        ("no <3", NO), ("no :D", NO), ("no =)", NO), ("no, im fine <3", NO), ("no xD", NO),
+        ("no ^^", NO), ("no :P", NO), ("no </3", YES), ("no ❤️", YES),
     ],
 )  # fmt: skip
 def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: str) -> None:
@@ -173,9 +181,20 @@ def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: st
 
 @pytest.mark.parametrize(
     ("kind", "answer"),
-    [(SafetyQuestion.URGE_SUICIDE, "5"), (SafetyQuestion.URGE_SELF_HARM, "a 4")],
-)
-def test_a_diary_urge_of_four_or_five_pages_the_on_call_therapist(
+    [
+        (SafetyQuestion.URGE_SUICIDE, "5"), (SafetyQuestion.URGE_SELF_HARM, "a 4"),
+        *((SafetyQuestion.URGE_SUICIDE, answer) for answer in [
+            # Above the scale, a range, or words for high.
+            "4-5", "four or five", "10/10", "10", "100", "max", "very high", "off the charts",
+            "4.5", "high",
+            # In a sentence, with a phone's curly apostrophe, or after another word
+            # (review 5 #3): only a sentence about a time reads "at 5" as a time.
+            "i'm at 5", "5, it's been a really bad day", "at 5", "i’m at 5", "still at 5",
+            "been at 5 all day", "honestly at 5", "sitting at 5",
+        ]),
+    ],
+)  # fmt: skip
+def test_a_diary_urge_of_four_or_five_however_written_pages_the_on_call_therapist(
     db_session: Session, client: Client, kind: str, answer: str
 ) -> None:
     record_question(db_session, client, kind, utcnow())
@@ -184,42 +203,27 @@ def test_a_diary_urge_of_four_or_five_pages_the_on_call_therapist(
     assert len(_primary_pages(db_session)) == 1
 
 
+def test_an_urge_of_4_with_risk_words_of_its_own_still_pages_the_on_call_therapist(
+    db_session: Session, client: Client
+) -> None:
+    """ "My urge is at 4 tonight": the detector reads risk of its own in it too."""
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    assert any("988" in text for text in _answer(db_session, "my urge is at 4 tonight"))
+    ((level, categories),) = _escalations(db_session)
+    assert level == "high" and "diary_urge" in categories
+
+
 @pytest.mark.parametrize(
-    "answer",
-    [
-        "4-5",
-        "four or five",
-        "10/10",
-        "10",
-        "100",
-        "max",
-        "very high",
-        "off the charts",
-        "4.5",
-        "high",
-    ],
-)
-def test_a_diary_urge_above_the_scale_or_in_words_for_high_pages_the_on_call_therapist(
-    db_session: Session, client: Client, answer: str
-) -> None:
-    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
-    assert any("988" in text for text in _answer(db_session, answer))
-    assert _escalations(db_session) == [("high", ["diary_urge"])]
-    assert len(_primary_pages(db_session)) == 1
-
-
-@pytest.mark.parametrize("answer", ["2 or 3", "3/5", "2.5", "none", "low"])
+    ("kind", "answer"),
+    [(SafetyQuestion.URGE_SUICIDE, "3"),
+     *((SafetyQuestion.URGE_SELF_HARM, answer)
+       for answer in ["2 or 3", "3/5", "2.5", "none", "low"])],
+)  # fmt: skip
 def test_a_low_diary_urge_however_written_pages_nobody(
-    db_session: Session, client: Client, answer: str
+    db_session: Session, client: Client, kind: str, answer: str
 ) -> None:
-    record_question(db_session, client, SafetyQuestion.URGE_SELF_HARM, utcnow())
+    record_question(db_session, client, kind, utcnow())
     assert _answer(db_session, answer) == ()
-    assert _escalations(db_session) == []
-
-
-def test_a_diary_urge_of_three_pages_nobody(db_session: Session, client: Client) -> None:
-    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
-    assert _answer(db_session, "3") == ()
     assert _escalations(db_session) == []
 
 
@@ -232,32 +236,21 @@ def test_yes_to_did_you_self_harm_today_flags_moderate_without_a_page(
     assert _primary_pages(db_session) == []
 
 
-@pytest.mark.parametrize("answer", ["i'm not safe", "no estoy a salvo", "bleeding a lot"])
-def test_not_safe_or_bleeding_to_are_you_hurt_or_not_safe_pages_the_on_call_therapist(
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # The question's own words ("not safe") and an injury without a yes are a yes.
+        "i'm not safe", "no estoy a salvo", "bleeding a lot",
+        # Neither word of these is risk to the detector alone; to this question they are
+        # a yes (review 4 #2).
+        "i think so", "probably", "it hurts", "i took pills",
+    ],
+)  # fmt: skip
+def test_not_safe_an_injury_a_hedge_or_an_overdose_to_are_you_hurt_pages_the_on_call_therapist(
     db_session: Session, client: Client, answer: str
 ) -> None:
-    """The question's own words ("not safe") and an injury without a yes are a yes."""
     record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
-    assert any("988" in text for text in _answer(db_session, answer))
-    ((level, categories),) = _escalations(db_session)
-    assert level == "high" and "self_harm_needs_care" in categories
-    (page,) = _primary_pages(db_session)
-    assert page.address == "+15005550001"
-
-
-@pytest.mark.parametrize("answer", ["i think so", "probably", "it hurts", "i took pills"])
-def test_a_hedged_yes_or_an_overdose_to_are_you_hurt_pages_the_on_call_therapist(
-    db_session: Session, client: Client, answer: str
-) -> None:
-    """Neither word of these is risk to the detector alone; to this question they are a yes
-    (review 4 #2)."""
-    record_question(db_session, client, SafetyQuestion.SELF_HARM_CARE, utcnow())
-    reply = _answer(db_session, answer)
-    assert any("988" in text for text in reply), reply
-    ((level, categories),) = _escalations(db_session)
-    assert level == "high" and "self_harm_needs_care" in categories
-    (page,) = _primary_pages(db_session)
-    assert page.address == "+15005550001"
+    _assert_on_call_paged(db_session, _answer(db_session, answer), "self_harm_needs_care")
 
 
 @pytest.mark.parametrize("answer", ["i'm not hurt", "im not bleeding", "i am not injured"])
@@ -351,7 +344,9 @@ def test_an_urge_of_5_after_a_hmm_still_pages_without_the_action_server(
     assert len(_primary_pages(db_session)) == 1
 
 
-@pytest.mark.parametrize("later", ["my appointment is at 4", "i slept 5 hours", "see you at 5"])
+@pytest.mark.parametrize(
+    "later", ["my appointment is at 4", "i slept 5 hours", "see you at 5", "class at 4"]
+)
 def test_a_time_said_after_leaving_the_diary_card_is_not_read_as_a_suicide_urge(
     db_session: Session, client: Client, later: str
 ) -> None:
@@ -365,18 +360,6 @@ def test_a_time_said_after_leaving_the_diary_card_is_not_read_as_a_suicide_urge(
     assert _primary_pages(db_session) == []
     assert any("988" in text for text in _answer(db_session, "5"))
     assert len(_primary_pages(db_session)) == 1
-
-
-@pytest.mark.parametrize(
-    "answer", ["i'm at 5", "5, it's been a really bad day", "my urge is at 4 tonight", "at 5"]
-)
-def test_an_urge_of_4_or_5_in_a_sentence_still_pages_the_on_call_therapist(
-    db_session: Session, client: Client, answer: str
-) -> None:
-    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
-    assert any("988" in text for text in _answer(db_session, answer))
-    ((level, categories),) = _escalations(db_session)
-    assert level == "high" and "diary_urge" in categories
 
 
 def test_a_question_is_answered_once(db_session: Session, client: Client) -> None:
@@ -413,11 +396,30 @@ def test_not_safe_after_crisis_help_joins_the_open_escalation_without_a_second_p
     ("text", "reading"),
     [
         ("yes", YES), ("yes I'm safe", YES), ("im safe now", YES), ("sí", YES),
+        ("yes i'm safe, goodnight", YES), ("yes, going to sleep now", YES),
         ("no", NO), ("i'm not safe", NO), ("not really", NO), ("I don't feel safe", NO),
         ("ok", UNCLEAR), ("hi", UNCLEAR), ("i'm ok", UNCLEAR), ("thanks", UNCLEAR),
+        # Lethal means named beside "safe" (review 4 #7), or kept near, or only to be
+        # put away.
+        ("I'm safe but I still have the pills", NO), ("safe, the rope is in my room", NO),
+        ("yes, on the roof", NO), ("yes i locked the gun in my car", NO),
+        ("i put the knife away but i still have the pills", NO),
+        ("yes i'm safe, i'll put the knife away", NO), ("safe, i couldn't throw the pills out", NO),
+        # An act done or an ending beside a yes or "safe" (review 5 #4).
+        ("yes i did it", NO), ("sí, ya lo hice", NO), ("yes, goodbye", NO),
+        ("safe. bye everyone", NO), ("safe, bye forever", NO),
+        # Hedges, in Spanish and after a bare yes too (review 4 #7): asked again.
+        ("safe for now I guess", UNCLEAR), ("i think im safe", UNCLEAR),
+        ("estoy a salvo por ahora", UNCLEAR), ("sí por ahora", UNCLEAR), ("yes for now", UNCLEAR),
+        ("yes, for tonight", UNCLEAR), ("yes i'm safe, for now though", UNCLEAR),
+        # Means put out of reach, the safety plan's first step (review 5 #5): asked again.
+        ("i'm safe, i put the knife away", UNCLEAR),
+        ("yes i'm safe, i threw the rope out", UNCLEAR), ("safe, i flushed the pills", UNCLEAR),
+        ("yes, my sister has the pills", UNCLEAR), ("sí, tiré las pastillas", UNCLEAR),
     ],
 )  # fmt: skip
 def test_only_a_clear_answer_counts_as_safe_or_not_safe(text: str, reading: str) -> None:
+    """The same reader decides the Rasa form's slot (``ValidateCrisisFollowupForm``)."""
     assert read_safe_now(text) == reading
 
 
@@ -439,15 +441,16 @@ def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalat
 @pytest.mark.parametrize(
     "answer",
     [
-        "yes i'm safe, the gun is in my car though",
-        "yeah safe. still have the knife tho",
+        # Lethal means named beside "safe" are what a clinician acts on at once (review 4 #7).
+        "yes i'm safe, the gun is in my car though", "yeah safe. still have the knife tho",
         "yes but i still have the pills",
+        # So are an act done and a goodbye (review 5 #4).
+        "yes i did it", "sí, ya lo hice", "yes, goodbye", "safe. bye everyone",
     ],
-)
-def test_safe_with_the_means_at_hand_reopens_the_escalation(
+)  # fmt: skip
+def test_safe_with_the_means_at_hand_an_act_or_a_goodbye_reopens_the_escalation(
     db_session: Session, client: Client, answer: str
 ) -> None:
-    """Lethal means named beside "safe" are what a clinician acts on at once (review 4 #7)."""
     _crisis_acknowledged_and_asked_safe_now(db_session, client)
     _answer(db_session, answer)
     assert db_session.execute(select(Escalation.status)).scalar_one() == "open"
@@ -455,20 +458,27 @@ def test_safe_with_the_means_at_hand_reopens_the_escalation(
 
 @pytest.mark.parametrize(
     "answer",
-    ["I'm safe but I still have the pills", "safe, the rope is in my room", "yes, on the roof"],
-)
-def test_safe_with_the_means_named_is_not_safe(answer: str) -> None:
-    assert read_safe_now(answer) == NO
-
-
-@pytest.mark.parametrize(
-    "answer",
-    ["safe for now I guess", "i think im safe", "estoy a salvo por ahora", "sí por ahora",
-     "yes for now", "yes, for tonight", "yes i'm safe, for now though"],
+    ["i'm safe, i put the knife away", "yes i'm safe, i threw the rope out",
+     "safe, i flushed the pills"],
 )  # fmt: skip
-def test_a_hedged_safe_is_asked_again_not_taken_as_safe(answer: str) -> None:
-    """Hedges in Spanish and after a bare yes too (review 4 #7)."""
-    assert read_safe_now(answer) == UNCLEAR
+def test_safe_after_putting_the_means_away_is_noted_for_the_therapist_without_a_page(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """The acknowledging therapist asked the client to put the means away; doing it pages
+    nobody again (review 5 #5). The escalation's evidence and timeline hold the answer,
+    the question is asked again, and a "yes" then settles it."""
+    _crisis_acknowledged_and_asked_safe_now(db_session, client)
+    assert _answer(db_session, answer) == ()
+    escalation = db_session.execute(select(Escalation)).scalar_one()
+    assert escalation.status == "acknowledged"
+    assert len(_primary_pages(db_session)) == 1
+    assert "means_put_away" in json.loads(escalation.categories)
+    assert f"Are you safe right now? Answer: {answer}" in escalation.evidence
+    assert escalation.events[-1].kind == EscalationEventKind.RISK_ADDED
+    assert question_waiting(db_session, client, utcnow())
+    assert _answer(db_session, "yes") == ()
+    assert not question_waiting(db_session, client, utcnow())
+    assert db_session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
 
 
 def _from_phone(session: Session, message: InboundMessage) -> tuple[Decision, list[str]]:

@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.safety import get_detector
+from bot.safety.frames import FrameReader
 from bot.settings import Settings
 from bot.storage.enums import URGE_MAX, Direction, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message, PendingSafetyQuestion
@@ -55,6 +57,8 @@ DIARY_URGE = "diary_urge"
 RECENT_SELF_HARM = "recent_self_harm"
 SELF_HARM_NEEDS_CARE = "self_harm_needs_care"
 NOT_SAFE = "not_safe"
+#: "I'm safe, I put the knife away": noted for whoever acts on the escalation, no page.
+MEANS_PUT_AWAY = "means_put_away"
 
 #: How an answer to a yes/no safety question was read.
 YES, NO, UNCLEAR = "yes", "no", "unclear"
@@ -87,8 +91,35 @@ _HEDGE = re.compile(
     r"por el momento|por hoy)\b"
 )
 #: The detector's parts (``bot/safety/data/frames.yml``) that name lethal means: named
-#: in an answer to "are you safe right now?", whatever else it says, it is not safe.
-_MEANS_PARTS = frozenset({"FIREARM", "BLADE", "LIGATURE", "MEDICATION", "HEIGHT"})
+#: in an answer to "are you safe right now?", it is not safe, unless each clause that
+#: names them says they were put out of reach (:data:`_PUT_AWAY`).
+_MEANS_PARTS = frozenset({"FIREARM", "BLADE", "LIGATURE", "MEDICATION", "HEIGHT", "POISON"})
+#: The parts of an act done or an ending ("yes i did it", "yes, goodbye", "safe. bye
+#: everyone", "forever", "i'm doing it"): beside a yes or "safe" they are what a
+#: clinician hears first, so the answer is not safe. Read with everyday context, so
+#: that "yes i'm safe, goodnight" or "going to bed" stay a plain yes.
+_ENDING_PARTS = frozenset({"ATTEMPT_DONE", "FAREWELL", "FINALITY", "WARNING_SIGN", "INTENT"})
+#: Means put out of reach, in the past tense (a plan to do it is not done): "put the knife
+#: away", "threw the rope out", "flushed the pills", "gave them to my mom", "locked it up",
+#: "got rid of", "my sister has them", "guardé", "tiré", "le di las pastillas a".
+_PUT_AWAY = re.compile(
+    r"\b(?:put\b.*\baway|put away|threw\b.*\b(?:out|away)|thrown\b.*\b(?:out|away)|"
+    r"tossed|binned|trashed|flushed|poured\b.*\b(?:out|away|down)|got rid of|"
+    r"gave\b.*\bto|given\b.*\bto|handed\b.*\b(?:to|over)|locked|returned|dropped\b.*\boff|"
+    r"(?:my|mi) \w+ (?:has|have|took|tiene|se llev[oó])|"
+    r"guard[eé]|tir[eé]|bot[eé]|me deshice|les? di|se (?:lo|la|los|las) (?:di|llev[oó]))"
+)
+#: What undoes a means put away within its own clause: still at hand, somewhere near, or
+#: not done yet ("i'll put it away", "going to flush them").
+_STILL_AT_HAND = re.compile(
+    r"\b(?:will|ll|going to|gonna|gotta|need to|have to|should|could|can|want to|wanna|"
+    r"try\w*|voy a|tengo que|still|next to me|with me|on me|near me|by my bed|"
+    r"in my (?:car|room|bag|pocket|hand|hands|lap|purse|backpack|drawer)|"
+    r"under my (?:bed|pillow)|todav[ií]a|a[uú]n|conmigo|"
+    r"en mi (?:carro|coche|cuarto|bolsa|mochila))\b"
+)
+#: Where one clause of an answer ends: the means of one clause are put away by its own verb.
+_CLAUSE_BREAK = re.compile(r"[.,;:!?\n…]+|\b(?:and|but|y|pero|though|tho)\b")
 
 
 #: The words an unqualified no to a safety question is made of, in English and Spanish.
@@ -118,10 +149,19 @@ _WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
 _LEADING_NO = frozenset({"no", "n", "nope", "nah", "nop", "naw", "nel"})
 #: The symbols a plain no may hold (with their skin tones and variation selector).
 _NO_SYMBOLS = frozenset("👍👎❌️🏻🏼🏽🏾🏿")
+#: Text smileys, a no's warmth as ":)" is: "<3", ":D", "xD", "=)", "^^", ":P", ";-)".
+_EMOTICON = re.compile(
+    r"(?<!\S)(?:<3+|[:;=8x][-'^o]?[)\]}>dp3*]+|[(\[][-'^o]?[:;=]|\^_?\^)(?!\S)", re.IGNORECASE
+)
 _NEGATIONS = frozenset(
     {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
      "haven't", "havent"}
 )  # fmt: skip
+#: The subject and verb words of the plain-no vocabulary: after a no they make a clause of
+#: their own ("no... i am", "no i do"), which is a no only when it is negated itself.
+_CLAUSE_WORDS = frozenset({"i", "i'm", "im", "am", "do", "having", "tengo", "estoy"})
+#: Spanish verbs, negated by the "no" just before them ("no tengo", "no, no estoy").
+_SPANISH_VERBS = frozenset({"tengo", "estoy"})
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 #: Words that put an urge at the top of the scale, in English and Spanish.
@@ -132,15 +172,28 @@ _HIGH_URGE = re.compile(
 
 #: A number, in digits or in words ("4", "4:30", "four", "cuatro").
 _ANY_NUMBER = r"(?:\d+(?:[:.,]\d+)?|" + "|".join(NUMBER_WORDS) + r")"
-#: A number about something other than an urge: a time ("is at 4", "by five", "4pm",
-#: "4:30", "a las 4", "back in 5") or a count of something ("5 hours", "2 kids"). A
-#: bare "at 5" may be the rating ("at a 5"): only after other words is it a time.
+#: A number about something other than an urge: a time ("by five", "4pm", "4:30", "a
+#: las 4", "back in 5") or a count of something ("5 hours", "2 kids"). "At 5" is a
+#: time only in a sentence about a time (:data:`_TIME_CONTEXT`): "still at 5", "been at
+#: 5 all day" are the rating.
 _NOT_A_RATING = re.compile(
-    r"(?<=\w )(?:at|by|until|till|til|before|after|since|in|a\s+las?|las?)\s+(?:about\s+)?"
+    r"(?<=\w )(?:by|until|till|til|before|after|since|in|a\s+las?|las?)\s+(?:about\s+)?"
     rf"{_ANY_NUMBER}\b|\b{_ANY_NUMBER}\s*(?:am|pm|a\.m\.?|p\.m\.?|o'?clock|h|hrs?|hours?|mins?|minutes?|"
     r"secs?|seconds?|days?|weeks?|wks?|months?|years?|yrs?|times|th|st|nd|rd|people|kids|"
     r"dollars|bucks|mg|horas?|minutos?|d[ií]as?|semanas?|meses|años?|veces)\b"
     r"|\d+:\d+"
+)
+#: "At 4" as a time: after another word, in a sentence about an appointment, a meeting,
+#: a day or seeing someone ("my appointment is at 4", "see you at 5", "class at 4").
+#: Without one, a 4 or 5 is read as the rating: a page for "i'm home at 5" costs a
+#: phone call, a missed urge of 5 costs the client.
+_AT_A_TIME = re.compile(rf"(?<=\w )at\s+(?:about\s+)?{_ANY_NUMBER}\b")
+_TIME_CONTEXT = re.compile(
+    r"\b(?:appointment|appt|meeting|class|session|group|shift|lunch|dinner|breakfast|"
+    r"see (?:you|u|ya)|meet\w*|pick\w* (?:\w+ )?up|until|till|til|"
+    r"mon|tue|wed|thu|fri|sat|sun|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
+    r"cita|reuni[oó]n|clase|sesi[oó]n|nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
+    r"viernes|s[aá]bado|domingo)\b"
 )
 #: Any number an urge could be read from, as :func:`urge_is_high` reads them.
 _SOME_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
@@ -167,6 +220,8 @@ class AnswerRisk:
     level: str
     category: str
     evidence: str
+    #: Noted, but no answer to the question: it stays waiting and is asked again.
+    asked_again: bool = False
 
 
 def is_clear_no(text: str) -> bool:
@@ -175,27 +230,59 @@ def is_clear_no(text: str) -> bool:
     Every word must belong to a plain no (:data:`_PLAIN_NO_WORDS`): anything
     more ("no but i want to", "no... maybe", "no sé", "no estoy segura", "no
     pero quiero") qualifies the no, and is not one; so does any emoji or symbol
-    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"). "fine", "ok" and "good" count
-    only after a no that opens the answer with no other negation between:
-    "no, I'm fine" is a no; "I'm not fine", "not good" and "no I'm not fine"
-    are distress, not a no. Spanish "bien" never does: "no estoy bien" is
-    "I'm not well".
+    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"). Text smileys are warmth, as
+    ":)" is ("no <3", "no :D"). "fine", "ok" and "good" count only after a no
+    that opens the answer with no other negation between: "no, I'm fine" is a
+    no; "I'm not fine", "not good" and "no I'm not fine" are distress, not a
+    no. Spanish "bien" never does: "no estoy bien" is "I'm not well". A clause
+    of its own after the no must be negated too (:func:`_clauses_negated`):
+    "no... i am" and "no i do" take the no back.
     """
-    if read_yes_no(text).value is not False or _has_symbol(text):
+    text = _EMOTICON.sub(" ", text)
+    if _has_symbol(text):
         return False
     words = _answer_phrase(text).split()
     if not set(words) <= _PLAIN_NO_WORDS | _WELL_WORDS:
         return False
+    # "ok" is a yes to most questions; in "nope im ok" it says how they are.
+    if read_yes_no(" ".join(w for w in words if w not in _WELL_WORDS)).value is not False:
+        return False
     well = [index for index, word in enumerate(words) if word in _WELL_WORDS]
     if not well:
-        return True
+        return _clauses_negated(text)
     return words[0] in _LEADING_NO and not set(words[1 : well[0]]) & _NEGATIONS
 
 
+def _clauses_negated(text: str) -> bool:
+    """Whether every clause of a plain-no answer with a subject or verb is negated.
+
+    The no that opens a clause answers the question ("no i do": no, and then
+    "i do"), except a Spanish one just before its verb ("no tengo"); the rest
+    of the clause must hold an odd count of negations: "no i'm not", "not
+    having those thoughts", but not "i'm never not having those thoughts".
+    """
+    for clause in _CLAUSE_BREAK.split(text.lower()):
+        words = _answer_phrase(clause).split()
+        leading = 0
+        while leading < len(words) and words[leading] in _LEADING_NO:
+            leading += 1
+        if leading and leading < len(words) and words[leading] in _SPANISH_VERBS:
+            leading -= 1
+        rest = words[leading:]
+        if set(rest) & _CLAUSE_WORDS and sum(word in _NEGATIONS for word in rest) % 2 == 0:
+            return False
+    return True
+
+
 def _has_symbol(text: str) -> bool:
-    """Whether ``text`` holds an emoji or other symbol a plain no does not (🔪, 💊, 😭)."""
+    """Whether ``text`` holds an emoji or other pictograph a plain no does not (🔪, 💊, 😭).
+
+    ASCII symbols ("<", "=", "^") are a text smiley's or punctuation, not a pictograph.
+    """
     return any(
-        unicodedata.category(char).startswith("S") and char not in _NO_SYMBOLS for char in text
+        unicodedata.category(char).startswith("S") and not char.isascii()
+        for char in text
+        if char not in _NO_SYMBOLS
     )
 
 
@@ -208,10 +295,20 @@ def read_check_in(text: str) -> str:
     return NO if is_clear_no(text) else YES
 
 
+def _lowered(text: str) -> str:
+    """``text`` in lower case with straight apostrophes, as a phone's "i’m" is "i'm"."""
+    return text.lower().replace("’", "'")
+
+
 def _answer_phrase(text: str) -> str:
     """``text`` as words: lower case, straight apostrophes, punctuation dropped (emoji kept)."""
-    lowered = text.lower().replace("’", "'")
-    return " ".join(re.sub(r"[^\w\s'👍👎❌]", " ", lowered).split())
+    return " ".join(re.sub(r"[^\w\s'👍👎❌]", " ", _lowered(text)).split())
+
+
+@cache
+def _frames() -> FrameReader:
+    """The detector's parts, read with their everyday context (one reader, built once)."""
+    return FrameReader()
 
 
 def read_safe_now(text: str) -> str:
@@ -220,17 +317,23 @@ def read_safe_now(text: str) -> str:
     "ok" or "hi" right after crisis help is not "I'm safe": it is read as
     unclear, and the follow-up asks again, gently; so is a hedged safe or yes
     ("safe for now", "sí por ahora"). Lethal means named ("yes i'm safe, the
-    gun is in my car though") make any answer not safe: the one thing a
-    clinician acts on at once.
+    gun is in my car though"), an act done or an ending ("yes i did it", "yes,
+    goodbye") make any answer not safe: what a clinician acts on at once.
+    Means the client put out of reach ("i'm safe, i put the knife away") are
+    no reason to page again, but no plain yes either: unclear, asked again
+    (and noted for the escalation: :func:`put_means_away`).
     """
     phrase = _answer_phrase(text)
     negated = bool(_NEGATION.search(phrase))
-    if _UNSAFE.search(phrase) or get_detector().named_parts(text) & _MEANS_PARTS:
+    detector = get_detector()
+    means = detector.named_parts(text) & _MEANS_PARTS
+    ending = set(_frames().read(detector.normalize(text)).parts) & _ENDING_PARTS
+    if _UNSAFE.search(phrase) or ending or (means and not put_means_away(text)):
         return NO
     if _SAFE.search(phrase):
         if negated or "?" in text:
             return NO
-        return UNCLEAR if _HEDGE.search(phrase) else YES
+        return UNCLEAR if means or _HEDGE.search(phrase) else YES
     if negated and set(phrase.split()) & _ACKNOWLEDGEMENTS:
         return NO  # "I'm not ok", "not fine"
     if phrase in _ACKNOWLEDGEMENTS:
@@ -238,8 +341,31 @@ def read_safe_now(text: str) -> str:
     answer = read_yes_no(phrase).value
     words = set(phrase.split())
     if answer is True and words - _ACKNOWLEDGEMENTS - {"i'm", "im", "i", "am"}:
-        return UNCLEAR if _HEDGE.search(phrase) else YES
+        return UNCLEAR if means or _HEDGE.search(phrase) else YES
     return NO if answer is False else UNCLEAR
+
+
+def put_means_away(text: str) -> bool:
+    """Whether every clause of ``text`` that names lethal means says they were put away.
+
+    "i put the knife away", "threw the rope out", "flushed the pills": the
+    safety plan's first step, done. A clause that negates it ("i couldn't
+    throw them out") or keeps them near ("locked it in my car", "still have
+    the pills") is not; nor is an answer that names no means at all.
+    """
+    detector = get_detector()
+    named = False
+    for clause in _CLAUSE_BREAK.split(_lowered(text)):
+        if not detector.named_parts(clause) & _MEANS_PARTS:
+            continue
+        named = True
+        if (
+            not _PUT_AWAY.search(clause)
+            or _STILL_AT_HAND.search(clause)
+            or _NEGATION.search(_answer_phrase(clause))
+        ):
+            return False
+    return named
 
 
 def read_care_needed(text: str) -> str:
@@ -302,15 +428,19 @@ def _can_answer(kind: str, text: str) -> bool:
     something else ("my appointment is at 4", "i slept 5 hours", "see you at
     5", written after leaving the diary card) is no rating. Anything that
     could be one is read (when in doubt, escalate): a bare number, one with
-    rating words ("i'm at a 4", "urge 5, bad day"), words for high ("max"),
-    and a number beside other words ("5, it's been a really bad day").
+    rating words ("i'm at a 4", "i’m at 5", "urge 5, bad day"), words for high
+    ("max"), and a number beside other words ("5, it's been a really bad
+    day", "still at 5", "been at 5 all day").
     """
     if kind not in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
         return True
-    lowered = text.lower()
+    lowered = _lowered(text)
     if not _SOME_NUMBER.search(lowered) or _RATING_WORDS.search(lowered):
         return True
-    return bool(_SOME_NUMBER.search(_NOT_A_RATING.sub(" ", lowered)))
+    rest = _NOT_A_RATING.sub(" ", lowered)
+    if _TIME_CONTEXT.search(lowered):
+        rest = _AT_A_TIME.sub(" ", rest)
+    return bool(_SOME_NUMBER.search(rest))
 
 
 def answer_evidence(kind: str, text: str) -> str:
@@ -329,8 +459,13 @@ def risk_of_reading(kind: str, text: str) -> AnswerRisk | None:
         return AnswerRisk(EscalationLevel.MODERATE, RECENT_SELF_HARM, evidence)
     if kind == SafetyQuestion.SELF_HARM_CARE and read_care_needed(text) == YES:
         return AnswerRisk(EscalationLevel.HIGH, SELF_HARM_NEEDS_CARE, evidence)
-    if kind == SafetyQuestion.SAFE_NOW and read_safe_now(text) == NO:
-        return AnswerRisk(EscalationLevel.HIGH, NOT_SAFE, evidence)
+    if kind == SafetyQuestion.SAFE_NOW:
+        safe = read_safe_now(text)
+        if safe == NO:
+            return AnswerRisk(EscalationLevel.HIGH, NOT_SAFE, evidence)
+        if safe == UNCLEAR and put_means_away(text):
+            # Whoever acts on the escalation reads it in its evidence and timeline; no page.
+            return AnswerRisk(EscalationLevel.MODERATE, MEANS_PUT_AWAY, evidence, asked_again=True)
     return None
 
 
@@ -419,11 +554,13 @@ def take_pending_question(
 def _settles(kind: str, text: str) -> bool:
     """Whether ``text`` answers the question ``kind`` for good: with risk, or clearly.
 
-    A message that cannot answer it (:func:`_can_answer`) leaves it waiting.
+    A message that cannot answer it (:func:`_can_answer`) leaves it waiting, and
+    so does one that is only noted ("i'm safe, i put the knife away": asked again).
     """
     if not _can_answer(kind, text):
         return False
-    return risk_of_reading(kind, text) is not None or is_clear_answer(kind, text)
+    risk = risk_of_reading(kind, text)
+    return (risk is not None and not risk.asked_again) or is_clear_answer(kind, text)
 
 
 #: The diary card's own questions: routine, asked of every client each day.
