@@ -573,6 +573,30 @@ def test_spanish_turns_idioms_and_the_morning_are_not_flagged(text: str) -> None
     _assert_level(text, RiskLevel.NONE)
 
 
+@pytest.mark.parametrize(
+    ("english", "spanish"),
+    [
+        ("suicide 0 self harm 0", "suicidio 0 autolesion 0"),
+        ("suicide urges zero this week", "ganas de suicidio cero esta semana"),
+        (
+            "i'm going to kill you, you ate my leftovers lol",
+            "te voy a matar, te comiste mis sobras jajaja",
+        ),
+        (
+            "i'll do it later, don't feel like doing the dishes right now",
+            "lo hago al rato, ahorita no tengo ganas de lavar los trastes",
+        ),
+        ("i'm going to kill myself tonight", "me voy a matar esta noche"),
+    ],
+)
+def test_spanish_ratings_chores_and_teasing_are_rated_like_english(
+    english: str, spanish: str
+) -> None:
+    """Issue 8: a diary line in Spanish words, "te voy a matar" said to a friend and "lo hago"
+    about the dishes were flagged or paged where the English was not."""
+    assert assess(spanish).level is assess(english).level, (english, spanish)
+
+
 def test_someone_touching_the_client_is_still_abuse_in_spanish() -> None:
     _assert_escalates("mi tío me toca cuando se queda en la casa")
 
