@@ -597,6 +597,18 @@ def test_spanish_ratings_chores_and_teasing_are_rated_like_english(
     assert assess(spanish).level is assess(english).level, (english, spanish)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "antes quería morirme todos los días. ya no, sigo con mis habilidades",
+        "antes quería matarme todos los días, ahora casi nunca",
+    ],
+)
+def test_spanish_used_to_is_history_a_check_in_not_a_page(text: str) -> None:
+    """Issue 8: "antes quería" (used to want) paged the on-call therapist as a present wish."""
+    _assert_level(text, RiskLevel.MODERATE)
+
+
 def test_someone_touching_the_client_is_still_abuse_in_spanish() -> None:
     _assert_escalates("mi tío me toca cuando se queda en la casa")
 
