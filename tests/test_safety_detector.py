@@ -22,8 +22,9 @@ DEV_SET = REPO_ROOT / ".." / "shared" / "eval" / "crisis_dev.jsonl"
 MAX_BENIGN_FLAGGED = 0.05
 
 
-def _dev_cases(expect: str) -> list[str]:
-    """Texts of the dev set with the given ``expect``; skipped locally if absent, fatal in CI."""
+def _dev_verdicts(expect: str) -> list[tuple[str, Assessment]]:
+    """Texts of the dev set with the given ``expect`` and their verdicts; skipped locally if
+    the set is absent, fatal in CI."""
     if not DEV_SET.exists():
         reason = f"crisis dev set not found at {DEV_SET}"
         if os.environ.get("CI") == "true":
@@ -34,29 +35,40 @@ def _dev_cases(expect: str) -> list[str]:
         for line in DEV_SET.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    return [case["text"] for case in cases if case["expect"] == expect]
+    texts = [case["text"] for case in cases if case["expect"] == expect]
+    assert texts, f"no {expect!r} case in the dev set"
+    return list(zip(texts, assess_many(texts), strict=True))
 
 
 def test_every_escalate_case_of_dev_set_is_high_or_imminent() -> None:
-    texts = _dev_cases("escalate")
-    missed = [t for t, a in zip(texts, assess_many(texts), strict=True) if not a.level.escalates]
-    assert texts and missed == []
+    missed = [text for text, found in _dev_verdicts("escalate") if not found.level.escalates]
+    assert missed == []
 
 
 def test_flag_cases_are_at_least_moderate() -> None:
-    texts = _dev_cases("flag")
-    missed = [
-        t for t, a in zip(texts, assess_many(texts), strict=True) if a.level is RiskLevel.NONE
-    ]
-    assert texts and missed == []
+    missed = [text for text, found in _dev_verdicts("flag") if found.level is RiskLevel.NONE]
+    assert missed == []
 
 
 def test_at_most_5_percent_of_benign_dev_cases_flagged() -> None:
-    texts = _dev_cases("none")
-    flagged = [
-        t for t, a in zip(texts, assess_many(texts), strict=True) if a.level is not RiskLevel.NONE
-    ]
-    assert texts and len(flagged) <= MAX_BENIGN_FLAGGED * len(texts), flagged
+    verdicts = _dev_verdicts("none")
+    flagged = [text for text, found in verdicts if found.level is not RiskLevel.NONE]
+    assert len(flagged) <= MAX_BENIGN_FLAGGED * len(verdicts), flagged
+
+
+def _assert_escalates(text: str) -> None:
+    assessment = assess(text)
+    assert assessment.level.escalates, assessment.to_dict()
+
+
+def _assert_flagged(text: str) -> None:
+    assessment = assess(text)
+    assert assessment.level >= RiskLevel.MODERATE, assessment.to_dict()
+
+
+def _assert_level(text: str, level: RiskLevel) -> None:
+    assessment = assess(text)
+    assert assessment.level is level, assessment.to_dict()
 
 
 # --- hard cases written for these tests ---------------------------------------------------
@@ -469,12 +481,12 @@ def test_ordinary_coaching_reply_pages_no_one(text: str) -> None:
     ],
 )
 def test_a_goodbye_to_the_world_escalates_however_the_bye_is_said(text: str) -> None:
-    assert assess(text).level.escalates, text
+    _assert_escalates(text)
 
 
 @pytest.mark.parametrize("text", ["bye 👋", "ok bye ✌️", "bueno me voy a la práctica, bye 👋"])
 def test_signing_off_with_a_wave_pages_no_one(text: str) -> None:
-    assert assess(text).level is RiskLevel.NONE, assess(text).to_dict()
+    _assert_level(text, RiskLevel.NONE)
 
 
 @pytest.mark.parametrize(
@@ -497,7 +509,123 @@ def test_signing_off_with_a_wave_pages_no_one(text: str) -> None:
 def test_laughter_a_high_rating_or_the_word_safe_does_not_hide_risk(text: str) -> None:
     """ "lol", "jaja", "urge" and "safe" used to explain the risk words away wherever they
     stood in the message; only a joke marker ("jk", "es broma" without "no") still does."""
-    assert assess(text).level.escalates, assess(text).to_dict()
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i took all my pills lol jk... no i really did",
+        "i took all my pills jk. for real",
+        "i took all my pills lol jk seriously",
+        "me tomé todas mis pastillas jaja es broma... de verdad",
+    ],
+)
+def test_a_joke_taken_back_does_not_hide_an_attempt(text: str) -> None:
+    """Review 5 #1: "jk" discounted the whole message even when the message took it back
+    in words the detector did not list as a pseudo-negation ("no i really did")."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no more reminders please, i won't need them after tonight",
+        "cancel my sessions, i won't need them after this week",
+        "ya no me manden recordatorios, no los voy a necesitar después de esta noche",
+    ],
+)
+def test_stopping_care_because_it_wont_be_needed_after_a_time_escalates(text: str) -> None:
+    """Review 4 #3: a warning sign with a timeline; the reminders stopped and nobody was told."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "skip tonight's reminder, i won't need it tonight",
+        "stop the reminders for today, i won't need them tonight",
+        "i won't need a ride tomorrow",
+    ],
+)
+def test_not_needing_something_for_one_evening_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+def test_the_negation_inside_a_warning_sign_does_not_cancel_its_timeline() -> None:
+    """The "won't" of "i won't be here" used to negate "tonight" after it (high, not imminent)."""
+    _assert_level("i won't be here tonight", RiskLevel.IMMINENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me tocó exponer en la junta y salió bien",
+        "me toca leer el libro para la clase",
+        "me quiero morir de la pena jaja",
+        "me quiero morir de la alegría, ganamos",
+        "me tomé mis pastillas de la mañana y ya me voy al trabajo",
+    ],
+)
+def test_spanish_turns_idioms_and_the_morning_are_not_flagged(text: str) -> None:
+    """Issue 8: "me toca" (it's my turn), "morir de la pena" (dying of embarrassment) and
+    "de la mañana" (in the morning, which the parts read as "tomorrow") were read as risk."""
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    ("english", "spanish"),
+    [
+        ("suicide 0 self harm 0", "suicidio 0 autolesion 0"),
+        ("suicide urges zero this week", "ganas de suicidio cero esta semana"),
+        (
+            "i'm going to kill you, you ate my leftovers lol",
+            "te voy a matar, te comiste mis sobras jajaja",
+        ),
+        (
+            "i'll do it later, don't feel like doing the dishes right now",
+            "lo hago al rato, ahorita no tengo ganas de lavar los trastes",
+        ),
+        ("i'm going to kill myself tonight", "me voy a matar esta noche"),
+    ],
+)
+def test_spanish_ratings_chores_and_teasing_are_rated_like_english(
+    english: str, spanish: str
+) -> None:
+    """Issue 8: a diary line in Spanish words, "te voy a matar" said to a friend and "lo hago"
+    about the dishes were flagged or paged where the English was not."""
+    assert assess(spanish).level is assess(english).level, (english, spanish)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "antes quería morirme todos los días. ya no, sigo con mis habilidades",
+        "antes quería matarme todos los días, ahora casi nunca",
+    ],
+)
+def test_spanish_used_to_is_history_a_check_in_not_a_page(text: str) -> None:
+    """Issue 8: "antes quería" (used to want) paged the on-call therapist as a present wish."""
+    _assert_level(text, RiskLevel.MODERATE)
+
+
+def test_someone_touching_the_client_is_still_abuse_in_spanish() -> None:
+    _assert_escalates("mi tío me toca cuando se queda en la casa")
+
+
+@pytest.mark.parametrize(
+    ("english", "spanish"),
+    [
+        ("i'll do it tomorrow when my parents leave", "lo hago mañana cuando salgan mis padres"),
+        ("tomorrow at 6 i'm doing it, i've decided", "mañana a las 6 lo hago, ya lo decidí"),
+        ("can i do the diary card tomorrow", "¿puedo hacer la tarjeta mañana?"),
+        ("took my morning meds, off to work", "me tomé mis pastillas de la mañana, me voy"),
+    ],
+)
+def test_tomorrow_weighs_the_same_in_english_and_spanish(english: str, spanish: str) -> None:
+    """ "mañana" was a timeline and "tomorrow" was not: the same plan was imminent in Spanish
+    and high in English, and "de la mañana" (the morning) made morning meds an overdose."""
+    assert assess(spanish).level is assess(english).level, (english, spanish)
 
 
 @pytest.mark.parametrize(
@@ -505,7 +633,7 @@ def test_laughter_a_high_rating_or_the_word_safe_does_not_hide_risk(text: str) -
 )
 def test_a_middling_suicide_urge_is_a_check_in_not_a_page(text: str) -> None:
     """SPEC: strong urges are moderate; the diary card acts from 4 (review 5 #8)."""
-    assert assess(text).level is RiskLevel.MODERATE, assess(text).to_dict()
+    _assert_level(text, RiskLevel.MODERATE)
 
 
 @pytest.mark.parametrize(
@@ -521,23 +649,22 @@ def test_a_middling_suicide_urge_is_a_check_in_not_a_page(text: str) -> None:
 def test_an_idiom_or_a_low_rating_is_set_aside_by_rules_and_parts_alike(text: str) -> None:
     """An idiom the phrase rules read ("killing myself trying to ...") no longer leaves
     the same words to the parts, which used to page on them alone."""
-    assert assess(text).level is RiskLevel.NONE, assess(text).to_dict()
+    _assert_level(text, RiskLevel.NONE)
 
 
 @pytest.mark.parametrize("text", MUST_ESCALATE)
 def test_hard_case_escalates(text: str) -> None:
-    assert assess(text).level.escalates
+    _assert_escalates(text)
 
 
 @pytest.mark.parametrize("text", MUST_FLAG)
 def test_hard_case_is_flagged(text: str) -> None:
-    assert assess(text).level >= RiskLevel.MODERATE
+    _assert_flagged(text)
 
 
 @pytest.mark.parametrize("text", MUST_NOT_FLAG)
 def test_hard_case_is_not_flagged(text: str) -> None:
-    assessment = assess(text)
-    assert assessment.level is RiskLevel.NONE, assessment.to_dict()
+    _assert_level(text, RiskLevel.NONE)
 
 
 @pytest.mark.parametrize(
@@ -557,7 +684,7 @@ def test_hard_case_is_not_flagged(text: str) -> None:
     ],
 )
 def test_spec_examples_get_their_spec_level(text: str, level: RiskLevel) -> None:
-    assert assess(text).level is level
+    _assert_level(text, level)
 
 
 @pytest.mark.parametrize(

@@ -39,13 +39,14 @@ _CLAUSE_BREAKS = frozenset(".!?;,\n") | {"but", "pero", "though", "aunque"}
 #: From this count on, a number is an overdose-sized amount ("took 30").
 _MANY_FROM = 10
 _NUMBER_MANY = "NUMBER_MANY"
-_PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES = (
+_PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "pseudo",
     "others",
     "modifiers",
     "past",
     "rating",
     "jokes",
+    "retractions",
 )
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 #: Marker kinds and the key of their list in ``frames.yml``.
@@ -56,6 +57,7 @@ _MARKER_LISTS = {
     _PAST: "past",
     _RATING: "rating_terms",
     _JOKES: "jokes",
+    _RETRACTIONS: "retractions",
 }
 #: Marker kinds of reported speech and their list under ``reported_speech``.
 _SPEECH_LISTS = {_SPEAKERS: "speakers", _SPEECH: "verbs", _QUOTED_IN: "quoted_in"}
@@ -197,6 +199,7 @@ class FrameReader:
         past_spans = _spans(normalized, matches, past)
         found: list[_Occurrence] = []
         set_aside: set[str] = set()
+        not_negating = list(pseudo)
         for index, word in enumerate(words):
             if word not in self._openers and "'" not in word and not word.isdigit():
                 continue  # opens no part: most words of a message
@@ -204,10 +207,12 @@ class FrameReader:
                 if (
                     skip_for_rules[index]
                     or (skip[index] and part not in self._subject_free)
-                    or self._negated(words, index, pseudo)
+                    or self._negated(words, index, not_negating)
                 ):
                     set_aside.add(part)
-                elif not _repeats_previous(found, part, index, end, words):
+                    continue
+                _shield(not_negating, index, end)
+                if not _repeats_previous(found, part, index, end, words):
                     found.append(_Occurrence(part, index, end))
         # A part is explained by everyday talk anywhere in the message ("pills ... in the
         # organizer") or by an idiom over its own words: it counts for nothing, and the
@@ -273,13 +278,14 @@ class FrameReader:
         question's word, not a gun safe.
         """
         words = [_plain(match.group()) for match in _TOKEN.finditer(normalized.text)]
-        pseudo = self._marks(words).get(_PSEUDO, [False] * len(words))
-        return frozenset(
-            part
-            for index in range(len(words))
-            for part, _ in self._parts_at(words, index)
-            if not self._negated(words, index, pseudo)
-        )
+        not_negating = list(self._marks(words).get(_PSEUDO, [False] * len(words)))
+        named: set[str] = set()
+        for index in range(len(words)):
+            for part, end in self._parts_at(words, index):
+                if not self._negated(words, index, not_negating):
+                    named.add(part)
+                    _shield(not_negating, index, end)
+        return frozenset(named)
 
     def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
         forms = _forms(words[index])  # "dad's gun": the gun is at hand whoever owns it
@@ -298,11 +304,13 @@ class FrameReader:
             found.append(("AMOUNT", index + 1))
         return found
 
-    def _negated(self, words: Sequence[str], index: int, pseudo: Sequence[bool]) -> bool:
+    def _negated(self, words: Sequence[str], index: int, not_negating: Sequence[bool]) -> bool:
+        """Whether a true negator comes shortly before ``index`` in its clause; the
+        words ``not_negating`` marks (a pseudo-negation, a part) negate nothing."""
         for back in range(index - 1, max(index - 1 - self._window, -1), -1):
             if words[back] in _CLAUSE_BREAKS:
                 return False
-            if words[back] in self._negators and not pseudo[back]:
+            if words[back] in self._negators and not not_negating[back]:
                 return True
         return False
 
@@ -316,12 +324,13 @@ class FrameReader:
         phrase rules read subjects and history themselves, so for them only reports,
         hypotheses, topics, low diary ratings ("urge to kill myself 0") and jokes are
         discounted, and the past is held at moderate. A joke ("(es broma)", "jk")
-        discounts the whole message.
+        discounts the whole message, unless the message takes it back.
         """
         jokes = marks.get(_JOKES, none)
-        pseudo = marks.get(_PSEUDO, none)
-        # A joke taken back anywhere ("jk. i'm not joking, i have a rope") is no joke.
-        if not any(pseudo) and any(jokes):
+        # A joke taken back anywhere ("jk. i'm not joking, i have a rope", "lol jk... no i
+        # really did") is no joke; so is one beside a pseudo-negation ("no cap").
+        taken_back = _PSEUDO in marks or _RETRACTIONS in marks
+        if any(jokes) and not taken_back:
             return [True] * len(words), [True] * len(words), [False] * len(words)
         if not (marks.keys() & {_OTHERS, _MODIFIERS, _PAST, _RATING}):
             return none, none, none
@@ -461,6 +470,12 @@ def _span(
     start, _ = normalized.original_span(*matches[occurrence.start].span())
     _, end = normalized.original_span(*matches[occurrence.end - 1].span())
     return start, end
+
+
+def _shield(not_negating: list[bool], start: int, end: int) -> None:
+    """Mark the words of a part that counts as negating nothing after it: the "won't" of
+    "i won't be here" does not negate "tonight", nor "don't" in "don't try to find me"."""
+    not_negating[start:end] = [True] * (end - start)
 
 
 def _touches_any(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
