@@ -652,6 +652,91 @@ def test_an_idiom_or_a_low_rating_is_set_aside_by_rules_and_parts_alike(text: st
     _assert_level(text, RiskLevel.NONE)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quiero\nmorir\nya",
+        "me\nquiero\nmorir",
+        "wanna\ndie\nfr",
+    ],
+)
+def test_a_crisis_texted_one_word_a_line_escalates(text: str) -> None:
+    """People in crisis text one word per line: a line break inside a sentence is a space."""
+    assert assess(text).level.escalates, assess(text).to_dict()
+
+
+def test_a_sentence_broken_over_two_lines_is_read_by_the_rules_not_only_the_model() -> None:
+    assert "active_ideation" in assess("i want\nto die").categories
+
+
+def test_wanting_to_die_for_real_is_not_the_idiom_to_die_for() -> None:
+    assert assess("want to\n\ndie\n\nfor real").categories == ("active_ideation",)
+
+
+@pytest.mark.parametrize(
+    ("text", "escalates"),
+    [
+        ("i'm not ok\ni want to die", True),
+        ("no\ni want to die", True),
+        ("no\nwant to die", True),
+        ("i don't want to die\nthat's the point of therapy", False),
+        ("i don't\nwant to die", False),
+    ],
+)
+def test_a_line_break_between_sentences_still_ends_a_negation(text: str, escalates: bool) -> None:
+    """A negation reaches the next line only from the end of an unfinished one ("i don't");
+    "no" alone on its line is an answer."""
+    assert assess(text).level.escalates is escalates, assess(text).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm going to burn myself as soon as my mom goes to bed",
+        "i'm going to burn myself when my mom goes to bed",
+        "gonna do it after everyone goes to sleep",
+        "me voy a cortar en cuanto mi mamá se vaya a dormir",
+    ],
+)
+def test_self_harm_timed_by_someone_else_going_to_bed_is_imminent(text: str) -> None:
+    """A clause of time about another person is the client's timeline, and "goes to bed"
+    is that person's: it does not make the client's intent everyday talk."""
+    assert assess(text).level is RiskLevel.IMMINENT, assess(text).to_dict()
+
+
+def test_a_pleasant_activity_timed_by_others_waking_is_not_flagged() -> None:
+    assert assess("café en el balcón antes de que se despierten todos").level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "burned myself really bad with the iron, the skin is coming off and i'm shaking",
+        "el corte fue muy hondo, aprieto y sigue sangrando",
+        "me quemé con el encendedor y se me está cayendo la piel",
+    ],
+)
+def test_a_serious_self_injury_made_now_is_an_attempt_that_pages(text: str) -> None:
+    """Skin coming off or a deep cut that keeps bleeding needs care now (SPEC §6: attempt in
+    progress), not a check-in; "el corte" is the cut, not "él" (someone else)."""
+    assessment = assess(text)
+    assert assessment.level is RiskLevel.IMMINENT and "attempt" in assessment.categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me corté el dedo cortando cebolla, nada grave",
+        "burned my hand on the stove lol",
+        "the paper cut keeps bleeding lol",
+        "the cut on my knee from soccer is still bleeding a little",
+        "leg day today, feel the burn, my thighs are burning lol",
+    ],
+)
+def test_a_small_accident_or_the_burn_of_a_workout_pages_no_one(text: str) -> None:
+    assert not assess(text).level.escalates, assess(text).to_dict()
+
+
 @pytest.mark.parametrize("text", MUST_ESCALATE)
 def test_hard_case_escalates(text: str) -> None:
     _assert_escalates(text)

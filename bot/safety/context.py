@@ -26,12 +26,18 @@ def is_negated(tokens: Sequence[Token], start: int, window: int) -> bool:
 
     Looks back at most ``window`` tokens within the clause. A rule whose own
     pattern includes the negation ("I don't want to live") is not affected,
-    because only tokens before the match are read.
+    because only tokens before the match are read. A line break ends the clause
+    ("not ok\nwant to die"), unless the line before ends in the negation itself
+    ("i don't\nwant to die"); a negation alone on its line is an answer ("no\nwant
+    to die") and does not reach on.
     """
     for index in range(start - 1, max(start - 1 - window, -1), -1):
         tags = tokens[index].tags
         if tokens[index].breaks_clause:
             return False
+        if tokens[index + 1].opens_line:
+            alone_on_its_line = index == 0 or tokens[index].opens_line
+            return _NEGATION in tags and not alone_on_its_line
         if _NEGATION in tags:
             return True
         if not tags.isdisjoint((_SCOPE_BREAK, _CLAUSE_START, _FIRST_PERSON, _THIRD_PERSON)):
@@ -52,7 +58,8 @@ def is_about_someone_else(tokens: Sequence[Token], start: int, end: int, window:
         return True
     for index in range(start - 1, max(start - 1 - window, -1), -1):
         token = tokens[index]
-        if token.breaks_clause or _FIRST_PERSON in token.tags:
+        # Across a line break the subject is left unknown, so the client's: when in doubt, escalate.
+        if token.breaks_clause or tokens[index + 1].opens_line or _FIRST_PERSON in token.tags:
             return False
         if _THIRD_PERSON in token.tags:
             return True
@@ -60,14 +67,18 @@ def is_about_someone_else(tokens: Sequence[Token], start: int, end: int, window:
 
 
 def is_topic_talk(tokens: Sequence[Token], start: int, end: int) -> bool:
-    """Whether the sentence around the match talks about a topic ("documentary", "essay")."""
+    """Whether the sentence around the match talks about a topic ("documentary", "essay").
+
+    The sentence, or the line: a line break ends it as a full stop does."""
     index = start - 1
-    while index >= 0 and not tokens[index].ends_sentence:
+    while index >= 0 and not tokens[index].ends_sentence and not tokens[index + 1].opens_line:
         if _TOPIC in tokens[index].tags:
             return True
         index -= 1
     index = start
-    while index < len(tokens) and (index < end or not tokens[index].ends_sentence):
+    while index < len(tokens) and (
+        index < end or not (tokens[index].ends_sentence or tokens[index].opens_line)
+    ):
         if _TOPIC in tokens[index].tags:
             return True
         index += 1

@@ -49,6 +49,13 @@ _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "retractions",
 )
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
+_TIME_OPENER, _PERSON = "time_opener", "person"
+#: Marker kinds of a clause of time about someone else and their list under ``time_clauses``.
+_TIME_CLAUSE_LISTS = {_TIME_OPENER: "openers", _PERSON: "people"}
+#: How many words after "as soon as" / "cuando" its subject may come ("cuando se duerma
+#: mi mama").
+_TIME_CLAUSE_SUBJECT_REACH = 4
+_SCHEDULED = "SCHEDULED"
 #: Marker kinds and the key of their list in ``frames.yml``.
 _MARKER_LISTS = {
     _PSEUDO: "pseudo_negations",
@@ -130,6 +137,9 @@ class FrameReader:
         reported = _mapping(document, "reported_speech")
         for kind, key in _SPEECH_LISTS.items():
             self._add_markers(kind, reported.get(key, []))
+        time_clauses = _mapping(document, "time_clauses")
+        for kind, key in _TIME_CLAUSE_LISTS.items():
+            self._add_markers(kind, time_clauses.get(key, []))
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
         self._window = int(document.get("negation_window", 3))
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
@@ -161,8 +171,13 @@ class FrameReader:
             for phrase, kind in self._markers.get(word, ()):
                 if tuple(words[position : position + len(phrase)]) != phrase:
                     continue
-                if kind == _OTHERS and position and words[position - 1] not in _CLAUSE_BREAKS:
-                    continue  # a subject opens its clause: "she wants to die", not "told her"
+                if kind == _OTHERS and (
+                    (position and words[position - 1] not in _CLAUSE_BREAKS)
+                    or self._parts_at(words, position)
+                ):
+                    # A subject opens its clause: "she wants to die", not "told her"; and
+                    # a word that opens a part is its article: "el corte", "el tren".
+                    continue
                 covered = marks.setdefault(kind, [False] * len(words))
                 covered[position : position + len(phrase)] = [True] * len(phrase)
         return marks
@@ -197,6 +212,7 @@ class FrameReader:
             skip_for_rules = [a or b for a, b in zip(skip_for_rules, quoted, strict=True)]
         discounted = _spans(normalized, matches, skip_for_rules)
         past_spans = _spans(normalized, matches, past)
+        time_clauses = _time_clauses_about_others(words, marks)
         found: list[_Occurrence] = []
         set_aside: set[str] = set()
         not_negating = list(pseudo)
@@ -214,10 +230,21 @@ class FrameReader:
                 _shield(not_negating, index, end)
                 if not _repeats_previous(found, part, index, end, words):
                     found.append(_Occurrence(part, index, end))
+        found.extend(_Occurrence(_SCHEDULED, start, end) for start, end in time_clauses)
         # A part is explained by everyday talk anywhere in the message ("pills ... in the
         # organizer") or by an idiom over its own words: it counts for nothing, and the
-        # learned model stays out, as for an idiom the phrase rules read.
-        everyday = {kind[len(_EVERYDAY) :] for kind in marks if kind.startswith(_EVERYDAY)}
+        # learned model stays out, as for an idiom the phrase rules read. Words in a
+        # clause of time about someone else are that person's ("... as soon as my mom
+        # goes to bed"): they explain nothing the client says.
+        others_time = [False] * len(words)
+        for start, end in time_clauses:
+            others_time[start:end] = [True] * (end - start)
+        everyday = {
+            kind[len(_EVERYDAY) :]
+            for kind, covered in marks.items()
+            if kind.startswith(_EVERYDAY)
+            and any(c and not t for c, t in zip(covered, others_time, strict=True))
+        }
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
         idiom = [_touches_any(span, figurative) for span in spans]
         # An idiom explains its words only when nothing else in the message is risk:
@@ -362,6 +389,51 @@ class FrameReader:
             opened_by_other = opened_by_other or others[index]
             for_parts[index] = for_parts[index] or opened_by_other
         return for_parts, for_rules, in_past
+
+
+def _time_clauses_about_others(
+    words: Sequence[str], marks: Mapping[str, list[bool]]
+) -> list[tuple[int, int]]:
+    """Token spans of clauses of time whose subject is someone else: from the opener
+    ("as soon as", "cuando") to the end of the clause, when a person ("my mom",
+    "everyone") comes within a few words of it and before any word of the client's."""
+    openers = marks.get(_TIME_OPENER)
+    people = marks.get(_PERSON)
+    if openers is None or people is None:
+        return []
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(words):
+        if not openers[index] or (index and openers[index - 1]):
+            index += 1
+            continue
+        end = index
+        while end < len(words) and openers[end]:
+            end += 1
+        subject = next(
+            (
+                position
+                for position in range(end, min(len(words), end + _TIME_CLAUSE_SUBJECT_REACH))
+                if people[position]
+                or words[position] in _FIRST_PERSON
+                or words[position] in _CLAUSE_BREAKS
+            ),
+            None,
+        )
+        if subject is None or not people[subject]:
+            index = end
+            continue
+        clause_end = next(
+            (
+                position
+                for position in range(subject, len(words))
+                if words[position] in _CLAUSE_BREAKS
+            ),
+            len(words),
+        )
+        spans.append((index, clause_end))
+        index = clause_end
+    return spans
 
 
 def _reported_quotes(

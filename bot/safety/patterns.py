@@ -14,6 +14,8 @@ Rules in ``data/rules_*.yml`` are written as readable token sequences::
   a group is expanded into one flat pattern per choice when the rules are loaded;
 * ``...N`` skips up to N tokens, never across a clause break (``,`` ``.`` "but") and
   never over a negation (``would ...2 hurt myself`` must not read "would never hurt myself");
+* a line break is a space to a pattern ("i want\nto die"), and also a place where ``$``
+  matches;
 * ``$`` matches at the end of a clause (punctuation, "and", "lol", end of message),
   also as an alternative: ``$|anymore`` is the end of the clause or the word "anymore".
 
@@ -203,4 +205,6 @@ def _match(steps: tuple[Step, ...], step: int, tokens: Sequence[Token], index: i
 
 
 def _at_clause_end(tokens: Sequence[Token], index: int) -> bool:
-    return index == len(tokens) or tokens[index].ends_clause
+    """The end of the message, a token that ends a clause, or a line break: "i want to
+    die\nlol" ends its clause there, and "i want\nto die" still reads on."""
+    return index == len(tokens) or tokens[index].ends_clause or tokens[index].opens_line

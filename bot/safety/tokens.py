@@ -22,8 +22,10 @@ from bot.safety.lexicon import Lexicon, LexiconError
 from bot.safety.normalize import NormalizedText
 from bot.safety.spelling import SpellingCorrector
 
-#: Characters that end a sentence when a token is made only of punctuation.
-_SENTENCE_END_CHARS = frozenset(".!?;\n…")
+#: Characters that end a sentence when a token is made only of punctuation. A line
+#: break is not one of them: people text one word per line ("quiero\nmorir\nya"),
+#: so it is a space to the patterns, marked on the token after it (``opens_line``).
+_SENTENCE_END_CHARS = frozenset(".!?;…")
 _NUMBER = re.compile(r"^(\d{1,3})(?:/(\d{1,2}))?$")
 #: A plain number up to this is read as a 0-5 (or 0-10) rating.
 _LOW_RATING_MAX = 3
@@ -48,11 +50,14 @@ class Token(NamedTuple):
         lemma: the dictionary form of ``norm``.
         tags: ``norm``, ``lemma`` and ``@CLASS`` for every class they belong to.
         start, end: the span of the original message it came from.
-        ends_sentence: ``.``, ``!``, ``?``, ``;`` or a line break.
+        ends_sentence: ``.``, ``!``, ``?`` or ``;``.
         breaks_clause: a sentence end, a comma or "but": gaps, negation and
             subject search stop here.
         ends_clause: a clause break, other punctuation or emoji, or a word like
             "and"/"lol": what ``$`` in a pattern looks for.
+        opens_line: the first token after a line break. Patterns read through a
+            line break as through a space; negation, subject and topic search
+            stop there (:mod:`bot.safety.context`), as at a sentence end.
     """
 
     norm: str
@@ -63,6 +68,7 @@ class Token(NamedTuple):
     ends_sentence: bool
     breaks_clause: bool
     ends_clause: bool
+    opens_line: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,7 @@ class _Word(NamedTuple):
     start: int
     end: int
     surface: str
+    opens_line: bool
 
 
 class Analyzer:
@@ -137,19 +144,18 @@ class Analyzer:
         words: list[_Word] = []
         original, original_span = normalized.original, normalized.original_span
         previous = ""
+        line_break = False
         for token in doc:
             text = token.text
             if token.is_space:
-                if "\n" not in text:
-                    continue
-                norm = "\n"
-            else:
-                norm = token.norm_
+                line_break = line_break or "\n" in text
+                continue
             start, end = original_span(token.idx, token.idx + len(text))
             surface = original[start:end]
-            for rewritten in self._rewrite(norm, surface, previous):
-                words.append(_Word(rewritten, start, end, surface))
+            for rewritten in self._rewrite(token.norm_, surface, previous):
+                words.append(_Word(rewritten, start, end, surface, line_break))
                 previous = rewritten
+                line_break = False
         return self._tag(words)
 
     def _rewrite(self, text: str, surface: str, previous: str) -> tuple[str, ...]:
@@ -234,10 +240,17 @@ class Analyzer:
             if profile.phrases:  # most words open no phrase
                 phrase_end, replacement = self._multiword_at(words, index - 1, profile.phrases)
                 if phrase_end > index:
-                    word = _Word(replacement, word.start, words[phrase_end - 1].end, word.surface)
+                    word = _Word(
+                        replacement,
+                        word.start,
+                        words[phrase_end - 1].end,
+                        word.surface,
+                        word.opens_line,
+                    )
                     profile = self._profile(replacement)
                     index = phrase_end
             tags = profile.tags
+            sentence_start = sentence_start or word.opens_line
             if not sentence_start and word.surface[:1].isupper() and self._looks_like_name(word):
                 tags = tags | {"@THIRD_PERSON"}
             tokens.append(
@@ -250,6 +263,7 @@ class Analyzer:
                     profile.ends_sentence,
                     profile.breaks_clause,
                     profile.ends_clause,
+                    word.opens_line,
                 )
             )
             sentence_start = profile.ends_sentence
