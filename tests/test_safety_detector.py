@@ -681,11 +681,14 @@ def test_wanting_to_die_for_real_is_not_the_idiom_to_die_for() -> None:
         ("no\nwant to die", True),
         ("i don't want to die\nthat's the point of therapy", False),
         ("i don't\nwant to die", False),
+        ("im\nnot\ngoing to kill myself", False),
+        ("i'm\nnot\nsuicidal", False),
+        ("not\nsuicidal\njust tired", False),
     ],
 )
 def test_a_line_break_between_sentences_still_ends_a_negation(text: str, escalates: bool) -> None:
-    """A negation reaches the next line only from the end of an unfinished one ("i don't");
-    "no" alone on its line is an answer."""
+    """A negation reaches the next line only from the end of an unfinished one ("i don't")
+    or alone on its line ("not"); "no" alone on its line is an answer."""
     assert assess(text).level.escalates is escalates, assess(text).to_dict()
 
 

@@ -19,6 +19,7 @@ _CLAUSE_START = "@CLAUSE_START"
 _FIRST_PERSON = "@FIRST_PERSON"
 _THIRD_PERSON = "@THIRD_PERSON"
 _TOPIC = "@TOPIC"
+_ANSWER_NO = "@ANSWER_NO"
 
 
 def is_negated(tokens: Sequence[Token], start: int, window: int) -> bool:
@@ -28,8 +29,9 @@ def is_negated(tokens: Sequence[Token], start: int, window: int) -> bool:
     pattern includes the negation ("I don't want to live") is not affected,
     because only tokens before the match are read. A line break ends the clause
     ("not ok\nwant to die"), unless the line before ends in the negation itself
-    ("i don't\nwant to die"); a negation alone on its line is an answer ("no\nwant
-    to die") and does not reach on.
+    ("i don't\nwant to die") or the negation is alone on its line and is no answer
+    ("im\nnot\ngoing to"); "no" alone on its line is an answer ("no\nwant to die")
+    and does not reach on.
     """
     for index in range(start - 1, max(start - 1 - window, -1), -1):
         tags = tokens[index].tags
@@ -37,7 +39,7 @@ def is_negated(tokens: Sequence[Token], start: int, window: int) -> bool:
             return False
         if tokens[index + 1].opens_line:
             alone_on_its_line = index == 0 or tokens[index].opens_line
-            return _NEGATION in tags and not alone_on_its_line
+            return _NEGATION in tags and not (alone_on_its_line and _ANSWER_NO in tags)
         if _NEGATION in tags:
             return True
         if not tags.isdisjoint((_SCOPE_BREAK, _CLAUSE_START, _FIRST_PERSON, _THIRD_PERSON)):
