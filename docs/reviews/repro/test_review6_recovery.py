@@ -79,8 +79,9 @@ async def test_a_client_whose_answered_turn_failed_to_close_is_not_held_for_the_
 ) -> None:
     """What a clinic would see: the assistant answered the demo client's "no" to "are you
     safe right now?", but closing the message failed (the database briefly locked). Its
-    claim stays, so every later message of the client waits the whole 6-minute lease (2 on
-    5f071b8), and then the "no" is answered a second time before them: the client who
+    claim stays, so every later message of the client waits the whole 6-minute lease (on
+    5f071b8 they were claimed at once), and then the "no" is answered a second time before
+    them: the client who
     writes "hello?? please answer" hears nothing for six minutes, then the crisis follow-up
     repeated out of its time."""
     monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
