@@ -243,18 +243,11 @@ class FrameReader:
         found.extend(_Occurrence(_SCHEDULED, start, end) for start, end in time_clauses)
         # A part is explained by everyday talk anywhere in the message ("pills ... in the
         # organizer") or by an idiom over its own words: it counts for nothing, and the
-        # learned model stays out, as for an idiom the phrase rules read. Words in a
-        # clause of time about someone else are that person's ("... as soon as my mom
-        # goes to bed"): they explain nothing the client says.
-        others_time = [False] * len(words)
-        for start, end in time_clauses:
-            others_time[start:end] = [True] * (end - start)
-        everyday = {
-            kind[len(_EVERYDAY) :]
-            for kind, covered in marks.items()
-            if kind.startswith(_EVERYDAY)
-            and any(c and not t for c, t in zip(covered, others_time, strict=True))
-        }
+        # learned model stays out, as for an idiom the phrase rules read. Everyday words
+        # inside another part are that part's: "see ya never" is a farewell made final,
+        # and a clause of time about someone else ("... as soon as my mom goes to bed",
+        # a part of its own) explains nothing the client says.
+        everyday = _everyday_parts(marks, found)
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
         idiom = [_touches_any(span, figurative) for span in spans]
         # An idiom explains its words only when nothing else in the message is risk:
@@ -568,6 +561,27 @@ _END = "\x00end"
 #: Emoji become words of this prefix (``data/emoji.yml``); a wave is a sign-off.
 _EMOJI = "emoji_"
 _WAVE = "emoji_farewell"
+
+
+def _everyday_parts(marks: Mapping[str, list[bool]], found: Sequence[_Occurrence]) -> set[str]:
+    """The parts that everyday talk in the message explains. Everyday words that are all
+    inside another part are that part's words, not everyday talk: "see ya" is ordinary,
+    "see ya never" is a farewell made final; "goes to bed" in "as soon as my mom goes to
+    bed" is the time of someone else's clause."""
+    explained: set[str] = set()
+    for kind, covered in marks.items():
+        if not kind.startswith(_EVERYDAY):
+            continue
+        part = kind[len(_EVERYDAY) :]
+        in_other_parts = [False] * len(covered)
+        for occurrence in found:
+            if occurrence.part != part:
+                in_other_parts[occurrence.start : occurrence.end] = [True] * (
+                    occurrence.end - occurrence.start
+                )
+        if any(c and not inside for c, inside in zip(covered, in_other_parts, strict=True)):
+            explained.add(part)
+    return explained
 
 
 def _handover_verb_before(
