@@ -740,6 +740,74 @@ def test_a_small_accident_or_the_burn_of_a_workout_pages_no_one(text: str) -> No
     assert not assess(text).level.escalates, assess(text).to_dict()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gave my meds to my dad to hold like we planned, he gives me one each night now",
+        "yes, i gave my uncle the rifle",
+    ],
+)
+def test_means_handed_over_to_be_kept_is_the_safety_plan_not_a_page(text: str) -> None:
+    """Handing one's own means to someone to keep is the safety plan working, not
+    preparing nor "giving possessions away"."""
+    _assert_level(text, RiskLevel.NONE)
+
+
+def test_urge_with_means_handed_over_is_a_caring_question_not_a_page() -> None:
+    """The urge still counts; the blades given away to be held are not means at hand."""
+    _assert_level(
+        "urge to cut is a 4 today, gave my blades to my sister to hold tonight",
+        RiskLevel.MODERATE,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i gave my guitar and my dog away, won't need them",
+        "i wouldn't give him my meds so he grabbed me",
+    ],
+)
+def test_possessions_given_away_or_means_kept_from_an_abuser_still_page(text: str) -> None:
+    """Only one's means handed over count for nothing: a guitar given away is a warning
+    sign, and a refused hand-over hands nothing over."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took an advil for my headache and now i'm so sleepy",
+        "my train to the city leaves at 6 tonight, packing now",
+        "ugh the traffic on the freeway is suicidal this morning, nothing moves",
+        "tonight i'm finally going to finish the quilt i've been making for a month",
+        "my neighbor's cat got hit by a car this morning",
+    ],
+)
+def test_ordinary_day_in_crisis_words_is_not_flagged(text: str) -> None:
+    """Medication taken for a stated purpose, a train trip, "suicidal" said of traffic,
+    finishing a quilt and a neighbour's cat hit by a car are nobody's crisis."""
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize("text", ["👋🕊️ see you never", "me ➡️ 🪦 soon"])
+def test_emoji_farewell_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "honestly hoping i just don't wake up tomorrow lol",
+        "having s thoughts again this week",
+        "otra vez con pensamientos oscuros",
+        "tengo pensamientos de esos de no seguir",
+    ],
+)
+def test_hedged_or_abbreviated_wish_to_die_is_flagged(text: str) -> None:
+    _assert_flagged(text)
+
+
 @pytest.mark.parametrize("text", MUST_ESCALATE)
 def test_hard_case_escalates(text: str) -> None:
     _assert_escalates(text)

@@ -140,12 +140,16 @@ class CrisisDetector:
             for s in suppressions
             if s.suppressor.figurative and s.suppressor.effect == "drop"
         )
+        # An idiom ("I'll die if I don't get coffee", "finish the puzzle tonight") is set
+        # aside even where no rule, or only a signal that needs company ("tonight"),
+        # matched, so that the learned model does not read it as risk.
+        idiom = any(s.suppressor.effect == "drop" for s in suppressions)
         if not hits:
-            # An idiom ("I'll die if I don't get coffee") is set aside even with no
-            # rule match, so that the learned model does not read it as risk.
-            idiom = any(s.suppressor.effect == "drop" for s in suppressions)
             return (_IDIOM_ONLY if idiom else _NOTHING_FOUND), figurative
-        return score(normalized.original, tokens, hits, suppressions, self._settings), figurative
+        verdict = score(normalized.original, tokens, hits, suppressions, self._settings)
+        if idiom and verdict.assessment.level is RiskLevel.NONE:
+            return _IDIOM_ONLY, figurative
+        return verdict, figurative
 
 
 def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:

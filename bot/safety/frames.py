@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "jokes",
     "retractions",
 )
+_HANDED_OVER, _TAKEN_BACK = "handed_over", "handover_regretted"
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 _TIME_OPENER, _PERSON = "time_opener", "person"
 #: Marker kinds of a clause of time about someone else and their list under ``time_clauses``.
@@ -65,7 +67,13 @@ _MARKER_LISTS = {
     _RATING: "rating_terms",
     _JOKES: "jokes",
     _RETRACTIONS: "retractions",
+    _HANDED_OVER: "handed_over",
+    _TAKEN_BACK: "handover_regretted",
 }
+#: How many words a handed-over means may come after its verb ("gave my brother the gun").
+_HANDOVER_REACH = 5
+#: Words that make the client the one receiving ("gave me his gun"): means acquired.
+_TO_THE_CLIENT = frozenset({"me", "myself"})
 #: Marker kinds of reported speech and their list under ``reported_speech``.
 _SPEECH_LISTS = {_SPEAKERS: "speakers", _SPEECH: "verbs", _QUOTED_IN: "quoted_in"}
 _EVERYDAY = "everyday:"
@@ -144,6 +152,8 @@ class FrameReader:
         self._window = int(document.get("negation_window", 3))
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
         self._qualifiers = frozenset(str(p) for p in _list(document, "qualifier_parts"))
+        self._means = frozenset(str(p) for p in _list(document, "means_parts"))
+        self._handover_verbs = frozenset(str(p) for p in _list(document, "handover_verb_parts"))
 
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
         known = set(_mapping(document, "parts"))
@@ -233,18 +243,11 @@ class FrameReader:
         found.extend(_Occurrence(_SCHEDULED, start, end) for start, end in time_clauses)
         # A part is explained by everyday talk anywhere in the message ("pills ... in the
         # organizer") or by an idiom over its own words: it counts for nothing, and the
-        # learned model stays out, as for an idiom the phrase rules read. Words in a
-        # clause of time about someone else are that person's ("... as soon as my mom
-        # goes to bed"): they explain nothing the client says.
-        others_time = [False] * len(words)
-        for start, end in time_clauses:
-            others_time[start:end] = [True] * (end - start)
-        everyday = {
-            kind[len(_EVERYDAY) :]
-            for kind, covered in marks.items()
-            if kind.startswith(_EVERYDAY)
-            and any(c and not t for c, t in zip(covered, others_time, strict=True))
-        }
+        # learned model stays out, as for an idiom the phrase rules read. Everyday words
+        # inside another part are that part's: "see ya never" is a farewell made final,
+        # and a clause of time about someone else ("... as soon as my mom goes to bed",
+        # a part of its own) explains nothing the client says.
+        everyday = _everyday_parts(marks, found)
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
         idiom = [_touches_any(span, figurative) for span in spans]
         # An idiom explains its words only when nothing else in the message is risk:
@@ -258,7 +261,20 @@ class FrameReader:
             occurrence.part in everyday or i for occurrence, i in zip(found, idiom, strict=True)
         ]
         explained = tuple(sorted({span for span, e in zip(spans, is_explained, strict=True) if e}))
-        found = [occurrence for occurrence, e in zip(found, is_explained, strict=True) if not e]
+        # Means handed over to be kept count for nothing either, but the rest of the
+        # message may still be risk ("the urge is so strong i gave my razor to my
+        # roommate"): the learned model may still flag it, if far surer.
+        handed = (
+            set()
+            if _TAKEN_BACK in marks
+            else self._handed_over(words, marks.get(_HANDED_OVER), not_negating, found)
+        )
+        set_aside.update(found[position].part for position in handed)
+        found = [
+            occurrence
+            for position, (occurrence, e) in enumerate(zip(found, is_explained, strict=True))
+            if not e and position not in handed
+        ]
         aside = tuple(sorted(set_aside))
         if not found:
             return FrameFinding(
@@ -313,6 +329,36 @@ class FrameReader:
                     named.add(part)
                     _shield(not_negating, index, end)
         return frozenset(named)
+
+    def _handed_over(
+        self,
+        words: Sequence[str],
+        handover: Sequence[bool] | None,
+        not_negating: Sequence[bool],
+        found: list[_Occurrence],
+    ) -> set[int]:
+        """Positions in ``found`` of means handed over to be kept or got rid of, and of
+        the verbs that hand them over: the safety plan working, not means at hand nor a
+        possession given away. "i gave my dog away" names no means and stays a warning
+        sign; "gave me his gun" hands means to the client and stays means. Both are
+        left out of the message's combinations and counted as set aside."""
+        if handover is None:
+            return set()
+        starts = {o.start for o in found if o.part not in self._handover_verbs | self._qualifiers}
+        explained: set[int] = set()
+        for position, occurrence in enumerate(found):
+            if occurrence.part not in self._means:
+                continue
+            verb = _handover_verb_before(words, handover, occurrence.start, starts)
+            if verb is None or self._negated(words, verb, not_negating):
+                continue  # "when i wouldn't give him my pain meds": kept, not handed over
+            explained.add(position)
+            explained.update(
+                other_position
+                for other_position, other in enumerate(found)
+                if other.part in self._handover_verbs and verb <= other.start < occurrence.start
+            )
+        return explained
 
     def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
         forms = _forms(words[index])  # "dad's gun": the gun is at hand whoever owns it
@@ -515,6 +561,44 @@ _END = "\x00end"
 #: Emoji become words of this prefix (``data/emoji.yml``); a wave is a sign-off.
 _EMOJI = "emoji_"
 _WAVE = "emoji_farewell"
+
+
+def _everyday_parts(marks: Mapping[str, list[bool]], found: Sequence[_Occurrence]) -> set[str]:
+    """The parts that everyday talk in the message explains. Everyday words that are all
+    inside another part are that part's words, not everyday talk: "see ya" is ordinary,
+    "see ya never" is a farewell made final; "goes to bed" in "as soon as my mom goes to
+    bed" is the time of someone else's clause."""
+    explained: set[str] = set()
+    for kind, covered in marks.items():
+        if not kind.startswith(_EVERYDAY):
+            continue
+        part = kind[len(_EVERYDAY) :]
+        in_other_parts = [False] * len(covered)
+        for occurrence in found:
+            if occurrence.part != part:
+                in_other_parts[occurrence.start : occurrence.end] = [True] * (
+                    occurrence.end - occurrence.start
+                )
+        if any(c and not inside for c, inside in zip(covered, in_other_parts, strict=True)):
+            explained.add(part)
+    return explained
+
+
+def _handover_verb_before(
+    words: Sequence[str], handover: Sequence[bool], start: int, part_starts: AbstractSet[int]
+) -> int | None:
+    """Where the verb of handing over that governs the part at ``start`` begins: within
+    ``_HANDOVER_REACH`` words before it in its clause, with no other part (something
+    taken) nor the client as receiver in between; ``None`` if there is none."""
+    for back in range(start - 1, max(start - 1 - _HANDOVER_REACH, -1), -1):
+        word = words[back]
+        if word in _CLAUSE_BREAKS or word in _TO_THE_CLIENT or back in part_starts:
+            return None
+        if handover[back]:
+            while back > 0 and handover[back - 1]:
+                back -= 1
+            return back
+    return None
 
 
 def _spans(
