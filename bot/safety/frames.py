@@ -37,6 +37,9 @@ _MAX_QUOTE = 40
 #: Who speaks when the word before a verb of speech is one of these: the client.
 _FIRST_PERSON = frozenset({"i", "yo", "we", "me"})
 _CLAUSE_BREAKS = frozenset(".!?;,\n") | {"but", "pero", "though", "aunque"}
+#: Words that turn a marker of the past into a duration up to now: "me toca desde hace
+#: años" is abuse still going on, not history.
+_DURATION_OPENERS = frozenset({"desde"})
 #: From this count on, a number is an overdose-sized amount ("took 30").
 _MANY_FROM = 10
 _NUMBER_MANY = "NUMBER_MANY"
@@ -187,6 +190,8 @@ class FrameReader:
                 ):
                     # A subject opens its clause: "she wants to die", not "told her"; and
                     # a word that opens a part is its article: "el corte", "el tren".
+                    continue
+                if kind == _PAST and position and words[position - 1] in _DURATION_OPENERS:
                     continue
                 covered = marks.setdefault(kind, [False] * len(words))
                 covered[position : position + len(phrase)] = [True] * len(phrase)
