@@ -614,7 +614,7 @@ def test_spanish_used_to_is_history_a_check_in_not_a_page(text: str) -> None:
     ["mi tío me toca cuando se queda en la casa", "mi hermano mayor me toca desde hace años"],
 )
 def test_someone_touching_the_client_is_still_abuse_in_spanish(text: str) -> None:
-    """"desde hace años" is abuse going on for years, not history."""
+    """ "desde hace años" is abuse going on for years, not history."""
     _assert_escalates(text)
 
 
