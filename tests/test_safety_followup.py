@@ -107,6 +107,10 @@ def _assert_on_call_paged(session: Session, reply: tuple[str, ...], category: st
     assert page.address == "+15005550001"
 
 
+#: Sad, crying or angry text faces after a no to the check-in (review 6 #3).
+SAD_FACES_AFTER_A_NO = ["no :(", "no =(", "no >:(", "no ;(", "no ):", "no :-("]
+
+
 @pytest.mark.parametrize("answer", ["yes", "yeah", "i don't know", "maybe 🤷"])
 def test_a_yes_or_unclear_answer_to_the_check_in_pages_the_on_call_therapist(
     db_session: Session, client: Client, answer: str
@@ -129,6 +133,8 @@ def test_a_yes_or_unclear_answer_to_the_check_in_pages_the_on_call_therapist(
         # A no taken back by a clause of its own, or a double negation (review 5 #7).
         "no... i am", "no i do", "no i'm having those thoughts right now",
         "no, i am having thoughts", "i'm never not having those thoughts",
+        # A sad text face qualifies a no as a crying emoji does (review 6 #3).
+        *SAD_FACES_AFTER_A_NO,
     ],
 )  # fmt: skip
 def test_a_qualified_or_retracted_no_to_the_check_in_pages_the_on_call_therapist(
@@ -172,6 +178,8 @@ def test_a_clear_no_to_the_check_in_pages_nobody(
         ("i'm never not having those thoughts", YES), ("i'm not not having them", YES),
         ("no <3", NO), ("no :D", NO), ("no =)", NO), ("no, im fine <3", NO), ("no xD", NO),
         ("no ^^", NO), ("no :P", NO), ("no </3", YES), ("no ❤️", YES),
+        *((face, YES) for face in SAD_FACES_AFTER_A_NO), ("no :'(", YES), ("no D:", YES),
+        ("no T_T", YES), ("no:(", YES), ("no :-)", NO), ("no (:", NO), ("no ;)", NO),
     ],
 )  # fmt: skip
 def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: str) -> None:
@@ -191,6 +199,9 @@ def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: st
             # (review 5 #3): only a sentence about a time reads "at 5" as a time.
             "i'm at 5", "5, it's been a really bad day", "at 5", "i’m at 5", "still at 5",
             "been at 5 all day", "honestly at 5", "sitting at 5",
+            # A time word elsewhere does not make "at 5" a time (review 6 #4).
+            "been at 5 since lunch", "i was at 5 during class", "honestly at 5 after group",
+            "been at 5 all day, since my appointment",
         ]),
     ],
 )  # fmt: skip
@@ -345,8 +356,10 @@ def test_an_urge_of_5_after_a_hmm_still_pages_without_the_action_server(
 
 
 @pytest.mark.parametrize(
-    "later", ["my appointment is at 4", "i slept 5 hours", "see you at 5", "class at 4"]
-)
+    "later",
+    ["my appointment is at 4", "i slept 5 hours", "see you at 5", "class at 4",
+     "i have group at 5", "lunch with mom at 5", "my session is on friday at 4"],
+)  # fmt: skip
 def test_a_time_said_after_leaving_the_diary_card_is_not_read_as_a_suicide_urge(
     db_session: Session, client: Client, later: str
 ) -> None:
@@ -392,6 +405,31 @@ def test_not_safe_after_crisis_help_joins_the_open_escalation_without_a_second_p
     assert len(_primary_pages(db_session)) == 1
 
 
+#: An act done, an injury, an act to come, a preparation or a joke beside a yes or
+#: "safe" (review 6 #1): the detector alone reads each as `none` or `moderate`.
+ACTS_BESIDE_A_YES = [
+    "yes i took them",
+    "yes, i took them all lol",
+    "sí, ya me las tomé todas jaja",
+    "yes once i take these",
+    "safe, i already cut",
+    "safe. bleeding a bit",
+    "yes jk",
+    "yes, i wrote my letters",
+]
+#: Means put away in one clause and kept in another, in part, or hidden close by
+#: (review 6 #2).
+MEANS_PUT_AWAY_AND_KEPT = [
+    "i'm safe, i threw the pills out... i kept some",
+    "i'm safe i flushed half the pills",
+    "yes i’m safe, i put the knife away… i have another one",
+    "i'm safe now i put the knife away, i'll get it later",
+    "i'm safe, my mom has the pills. i bought more",
+    "sí, guardé el cuchillo debajo de mi almohada",
+    "tiré las pastillas pero me quedé con unas",
+]
+
+
 @pytest.mark.parametrize(
     ("text", "reading"),
     [
@@ -408,6 +446,16 @@ def test_not_safe_after_crisis_help_joins_the_open_escalation_without_a_second_p
         # An act done or an ending beside a yes or "safe" (review 5 #4).
         ("yes i did it", NO), ("sí, ya lo hice", NO), ("yes, goodbye", NO),
         ("safe. bye everyone", NO), ("safe, bye forever", NO),
+        # An overdose by pronoun, a cut, an injury, an act to come, a preparation or a
+        # joke beside a yes or "safe" (review 6 #1). Taking medicines is not read as
+        # safe either, right after a crisis message: the acknowledger is asked to call.
+        *((answer, NO) for answer in ACTS_BESIDE_A_YES),
+        ("yes, i left a note", NO), ("sí, me corté", NO), ("yes, after i finish these", NO),
+        ("yes i took my meds like prescribed", NO),
+        ("yes, i ate dinner", YES), ("yes i took a nap", YES), ("yes, doing deep breathing", YES),
+        ("yes i'm safe now, took a shower", YES),
+        # Means put away but some kept, or hidden close by (review 6 #2).
+        *((answer, NO) for answer in MEANS_PUT_AWAY_AND_KEPT),
         # Hedges, in Spanish and after a bare yes too (review 4 #7): asked again.
         ("safe for now I guess", UNCLEAR), ("i think im safe", UNCLEAR),
         ("estoy a salvo por ahora", UNCLEAR), ("sí por ahora", UNCLEAR), ("yes for now", UNCLEAR),
@@ -446,6 +494,8 @@ def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalat
         "yes but i still have the pills",
         # So are an act done and a goodbye (review 5 #4).
         "yes i did it", "sí, ya lo hice", "yes, goodbye", "safe. bye everyone",
+        # And an overdose by pronoun, a cut, an injury, a joke, a plan (review 6 #1).
+        *ACTS_BESIDE_A_YES,
     ],
 )  # fmt: skip
 def test_safe_with_the_means_at_hand_an_act_or_a_goodbye_reopens_the_escalation(
@@ -479,6 +529,22 @@ def test_safe_after_putting_the_means_away_is_noted_for_the_therapist_without_a_
     assert _answer(db_session, "yes") == ()
     assert not question_waiting(db_session, client, utcnow())
     assert db_session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
+
+
+@pytest.mark.parametrize("answer", MEANS_PUT_AWAY_AND_KEPT)
+def test_means_put_away_but_some_kept_pages_the_on_call_therapist_again(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """ "i threw the pills out... i kept some": means still at hand, whatever was put away
+    first (review 6 #2). The acknowledger's rota is paged again, and the escalation is not
+    noted as means put away."""
+    _crisis_acknowledged_and_asked_safe_now(db_session, client)
+    assert any("988" in text for text in _answer(db_session, answer))
+    escalation = db_session.execute(select(Escalation)).scalar_one()
+    assert escalation.status == "open"
+    assert len(_primary_pages(db_session)) == 2
+    categories = json.loads(escalation.categories)
+    assert "not_safe" in categories and "means_put_away" not in categories
 
 
 def _from_phone(session: Session, message: InboundMessage) -> tuple[Decision, list[str]]:

@@ -94,11 +94,40 @@ _HEDGE = re.compile(
 #: in an answer to "are you safe right now?", it is not safe, unless each clause that
 #: names them says they were put out of reach (:data:`_PUT_AWAY`).
 _MEANS_PARTS = frozenset({"FIREARM", "BLADE", "LIGATURE", "MEDICATION", "HEIGHT", "POISON"})
-#: The parts of an act done or an ending ("yes i did it", "yes, goodbye", "safe. bye
-#: everyone", "forever", "i'm doing it"): beside a yes or "safe" they are what a
-#: clinician hears first, so the answer is not safe. Read with everyday context, so
-#: that "yes i'm safe, goodnight" or "going to bed" stay a plain yes.
-_ENDING_PARTS = frozenset({"ATTEMPT_DONE", "FAREWELL", "FINALITY", "WARNING_SIGN", "INTENT"})
+#: The parts of an act done, an injury, a preparation or an ending ("yes i did it",
+#: "safe. bleeding a bit", "yes, i wrote my letters", "yes, goodbye", "forever"): beside a
+#: yes or "safe" they are what a clinician hears first, so the answer is not safe. Read
+#: with everyday context, so that "yes i'm safe, goodnight" or "going to bed" stay a plain
+#: yes. INGESTED is not among them ("yes, i ate dinner"): :data:`_ACT_DONE` reads an
+#: overdose by its object instead.
+_NOT_SAFE_PARTS = frozenset(
+    {"ATTEMPT_DONE", "FAREWELL", "FINALITY", "WARNING_SIGN", "INTENT", "INJURY_NOW",
+     "INJURY_SERIOUS", "WOUND", "SELF_INJURED", "SUICIDE_SELF", "LETHALITY", "PREPARING",
+     "NO_NEED_AHEAD", "PASSIVE_WISH", "URGE_SH"}
+)  # fmt: skip
+#: An act of harm done, in words the detector's parts leave out after "are you safe?": a
+#: swallowing with a pronoun or an amount for its object ("i took them", "took them all",
+#: "ya me las tomé todas"), a self-harm verb after "i" ("i already cut", "me corté").
+#: Means named are read on their own (:data:`_MEANS_PARTS`); "i took a nap" is no act.
+_ACT_DONE = re.compile(
+    r"\b(?:took|taken|swallowed|downed|popped|chugged|tom[eé]|tomado|tragu[eé])\s+"
+    r"(?:them|these|those|it|all|every\w*|the rest|the whole|half|a bunch|\d+)\b"
+    r"|\b(?:las|los|la|lo)\s+(?:tom[eé]|tragu[eé])\b"
+    r"|\b(?:i|i've|ive)\s+(?:\w+\s+)?(?:cut|burn(?:ed|t)|scratched|overdosed|od'?d)\b"
+    r"|\b(?:hurt|cut|burn(?:ed|t)?) myself\b|\bme (?:cort[eé]|quem[eé]|lastim[eé])\b"
+)
+#: An act still to come, which the yes waits on: "yes once i take these", "after i".
+_ACT_TO_COME = re.compile(
+    r"\b(?:once|after|when|as soon as|until|till|before)\s+i\b|"
+    r"\b(?:cuando|en cuanto|despu[eé]s de que)\s+(?:me|lo|la|los|las|termine)\b"
+)
+#: Preparations for an ending named beside a yes: "yes, i wrote my letters", "left a note".
+_PREPARATION = re.compile(
+    r"\b(?:wrote|written|writing|left|finished|signed)\s+(?:\w+\s+)?"
+    r"(?:letters?|notes?|will|goodbyes?)\b|\b(?:escrib[ií]|dej[eé])\s+(?:\w+\s+)?cartas?\b"
+)
+#: A yes taken back as a joke: "yes jk", "safe lol no", "sí, es broma".
+_JOKE = re.compile(r"\b(?:jk|j/k|jking|just kidding|kidding|joking|lol no|es broma|bromeando)\b")
 #: Means put out of reach, in the past tense (a plan to do it is not done): "put the knife
 #: away", "threw the rope out", "flushed the pills", "gave them to my mom", "locked it up",
 #: "got rid of", "my sister has them", "guardé", "tiré", "le di las pastillas a".
@@ -118,6 +147,15 @@ _STILL_AT_HAND = re.compile(
     r"under my (?:bed|pillow)|todav[ií]a|a[uú]n|conmigo|"
     r"en mi (?:carro|coche|cuarto|bolsa|mochila))\b"
 )
+#: Means kept all the same, read over the whole answer, for the clause that keeps them
+#: often names no means itself ("i threw the pills out... i kept some", "i have another
+#: one", "i'll get it later", "i bought more", "me quedé con unas"), or a part of them
+#: put away ("flushed half the pills"), or put away close by ("debajo de mi almohada").
+_KEPT = re.compile(
+    r"\b(?:kept|keep|keeping|some|a few|half|the rest|another|more|extra|spare|later|"
+    r"(?:get|got|take|took)\s+\w+\s+back|under my|me qued[eé]|unas|unos|algunas|algunos|"
+    r"otra|otro|otras|otros|la mitad|m[aá]s tarde|debajo de|bajo mi)\b"
+)
 #: Where one clause of an answer ends: the means of one clause are put away by its own verb.
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n…]+|\b(?:and|but|y|pero|though|tho)\b")
 
@@ -132,7 +170,7 @@ _PLAIN_NO_WORDS = frozenset(
 )  # fmt: skip
 #: Words of an injury that needs care, in English and Spanish.
 _INJURY = re.compile(
-    r"\b(bleed\w*|blood\w*|deep|hospital|stitch\w*|emergency|sangr\w*|herida grande|"
+    r"\b(bleed\w*|blood\w*|deep(?! breath)|hospital|stitch\w*|emergency|sangr\w*|herida grande|"
     r"profund[oa]|puntos|urgencias)\b"
 )
 #: "not hurt", "i'm not bleeding", "no estoy herida": the hurt half of the care question
@@ -152,6 +190,15 @@ _NO_SYMBOLS = frozenset("👍👎❌️🏻🏼🏽🏾🏿")
 #: Text smileys, a no's warmth as ":)" is: "<3", ":D", "xD", "=)", "^^", ":P", ";-)".
 _EMOTICON = re.compile(
     r"(?<!\S)(?:<3+|[:;=8x][-'^o]?[)\]}>dp3*]+|[(\[][-'^o]?[:;=]|\^_?\^)(?!\S)", re.IGNORECASE
+)
+#: Sad, crying or angry text faces: they qualify a no as "😢" does ("no :(", "no =(",
+#: "no >:(", "no ):", "no D:", "no T_T", "no </3"), so they are read before the warm ones
+#: are dropped (:data:`_EMOTICON`).
+_SAD_EMOTICON = re.compile(
+    r"(?:(?:>?[:;=]|(?<![^\W\d_])[8x])[-'^o]*[(\[{c/|@]+|[)\]}]+[-'^o]*[:;=8]|"
+    r"(?<![^\W\d_])d[-'^o]*[:;=]|"
+    r"(?<![^\W\d_])t_*t(?![^\W\d_])|;_+;|<[/\\]3+)",
+    re.IGNORECASE,
 )
 _NEGATIONS = frozenset(
     {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
@@ -174,7 +221,7 @@ _HIGH_URGE = re.compile(
 _ANY_NUMBER = r"(?:\d+(?:[:.,]\d+)?|" + "|".join(NUMBER_WORDS) + r")"
 #: A number about something other than an urge: a time ("by five", "4pm", "4:30", "a
 #: las 4", "back in 5") or a count of something ("5 hours", "2 kids"). "At 5" is a
-#: time only in a sentence about a time (:data:`_TIME_CONTEXT`): "still at 5", "been at
+#: time only when a time word governs it (:data:`_AT_A_TIME`): "still at 5", "been at
 #: 5 all day" are the rating.
 _NOT_A_RATING = re.compile(
     r"(?<=\w )(?:by|until|till|til|before|after|since|in|a\s+las?|las?)\s+(?:about\s+)?"
@@ -183,17 +230,30 @@ _NOT_A_RATING = re.compile(
     r"dollars|bucks|mg|horas?|minutos?|d[ií]as?|semanas?|meses|años?|veces)\b"
     r"|\d+:\d+"
 )
-#: "At 4" as a time: after another word, in a sentence about an appointment, a meeting,
-#: a day or seeing someone ("my appointment is at 4", "see you at 5", "class at 4").
-#: Without one, a 4 or 5 is read as the rating: a page for "i'm home at 5" costs a
-#: phone call, a missed urge of 5 costs the client.
-_AT_A_TIME = re.compile(rf"(?<=\w )at\s+(?:about\s+)?{_ANY_NUMBER}\b")
-_TIME_CONTEXT = re.compile(
-    r"\b(?:appointment|appt|meeting|class|session|group|shift|lunch|dinner|breakfast|"
+#: Words that give a sentence its time: an appointment, a meeting, a meal, a day, seeing
+#: someone.
+_TIME_WORDS = (
+    r"(?:appointment|appt|meeting|class|session|group|shift|lunch|dinner|breakfast|"
     r"see (?:you|u|ya)|meet\w*|pick\w* (?:\w+ )?up|until|till|til|"
     r"mon|tue|wed|thu|fri|sat|sun|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
     r"cita|reuni[oó]n|clase|sesi[oó]n|nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
-    r"viernes|s[aá]bado|domingo)\b"
+    r"viernes|s[aá]bado|domingo)"
+)
+#: Words before "at N" that make it where the urge stands, not a time: "been at 5",
+#: "still at 5", "honestly at 5", "sitting at 5".
+_STATE_WORDS = (
+    r"(?:been|still|was|were|i'm|im|am|stayed|staying|stuck|sitting|honestly|hit|hitting|"
+    r"around|like|about|already|now|just)"
+)
+#: "At 4" as a time: only when a time word governs it, two words before it at most and
+#: no word of the urge's state between ("my appointment is at 4", "see you at 5", "class
+#: at 4", "lunch with mom at 5"). A time word elsewhere in the sentence does not make it
+#: one ("been at 5 since lunch", "honestly at 5 after group"): then a 4 or 5 is read as
+#: the rating. A page for "i'm home at 5" costs a phone call, a missed urge of 5 costs
+#: the client.
+_AT_A_TIME = re.compile(
+    rf"\b{_TIME_WORDS}(?:\s+(?!{_STATE_WORDS}\b)\S+){{0,2}}?\s+at\s+(?:about\s+)?"
+    rf"{_ANY_NUMBER}\b"
 )
 #: Any number an urge could be read from, as :func:`urge_is_high` reads them.
 _SOME_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
@@ -230,14 +290,17 @@ def is_clear_no(text: str) -> bool:
     Every word must belong to a plain no (:data:`_PLAIN_NO_WORDS`): anything
     more ("no but i want to", "no... maybe", "no sé", "no estoy segura", "no
     pero quiero") qualifies the no, and is not one; so does any emoji or symbol
-    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"). Text smileys are warmth, as
-    ":)" is ("no <3", "no :D"). "fine", "ok" and "good" count only after a no
+    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"), and so does a sad text face
+    ("no :(", "no =(", "no ):": :data:`_SAD_EMOTICON`). Warm text smileys are
+    warmth, as ":)" is ("no <3", "no :D"). "fine", "ok" and "good" count only after a no
     that opens the answer with no other negation between: "no, I'm fine" is a
     no; "I'm not fine", "not good" and "no I'm not fine" are distress, not a
     no. Spanish "bien" never does: "no estoy bien" is "I'm not well". A clause
     of its own after the no must be negated too (:func:`_clauses_negated`):
     "no... i am" and "no i do" take the no back.
     """
+    if _SAD_EMOTICON.search(text):
+        return False
     text = _EMOTICON.sub(" ", text)
     if _has_symbol(text):
         return False
@@ -317,8 +380,9 @@ def read_safe_now(text: str) -> str:
     "ok" or "hi" right after crisis help is not "I'm safe": it is read as
     unclear, and the follow-up asks again, gently; so is a hedged safe or yes
     ("safe for now", "sí por ahora"). Lethal means named ("yes i'm safe, the
-    gun is in my car though"), an act done or an ending ("yes i did it", "yes,
-    goodbye") make any answer not safe: what a clinician acts on at once.
+    gun is in my car though"), an act done, an injury, a preparation, an act
+    still to come, an ending or a joke (:func:`_takes_the_safety_back`) make
+    any answer not safe: what a clinician acts on at once.
     Means the client put out of reach ("i'm safe, i put the knife away") are
     no reason to page again, but no plain yes either: unclear, asked again
     (and noted for the escalation: :func:`put_means_away`).
@@ -327,8 +391,11 @@ def read_safe_now(text: str) -> str:
     negated = bool(_NEGATION.search(phrase))
     detector = get_detector()
     means = detector.named_parts(text) & _MEANS_PARTS
-    ending = set(_frames().read(detector.normalize(text)).parts) & _ENDING_PARTS
-    if _UNSAFE.search(phrase) or ending or (means and not put_means_away(text)):
+    if (
+        _UNSAFE.search(phrase)
+        or _takes_the_safety_back(text)
+        or (means and not put_means_away(text))
+    ):
         return NO
     if _SAFE.search(phrase):
         if negated or "?" in text:
@@ -345,14 +412,39 @@ def read_safe_now(text: str) -> str:
     return NO if answer is False else UNCLEAR
 
 
+def _takes_the_safety_back(text: str) -> bool:
+    """Whether ``text`` says, beside any yes or "safe", what makes it no safety at all.
+
+    An act done ("yes i took them", "safe, i already cut", "yes i did it"), an
+    injury ("safe. bleeding a bit"), a preparation ("yes, i wrote my letters"),
+    an act the yes waits on ("yes once i take these"), an ending ("yes,
+    goodbye") or a joke ("yes jk"). After a crisis message these are what the
+    acknowledging therapist must hear; when in doubt, they hear it.
+    """
+    lowered = _lowered(text)
+    detector = get_detector()
+    parts = set(_frames().read(detector.normalize(text)).parts)
+    return bool(
+        parts & _NOT_SAFE_PARTS
+        or _INJURY.search(lowered)
+        or any(
+            reading.search(lowered) for reading in (_ACT_DONE, _ACT_TO_COME, _PREPARATION, _JOKE)
+        )
+    )
+
+
 def put_means_away(text: str) -> bool:
     """Whether every clause of ``text`` that names lethal means says they were put away.
 
     "i put the knife away", "threw the rope out", "flushed the pills": the
     safety plan's first step, done. A clause that negates it ("i couldn't
     throw them out") or keeps them near ("locked it in my car", "still have
-    the pills") is not; nor is an answer that names no means at all.
+    the pills") is not; nor is an answer that keeps some anywhere in it ("i
+    threw the pills out... i kept some", "flushed half the pills": :data:`_KEPT`),
+    nor one that names no means at all.
     """
+    if _KEPT.search(_lowered(text)):
+        return False
     detector = get_detector()
     named = False
     for clause in _CLAUSE_BREAK.split(_lowered(text)):
@@ -430,16 +522,15 @@ def _can_answer(kind: str, text: str) -> bool:
     could be one is read (when in doubt, escalate): a bare number, one with
     rating words ("i'm at a 4", "i’m at 5", "urge 5, bad day"), words for high
     ("max"), and a number beside other words ("5, it's been a really bad
-    day", "still at 5", "been at 5 all day").
+    day", "still at 5", "been at 5 all day", "been at 5 since lunch": a time
+    word governs "at N" only from just before it, :data:`_AT_A_TIME`).
     """
     if kind not in (SafetyQuestion.URGE_SUICIDE, SafetyQuestion.URGE_SELF_HARM):
         return True
     lowered = _lowered(text)
     if not _SOME_NUMBER.search(lowered) or _RATING_WORDS.search(lowered):
         return True
-    rest = _NOT_A_RATING.sub(" ", lowered)
-    if _TIME_CONTEXT.search(lowered):
-        rest = _AT_A_TIME.sub(" ", rest)
+    rest = _AT_A_TIME.sub(" ", _NOT_A_RATING.sub(" ", lowered))
     return bool(_SOME_NUMBER.search(rest))
 
 
