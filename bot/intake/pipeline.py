@@ -86,11 +86,13 @@ SCREENING_ATTEMPTS = 5
 SCREENING_DEADLINE = timedelta(seconds=30)
 #: How many unscreened messages one pass of the retry loop takes on.
 SCREENING_BATCH = 50
-#: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoffs`); a
-#: claim older than this was a server that died. Longer than the assistant's slowest step
-#: (Rasa's action timeout, 5 minutes): a claim not renewed (a direct hand-off) must not run
-#: out while Rasa still waits on one action, for a second server to answer it again.
+#: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoffs`) and
+#: released if its turn is cut off (:func:`release_handoff`); a claim older than this was a
+#: server that died without stopping. Longer than the assistant's slowest step (Rasa's action
+#: timeout, 5 minutes), so that even a renewal lost to a busy database is not a death.
 HANDOFF_LEASE = timedelta(minutes=6)
+#: How often a turn renews its claim: three renewals a lease, so one or two may fail.
+HANDOFF_RENEWAL = HANDOFF_LEASE / 3
 #: Messages unanswered for longer are left for the care team rather than answered late.
 HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
@@ -759,6 +761,22 @@ def renew_handoffs(
             update(Message)
             .where(Message.id.in_(message_ids), Message.status == MessageStatus.RECEIVED)
             .values(handed_off_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release_handoff(message_id: int, *, engine: Engine | None = None) -> None:
+    """Give up this Rasa server's claim on a message its assistant did not answer (it stops).
+
+    The next server takes the message, and the client's later ones, at once rather than
+    after :data:`HANDOFF_LEASE`. Only an open message is released: one closed meanwhile
+    stays closed.
+    """
+    with session_scope(engine) as session:
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == MessageStatus.RECEIVED)
+            .values(handed_off_at=None)
             .execution_options(synchronize_session=False)
         )
 
