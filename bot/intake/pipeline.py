@@ -700,9 +700,10 @@ def claim_handoffs(
     once no server holds one of theirs (answered, or its lease ran out), so no
     server answers a client's messages out of order, nor one that another is
     still about to answer. Clients in ``busy`` (this server is still answering
-    them) are skipped too. A message is taken when no server holds it, or when
-    the server that took it has not renewed its claim within
-    :data:`HANDOFF_LEASE` (it died). Opted-out SMS clients' messages are
+    them) are skipped too. A message is taken when no server holds it (never
+    claimed, or given up by a server that stopped), or when the server that
+    took it has not renewed its claim within :data:`HANDOFF_LEASE` (it died
+    without stopping). Opted-out SMS clients' messages are
     closed, not answered.
     """
     now = now or utcnow()
