@@ -20,7 +20,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sqlalchemy import select
@@ -32,9 +32,11 @@ from bot.intake import (
     claim_handoffs,
     finish_handoff,
     queue_assistant_reply,
+    release_handoff,
     renew_handoffs,
     screen_pending,
 )
+from bot.intake.pipeline import HANDOFF_RENEWAL
 from bot.outbox import Button
 from bot.settings import Settings
 from bot.storage import session_scope
@@ -44,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 #: How often a Rasa server looks for messages left unanswered when nobody wakes it.
 RECOVERY_SECONDS = 5.0
+
+#: The first wait before closing an answered message is tried again; it doubles up to a pass's.
+CLOSE_RETRY_SECONDS = 0.2
 
 #: A message part and the choices to attach to it.
 Part = tuple[str, Sequence[Button]]
@@ -143,8 +148,36 @@ async def hand_to_rasa(
 ) -> bool:
     """Let Rasa answer a stored message; False (logged, never the text) if it failed.
 
-    A message Rasa failed on is marked ``failed`` in the message log, for the care team.
+    However the message came (the webhook, the recovery loop), this server's
+    claim on it is renewed until the turn is closed, so that no server,
+    this one included, takes it again during a turn of several slow
+    actions. A turn cut off before Rasa answered (the server stops) gives
+    its claim up, so that the next server answers the client at once. A
+    message Rasa failed on is marked ``failed`` in the message log, for the
+    care team.
     """
+    renewing = asyncio.create_task(_keep_claim(hand_off.message_id))
+    cut_off = True  # until Rasa answered or failed
+    try:
+        answered = await _answer(on_new_message, hand_off, output, input_channel)
+        cut_off = False
+        await _close(hand_off.message_id, answered=answered)
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+        if cut_off:
+            await _give_up_claim(hand_off.message_id)
+    return answered
+
+
+async def _answer(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    hand_off: HandOff,
+    output: OutputChannel,
+    input_channel: str,
+) -> bool:
+    """Rasa's turn on the message: True if it answered, False (logged, no words) if it failed."""
     try:
         await on_new_message(
             UserMessage(
@@ -157,11 +190,53 @@ async def hand_to_rasa(
         )
     except Exception:
         logger.exception("processing failed for message %s", hand_off.message_id)
-        answered = False
-    else:
-        answered = True
-    await asyncio.to_thread(finish_handoff, hand_off.message_id, answered=answered)
-    return answered
+        return False
+    return True
+
+
+async def _keep_claim(message_id: int) -> None:
+    """Renew the claim on a message every :data:`HANDOFF_RENEWAL`, until cancelled.
+
+    A failed renewal is logged (the message id and the error's type) and the
+    next one tried: the lease outlasts two of them.
+    """
+    while True:
+        await asyncio.sleep(HANDOFF_RENEWAL.total_seconds())
+        try:
+            await asyncio.to_thread(renew_handoffs, [message_id])
+        except Exception as error:
+            logger.warning("renewing the claim on message %s failed: %s", message_id,
+                           type(error).__name__)  # fmt: skip
+
+
+async def _close(message_id: int, *, answered: bool) -> None:
+    """Close the hand-off, tried again until it holds: Rasa never gets one message twice.
+
+    Left open, the message would be handed to Rasa again once its claim ran
+    out, and the client's next messages would wait the whole lease behind it.
+    Meanwhile the claim is renewed and the client's next message waits, in
+    order, for the close. Each failure is logged with the error's type only.
+    """
+    delay = CLOSE_RETRY_SECONDS
+    while True:
+        try:
+            await asyncio.to_thread(finish_handoff, message_id, answered=answered)
+        except Exception as error:
+            logger.warning("closing message %s failed: %s; trying again in %.1f s", message_id,
+                           type(error).__name__, delay)  # fmt: skip
+        else:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RECOVERY_SECONDS)
+
+
+async def _give_up_claim(message_id: int) -> None:
+    """Release the claim on a message whose turn was cut off; if that fails, its lease ends it."""
+    try:
+        await asyncio.to_thread(release_handoff, message_id)
+    except Exception as error:
+        logger.warning("releasing message %s failed: %s; it waits for its lease", message_id,
+                       type(error).__name__)  # fmt: skip
 
 
 async def process_inbound(
@@ -173,13 +248,6 @@ async def process_inbound(
     """Hand a stored message to Rasa; on failure, tell the client what to do, in their language."""
     if not await hand_to_rasa(on_new_message, hand_off, output, input_channel):
         await output.store(with_numbers(PROCESSING_ERROR_REPLY, hand_off.language), ())
-
-
-class _Turn(NamedTuple):
-    """A client's message the recovery loop is handing to Rasa, and the task doing it."""
-
-    message_id: int
-    task: asyncio.Task[None]
 
 
 async def keep_recovering(
@@ -203,14 +271,15 @@ async def keep_recovering(
     action that hangs, up to Rasa's action timeout) is answered at once. A
     client with a turn in progress is skipped; their next message waits,
     unclaimed and in order, for the pass after that turn. Cancelled (the
-    server stops), the loop cancels the turns in progress and waits for them;
-    a message cut off there is answered again once its claim runs out.
+    server stops), the loop cancels the turns in progress and waits for
+    them; a turn cut off before Rasa answered gives its claim up
+    (:func:`hand_to_rasa`), so the next server answers the client at once.
     """
     try:
         await asyncio.to_thread(screen_pending, settings)
     except Exception:
         logger.exception("screening unscreened messages at start failed")
-    turns: dict[int, _Turn] = {}
+    turns: dict[int, asyncio.Task[None]] = {}
     try:
         while True:
             wake.clear()  # a wake from here on is for a message this pass may not see
@@ -218,7 +287,7 @@ async def keep_recovering(
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(wake.wait(), RECOVERY_SECONDS)
     finally:
-        in_progress = [turn.task for turn in turns.values()]
+        in_progress = list(turns.values())
         for task in in_progress:
             task.cancel()
         await asyncio.gather(*in_progress, return_exceptions=True)
@@ -229,31 +298,30 @@ async def _claim_and_answer(
     output_type: type[OutboxOutput],
     input_channel: str,
     wake: asyncio.Event,
-    turns: dict[int, _Turn],
+    turns: dict[int, asyncio.Task[None]],
 ) -> None:
-    """One pass: renew the claims of the turns in progress, claim, and start a turn per client.
+    """One pass: claim, and start a turn per client (each renews its own claim).
 
-    ``turns`` (client id to turn) holds the turns in progress; a turn takes
+    ``turns`` (client id to task) holds the turns in progress; a turn takes
     itself out when it ends, and sets ``wake`` so that the client's next
     message is claimed at once.
     """
     try:
-        await asyncio.to_thread(renew_handoffs, [turn.message_id for turn in turns.values()])
         claimed = await asyncio.to_thread(claim_handoffs, output_type.channel, busy=set(turns))
     except Exception:
-        logger.exception("renewing or claiming unanswered %s messages failed", input_channel)
+        logger.exception("claiming unanswered %s messages failed", input_channel)
         return
     if claimed:  # info, not a warning: every Telegram message comes this way now
         logger.info("answering %d %s messages left to recovery", len(claimed), input_channel)
     for hand_off in claimed:
         output = output_type(hand_off.client_id, hand_off.address)
         task = asyncio.create_task(process_inbound(on_new_message, hand_off, output, input_channel))
-        turns[hand_off.client_id] = _Turn(hand_off.message_id, task)
+        turns[hand_off.client_id] = task
         task.add_done_callback(functools.partial(_turn_ended, turns, hand_off, input_channel, wake))
 
 
 def _turn_ended(
-    turns: dict[int, _Turn],
+    turns: dict[int, asyncio.Task[None]],
     hand_off: HandOff,
     input_channel: str,
     wake: asyncio.Event,
@@ -262,7 +330,7 @@ def _turn_ended(
     """Take a turn out of ``turns``, log its failure (never the text), wake the loop."""
     del turns[hand_off.client_id]
     if not task.cancelled() and task.exception() is not None:
-        # Left unclosed, the message is answered again once its claim runs out.
+        # The message was closed: what failed came after it (the error reply to the client).
         logger.error("answering recovered %s message %s failed: %s", input_channel,
                      hand_off.message_id, type(task.exception()).__name__)  # fmt: skip
     wake.set()

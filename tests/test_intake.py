@@ -53,6 +53,7 @@ from bot.intake import (
 )
 from bot.intake.pipeline import (
     HANDOFF_LEASE,
+    HANDOFF_RENEWAL,
     SCREENING_ATTEMPTS,
     SCREENING_DEADLINE,
     SCREENING_GRACE,
@@ -1463,9 +1464,48 @@ def test_a_turn_longer_than_the_lease_is_not_answered_again_while_its_server_ren
 
 
 def test_a_claim_outlasts_the_assistants_slowest_action() -> None:
-    """A direct hand-off is not renewed: its claim must not run out while Rasa still waits
-    on one action (review 5 #6: 2 minutes against Rasa's 5-minute action timeout)."""
+    """A claim must not run out while Rasa still waits on one action (review 5 #6: 2
+    minutes against Rasa's 5-minute action timeout), nor after one lost renewal."""
     assert timedelta(seconds=DEFAULT_REQUEST_TIMEOUT) < HANDOFF_LEASE
+    assert HANDOFF_RENEWAL * 2 < HANDOFF_LEASE
+
+
+async def test_a_direct_hand_off_still_being_answered_after_the_lease_is_not_claimed_again(
+    engine: Engine,
+    settings: Settings,
+    unlimited: FloodControl,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review 6 #11: an SMS handed to Rasa directly by the Rasa server's webhook, whose turn
+    outlasts the lease (two slow actions: the action server hung), is not claimed again by
+    the same server's recovery loop while it is still being answered: its turn renews the
+    claim as the loop's turns do (every 50 ms here, for the test's sake)."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    monkeypatch.setattr("channels.outbox_output.HANDOFF_RENEWAL", timedelta(seconds=0.05))
+    decision = receive(sms("no", 1), settings, engine=engine, flood=unlimited)
+    assert decision.hand_off is not None and not decision.handoff_left  # handed over directly
+    message_id = decision.hand_off.message_id
+    taken_at = inbound(engine, message_id).handed_off_at
+    assert taken_at is not None
+    may_end = asyncio.Event()
+
+    async def slow_assistant(message: UserMessage) -> None:
+        await asyncio.wait_for(may_end.wait(), 20)
+
+    output = SmsOutput(decision.client_id, DEMO_PHONE)
+    turn = asyncio.create_task(process_inbound(slow_assistant, decision.hand_off, output, "twilio"))
+    deadline = time.monotonic() + 5
+    while inbound(engine, message_id).handed_off_at == taken_at and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    renewed_at = inbound(engine, message_id).handed_off_at
+    assert renewed_at is not None and renewed_at > taken_at, "the direct hand-off is not renewed"
+    # Past the first claim's lease, Rasa still answers: nobody claims the message again.
+    still_answering = taken_at + HANDOFF_LEASE + (renewed_at - taken_at) / 2
+    assert claim_handoffs("sms", engine=engine, now=still_answering) == []
+    may_end.set()
+    await asyncio.wait_for(turn, 5)
+    assert inbound(engine, message_id).status == "processed"
 
 
 def test_a_clients_next_message_while_the_assistant_answers_the_last_is_handed_over_at_once(
@@ -1872,16 +1912,17 @@ async def test_a_clients_message_sent_during_their_slow_turn_is_answered_after_i
     assert [inbound(engine, message_id).status for message_id in ids] == ["processed"] * 3
 
 
-async def test_a_recovered_turn_that_fails_is_logged_without_its_words_and_taken_again_later(
+async def test_an_answered_turn_whose_close_keeps_failing_is_never_answered_twice(
     engine: Engine,
     settings: Settings,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The assistant answered, but closing the message failed (the database was briefly
-    locked): the failure is logged without the client's words, the loop goes on answering
-    others, and the message, still open, is taken again once its claim runs out."""
+    """The assistant answered, but closing the message keeps failing: each failure is
+    logged without the client's words, the loop goes on answering others, and the message
+    is not handed to the assistant again, neither by this server nor, once it stops, at
+    once by the next (it did answer; only a lapsed lease could take it again)."""
     monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
     settings = _with_telegram(settings)
     _add_other_telegram_client(engine)
@@ -1906,18 +1947,65 @@ async def test_a_recovered_turn_that_fails_is_logged_without_its_words_and_taken
         wake.set()
         wanted = ["i can't stop shaking", "good morning"]
         assert await _read_within(5, read, wanted) == wanted
-    assert f"message {failing} failed: OperationalError" in caplog.text
+        await asyncio.sleep(1)  # several tries at the close
+    assert read == wanted
+    assert f"closing message {failing} failed: OperationalError" in caplog.text
     assert "shaking" not in caplog.text
     assert inbound(engine, failing).status == "received"
-    (again,) = claimed_after_its_server_died(engine, "telegram")
-    assert again.message_id == failing
+    assert claim_handoffs("telegram", engine=engine) == []
 
 
-async def test_a_rasa_server_stopping_mid_turn_ends_the_turn_and_leaves_the_message_open(
+async def test_a_client_whose_answered_turn_failed_to_close_is_not_held_for_the_lease(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Review 6 #10: the assistant answered the demo client's "no" to "are you safe right
+    now?", but closing the message failed twice (the database briefly locked). The close is
+    tried again until it holds: the client's "hello?? please answer" is read at once, not
+    after the 6-minute lease, and the "no" is not read a second time."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 0.05)
+    settings = _with_telegram(settings)
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    failing = _taken_in_by_the_dashboard(settings, engine, "no", DEMO_CHAT)
+    failures = 2
+
+    def close_or_fail(message_id: int, *, answered: bool) -> None:
+        nonlocal failures
+        if message_id == failing and failures:
+            failures -= 1
+            raise OperationalError("UPDATE messages", {}, Exception("database is locked"))
+        finish_handoff(message_id, answered=answered)
+
+    monkeypatch.setattr("channels.outbox_output.finish_handoff", close_or_fail)
+    async with _recovering(settings, assistant) as wake:
+        assert await _read_within(5, read, ["no"]) == ["no"]
+        later = await asyncio.to_thread(
+            _taken_in_by_the_dashboard, settings, engine, "hello?? please answer", DEMO_CHAT, 2
+        )
+        wake.set()
+        wanted = ["no", "hello?? please answer"]
+        assert await _read_within(5, read, wanted) == wanted
+        await asyncio.sleep(0.5)
+    assert read == wanted
+    assert f"closing message {failing} failed: OperationalError" in caplog.text
+    assert "please answer" not in caplog.text
+    assert [inbound(engine, id_).status for id_ in (failing, later)] == ["processed"] * 2
+
+
+async def test_a_rasa_server_stopping_mid_turn_ends_the_turn_and_gives_the_message_up(
     engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server stops (a deploy) while the assistant answers: the turn is cancelled and
-    awaited, not left running, and the message is answered again once its claim runs out."""
+    awaited, not left running, and the message is open and unclaimed, for the next server
+    to take at once."""
     monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
     settings = _with_telegram(settings)
     started, cut_off = asyncio.Event(), asyncio.Event()
@@ -1935,8 +2023,39 @@ async def test_a_rasa_server_stopping_mid_turn_ends_the_turn_and_leaves_the_mess
         await asyncio.wait_for(started.wait(), 10)
     assert cut_off.is_set()
     assert inbound(engine, message_id).status == "received"
-    (again,) = claimed_after_its_server_died(engine, "telegram")
+    (again,) = claim_handoffs("telegram", engine=engine)
     assert again.message_id == message_id
+
+
+async def test_a_client_cut_off_by_a_restart_is_answered_by_the_restarted_server_at_once(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 6 #9: the Rasa server is restarted (a deploy) while the assistant answers the
+    demo client's "hello". The client, who writes "are you there? i need help" at once, is
+    answered by the restarted server at once, "hello" first, not after the 6-minute lease."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    read: list[str] = []
+    started = asyncio.Event()
+
+    async def cut_off_by_the_restart(message: UserMessage) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    _taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)
+    async with _recovering(settings, cut_off_by_the_restart):
+        await asyncio.wait_for(started.wait(), 10)
+    async with _recovering(settings, assistant) as wake:
+        await asyncio.to_thread(
+            _taken_in_by_the_dashboard, settings, engine, "are you there? i need help",
+            DEMO_CHAT, 2,
+        )  # fmt: skip
+        wake.set()
+        wanted = ["hello", "are you there? i need help"]
+        assert await _read_within(5, read, wanted) == wanted
 
 
 async def test_channels_setup_asks_telegram_for_edited_messages_too(

@@ -24,6 +24,7 @@ from bot.intake.pipeline import (
     finish_handoff,
     process_stored,
     receive,
+    release_handoff,
     renew_handoffs,
     screen_pending,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "queue_reply",
     "receive",
     "register_reply_format",
+    "release_handoff",
     "renew_handoffs",
     "screen_for_risk",
     "screen_pending",

@@ -86,11 +86,13 @@ SCREENING_ATTEMPTS = 5
 SCREENING_DEADLINE = timedelta(seconds=30)
 #: How many unscreened messages one pass of the retry loop takes on.
 SCREENING_BATCH = 50
-#: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoffs`); a
-#: claim older than this was a server that died. Longer than the assistant's slowest step
-#: (Rasa's action timeout, 5 minutes): a claim not renewed (a direct hand-off) must not run
-#: out while Rasa still waits on one action, for a second server to answer it again.
+#: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoffs`) and
+#: released if its turn is cut off (:func:`release_handoff`); a claim older than this was a
+#: server that died without stopping. Longer than the assistant's slowest step (Rasa's action
+#: timeout, 5 minutes), so that even a renewal lost to a busy database is not a death.
 HANDOFF_LEASE = timedelta(minutes=6)
+#: How often a turn renews its claim: three renewals a lease, so one or two may fail.
+HANDOFF_RENEWAL = HANDOFF_LEASE / 3
 #: Messages unanswered for longer are left for the care team rather than answered late.
 HANDOFF_WINDOW = timedelta(hours=24)
 HANDOFF_BATCH = 20
@@ -698,9 +700,10 @@ def claim_handoffs(
     once no server holds one of theirs (answered, or its lease ran out), so no
     server answers a client's messages out of order, nor one that another is
     still about to answer. Clients in ``busy`` (this server is still answering
-    them) are skipped too. A message is taken when no server holds it, or when
-    the server that took it has not renewed its claim within
-    :data:`HANDOFF_LEASE` (it died). Opted-out SMS clients' messages are
+    them) are skipped too. A message is taken when no server holds it (never
+    claimed, or given up by a server that stopped), or when the server that
+    took it has not renewed its claim within :data:`HANDOFF_LEASE` (it died
+    without stopping). Opted-out SMS clients' messages are
     closed, not answered.
     """
     now = now or utcnow()
@@ -759,6 +762,22 @@ def renew_handoffs(
             update(Message)
             .where(Message.id.in_(message_ids), Message.status == MessageStatus.RECEIVED)
             .values(handed_off_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release_handoff(message_id: int, *, engine: Engine | None = None) -> None:
+    """Give up this Rasa server's claim on a message its assistant did not answer (it stops).
+
+    The next server takes the message, and the client's later ones, at once rather than
+    after :data:`HANDOFF_LEASE`. Only an open message is released: one closed meanwhile
+    stays closed.
+    """
+    with session_scope(engine) as session:
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == MessageStatus.RECEIVED)
+            .values(handed_off_at=None)
             .execution_options(synchronize_session=False)
         )
 
