@@ -13,8 +13,16 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from bot.safety import Assessment, RiskLevel, assess, assess_many
+from bot.storage.models import Client
+from tests.test_safety_followup import (  # noqa: F401  (fixtures and helpers)
+    _answer,
+    _escalations,
+    _primary_pages,
+    client,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = REPO_ROOT / ".." / "shared" / "eval" / "crisis_dev.jsonl"
@@ -550,6 +558,113 @@ def test_stopping_care_because_it_wont_be_needed_after_a_time_escalates(text: st
 )
 def test_not_needing_something_for_one_evening_pages_no_one(text: str) -> None:
     _assert_level(text, RiskLevel.NONE)
+
+
+#: Review 6 #5: a joke marker before the disclosure ("i'm fine jk. i took ..."), or taken
+#: back in other words ("really took", "actually swallowed", "no i did").
+JOKES_BEFORE_A_DISCLOSURE = [
+    "i'm fine jk. i took the whole bottle",
+    "i'm ok jk i'm on the bridge",
+    "i'm fine lol jk, i have the rope ready for tonight",
+    "jk im not fine. i cut deep and it won't stop bleeding",
+    "jk. i really took all my pills",
+    "lol jk... i actually swallowed all of them",
+    "jk no i did take all of them",
+    "es broma, ya me tomé todas las pastillas",
+]
+
+#: Review 6 #6: "won't need ... after tonight" in the words clients use.
+NO_NEED_AFTER_A_TIME = [
+    "i won't need the reminders after tonight",
+    "stop the reminders. i won't need the reminders after tonight",
+    "i wont need em after tonite",
+    "not gonna need them after tonight",
+    "i won't need therapy after tomorrow",
+    "i won't need them past tomorrow",
+]
+
+#: Review 6 #7: Spanish plans with "mañana" or "me mato" (present: i kill myself).
+SPANISH_PLANS_FOR_TOMORROW = [
+    "después de mañana ya no me van a ver",
+    "mañana me mato",
+    "ya me cansé, mañana me mato",
+    "hoy me mato",
+]
+
+
+@pytest.mark.parametrize(
+    "text", JOKES_BEFORE_A_DISCLOSURE + NO_NEED_AFTER_A_TIME + SPANISH_PLANS_FOR_TOMORROW
+)
+def test_a_plan_or_an_attempt_after_jk_or_in_other_words_pages_the_on_call_therapist(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    text: str,
+) -> None:
+    """Review 6 #5-#7: these reached nobody (no escalation, no crisis numbers, no page)."""
+    reply = _answer(db_session, text)
+    assert _escalations(db_session), "no escalation: nobody will ever see this"
+    assert any("988" in part for part in reply), "no crisis numbers for the client"
+    assert _primary_pages(db_session), "the on-call therapist is not paged"
+
+
+@pytest.mark.parametrize(
+    "text", JOKES_BEFORE_A_DISCLOSURE + NO_NEED_AFTER_A_TIME + SPANISH_PLANS_FOR_TOMORROW
+)
+def test_the_detector_reads_these_plans_and_attempts_as_high_risk(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to die jk",
+        "i want to die. jk",
+        "i took all my pills lol jk",
+        "me voy a matar es broma",
+        "i won't need it tonight",
+        "mañana tengo examen y no he estudiado nada",
+        "me mató la clase de spinning, no siento las piernas",
+        "me mato trabajando toda la semana",
+        "me mato de risa con tus memes",
+        "casi me mato en la bici, un perro se me atravesó",
+        "me muero de la pena, qué oso",
+        "me muero de vergüenza",
+        "me quiero morir de la pena jajaja le di like a una foto de 2015",
+    ],
+)
+def test_a_joke_an_evening_or_a_spanish_figure_of_speech_pages_no_one(text: str) -> None:
+    """What review 6 #5-#8's fixes must leave alone: a joke still takes back the sentence
+    it closes, "mañana" alone is no timeline, "me mató" (it killed me) and "me mato
+    trabajando" are no plan, and dying of embarrassment said as such is no risk."""
+    _assert_level(text, RiskLevel.NONE)
+
+
+#: Review 6 #8: wishing to die of grief ("pena" is embarrassment only in a funny context).
+DYING_OF_GRIEF = [
+    "me quiero morir de la pena desde que murió mi mamá",
+    "quiero morir de pena",
+    "quiero morirme de la pena",
+]
+
+
+@pytest.mark.parametrize("text", DYING_OF_GRIEF)
+def test_wanting_to_die_of_grief_gets_at_least_the_check_in(
+    db_session: Session,
+    client: Client,  # noqa: F811
+    text: str,
+) -> None:
+    """Review 6 #8: the idiom for dying of embarrassment made these nothing at all."""
+    _answer(db_session, text)
+    assert _escalations(db_session), "not even flagged: no check-in, nothing on the dashboard"
+
+
+@pytest.mark.parametrize("text", DYING_OF_GRIEF)
+def test_the_detector_reads_wanting_to_die_of_grief_as_risk(text: str) -> None:
+    _assert_flagged(text)
+
+
+def test_wanting_to_die_of_grief_for_a_death_named_pages_the_on_call_therapist() -> None:
+    _assert_escalates("me quiero morir de la pena desde que murió mi mamá")
 
 
 def test_the_negation_inside_a_warning_sign_does_not_cancel_its_timeline() -> None:

@@ -151,6 +151,13 @@ class FrameReader:
         time_clauses = _mapping(document, "time_clauses")
         for kind, key in _TIME_CLAUSE_LISTS.items():
             self._add_markers(kind, time_clauses.get(key, []))
+        # Words an accent tells apart ("me mató": it killed me; "me mato": i kill myself),
+        # by their folded form: read as written.
+        self._accented: dict[str, frozenset[str]] = {}
+        for accented in _list(document, "accented_words"):
+            written = str(accented).lower()
+            folded = fold(written)
+            self._accented[folded] = self._accented.get(folded, frozenset()) | {written}
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
         self._window = int(document.get("negation_window", 3))
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
@@ -216,7 +223,7 @@ class FrameReader:
         part there is set aside, as the phrase rule is.
         """
         matches = list(_TOKEN.finditer(normalized.text))
-        words = [_plain(match.group()) for match in matches]
+        words = self._words(normalized, matches)
         marks = self._marks(words)
         none = [False] * len(words)
         pseudo = marks.get(_PSEUDO, none)
@@ -325,7 +332,7 @@ class FrameReader:
         answer to "are you safe right now?", "safe" beside "the gun" is the
         question's word, not a gun safe.
         """
-        words = [_plain(match.group()) for match in _TOKEN.finditer(normalized.text)]
+        words = self._words(normalized, list(_TOKEN.finditer(normalized.text)))
         not_negating = list(self._marks(words).get(_PSEUDO, [False] * len(words)))
         named: set[str] = set()
         for index in range(len(words)):
@@ -365,6 +372,18 @@ class FrameReader:
             )
         return explained
 
+    def _words(self, normalized: NormalizedText, matches: Sequence[re.Match[str]]) -> list[str]:
+        """The tokens as the parts read them: folded, except a word written with an accent
+        that makes it another word ("me mató" is not "me mato")."""
+        words = [_plain(match.group()) for match in matches]
+        for index, word in enumerate(words):
+            if word in self._accented:
+                start, end = normalized.original_span(*matches[index].span())
+                written = normalized.original[start:end].lower()
+                if written in self._accented[word]:
+                    words[index] = written
+        return words
+
     def _parts_at(self, words: Sequence[str], index: int) -> list[tuple[str, int]]:
         forms = _forms(words[index])  # "dad's gun": the gun is at hand whoever owns it
         found = [(part, index + 1) for form in forms for part in self._single.get(form, ())]
@@ -402,16 +421,12 @@ class FrameReader:
         phrase rules read subjects and history themselves, so for them only reports,
         hypotheses, topics, low diary ratings ("urge to kill myself 0") and jokes are
         discounted, and the past is held at moderate. A joke ("(es broma)", "jk")
-        discounts the whole message, unless the message takes it back.
+        discounts what it closes (:func:`_joked`), for the parts and the rules alike.
         """
-        jokes = marks.get(_JOKES, none)
-        # A joke taken back anywhere ("jk. i'm not joking, i have a rope", "lol jk... no i
-        # really did") is no joke; so is one beside a pseudo-negation ("no cap").
-        taken_back = _PSEUDO in marks or _RETRACTIONS in marks
-        if any(jokes) and not taken_back:
-            return [True] * len(words), [True] * len(words), [False] * len(words)
+        # A joke beside a pseudo-negation ("no cap", "no es broma") is no joke.
+        joked = none if _PSEUDO in marks else _joked(words, marks, none)
         if not (marks.keys() & {_OTHERS, _MODIFIERS, _PAST, _RATING}):
-            return none, none, none
+            return joked, joked, none
         others = marks.get(_OTHERS, none)
         modified = marks.get(_MODIFIERS, none)
         past = marks.get(_PAST, none)
@@ -438,8 +453,48 @@ class FrameReader:
                 opened_by_other = False
                 continue
             opened_by_other = opened_by_other or others[index]
-            for_parts[index] = for_parts[index] or opened_by_other
+            for_parts[index] = for_parts[index] or opened_by_other or joked[index]
+            for_rules[index] = for_rules[index] or joked[index]
         return for_parts, for_rules, in_past
+
+
+def _joked(words: Sequence[str], marks: Mapping[str, list[bool]], none: list[bool]) -> list[bool]:
+    """The tokens a joke marker takes back: its own sentence up to the marker ("i want to
+    die jk", "i'm fine jk" in "i'm fine jk. i took the whole bottle"), or the sentence
+    before when the marker opens its sentence ("i want to die.\nlol jk"). Never what
+    comes after it: "jk. i really took all my pills" is said once the joke is over. A
+    retraction after the marker ("kms jk... no for real") takes the joke back."""
+    jokes = marks.get(_JOKES)
+    if jokes is None:
+        return none
+    retractions = marks.get(_RETRACTIONS, none)
+    joked = [False] * len(words)
+    index = 0
+    while index < len(words):
+        if not jokes[index]:
+            index += 1
+            continue
+        end = index
+        while end < len(words) and jokes[end]:
+            end += 1
+        if not any(retractions[end:]):
+            start = _sentence_start(words, index)
+            if not any(word[0].isalnum() for word in words[start:index]):
+                # Only symbols before it ("i want to die. 🙃 jk"): it closes the sentence before.
+                start = _sentence_start(words, start - 1 if start else 0)
+            joked[start:end] = [True] * (end - start)
+        index = end
+    return joked
+
+
+def _sentence_start(words: Sequence[str], index: int) -> int:
+    """Where the sentence holding ``index`` begins, passing over the breaks just before
+    it ("i want to die... jk": "..." ends the sentence, not a word of it)."""
+    while index > 0 and words[index - 1] in _SENTENCE_BREAKS:
+        index -= 1
+    while index > 0 and words[index - 1] not in _SENTENCE_BREAKS:
+        index -= 1
+    return index
 
 
 def _time_clauses_about_others(
