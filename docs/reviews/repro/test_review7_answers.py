@@ -169,8 +169,9 @@ def test_an_urge_of_5_after_naming_a_session_pages_the_on_call_therapist(
     assert any("988" in text for text in reply), "no crisis reply"
 
 
-#: Review 7 #6 (Low, over-escalation): coping said beside a yes, or the safety plan's
-#: hand-over "to keep", read as not safe: the acknowledger is paged again.
+#: Review 7 #6 (Low, over-escalation): coping said beside a yes, the safety plan's
+#: hand-over "to keep", or an everyday "took them" / "cut", read as not safe: the
+#: acknowledger is paged again.
 COPING_BESIDE_A_YES = [
     "yes, once i called the crisis line",
     "yes, after i called my sister i felt better",
@@ -178,6 +179,8 @@ COPING_BESIDE_A_YES = [
     "yes i'm at the hospital with my mom",
     "yes, i'm not kidding",
     "i'm safe, gave my brother the gun to keep",
+    "yes i took them to the vet",
+    "yes im safe, i cut the onions for dinner lol",
 ]
 
 
