@@ -1754,6 +1754,16 @@ async def _read_within(seconds: float, read: list[str], wanted: list[str]) -> li
     return read
 
 
+def _recording_assistant() -> tuple[list[str], Callable[[UserMessage], Awaitable[None]]]:
+    """An assistant that only records, in order, the texts it is handed."""
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    return read, assistant
+
+
 async def test_a_telegram_message_taken_in_by_the_dashboard_is_answered_by_the_rasa_server_at_once(
     engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1763,10 +1773,7 @@ async def test_a_telegram_message_taken_in_by_the_dashboard_is_answered_by_the_r
     monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
     monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 60.0)
     settings = _with_telegram(settings)
-    read: list[str] = []
-
-    async def assistant(message: UserMessage) -> None:
-        read.append(message.text or "")
+    read, assistant = _recording_assistant()
 
     def post_to_dashboard(text: str, update_id: int) -> int:
         with TestClient(create_app(settings, engine)) as http:
@@ -1926,10 +1933,7 @@ async def test_an_answered_turn_whose_close_keeps_failing_is_never_answered_twic
     monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
     settings = _with_telegram(settings)
     _add_other_telegram_client(engine)
-    read: list[str] = []
-
-    async def assistant(message: UserMessage) -> None:
-        read.append(message.text or "")
+    read, assistant = _recording_assistant()
 
     failing = _taken_in_by_the_dashboard(settings, engine, "i can't stop shaking", DEMO_CHAT)
 
@@ -1969,10 +1973,7 @@ async def test_a_client_whose_answered_turn_failed_to_close_is_not_held_for_the_
     monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
     monkeypatch.setattr("channels.outbox_output.RECOVERY_SECONDS", 0.05)
     settings = _with_telegram(settings)
-    read: list[str] = []
-
-    async def assistant(message: UserMessage) -> None:
-        read.append(message.text or "")
+    read, assistant = _recording_assistant()
 
     failing = _taken_in_by_the_dashboard(settings, engine, "no", DEMO_CHAT)
     failures = 2
