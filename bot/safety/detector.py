@@ -114,6 +114,11 @@ class CrisisDetector:
         """The parts of ``data/frames.yml`` that ``text`` names, not negated ("FIREARM")."""
         return self._frames.named_parts(self._normalizer.normalize(text))
 
+    def parts_in_context(self, text: str) -> frozenset[str]:
+        """The parts ``text`` names as the detector counts them: with their context
+        (negation, other people, everyday talk: "going to bed" is no intent)."""
+        return frozenset(self._frames.read(self._normalizer.normalize(text)).parts)
+
     def rules_verdicts(self, normalized: list[NormalizedText]) -> list[RulesVerdict]:
         """The phrase rules' and the parts' verdicts together, with whether risk words
         were set aside."""

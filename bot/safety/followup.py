@@ -29,7 +29,6 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +38,6 @@ from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.safety import get_detector
-from bot.safety.frames import FrameReader
 from bot.settings import Settings
 from bot.storage.enums import URGE_MAX, Direction, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message, PendingSafetyQuestion
@@ -368,12 +366,6 @@ def _answer_phrase(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s'👍👎❌]", " ", _lowered(text)).split())
 
 
-@cache
-def _frames() -> FrameReader:
-    """The detector's parts, read with their everyday context (one reader, built once)."""
-    return FrameReader()
-
-
 def read_safe_now(text: str) -> str:
     """Whether the client says they are safe: yes, no, or unclear (ask again).
 
@@ -422,10 +414,8 @@ def _takes_the_safety_back(text: str) -> bool:
     acknowledging therapist must hear; when in doubt, they hear it.
     """
     lowered = _lowered(text)
-    detector = get_detector()
-    parts = set(_frames().read(detector.normalize(text)).parts)
     return bool(
-        parts & _NOT_SAFE_PARTS
+        get_detector().parts_in_context(text) & _NOT_SAFE_PARTS
         or _INJURY.search(lowered)
         or any(
             reading.search(lowered) for reading in (_ACT_DONE, _ACT_TO_COME, _PREPARATION, _JOKE)
