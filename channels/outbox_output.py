@@ -62,6 +62,8 @@ class OutboxOutput(OutputChannel):
     def __init__(self, client_id: int | None, address: str) -> None:
         self.client_id = client_id
         self.address = address
+        #: Whether a reply was handed to the outbox (its write begun): the client may have it.
+        self.replied = False
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.store(text, ())
@@ -77,6 +79,8 @@ class OutboxOutput(OutputChannel):
 
     async def store(self, text: str, buttons: Sequence[Button]) -> None:
         """Queue ``text`` (split as the provider needs) for the outbox."""
+        # Set before the write: one cut off while its thread runs may still be stored.
+        self.replied = True
         await asyncio.to_thread(self._store_now, text, buttons)
 
     def _store_now(self, text: str, buttons: Sequence[Button]) -> None:
@@ -151,23 +155,24 @@ async def hand_to_rasa(
     However the message came (the webhook, the recovery loop), this server's
     claim on it is renewed until the turn is closed, so that no server,
     this one included, takes it again during a turn of several slow
-    actions. A turn cut off before Rasa answered (the server stops) gives
-    its claim up, so that the next server answers the client at once. A
-    message Rasa failed on is marked ``failed`` in the message log, for the
-    care team.
+    actions. A message Rasa failed on is marked ``failed`` in the message
+    log, for the care team. A turn cut off (the server stops) is ended by
+    :func:`_end_cut_off_turn`: given up if the client has heard nothing
+    yet, closed if they have.
     """
     renewing = asyncio.create_task(_keep_claim(hand_off.message_id))
-    cut_off = True  # until Rasa answered or failed
+    answered: bool | None = None  # until Rasa's turn ended
+    closed = False
     try:
         answered = await _answer(on_new_message, hand_off, output, input_channel)
-        cut_off = False
         await _close(hand_off.message_id, answered=answered)
+        closed = True
     finally:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
-        if cut_off:
-            await _give_up_claim(hand_off.message_id)
+        if not closed:
+            await _end_cut_off_turn(hand_off.message_id, answered, _replied(output))
     return answered
 
 
@@ -230,13 +235,40 @@ async def _close(message_id: int, *, answered: bool) -> None:
         delay = min(delay * 2, RECOVERY_SECONDS)
 
 
-async def _give_up_claim(message_id: int) -> None:
-    """Release the claim on a message whose turn was cut off; if that fails, its lease ends it."""
+def _replied(output: OutputChannel) -> bool:
+    """Whether the turn already spoke to the client.
+
+    Only an outbox's replies reach the client before the turn ends; the local
+    channel's (a :class:`CollectingOutputChannel`) go out in the HTTP answer,
+    which a cut-off turn never gives.
+    """
+    return isinstance(output, OutboxOutput) and output.replied
+
+
+async def _end_cut_off_turn(message_id: int, answered: bool | None, replied: bool) -> None:
+    """End a turn cut off by the server's stop: one try, then the lease ends it.
+
+    A turn that had said nothing gives its claim up, so that the next server
+    answers the client at once. One that had already queued a reply is
+    closed, ``failed`` (visible to the care team in the message log) unless
+    Rasa had answered and only the close was cut off: Rasa keeps no record
+    of a turn it did not finish, so answering the message again would send
+    the client the same replies twice (a crisis follow-up asked again) and
+    run its actions twice. The crisis reply and page never wait on this:
+    the intake pipeline sent them before the hand-off. Only one try, since
+    the server is stopping; if it fails, the claim's lease runs out.
+    """
     try:
-        await asyncio.to_thread(release_handoff, message_id)
+        if answered is None and not replied:
+            await asyncio.to_thread(release_handoff, message_id)
+            return
+        await asyncio.to_thread(finish_handoff, message_id, answered=bool(answered))
+        if not answered:
+            logger.warning("turn on message %s cut off after it replied: closed as failed",
+                           message_id)  # fmt: skip
     except Exception as error:
-        logger.warning("releasing message %s failed: %s; it waits for its lease", message_id,
-                       type(error).__name__)  # fmt: skip
+        logger.warning("ending the cut-off turn on message %s failed: %s; it waits for its lease",
+                       message_id, type(error).__name__)  # fmt: skip
 
 
 async def process_inbound(
@@ -272,8 +304,9 @@ async def keep_recovering(
     client with a turn in progress is skipped; their next message waits,
     unclaimed and in order, for the pass after that turn. Cancelled (the
     server stops), the loop cancels the turns in progress and waits for
-    them; a turn cut off before Rasa answered gives its claim up
-    (:func:`hand_to_rasa`), so the next server answers the client at once.
+    them; a turn cut off before it replied gives its claim up, so the next
+    server answers the client at once, and one that had replied is closed
+    (:func:`hand_to_rasa`), so it is not answered twice.
     """
     try:
         await asyncio.to_thread(screen_pending, settings)

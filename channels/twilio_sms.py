@@ -158,6 +158,8 @@ class TwilioInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wisemind_twilio_sms", __name__)
+        # Its turns give their claims up as the server stops, for the next server to take.
+        self.background.stop_with(webhook)
 
         @webhook.listener("after_server_start")
         async def recover(*_: Any) -> None:

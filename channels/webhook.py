@@ -9,23 +9,30 @@ and parse megabytes. :func:`read_body` and :func:`too_large` are its Sanic
 side (the Rasa server's channels); the dashboard's process, which serves
 Twilio's fallback URL and Telegram's webhook, streams a Starlette request
 through the same function. :class:`BackgroundTasks` runs what may follow the
-answer (the assistant's turn, a button's spinner) in either framework.
+answer (the assistant's turn, a button's spinner) in either framework, and on
+the Rasa server ends it, cut off, as the server stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # the dashboard's process reads bodies here without loading Sanic
+    from sanic import Blueprint
     from sanic.request import Request
     from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
 
 #: Far above any real webhook (a 16,000-character message is ~64 kB only as 4-byte emoji).
 MAX_WEBHOOK_BODY_BYTES = 64 * 1024
 #: The error a body over the limit gets (the connection is not kept either).
 TOO_LARGE_ERROR = f"request body over {MAX_WEBHOOK_BODY_BYTES} bytes"
+#: How long a stopping server waits for its cancelled background tasks to finish.
+STOP_TIMEOUT_SECONDS = 5.0
 
 
 class BodyTooLarge(Exception):
@@ -110,3 +117,34 @@ class BackgroundTasks:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Cancel the tasks and wait, up to ``timeout`` seconds, for them to end.
+
+        A task's ``finally`` needs the event loop: an assistant's turn cut off
+        gives its claim on the client's message up there, so that the next
+        server answers the client at once. A task started meanwhile (a webhook
+        answered during the stop) is cancelled too; one still running at the
+        end is logged (a count, nothing of its work) and left to the loop's close.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._tasks and (left := deadline - loop.time()) > 0:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.wait(set(self._tasks), timeout=left)
+        if self._tasks:
+            logger.warning("%d background tasks still running after %.0f s of the stop",
+                           len(self._tasks), timeout)  # fmt: skip
+
+    def stop_with(self, blueprint: Blueprint) -> None:
+        """Stop these tasks as a Sanic server serving ``blueprint`` stops, before its loop closes.
+
+        Sanic 21.12 (``sanic.server.runners.serve``) cancels only the tasks
+        registered with ``app.add_task``, then closes the loop: without this,
+        no ``finally`` of these tasks would ever run.
+        """
+
+        @blueprint.listener("before_server_stop")
+        async def stop(*_: Any) -> None:
+            await self.stop()

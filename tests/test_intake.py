@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
@@ -68,7 +69,7 @@ from bot.settings import (
     process_settings,
 )
 from bot.storage import create_engine_for, session_scope
-from bot.storage.enums import PageTier, SafetyQuestion
+from bot.storage.enums import Channel, PageTier, SafetyQuestion
 from bot.storage.models import (
     Client,
     Escalation,
@@ -84,7 +85,7 @@ from channels.sms_segments import segment_count
 from channels.telegram import TelegramInput, TelegramOutput
 from channels.telegram_webhook import SECRET_HEADER, parse_update
 from channels.telegram_webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
-from channels.twilio_sms import MAX_SEGMENTS_PER_SMS, SmsOutput
+from channels.twilio_sms import MAX_SEGMENTS_PER_SMS, SmsOutput, TwilioInput
 from channels.twilio_webhook import (
     FALLBACK_PATH,
     WEBHOOK_PATH,
@@ -2057,6 +2058,103 @@ async def test_a_client_cut_off_by_a_restart_is_answered_by_the_restarted_server
         wake.set()
         wanted = ["hello", "are you there? i need help"]
         assert await _read_within(5, read, wanted) == wanted
+
+
+#: What the assistant says first to a "no" after "are you safe right now?".
+FOLLOW_UP = "Thank you for telling me. Is anyone with you right now?"
+
+
+async def test_a_client_cut_off_after_the_crisis_follow_up_is_not_asked_it_twice(
+    engine: Engine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 7 #12: the demo client answers "no" to "are you safe right now?". The
+    assistant has queued its follow-up ("Thank you for telling me. Is anyone with you right
+    now?") and waits on its next action when the Rasa server is restarted (a deploy). The
+    restarted server does not hand the "no" to the assistant again (Rasa keeps no record of
+    a turn it did not finish, so the client would get the follow-up twice): the message is
+    closed as failed, in the care team's message log, and the client's next message is
+    answered at once. The on-call therapist was paged by the intake, before any of this."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    settings = _with_telegram(settings)
+    replied = asyncio.Event()
+    read: list[str] = []
+
+    async def replies_then_is_cut_off(message: UserMessage) -> None:
+        assert message.output_channel is not None
+        await message.output_channel.send_text_message(message.sender_id or "", FOLLOW_UP)
+        replied.set()
+        await asyncio.sleep(60)  # the next action, cut off by the restart
+
+    async def restarted_assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+
+    asked(engine, SafetyQuestion.SAFE_NOW)
+    answered = _taken_in_by_the_dashboard(settings, engine, "no", DEMO_CHAT)
+    paged = queued_to(engine, "+15005550001")
+    assert any("DEMO0001" in page for page in paged)
+    async with _recovering(settings, replies_then_is_cut_off):
+        await asyncio.wait_for(replied.wait(), 10)
+    async with _recovering(settings, restarted_assistant) as wake:
+        await asyncio.to_thread(
+            _taken_in_by_the_dashboard, settings, engine, "my sister is here", DEMO_CHAT, 2
+        )
+        wake.set()
+        assert await _read_within(5, read, ["my sister is here"]) == ["my sister is here"]
+    assert queued_to(engine, DEMO_CHAT).count(FOLLOW_UP) == 1
+    assert inbound(engine, answered).status == "failed"
+    assert queued_to(engine, "+15005550001") == paged
+
+
+@pytest.mark.parametrize("channel", [Channel.TELEGRAM, Channel.SMS])
+def test_a_rasa_server_stopped_mid_turn_leaves_the_message_to_the_next_server_at_once(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    channel: str,
+) -> None:
+    """Review 7 #13: a deploy stops `rasa run` while the assistant answers the demo
+    client's "hello". Sanic 21.12 (`app.run`, then `sanic.server.runners.serve_single`)
+    stops the loop, runs the before-stop listeners and closes the loop, cancelling only its
+    own tasks: the channel stops its turns itself, so that the claim is given up and the
+    next server answers the client at once, not after the 6-minute lease. Here the channel's
+    blueprint runs on a real Sanic app, stopped by `app.stop` as SIGTERM stops it."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    monkeypatch.setattr(Sanic, "test_mode", True)  # one app per test in one process
+    settings = _with_telegram(settings)
+    if channel == Channel.TELEGRAM:
+        message_id = _taken_in_by_the_dashboard(settings, engine, "hello", DEMO_CHAT)
+        channel_input: TelegramInput | TwilioInput = TelegramInput(settings)
+    else:
+        decision = receive(sms("hello"), settings, engine=engine, handing_off=False)
+        assert decision.handoff_left and decision.message_id is not None
+        message_id = decision.message_id
+        channel_input = TwilioInput(settings)
+    app = Sanic(f"rasa_{channel}_{secrets.token_hex(4)}")
+    started, cut_off = threading.Event(), threading.Event()
+
+    async def assistant(message: UserMessage) -> None:
+        started.set()
+        asyncio.get_running_loop().call_soon(app.stop)  # SIGTERM, as Sanic's handler takes it
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cut_off.set()
+            raise
+
+    app.blueprint(channel_input.blueprint(assistant), url_prefix=f"/webhooks/{channel}")
+    server = threading.Thread(
+        target=app.run,
+        kwargs={"host": settings.rasa_host, "port": settings.rasa_port, "motd": False,
+                "access_log": False, "register_sys_signals": False},  # signals: main thread only
+    )  # fmt: skip
+    server.start()
+    server.join(30)
+    assert not server.is_alive(), "the server did not stop"
+    assert started.is_set() and cut_off.is_set()
+    assert inbound(engine, message_id).status == "received"
+    (again,) = claim_handoffs(channel, engine=engine)
+    assert again.message_id == message_id
 
 
 async def test_channels_setup_asks_telegram_for_edited_messages_too(
