@@ -107,8 +107,13 @@ def _assert_on_call_paged(session: Session, reply: tuple[str, ...], category: st
     assert page.address == "+15005550001"
 
 
-#: Sad, crying or angry text faces after a no to the check-in (review 6 #3).
-SAD_FACES_AFTER_A_NO = ["no :(", "no =(", "no >:(", "no ;(", "no ):", "no :-("]
+#: Sad, crying or angry text faces after a no to the check-in (review 6 #3), crying and
+#: uneasy ones of no list ("no ;-;", "no ;;"), and one typed with a non-breaking hyphen
+#: (review 7 #4).
+SAD_FACES_AFTER_A_NO = [
+    "no :(", "no =(", "no >:(", "no ;(", "no ):", "no :-(",
+    "no ;-;", "no ;;", "no .-.", "no :\\", "no :\u2011(",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("answer", ["yes", "yeah", "i don't know", "maybe 🤷"])
@@ -202,6 +207,10 @@ def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: st
             # A time word elsewhere does not make "at 5" a time (review 6 #4).
             "been at 5 since lunch", "i was at 5 during class", "honestly at 5 after group",
             "been at 5 all day, since my appointment",
+            # A time word governs "at 5" only through linking words, never across
+            # punctuation, and not with "now" or "all day" after it (review 7 #5).
+            "session today, at 5 now", "group sucked at 5 now",
+            "after my appointment at 5 all day",
         ]),
     ],
 )  # fmt: skip
@@ -427,7 +436,28 @@ MEANS_PUT_AWAY_AND_KEPT = [
     "i'm safe, my mom has the pills. i bought more",
     "sí, guardé el cuchillo debajo de mi almohada",
     "tiré las pastillas pero me quedé con unas",
+    # Bought, ordered, got back or at hand elsewhere, in a clause of its own (review 7 #3).
+    "i'm safe, i threw the pills out... i bought new ones",
+    "i'm safe i put the knife away, there's one in the kitchen",
+    "i'm safe, i put the knife away, i can get it anytime",
+    "i'm safe, threw out the blades, ordered new ones",
+    "i'm safe, my mom has the pills, she gives them back tomorrow",
+    "sí, tiré las pastillas, compré nuevas",
+    "sí, tiré las pastillas pero tengo más en el baño",
 ]
+#: An overdose or a cut in words of no list (review 7 #1): "em", an amount without
+#: "them", "od'ed", a self-harm verb anywhere, the DBT word "relapsed", the blood emoji.
+OVERDOSE_OR_CUT_BESIDE_A_YES = [
+    "yes i took em", "yes i took like 20", "yes i took a handful", "yes i took too many",
+    "yes i od'ed", "yes just cut a little", "yes, cut again", "safe, relapsed",
+    "yes i sliced my arm", "yes 🩸", "sí, me tomé todas", "sí, me tomé el frasco",
+]  # fmt: skip
+#: A yes taken back, or a time when it all ends beside it (review 7 #2).
+YES_TAKEN_BACK_OR_AN_ENDING = [
+    "yes jkjk", "yes j k", "sí, mentira", "yes /s", "yeah right", "yes, psych",
+    "safe, it'll all be over soon", "yes soon", "yes after tonight", "yes till tonight",
+    "yes, when this is over",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -454,6 +484,18 @@ MEANS_PUT_AWAY_AND_KEPT = [
         ("yes i took my meds like prescribed", NO),
         ("yes, i ate dinner", YES), ("yes i took a nap", YES), ("yes, doing deep breathing", YES),
         ("yes i'm safe now, took a shower", YES),
+        # Any swallowing but an everyday one, any self-harm verb, a take-back or a time it
+        # all ends (review 7 #1, #2).
+        *((answer, NO) for answer in OVERDOSE_OR_CUT_BESIDE_A_YES + YES_TAKEN_BACK_OR_AN_ENDING),
+        ("yes i took a deep breath", YES), ("yes i took the bus home", YES),
+        ("yes, see you soon", YES), ("yes i'm safe, just burned out", YES),
+        # Coping, company and everyday acts stay a yes; a joke denied is asked again; the
+        # safety plan's hand-over "to keep" is means put away (review 7 #6).
+        ("yes, once i called the crisis line", YES),
+        ("yes, after i called my sister i felt better", YES), ("yes when i talked to mom", YES),
+        ("yes i'm at the hospital with my mom", YES), ("yes i took them to the vet", YES),
+        ("yes im safe, i cut the onions for dinner lol", YES), ("yes, i'm not kidding", UNCLEAR),
+        ("i'm safe, gave my brother the gun to keep", UNCLEAR), ("yes i'm in the hospital", NO),
         # Means put away but some kept, or hidden close by (review 6 #2).
         *((answer, NO) for answer in MEANS_PUT_AWAY_AND_KEPT),
         # Hedges, in Spanish and after a bare yes too (review 4 #7): asked again.
@@ -496,6 +538,9 @@ def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalat
         "yes i did it", "sí, ya lo hice", "yes, goodbye", "safe. bye everyone",
         # And an overdose by pronoun, a cut, an injury, a joke, a plan (review 6 #1).
         *ACTS_BESIDE_A_YES,
+        # And "em", "like 20", "relapsed", "jkjk", "mentira", an ending soon (review 7 #1, #2).
+        "yes i took em", "yes i took like 20", "safe, relapsed", "yes jkjk", "sí, mentira",
+        "safe, it'll all be over soon",
     ],
 )  # fmt: skip
 def test_safe_with_the_means_at_hand_an_act_or_a_goodbye_reopens_the_escalation(
@@ -509,7 +554,9 @@ def test_safe_with_the_means_at_hand_an_act_or_a_goodbye_reopens_the_escalation(
 @pytest.mark.parametrize(
     "answer",
     ["i'm safe, i put the knife away", "yes i'm safe, i threw the rope out",
-     "safe, i flushed the pills"],
+     "safe, i flushed the pills",
+     # The safety plan's hand-over "to keep" is no means kept (review 7 #6).
+     "i'm safe, gave my brother the gun to keep"],
 )  # fmt: skip
 def test_safe_after_putting_the_means_away_is_noted_for_the_therapist_without_a_page(
     db_session: Session, client: Client, answer: str
@@ -535,9 +582,10 @@ def test_safe_after_putting_the_means_away_is_noted_for_the_therapist_without_a_
 def test_means_put_away_but_some_kept_pages_the_on_call_therapist_again(
     db_session: Session, client: Client, answer: str
 ) -> None:
-    """ "i threw the pills out... i kept some": means still at hand, whatever was put away
-    first (review 6 #2). The acknowledger's rota is paged again, and the escalation is not
-    noted as means put away."""
+    """ "i threw the pills out... i kept some", "... i bought new ones", "i can get it
+    anytime": means still at hand, whatever was put away first (review 6 #2, review 7
+    #3). The acknowledger's rota is paged again, and the escalation is not noted as
+    means put away."""
     _crisis_acknowledged_and_asked_safe_now(db_session, client)
     assert any("988" in text for text in _answer(db_session, answer))
     escalation = db_session.execute(select(Escalation)).scalar_one()

@@ -119,6 +119,10 @@ class CrisisDetector:
         (negation, other people, everyday talk: "going to bed" is no intent)."""
         return frozenset(self._frames.read(self._normalizer.normalize(text)).parts)
 
+    def everyday_parts(self, text: str) -> frozenset[str]:
+        """The parts ``text`` holds everyday talk for ("i cut the onions": SELF_INJURED)."""
+        return self._frames.everyday_parts(self._normalizer.normalize(text))
+
     def rules_verdicts(self, normalized: list[NormalizedText]) -> list[RulesVerdict]:
         """The phrase rules' and the parts' verdicts together, with whether risk words
         were set aside."""

@@ -92,40 +92,74 @@ _HEDGE = re.compile(
 #: in an answer to "are you safe right now?", it is not safe, unless each clause that
 #: names them says they were put out of reach (:data:`_PUT_AWAY`).
 _MEANS_PARTS = frozenset({"FIREARM", "BLADE", "LIGATURE", "MEDICATION", "HEIGHT", "POISON"})
-#: The parts of an act done, an injury, a preparation or an ending ("yes i did it",
-#: "safe. bleeding a bit", "yes, i wrote my letters", "yes, goodbye", "forever"): beside a
-#: yes or "safe" they are what a clinician hears first, so the answer is not safe. Read
-#: with everyday context, so that "yes i'm safe, goodnight" or "going to bed" stay a plain
-#: yes. INGESTED is not among them ("yes, i ate dinner"): :data:`_ACT_DONE` reads an
-#: overdose by its object instead.
+#: The parts of an act done, an injury, a preparation, an ending or a time it ends from
+#: ("yes i did it", "safe. bleeding a bit", "yes, i wrote my letters", "yes, goodbye",
+#: "forever", "yes i cut", "yes after tonight"): beside a yes or "safe" they are what a
+#: clinician hears first, so the answer is not safe. Read with everyday context, so that
+#: "yes i'm safe, goodnight" or "going to bed" stay a plain yes. INGESTED is not among
+#: them ("yes, i ate dinner"): :data:`_SWALLOWED` reads an overdose by its verb instead.
 _NOT_SAFE_PARTS = frozenset(
     {"ATTEMPT_DONE", "FAREWELL", "FINALITY", "WARNING_SIGN", "INTENT", "INJURY_NOW",
      "INJURY_SERIOUS", "WOUND", "SELF_INJURED", "SUICIDE_SELF", "LETHALITY", "PREPARING",
-     "NO_NEED_AHEAD", "PASSIVE_WISH", "URGE_SH"}
+     "NO_NEED_AHEAD", "PASSIVE_WISH", "URGE_SH", "FROM_A_TIME_ON"}
 )  # fmt: skip
-#: An act of harm done, in words the detector's parts leave out after "are you safe?": a
-#: swallowing with a pronoun or an amount for its object ("i took them", "took them all",
-#: "ya me las tomé todas"), a self-harm verb after "i" ("i already cut", "me corté").
-#: Means named are read on their own (:data:`_MEANS_PARTS`); "i took a nap" is no act.
-_ACT_DONE = re.compile(
-    r"\b(?:took|taken|swallowed|downed|popped|chugged|tom[eé]|tomado|tragu[eé])\s+"
-    r"(?:them|these|those|it|all|every\w*|the rest|the whole|half|a bunch|\d+)\b"
+#: A swallowing after "are you safe?" is an overdose whatever was swallowed ("i took em",
+#: "took like 20", "a handful", "me tomé el frasco"), unless it is one of a short, closed
+#: list of everyday things taken: a nap, a walk, a breath, the bus, the kids somewhere.
+_SWALLOWED = re.compile(
+    r"\b(?:took|taken|swallowed|downed|popped|chugged|tom[eé]|tomado|tragu[eé]|tragado)\b"
+    r"(?!\s+(?:an?\s+|the\s+|my\s+|some\s+|un\s+|una\s+|el\s+|la\s+|mi\s+)?(?:deep\s+)?"
+    r"(?:naps?|walks?|showers?|baths?|breaks?|breaths?|minutes?|moment|sec(?:ond)?|while|"
+    r"day off|time(?: off)?|off|out|over|up|part|place|care|it easy|it slow|pic(?:ture)?s?|"
+    r"photos?|selfies?|tests?|exams?|quiz|notes|class(?:es)?|look|seat|bus|train|subway|cab|"
+    r"taxi|uber|lyft|ride|car|dog|kids|son|daughter|(?:them|him|her|it) (?:to|home|out|for)|"
+    r"water|coffee|tea|siesta|foto|descanso|ducha|ba[nñ]o|aire|respiro|caf[eé]|agua|t[eé]|"
+    r"cami[oó]n|metro)\b)"
     r"|\b(?:las|los|la|lo)\s+(?:tom[eé]|tragu[eé])\b"
-    r"|\b(?:i|i've|ive)\s+(?:\w+\s+)?(?:cut|burn(?:ed|t)|scratched|overdosed|od'?d)\b"
-    r"|\b(?:hurt|cut|burn(?:ed|t)?) myself\b|\bme (?:cort[eé]|quem[eé]|lastim[eé])\b"
 )
-#: An act still to come, which the yes waits on: "yes once i take these", "after i".
+#: A self-harm verb anywhere beside a yes ("just cut a little", "cut again", "safe,
+#: relapsed" in the DBT diary card's word, "sliced", "od'ed", "me corté", "recaí"),
+#: unless the detector reads everyday talk of a cut in the answer ("cut the onions").
+_SELF_HARM_VERB = re.compile(
+    r"\b(?:cut|cuts|cutting|sliced|slicing|slashed|slit|burn(?:ed|t)(?!\s+out)|scratched|"
+    r"carved|relaps\w*|od|od'?ed|od'?d|overdos\w*|hurt myself|hurting myself|"
+    r"me (?:cort[eé]|quem[eé]|lastim[eé]|ray[eé])|cort[aá]ndome|reca[ií](?:da)?)\b"
+)
+#: An act still to come, which the yes waits on: "yes once i take these", "after i'm
+#: done", "cuando termine". Only a coping step after it keeps the yes: "once i called the
+#: crisis line", "after i talked to mom", "when i'm with my sister" (a short, closed list).
 _ACT_TO_COME = re.compile(
-    r"\b(?:once|after|when|as soon as|until|till|before)\s+i\b|"
-    r"\b(?:cuando|en cuanto|despu[eé]s de que)\s+(?:me|lo|la|los|las|termine)\b"
+    r"\b(?:once|after|when|as soon as|until|till|before)\s+i(?:'m|'ve|'d|'ll| am| have| had)?"
+    r"\s+(?!(?:call\w*|talk\w*|text\w*|spoke|speak\w*|messag\w*|breath\w*|meditat\w*|"
+    r"pray\w*|walk\w*|slept|sleep|ate|eat|showered|cried|hugged|listen\w*|journal\w*|"
+    r"used my skills|did my skills|went to bed|go to bed|went to sleep|go to sleep|with)\b)"
+    r"|\b(?:cuando|en cuanto|despu[eé]s de que)\s+(?:me|lo|la|los|las|termine)\b"
 )
-#: Preparations for an ending named beside a yes: "yes, i wrote my letters", "left a note".
+#: Preparations for an ending named beside a yes that the detector's PREPARING does not
+#: hold ("yes i left notes", "signed my will", "sí, escribí cartas"): in any message they
+#: may be homework, after "are you safe?" they are not.
 _PREPARATION = re.compile(
     r"\b(?:wrote|written|writing|left|finished|signed)\s+(?:\w+\s+)?"
     r"(?:letters?|notes?|will|goodbyes?)\b|\b(?:escrib[ií]|dej[eé])\s+(?:\w+\s+)?cartas?\b"
 )
-#: A yes taken back as a joke: "yes jk", "safe lol no", "sí, es broma".
-_JOKE = re.compile(r"\b(?:jk|j/k|jking|just kidding|kidding|joking|lol no|es broma|bromeando)\b")
+#: A time when it all ends, beside a yes ("safe, it'll all be over soon", "yes soon",
+#: "yes, when this is over", "yes till tonight"); "after tonight" is the detector's
+#: FROM_A_TIME_ON. "See you soon" is a goodbye for now.
+_ENDING_TO_COME = re.compile(
+    r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )\b(?:soon|pronto)\b"
+    r"|\b(?:will|'ll|gonna|going to)\s+(?:all\s+)?be\s+(?:all\s+)?over\b"
+    r"|\b(?:once|after|when|until|till)\s+(?:this|it|everything)(?:\s+is|'s)?\s+(?:all\s+)?over\b"
+    r"|\b(?:till|until|hasta)\s+(?:tonight|tomorrow|morning|la noche|esta noche|ma[nñ]ana)\b"
+)
+#: A yes taken back: "yes jk", "jkjk", "j k", "/s", "yeah right", "psych", "not!", "sí,
+#: mentira", "es broma". Here a take-back makes the yes no yes, so the list is wider than
+#: the detector's ``jokes`` (there a joke lowers the risk it closes); a negated one ("i'm
+#: not kidding", "no es broma") is the opposite of a joke and leaves the yes plain.
+_TAKEN_BACK = re.compile(
+    r"(?<!not )(?<!no )(?<!not even )\b(?:j+\s?k+(?:j+k+)*|j/k|jking|just kidding|kidding|"
+    r"joking|lol no|es broma|bromeando|mentira|psych|ya+h? right|yea+h? right)\b"
+    r"|(?<!\S)/s(?!\w)|\bnot!"
+)
 #: Means put out of reach, in the past tense (a plan to do it is not done): "put the knife
 #: away", "threw the rope out", "flushed the pills", "gave them to my mom", "locked it up",
 #: "got rid of", "my sister has them", "guardé", "tiré", "le di las pastillas a".
@@ -145,19 +179,32 @@ _STILL_AT_HAND = re.compile(
     r"under my (?:bed|pillow)|todav[ií]a|a[uú]n|conmigo|"
     r"en mi (?:carro|coche|cuarto|bolsa|mochila))\b"
 )
-#: Means kept all the same, read over the whole answer, for the clause that keeps them
-#: often names no means itself ("i threw the pills out... i kept some", "i have another
-#: one", "i'll get it later", "i bought more", "me quedé con unas"), or a part of them
-#: put away ("flushed half the pills"), or put away close by ("debajo de mi almohada").
+#: Means kept all the same, read over the whole answer ("flushed half the pills", "i
+#: threw the pills out... i kept some", "i'll get it later", "she gives them back
+#: tomorrow", "debajo de mi almohada"). Means handed over "to keep" are the safety plan
+#: (as the detector's ``handed_over`` reads them), not means kept.
 _KEPT = re.compile(
-    r"\b(?:kept|keep|keeping|some|a few|half|the rest|another|more|extra|spare|later|"
-    r"(?:get|got|take|took)\s+\w+\s+back|under my|me qued[eé]|unas|unos|algunas|algunos|"
-    r"otra|otro|otras|otros|la mitad|m[aá]s tarde|debajo de|bajo mi)\b"
+    r"\b(?:kept|(?<!to )keep|keeping|some|a few|half|the rest|another|more|extra|spare|later|"
+    r"(?:get|gets|got|give|gives|gave|take|takes|took|bring|brings|hand|hands)\s+(?:\w+\s+)?back|"
+    r"under my|me qued[eé]|unas|unos|algunas|algunos|otra|otro|otras|otros|la mitad|"
+    r"m[aá]s tarde|debajo de|bajo mi)\b"
+)
+#: A clause that names no means but has, gets, buys or finds some all the same: "i
+#: bought new ones", "there's one in the kitchen", "i can get it anytime", "ordered new
+#: ones", "compré nuevas", "tengo más en el baño", "sé dónde están". Beside means put
+#: away it leaves them at hand; any such clause does, whatever it has (when in doubt, page).
+_AT_HAND_ALL_THE_SAME = re.compile(
+    r"\b(?:have|has|had|having|'ve got|got|get|gets|getting|can get|buy|bought|buying|"
+    r"order\w*|saved|stash\w*|hid|hidden|there's|theres|there is|there are|know where|find|"
+    r"new ones?|anytime|any time|whenever|tomorrow|tonight|tengo|tiene|tienen|hay|compr\w+|"
+    r"ped[ií]|escond\w*|s[eé] d[oó]nde|nuev[oa]s?|consegu\w+|consigo|ma[nñ]ana|luego)\b"
 )
 #: Where one clause of an answer ends: the means of one clause are put away by its own verb.
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n…]+|\b(?:and|but|y|pero|though|tho)\b")
 
 
+#: Unicode categories of dashes and of opening and closing quotes, and their ASCII form.
+_STRAIGHT = {"Pd": "-", "Pi": "'", "Pf": "'"}
 #: The words an unqualified no to a safety question is made of, in English and Spanish.
 _PLAIN_NO_WORDS = frozenset(
     {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "none", "nada", "nunca", "nel",
@@ -166,10 +213,13 @@ _PLAIN_NO_WORDS = frozenset(
      "all", "thanks", "thank", "you", "tengo", "estoy", "ninguno", "ninguna", "ningún",
      "pensamientos", "esos", "eso", "ahora", "hoy", "gracias", "para", "👎", "❌"}
 )  # fmt: skip
-#: Words of an injury that needs care, in English and Spanish.
+#: Words of an injury that needs care, in English and Spanish, and the blood emoji. A
+#: hospital only with the client as its patient: "i'm in the hospital", "went to the er";
+#: "i'm at the hospital with my mom" is company.
 _INJURY = re.compile(
-    r"\b(bleed\w*|blood\w*|deep(?! breath)|hospital|stitch\w*|emergency|sangr\w*|herida grande|"
-    r"profund[oa]|puntos|urgencias)\b"
+    r"\b(bleed\w*|blood\w*|deep(?! breath)|stitch\w*|emergency|sangr\w*|herida grande|"
+    r"profund[oa]|puntos|urgencias|(?:in|to|admitted|into) (?:the |a )?hospital|hospitali[sz]ed|"
+    r"(?:in|to|at) the er|emergency room|en el hospital)\b|🩸"
 )
 #: "not hurt", "i'm not bleeding", "no estoy herida": the hurt half of the care question
 #: answered no.
@@ -189,15 +239,13 @@ _NO_SYMBOLS = frozenset("👍👎❌️🏻🏼🏽🏾🏿")
 _EMOTICON = re.compile(
     r"(?<!\S)(?:<3+|[:;=8x][-'^o]?[)\]}>dp3*]+|[(\[][-'^o]?[:;=]|\^_?\^)(?!\S)", re.IGNORECASE
 )
-#: Sad, crying or angry text faces: they qualify a no as "😢" does ("no :(", "no =(",
-#: "no >:(", "no ):", "no D:", "no T_T", "no </3"), so they are read before the warm ones
-#: are dropped (:data:`_EMOTICON`).
-_SAD_EMOTICON = re.compile(
-    r"(?:(?:>?[:;=]|(?<![^\W\d_])[8x])[-'^o]*[(\[{c/|@]+|[)\]}]+[-'^o]*[:;=8]|"
-    r"(?<![^\W\d_])d[-'^o]*[:;=]|"
-    r"(?<![^\W\d_])t_*t(?![^\W\d_])|;_+;|<[/\\]3+)",
-    re.IGNORECASE,
-)
+#: Punctuation a plain no may end in ("no.", "no!!", "no, i'm fine", "¡no!"); a dash only
+#: standing alone ("no - i'm fine"). Any other run of punctuation after the warm smileys
+#: are dropped is a text face, and the list of sad ones is open (";-;", ";;", ".-.",
+#: ":\\", "</3"): it qualifies the no as "😢" does.
+_PLAIN_PUNCTUATION = re.compile(r"[.,!…¡]+|(?<!\S)-(?!\S)")
+#: An apostrophe inside a word ("don't", "i'm"): part of the word, not a face.
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 _NEGATIONS = frozenset(
     {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
      "haven't", "havent"}
@@ -237,21 +285,25 @@ _TIME_WORDS = (
     r"cita|reuni[oó]n|clase|sesi[oó]n|nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
     r"viernes|s[aá]bado|domingo)"
 )
-#: Words before "at N" that make it where the urge stands, not a time: "been at 5",
-#: "still at 5", "honestly at 5", "sitting at 5".
-_STATE_WORDS = (
-    r"(?:been|still|was|were|i'm|im|am|stayed|staying|stuck|sitting|honestly|hit|hitting|"
-    r"around|like|about|already|now|just)"
+#: The only words that may stand between a time word and "at N" for it to govern it: a
+#: linking verb, a day, a person, a place ("my appointment is at 4", "my session is on
+#: friday at 4", "lunch with mom at 5", "see you at 5"). Any other word ("group sucked at
+#: 5"), or punctuation ("session today, at 5"), leaves "at N" the rating.
+_LINKING_WORDS = (
+    r"(?:is|was|'s|are|starts?|started|begins?|ends?|today|tomorrow|tonight|on|"
+    r"with\s+(?:my\s+|mi\s+)?\w+|you|u|ya|me|him|her|them|us|es|con\s+(?:mi\s+)?\w+)"
 )
-#: "At 4" as a time: only when a time word governs it, two words before it at most and
-#: no word of the urge's state between ("my appointment is at 4", "see you at 5", "class
-#: at 4", "lunch with mom at 5"). A time word elsewhere in the sentence does not make it
-#: one ("been at 5 since lunch", "honestly at 5 after group"): then a 4 or 5 is read as
-#: the rating. A page for "i'm home at 5" costs a phone call, a missed urge of 5 costs
-#: the client.
+#: Words after "at N" that make it where the urge stands, whatever came before: "at 5
+#: now", "at 5 all day", "at 5 rn", "at 5 still".
+_RATING_AFTER = r"(?:now|rn|still|all day|all night|atm|ahora|todo el d[ií]a|todav[ií]a)"
+#: "At 4" as a time: only when a time word governs it, nothing but linking words between
+#: (:data:`_LINKING_WORDS`), and no word of the urge's state after it. A time word
+#: elsewhere in the sentence does not make it one ("been at 5 since lunch", "honestly at
+#: 5 after group"): then a 4 or 5 is read as the rating. When in doubt, the rating: a page
+#: for "i'm home at 5" costs a phone call, a missed urge of 5 costs the client.
 _AT_A_TIME = re.compile(
-    rf"\b{_TIME_WORDS}(?:\s+(?!{_STATE_WORDS}\b)\S+){{0,2}}?\s+at\s+(?:about\s+)?"
-    rf"{_ANY_NUMBER}\b"
+    rf"\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*\s+at\s+(?:about\s+)?{_ANY_NUMBER}\b"
+    rf"(?!\s+{_RATING_AFTER}\b)"
 )
 #: Any number an urge could be read from, as :func:`urge_is_high` reads them.
 _SOME_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
@@ -288,19 +340,18 @@ def is_clear_no(text: str) -> bool:
     Every word must belong to a plain no (:data:`_PLAIN_NO_WORDS`): anything
     more ("no but i want to", "no... maybe", "no sé", "no estoy segura", "no
     pero quiero") qualifies the no, and is not one; so does any emoji or symbol
-    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"), and so does a sad text face
-    ("no :(", "no =(", "no ):": :data:`_SAD_EMOTICON`). Warm text smileys are
-    warmth, as ":)" is ("no <3", "no :D"). "fine", "ok" and "good" count only after a no
+    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"), and so does any text face but a
+    warm one ("no :(", "no ;-;", "no ;;", "no .-.", "no T_T": :func:`_has_face`).
+    Warm text smileys, a short closed list, are warmth, as ":)" is ("no <3", "no
+    :D"). "fine", "ok" and "good" count only after a no
     that opens the answer with no other negation between: "no, I'm fine" is a
     no; "I'm not fine", "not good" and "no I'm not fine" are distress, not a
     no. Spanish "bien" never does: "no estoy bien" is "I'm not well". A clause
     of its own after the no must be negated too (:func:`_clauses_negated`):
     "no... i am" and "no i do" take the no back.
     """
-    if _SAD_EMOTICON.search(text):
-        return False
-    text = _EMOTICON.sub(" ", text)
-    if _has_symbol(text):
+    text = _EMOTICON.sub(" ", _lowered(text))
+    if _has_symbol(text) or _has_face(text):
         return False
     words = _answer_phrase(text).split()
     if not set(words) <= _PLAIN_NO_WORDS | _WELL_WORDS:
@@ -335,6 +386,17 @@ def _clauses_negated(text: str) -> bool:
     return True
 
 
+def _has_face(text: str) -> bool:
+    """Whether ``text`` (warm smileys dropped) holds punctuation a plain no does not: a
+    text face, whichever ("no ;-;", "no ):", "no T_T"). Emoji are :func:`_has_symbol`'s."""
+    rest = _PLAIN_PUNCTUATION.sub(" ", _INNER_APOSTROPHE.sub("", text))
+    return any(
+        unicodedata.category(char).startswith("P") or (char.isascii() and not char.isalnum())
+        for char in rest
+        if not char.isspace()
+    )
+
+
 def _has_symbol(text: str) -> bool:
     """Whether ``text`` holds an emoji or other pictograph a plain no does not (🔪, 💊, 😭).
 
@@ -357,8 +419,10 @@ def read_check_in(text: str) -> str:
 
 
 def _lowered(text: str) -> str:
-    """``text`` in lower case with straight apostrophes, as a phone's "i’m" is "i'm"."""
-    return text.lower().replace("’", "'")
+    """``text`` in lower case with straight apostrophes and hyphens: a phone's "i’m" is
+    "i'm", and a keyboard's ":‑(" (a non-breaking hyphen) is ":-(". Every dash and every
+    opening or closing quote, by its Unicode category."""
+    return "".join(_STRAIGHT.get(unicodedata.category(char), char) for char in text.lower())
 
 
 def _answer_phrase(text: str) -> str:
@@ -407,45 +471,67 @@ def read_safe_now(text: str) -> str:
 def _takes_the_safety_back(text: str) -> bool:
     """Whether ``text`` says, beside any yes or "safe", what makes it no safety at all.
 
-    An act done ("yes i took them", "safe, i already cut", "yes i did it"), an
-    injury ("safe. bleeding a bit"), a preparation ("yes, i wrote my letters"),
-    an act the yes waits on ("yes once i take these"), an ending ("yes,
-    goodbye") or a joke ("yes jk"). After a crisis message these are what the
-    acknowledging therapist must hear; when in doubt, they hear it.
+    An act done ("yes i took em", "safe, i already cut", "safe, relapsed", "yes i
+    did it"), an injury ("safe. bleeding a bit", "yes 🩸"), a preparation ("yes, i
+    wrote my letters"), an act the yes waits on ("yes once i take these"), an
+    ending or a time it comes ("yes, goodbye", "yes after tonight", "it'll all be
+    over soon") or a take-back ("yes jk", "sí, mentira"). The detector's parts
+    read most (:data:`_NOT_SAFE_PARTS`); the rules here read what a detector must
+    not count as risk in any message but is no yes after "are you safe?" ("took
+    a handful", "cut again"), and keep a yes only for the everyday and coping
+    words they list. After a crisis message these are what the acknowledging
+    therapist must hear; when in doubt, they hear it.
     """
     lowered = _lowered(text)
+    detector = get_detector()
+    cut = _SELF_HARM_VERB.search(lowered) and "SELF_INJURED" not in detector.everyday_parts(text)
     return bool(
-        get_detector().parts_in_context(text) & _NOT_SAFE_PARTS
-        or _INJURY.search(lowered)
+        detector.parts_in_context(text) & _NOT_SAFE_PARTS
+        or cut
         or any(
-            reading.search(lowered) for reading in (_ACT_DONE, _ACT_TO_COME, _PREPARATION, _JOKE)
+            reading.search(lowered)
+            for reading in (
+                _INJURY,
+                _SWALLOWED,
+                _ACT_TO_COME,
+                _PREPARATION,
+                _ENDING_TO_COME,
+                _TAKEN_BACK,
+            )
         )
     )
 
 
 def put_means_away(text: str) -> bool:
-    """Whether every clause of ``text`` that names lethal means says they were put away.
+    """Whether every clause of ``text`` that names lethal means says they were put away,
+    and nothing else in it says they are at hand all the same.
 
-    "i put the knife away", "threw the rope out", "flushed the pills": the
-    safety plan's first step, done. A clause that negates it ("i couldn't
-    throw them out") or keeps them near ("locked it in my car", "still have
-    the pills") is not; nor is an answer that keeps some anywhere in it ("i
-    threw the pills out... i kept some", "flushed half the pills": :data:`_KEPT`),
-    nor one that names no means at all.
+    "i put the knife away", "threw the rope out", "flushed the pills", "gave my
+    brother the gun to keep": the safety plan's first step, done. A clause that
+    negates it ("i couldn't throw them out") or keeps them near ("locked it in my
+    car", "still have the pills") is not; nor is an answer that keeps some
+    anywhere in it ("i threw the pills out... i kept some", "flushed half the
+    pills", "she gives them back tomorrow": :data:`_KEPT`), nor one with a clause
+    that has, gets or buys more ("i bought new ones", "there's one in the kitchen",
+    "tengo más en el baño": :data:`_AT_HAND_ALL_THE_SAME`) unless it is itself a
+    putting away ("my sister has it"), nor one that names no means at all.
     """
-    if _KEPT.search(_lowered(text)):
+    lowered = _lowered(text)
+    if _KEPT.search(lowered):
         return False
     detector = get_detector()
     named = False
-    for clause in _CLAUSE_BREAK.split(_lowered(text)):
-        if not detector.named_parts(clause) & _MEANS_PARTS:
-            continue
-        named = True
-        if (
-            not _PUT_AWAY.search(clause)
-            or _STILL_AT_HAND.search(clause)
-            or _NEGATION.search(_answer_phrase(clause))
-        ):
+    for clause in _CLAUSE_BREAK.split(lowered):
+        put_away = (
+            _PUT_AWAY.search(clause)
+            and not _STILL_AT_HAND.search(clause)
+            and not _NEGATION.search(_answer_phrase(clause))
+        )
+        if detector.named_parts(clause) & _MEANS_PARTS:
+            named = True
+            if not put_away:
+                return False
+        elif not put_away and _AT_HAND_ALL_THE_SAME.search(clause):
             return False
     return named
 

@@ -342,6 +342,18 @@ class FrameReader:
                     _shield(not_negating, index, end)
         return frozenset(named)
 
+    def everyday_parts(self, normalized: NormalizedText) -> frozenset[str]:
+        """The parts whose everyday talk (``everyday`` in ``data/frames.yml``) the message
+        holds anywhere: "onions" for SELF_INJURED, "organizer" for MEDICATION. The answer
+        readers of :mod:`bot.safety.followup` ask it of words that are no part here ("cut
+        again"), so that one list says what is everyday."""
+        words = self._words(normalized, list(_TOKEN.finditer(normalized.text)))
+        return frozenset(
+            kind.removeprefix(_EVERYDAY)
+            for kind in self._marks(words)
+            if kind.startswith(_EVERYDAY)
+        )
+
     def _handed_over(
         self,
         words: Sequence[str],
