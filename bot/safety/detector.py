@@ -281,8 +281,9 @@ def combine(
     topic, an idiom, a diary rating, everyday context), and does not page on what
     SPEC §6 rates moderate whatever the wording (self-harm already done). An idiom
     keeps it out of the idiom's sentence only: it reads the rest (``verdict.masked``),
-    and never lowers such a verdict. Below the veto it lowers a phrase rule's ``moderate`` or ``high`` one level (never
-    ``imminent``, nor what parts that combine found). It pages only where its two
+    and never lowers such a verdict. Below the veto it lowers a phrase rule's
+    ``moderate`` or ``high`` one level (never ``imminent``, nor what parts that combine
+    found). It pages only where its two
     heads agree: a high probability of escalation with a low one of any risk
     ("her ex threatened to kill her") is a message unlike the corpus, not a
     crisis. A fragment of three words or fewer is left to the rules (risk split
