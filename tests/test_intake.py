@@ -264,6 +264,39 @@ def _time_passes(engine: Engine, minutes: int) -> None:
             message.created_at -= back
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gave my guns to my son, won't need them anymore",
+        "i gave my pills to my mom. i saved a few",
+        "i took the whole bottle jk... or not",
+        "me quiero matar jaja es broma... o no",
+        "me quiero morir de pena. ya tengo las pastillas",
+    ],
+)
+def test_means_kept_a_joke_half_taken_back_or_grief_with_pills_gets_the_crisis_reply_and_pages(
+    engine: Engine, settings: Settings, unlimited: FloodControl, text: str
+) -> None:
+    """Review 7 #7-#9: these reached nobody (or only the check-in): no crisis numbers,
+    nobody paged."""
+    receive(sms(text), settings, engine=engine, flood=unlimited)
+    assert escalations(engine), "no escalation: nobody will ever see this"
+    assert any("988" in reply for reply in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+
+
+@pytest.mark.parametrize(
+    "text", ["me corto desde hace un mes", "llevo un mes cortándome", "desde hace años me corto"]
+)
+def test_self_harm_going_on_for_a_month_is_on_the_dashboard(
+    engine: Engine, settings: Settings, unlimited: FloodControl, text: str
+) -> None:
+    """Review 7 #10: "me corto desde hace un mes" (I've been cutting myself for a month)
+    was not even the check-in, nothing on the dashboard."""
+    receive(sms(text), settings, engine=engine, flood=unlimited)
+    assert escalations(engine), "not even flagged: no check-in, nothing on the dashboard"
+
+
 def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_still_pages(
     engine: Engine, settings: Settings, unlimited: FloodControl
 ) -> None:

@@ -894,6 +894,90 @@ def test_possessions_given_away_or_means_kept_from_an_abuser_still_page(text: st
     _assert_escalates(text)
 
 
+#: Review 7 #7: means handed over, then kept, got back, bought again, or handed over with
+#: "won't need them" (possessions given away), or a hand-over still ahead.
+MEANS_HANDED_OVER_AND_AT_HAND = [
+    "gave my guns to my son, won't need them anymore",
+    "i'm giving my gun to my brother tomorrow, won't need it",
+    "i gave my pills to my mom. i saved a few",
+    "i gave my roommate my razor, i have another one",
+    "i gave my brother the gun to hold, i got it back",
+    "i got rid of the pills, i'll buy more tomorrow",
+    "i gave the pills to my sister, i kept 30",
+    "le di las pastillas a mi mamá pero compré más",
+]
+
+#: Review 7 #8: a joke marker followed by half a retraction, doubt, or the plan under way.
+JOKES_HALF_TAKEN_BACK = [
+    "i took the whole bottle jk... or not",
+    "i took the whole bottle jk unless?",
+    "i took the whole bottle jk i wish",
+    "i want to kill myself tonight jk idk",
+    "i'm going to jump off the bridge tonight. just kidding. or am i",
+    "i'm going to jump off the bridge tonight, jk, i'm already here",
+    "me quiero matar jaja es broma... o no",
+]
+
+#: Review 7 #9: wishing to die of grief beside means at hand or a preparation.
+GRIEF_WITH_MEANS = [
+    "me quiero morir de pena. ya tengo las pastillas",
+    "me quiero morir de la pena y ya tengo las pastillas",
+    "me quiero morir de pena, ya escribí las cartas",
+]
+
+
+@pytest.mark.parametrize(
+    "text", MEANS_HANDED_OVER_AND_AT_HAND + JOKES_HALF_TAKEN_BACK + GRIEF_WITH_MEANS
+)
+def test_means_kept_a_joke_half_taken_back_or_grief_with_pills_is_high_risk(text: str) -> None:
+    """Review 7 #7-#9: each reached nobody, or only the check-in."""
+    _assert_escalates(text)
+
+
+def test_an_idiom_keeps_the_model_out_of_its_own_sentence_only() -> None:
+    """Review 7 #9: "morir de pena" used to keep the learned model out of the whole
+    message; the model now reads the other sentence, and "a cake to die for" alone is
+    still nothing."""
+    _assert_escalates("me muero de pena por lo de ayer. ya tengo todo listo para irme para siempre")
+    _assert_flagged(
+        "dying of laughter at this meme. honestly i just want everything to stop forever"
+    )
+    _assert_level("this cake is to die for", RiskLevel.NONE)
+
+
+#: Review 7 #10: self-harm going on for a while, in Spanish and English.
+SELF_HARM_GOING_ON = [
+    "me corto desde hace un mes",
+    "llevo un mes cortándome",
+    "desde hace años me corto",
+    "hace un mes que me corto",
+    "i've been cutting myself for a month",
+]
+
+
+@pytest.mark.parametrize("text", SELF_HARM_GOING_ON)
+def test_self_harm_going_on_for_a_month_gets_at_least_the_check_in(text: str) -> None:
+    _assert_flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i won't need a ride after tonight",
+        "i won't need the car after tonight",
+        "won't need dinner after tonight, i'm eating at moms",
+        "we won't need the heater after tonight",
+        "me mato en el gym",
+        "si repruebo me mato jaja",
+        "me corto el pelo desde hace años yo sola",
+    ],
+)
+def test_ordinary_plans_haircuts_and_hyperbole_page_no_one(text: str) -> None:
+    """Review 7 #11: "won't need X after tonight" pages only for the care, means or "it";
+    an everyday thing, someone else's, working out or a laughed-off threat does not."""
+    assert not assess(text).level.escalates, assess(text).to_dict()
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -344,7 +344,7 @@ def test_model_and_rules_together_score_the_same_in_batches_and_alone() -> None:
         ("yes", False),
         ("3", False),
         ("want to die", False),  # a fragment: the rules' alone
-        ("i'll die if i don't get coffee today", False),  # an idiom the rules set aside
+        ("i'll die if i don't get coffee today", True),  # read without the idiom's sentence
         ("everything is grey lately and i am tired of it", True),
         ("took all of them, bye", True),
     ],
@@ -356,9 +356,10 @@ def test_a_message_the_model_does_not_read_gets_the_verdict_it_would_have_had(
     verdict must be what combining with the model's scores gives, and there any
     scores give the rules' verdict."""
     detector = get_detector()
-    [verdict] = detector.rules_verdicts([detector.normalize(text)])
     settings = load_settings()
-    [scores] = detector.model_scores([text])
+    normalized = detector.normalize(text)
+    [verdict] = detector.rules_verdicts([normalized])
+    [scores] = detector.model_scores_normalized([detector.model_input(normalized, verdict)])
     assert detector.assess(text) == combine(text, verdict, scores, settings)
     assert model_is_heard(text, verdict, settings) is heard
     if not heard:

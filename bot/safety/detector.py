@@ -8,6 +8,7 @@ message is kept after it is scored.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 
@@ -20,14 +21,15 @@ from bot.safety.lexicon import Lexicon, load_lexicon
 from bot.safety.model import CrisisModel, ModelScores, ModelSettings, load_model, load_settings
 from bot.safety.normalize import NormalizedText, Normalizer
 from bot.safety.rulebook import RuleBook
-from bot.safety.scoring import RulesVerdict, ScoringSettings, score
+from bot.safety.scoring import RulesVerdict, ScoringSettings, is_dropped, score
 from bot.safety.tokens import Analyzer
 
 #: The category of risk the model found and no rule named.
 LEARNED_RISK = "learned_risk"
 _NOTHING_FOUND = RulesVerdict(NO_RISK)
-_IDIOM_ONLY = RulesVerdict(NO_RISK, cancelled=True)
 _WORD = re.compile(r"[^\W\d_]+")
+#: What ends a sentence, for the span an idiom keeps the model out of.
+_SENTENCE_ENDS = (".", "!", "?", ";", "\n")
 #: Categories SPEC §6 rates ``moderate`` (see :func:`_only_moderate_by_spec`).
 _MODERATE_BY_SPEC = frozenset({"recent_self_harm"})
 #: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
@@ -80,7 +82,11 @@ class CrisisDetector:
             model_is_heard(n.original, verdict, self._model_settings)
             for n, verdict in zip(normalized, ruled, strict=True)
         ]
-        to_score = [n.text for n, h in zip(normalized, heard, strict=True) if h]
+        to_score = [
+            self.model_input(n, verdict)
+            for n, verdict, h in zip(normalized, ruled, heard, strict=True)
+            if h
+        ]
         learned = iter(self._model.scores(to_score))
         return [
             combine(n.original, verdict, next(learned), self._model_settings)
@@ -105,6 +111,13 @@ class CrisisDetector:
     def normalize_for_model(self, text: str) -> str:
         """The text the model reads: the rules' normalisation (folded, de-obfuscated)."""
         return self._normalizer.normalize(text).text
+
+    def model_input(self, normalized: NormalizedText, verdict: RulesVerdict) -> str:
+        """The text the model reads for a message: its normalised text, without the words
+        of an idiom the rules set aside (``verdict.masked``)."""
+        if not verdict.masked:
+            return normalized.text
+        return self._normalizer.normalize(without_spans(normalized.original, verdict.masked)).text
 
     def normalize(self, text: str) -> NormalizedText:
         """The normalised text both halves read."""
@@ -144,21 +157,33 @@ class CrisisDetector:
         tags = frozenset().union(*(token.tags for token in tokens))
         hits = self._rules.hits(tokens, tags)
         suppressions = self._rules.suppressions(tokens, tags)
+        dropping = [s for s in suppressions if s.suppressor.effect == "drop"]
         figurative = tuple(
             (tokens[s.start].start, tokens[s.end - 1].end)
-            for s in suppressions
-            if s.suppressor.figurative and s.suppressor.effect == "drop"
+            for s in dropping
+            if s.suppressor.figurative
         )
         # An idiom ("I'll die if I don't get coffee", "finish the puzzle tonight") is set
         # aside even where no rule, or only a signal that needs company ("tonight"),
-        # matched, so that the learned model does not read it as risk.
-        idiom = any(s.suppressor.effect == "drop" for s in suppressions)
+        # matched: the learned model reads the message without the idiom's sentence, so
+        # that it reads neither the idiom nor its company ("tonight i'm going to") as
+        # risk, yet still reads what the other sentences say ("... ya tengo las pastillas").
+        masked = tuple(
+            _sentence_around(normalized.original, tokens[s.start].start, tokens[s.end - 1].end)
+            for s in dropping
+            if s.suppressor.idiom
+        )
+        # A diary rating, recovery or an accident ("SI no", "clean from cutting") keeps
+        # the model out of a message where no rule then counts.
+        benign = any(not s.suppressor.idiom for s in dropping)
         if not hits:
-            return (_IDIOM_ONLY if idiom else _NOTHING_FOUND), figurative
+            return RulesVerdict(NO_RISK, cancelled=benign, masked=masked), figurative
         verdict = score(normalized.original, tokens, hits, suppressions, self._settings)
-        if idiom and verdict.assessment.level is RiskLevel.NONE:
-            return _IDIOM_ONLY, figurative
-        return verdict, figurative
+        found_nothing = verdict.assessment.level is RiskLevel.NONE
+        cancelled = verdict.cancelled or (benign and found_nothing)
+        if not found_nothing and not any(is_dropped(h, suppressions, idiom=True) for h in hits):
+            masked = ()  # the idiom set nothing aside: the model reads the whole message
+        return dataclasses.replace(verdict, cancelled=cancelled, masked=masked), figurative
 
 
 def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
@@ -167,11 +192,11 @@ def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     if rules.evidence and all(
         _within(e, frames.discounted) or _touches(e, frames.explained) for e in rules.evidence
     ):
-        verdict = RulesVerdict(NO_RISK, cancelled=True, noticed=True)
+        verdict = RulesVerdict(NO_RISK, cancelled=True, noticed=True, masked=verdict.masked)
         rules = NO_RISK
     elif rules.level > RiskLevel.MODERATE and all(_within(e, frames.past) for e in rules.evidence):
         rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
-        verdict = RulesVerdict(rules, cancelled=True, noticed=True)
+        verdict = RulesVerdict(rules, cancelled=True, noticed=True, masked=verdict.masked)
     noticed = verdict.noticed or len(frames.parts) >= _NOTICED_FROM_PARTS
     # A report, hypothesis, rating, joke, the past or everyday context anywhere:
     # the model stays out.
@@ -179,13 +204,18 @@ def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     set_aside = bool(frames.set_aside)
     by_parts = RiskLevel.NONE < frames.level >= rules.level
     if frames.level <= rules.level:
-        return RulesVerdict(rules, cancelled, noticed, set_aside, by_parts)
+        return RulesVerdict(rules, cancelled, noticed, set_aside, by_parts, verdict.masked)
     categories = tuple(sorted(set(rules.categories) | set(frames.categories), key=CATEGORIES.index))
     evidence = tuple(
         sorted(set(rules.evidence) | set(frames.evidence), key=lambda e: (e.start, e.end))
     )
     return RulesVerdict(
-        Assessment(frames.level, categories, evidence), cancelled, noticed, set_aside, by_parts
+        Assessment(frames.level, categories, evidence),
+        cancelled,
+        noticed,
+        set_aside,
+        by_parts,
+        verdict.masked,
     )
 
 
@@ -206,6 +236,21 @@ def _touches(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
 
 def _word_count(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence of ``text`` that holds ``text[start:end]``."""
+    before = max(text.rfind(mark, 0, start) for mark in _SENTENCE_ENDS)
+    after = [found for found in (text.find(mark, end) for mark in _SENTENCE_ENDS) if found >= 0]
+    return before + 1, min(after, default=len(text))
+
+
+def without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with the characters of ``spans`` blanked (offsets stay where they were)."""
+    characters = list(text)
+    for start, end in spans:
+        characters[start:end] = " " * (end - start)
+    return "".join(characters)
 
 
 def build_normalizer(lexicon: Lexicon, english: EnglishLookups | None = None) -> Normalizer:
@@ -238,9 +283,11 @@ def combine(
     noticed something, more where they noticed nothing or a part was negated. It
     never overrules risk words the rules set aside (negated, someone else's, a
     topic, an idiom, a diary rating, everyday context), and does not page on what
-    SPEC §6 rates moderate whatever the wording (self-harm already done). Below
-    the veto it lowers a phrase rule's ``moderate`` or ``high`` one level (never
-    ``imminent``, nor what parts that combine found). It pages only where its two
+    SPEC §6 rates moderate whatever the wording (self-harm already done). An idiom
+    keeps it out of the idiom's sentence only: it reads the rest (``verdict.masked``),
+    and never lowers such a verdict. Below the veto it lowers a phrase rule's
+    ``moderate`` or ``high`` one level (never ``imminent``, nor what parts that combine
+    found). It pages only where its two
     heads agree: a high probability of escalation with a low one of any risk
     ("her ex threatened to kill her") is a message unlike the corpus, not a
     crisis. A fragment of three words or fewer is left to the rules (risk split
@@ -251,6 +298,8 @@ def combine(
     rules = verdict.assessment
     if not model_is_heard(text, verdict, settings):
         return rules
+    if verdict.masked and _word_count(without_spans(text, verdict.masked)) < settings.min_words:
+        return rules  # an idiom, and next to nothing besides: the rules' alone
     if verdict.set_aside:
         thresholds = settings.set_aside
     elif verdict.noticed:
@@ -272,8 +321,8 @@ def combine(
         evidence = Evidence(stripped, start, start + len(stripped), LEARNED_RISK)
         categories = (*rules.categories, LEARNED_RISK) if rules.categories else (LEARNED_RISK,)
         return Assessment(learned, categories, (*rules.evidence, evidence))
-    if scores.risk >= settings.veto or verdict.by_parts:
-        return rules
+    if scores.risk >= settings.veto or verdict.by_parts or verdict.masked:
+        return rules  # (the model read the message without an idiom: it cannot vouch for it)
     if rules.level is RiskLevel.HIGH:
         return Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
     if rules.level is RiskLevel.MODERATE:

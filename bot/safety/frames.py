@@ -14,7 +14,7 @@ tokens and a dictionary look-up per token: linear in the message.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +52,7 @@ _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "jokes",
     "retractions",
 )
-_HANDED_OVER, _TAKEN_BACK = "handed_over", "handover_regretted"
+_HANDED_OVER, _TAKEN_BACK, _AHEAD = "handed_over", "handover_undone", "handover_ahead"
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 _TIME_OPENER, _PERSON = "time_opener", "person"
 #: Marker kinds of a clause of time about someone else and their list under ``time_clauses``.
@@ -61,6 +61,7 @@ _TIME_CLAUSE_LISTS = {_TIME_OPENER: "openers", _PERSON: "people"}
 #: mi mama").
 _TIME_CLAUSE_SUBJECT_REACH = 4
 _SCHEDULED = "SCHEDULED"
+_MEANS_KEPT = "MEANS_KEPT"
 #: Marker kinds and the key of their list in ``frames.yml``.
 _MARKER_LISTS = {
     _PSEUDO: "pseudo_negations",
@@ -71,7 +72,8 @@ _MARKER_LISTS = {
     _JOKES: "jokes",
     _RETRACTIONS: "retractions",
     _HANDED_OVER: "handed_over",
-    _TAKEN_BACK: "handover_regretted",
+    _TAKEN_BACK: "handover_undone",
+    _AHEAD: "handover_ahead",
 }
 #: How many words a handed-over means may come after its verb ("gave my brother the gun").
 _HANDOVER_REACH = 5
@@ -164,6 +166,13 @@ class FrameReader:
         self._qualifiers = frozenset(str(p) for p in _list(document, "qualifier_parts"))
         self._means = frozenset(str(p) for p in _list(document, "means_parts"))
         self._handover_verbs = frozenset(str(p) for p in _list(document, "handover_verb_parts"))
+        self._handover_undoers = frozenset(str(p) for p in _list(document, "handover_undone_parts"))
+        self._needed = {
+            str(part): frozenset(fold(str(word)) for word in words)
+            for part, words in _mapping(document, "needs_an_object").items()
+        }
+        self._object_fillers = frozenset(fold(str(w)) for w in _list(document, "object_fillers"))
+        self._not_the_client = frozenset(fold(str(w)) for w in _list(document, "not_the_client"))
 
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
         known = set(_mapping(document, "parts"))
@@ -227,8 +236,8 @@ class FrameReader:
         marks = self._marks(words)
         none = [False] * len(words)
         pseudo = marks.get(_PSEUDO, none)
-        skip, skip_for_rules, past = self._discounted_clauses(words, marks, none)
         quoted = _reported_quotes(normalized.text, matches, words, marks)
+        skip, skip_for_rules, past = self._discounted_clauses(words, marks, none, quoted)
         if quoted:
             skip = [a or b for a, b in zip(skip, quoted, strict=True)]
             skip_for_rules = [a or b for a, b in zip(skip_for_rules, quoted, strict=True)]
@@ -246,6 +255,7 @@ class FrameReader:
                     skip_for_rules[index]
                     or (skip[index] and part not in self._subject_free)
                     or self._negated(words, index, not_negating)
+                    or not self._has_its_object(words, part, index, end)
                 ):
                     set_aside.add(part)
                     continue
@@ -275,12 +285,22 @@ class FrameReader:
         explained = tuple(sorted({span for span, e in zip(spans, is_explained, strict=True) if e}))
         # Means handed over to be kept count for nothing either, but the rest of the
         # message may still be risk ("the urge is so strong i gave my razor to my
-        # roommate"): the learned model may still flag it, if far surer.
-        handed = (
-            set()
-            if _TAKEN_BACK in marks
-            else self._handed_over(words, marks.get(_HANDED_OVER), not_negating, found)
-        )
+        # roommate"): the learned model may still flag it, if far surer. Only in a
+        # message that says nothing else of means or an ending: means kept, got back or
+        # bought again ("i saved a few"), or an ending in another clause ("..., won't
+        # need them anymore") leave them counted (:meth:`_handed_over`).
+        handed = self._handed_over(words, marks, not_negating, found, is_explained)
+        undone = marks.get(_TAKEN_BACK)
+        if handed and undone is not None:
+            # Handed over and then kept back, got back or bought again: the safety
+            # plan undone, means at hand (a part of its own, on the undoing words).
+            first = undone.index(True)
+            last = first
+            while last < len(words) and undone[last]:
+                last += 1
+            found.append(_Occurrence(_MEANS_KEPT, first, last))
+            is_explained.append(False)
+            handed = set()
         set_aside.update(found[position].part for position in handed)
         found = [
             occurrence
@@ -357,18 +377,31 @@ class FrameReader:
     def _handed_over(
         self,
         words: Sequence[str],
-        handover: Sequence[bool] | None,
+        marks: Mapping[str, list[bool]],
         not_negating: Sequence[bool],
-        found: list[_Occurrence],
+        found: Sequence[_Occurrence],
+        is_explained: Sequence[bool],
     ) -> set[int]:
         """Positions in ``found`` of means handed over to be kept or got rid of, and of
         the verbs that hand them over: the safety plan working, not means at hand nor a
         possession given away. "i gave my dog away" names no means and stays a warning
         sign; "gave me his gun" hands means to the client and stays means. Both are
-        left out of the message's combinations and counted as set aside."""
+        left out of the message's combinations and counted as set aside.
+
+        A hand-over still ahead ("i'm giving my gun to my brother tomorrow") has not
+        put anything away yet, and an ending said outside the hand-over's clause ("gave
+        my guns to my son, won't need them anymore": a possession given away with a
+        warning) undoes every hand-over of the message: the means count again."""
+        handover = marks.get(_HANDED_OVER)
         if handover is None:
             return set()
+        ahead = marks.get(_AHEAD, [False] * len(words))
         starts = {o.start for o in found if o.part not in self._handover_verbs | self._qualifiers}
+        endings = [
+            o.start
+            for o, e in zip(found, is_explained, strict=True)
+            if o.part in self._handover_undoers and not e
+        ]
         explained: set[int] = set()
         for position, occurrence in enumerate(found):
             if occurrence.part not in self._means:
@@ -376,6 +409,11 @@ class FrameReader:
             verb = _handover_verb_before(words, handover, occurrence.start, starts)
             if verb is None or self._negated(words, verb, not_negating):
                 continue  # "when i wouldn't give him my pain meds": kept, not handed over
+            clause = _clause_around(words, verb)
+            if any(ahead[clause.start : occurrence.end]):
+                continue
+            if any(not clause.start <= ending < clause.stop for ending in endings):
+                return set()
             explained.add(position)
             explained.update(
                 other_position
@@ -383,6 +421,24 @@ class FrameReader:
                 if other.part in self._handover_verbs and verb <= other.start < occurrence.start
             )
         return explained
+
+    def _has_its_object(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
+        """Whether a part that is risk only for some objects (``needs_an_object``) has
+        one: "won't need the reminders / them after tonight", not "won't need a ride" nor
+        "we won't need the heater". The object comes right after the part (articles and
+        possessives passed over), or is in the part itself ("no los voy a necesitar");
+        a subject that is not the client ("we", "you") just before it counts nothing."""
+        objects = self._needed.get(part)
+        if objects is None:
+            return True
+        if start and words[start - 1] in self._not_the_client:
+            return False
+        if any(word in objects for word in words[start:end]):
+            return True
+        after = end
+        while after < len(words) and words[after] in self._object_fillers:
+            after += 1
+        return after < len(words) and words[after] in objects
 
     def _words(self, normalized: NormalizedText, matches: Sequence[re.Match[str]]) -> list[str]:
         """The tokens as the parts read them: folded, except a word written with an accent
@@ -423,8 +479,20 @@ class FrameReader:
                 return True
         return False
 
+    def _risk_at(self, words: Sequence[str], index: int) -> bool:
+        """Whether a part that is risk by itself (not a time, an amount or a place, which
+        only qualify others) opens at ``index``, not negated (quoted words aside: the
+        caller knows which are reported)."""
+        return any(part not in self._qualifiers for part, _ in self._parts_at(words, index)) and (
+            not self._negated(words, index, [False] * len(words))
+        )
+
     def _discounted_clauses(
-        self, words: Sequence[str], marks: Mapping[str, list[bool]], none: list[bool]
+        self,
+        words: Sequence[str],
+        marks: Mapping[str, list[bool]],
+        none: list[bool],
+        quoted: Sequence[bool],
     ) -> tuple[list[bool], list[bool], list[bool]]:
         """Which tokens do not count: for the parts, for the phrase rules, and the past.
 
@@ -436,7 +504,16 @@ class FrameReader:
         discounts what it closes (:func:`_joked`), for the parts and the rules alike.
         """
         # A joke beside a pseudo-negation ("no cap", "no es broma") is no joke.
-        joked = none if _PSEUDO in marks else _joked(words, marks, none)
+        joked = (
+            none
+            if _PSEUDO in marks
+            else _joked(
+                words,
+                marks,
+                none,
+                lambda index: not (quoted and quoted[index]) and self._risk_at(words, index),
+            )
+        )
         if not (marks.keys() & {_OTHERS, _MODIFIERS, _PAST, _RATING}):
             return joked, joked, none
         others = marks.get(_OTHERS, none)
@@ -470,12 +547,22 @@ class FrameReader:
         return for_parts, for_rules, in_past
 
 
-def _joked(words: Sequence[str], marks: Mapping[str, list[bool]], none: list[bool]) -> list[bool]:
+def _joked(
+    words: Sequence[str],
+    marks: Mapping[str, list[bool]],
+    none: list[bool],
+    risk_at: Callable[[int], bool],
+) -> list[bool]:
     """The tokens a joke marker takes back: its own sentence up to the marker ("i want to
     die jk", "i'm fine jk" in "i'm fine jk. i took the whole bottle"), or the sentence
     before when the marker opens its sentence ("i want to die.\nlol jk"). Never what
-    comes after it: "jk. i really took all my pills" is said once the joke is over. A
-    retraction after the marker ("kms jk... no for real") takes the joke back."""
+    comes after it: "jk. i really took all my pills" is said once the joke is over.
+
+    A joke takes back anything only when it ends the message or an ordinary sentence
+    follows it ("gonna kms jk i love life"). Followed by a retraction ("kms jk... no
+    for real"), by doubt ("jk... or not", "jk idk", "jk?", "jk, i'm already here") or
+    by risk of its own ("jk i have the rope ready"), it is no joke: a client testing
+    whether anyone takes them seriously."""
     jokes = marks.get(_JOKES)
     if jokes is None:
         return none
@@ -489,7 +576,12 @@ def _joked(words: Sequence[str], marks: Mapping[str, list[bool]], none: list[boo
         end = index
         while end < len(words) and jokes[end]:
             end += 1
-        if not any(retractions[end:]):
+        doubted = (
+            any(retractions[end:])
+            or (end < len(words) and words[end] == "?")
+            or any(risk_at(after) for after in range(end, len(words)))
+        )
+        if not doubted:
             start = _sentence_start(words, index)
             if not any(word[0].isalnum() for word in words[start:index]):
                 # Only symbols before it ("i want to die. 🙃 jk"): it closes the sentence before.
@@ -671,6 +763,17 @@ def _handover_verb_before(
                 back -= 1
             return back
     return None
+
+
+def _clause_around(words: Sequence[str], index: int) -> slice:
+    """The tokens of the clause holding ``index``."""
+    start = index
+    while start > 0 and words[start - 1] not in _CLAUSE_BREAKS:
+        start -= 1
+    end = index
+    while end < len(words) and words[end] not in _CLAUSE_BREAKS:
+        end += 1
+    return slice(start, end)
 
 
 def _spans(

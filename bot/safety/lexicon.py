@@ -84,6 +84,10 @@ class SuppressorSpec:
     #: Diary ratings, recovery and accidents (``suppressors.yml``) and means in an
     #: everyday setting are read by the parts in their own way.
     figurative: bool = False
+    #: Listed in ``idioms.yml``: an idiom keeps the learned model out of its own sentence
+    #: only, so the model reads the rest of the message with it masked ("me quiero
+    #: morir de pena. ya tengo las pastillas" still names the pills).
+    idiom: bool = False
 
 
 @dataclass(frozen=True)
@@ -332,7 +336,9 @@ def _suppressors(document: dict[str, Any], name: str) -> list[SuppressorSpec]:
             raise LexiconError(f"{name}: {suppressor_id}: effect must be one of {_EFFECTS}")
         patterns = _patterns(entry, name, suppressor_id)
         figurative = bool(entry.get("figurative", name == IDIOMS_FILE))
-        specs.append(SuppressorSpec(suppressor_id, patterns, effect, figurative))
+        specs.append(
+            SuppressorSpec(suppressor_id, patterns, effect, figurative, name == IDIOMS_FILE)
+        )
     return specs
 
 

@@ -41,7 +41,9 @@ class RulesVerdict:
     beside "organizer"): the model must then be far surer. ``noticed`` is true when
     a rule with a category matched, counted or not, or when two kinds of part did.
     ``by_parts`` is true when parts that combine reached the level on their own:
-    the model's veto does not lower it.
+    the model's veto does not lower it. ``masked`` are spans of the original text (an
+    idiom's sentences): the model reads the message without them, rather than not at all,
+    and never lowers the verdict.
     """
 
     assessment: Assessment
@@ -49,6 +51,7 @@ class RulesVerdict:
     noticed: bool = False
     set_aside: bool = False
     by_parts: bool = False
+    masked: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,13 @@ def score(
     settings: ScoringSettings,
 ) -> RulesVerdict:
     """The assessment of one message, given its tokens, rule matches and suppressions."""
+    # A match an idiom drops is masked for the model (see ``RulesVerdict.masked``), not
+    # a reason to keep it out; any other match that does not count is.
+    literal = [hit for hit in hits if not is_dropped(hit, suppressions, idiom=True)]
     counted = [
-        c for c in (_count(hit, tokens, suppressions, settings) for hit in hits) if c is not None
+        c for c in (_count(hit, tokens, suppressions, settings) for hit in literal) if c is not None
     ]
-    cancelled = len(counted) < len(hits)
+    cancelled = len(counted) < len(literal)
     counted = _without_restatements(counted)
     if not counted:
         return RulesVerdict(NO_RISK, cancelled, cancelled)
@@ -106,9 +112,9 @@ def _count(
 ) -> _Counted | None:
     """The level a hit counts for in its context, or ``None`` if it does not count."""
     rule = hit.rule
-    overlapping = [s for s in suppressions if s.overlaps(hit)] if rule.suppressible else []
-    if any(s.suppressor.effect == "drop" for s in overlapping):
+    if is_dropped(hit, suppressions, idiom=False):
         return None
+    overlapping = [s for s in suppressions if s.overlaps(hit)] if rule.suppressible else []
     if rule.negatable and is_negated(tokens, hit.start, settings.negation_window):
         return None
     if rule.subject == "self" and is_about_someone_else(
@@ -121,6 +127,15 @@ def _count(
     if overlapping:  # only "cap_moderate" ones are left: history ("when I was 15")
         level = min(level, RiskLevel.MODERATE)
     return _Counted(hit, level)
+
+
+def is_dropped(hit: Hit, suppressions: Sequence[Suppression], *, idiom: bool) -> bool:
+    """Whether a suppression that drops matches (an idiom, if ``idiom``; a diary rating,
+    recovery or an accident otherwise) overlaps ``hit``."""
+    return hit.rule.suppressible and any(
+        s.suppressor.effect == "drop" and s.suppressor.idiom is idiom and s.overlaps(hit)
+        for s in suppressions
+    )
 
 
 def _without_restatements(counted: list[_Counted]) -> list[_Counted]:
