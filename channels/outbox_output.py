@@ -41,6 +41,7 @@ from bot.outbox import Button
 from bot.settings import Settings
 from bot.storage import session_scope
 from bot.storage.models import Client, ClientIdentity
+from channels.webhook import BackgroundTasks
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +281,25 @@ async def process_inbound(
     """Hand a stored message to Rasa; on failure, tell the client what to do, in their language."""
     if not await hand_to_rasa(on_new_message, hand_off, output, input_channel):
         await output.store(with_numbers(PROCESSING_ERROR_REPLY, hand_off.language), ())
+
+
+async def answer_after_webhook(
+    background: BackgroundTasks,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    hand_off: HandOff,
+    output: OutboxOutput,
+    input_channel: str,
+) -> None:
+    """Let Rasa answer, after the webhook's answer, a message the webhook handed over.
+
+    On a server already stopping (a request that ends during Sanic's drain)
+    no turn starts, since nothing would be left to end it before the loop
+    closes: the claim is given up here, in the request, so that the next
+    server answers the client at once rather than after the lease. The
+    crisis reply and page were the intake's, before this.
+    """
+    if not background.start(process_inbound(on_new_message, hand_off, output, input_channel)):
+        await _end_cut_off_turn(hand_off.message_id, None, replied=False)
 
 
 async def keep_recovering(

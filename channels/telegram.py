@@ -39,8 +39,8 @@ from channels.outbox_output import (
     ConversationOutput,
     OutboxOutput,
     Part,
+    answer_after_webhook,
     keep_recovering,
-    process_inbound,
 )
 from channels.telegram_webhook import (
     SECRET_HEADER,
@@ -128,8 +128,8 @@ class TelegramInput(InputChannel):
             if decision is not None and decision.hand_off is not None:
                 hand_off = decision.hand_off
                 output = TelegramOutput(hand_off.client_id, hand_off.address)
-                self.background.start(
-                    process_inbound(on_new_message, hand_off, output, CHANNEL_NAME)
+                await answer_after_webhook(
+                    self.background, on_new_message, hand_off, output, CHANNEL_NAME
                 )
             if decision is not None and decision.handoff_left:
                 self.wake.set()

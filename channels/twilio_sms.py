@@ -42,8 +42,8 @@ from channels.outbox_output import (
     ConversationOutput,
     OutboxOutput,
     Part,
+    answer_after_webhook,
     keep_recovering,
-    process_inbound,
 )
 from channels.sms_segments import segment_count
 from channels.twilio_webhook import SIGNATURE_HEADER, TwilioWebhook, WebhookAnswer, WebhookRequest
@@ -182,8 +182,8 @@ class TwilioInput(InputChannel):
             if decision is not None and decision.hand_off is not None:
                 hand_off = decision.hand_off
                 output = SmsOutput(hand_off.client_id, hand_off.address)
-                self.background.start(
-                    process_inbound(on_new_message, hand_off, output, CHANNEL_NAME)
+                await answer_after_webhook(
+                    self.background, on_new_message, hand_off, output, CHANNEL_NAME
                 )
             if decision is not None and decision.handoff_left:
                 self.wake.set()  # it waits behind an older message: answer both now, in order

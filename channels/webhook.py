@@ -112,27 +112,39 @@ class BackgroundTasks:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
-    def start(self, work: Coroutine[Any, Any, None]) -> None:
+    def start(self, work: Coroutine[Any, Any, None]) -> bool:
+        """Run ``work`` in a task; False, with ``work`` never begun, once the stop has begun.
+
+        Sanic 21.12 stops these tasks before it drains the requests in flight,
+        and closes the loop after: a task started by a request that ends
+        during the drain would be left pending at the close, its ``finally``
+        never run (an assistant's turn would keep its claim on the client's
+        message for the whole lease). The caller does at once what the work's
+        end would have done (gives the claim up).
+        """
+        if self._stopping:
+            work.close()
+            return False
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
     async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        """Cancel the tasks and wait, up to ``timeout`` seconds, for them to end.
+        """Start no more tasks; cancel the running ones and wait, up to ``timeout`` seconds.
 
         A task's ``finally`` needs the event loop: an assistant's turn cut off
         gives its claim on the client's message up there, so that the next
-        server answers the client at once. A task started meanwhile (a webhook
-        answered during the stop) is cancelled too; one still running at the
-        end is logged (a count, nothing of its work) and left to the loop's close.
+        server answers the client at once. One still running at the end is
+        logged (a count, nothing of its work) and left to the loop's close.
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._tasks and (left := deadline - loop.time()) > 0:
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.wait(set(self._tasks), timeout=left)
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
         if self._tasks:
             logger.warning("%d background tasks still running after %.0f s of the stop",
                            len(self._tasks), timeout)  # fmt: skip
@@ -142,7 +154,9 @@ class BackgroundTasks:
 
         Sanic 21.12 (``sanic.server.runners.serve``) cancels only the tasks
         registered with ``app.add_task``, then closes the loop: without this,
-        no ``finally`` of these tasks would ever run.
+        no ``finally`` of these tasks would ever run. It stops them before it
+        drains the requests in flight; what those start after is refused
+        (:meth:`start`), so nothing is left running at the close.
         """
 
         @blueprint.listener("before_server_stop")

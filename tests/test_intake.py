@@ -80,7 +80,7 @@ from bot.storage.models import (
     Therapist,
     utcnow,
 )
-from channels.outbox_output import keep_recovering, process_inbound
+from channels.outbox_output import answer_after_webhook, keep_recovering, process_inbound
 from channels.sms_segments import segment_count
 from channels.telegram import TelegramInput, TelegramOutput
 from channels.telegram_webhook import SECRET_HEADER, parse_update
@@ -95,7 +95,7 @@ from channels.twilio_webhook import (
     WebhookRequest,
     sms_message,
 )
-from channels.webhook import MAX_WEBHOOK_BODY_BYTES
+from channels.webhook import MAX_WEBHOOK_BODY_BYTES, BackgroundTasks
 from tests.conftest import demo_staff_as_real_rota
 from tests.standins import inbound_sms_params, text_update
 from tests.standins.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, signed_twilio_webhook
@@ -2188,6 +2188,50 @@ def test_a_rasa_server_stopped_mid_turn_leaves_the_message_to_the_next_server_at
     assert inbound(engine, message_id).status == "received"
     (again,) = claim_handoffs(channel, engine=engine)
     assert again.message_id == message_id
+
+
+def test_a_crisis_text_arriving_as_the_server_stops_is_answered_by_the_next_server_at_once(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    unlimited: FloodControl,
+) -> None:
+    """Review 8 #6: a deploy stops `rasa run` while Twilio's webhook for the demo client's
+    "i want to kill myself tonight" is still in its handler (the intake runs in a thread).
+    Sanic 21.12 (`sanic.server.runners.serve`) runs the before-stop listeners, drains the
+    requests in flight with the loop running, then closes the loop. The client gets the
+    crisis reply and the on-call therapist is paged in the handler, as always; no
+    assistant's turn starts during the drain (nothing would end it before the close), and
+    the message is given up, so that the next server answers the client at once, not
+    after the 6-minute lease. The loop is driven here as Sanic drives it."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    loop = asyncio.new_event_loop()
+    background = BackgroundTasks()
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+        await asyncio.sleep(60)
+
+    async def webhook_ends_during_the_drain() -> None:
+        decision = await asyncio.to_thread(
+            receive, sms(CRISIS), settings, engine=engine, flood=unlimited
+        )
+        assert decision.hand_off is not None
+        output = SmsOutput(decision.hand_off.client_id, decision.hand_off.address)
+        await answer_after_webhook(background, assistant, decision.hand_off, output, "sms")
+
+    try:
+        loop.run_until_complete(background.stop())  # the before-stop listener
+        loop.run_until_complete(webhook_ends_during_the_drain())
+        loop.run_until_complete(asyncio.sleep(0.1))  # the drain's wait for idle connections
+    finally:
+        loop.close()
+    assert read == []
+    assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
+    assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
+    assert [hand_off.text for hand_off in claim_handoffs("sms", engine=engine)] == [CRISIS]
 
 
 async def test_channels_setup_asks_telegram_for_edited_messages_too(
