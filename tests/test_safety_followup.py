@@ -108,11 +108,13 @@ def _assert_on_call_paged(session: Session, reply: tuple[str, ...], category: st
 
 
 #: Sad, crying or angry text faces after a no to the check-in (review 6 #3), crying and
-#: uneasy ones of no list ("no ;-;", "no ;;"), and one typed with a non-breaking hyphen
-#: (review 7 #4).
+#: uneasy ones of no list ("no ;-;", "no ;;"), one typed with a non-breaking hyphen
+#: (review 7 #4), and the smile with a tear, ":')" (review 8 #3).
 SAD_FACES_AFTER_A_NO = [
     "no :(", "no =(", "no >:(", "no ;(", "no ):", "no :-(",
     "no ;-;", "no ;;", "no .-.", "no :\\", "no :\u2011(",
+    # Smiling through tears: a tear is no nose (review 8 #3).
+    "no :')", "nope :')", "no :\u2019)", "no ;')",
 ]  # fmt: skip
 
 
@@ -211,6 +213,9 @@ def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: st
             # punctuation, and not with "now" or "all day" after it (review 7 #5).
             "session today, at 5 now", "group sucked at 5 now",
             "after my appointment at 5 all day",
+            # "At 5" is a time only with nothing after it (review 8 #4).
+            "group today at 5 again", "after my appointment at 5 again",
+            "session today at 5 tbh", "class today at 5 😞",
         ]),
     ],
 )  # fmt: skip
@@ -367,7 +372,8 @@ def test_an_urge_of_5_after_a_hmm_still_pages_without_the_action_server(
 @pytest.mark.parametrize(
     "later",
     ["my appointment is at 4", "i slept 5 hours", "see you at 5", "class at 4",
-     "i have group at 5", "lunch with mom at 5", "my session is on friday at 4"],
+     "i have group at 5", "lunch with mom at 5", "my session is on friday at 4",
+     "appt at 4pm", "group today at 5"],
 )  # fmt: skip
 def test_a_time_said_after_leaving_the_diary_card_is_not_read_as_a_suicide_urge(
     db_session: Session, client: Client, later: str
@@ -452,6 +458,43 @@ OVERDOSE_OR_CUT_BESIDE_A_YES = [
     "yes i od'ed", "yes just cut a little", "yes, cut again", "safe, relapsed",
     "yes i sliced my arm", "yes 🩸", "sí, me tomé todas", "sí, me tomé el frasco",
 ]  # fmt: skip
+#: Self-harm in the clinic's words, a swallowing by "ate", "had", "necked" or a typo, "took
+#: them" for a purpose, "bled" (review 8 #1), and a yes limited by a time or an event
+#: (review 8 #2).
+HARM_OR_A_LIMIT_BESIDE_A_YES = [
+    "yes i self harmed", "yes i harmed myself", "sí, me autolesioné", "yes i sh'd again",
+    "yes i ate them all", "yes i ate em", "yes i had like 20", "yes i swallowd em",
+    "yes i tooka bunch", "yes i took them to sleep", "yes i took them for the pain",
+    "yes i bled a lot", "yes i cutted", "yes i banged my head", "yes i necked them",
+    "yes til tonight", "yes till my mom leaves", "yes until everyone's asleep",
+    "sí, hasta que se duerman",
+]  # fmt: skip
+#: A yes beside words of no list of plain extras: a time, sarcasm, hopelessness (review 8
+#: #2), advice taken, ties cut (review 8 #5).
+YES_BESIDE_WORDS_OF_NO_LIST = [
+    "safe atm", "yes for a few more hours", "yes for today", "yes 🙃", "yes sure jan",
+    "yes, doesn't matter anymore", "yes i took your advice", "yes i cut ties with him",
+]  # fmt: skip
+#: DBT skills and the safety plan beside a yes (review 8 #5): a plain yes.
+SKILLS_BESIDE_A_YES = [
+    "yes i took a cold shower", "yes i took 5 deep breaths", "yes i took a few deep breaths",
+    "yes i took a long walk", "yes i'm safe, relapse prevention plan is working",
+    # The plain extras of review 7 #6's and review 8's sound lists.
+    "yes i took my dog for a walk", "yes after talking to my therapist",
+    "yes, once my sister got here", "yes, i called 988 and they helped",
+    "sí, después de hablar con mi mamá", "sí, tomé agua fría", "sí, me tomé un té",
+    "sí, tomé una ducha fría", "yes, i used ice on my face like we practiced",
+    "yeah im safe took a nap", "yes i slept it off", "yes, i took a walk",
+    "safe, i'm going to bed", "yes lol i'm fine",
+]  # fmt: skip
+#: Means put away beside the rest of the safety plan (review 8 #5): noted, asked again.
+MEANS_PUT_AWAY_AND_THE_PLAN = [
+    "i'm safe, i flushed the pills, i have my safety plan",
+    "i'm safe, i locked up the pills, gonna get some sleep",
+    "i'm safe, i put the razor away, tomorrow i see my therapist",
+    "sí, tiré las pastillas, mañana tengo terapia",
+    "i'm safe, my mom has the pills now, got my dog with me",
+]
 #: A yes taken back, or a time when it all ends beside it (review 7 #2).
 YES_TAKEN_BACK_OR_AN_ENDING = [
     "yes jkjk", "yes j k", "sí, mentira", "yes /s", "yeah right", "yes, psych",
@@ -488,13 +531,16 @@ YES_TAKEN_BACK_OR_AN_ENDING = [
         # all ends (review 7 #1, #2).
         *((answer, NO) for answer in OVERDOSE_OR_CUT_BESIDE_A_YES + YES_TAKEN_BACK_OR_AN_ENDING),
         ("yes i took a deep breath", YES), ("yes i took the bus home", YES),
-        ("yes, see you soon", YES), ("yes i'm safe, just burned out", YES),
-        # Coping, company and everyday acts stay a yes; a joke denied is asked again; the
-        # safety plan's hand-over "to keep" is means put away (review 7 #6).
+        ("yes, see you soon", YES), ("yes i'm safe, just burned out", UNCLEAR),
+        # Coping, company and everyday acts page nobody; a joke denied is asked again; the
+        # safety plan's hand-over "to keep" is means put away (review 7 #6). Only the
+        # closed list of plain extras leaves a yes plain: "burned out", "at the hospital",
+        # "cut the onions" are asked again (review 8 #1, #2).
         ("yes, once i called the crisis line", YES),
         ("yes, after i called my sister i felt better", YES), ("yes when i talked to mom", YES),
-        ("yes i'm at the hospital with my mom", YES), ("yes i took them to the vet", YES),
-        ("yes im safe, i cut the onions for dinner lol", YES), ("yes, i'm not kidding", UNCLEAR),
+        ("yes i'm at the hospital with my mom", UNCLEAR), ("yes i took them to the vet", YES),
+        ("yes im safe, i cut the onions for dinner lol", UNCLEAR),
+        ("yes, i'm not kidding", UNCLEAR),
         ("i'm safe, gave my brother the gun to keep", UNCLEAR), ("yes i'm in the hospital", NO),
         # Means put away but some kept, or hidden close by (review 6 #2).
         *((answer, NO) for answer in MEANS_PUT_AWAY_AND_KEPT),
@@ -506,6 +552,12 @@ YES_TAKEN_BACK_OR_AN_ENDING = [
         ("i'm safe, i put the knife away", UNCLEAR),
         ("yes i'm safe, i threw the rope out", UNCLEAR), ("safe, i flushed the pills", UNCLEAR),
         ("yes, my sister has the pills", UNCLEAR), ("sí, tiré las pastillas", UNCLEAR),
+        # Yes only beside the closed list of plain extras; anything else asked again, and
+        # self-harm, an overdose or a limit not safe (review 8 #1, #2, #5).
+        *((answer, NO) for answer in HARM_OR_A_LIMIT_BESIDE_A_YES),
+        *((answer, UNCLEAR) for answer in YES_BESIDE_WORDS_OF_NO_LIST),
+        *((answer, YES) for answer in SKILLS_BESIDE_A_YES),
+        *((answer, UNCLEAR) for answer in MEANS_PUT_AWAY_AND_THE_PLAN),
     ],
 )  # fmt: skip
 def test_only_a_clear_answer_counts_as_safe_or_not_safe(text: str, reading: str) -> None:
@@ -541,6 +593,10 @@ def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalat
         # And "em", "like 20", "relapsed", "jkjk", "mentira", an ending soon (review 7 #1, #2).
         "yes i took em", "yes i took like 20", "safe, relapsed", "yes jkjk", "sí, mentira",
         "safe, it'll all be over soon",
+        # And self-harm in the clinic's words, "ate them all", "took them to sleep", a
+        # yes until someone leaves or sleeps (review 8 #1, #2).
+        "yes i self harmed", "sí, me autolesioné", "yes i ate them all",
+        "yes i took them to sleep", "yes till my mom leaves", "sí, hasta que se duerman",
     ],
 )  # fmt: skip
 def test_safe_with_the_means_at_hand_an_act_or_a_goodbye_reopens_the_escalation(
@@ -556,7 +612,10 @@ def test_safe_with_the_means_at_hand_an_act_or_a_goodbye_reopens_the_escalation(
     ["i'm safe, i put the knife away", "yes i'm safe, i threw the rope out",
      "safe, i flushed the pills",
      # The safety plan's hand-over "to keep" is no means kept (review 7 #6).
-     "i'm safe, gave my brother the gun to keep"],
+     "i'm safe, gave my brother the gun to keep",
+     # Nor is the rest of the safety plan beside it (review 8 #5).
+     "i'm safe, i flushed the pills, i have my safety plan",
+     "sí, tiré las pastillas, mañana tengo terapia"],
 )  # fmt: skip
 def test_safe_after_putting_the_means_away_is_noted_for_the_therapist_without_a_page(
     db_session: Session, client: Client, answer: str

@@ -81,13 +81,6 @@ _UNSAFE = re.compile(
 #: A negation anywhere in an answer that names safety ("I don't think I'm safe",
 #: "safe? no", "no me siento segura") makes it "not safe": when in doubt, escalate.
 _NEGATION = re.compile(r"\b(not|no|nope|nah|never|nunca|nada|ni|cannot)\b|n'?t\b|\bnot sure\b")
-#: Hedges that keep "safe" or "yes" from being a clear yes ("safe for now I guess",
-#: "sí por ahora"): ask again.
-_HEDGE = re.compile(
-    r"\b(but|guess|think|maybe|probably|kind of|kinda|sort of|sorta|for now|for tonight|"
-    r"i hope|hopefully|though|tho|still|pero|creo|quiz[aá]s?|tal vez|por ahora|"
-    r"por el momento|por hoy)\b"
-)
 #: The detector's parts (``bot/safety/data/frames.yml``) that name lethal means: named
 #: in an answer to "are you safe right now?", it is not safe, unless each clause that
 #: names them says they were put out of reach (:data:`_PUT_AWAY`).
@@ -97,39 +90,60 @@ _MEANS_PARTS = frozenset({"FIREARM", "BLADE", "LIGATURE", "MEDICATION", "HEIGHT"
 #: "forever", "yes i cut", "yes after tonight"): beside a yes or "safe" they are what a
 #: clinician hears first, so the answer is not safe. Read with everyday context, so that
 #: "yes i'm safe, goodnight" or "going to bed" stay a plain yes. INGESTED is not among
-#: them ("yes, i ate dinner"): :data:`_SWALLOWED` reads an overdose by its verb instead.
+#: them ("yes, i ate dinner"): :data:`_SWALLOWED` reads an overdose by its verb and object.
 _NOT_SAFE_PARTS = frozenset(
     {"ATTEMPT_DONE", "FAREWELL", "FINALITY", "WARNING_SIGN", "INTENT", "INJURY_NOW",
      "INJURY_SERIOUS", "WOUND", "SELF_INJURED", "SUICIDE_SELF", "LETHALITY", "PREPARING",
      "NO_NEED_AHEAD", "PASSIVE_WISH", "URGE_SH", "FROM_A_TIME_ON"}
 )  # fmt: skip
-#: A swallowing after "are you safe?" is an overdose whatever was swallowed ("i took em",
-#: "took like 20", "a handful", "me tomé el frasco"), unless it is one of a short, closed
-#: list of everyday things taken: a nap, a walk, a breath, the bus, the kids somewhere.
-_SWALLOWED = re.compile(
-    r"\b(?:took|taken|swallowed|downed|popped|chugged|tom[eé]|tomado|tragu[eé]|tragado)\b"
-    r"(?!\s+(?:an?\s+|the\s+|my\s+|some\s+|un\s+|una\s+|el\s+|la\s+|mi\s+)?(?:deep\s+)?"
-    r"(?:naps?|walks?|showers?|baths?|breaks?|breaths?|minutes?|moment|sec(?:ond)?|while|"
-    r"day off|time(?: off)?|off|out|over|up|part|place|care|it easy|it slow|pic(?:ture)?s?|"
-    r"photos?|selfies?|tests?|exams?|quiz|notes|class(?:es)?|look|seat|bus|train|subway|cab|"
-    r"taxi|uber|lyft|ride|car|dog|kids|son|daughter|(?:them|him|her|it) (?:to|home|out|for)|"
-    r"water|coffee|tea|siesta|foto|descanso|ducha|ba[nñ]o|aire|respiro|caf[eé]|agua|t[eé]|"
-    r"cami[oó]n|metro)\b)"
-    r"|\b(?:las|los|la|lo)\s+(?:tom[eé]|tragu[eé])\b"
+#: A swallowing verb, tolerant of texting typos ("swallowd", "tooka bunch"), with "ate",
+#: "had", "drank" and UK "necked".
+_SWALLOW_VERB = (
+    r"(?:took\w*|taken|tak(?:in|ing)|swall?ow\w*|downed|popped|chugged|necked|ate|eaten|had|"
+    r"drank|drunk|tom[eé]|tomado|tragu[eé]|tragado)"
 )
-#: A self-harm verb anywhere beside a yes ("just cut a little", "cut again", "safe,
-#: relapsed" in the DBT diary card's word, "sliced", "od'ed", "me corté", "recaí"),
-#: unless the detector reads everyday talk of a cut in the answer ("cut the onions").
+#: A swallowing after "are you safe?" is an overdose when what was swallowed is a pronoun, an
+#: amount or a count ("i took em", "took like 20", "a handful", "ate them all", "i had like
+#: 20", "me tomé el frasco"), or nothing ("yes i took"). A pronoun is not one only with a
+#: place or an animal's walk after it ("took them to the vet", "took it easy"); an amount
+#: only before a coping step's own noun ("took a few deep breaths", "had some water"). Any
+#: other swallowing ("took your advice") is no plain extra either: asked again
+#: (:func:`_is_plain`).
+_SWALLOWED = re.compile(
+    rf"\b{_SWALLOW_VERB}\s+(?:(?:like|about|around|maybe|over)\s+)?(?:"
+    r"(?:em|'em|them|it|those|these|all|every\w*|the rest|the whole|whole|todas?|todos?|"
+    r"el frasco|el bote)\b(?!\s+(?:(?:to|for)\s+(?:the\s+|a\s+)?(?:vet|school|park|walk|doctor|"
+    r"dentist|groomer)|home|out|easy|slow)\b)"
+    r"|(?:half|some|sum|more|extra|a lot|lots|loads?|a load|a bunch|bunch|a handful|handful|"
+    r"a fistful|too many|too much|so many|many|a few|a couple|\d+|varias|muchas|un mont[oó]n)"
+    r"\b(?!\s+(?:(?:more|deep|slow|cold|fresh)\s+)?(?:breaths?|water|tea|coffee|air|rest|"
+    r"sleep|food|time|minutes?|steps?|agua|t[eé]|aire)\b))"
+    rf"|\b{_SWALLOW_VERB}$|\b(?:las|los|la|lo)\s+(?:tom[eé]|tragu[eé])\b"
+)
+#: A self-harm verb anywhere beside a yes, in the clinic's words first ("self harmed",
+#: "harmed myself", "sh'd", "did sh", "me autolesioné": the diary card's "self-harm today?")
+#: and the client's ("just cut a little", "cut again", "cutted", "safe, relapsed", "sliced",
+#: "od'ed", "banged my head", "me corté", "recaí"), unless the detector reads everyday talk
+#: of a cut in the answer ("cut the onions"). What :data:`_NO_ACT` names is no act.
 _SELF_HARM_VERB = re.compile(
-    r"\b(?:cut|cuts|cutting|sliced|slicing|slashed|slit|burn(?:ed|t)(?!\s+out)|scratched|"
-    r"carved|relaps\w*|od|od'?ed|od'?d|overdos\w*|hurt myself|hurting myself|"
-    r"me (?:cort[eé]|quem[eé]|lastim[eé]|ray[eé])|cort[aá]ndome|reca[ií](?:da)?)\b"
+    r"\b(?:cut|cuts|cutting|cutted|"
+    r"sliced|slicing|slashed|slit|burn(?:ed|t)(?!\s+out)|scratched|carved|"
+    r"relaps\w*|od|od'?ed|od'?d|overdos\w*|self[- ]?harm\w*|"
+    r"(?:harm|harmed|hurt|hurting)\s+myself|sh'?d|sh'?ed|did sh|"
+    r"(?:hit|banged|punched|slammed)\s+(?:my\s+head|myself)|autolesion\w*|"
+    r"me (?:cort[eé]|quem[eé]|lastim[eé]|ray[eé]|hice da[nñ]o)|cort[aá]ndome|reca[ií](?:da)?)\b"
+)
+#: Words of self-harm that are no act: cutting ties, back or someone off, a relapse
+#: prevention plan ("yes i cut ties with him"). Masked before the detector and
+#: :data:`_SELF_HARM_VERB` read an answer beside a yes.
+_NO_ACT = re.compile(
+    r"\bcut(?:ting)?\s+(?:ties|back|contact|(?:(?!myself)\w+\s+)?off)\b|\brelapse\s+prevention\b"
 )
 #: An act still to come, which the yes waits on: "yes once i take these", "after i'm
 #: done", "cuando termine". Only a coping step after it keeps the yes: "once i called the
 #: crisis line", "after i talked to mom", "when i'm with my sister" (a short, closed list).
 _ACT_TO_COME = re.compile(
-    r"\b(?:once|after|when|as soon as|until|till|before)\s+i(?:'m|'ve|'d|'ll| am| have| had)?"
+    r"\b(?:once|after|when|as soon as|before)\s+i(?:'m|'ve|'d|'ll| am| have| had)?"
     r"\s+(?!(?:call\w*|talk\w*|text\w*|spoke|speak\w*|messag\w*|breath\w*|meditat\w*|"
     r"pray\w*|walk\w*|slept|sleep|ate|eat|showered|cried|hugged|listen\w*|journal\w*|"
     r"used my skills|did my skills|went to bed|go to bed|went to sleep|go to sleep|with)\b)"
@@ -143,13 +157,16 @@ _PREPARATION = re.compile(
     r"(?:letters?|notes?|will|goodbyes?)\b|\b(?:escrib[ií]|dej[eé])\s+(?:\w+\s+)?cartas?\b"
 )
 #: A time when it all ends, beside a yes ("safe, it'll all be over soon", "yes soon",
-#: "yes, when this is over", "yes till tonight"); "after tonight" is the detector's
-#: FROM_A_TIME_ON. "See you soon" is a goodbye for now.
+#: "yes, when this is over"), or any limit to the yes ("yes til tonight", "yes till my mom
+#: leaves", "until everyone's asleep", "sí, hasta que se duerman", "as long as she's here"):
+#: a safety that ends at a time or an event is the conditional safety the detector reads as
+#: high in a first message. "After tonight" is the detector's FROM_A_TIME_ON. "See you
+#: soon" is a goodbye for now.
 _ENDING_TO_COME = re.compile(
     r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )\b(?:soon|pronto)\b"
     r"|\b(?:will|'ll|gonna|going to)\s+(?:all\s+)?be\s+(?:all\s+)?over\b"
-    r"|\b(?:once|after|when|until|till)\s+(?:this|it|everything)(?:\s+is|'s)?\s+(?:all\s+)?over\b"
-    r"|\b(?:till|until|hasta)\s+(?:tonight|tomorrow|morning|la noche|esta noche|ma[nñ]ana)\b"
+    r"|\b(?:once|after|when)\s+(?:this|it|everything)(?:\s+is|'s)?\s+(?:all\s+)?over\b"
+    r"|\b(?:til|till|until|untill|hasta|as long as|so long as|mientras)\b"
 )
 #: A yes taken back: "yes jk", "jkjk", "j k", "/s", "yeah right", "psych", "not!", "sí,
 #: mentira", "es broma". Here a take-back makes the yes no yes, so the list is wider than
@@ -170,41 +187,95 @@ _PUT_AWAY = re.compile(
     r"(?:my|mi) \w+ (?:has|have|took|tiene|se llev[oó])|"
     r"guard[eé]|tir[eé]|bot[eé]|me deshice|les? di|se (?:lo|la|los|las) (?:di|llev[oó]))"
 )
-#: What undoes a means put away within its own clause: still at hand, somewhere near, or
-#: not done yet ("i'll put it away", "going to flush them").
+#: What undoes a means put away within its own clause: still at hand, somewhere near, not
+#: done yet ("i'll put it away", "going to flush them"), or some kept ("flushed half the
+#: pills", "she gives them back", "debajo de mi almohada"). Means handed over "to keep" are
+#: the safety plan (as the detector's ``handed_over`` reads them), not means kept.
 _STILL_AT_HAND = re.compile(
     r"\b(?:will|ll|going to|gonna|gotta|need to|have to|should|could|can|want to|wanna|"
     r"try\w*|voy a|tengo que|still|next to me|with me|on me|near me|by my bed|"
     r"in my (?:car|room|bag|pocket|hand|hands|lap|purse|backpack|drawer)|"
-    r"under my (?:bed|pillow)|todav[ií]a|a[uú]n|conmigo|"
-    r"en mi (?:carro|coche|cuarto|bolsa|mochila))\b"
-)
-#: Means kept all the same, read over the whole answer ("flushed half the pills", "i
-#: threw the pills out... i kept some", "i'll get it later", "she gives them back
-#: tomorrow", "debajo de mi almohada"). Means handed over "to keep" are the safety plan
-#: (as the detector's ``handed_over`` reads them), not means kept.
-_KEPT = re.compile(
-    r"\b(?:kept|(?<!to )keep|keeping|some|a few|half|the rest|another|more|extra|spare|later|"
+    r"under my|todav[ií]a|a[uú]n|conmigo|en mi (?:carro|coche|cuarto|bolsa|mochila)|"
+    r"kept|(?<!to )keep|keeping|some|a few|half|the rest|another|more|extra|spare|later|"
     r"(?:get|gets|got|give|gives|gave|take|takes|took|bring|brings|hand|hands)\s+(?:\w+\s+)?back|"
-    r"under my|me qued[eé]|unas|unos|algunas|algunos|otra|otro|otras|otros|la mitad|"
-    r"m[aá]s tarde|debajo de|bajo mi)\b"
+    r"me qued[eé]|unas|unos|algunas|algunos|otra|otro|otras|otros|la mitad|m[aá]s tarde|"
+    r"debajo de|bajo mi)\b"
 )
-#: A clause that names no means but has, gets, buys or finds some all the same: "i
-#: bought new ones", "there's one in the kitchen", "i can get it anytime", "ordered new
-#: ones", "compré nuevas", "tengo más en el baño", "sé dónde están". Beside means put
-#: away it leaves them at hand; any such clause does, whatever it has (when in doubt, page).
-_AT_HAND_ALL_THE_SAME = re.compile(
-    r"\b(?:have|has|had|having|'ve got|got|get|gets|getting|can get|buy|bought|buying|"
-    r"order\w*|saved|stash\w*|hid|hidden|there's|theres|there is|there are|know where|find|"
-    r"new ones?|anytime|any time|whenever|tomorrow|tonight|tengo|tiene|tienen|hay|compr\w+|"
-    r"ped[ií]|escond\w*|s[eé] d[oó]nde|nuev[oa]s?|consegu\w+|consigo|ma[nñ]ana|luego)\b"
+#: Someone a client may be with or call: "my mom", "my sister", "the crisis line", "988".
+_SOMEONE = (
+    r"(?:(?:my|the|a|mi|mis|la|el)\s+)?(?:mom|mum|mother|dad|father|parents?|sister|"
+    r"brother|sis|bro|partner|husband|wife|boyfriend|girlfriend|bf|gf|friends?|"
+    r"bestie|best friend|roommate|family|kids|son|daughter|grandma|grandpa|aunt|uncle|cousin|"
+    r"therapist|counsell?or|psychiatrist|doctor|nurse|sponsor|dog|cat|puppy|crisis line|"
+    r"lifeline|hotline|988|741741|mam[aá]|pap[aá]|hermana|hermano|novi[oa]|espos[oa]|"
+    r"amig[oa]s?|terapeuta|psic[oó]log[oa]|perr[oa]|gat[oa]|abuel[oa]|t[ií][oa])"
 )
+#: The closed list of what may stand beside a yes to "are you safe right now?" for it to be
+#: a plain yes: affirmations ("i'm safe", "im ok", "fine", "for real"), thanks, a good
+#: night, being at home, in bed or with someone, and the coping steps the follow-up hopes
+#: for: a call, a text or a talk with someone, breathing, cold water or a shower, a walk,
+#: music, a nap or sleep, a meal, tea, the safety plan, therapy tomorrow. Anything else
+#: beside the yes ("yes for today", "safe atm", "yes sure jan", "yes 🙃", "yes i took your
+#: advice") is no plain yes: asked again. What makes a yes no safety at all is read first
+#: (:func:`_takes_the_safety_back`), so nothing here can hide it.
+_PLAIN_EXTRA = re.compile(
+    r"(?<!\S)(?:"
+    # Affirmations, thanks, laughter, a good night.
+    r"yes+|y|yeah|yea|yep|yup|ya|ye|s[ií]|sip|claro|sure|ok|okay|k|kk|fine|alright|"
+    r"all right|good|safe|a salvo|segur[oa]|bien|better|calmer|all good|i promise|promise|"
+    r"really|totally|definitely|absolutely|for real|fr|for sure|de verdad|en serio|"
+    r"thanks?(?: you)?(?: so much)?(?: for (?:checking(?: in| on me)?|asking))?|thx|ty|"
+    r"gracias|lol|haha+|jaja+|good ?night|gn|night|buenas noches|"
+    r"see (?:you|u|ya)(?: soon| later| tomorrow)?|talk (?:to you )?(?:soon|later|tomorrow)|"
+    # Feeling better, being at home, in bed or with someone.
+    r"(?:i )?(?:feel|felt|feeling|doing)(?: a lot| much)? better|"
+    r"(?:at |back )?home|in bed|en casa|en la cama|"
+    rf"(?:(?:here|right here)\s+)?(?:with|con)\s+{_SOMEONE}(?:\s+(?:here|now))?|"
+    rf"(?:(?:once|now that|since|after|when)\s+)?{_SOMEONE}\s+(?:is|are|got|came)\s+"
+    r"(?:here|over|home)|"
+    rf"(?:got|have|i've got)\s+{_SOMEONE}\s+(?:here\s+)?with me|"
+    # Coping steps, done or under way, and once or after them.
+    r"(?:(?:once|after|when|since|despu[eé]s de)\s+)?(?:i\s+)?(?:(?:called|calling|call|"
+    r"texted|texting|messaged|talked|talking|spoke|speaking|reached out)(?:\s+(?:to|with))?\s+"
+    rf"{_SOMEONE}(?:\s+(?:and\s+)?(?:they|she|he|it)\s+helped)?|"
+    rf"(?:llam[eé]|hablar|habl[eé])\s+(?:a|con)\s+{_SOMEONE})|"
+    r"(?:(?:did|doing|took|taking|take|had)\s+)?(?:(?:some|a few|a couple(?: of)?|\d+|a)\s+)?"
+    r"(?:(?:deep|slow|paced)\s+)?(?:breaths?|breathing(?: exercises?)?)|breathed|respir\w*|"
+    r"(?:used|put|splashed|took|had|drank|tom[eé]|me tom[eé])\s+(?:some\s+|una?\s+)?"
+    r"(?:ice|cold water|water|tea|agua(?: fr[ií]a)?|t[eé])(?:\s+on my face)?|"
+    r"(?:took|had|taking|tom[eé]|me di)\s+(?:a|una)\s+(?:(?:cold|hot|long)\s+)?"
+    r"(?:shower|bath|ducha(?: fr[ií]a)?)|showered|"
+    r"(?:took|went for|went on|going for|taking)\s+(?:a|my dog for a|the dog for a)\s+"
+    r"(?:(?:long|short|little)\s+)?walk|walked(?: my dog| the dog)?|"
+    r"took (?:them|him|her|my dog|the dog|the kids|my kids) (?:to (?:the )?(?:vet|school|park)|"
+    r"for a walk|home)|took the (?:bus|train|subway) home|"
+    r"(?:listen(?:ed|ing)? to|put on|playing|played)\s+(?:some\s+)?music|"
+    r"(?:took|taking|had) a nap|napped|slept(?: it off)?|"
+    r"(?:going|gonna|off|about|went)\s+(?:to\s+)?(?:bed|sleep|get some sleep)|"
+    r"(?:me voy a )?dormir|"
+    r"(?:ate|had|eating) (?:dinner|lunch|breakfast|something)|"
+    r"(?:(?:i\s+)?(?:have|got|used|using|following|followed|read|did)\s+)?(?:(?:my|the)\s+)?"
+    r"(?:safety|crisis|relapse prevention) plan(?: is working| helped| worked)?|"
+    r"like we practiced|as we practiced|"
+    r"(?:tomorrow\s+)?(?:i\s+)?(?:see|seeing|have|got)\s+(?:my\s+)?(?:therapist|therapy|"
+    r"session|appointment|appt|group)(?:\s+tomorrow)?|therapy tomorrow|"
+    r"(?:ma[nñ]ana\s+)?(?:tengo|veo a mi)\s+(?:terapia|terapeuta|cita|sesi[oó]n)(?:\s+ma[nñ]ana)?|"
+    # Words that only join the rest.
+    r"i|i'm|im|i am|am|i've|just|now|right now|rn|and|n|so|already|also|too|estoy|ya|ahora|"
+    r"y|me|👍|✅"
+    r")(?!\S)"
+)
+#: Warm faces beside a yes: the emoji of warmth and thanks, a closed list (the text ones
+#: are :data:`_EMOTICON`'s). Any other emoji ("yes 🙃") is no plain yes.
+_WARM_EMOJI = frozenset("🙂😊😀😃😄😁☺❤💕💖💗💙💚💛💜🧡🤍🥰🤗👍🙏😌✨🫶👌✅\ufe0f🏻🏼🏽🏾🏿")
 #: Where one clause of an answer ends: the means of one clause are put away by its own verb.
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n…]+|\b(?:and|but|y|pero|though|tho)\b")
 
 
 #: Unicode categories of dashes and of opening and closing quotes, and their ASCII form.
 _STRAIGHT = {"Pd": "-", "Pi": "'", "Pf": "'"}
+#: The words that only say who answers ("i'm ok" is no yes, "yes" is).
+_SUBJECT = frozenset({"i'm", "im", "i", "am"})
 #: The words an unqualified no to a safety question is made of, in English and Spanish.
 _PLAIN_NO_WORDS = frozenset(
     {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "none", "nada", "nunca", "nel",
@@ -217,7 +288,7 @@ _PLAIN_NO_WORDS = frozenset(
 #: hospital only with the client as its patient: "i'm in the hospital", "went to the er";
 #: "i'm at the hospital with my mom" is company.
 _INJURY = re.compile(
-    r"\b(bleed\w*|blood\w*|deep(?! breath)|stitch\w*|emergency|sangr\w*|herida grande|"
+    r"\b(bleed\w*|bled|blood\w*|deep(?! breath)|stitch\w*|emergency|sangr\w*|herida grande|"
     r"profund[oa]|puntos|urgencias|(?:in|to|admitted|into) (?:the |a )?hospital|hospitali[sz]ed|"
     r"(?:in|to|at) the er|emergency room|en el hospital)\b|🩸"
 )
@@ -235,9 +306,10 @@ _WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
 _LEADING_NO = frozenset({"no", "n", "nope", "nah", "nop", "naw", "nel"})
 #: The symbols a plain no may hold (with their skin tones and variation selector).
 _NO_SYMBOLS = frozenset("👍👎❌️🏻🏼🏽🏾🏿")
-#: Text smileys, a no's warmth as ":)" is: "<3", ":D", "xD", "=)", "^^", ":P", ";-)".
+#: Text smileys, a no's warmth as ":)" is: "<3", ":D", "xD", "=)", "^^", ":P", ";-)". A tear
+#: is no nose: ":')", ";')" (smiling through tears, the text form of 🥲) stay faces.
 _EMOTICON = re.compile(
-    r"(?<!\S)(?:<3+|[:;=8x][-'^o]?[)\]}>dp3*]+|[(\[][-'^o]?[:;=]|\^_?\^)(?!\S)", re.IGNORECASE
+    r"(?<!\S)(?:<3+|[:;=8x][-^o]?[)\]}>dp3*]+|[(\[][-^o]?[:;=]|\^_?\^)(?!\S)", re.IGNORECASE
 )
 #: Punctuation a plain no may end in ("no.", "no!!", "no, i'm fine", "¡no!"); a dash only
 #: standing alone ("no - i'm fine"). Any other run of punctuation after the warm smileys
@@ -293,17 +365,15 @@ _LINKING_WORDS = (
     r"(?:is|was|'s|are|starts?|started|begins?|ends?|today|tomorrow|tonight|on|"
     r"with\s+(?:my\s+|mi\s+)?\w+|you|u|ya|me|him|her|them|us|es|con\s+(?:mi\s+)?\w+)"
 )
-#: Words after "at N" that make it where the urge stands, whatever came before: "at 5
-#: now", "at 5 all day", "at 5 rn", "at 5 still".
-_RATING_AFTER = r"(?:now|rn|still|all day|all night|atm|ahora|todo el d[ií]a|todav[ií]a)"
 #: "At 4" as a time: only when a time word governs it, nothing but linking words between
-#: (:data:`_LINKING_WORDS`), and no word of the urge's state after it. A time word
-#: elsewhere in the sentence does not make it one ("been at 5 since lunch", "honestly at
-#: 5 after group"): then a 4 or 5 is read as the rating. When in doubt, the rating: a page
-#: for "i'm home at 5" costs a phone call, a missed urge of 5 costs the client.
+#: (:data:`_LINKING_WORDS`), and nothing after it but a sentence's end ("class at 4",
+#: "i have group at 5", "see you at 5"); a time's own form ("4pm", "4:30", "4 o'clock")
+#: is :data:`_NOT_A_RATING`'s. Any word or emoji after it ("group today at 5 again",
+#: "class today at 5 😞", "at 5 now"), or a time word elsewhere in the sentence ("been at
+#: 5 since lunch"), leaves a 4 or 5 the rating. When in doubt, the rating: a page for
+#: "i'm home at 5" costs a phone call, a missed urge of 5 costs the client.
 _AT_A_TIME = re.compile(
-    rf"\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*\s+at\s+(?:about\s+)?{_ANY_NUMBER}\b"
-    rf"(?!\s+{_RATING_AFTER}\b)"
+    rf"\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*\s+at\s+(?:about\s+)?{_ANY_NUMBER}[\s.!…]*$"
 )
 #: Any number an urge could be read from, as :func:`urge_is_high` reads them.
 _SOME_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
@@ -433,39 +503,50 @@ def _answer_phrase(text: str) -> str:
 def read_safe_now(text: str) -> str:
     """Whether the client says they are safe: yes, no, or unclear (ask again).
 
-    "ok" or "hi" right after crisis help is not "I'm safe": it is read as
-    unclear, and the follow-up asks again, gently; so is a hedged safe or yes
-    ("safe for now", "sí por ahora"). Lethal means named ("yes i'm safe, the
-    gun is in my car though"), an act done, an injury, a preparation, an act
-    still to come, an ending or a joke (:func:`_takes_the_safety_back`) make
-    any answer not safe: what a clinician acts on at once.
-    Means the client put out of reach ("i'm safe, i put the knife away") are
-    no reason to page again, but no plain yes either: unclear, asked again
-    (and noted for the escalation: :func:`put_means_away`).
+    No when the answer says what a clinician acts on at once: not safe in so many
+    words, lethal means named and not put away ("yes i'm safe, the gun is in my
+    car though"), or an act done, an injury, a preparation, an act still to
+    come, a limit, an ending or a joke beside the yes
+    (:func:`_takes_the_safety_back`). Yes only for a yes or "safe" with nothing
+    beside it but the closed list of plain extras (:func:`_is_plain`): "yes i'm
+    safe, goodnight", "yes, i called my sister", "sí, tomé agua fría". Anything
+    else is unclear, and the follow-up asks again, gently: "ok" or "hi" right
+    after crisis help, a hedged yes ("safe for now", "sí por ahora", "yes for
+    today"), and every yes with words no list foresaw. Means the client put out
+    of reach ("i'm safe, i put the knife away") are no reason to page again, but
+    no plain yes either: unclear, asked again (and noted for the escalation:
+    :func:`put_means_away`).
     """
     phrase = _answer_phrase(text)
     negated = bool(_NEGATION.search(phrase))
-    detector = get_detector()
-    means = detector.named_parts(text) & _MEANS_PARTS
+    means = get_detector().named_parts(text) & _MEANS_PARTS
     if (
         _UNSAFE.search(phrase)
         or _takes_the_safety_back(text)
         or (means and not put_means_away(text))
     ):
         return NO
-    if _SAFE.search(phrase):
-        if negated or "?" in text:
-            return NO
-        return UNCLEAR if means or _HEDGE.search(phrase) else YES
+    if _SAFE.search(phrase) and (negated or "?" in text):
+        return NO
     if negated and set(phrase.split()) & _ACKNOWLEDGEMENTS:
         return NO  # "I'm not ok", "not fine"
-    if phrase in _ACKNOWLEDGEMENTS:
-        return UNCLEAR
-    answer = read_yes_no(phrase).value
-    words = set(phrase.split())
-    if answer is True and words - _ACKNOWLEDGEMENTS - {"i'm", "im", "i", "am"}:
-        return UNCLEAR if means or _HEDGE.search(phrase) else YES
-    return NO if answer is False else UNCLEAR
+    says_yes = _SAFE.search(phrase) or (
+        read_yes_no(phrase).value is True and set(phrase.split()) - _ACKNOWLEDGEMENTS - _SUBJECT
+    )
+    if says_yes:
+        return YES if not means and _is_plain(text) else UNCLEAR
+    return NO if read_yes_no(phrase).value is False else UNCLEAR
+
+
+def _is_plain(text: str) -> bool:
+    """Whether ``text`` holds nothing but the closed list of plain extras beside a yes
+    (:data:`_PLAIN_EXTRA`): no word of another list, no face but a warm one."""
+    lowered = _EMOTICON.sub(" ", _lowered(text))
+    if _has_face(lowered) or any(
+        unicodedata.category(char).startswith("S") and char not in _WARM_EMOJI for char in lowered
+    ):
+        return False
+    return not _PLAIN_EXTRA.sub(" ", _answer_phrase(lowered)).strip()
 
 
 def _takes_the_safety_back(text: str) -> bool:
@@ -474,19 +555,20 @@ def _takes_the_safety_back(text: str) -> bool:
     An act done ("yes i took em", "safe, i already cut", "safe, relapsed", "yes i
     did it"), an injury ("safe. bleeding a bit", "yes 🩸"), a preparation ("yes, i
     wrote my letters"), an act the yes waits on ("yes once i take these"), an
-    ending or a time it comes ("yes, goodbye", "yes after tonight", "it'll all be
-    over soon") or a take-back ("yes jk", "sí, mentira"). The detector's parts
-    read most (:data:`_NOT_SAFE_PARTS`); the rules here read what a detector must
-    not count as risk in any message but is no yes after "are you safe?" ("took
-    a handful", "cut again"), and keep a yes only for the everyday and coping
-    words they list. After a crisis message these are what the acknowledging
-    therapist must hear; when in doubt, they hear it.
+    ending, a time it comes or a limit ("yes, goodbye", "yes after tonight", "it'll
+    all be over soon", "yes till my mom leaves") or a take-back ("yes jk", "sí,
+    mentira"). The detector's parts read most (:data:`_NOT_SAFE_PARTS`); the rules
+    here read what a detector must not count as risk in any message but is no yes
+    after "are you safe?" ("took a handful", "cut again", "self harmed"). What
+    neither reads is no plain yes either unless :func:`_is_plain` says so. After a
+    crisis message these are what the acknowledging therapist must hear; when in
+    doubt, they hear it.
     """
-    lowered = _lowered(text)
+    lowered = _NO_ACT.sub(" ", _lowered(text))
     detector = get_detector()
     cut = _SELF_HARM_VERB.search(lowered) and "SELF_INJURED" not in detector.everyday_parts(text)
     return bool(
-        detector.parts_in_context(text) & _NOT_SAFE_PARTS
+        detector.parts_in_context(lowered) & _NOT_SAFE_PARTS
         or cut
         or any(
             reading.search(lowered)
@@ -504,25 +586,23 @@ def _takes_the_safety_back(text: str) -> bool:
 
 def put_means_away(text: str) -> bool:
     """Whether every clause of ``text`` that names lethal means says they were put away,
-    and nothing else in it says they are at hand all the same.
+    and every other clause is a putting away too or plain.
 
     "i put the knife away", "threw the rope out", "flushed the pills", "gave my
-    brother the gun to keep": the safety plan's first step, done. A clause that
-    negates it ("i couldn't throw them out") or keeps them near ("locked it in my
-    car", "still have the pills") is not; nor is an answer that keeps some
-    anywhere in it ("i threw the pills out... i kept some", "flushed half the
-    pills", "she gives them back tomorrow": :data:`_KEPT`), nor one with a clause
-    that has, gets or buys more ("i bought new ones", "there's one in the kitchen",
-    "tengo más en el baño": :data:`_AT_HAND_ALL_THE_SAME`) unless it is itself a
-    putting away ("my sister has it"), nor one that names no means at all.
+    brother the gun to keep": the safety plan's first step, done, and beside it
+    only what may stand beside a plain yes ("i have my safety plan", "gonna get
+    some sleep", "mañana tengo terapia", "got my dog with me": :func:`_is_plain`).
+    A clause that negates it ("i couldn't throw them out"), keeps them near or
+    keeps some ("locked it in my car", "flushed half the pills", "she gives them
+    back": :data:`_STILL_AT_HAND`) is not; nor is an answer with any other clause
+    ("i kept some", "i bought new ones", "there's one in the kitchen", "tengo más
+    en el baño"): when in doubt, page. Nor is one that names no means at all.
     """
-    lowered = _lowered(text)
-    if _KEPT.search(lowered):
-        return False
     detector = get_detector()
     named = False
-    for clause in _CLAUSE_BREAK.split(lowered):
-        put_away = (
+    # Warm smileys first: their ":" and ";" are no clause's end.
+    for clause in _CLAUSE_BREAK.split(_EMOTICON.sub(" ", _lowered(text))):
+        put_away = bool(
             _PUT_AWAY.search(clause)
             and not _STILL_AT_HAND.search(clause)
             and not _NEGATION.search(_answer_phrase(clause))
@@ -531,7 +611,7 @@ def put_means_away(text: str) -> bool:
             named = True
             if not put_away:
                 return False
-        elif not put_away and _AT_HAND_ALL_THE_SAME.search(clause):
+        elif not put_away and not _is_plain(clause):
             return False
     return named
 
