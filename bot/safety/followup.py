@@ -156,6 +156,12 @@ _PREPARATION = re.compile(
     r"\b(?:wrote|written|writing|left|finished|signed)\s+(?:\w+\s+)?"
     r"(?:letters?|notes?|will|goodbyes?)\b|\b(?:escrib[ií]|dej[eé])\s+(?:\w+\s+)?cartas?\b"
 )
+#: What follows "hasta" in a Spanish goodbye ("hasta mañana", "hasta luego", "hasta el
+#: jueves"): a goodbye, no limit to the yes.
+_GOODBYE_UNTIL = (
+    r"(?:ma[nñ]ana|luego|pronto|la pr[oó]xima|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
+    r"s[aá]bado|domingo))\b"
+)
 #: A time when it all ends, beside a yes ("safe, it'll all be over soon", "yes soon",
 #: "yes, when this is over"), or any limit to the yes ("yes til tonight", "yes till my mom
 #: leaves", "until everyone's asleep", "sí, hasta que se duerman", "as long as she's here"):
@@ -163,10 +169,11 @@ _PREPARATION = re.compile(
 #: high in a first message. "After tonight" is the detector's FROM_A_TIME_ON. "See you
 #: soon" is a goodbye for now.
 _ENDING_TO_COME = re.compile(
-    r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )\b(?:soon|pronto)\b"
+    r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )(?<!hasta )\b(?:soon|pronto)\b"
     r"|\b(?:will|'ll|gonna|going to)\s+(?:all\s+)?be\s+(?:all\s+)?over\b"
     r"|\b(?:once|after|when)\s+(?:this|it|everything)(?:\s+is|'s)?\s+(?:all\s+)?over\b"
-    r"|\b(?:til|till|until|untill|hasta|as long as|so long as|mientras)\b"
+    r"|\b(?:til|till|until|untill|as long as|so long as|mientras)\b"
+    rf"|\bhasta\b(?!\s+{_GOODBYE_UNTIL})"
 )
 #: A yes taken back: "yes jk", "jkjk", "j k", "/s", "yeah right", "psych", "not!", "sí,
 #: mentira", "es broma". Here a take-back makes the yes no yes, so the list is wider than
@@ -227,18 +234,22 @@ _PLAIN_EXTRA = re.compile(
     r"thanks?(?: you)?(?: so much)?(?: for (?:checking(?: in| on me)?|asking))?|thx|ty|"
     r"gracias|lol|haha+|jaja+|good ?night|gn|night|buenas noches|"
     r"see (?:you|u|ya)(?: soon| later| tomorrow)?|talk (?:to you )?(?:soon|later|tomorrow)|"
+    rf"hasta {_GOODBYE_UNTIL}|nos vemos|"
     # Feeling better, being at home, in bed or with someone.
     r"(?:i )?(?:feel|felt|feeling|doing)(?: a lot| much)? better|"
     r"(?:at |back )?home|in bed|en casa|en la cama|"
     rf"(?:(?:here|right here)\s+)?(?:with|con)\s+{_SOMEONE}(?:\s+(?:here|now))?|"
-    rf"(?:(?:once|now that|since|after|when)\s+)?{_SOMEONE}\s+(?:is|are|got|came)\s+"
-    r"(?:here|over|home)|"
+    # Someone here now, not once they are ("yes, once my mom is home" waits for them).
+    rf"(?:(?:now that|since)\s+)?{_SOMEONE}\s+(?:is|are)\s+(?:here|over|home)|"
+    rf"(?:(?:once|now that|since|after|when)\s+)?{_SOMEONE}\s+(?:got|came)\s+(?:here|over|home)|"
     rf"(?:got|have|i've got)\s+{_SOMEONE}\s+(?:here\s+)?with me|"
-    # Coping steps, done or under way, and once or after them.
-    r"(?:(?:once|after|when|since|despu[eé]s de)\s+)?(?:i\s+)?(?:(?:called|calling|call|"
-    r"texted|texting|messaged|talked|talking|spoke|speaking|reached out)(?:\s+(?:to|with))?\s+"
+    # Coping steps, done or under way, and once or after them when done ("once i call my
+    # therapist" is a step still to take).
+    r"(?:(?:(?:once|after|when|since)\s+)?(?:i\s+)?(?:called|texted|messaged|talked|spoke|"
+    r"reached out)|(?:after|since)\s+(?:calling|texting|talking|speaking)|"
+    r"(?:i\s+)?(?:calling|call|texting|talking|speaking))(?:\s+(?:to|with))?\s+"
     rf"{_SOMEONE}(?:\s+(?:and\s+)?(?:they|she|he|it)\s+helped)?|"
-    rf"(?:llam[eé]|hablar|habl[eé])\s+(?:a|con)\s+{_SOMEONE})|"
+    rf"(?:despu[eé]s de\s+)?(?:llam[eé]|hablar|habl[eé])\s+(?:a|con)\s+{_SOMEONE}|"
     r"(?:(?:did|doing|took|taking|take|had)\s+)?(?:(?:some|a few|a couple(?: of)?|\d+|a)\s+)?"
     r"(?:(?:deep|slow|paced)\s+)?(?:breaths?|breathing(?: exercises?)?)|breathed|respir\w*|"
     r"(?:used|put|splashed|took|had|drank|tom[eé]|me tom[eé])\s+(?:some\s+|una?\s+)?"
@@ -266,8 +277,9 @@ _PLAIN_EXTRA = re.compile(
     r")(?!\S)"
 )
 #: Warm faces beside a yes: the emoji of warmth and thanks, a closed list (the text ones
-#: are :data:`_EMOTICON`'s). Any other emoji ("yes 🙃") is no plain yes.
-_WARM_EMOJI = frozenset("🙂😊😀😃😄😁☺❤💕💖💗💙💚💛💜🧡🤍🥰🤗👍🙏😌✨🫶👌✅\ufe0f🏻🏼🏽🏾🏿")
+#: are :data:`_EMOTICON`'s). Any other emoji ("yes 🙃", the sarcastic "yes i'm ✨fine✨") is
+#: no plain yes.
+_WARM_EMOJI = frozenset("🙂😊😀😃😄😁☺❤💕💖💗💙💚💛💜🧡🤍🥰🤗👍🙏😌🫶👌✅\ufe0f🏻🏼🏽🏾🏿")
 #: Where one clause of an answer ends: the means of one clause are put away by its own verb.
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n…]+|\b(?:and|but|y|pero|though|tho)\b")
 
@@ -365,15 +377,26 @@ _LINKING_WORDS = (
     r"(?:is|was|'s|are|starts?|started|begins?|ends?|today|tomorrow|tonight|on|"
     r"with\s+(?:my\s+|mi\s+)?\w+|you|u|ya|me|him|her|them|us|es|con\s+(?:mi\s+)?\w+)"
 )
+#: A number as a clock reads it: "4", "4:30", "4.30", "four"; not "4.5", a rating between 4
+#: and 5.
+_CLOCK_NUMBER = r"(?:\d+(?:[:.]\d\d)?|" + "|".join(NUMBER_WORDS) + r")"
+#: What may follow a time and keep it one: its day or who it is with ("my appointment is at
+#: 4 tomorrow", "group is at 5 on thursday", "session at 4 with dr lee").
+_WHEN_AFTER_A_TIME = (
+    r"(?:today|tomorrow|tonight|hoy|ma[nñ]ana|on\s+\w+|with\s+(?:my\s+|dr\.?\s+)?\w+|"
+    r"con\s+(?:mi\s+|el\s+|la\s+)?\w+)"
+)
 #: "At 4" as a time: only when a time word governs it, nothing but linking words between
-#: (:data:`_LINKING_WORDS`), and nothing after it but a sentence's end ("class at 4",
-#: "i have group at 5", "see you at 5"); a time's own form ("4pm", "4:30", "4 o'clock")
+#: (:data:`_LINKING_WORDS`), and nothing after it but its day or company
+#: (:data:`_WHEN_AFTER_A_TIME`) and a sentence's end ("class at 4", "i have group at 5",
+#: "see you at 5 tomorrow"); a time's own form ("4pm", "4:30", "4 o'clock")
 #: is :data:`_NOT_A_RATING`'s. Any word or emoji after it ("group today at 5 again",
 #: "class today at 5 😞", "at 5 now"), or a time word elsewhere in the sentence ("been at
 #: 5 since lunch"), leaves a 4 or 5 the rating. When in doubt, the rating: a page for
 #: "i'm home at 5" costs a phone call, a missed urge of 5 costs the client.
 _AT_A_TIME = re.compile(
-    rf"\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*\s+at\s+(?:about\s+)?{_ANY_NUMBER}[\s.!…]*$"
+    rf"\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*\s+at\s+(?:about\s+)?{_CLOCK_NUMBER}"
+    rf"(?:\s+{_WHEN_AFTER_A_TIME})*[\s.!…]*$"
 )
 #: Any number an urge could be read from, as :func:`urge_is_high` reads them.
 _SOME_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
