@@ -1285,3 +1285,23 @@ def test_sunburn_kitchen_burns_sports_knocks_and_haircuts_are_not_self_harm(text
 )
 def test_a_burn_on_purpose_on_the_stove_or_iron_gets_the_check_in(text: str) -> None:
     _assert_flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i took the whole bottle jk...?",
+        "i took the whole bottle jk maybe",
+        "i took the whole bottle jk or nah",
+        "i took the whole bottle jk kinda serious",
+        "me voy a matar esta noche jaja es broma... creo",
+        "me tomé todas las pastillas es broma (no lo es)",
+    ],
+)
+def test_a_joke_followed_by_a_hedge_or_a_question_mark_pages(text: str) -> None:
+    """Review 8 detector #4 (in part): "jk maybe", "jk...?", "es broma... creo"."""
+    _assert_escalates(text)
+
+
+def test_a_joke_then_an_ordinary_question_is_still_a_joke() -> None:
+    _assert_level("i want to die jk. what's for dinner?", RiskLevel.NONE)

@@ -13,6 +13,7 @@ tokens and a dictionary look-up per token: linear in the message.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -615,9 +616,9 @@ def _joked(
 
     A joke takes back anything only when it ends the message or an ordinary sentence
     follows it ("gonna kms jk i love life"). Followed by a retraction ("kms jk... no
-    for real"), by doubt ("jk... or not", "jk idk", "jk?", "jk, i'm already here") or
-    by risk of its own ("jk i have the rope ready"), it is no joke: a client testing
-    whether anyone takes them seriously."""
+    for real"), by doubt ("jk... or not", "jk idk", "jk?", "jk...?", "jk maybe", "jk,
+    i'm already here") or by risk of its own ("jk i have the rope ready"), it is no
+    joke: a client testing whether anyone takes them seriously."""
     jokes = marks.get(_JOKES)
     if jokes is None:
         return none
@@ -633,7 +634,7 @@ def _joked(
             end += 1
         doubted = (
             any(retractions[end:])
-            or (end < len(words) and words[end] == "?")
+            or "?" in itertools.takewhile(lambda word: not word[0].isalnum(), words[end:])
             or any(risk_at(after) for after in range(end, len(words)))
         )
         if not doubted:

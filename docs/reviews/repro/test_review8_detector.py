@@ -3,7 +3,8 @@
 The real detector (rules and model) through the helpers of ``tests/test_safety_detector.py``;
 no database. Each test fails on main (e487deb) because of the hole its docstring describes.
 #1, #2, #3, #6, #7, #8 and #9 are fixed (branch ``detector8b``): their tests are in
-``tests/test_safety_detector.py``; #4 and #5 are open.
+``tests/test_safety_detector.py``; #4 (a crying emoji, symptoms or a last message after
+the joke; the hedges are fixed) and #5 are open.
 Levels "before the merge" were read from ``git archive 244ed9c`` on the same texts.
 """
 
@@ -16,16 +17,10 @@ from tests.test_safety_detector import _assert_escalates
 #: Review 8 detector #4: a joke followed by doubt the list does not hold, by overdose
 #: symptoms, or by risk only the model reads. None before and after the merge.
 JOKES_FOLLOWED_BY_DOUBT_OR_SYMPTOMS = [
-    "i took the whole bottle jk...?",
-    "i took the whole bottle jk maybe",
-    "i took the whole bottle jk or nah",
-    "i took the whole bottle jk kinda serious",
     "i took the whole bottle jk 😭",
     "i took the whole bottle jk, everything is blurry",
     "i took the whole bottle lol jk. feeling kinda dizzy",
     "kms jk. this is the last time you'll hear from me",
-    "me voy a matar esta noche jaja es broma... creo",
-    "me tomé todas las pastillas es broma (no lo es)",
     "me tomé todas las pastillas jk me siento mareada",
 ]
 
