@@ -1124,3 +1124,184 @@ def test_message_text_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert not [
         r for r in caplog.records if "kill myself" in r.getMessage() or "stepdad" in r.getMessage()
     ]
+
+
+#: Review 8 detector #1: not needing one's meds, therapist, a person or a pet from a time
+#: on; only an everyday object ("a ride", "the car") sets "won't need" aside.
+NO_NEED_OF_CARE_OR_POSSESSIONS = [
+    "i won't need my lithium after tonight",
+    "i won't need my prescriptions after tonight",
+    "after tonight i won't need my psych meds",
+    "i won't need to see you after tonight",
+    "i won't need 988 after tonight",
+    "won't need u after tonight",
+    "i won't need my clothes after tonight, you can have them",
+    "i won't need my cat after tonight. please take care of her",
+    "no voy a necesitar mi medicina después de hoy",
+    "no voy a necesitar a mi psiquiatra después de hoy",
+    "no voy a necesitar a nadie después de esta noche",
+]
+
+
+@pytest.mark.parametrize("text", NO_NEED_OF_CARE_OR_POSSESSIONS)
+def test_not_needing_ones_meds_therapist_or_things_after_tonight_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we won't need any more sessions after tonight",
+        "we won't need another appointment after tonight",
+        "le di la pistola a mi hermano, ya no me va a hacer falta",
+        "gave my guns to my son, he won't need to worry about me anymore",
+    ],
+)
+def test_no_more_sessions_for_us_or_a_gun_no_longer_needed_pages(text: str) -> None:
+    """Review 8 detector #2: "we" (the client and the therapist), a Spanish ending with
+    no object said, and someone no longer needing to worry about the client."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she won't need her meds after tonight",
+        "i won't need a babysitter after friday",
+        "no voy a necesitar un aventón después de hoy",
+    ],
+)
+def test_someone_elses_meds_or_an_everyday_thing_no_longer_needed_pages_no_one(
+    text: str,
+) -> None:
+    assert not assess(text).level.escalates, assess(text).to_dict()
+
+
+#: Review 8 detector #3: a threat on a condition, laughed at.
+CONDITIONAL_THREATS_LAUGHED_AT = [
+    "si me deja me mato jaja",
+    "si me vuelve a pegar me mato jaja",
+    "si me deja esta noche me mato jaja",
+    "si repruebo me mato jaja",
+]
+
+
+@pytest.mark.parametrize("text", CONDITIONAL_THREATS_LAUGHED_AT)
+def test_a_threat_on_a_condition_with_a_laugh_gets_at_least_the_check_in(text: str) -> None:
+    """ "si me deja me mato jaja" (if he leaves me i kill myself haha): a client may be
+    testing whether anyone listens."""
+    _assert_flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "si me deja me mato jaja en serio",
+        "si me deja me mato jaja no es broma",
+        "si pierdo la beca me mato jaja neta",
+        "si me corren me mato jaja pero de verdad",
+        "sí me mato hoy jaja",
+    ],
+)
+def test_a_laughed_threat_said_to_be_serious_or_a_yes_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize("text", ["me mato en el gym", "me mato estudiando"])
+def test_working_out_or_studying_hard_is_not_flagged(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+#: Review 8 detector #6: means handed over and then hidden or partly kept.
+MEANS_HANDED_OVER_AND_KEPT_IN_OTHER_WORDS = [
+    "i handed my pills over to mom but i hid some",
+    "gave my brother my guns, kept a couple",
+    "i gave my pills to my mom. stashed a few first",
+    "gave my guns away except my pistol",
+    "le di mis pastillas a mi mamá pero escondí unas",
+]
+
+
+@pytest.mark.parametrize("text", MEANS_HANDED_OVER_AND_KEPT_IN_OTHER_WORDS)
+def test_means_handed_over_but_hidden_or_partly_kept_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+#: Review 8 detector #8: the safety plan working, with an everyday "still have",
+#: "another", "buy some", "kept", "tengo otra" about something else than the means.
+SAFETY_PLAN_WORKING = [
+    "i gave my mom my pills to hold, i still have some anxiety tho",
+    "le di mis pastillas a mi mamá, tengo otra cita mañana",
+    "gave my meds to mom to hold, gonna buy some snacks",
+    "i threw out my blades. got another tattoo lol",
+    "gave my pills to my mom, i kept my promise to my therapist",
+    "tiré las pastillas, todavía tengo miedo pero estoy mejor",
+]
+
+
+@pytest.mark.parametrize("text", SAFETY_PLAN_WORKING)
+def test_the_safety_plan_working_pages_no_one(text: str) -> None:
+    assert not assess(text).level.escalates, assess(text).to_dict()
+
+
+#: Review 8 detector #7: Spanish self-harm going on; the English of each is moderate.
+SPANISH_SELF_HARM_GOING_ON = [
+    "me sigo cortando",
+    "me estoy cortando",
+    "me corto a diario",
+    "me corto cuando estoy triste",
+    "todavía me corto",
+    "me sigo lastimando",
+    "me quemo con cigarros desde hace un año",
+]
+
+
+@pytest.mark.parametrize("text", SPANISH_SELF_HARM_GOING_ON)
+def test_spanish_self_harm_going_on_gets_at_least_the_check_in(text: str) -> None:
+    _assert_flagged(text)
+
+
+#: Review 8 detector #9: sunburn, kitchen burns, sports knocks and haircuts.
+EVERYDAY_BURNS_AND_HAIRCUTS = [
+    "me quemo todos los días con el sol",
+    "me quemo seguido cocinando",
+    "me lastimo seguido la rodilla jugando futbol",
+    "sigo cortándome el pelo yo sola",
+    "llevo un mes quemándome con la plancha",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_BURNS_AND_HAIRCUTS)
+def test_sunburn_kitchen_burns_sports_knocks_and_haircuts_are_not_self_harm(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me quemé la mano en la estufa a propósito. poquito. ya estoy bien",
+        "me quemé con la plancha a propósito ayer, ya me puse crema, estoy bien ahora",
+    ],
+)
+def test_a_burn_on_purpose_on_the_stove_or_iron_gets_the_check_in(text: str) -> None:
+    _assert_flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i took the whole bottle jk...?",
+        "i took the whole bottle jk maybe",
+        "i took the whole bottle jk or nah",
+        "i took the whole bottle jk kinda serious",
+        "me voy a matar esta noche jaja es broma... creo",
+        "me tomé todas las pastillas es broma (no lo es)",
+    ],
+)
+def test_a_joke_followed_by_a_hedge_or_a_question_mark_pages(text: str) -> None:
+    """Review 8 detector #4 (in part): "jk maybe", "jk...?", "es broma... creo"."""
+    _assert_escalates(text)
+
+
+def test_a_joke_then_an_ordinary_question_is_still_a_joke() -> None:
+    _assert_level("i want to die jk. what's for dinner?", RiskLevel.NONE)

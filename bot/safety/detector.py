@@ -190,7 +190,9 @@ def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
     rules = verdict.assessment
     if rules.evidence and all(
-        _within(e, frames.discounted) or _touches(e, frames.explained) for e in rules.evidence
+        _within(e, frames.discounted)
+        or (_touches(e, frames.explained) and not _touches(e, verdict.firm))
+        for e in rules.evidence
     ):
         verdict = RulesVerdict(NO_RISK, cancelled=True, noticed=True, masked=verdict.masked)
         rules = NO_RISK

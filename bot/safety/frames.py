@@ -13,6 +13,7 @@ tokens and a dictionary look-up per token: linear in the message.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -167,12 +168,20 @@ class FrameReader:
         self._means = frozenset(str(p) for p in _list(document, "means_parts"))
         self._handover_verbs = frozenset(str(p) for p in _list(document, "handover_verb_parts"))
         self._handover_undoers = frozenset(str(p) for p in _list(document, "handover_undone_parts"))
-        self._needed = {
+        self._everyday_objects = {
             str(part): frozenset(fold(str(word)) for word in words)
-            for part, words in _mapping(document, "needs_an_object").items()
+            for part, words in _mapping(document, "everyday_objects").items()
         }
         self._object_fillers = frozenset(fold(str(w)) for w in _list(document, "object_fillers"))
         self._not_the_client = frozenset(fold(str(w)) for w in _list(document, "not_the_client"))
+        self._keeping_fillers = frozenset(fold(str(w)) for w in _list(document, "keeping_fillers"))
+        self._keeping_by_others = frozenset(
+            fold(str(w)) for w in _list(document, "keeping_by_others")
+        )
+        self._keeping_continues = frozenset(
+            fold(str(w)) for w in _list(document, "keeping_continues")
+        )
+        self._client_words = frozenset(fold(str(w)) for w in _list(document, "about_the_client"))
 
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
         known = set(_mapping(document, "parts"))
@@ -253,7 +262,11 @@ class FrameReader:
             for part, end in self._parts_at(words, index):
                 if (
                     skip_for_rules[index]
-                    or (skip[index] and part not in self._subject_free)
+                    or (
+                        skip[index]
+                        and part not in self._subject_free
+                        and not self._about_the_client(words, part, index, end)
+                    )
                     or self._negated(words, index, not_negating)
                     or not self._has_its_object(words, part, index, end)
                 ):
@@ -290,15 +303,11 @@ class FrameReader:
         # bought again ("i saved a few"), or an ending in another clause ("..., won't
         # need them anymore") leave them counted (:meth:`_handed_over`).
         handed = self._handed_over(words, marks, not_negating, found, is_explained)
-        undone = marks.get(_TAKEN_BACK)
-        if handed and undone is not None:
+        kept = self._kept_means(words, marks.get(_TAKEN_BACK))
+        if handed and kept is not None:
             # Handed over and then kept back, got back or bought again: the safety
             # plan undone, means at hand (a part of its own, on the undoing words).
-            first = undone.index(True)
-            last = first
-            while last < len(words) and undone[last]:
-                last += 1
-            found.append(_Occurrence(_MEANS_KEPT, first, last))
+            found.append(_Occurrence(_MEANS_KEPT, *kept))
             is_explained.append(False)
             handed = set()
         set_aside.update(found[position].part for position in handed)
@@ -422,23 +431,70 @@ class FrameReader:
             )
         return explained
 
+    def _kept_means(
+        self, words: Sequence[str], undone: Sequence[bool] | None
+    ) -> tuple[int, int] | None:
+        """The first run of keeping words (``handover_undone``) that is about the means,
+        as ``(start, end)``: what follows it in its clause, amounts and articles passed
+        over, is nothing, a means, a pronoun, a number or a word of ``keeping_continues``
+        ("i saved a few", "still have 30", "tengo otras", "i know where he keeps the
+        key", "except my pistol"). Another noun makes it everyday talk: "i still have
+        some anxiety", "got another tattoo", "tengo otra cita", "i kept my promise to my
+        therapist"; someone else keeping them ("she hid them") is the plan working."""
+        if undone is None:
+            return None
+        start = 0
+        while start < len(words):
+            if not undone[start]:
+                start += 1
+                continue
+            end = start
+            while end < len(words) and undone[end]:
+                end += 1
+            after = end
+            while after < len(words) and words[after] in self._keeping_fillers:
+                after += 1
+            if start and words[start - 1] in self._keeping_by_others:
+                pass  # "she hid them" (mom did): the safety plan working
+            elif (
+                after == len(words)
+                or words[after] in _CLAUSE_BREAKS
+                or words[after] in self._keeping_continues
+                or words[after].isdigit()
+                or any(part in self._means for part, _ in self._parts_at(words, after))
+            ):
+                return start, end
+            start = end
+        return None
+
     def _has_its_object(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
-        """Whether a part that is risk only for some objects (``needs_an_object``) has
-        one: "won't need the reminders / them after tonight", not "won't need a ride" nor
-        "we won't need the heater". The object comes right after the part (articles and
-        possessives passed over), or is in the part itself ("no los voy a necesitar");
-        a subject that is not the client ("we", "you") just before it counts nothing."""
-        objects = self._needed.get(part)
-        if objects is None:
-            return True
-        if start and words[start - 1] in self._not_the_client:
-            return False
-        if any(word in objects for word in words[start:end]):
+        """Whether a part that an everyday object sets aside (``everyday_objects``) is
+        about the client: "won't need my lithium / my cat / to see you / u after
+        tonight" and a Spanish "ya no me va a hacer falta" with no object said are, but
+        "won't need a ride / the car / dinner" is a plan. The list is of everyday things
+        and not of the care, because the care, a person, a pet or a possession given away
+        can be named in more words than any list holds. Another subject ("she won't need
+        her meds") sets it aside too, unless what they will not need is the client ("he
+        won't need to worry about me anymore")."""
+        everyday = self._everyday_objects.get(part)
+        if everyday is None:
             return True
         after = end
         while after < len(words) and words[after] in self._object_fillers:
             after += 1
-        return after < len(words) and words[after] in objects
+        if after < len(words) and words[after] in everyday:
+            return False
+        if start and words[start - 1] in self._not_the_client:
+            return self._about_the_client(words, part, start, end)
+        return True
+
+    def _about_the_client(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
+        """Whether someone else's no-need is of the client ("he won't need to worry about
+        me anymore", "they won't need me"): an ending of the client's all the same."""
+        if part not in self._everyday_objects:
+            return False
+        clause = _clause_around(words, start)
+        return any(word in self._client_words for word in words[end : clause.stop])
 
     def _words(self, normalized: NormalizedText, matches: Sequence[re.Match[str]]) -> list[str]:
         """The tokens as the parts read them: folded, except a word written with an accent
@@ -560,9 +616,9 @@ def _joked(
 
     A joke takes back anything only when it ends the message or an ordinary sentence
     follows it ("gonna kms jk i love life"). Followed by a retraction ("kms jk... no
-    for real"), by doubt ("jk... or not", "jk idk", "jk?", "jk, i'm already here") or
-    by risk of its own ("jk i have the rope ready"), it is no joke: a client testing
-    whether anyone takes them seriously."""
+    for real"), by doubt ("jk... or not", "jk idk", "jk?", "jk...?", "jk maybe", "jk,
+    i'm already here") or by risk of its own ("jk i have the rope ready"), it is no
+    joke: a client testing whether anyone takes them seriously."""
     jokes = marks.get(_JOKES)
     if jokes is None:
         return none
@@ -578,7 +634,7 @@ def _joked(
             end += 1
         doubted = (
             any(retractions[end:])
-            or (end < len(words) and words[end] == "?")
+            or "?" in itertools.takewhile(lambda word: not word[0].isalnum(), words[end:])
             or any(risk_at(after) for after in range(end, len(words)))
         )
         if not doubted:

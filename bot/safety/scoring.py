@@ -43,7 +43,9 @@ class RulesVerdict:
     ``by_parts`` is true when parts that combine reached the level on their own:
     the model's veto does not lower it. ``masked`` are spans of the original text (an
     idiom's sentences): the model reads the message without them, rather than not at all,
-    and never lowers the verdict.
+    and never lowers the verdict. ``firm`` are the spans of rules no idiom may cancel
+    (``suppressible: false``): the parts' everyday talk and idioms do not explain them
+    away either.
     """
 
     assessment: Assessment
@@ -52,6 +54,7 @@ class RulesVerdict:
     set_aside: bool = False
     by_parts: bool = False
     masked: tuple[tuple[int, int], ...] = ()
+    firm: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,12 @@ def score(
         return RulesVerdict(NO_RISK, cancelled, cancelled)
     merged = _merge_touching(text, evidence)
     categories = tuple(sorted({e.category for e in merged}, key=_CATEGORY_ORDER.__getitem__))
-    return RulesVerdict(Assessment(level, categories, merged), cancelled, True)
+    firm = tuple(
+        (tokens[item.hit.start].start, tokens[item.hit.end - 1].end)
+        for item in counted
+        if not item.hit.rule.suppressible and item.hit.rule.category is not None
+    )
+    return RulesVerdict(Assessment(level, categories, merged), cancelled, True, firm=firm)
 
 
 def _count(
