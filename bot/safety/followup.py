@@ -157,7 +157,8 @@ _PREPARATION = re.compile(
     r"(?:letters?|notes?|will|goodbyes?)\b|\b(?:escrib[ií]|dej[eé])\s+(?:\w+\s+)?cartas?\b"
 )
 #: What follows "hasta" in a Spanish goodbye ("hasta mañana", "hasta luego", "hasta el
-#: jueves"): a goodbye, no limit to the yes.
+#: jueves"): a goodbye, no limit to the yes, unless it follows a word of safety ("estoy a
+#: salvo hasta mañana" is safe until tomorrow).
 _GOODBYE_UNTIL = (
     r"(?:ma[nñ]ana|luego|pronto|la pr[oó]xima|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
     r"s[aá]bado|domingo))\b"
@@ -167,13 +168,17 @@ _GOODBYE_UNTIL = (
 #: leaves", "until everyone's asleep", "sí, hasta que se duerman", "as long as she's here"):
 #: a safety that ends at a time or an event is the conditional safety the detector reads as
 #: high in a first message. "After tonight" is the detector's FROM_A_TIME_ON. "See you
-#: soon" is a goodbye for now.
+#: soon" is a goodbye for now; a goodbye that doubts the morning ("hasta mañana, si
+#: despierto", "if i wake up") is an ending too.
 _ENDING_TO_COME = re.compile(
     r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )(?<!hasta )\b(?:soon|pronto)\b"
     r"|\b(?:will|'ll|gonna|going to)\s+(?:all\s+)?be\s+(?:all\s+)?over\b"
     r"|\b(?:once|after|when)\s+(?:this|it|everything)(?:\s+is|'s)?\s+(?:all\s+)?over\b"
     r"|\b(?:til|till|until|untill|as long as|so long as|mientras)\b"
     rf"|\bhasta\b(?!\s+{_GOODBYE_UNTIL})"
+    r"|\b(?:safe|ok|okay|fine|good|alright|a salvo|segur[oa]|bien)\s+hasta\b"
+    r"|\bsi\s+(?:despierto|amanezco|llego|sigo aqu[ií]|es que hay ma[nñ]ana)\b"
+    r"|\bif\s+i\s+(?:wake up|make it|survive|am still here|'m still here|m still here)\b"
 )
 #: A yes taken back: "yes jk", "jkjk", "j k", "/s", "yeah right", "psych", "not!", "sí,
 #: mentira", "es broma". Here a take-back makes the yes no yes, so the list is wider than
@@ -383,18 +388,21 @@ _CLOCK_NUMBER = r"(?:\d+(?:[:.]\d\d)?|" + "|".join(NUMBER_WORDS) + r")"
 #: What may follow a time and keep it one: its day or who it is with ("my appointment is at
 #: 4 tomorrow", "group is at 5 on thursday", "session at 4 with dr lee").
 _WHEN_AFTER_A_TIME = (
-    r"(?:today|tomorrow|tonight|hoy|ma[nñ]ana|on\s+\w+|with\s+(?:my\s+|dr\.?\s+)?\w+|"
-    r"con\s+(?:mi\s+|el\s+|la\s+)?\w+)"
+    r"(?:today|tomorrow|tonight|hoy|ma[nñ]ana|on\s+\w+day|"
+    r"with\s+(?:(?:my|dr\.?|mr\.?|ms\.?|mrs\.?)\s+\w+|mom|mum|dad|him|her|them|you|u)|"
+    r"con\s+(?:mi|el|la)\s+\w+)"
 )
 #: "At 4" as a time: only when a time word governs it, nothing but linking words between
 #: (:data:`_LINKING_WORDS`), and nothing after it but its day or company
 #: (:data:`_WHEN_AFTER_A_TIME`) and a sentence's end ("class at 4", "i have group at 5",
 #: "see you at 5 tomorrow"); a time's own form ("4pm", "4:30", "4 o'clock")
 #: is :data:`_NOT_A_RATING`'s. Any word or emoji after it ("group today at 5 again",
-#: "class today at 5 😞", "at 5 now"), or a time word elsewhere in the sentence ("been at
-#: 5 since lunch"), leaves a 4 or 5 the rating. When in doubt, the rating: a page for
+#: "class today at 5 😞", "at 5 now"), a time word elsewhere in the sentence ("been at
+#: 5 since lunch"), or one that dates a state ("after group at 5 tonight", "since lunch at
+#: 5 today"), leaves a 4 or 5 the rating. When in doubt, the rating: a page for
 #: "i'm home at 5" costs a phone call, a missed urge of 5 costs the client.
 _AT_A_TIME = re.compile(
+    r"(?<!after )(?<!since )(?<!desde )(?<!desde la )(?<!desde el )"
     rf"\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*\s+at\s+(?:about\s+)?{_CLOCK_NUMBER}"
     rf"(?:\s+{_WHEN_AFTER_A_TIME})*[\s.!…]*$"
 )
