@@ -1227,6 +1227,27 @@ def test_means_handed_over_but_hidden_or_partly_kept_pages(text: str) -> None:
     _assert_escalates(text)
 
 
+#: Review 10 #1: means handed over and then kept, named in the client's own words (none
+#: when `_kept_means` read a closed list of kept objects).
+MEANS_KEPT_NAMED_IN_ANY_WORDS = [
+    "i gave my pills to my mom but i kept a stash in my car",
+    "i gave my pills to my mom but i hid my backup",
+    "i gave my mom my pills, but i saved a handful",
+    "i gave my pills to my mom but i kept the good ones",
+    "i gave my mom my pills but i kept my old prescription",
+    "i gave my meds to my sister but i kept one bottle",
+    "gave my guns to my brother but i kept my hunting rifle",
+    "gave my blades to my therapist but i kept a backup",
+    "le di mis pastillas a mi mamá pero me guardé un frasco",
+    "le di mis pastillas a mi mamá pero escondí un frasco",
+]
+
+
+@pytest.mark.parametrize("text", MEANS_KEPT_NAMED_IN_ANY_WORDS)
+def test_means_handed_over_but_a_stash_or_backup_kept_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
 #: Review 8 detector #8: the safety plan working, with an everyday "still have",
 #: "another", "buy some", "kept", "tengo otra" about something else than the means.
 SAFETY_PLAN_WORKING = [
@@ -1236,6 +1257,8 @@ SAFETY_PLAN_WORKING = [
     "i threw out my blades. got another tattoo lol",
     "gave my pills to my mom, i kept my promise to my therapist",
     "tiré las pastillas, todavía tengo miedo pero estoy mejor",
+    "gave my pills to my mom, i still have to tell my therapist",
+    "le di mis pastillas a mi mamá y me quedé dormida",
 ]
 
 

@@ -181,6 +181,11 @@ class FrameReader:
         self._keeping_continues = frozenset(
             fold(str(w)) for w in _list(document, "keeping_continues")
         )
+        self._keeping_words = frozenset(fold(str(w)) for w in _list(document, "keeping_words"))
+        # A person kept ("me quedé con ella") is not means kept either.
+        self._kept_everyday = self._keeping_by_others | frozenset(
+            fold(str(w)) for w in _list(document, "kept_everyday")
+        )
         self._client_words = frozenset(fold(str(w)) for w in _list(document, "about_the_client"))
 
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
@@ -434,13 +439,16 @@ class FrameReader:
     def _kept_means(
         self, words: Sequence[str], undone: Sequence[bool] | None
     ) -> tuple[int, int] | None:
-        """The first run of keeping words (``handover_undone``) that is about the means,
-        as ``(start, end)``: what follows it in its clause, amounts and articles passed
-        over, is nothing, a means, a pronoun, a number or a word of ``keeping_continues``
-        ("i saved a few", "still have 30", "tengo otras", "i know where he keeps the
-        key", "except my pistol"). Another noun makes it everyday talk: "i still have
-        some anxiety", "got another tattoo", "tengo otra cita", "i kept my promise to my
-        therapist"; someone else keeping them ("she hid them") is the plan working."""
+        """The first run of words undoing a hand-over (``handover_undone``) that is about
+        the means, as ``(start, end)``. A run with a keeping word (``keeping_words``:
+        "i kept a stash", "hid my backup", "escondí un frasco") is about the means unless
+        what follows it, fillers passed over, is a person or an everyday thing
+        (``kept_everyday``: "i still have some anxiety", "i kept my promise"): the means
+        kept may be named in any words. Any other run ("got another", "tengo otra", "buy
+        some") is about the means only when followed by nothing, a means, a pronoun, a
+        number or a word of ``keeping_continues`` ("tengo otras", "buy more tomorrow"),
+        as "got another tattoo", "tengo otra cita" are everyday talk. Someone else
+        keeping them ("she hid them") is the plan working."""
         if undone is None:
             return None
         start = 0
@@ -454,13 +462,17 @@ class FrameReader:
             after = end
             while after < len(words) and words[after] in self._keeping_fillers:
                 after += 1
+            following = words[after] if after < len(words) else ""
             if start and words[start - 1] in self._keeping_by_others:
                 pass  # "she hid them" (mom did): the safety plan working
+            elif not self._keeping_words.isdisjoint(words[start:end]):
+                if following not in self._kept_everyday:
+                    return start, end
             elif (
-                after == len(words)
-                or words[after] in _CLAUSE_BREAKS
-                or words[after] in self._keeping_continues
-                or words[after].isdigit()
+                not following
+                or following in _CLAUSE_BREAKS
+                or following in self._keeping_continues
+                or following.isdigit()
                 or any(part in self._means for part, _ in self._parts_at(words, after))
             ):
                 return start, end

@@ -19,21 +19,6 @@ def _assert_pages_no_one(text: str) -> None:
     assert not assessment.level.escalates, assessment.to_dict()
 
 
-#: Review 10 #1 (High, lower than before): means handed over and then kept, the kept means
-#: named by a word no list of `_kept_means` holds ("a stash", "my backup", "a handful", "the
-#: good ones", "my old prescription"; "kept one" is itself a keeping phrase, so "bottle" is
-#: read as another noun). All high before the merge, none now.
-MEANS_KEPT_IN_OTHER_WORDS = [
-    "i gave my pills to my mom but i kept a stash in my car",
-    "i gave my pills to my mom but i hid my backup",
-    "i gave my mom my pills, but i saved a handful",
-    "i gave my pills to my mom but i kept the good ones",
-    "i gave my mom my pills but i kept my old prescription",
-    "i gave my meds to my sister but i kept one bottle",
-    "gave my guns to my brother but i kept my hunting rifle",
-    "gave my blades to my therapist but i kept a backup",
-]
-
 #: Review 10 #3 (High, none before and after): possessions given away with a timeline, or
 #: the morning given up, when the thing is on `everyday_objects` ("car", "truck", "coche",
 #: "alarm", "jacket", "pick").
@@ -103,13 +88,6 @@ EVERYDAY_SPANISH_READ_AS_SELF_HARM_OR_A_THREAT = [
     "me corto el fleco cada dos semanas",
     "el zapato me sigue lastimando",
 ]
-
-
-@pytest.mark.parametrize("text", MEANS_KEPT_IN_OTHER_WORDS)
-def test_means_handed_over_but_a_stash_or_backup_kept_pages(text: str) -> None:
-    """ "i gave my pills to my mom but i kept a stash in my car", "i kept my old
-    prescription", "kept my hunting rifle": none (high before the merge)."""
-    _assert_escalates(text)
 
 
 @pytest.mark.parametrize("text", EVERYDAY_THINGS_GIVEN_AWAY_WITH_A_TIMELINE)
