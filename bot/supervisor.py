@@ -163,9 +163,11 @@ class Supervisor:
                 )
             elif now >= self._restart_at[name]:
                 del self._restart_at[name]
-                self.restarts[name] += 1
-                self._say("wisemind", f"restarting {name} (restart {self.restarts[name]})")
+                self._say("wisemind", f"restarting {name} (restart {self.restarts[name] + 1})")
                 self._spawn(by_name[name])
+                # Counted once the new process exists, so whoever reads the count (``/health``,
+                # ``wisemind status``) never sees a restart whose process is not there yet.
+                self.restarts[name] += 1
 
     def serve_health(self, port: int, heartbeats: Callable[[], dict[str, bool]]) -> None:
         """Answer ``GET /health`` on 127.0.0.1:``port``: 200 when all is well, else 503.
