@@ -1328,3 +1328,23 @@ def test_a_joke_followed_by_a_hedge_or_a_question_mark_pages(text: str) -> None:
 
 def test_a_joke_then_an_ordinary_question_is_still_a_joke() -> None:
     _assert_level("i want to die jk. what's for dinner?", RiskLevel.NONE)
+
+
+#: Possessions given away with a timeline, or the morning given up, though the thing is an
+#: everyday one (review 10 #3).
+EVERYDAY_THINGS_GIVEN_AWAY_WITH_A_TIMELINE = [
+    "i won't need my car after tonight, you can have it",
+    "i won't need my truck after tonight. its yours",
+    "no voy a necesitar el coche después de hoy, quédatelo",
+    "i won't need an alarm after tonight",
+    "i won't need my jacket after tonight where im going",
+    "i won't need to pick up my meds after tonight",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_THINGS_GIVEN_AWAY_WITH_A_TIMELINE)
+def test_a_car_given_away_or_no_alarm_needed_after_tonight_pages(text: str) -> None:
+    """An everyday thing no longer needed after tonight and given away ("you can have
+    it", "quédatelo"), or no alarm needed any more: possessions given away with a
+    timeline, the warning sign."""
+    _assert_escalates(text)

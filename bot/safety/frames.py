@@ -173,6 +173,9 @@ class FrameReader:
             for part, words in _mapping(document, "everyday_objects").items()
         }
         self._object_fillers = frozenset(fold(str(w)) for w in _list(document, "object_fillers"))
+        self._given_away = tuple(
+            tuple(fold(str(phrase)).split()) for phrase in _list(document, "given_away")
+        )
         self._not_the_client = frozenset(fold(str(w)) for w in _list(document, "not_the_client"))
         self._keeping_fillers = frozenset(fold(str(w)) for w in _list(document, "keeping_fillers"))
         self._keeping_by_others = frozenset(
@@ -495,10 +498,19 @@ class FrameReader:
         while after < len(words) and words[after] in self._object_fillers:
             after += 1
         if after < len(words) and words[after] in everyday:
-            return False
+            return self._gives_it_away(words[after:])
         if start and words[start - 1] in self._not_the_client:
             return self._about_the_client(words, part, start, end)
         return True
+
+    def _gives_it_away(self, words: Sequence[str]) -> bool:
+        """Whether ``words`` (what follows an everyday thing no longer needed) give it
+        away or say where the client goes (``given_away``): "you can have it", "quédatelo"."""
+        return any(
+            tuple(words[index : index + len(phrase)]) == phrase
+            for phrase in self._given_away
+            for index in range(len(words))
+        )
 
     def _about_the_client(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
         """Whether someone else's no-need is of the client ("he won't need to worry about

@@ -19,18 +19,6 @@ def _assert_pages_no_one(text: str) -> None:
     assert not assessment.level.escalates, assessment.to_dict()
 
 
-#: Review 10 #3 (High, none before and after): possessions given away with a timeline, or
-#: the morning given up, when the thing is on `everyday_objects` ("car", "truck", "coche",
-#: "alarm", "jacket", "pick").
-EVERYDAY_THINGS_GIVEN_AWAY_WITH_A_TIMELINE = [
-    "i won't need my car after tonight, you can have it",
-    "i won't need my truck after tonight. its yours",
-    "no voy a necesitar el coche después de hoy, quédatelo",
-    "i won't need an alarm after tonight",
-    "i won't need my jacket after tonight where im going",
-    "i won't need to pick up my meds after tonight",
-]
-
 #: Review 10 #4 (Medium): laughs `LAUGH_ES` added ("jsjs", "jejeje", "jajaj") make a threat
 #: with a time an idiom (imminent before the merge, the check-in now), and "sí" before a
 #: time word on `SI_CONDITION` ("hoy", "mañana") reads as "if": "sí hoy me mato jaja", the
@@ -88,13 +76,6 @@ EVERYDAY_SPANISH_READ_AS_SELF_HARM_OR_A_THREAT = [
     "me corto el fleco cada dos semanas",
     "el zapato me sigue lastimando",
 ]
-
-
-@pytest.mark.parametrize("text", EVERYDAY_THINGS_GIVEN_AWAY_WITH_A_TIMELINE)
-def test_a_car_given_away_or_no_alarm_needed_after_tonight_pages(text: str) -> None:
-    """ "i won't need my car after tonight, you can have it", "i won't need an alarm
-    after tonight": none."""
-    _assert_escalates(text)
 
 
 @pytest.mark.parametrize("text", LAUGHED_THREATS_WITH_A_TIME)
