@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -454,14 +454,7 @@ class FrameReader:
         keeping them ("she hid them") is the plan working."""
         if undone is None:
             return None
-        start = 0
-        while start < len(words):
-            if not undone[start]:
-                start += 1
-                continue
-            end = start
-            while end < len(words) and undone[end]:
-                end += 1
+        for start, end in _runs(undone):
             after = end
             while after < len(words) and words[after] in self._keeping_fillers:
                 after += 1
@@ -479,7 +472,6 @@ class FrameReader:
                 or any(part in self._means for part, _ in self._parts_at(words, after))
             ):
                 return start, end
-            start = end
         return None
 
     def _has_its_object(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
@@ -648,14 +640,7 @@ def _joked(
         return none
     retractions = marks.get(_RETRACTIONS, none)
     joked = [False] * len(words)
-    index = 0
-    while index < len(words):
-        if not jokes[index]:
-            index += 1
-            continue
-        end = index
-        while end < len(words) and jokes[end]:
-            end += 1
+    for index, end in _runs(jokes):
         doubted = (
             any(retractions[end:])
             or "?" in itertools.takewhile(lambda word: not word[0].isalnum(), words[end:])
@@ -667,7 +652,6 @@ def _joked(
                 # Only symbols before it ("i want to die. 🙃 jk"): it closes the sentence before.
                 start = _sentence_start(words, start - 1 if start else 0)
             joked[start:end] = [True] * (end - start)
-        index = end
     return joked
 
 
@@ -854,6 +838,20 @@ def _clause_around(words: Sequence[str], index: int) -> slice:
     while end < len(words) and words[end] not in _CLAUSE_BREAKS:
         end += 1
     return slice(start, end)
+
+
+def _runs(mask: Sequence[bool]) -> Iterator[tuple[int, int]]:
+    """The ``(start, end)`` of each run of marked tokens in ``mask``, in order."""
+    index = 0
+    while index < len(mask):
+        if not mask[index]:
+            index += 1
+            continue
+        end = index
+        while end < len(mask) and mask[end]:
+            end += 1
+        yield index, end
+        index = end
 
 
 def _spans(
