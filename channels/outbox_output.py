@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -357,10 +358,17 @@ async def _claim_and_answer(
 
     ``turns`` (client id to task) holds the turns in progress; a turn takes
     itself out when it ends, and sets ``wake`` so that the client's next
-    message is claimed at once.
+    message is claimed at once. A pass cancelled while it claims (the server
+    stops) keeps nothing it claimed (:class:`_Claim`).
     """
+    claim = _Claim(output_type.channel, set(turns))
     try:
-        claimed = await asyncio.to_thread(claim_handoffs, output_type.channel, busy=set(turns))
+        claimed = await asyncio.to_thread(claim.run)
+    except asyncio.CancelledError:
+        # The server stops: what the thread took (or will take) is given back, not held.
+        if taken := claim.abandon():
+            await asyncio.to_thread(_give_back, taken)
+        raise
     except Exception:
         logger.exception("claiming unanswered %s messages failed", input_channel)
         return
@@ -371,6 +379,57 @@ async def _claim_and_answer(
         task = asyncio.create_task(process_inbound(on_new_message, hand_off, output, input_channel))
         turns[hand_off.client_id] = task
         task.add_done_callback(functools.partial(_turn_ended, turns, hand_off, input_channel, wake))
+
+
+class _Claim:
+    """A recovery pass's claim, run in a thread that the server's stop may leave behind.
+
+    A cancellation ends the pass's wait at once, but no thread can be
+    stopped: it runs on and commits its claim (a slow or locked database),
+    and the result it returns is dropped with the ``CancelledError``. Left
+    so, the claimed messages would be answered by no server, and the
+    client's next ones would wait behind them, for the whole lease. So
+    whichever of the two comes last gives the claim back (one try, as for
+    a cut-off turn): the thread, if the pass was abandoned before it
+    finished (:meth:`run`); the pass, if the thread had finished but its
+    result had not reached it (:meth:`abandon`). The lock makes them agree,
+    so a claim is neither given back twice nor kept. No turn has started
+    on a claimed message yet, so giving it back never answers it twice;
+    its crisis reply and page were the intake's.
+    """
+
+    def __init__(self, channel: str, busy: set[int]) -> None:
+        self._channel = channel
+        self._busy = busy
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._claimed: list[HandOff] = []
+
+    def run(self) -> list[HandOff]:
+        """Claim (in the thread); give everything back at once if the pass has left."""
+        claimed = claim_handoffs(self._channel, busy=self._busy)
+        with self._lock:
+            if not self._abandoned:
+                self._claimed = claimed
+                return claimed
+        _give_back(claimed)
+        return []
+
+    def abandon(self) -> list[HandOff]:
+        """Leave the claim (the pass is cancelled): what it took that the pass must give back."""
+        with self._lock:
+            self._abandoned = True
+            return self._claimed
+
+
+def _give_back(hand_offs: Sequence[HandOff]) -> None:
+    """Release claims no turn was started for, one try each (then the lease ends them)."""
+    for hand_off in hand_offs:
+        try:
+            release_handoff(hand_off.message_id)
+        except Exception as error:
+            logger.warning("giving back message %s failed: %s; it waits for its lease",
+                           hand_off.message_id, type(error).__name__)  # fmt: skip
 
 
 def _turn_ended(

@@ -48,6 +48,7 @@ from bot.intake import (
     claim_handoffs,
     finish_handoff,
     receive,
+    release_handoff,
     renew_handoffs,
     screen_pending,
     strangers,
@@ -2232,6 +2233,123 @@ def test_a_crisis_text_arriving_as_the_server_stops_is_answered_by_the_next_serv
     assert any("988" in text for text in queued_to(engine, DEMO_PHONE))
     assert any("DEMO0001" in page for page in queued_to(engine, "+15005550001"))
     assert [hand_off.text for hand_off in claim_handoffs("sms", engine=engine)] == [CRISIS]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_message_the_recovery_loop_is_claiming_as_the_server_stops_is_left_to_the_next_server(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review 9 #7: a deploy stops `rasa run` while the recovery loop (every Telegram
+    message, and any SMS left behind an older one or given up by a stopped server, is
+    answered this way) is claiming the client's "hello" in its thread, held there by a busy
+    database (another transaction locks the table for a moment). `BackgroundTasks.stop`
+    cancels the loop at once; the thread runs on and its claim goes through after the
+    stop. That claim is given back, so that the next server answers "hello" at once, not
+    after the 6-minute lease, and only it holds the message. The loop is driven as Sanic
+    21.12's `sanic.server.runners.serve` drives it on a stop (before-stop, drain, close)."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    decision = receive(sms("hello"), settings, engine=engine)
+    assert decision.hand_off is not None
+    message_id = decision.hand_off.message_id
+    loop = asyncio.new_event_loop()
+    background = BackgroundTasks()
+    wake = asyncio.Event()
+    locker = engine.connect()
+
+    async def assistant(message: UserMessage) -> None:
+        await asyncio.sleep(60)
+
+    async def server_starts() -> None:  # its first pass finds nothing: the webhook holds it
+        background.start(keep_recovering(assistant, SmsOutput, "sms", settings, wake))
+        await asyncio.sleep(1.0)
+
+    async def loop_woken() -> None:
+        wake.set()
+        await asyncio.sleep(1.0)  # claim_handoffs waits in its thread for the lock
+
+    try:
+        loop.run_until_complete(server_starts())
+        release_handoff(message_id, engine=engine)  # a server gave "hello" up
+        transaction = locker.begin()
+        locker.exec_driver_sql("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+        loop.run_until_complete(loop_woken())
+        loop.run_until_complete(background.stop())  # Sanic's before_server_stop
+        transaction.commit()  # the database answers: the thread's claim goes through
+        loop.run_until_complete(asyncio.sleep(0.1))  # the drain
+    finally:
+        locker.close()
+        loop.close()  # Sanic's end
+    assert [hand_off.text for hand_off in _claimed_by_the_next_server(engine)] == ["hello"]
+    time.sleep(0.5)  # whatever the stopped server's thread still did, it did not undo that
+    assert inbound(engine, message_id).handed_off_at is not None
+
+
+def test_a_message_claimed_just_as_the_server_stops_is_left_to_the_next_server(
+    engine: Engine,
+    settings: Settings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review 9 #7, the other order: the recovery pass's claim on "hello" is committed in its
+    thread, and the stop cancels the pass before the claimed messages reach it (the
+    result is dropped with the cancellation). The pass gives them back as it ends, so that
+    the next server answers "hello" at once, not after the 6-minute lease."""
+    monkeypatch.setenv("WISEMIND_DATABASE_URL", database_url)
+    decision = receive(sms("hello"), settings, engine=engine)
+    assert decision.hand_off is not None
+    release_handoff(decision.hand_off.message_id, engine=engine)  # a server gave it up
+    claiming, claimed = threading.Event(), threading.Event()
+
+    def claim_then_return(channel: str, **kwargs: object) -> list[HandOff]:
+        claiming.wait(10)
+        try:
+            return claim_handoffs(channel, engine=engine)
+        finally:
+            claimed.set()
+
+    monkeypatch.setattr("channels.outbox_output.claim_handoffs", claim_then_return)
+    loop = asyncio.new_event_loop()
+    background = BackgroundTasks()
+    wake = asyncio.Event()
+    read: list[str] = []
+
+    async def assistant(message: UserMessage) -> None:
+        read.append(message.text or "")
+        await asyncio.sleep(60)
+
+    try:
+        loop.run_until_complete(_recovery_started(background, assistant, settings, wake))
+        claiming.set()
+        assert claimed.wait(10)
+        time.sleep(0.2)  # the thread returns; its result waits for the loop, which is stopped
+        loop.run_until_complete(background.stop())  # Sanic's before_server_stop
+        loop.run_until_complete(asyncio.sleep(0.1))  # the drain
+    finally:
+        loop.close()
+    assert read == []
+    assert [hand_off.text for hand_off in _claimed_by_the_next_server(engine)] == ["hello"]
+
+
+async def _recovery_started(
+    background: BackgroundTasks,
+    assistant: Callable[[UserMessage], Awaitable[None]],
+    settings: Settings,
+    wake: asyncio.Event,
+) -> None:
+    """Start the recovery loop as the channels do and let it reach its first claim."""
+    background.start(keep_recovering(assistant, SmsOutput, "sms", settings, wake))
+    await asyncio.sleep(0.5)
+
+
+def _claimed_by_the_next_server(engine: Engine) -> list[HandOff]:
+    """What the next server's recovery claims within a few seconds of its start."""
+    deadline = time.monotonic() + 5
+    while not (claimed := claim_handoffs("sms", engine=engine)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return claimed
 
 
 async def test_channels_setup_asks_telegram_for_edited_messages_too(

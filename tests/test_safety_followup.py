@@ -902,3 +902,60 @@ def test_after_group_at_5_tonight_to_the_urge_question_pages(answer: str) -> Non
     at 5 tonight": taken for a time, no crisis reply, nobody paged (high before)."""
     risk = risk_of_answer(AskedQuestion(SafetyQuestion.URGE_SUICIDE), answer)
     assert risk is not None and risk.level == "high", risk
+
+
+#: Review 9 #4 (Low, over-escalation): coping carried on "until" a calm it reached, and an
+#: everyday "had" or "ate" beside a yes: each paged the acknowledger again. The coping and
+#: the meal are plain now; a rough day is asked again.
+COPING_UNTIL_A_CALM_OR_AN_EVERYDAY_HAD_BESIDE_A_YES = [
+    "yes, i talked to the crisis line until i felt calmer",
+    "yes i'm safe, i used my skills till the urge passed",
+    "yes i took my dog for a walk until i calmed down",
+    "sí, hablé con mi mamá hasta que me calmé",
+    "yes i had it rough",
+    "yes i took it one day at a time",
+    "yes i had some dinner",
+    "yes i ate a lot of pizza",
+]
+#: What stays not safe beside the same words: a calm still to come ("hasta que me calme"
+#: is a subjunctive), another past ("until she left"), a drink until a calm, means or an
+#: overdose beside it, an intent after the calm.
+STILL_NOT_SAFE_BESIDE_UNTIL_OR_HAD = [
+    "yes until i calm down", "sí, hasta que me calme", "yes until she left",
+    "yes i drank until i felt better", "yes i held the knife until i calmed down",
+    "yes i cut until i felt better", "yes till i felt ok to do it",
+    "yes i'm safe until the urge passed, till tonight", "yes i had some pills",
+    "yes i took some of them", "yes i took a lot of tylenol", "yes i took it all",
+    "yes i had some dinner and the pills",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("answer", COPING_UNTIL_A_CALM_OR_AN_EVERYDAY_HAD_BESIDE_A_YES)
+def test_a_skill_used_until_the_urge_passed_or_a_rough_day_beside_a_yes_does_not_page_again(
+    answer: str,
+) -> None:
+    """What a clinic would see: "yes, i talked to the crisis line until i felt calmer",
+    "yes i had it rough", "yes i had some dinner": the acknowledging therapist was paged
+    again for the answer a clinician hopes for (urge surfing, a call, a meal)."""
+    assert read_safe_now(answer) != NO
+
+
+@pytest.mark.parametrize("answer", STILL_NOT_SAFE_BESIDE_UNTIL_OR_HAD)
+def test_yes_until_i_calm_down_or_beside_pills_still_pages_the_acknowledger(answer: str) -> None:
+    """A calm still to come is a limit, and means, an overdose or an intent beside a calm
+    reached are still what the acknowledging therapist must hear."""
+    assert read_safe_now(answer) == NO
+
+
+@pytest.mark.parametrize(
+    "answer", ["yes i'm safe, i used my skills till the urge passed", "yes i had some dinner"]
+)
+def test_yes_i_used_my_skills_till_the_urge_passed_does_not_reopen_the_escalation(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """The escalation stays acknowledged, nobody is paged again, and the question is settled."""
+    _crisis_acknowledged_and_asked_safe_now(db_session, client)
+    assert _answer(db_session, answer) == ()
+    assert db_session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
+    assert len(_primary_pages(db_session)) == 1, "the acknowledger paged again"
+    assert not question_waiting(db_session, client, utcnow())

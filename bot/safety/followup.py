@@ -104,21 +104,25 @@ _SWALLOW_VERB = (
 )
 #: A swallowing after "are you safe?" is an overdose when what was swallowed is a pronoun, an
 #: amount or a count ("i took em", "took like 20", "a handful", "ate them all", "i had like
-#: 20", "me tomé el frasco"), or nothing ("yes i took"). A pronoun is not one only with a
-#: place or an animal's walk after it ("took them to the vet", "took it easy"); an amount
-#: only before a coping step's own noun ("took a few deep breaths", "had some water"). Any
-#: other swallowing ("took your advice") is no plain extra either: asked again
-#: (:func:`_is_plain`).
+#: 20", "me tomé el frasco"), or nothing ("yes i took", "i drank until i passed out"). A
+#: pronoun is not one only with a place, an animal's walk or a manner after it ("took them
+#: to the vet", "took it easy", "had it rough", "took it one day at a time"); an amount
+#: only before a coping step's or a meal's own noun ("took a few deep breaths", "had some
+#: water", "ate a lot of pizza"). Any other swallowing ("took your advice") is no plain
+#: extra either: asked again (:func:`_is_plain`).
 _SWALLOWED = re.compile(
     rf"\b{_SWALLOW_VERB}\s+(?:(?:like|about|around|maybe|over)\s+)?(?:"
     r"(?:em|'em|them|it|those|these|all|every\w*|the rest|the whole|whole|todas?|todos?|"
     r"el frasco|el bote)\b(?!\s+(?:(?:to|for)\s+(?:the\s+|a\s+)?(?:vet|school|park|walk|doctor|"
-    r"dentist|groomer)|home|out|easy|slow)\b)"
+    r"dentist|groomer)|home|out|easy|slow|rough|hard|tough|(?:one|a) (?:day|step) at a time|"
+    r"day by day|step by step)\b)"
     r"|(?:half|some|sum|more|extra|a lot|lots|loads?|a load|a bunch|bunch|a handful|handful|"
     r"a fistful|too many|too much|so many|many|a few|a couple|\d+|varias|muchas|un mont[oó]n)"
-    r"\b(?!\s+(?:(?:more|deep|slow|cold|fresh)\s+)?(?:breaths?|water|tea|coffee|air|rest|"
-    r"sleep|food|time|minutes?|steps?|agua|t[eé]|aire)\b))"
-    rf"|\b{_SWALLOW_VERB}$|\b(?:las|los|la|lo)\s+(?:tom[eé]|tragu[eé])\b"
+    r"\b(?!\s+(?:of\s+)?(?:(?:more|deep|slow|cold|fresh)\s+)?(?:breaths?|water|tea|coffee|air|"
+    r"rest|sleep|food|time|minutes?|steps?|agua|t[eé]|aire|dinner|lunch|breakfast|pizza|soup|"
+    r"pasta|snacks?|sandwich(?:es)?|toast|rice|fruit|comida|cena|sopa)\b))"
+    rf"|\b{_SWALLOW_VERB}(?:$|\s+(?:til|till|until|untill|hasta)\b)"
+    r"|\b(?:las|los|la|lo)\s+(?:tom[eé]|tragu[eé])\b"
 )
 #: A self-harm verb anywhere beside a yes, in the clinic's words first ("self harmed",
 #: "harmed myself", "sh'd", "did sh", "me autolesioné": the diary card's "self-harm today?")
@@ -163,19 +167,32 @@ _GOODBYE_UNTIL = (
     r"(?:ma[nñ]ana|luego|pronto|la pr[oó]xima|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
     r"s[aá]bado|domingo))\b"
 )
+#: A calm already reached after "until" or "hasta": coping done, no limit to the yes ("i
+#: walked until i calmed down", "used my skills till the urge passed", "hasta que me
+#: calmé"). Only a past calm, a closed list: a calm still to come ("until i calm down",
+#: "hasta que me calme") is the limit it always was, and so is any other past ("until
+#: she left").
+_CALM_REACHED = (
+    r"(?:i\s+(?:calmed(?:\s+down)?|felt\s+(?:(?:a\s+lot|much|a\s+bit|a\s+little)\s+)?"
+    r"(?:calm|calmer|better|ok|okay|safe|safer)|was\s+calm(?:er)?)"
+    r"|(?:it|the\s+urges?|the\s+feelings?|the\s+panic)\s+(?:passed|went\s+away|faded|eased)"
+    r"|que\s+(?:me\s+calmé|me\s+sent[ií]\s+mejor|(?:se\s+)?(?:me\s+)?pas(?:[oó]|aron)))\b"
+)
 #: A time when it all ends, beside a yes ("safe, it'll all be over soon", "yes soon",
 #: "yes, when this is over"), or any limit to the yes ("yes til tonight", "yes till my mom
 #: leaves", "until everyone's asleep", "sí, hasta que se duerman", "as long as she's here"):
 #: a safety that ends at a time or an event is the conditional safety the detector reads as
-#: high in a first message. "After tonight" is the detector's FROM_A_TIME_ON. "See you
-#: soon" is a goodbye for now; a goodbye that doubts the morning ("hasta mañana, si
-#: despierto", "if i wake up") is an ending too.
+#: high in a first message; a calm reached is none (:data:`_CALM_REACHED`). "After
+#: tonight" is the detector's FROM_A_TIME_ON. "See you soon" is a goodbye for now; a
+#: goodbye that doubts the morning ("hasta mañana, si despierto", "if i wake up") is an
+#: ending too.
 _ENDING_TO_COME = re.compile(
     r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )(?<!hasta )\b(?:soon|pronto)\b"
     r"|\b(?:will|'ll|gonna|going to)\s+(?:all\s+)?be\s+(?:all\s+)?over\b"
     r"|\b(?:once|after|when)\s+(?:this|it|everything)(?:\s+is|'s)?\s+(?:all\s+)?over\b"
-    r"|\b(?:til|till|until|untill|as long as|so long as|mientras)\b"
-    rf"|\bhasta\b(?!\s+{_GOODBYE_UNTIL})"
+    rf"|\b(?:til|till|until|untill)\b(?!\s+{_CALM_REACHED})"
+    r"|\b(?:as long as|so long as|mientras)\b"
+    rf"|\bhasta\b(?!\s+(?:{_GOODBYE_UNTIL}|{_CALM_REACHED}))"
     r"|\b(?:safe|ok|okay|fine|good|alright|a salvo|segur[oa]|bien)\s+hasta\b"
     r"|\bsi\s+(?:despierto|amanezco|llego|sigo aqu[ií]|es que hay ma[nñ]ana)\b"
     r"|\bif\s+i\s+(?:wake up|make it|survive|am still here|'m still here|m still here)\b"
@@ -255,6 +272,8 @@ _PLAIN_EXTRA = re.compile(
     r"(?:i\s+)?(?:calling|call|texting|talking|speaking))(?:\s+(?:to|with))?\s+"
     rf"{_SOMEONE}(?:\s+(?:and\s+)?(?:they|she|he|it)\s+helped)?|"
     rf"(?:despu[eé]s de\s+)?(?:llam[eé]|hablar|habl[eé])\s+(?:a|con)\s+{_SOMEONE}|"
+    r"(?:i\s+)?(?:used|using|did|doing|practiced|practised)\s+(?:my|some|the)\s+(?:dbt\s+)?skills|"
+    rf"(?:til|till|until|untill|hasta)\s+{_CALM_REACHED}|"
     r"(?:(?:did|doing|took|taking|take|had)\s+)?(?:(?:some|a few|a couple(?: of)?|\d+|a)\s+)?"
     r"(?:(?:deep|slow|paced)\s+)?(?:breaths?|breathing(?: exercises?)?)|breathed|respir\w*|"
     r"(?:used|put|splashed|took|had|drank|tom[eé]|me tom[eé])\s+(?:some\s+|una?\s+)?"
@@ -269,7 +288,7 @@ _PLAIN_EXTRA = re.compile(
     r"(?:took|taking|had) a nap|napped|slept(?: it off)?|"
     r"(?:going|gonna|off|about|went)\s+(?:to\s+)?(?:bed|sleep|get some sleep)|"
     r"(?:me voy a )?dormir|"
-    r"(?:ate|had|eating) (?:dinner|lunch|breakfast|something)|"
+    r"(?:ate|had|eating) (?:some )?(?:dinner|lunch|breakfast|something)|"
     r"(?:(?:i\s+)?(?:have|got|used|using|following|followed|read|did)\s+)?(?:(?:my|the)\s+)?"
     r"(?:safety|crisis|relapse prevention) plan(?: is working| helped| worked)?|"
     r"like we practiced|as we practiced|"
