@@ -1348,3 +1348,63 @@ def test_a_car_given_away_or_no_alarm_needed_after_tonight_pages(text: str) -> N
     it", "quédatelo"), or no alarm needed any more: possessions given away with a
     timeline, the warning sign."""
     _assert_escalates(text)
+
+
+#: Review 8 detector #5: an idiom keeps the model out of its own clause only; what the
+#: message says after a comma, "and" or a new "i'm" still reaches it.
+IDIOM_THEN_RISK_IN_THE_SAME_TEXTED_LINE = [
+    "im dead tired, this is the last time you'll hear from me",
+    "my phone is dying, i wrote letters to everyone",
+    "i could kill for a pizza and i know how many it takes",
+    "im dying of embarrassment i'm not going to be around much longer",
+]
+
+
+@pytest.mark.parametrize("text", IDIOM_THEN_RISK_IN_THE_SAME_TEXTED_LINE)
+def test_a_last_message_after_dead_tired_and_a_comma_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bruh my phone is dead, texting from my brothers. its me, jordan",
+        "my phone is dying, text me later",
+        "tonight i'm finally going to finish the puzzle and then sleep",
+        "tonight i'm finally going to finish the puzzle i've been doing for 2 weeks",
+    ],
+)
+def test_a_dead_phone_or_a_puzzle_finished_tonight_is_not_flagged(text: str) -> None:
+    """The idiom's own clause ("bruh my phone is dead", "tonight i'm going to finish the
+    puzzle") stays out of the model's reading: what follows is read as a new sentence."""
+    _assert_level(text, RiskLevel.NONE)
+
+
+#: Review 10 #5: a thing an injury, an event or a school term leaves behind, or one whose
+#: need the message says ended ("finals are done", "getting lasik"), is a plan.
+ORDINARY_THINGS_NO_LONGER_NEEDED = [
+    "i won't need my crutches after this week!!",
+    "i won't need my cast after tomorrow",
+    "i won't need my calculator after tomorrow, finals are done",
+    "i won't need my glasses after tomorrow, getting lasik",
+    "we won't need the extra chairs after tonight",
+    "i won't need my costume after tonight lol",
+    "no voy a necesitar mi calculadora después de mañana",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_THINGS_NO_LONGER_NEEDED)
+def test_crutches_or_a_calculator_no_longer_needed_pages_no_one(text: str) -> None:
+    assert not assess(text).level.escalates, assess(text).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i won't need my lithium after tomorrow, finals are done",
+        "i won't need my calculator after tonight, you can have it",
+    ],
+)
+def test_meds_with_a_reason_or_a_thing_given_away_after_tonight_still_pages(text: str) -> None:
+    """A reason sets aside only a thing that is not the means, and not one given away."""
+    _assert_escalates(text)

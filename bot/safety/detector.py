@@ -28,8 +28,14 @@ from bot.safety.tokens import Analyzer
 LEARNED_RISK = "learned_risk"
 _NOTHING_FOUND = RulesVerdict(NO_RISK)
 _WORD = re.compile(r"[^\W\d_]+")
-#: What ends a sentence, for the span an idiom keeps the model out of.
+#: What ends a sentence, and a clause within one: an idiom keeps the model out of its
+#: own clause (its words and their company), not of what else the message says.
 _SENTENCE_ENDS = (".", "!", "?", ";", "\n")
+_CLAUSE_BREAK = re.compile(r",|\b(?:and|but|so|y|pero)\b", re.IGNORECASE)
+#: A clause after an idiom also opens where the client speaks again: "im dying of
+#: embarrassment i'm not going to be around much longer". (Not before one: "tonight
+#: i'm going to finish the puzzle" is one clause.)
+_CLAUSE_AFTER_BREAK = re.compile(_CLAUSE_BREAK.pattern + r"|\s(?=(?:i'm|im|i’m)\b)", re.IGNORECASE)
 #: Categories SPEC §6 rates ``moderate`` (see :func:`_only_moderate_by_spec`).
 _MODERATE_BY_SPEC = frozenset({"recent_self_harm"})
 #: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
@@ -113,11 +119,11 @@ class CrisisDetector:
         return self._normalizer.normalize(text).text
 
     def model_input(self, normalized: NormalizedText, verdict: RulesVerdict) -> str:
-        """The text the model reads for a message: its normalised text, without the words
-        of an idiom the rules set aside (``verdict.masked``)."""
+        """The text the model reads for a message: its normalised text, without the clause
+        of an idiom the rules set aside (``verdict.masked``, see :func:`neutralised`)."""
         if not verdict.masked:
             return normalized.text
-        return self._normalizer.normalize(without_spans(normalized.original, verdict.masked)).text
+        return self._normalizer.normalize(neutralised(normalized.original, verdict.masked)).text
 
     def normalize(self, text: str) -> NormalizedText:
         """The normalised text both halves read."""
@@ -165,11 +171,12 @@ class CrisisDetector:
         )
         # An idiom ("I'll die if I don't get coffee", "finish the puzzle tonight") is set
         # aside even where no rule, or only a signal that needs company ("tonight"),
-        # matched: the learned model reads the message without the idiom's sentence, so
+        # matched: the learned model reads the message without the idiom's clause, so
         # that it reads neither the idiom nor its company ("tonight i'm going to") as
-        # risk, yet still reads what the other sentences say ("... ya tengo las pastillas").
+        # risk, yet still reads what the other clauses say ("im dead tired, this is the
+        # last time you'll hear from me", "... ya tengo las pastillas").
         masked = tuple(
-            _sentence_around(normalized.original, tokens[s.start].start, tokens[s.end - 1].end)
+            _clause_around(normalized.original, tokens[s.start].start, tokens[s.end - 1].end)
             for s in dropping
             if s.suppressor.idiom
         )
@@ -200,9 +207,10 @@ def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
         rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
         verdict = RulesVerdict(rules, cancelled=True, noticed=True, masked=verdict.masked)
     noticed = verdict.noticed or len(frames.parts) >= _NOTICED_FROM_PARTS
-    # A report, hypothesis, rating, joke, the past or everyday context anywhere:
-    # the model stays out.
-    cancelled = verdict.cancelled or bool(frames.discounted or frames.past or frames.explained)
+    # A report, hypothesis, rating, joke, the past or everyday context anywhere: the
+    # model stays out. Words an idiom explains are out of its reading already (masked).
+    explained = [span for span in frames.explained if not _overlaps(span, verdict.masked)]
+    cancelled = verdict.cancelled or bool(frames.discounted or frames.past or explained)
     set_aside = bool(frames.set_aside)
     by_parts = RiskLevel.NONE < frames.level >= rules.level
     if frames.level <= rules.level:
@@ -236,15 +244,35 @@ def _touches(evidence: Evidence, spans: Sequence[tuple[int, int]]) -> bool:
     return any(start < evidence.end and evidence.start < end for start, end in spans)
 
 
+def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in spans)
+
+
 def _word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span of the sentence of ``text`` that holds ``text[start:end]``."""
-    before = max(text.rfind(mark, 0, start) for mark in _SENTENCE_ENDS)
+def _clause_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the clause of ``text`` that holds ``text[start:end]``, with the break
+    that closes it (a comma, "and", "pero") when another clause of its sentence follows."""
+    before = max(text.rfind(mark, 0, start) for mark in _SENTENCE_ENDS) + 1
     after = [found for found in (text.find(mark, end) for mark in _SENTENCE_ENDS) if found >= 0]
-    return before + 1, min(after, default=len(text))
+    sentence_end = min(after, default=len(text))
+    opening = [found.end() for found in _CLAUSE_BREAK.finditer(text, before, start)]
+    closing = _CLAUSE_AFTER_BREAK.search(text, end, sentence_end)
+    return max(opening, default=before), closing.end() if closing else sentence_end
+
+
+def neutralised(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with the idiom clauses of ``spans`` blanked, a full stop in place of the
+    break that closed each (offsets stay where they were). The model reads the clauses
+    that follow as it reads a new sentence: without the stop, "bruh my phone is dead,
+    texting from my brothers" reads "texting from my brothers" as a last text."""
+    characters = list(without_spans(text, spans))
+    for start, end in spans:
+        if any(found.end() == end for found in _CLAUSE_AFTER_BREAK.finditer(text, start, end)):
+            characters[end - 1] = "."
+    return "".join(characters)
 
 
 def without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:

@@ -176,6 +176,9 @@ class FrameReader:
         self._given_away = tuple(
             tuple(fold(str(phrase)).split()) for phrase in _list(document, "given_away")
         )
+        self._need_ended = tuple(
+            tuple(fold(str(phrase)).split()) for phrase in _list(document, "need_ended")
+        )
         self._not_the_client = frozenset(fold(str(w)) for w in _list(document, "not_the_client"))
         self._keeping_fillers = frozenset(fold(str(w)) for w in _list(document, "keeping_fillers"))
         self._keeping_by_others = frozenset(
@@ -490,19 +493,18 @@ class FrameReader:
         while after < len(words) and words[after] in self._object_fillers:
             after += 1
         if after < len(words) and words[after] in everyday:
-            return self._gives_it_away(words[after:])
+            return _says_any(words[after:], self._given_away)
+        if (
+            end < after < len(words)
+            and words[end] != "to"
+            and not self._parts_at(words, after)
+            and _says_any(words[after:], self._need_ended)
+            and not _says_any(words[after:], self._given_away)
+        ):
+            return False  # "my glasses after tomorrow, getting lasik": a thing replaced
         if start and words[start - 1] in self._not_the_client:
             return self._about_the_client(words, part, start, end)
         return True
-
-    def _gives_it_away(self, words: Sequence[str]) -> bool:
-        """Whether ``words`` (what follows an everyday thing no longer needed) give it
-        away or say where the client goes (``given_away``): "you can have it", "quédatelo"."""
-        return any(
-            tuple(words[index : index + len(phrase)]) == phrase
-            for phrase in self._given_away
-            for index in range(len(words))
-        )
 
     def _about_the_client(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
         """Whether someone else's no-need is of the client ("he won't need to worry about
@@ -852,6 +854,17 @@ def _runs(mask: Sequence[bool]) -> Iterator[tuple[int, int]]:
             end += 1
         yield index, end
         index = end
+
+
+def _says_any(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> bool:
+    """Whether ``words`` hold one of ``phrases``: what follows a thing no longer needed
+    gives it away ("you can have it", ``given_away``) or ends the need ("finals are
+    done", ``need_ended``)."""
+    return any(
+        tuple(words[index : index + len(phrase)]) == phrase
+        for phrase in phrases
+        for index in range(len(words))
+    )
 
 
 def _spans(

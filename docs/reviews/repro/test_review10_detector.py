@@ -30,18 +30,6 @@ LAUGHED_THREATS_WITH_A_TIME = [
     "sí mañana me mato jsjs",
 ]
 
-#: Review 10 #5 (Medium, over-escalation): the inverted object list makes every thing not on
-#: `everyday_objects` an ending: ordinary plans are imminent (none before the merge).
-ORDINARY_THINGS_NO_LONGER_NEEDED = [
-    "i won't need my crutches after this week!!",
-    "i won't need my cast after tomorrow",
-    "i won't need my calculator after tomorrow, finals are done",
-    "i won't need my glasses after tomorrow, getting lasik",
-    "we won't need the extra chairs after tonight",
-    "i won't need my costume after tonight lol",
-    "no voy a necesitar mi calculadora después de mañana",
-]
-
 #: Review 10 #6 (Medium, over-escalation): `RulesVerdict.firm` keeps the parts' everyday
 #: talk ("beat me at", chess, "video game", "playing") from explaining the threat rule, so
 #: a game's trash talk is high (none before the merge).
@@ -83,13 +71,6 @@ def test_a_laughed_threat_for_tonight_or_a_yes_today_pages(text: str) -> None:
     """ "si me deja esta noche me mato jsjs" (imminent before the merge), "sí hoy me mato
     jaja": the check-in only."""
     _assert_escalates(text)
-
-
-@pytest.mark.parametrize("text", ORDINARY_THINGS_NO_LONGER_NEEDED)
-def test_crutches_or_a_calculator_no_longer_needed_pages_no_one(text: str) -> None:
-    """ "i won't need my crutches after this week!!": imminent, the crisis reply and a
-    page (none before the merge)."""
-    _assert_pages_no_one(text)
 
 
 @pytest.mark.parametrize("text", GAMES_WON_BY_SOMEONE_ELSE)

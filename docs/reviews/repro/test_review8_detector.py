@@ -24,14 +24,10 @@ JOKES_FOLLOWED_BY_DOUBT_OR_SYMPTOMS = [
     "me tomé todas las pastillas jk me siento mareada",
 ]
 
-#: Review 8 detector #5: an idiom masks everything up to a full stop: a comma, "and" or
-#: nothing between the idiom and risk only the model reads leaves the model out. Each is
-#: high with a full stop instead.
+#: Review 8 detector #5: the comma, "and" and "i'm" cases are fixed (branch ``det11b``,
+#: tests in ``tests/test_safety_detector.py``). Left: an idiom that drops a part, then
+#: risk only the model reads: the check-in (moderate), not a page (none before det11b).
 IDIOM_THEN_RISK_IN_THE_SAME_TEXTED_LINE = [
-    "im dead tired, this is the last time you'll hear from me",
-    "my phone is dying, i wrote letters to everyone",
-    "i could kill for a pizza and i know how many it takes",
-    "im dying of embarrassment i'm not going to be around much longer",
     "im killing myself studying. i just want it to be over",
 ]
 
