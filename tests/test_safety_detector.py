@@ -445,15 +445,7 @@ MUST_NOT_FLAG = [
 #: the learned model alone once paged replies like these.
 COACHING_REPLIES = [
     "ok lets do it then",
-    pytest.param(
-        "ok im ready when you are",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="'i'm ready' closes farewells in the corpus; the detector reads a reply "
-            "without the question it answers, and demoting model-only pages cost recall "
-            "(benchmarks/RESULTS.md)",
-        ),
-    ),
+    "ok im ready when you are",
     "sure go ahead, walk me through it",
     "snooze it for an hour",
     "push the reminder back an hour pls",

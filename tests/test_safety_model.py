@@ -17,8 +17,10 @@ from bot.safety.lexicon import load_lexicon
 from bot.safety.model import (
     MODEL_FILE,
     CrisisModel,
+    LabelledMessage,
     coaching_chatter,
     corpus_fingerprint,
+    evaluation_texts,
     load_corpus,
     load_model,
     load_settings,
@@ -114,3 +116,25 @@ def test_coaching_chatter_is_benign_corpus_but_never_crisis_talk(tmp_path: Path)
     corpus = load_corpus(tmp_path / "no corpus here", tmp_path)
     assert {message.expect for message in corpus} == {"none"}
     assert len(corpus) == 3
+
+
+def test_a_message_of_an_evaluation_set_is_never_trained_on(tmp_path: Path) -> None:
+    corpus_dir, evaluation_dir = tmp_path / "corpus", tmp_path / "eval"
+    corpus_dir.mkdir()
+    evaluation_dir.mkdir()
+    (corpus_dir / "writer.jsonl").write_text(
+        '{"text": "Ok  thanks", "expect": "none"}\n'
+        '{"text": "i took all of them", "expect": "escalate"}\n',
+        encoding="utf-8",
+    )
+    (evaluation_dir / "blind_test.jsonl").write_text(
+        '{"text": "ok thanks", "expect": "none"}\n', encoding="utf-8"
+    )
+    assert load_corpus(corpus_dir, None, evaluation_dir) == [
+        LabelledMessage("i took all of them", "escalate")
+    ]
+    assert len(load_corpus(corpus_dir, None, None)) == 2
+
+
+def test_training_finds_the_blind_evaluation_sets_it_leaves_out() -> None:
+    assert len(evaluation_texts()) > 4000

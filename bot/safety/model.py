@@ -41,6 +41,8 @@ from bot.safety.lexicon import DATA_DIR, LexiconError
 CORPUS_DIR = DATA_DIR / "corpus"
 #: The bot's own NLU training examples (Rasa YAML); the non-crisis ones are benign corpus.
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
+#: The blind evaluation sets (``*.jsonl``): none of their texts is ever trained on.
+EVALUATION_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "crisis_eval"
 #: NLU files never read as benign: the crisis intents.
 NLU_CRISIS_FILES = frozenset({"crisis.yml"})
 #: NLU intents never read as benign: asking for a crisis line is help-seeking close to a
@@ -140,10 +142,19 @@ def _thresholds(entry: Mapping[str, Any]) -> Thresholds:
 
 
 def load_corpus(
-    corpus_dir: Path = CORPUS_DIR, nlu_dir: Path | None = NLU_DIR
+    corpus_dir: Path = CORPUS_DIR,
+    nlu_dir: Path | None = NLU_DIR,
+    evaluation_dir: Path | None = EVALUATION_DIR,
 ) -> list[LabelledMessage]:
     """Every labelled message of ``corpus_dir/*.jsonl`` and the coaching chatter of
-    ``nlu_dir`` (:func:`coaching_chatter`, ``none``), de-duplicated and sorted."""
+    ``nlu_dir`` (:func:`coaching_chatter`, ``none``), de-duplicated and sorted.
+
+    A text that is also in an evaluation set of ``evaluation_dir`` is left out
+    (:func:`evaluation_texts`): writers blind to each other still write the same
+    short or common message now and then, and a model trained on it would score
+    that set's figures on what it was taught.
+    """
+    held_out = evaluation_texts(evaluation_dir) if evaluation_dir is not None else set()
     found: dict[str, str] = {}
     for path in sorted(corpus_dir.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -153,12 +164,30 @@ def load_corpus(
             expect = record.get("expect")
             if not isinstance(record.get("text"), str) or expect not in EXPECTS:
                 raise LexiconError(f"{path.name}: line {number}: needs text and expect")
-            _keep_graver(found, record["text"], expect)
+            if _same_text(record["text"]) not in held_out:
+                _keep_graver(found, record["text"], expect)
     if nlu_dir is not None:
         for texts in coaching_chatter(nlu_dir).values():
             for text in texts:
-                _keep_graver(found, text, "none")
+                if _same_text(text) not in held_out:
+                    _keep_graver(found, text, "none")
     return [LabelledMessage(text, expect) for text, expect in sorted(found.items())]
+
+
+def evaluation_texts(evaluation_dir: Path = EVALUATION_DIR) -> set[str]:
+    """The texts of every ``*.jsonl`` evaluation set in ``evaluation_dir``, compared
+    case- and spacing-blind (:func:`_same_text`)."""
+    texts: set[str] = set()
+    for path in sorted(evaluation_dir.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.add(_same_text(json.loads(line)["text"]))
+    return texts
+
+
+def _same_text(text: str) -> str:
+    """A text as two writers would have written "the same message": case and spacing aside."""
+    return " ".join(text.casefold().split())
 
 
 def _keep_graver(found: dict[str, str], text: str, expect: str) -> None:
