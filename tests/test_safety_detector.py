@@ -1403,6 +1403,84 @@ def test_crutches_or_a_calculator_no_longer_needed_pages_no_one(text: str) -> No
     assert not assess(text).level.escalates, assess(text).to_dict()
 
 
+#: An overdose taken back with a joke and then a crying emoji, its symptoms, or a last
+#: message only the learned model reads (review 8 detector #4).
+JOKES_FOLLOWED_BY_TEARS_SYMPTOMS_OR_A_LAST_MESSAGE = [
+    "i took the whole bottle jk 😭",
+    "i took the whole bottle jk, everything is blurry",
+    "i took the whole bottle lol jk. feeling kinda dizzy",
+    "kms jk. this is the last time you'll hear from me",
+    "me tomé todas las pastillas jk me siento mareada",
+    "i want to die jk maybe lol",
+]
+
+
+@pytest.mark.parametrize("text", JOKES_FOLLOWED_BY_TEARS_SYMPTOMS_OR_A_LAST_MESSAGE)
+def test_a_joke_followed_by_tears_symptoms_or_a_last_message_pages(text: str) -> None:
+    """A "jk" after an overdose that is followed by "😭" or "everything is blurry", or a
+    goodbye in the next sentence, is no joke: the client gets the crisis reply and the
+    on-call therapist is paged."""
+    _assert_escalates(text)
+
+
+#: A joke, then an ordinary sentence that happens to hold a hedge word (review 10 #7).
+JOKES_THEN_AN_ORDINARY_SENTENCE_WITH_A_HEDGE_WORD = [
+    "i want to die jk i think ill order pizza",
+    "kms jk. should i get tacos or no",
+    "gonna kms jk. maybe i'll call my sister later",
+    "lol i want to die jk, i think i'll watch a movie",
+    "me quiero morir jaja es broma, creo que mejor me duermo",
+    "me quiero matar jaja es broma, capaz mañana voy al gym",
+    "i want to die jk. what's for dinner?",
+    "lol i'm so bad at this jk 😭",
+    "kms jk my stomach hurts from laughing",
+    "i want to die jk. sorry i'm being dramatic",
+]
+
+
+@pytest.mark.parametrize("text", JOKES_THEN_AN_ORDINARY_SENTENCE_WITH_A_HEDGE_WORD)
+def test_a_joke_then_i_think_or_maybe_in_an_ordinary_sentence_pages_no_one(text: str) -> None:
+    """ "i want to die jk i think ill order pizza": "i think", "maybe", "creo" opening a
+    sentence of their own are ordinary talk, not doubt about the joke."""
+    _assert_level(text, RiskLevel.NONE)
+
+
+#: A threat laughed at but tied to a time, and "sí" + a time word answering yes (review 10
+#: #4).
+LAUGHED_THREATS_WITH_A_TIME = [
+    "si me deja esta noche me mato jsjs",
+    "si me deja hoy me mato jajaj",
+    "si hoy me deja me mato jaja",
+    "sí hoy me mato jaja",
+    "sí mañana me mato jsjs",
+]
+
+
+@pytest.mark.parametrize("text", LAUGHED_THREATS_WITH_A_TIME)
+def test_a_laughed_threat_for_tonight_or_a_yes_today_pages(text: str) -> None:
+    """A timeline is SPEC §6's imminent sign, and "sí hoy me mato" answers yes: the laugh
+    undoes neither."""
+    _assert_escalates(text)
+
+
+def test_a_laughed_threat_without_a_time_gets_the_check_in() -> None:
+    _assert_level("si me deja me mato jsjs", RiskLevel.MODERATE)
+
+
+#: A game's trash talk, the threat rule's own verb (review 10 #6).
+GAMES_WON_BY_SOMEONE_ELSE = [
+    "my mom threatened to beat me at chess lol",
+    "my sister says she's gonna beat me at mario kart tonight lol",
+    "my brother swears he'll beat me at chess this time",
+    "my roommate said she'll beat me at the video game",
+]
+
+
+@pytest.mark.parametrize("text", GAMES_WON_BY_SOMEONE_ELSE)
+def test_someone_going_to_beat_me_at_chess_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -1413,3 +1491,40 @@ def test_crutches_or_a_calculator_no_longer_needed_pages_no_one(text: str) -> No
 def test_meds_with_a_reason_or_a_thing_given_away_after_tonight_still_pages(text: str) -> None:
     """A reason sets aside only a thing that is not the means, and not one given away."""
     _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad threatened to beat me in the car",
+        "he said he'll beat me at home if i tell",
+        "my dad says he'll beat me if i tell anyone",
+    ],
+)
+def test_a_threat_to_beat_me_somewhere_not_a_game_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+#: Working out, laughing or partying on a condition, a fever, a fringe trim, a tight shoe
+#: (review 10 #8).
+EVERYDAY_SPANISH_READ_AS_SELF_HARM_OR_A_THREAT = [
+    "si tengo tiempo hoy me mato en el gym jaja",
+    "si me cuentas eso me mato de risa jaja",
+    "si gano el partido me mato festejando jaja",
+    "me estoy quemando de fiebre",
+    "me estoy cortando el fleco",
+    "me corto el fleco cada dos semanas",
+    "el zapato me sigue lastimando",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_SPANISH_READ_AS_SELF_HARM_OR_A_THREAT)
+def test_the_gym_a_fever_or_a_fringe_trim_is_not_flagged(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text", ["me sigo cortando", "me estoy cortando", "me estoy quemando con el encendedor"]
+)
+def test_self_harm_going_on_in_spanish_gets_the_check_in(text: str) -> None:
+    _assert_flagged(text)

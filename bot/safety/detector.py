@@ -196,22 +196,37 @@ class CrisisDetector:
 def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
     rules = verdict.assessment
+    # A joke keeps the model out of what it takes back only: it reads the sentences
+    # after it ("kms jk. this is the last time you'll hear from me"). Anything else
+    # discounted (a report, a hypothesis, a rating) keeps it out of the whole message.
+    joke_only = not any(
+        not any(start <= d_start and d_end <= end for start, end in frames.joked)
+        for d_start, d_end in frames.discounted
+    )
+    if joke_only and frames.joked:
+        verdict = dataclasses.replace(verdict, masked=(*verdict.masked, *frames.joked))
     if rules.evidence and all(
         _within(e, frames.discounted)
         or (_touches(e, frames.explained) and not _touches(e, verdict.firm))
         for e in rules.evidence
     ):
-        verdict = RulesVerdict(NO_RISK, cancelled=True, noticed=True, masked=verdict.masked)
+        cancelled = not (joke_only and all(_within(e, frames.joked) for e in rules.evidence))
+        verdict = RulesVerdict(NO_RISK, cancelled=cancelled, noticed=True, masked=verdict.masked)
         rules = NO_RISK
     elif rules.level > RiskLevel.MODERATE and all(_within(e, frames.past) for e in rules.evidence):
         rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
         verdict = RulesVerdict(rules, cancelled=True, noticed=True, masked=verdict.masked)
     noticed = verdict.noticed or len(frames.parts) >= _NOTICED_FROM_PARTS
-    # A report, hypothesis, rating, joke, the past or everyday context anywhere: the
-    # model stays out. Words an idiom explains are out of its reading already (masked).
+    # A report, hypothesis, rating, the past or everyday context anywhere: the model
+    # stays out. Words an idiom explains are out of its reading already (masked).
     explained = [span for span in frames.explained if not _overlaps(span, verdict.masked)]
-    cancelled = verdict.cancelled or bool(frames.discounted or frames.past or explained)
-    set_aside = bool(frames.set_aside)
+    cancelled = verdict.cancelled or bool(
+        (frames.discounted and not joke_only) or frames.past or explained
+    )
+    # After a joke the model must be far surer, as where parts were set aside: "jk.
+    # sorry i'm being dramatic" is no page, "jk. this is the last time you'll hear from
+    # me" is.
+    set_aside = bool(frames.set_aside or (joke_only and frames.joked))
     by_parts = RiskLevel.NONE < frames.level >= rules.level
     if frames.level <= rules.level:
         return RulesVerdict(rules, cancelled, noticed, set_aside, by_parts, verdict.masked)

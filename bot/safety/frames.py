@@ -13,7 +13,6 @@ tokens and a dictionary look-up per token: linear in the message.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -53,6 +52,10 @@ _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "jokes",
     "retractions",
 )
+_HEDGES, _HEDGE_TAILS = "hedges", "hedge_tails"
+_DOUBTING_MARKS, _SYMPTOMS = "doubting_marks", "symptoms"
+#: Words passed over between a joke and the hedge that qualifies it: "jk or maybe".
+_HEDGE_JOINERS = frozenset({"or", "o"})
 _HANDED_OVER, _TAKEN_BACK, _AHEAD = "handed_over", "handover_undone", "handover_ahead"
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 _TIME_OPENER, _PERSON = "time_opener", "person"
@@ -72,6 +75,10 @@ _MARKER_LISTS = {
     _RATING: "rating_terms",
     _JOKES: "jokes",
     _RETRACTIONS: "retractions",
+    _HEDGES: "hedges",
+    _HEDGE_TAILS: "hedge_tails",
+    _DOUBTING_MARKS: "doubting_marks",
+    _SYMPTOMS: "symptoms",
     _HANDED_OVER: "handed_over",
     _TAKEN_BACK: "handover_undone",
     _AHEAD: "handover_ahead",
@@ -117,6 +124,9 @@ class FrameFinding:
     #: "rope" beside "climbing"): risk words there do not count, whichever half
     #: found them, and the learned model does not overrule that.
     explained: tuple[tuple[int, int], ...] = ()
+    #: The spans of ``discounted`` that a joke takes back ("kms jk"): the learned model
+    #: reads the rest of the message ("... this is the last time you'll hear from me").
+    joked: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,7 @@ class FrameReader:
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
         self._qualifiers = frozenset(str(p) for p in _list(document, "qualifier_parts"))
         self._means = frozenset(str(p) for p in _list(document, "means_parts"))
+        self._symptom_parts = frozenset(str(p) for p in _list(document, "symptom_parts"))
         self._handover_verbs = frozenset(str(p) for p in _list(document, "handover_verb_parts"))
         self._handover_undoers = frozenset(str(p) for p in _list(document, "handover_undone_parts"))
         self._everyday_objects = {
@@ -257,11 +268,14 @@ class FrameReader:
         none = [False] * len(words)
         pseudo = marks.get(_PSEUDO, none)
         quoted = _reported_quotes(normalized.text, matches, words, marks)
-        skip, skip_for_rules, past = self._discounted_clauses(words, marks, none, quoted)
+        # A joke beside a pseudo-negation ("no cap", "no es broma") is no joke.
+        joked = none if _PSEUDO in marks else self._joked(words, marks, none, quoted)
+        skip, skip_for_rules, past = self._discounted_clauses(words, marks, none, joked)
         if quoted:
             skip = [a or b for a, b in zip(skip, quoted, strict=True)]
             skip_for_rules = [a or b for a, b in zip(skip_for_rules, quoted, strict=True)]
         discounted = _spans(normalized, matches, skip_for_rules)
+        joke_spans = _spans(normalized, matches, joked)
         past_spans = _spans(normalized, matches, past)
         time_clauses = _time_clauses_about_others(words, marks)
         found: list[_Occurrence] = []
@@ -330,7 +344,7 @@ class FrameReader:
         aside = tuple(sorted(set_aside))
         if not found:
             return FrameFinding(
-                RiskLevel.NONE, (), (), (), discounted, past_spans, aside, explained
+                RiskLevel.NONE, (), (), (), discounted, past_spans, aside, explained, joke_spans
             )
         counts: dict[str, list[_Occurrence]] = {}
         for occurrence in found:
@@ -363,6 +377,7 @@ class FrameReader:
             past_spans,
             aside,
             explained,
+            joke_spans,
         )
 
     def named_parts(self, normalized: NormalizedText) -> frozenset[str]:
@@ -561,12 +576,31 @@ class FrameReader:
             not self._negated(words, index, [False] * len(words))
         )
 
-    def _discounted_clauses(
+    def _joked(
         self,
         words: Sequence[str],
         marks: Mapping[str, list[bool]],
         none: list[bool],
         quoted: Sequence[bool],
+    ) -> list[bool]:
+        """The tokens a joke takes back (:func:`_joked`), risk read as the parts read it:
+        quoted words are someone else's."""
+        return _joked(
+            words,
+            marks,
+            none,
+            lambda index: not (quoted and quoted[index]) and self._risk_at(words, index),
+            lambda index: any(
+                part in self._symptom_parts for part, _ in self._parts_at(words, index)
+            ),
+        )
+
+    def _discounted_clauses(
+        self,
+        words: Sequence[str],
+        marks: Mapping[str, list[bool]],
+        none: list[bool],
+        joked: list[bool],
     ) -> tuple[list[bool], list[bool], list[bool]]:
         """Which tokens do not count: for the parts, for the phrase rules, and the past.
 
@@ -575,19 +609,8 @@ class FrameReader:
         phrase rules read subjects and history themselves, so for them only reports,
         hypotheses, topics, low diary ratings ("urge to kill myself 0") and jokes are
         discounted, and the past is held at moderate. A joke ("(es broma)", "jk")
-        discounts what it closes (:func:`_joked`), for the parts and the rules alike.
+        discounts what it closes (``joked``), for the parts and the rules alike.
         """
-        # A joke beside a pseudo-negation ("no cap", "no es broma") is no joke.
-        joked = (
-            none
-            if _PSEUDO in marks
-            else _joked(
-                words,
-                marks,
-                none,
-                lambda index: not (quoted and quoted[index]) and self._risk_at(words, index),
-            )
-        )
         if not (marks.keys() & {_OTHERS, _MODIFIERS, _PAST, _RATING}):
             return joked, joked, none
         others = marks.get(_OTHERS, none)
@@ -626,6 +649,7 @@ def _joked(
     marks: Mapping[str, list[bool]],
     none: list[bool],
     risk_at: Callable[[int], bool],
+    swallowed_at: Callable[[int], bool],
 ) -> list[bool]:
     """The tokens a joke marker takes back: its own sentence up to the marker ("i want to
     die jk", "i'm fine jk" in "i'm fine jk. i took the whole bottle"), or the sentence
@@ -633,28 +657,59 @@ def _joked(
     comes after it: "jk. i really took all my pills" is said once the joke is over.
 
     A joke takes back anything only when it ends the message or an ordinary sentence
-    follows it ("gonna kms jk i love life"). Followed by a retraction ("kms jk... no
-    for real"), by doubt ("jk... or not", "jk idk", "jk?", "jk...?", "jk maybe", "jk,
-    i'm already here") or by risk of its own ("jk i have the rope ready"), it is no
-    joke: a client testing whether anyone takes them seriously."""
+    follows it ("gonna kms jk i love life", "jk i think ill order pizza"). Followed by a
+    retraction anywhere ("kms jk... no for real", "jk... or not", "jk idk", "jk, i'm
+    already here"), by a hedge that qualifies it (:func:`_hedged`: "jk maybe"), by a
+    doubting mark right after it ("jk?", "jk...?", "jk 😭"), by risk of its own ("jk i
+    have the rope ready"), or, when it takes back something swallowed or means ("i took
+    the whole bottle jk"), by an overdose's symptoms ("jk, everything is blurry"), it is
+    no joke: a client testing whether anyone takes them seriously."""
     jokes = marks.get(_JOKES)
     if jokes is None:
         return none
     retractions = marks.get(_RETRACTIONS, none)
+    doubting = marks.get(_DOUBTING_MARKS, none)
+    symptoms = marks.get(_SYMPTOMS, none)
     joked = [False] * len(words)
     for index, end in _runs(jokes):
+        start = _sentence_start(words, index)
+        if not any(word[0].isalnum() for word in words[start:index]):
+            # Only symbols before it ("i want to die. 🙃 jk"): it closes the sentence before.
+            start = _sentence_start(words, start - 1 if start else 0)
+        marks_after = end
+        while marks_after < len(words) and not words[marks_after][0].isalnum():
+            marks_after += 1
         doubted = (
             any(retractions[end:])
-            or "?" in itertools.takewhile(lambda word: not word[0].isalnum(), words[end:])
+            or any(doubting[end:marks_after])
+            or _hedged(words, marks.get(_HEDGES, none), marks.get(_HEDGE_TAILS, none), marks_after)
             or any(risk_at(after) for after in range(end, len(words)))
+            or (any(symptoms[end:]) and any(swallowed_at(i) for i in range(start, index)))
         )
         if not doubted:
-            start = _sentence_start(words, index)
-            if not any(word[0].isalnum() for word in words[start:index]):
-                # Only symbols before it ("i want to die. 🙃 jk"): it closes the sentence before.
-                start = _sentence_start(words, start - 1 if start else 0)
             joked[start:end] = [True] * (end - start)
     return joked
+
+
+def _hedged(
+    words: Sequence[str], hedges: Sequence[bool], tails: Sequence[bool], index: int
+) -> bool:
+    """Whether a hedge at ``index`` (just after a joke and its marks, "or"/"o" passed
+    over) qualifies the joke: it ends its sentence, nothing but marks or a laugh after it
+    ("jk maybe", "jk maybe lol", "jk or nah", "jk i think?", "es broma... creo"). A
+    hedge that opens a sentence of its own is ordinary talk ("jk, i think i'll watch a
+    movie", "es broma, creo que mejor me duermo")."""
+    if index < len(words) and not hedges[index] and words[index] in _HEDGE_JOINERS:
+        index += 1
+    if index >= len(words) or not hedges[index]:
+        return False
+    while index < len(words) and hedges[index]:
+        index += 1
+    while index < len(words) and words[index] not in _SENTENCE_BREAKS:
+        if words[index][0].isalnum() and not tails[index]:
+            return False
+        index += 1
+    return True
 
 
 def _sentence_start(words: Sequence[str], index: int) -> int:

@@ -88,6 +88,10 @@ class SuppressorSpec:
     #: only, so the model reads the rest of the message with it masked ("me quiero
     #: morir de pena. ya tengo las pastillas" still names the pills).
     idiom: bool = False
+    #: The idiom's words never mean the firm rules' either (``overrules_firm``): a game
+    #: won ("beat me at chess"), working out ("me mato en el gym"). A firm rule resists
+    #: the broad idioms only ("kill me if", a laughed threat).
+    overrules_firm: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,15 +333,20 @@ def _suppressors(document: dict[str, Any], name: str) -> list[SuppressorSpec]:
     for entry in _list(document, "suppressors", name):
         suppressor_id = _entry_id(entry, name)
         _no_unknown_keys(
-            entry, {"id", "patterns", "effect", "figurative"}, f"{name}: {suppressor_id}"
+            entry,
+            {"id", "patterns", "effect", "figurative", "overrules_firm"},
+            f"{name}: {suppressor_id}",
         )
         effect = entry.get("effect", "drop")
         if effect not in _EFFECTS:
             raise LexiconError(f"{name}: {suppressor_id}: effect must be one of {_EFFECTS}")
         patterns = _patterns(entry, name, suppressor_id)
         figurative = bool(entry.get("figurative", name == IDIOMS_FILE))
+        overrules_firm = bool(entry.get("overrules_firm", False))
         specs.append(
-            SuppressorSpec(suppressor_id, patterns, effect, figurative, name == IDIOMS_FILE)
+            SuppressorSpec(
+                suppressor_id, patterns, effect, figurative, name == IDIOMS_FILE, overrules_firm
+            )
         )
     return specs
 

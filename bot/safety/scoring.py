@@ -139,9 +139,13 @@ def _count(
 
 def is_dropped(hit: Hit, suppressions: Sequence[Suppression], *, idiom: bool) -> bool:
     """Whether a suppression that drops matches (an idiom, if ``idiom``; a diary rating,
-    recovery or an accident otherwise) overlaps ``hit``."""
-    return hit.rule.suppressible and any(
-        s.suppressor.effect == "drop" and s.suppressor.idiom is idiom and s.overlaps(hit)
+    recovery or an accident otherwise) overlaps ``hit``. A firm rule (``suppressible:
+    false``) yields only to an idiom that ``overrules_firm``."""
+    return any(
+        s.suppressor.effect == "drop"
+        and s.suppressor.idiom is idiom
+        and (hit.rule.suppressible or s.suppressor.overrules_firm)
+        and s.overlaps(hit)
         for s in suppressions
     )
 
