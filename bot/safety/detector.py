@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 from spacy.tokens import Doc
 
@@ -32,7 +33,9 @@ _WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_ENDS = (".", "!", "?", ";", "\n")
 #: Categories SPEC §6 rates ``moderate`` (see :func:`_only_moderate_by_spec`).
 _MODERATE_BY_SPEC = frozenset({"recent_self_harm"})
-#: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
+#: Two kinds of part ("took" and "all of them") are worth the learned model's reading,
+#: when one is more than a qualifier: "a whole thing ... how to ... on the spot" (an
+#: amount, a question, a place) is a long day told, not risk noticed.
 _NOTICED_FROM_PARTS = 2
 #: Messages tokenized per spaCy batch in :meth:`CrisisDetector.assess_many`.
 BATCH_SIZE = 512
@@ -143,7 +146,9 @@ class CrisisDetector:
         verdicts = []
         for n, doc in zip(normalized, docs, strict=True):
             verdict, figurative = self._score(n, doc)
-            verdicts.append(_with_frames(verdict, self._frames.read(n, figurative)))
+            verdicts.append(
+                _with_frames(verdict, self._frames.read(n, figurative), self._frames.qualifiers)
+            )
         return verdicts
 
     def _score(
@@ -186,7 +191,9 @@ class CrisisDetector:
         return dataclasses.replace(verdict, cancelled=cancelled, masked=masked), figurative
 
 
-def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
+def _with_frames(
+    verdict: RulesVerdict, frames: FrameFinding, qualifiers: AbstractSet[str] = frozenset()
+) -> RulesVerdict:
     """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
     rules = verdict.assessment
     if rules.evidence and all(
@@ -199,7 +206,9 @@ def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     elif rules.level > RiskLevel.MODERATE and all(_within(e, frames.past) for e in rules.evidence):
         rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
         verdict = RulesVerdict(rules, cancelled=True, noticed=True, masked=verdict.masked)
-    noticed = verdict.noticed or len(frames.parts) >= _NOTICED_FROM_PARTS
+    noticed = verdict.noticed or (
+        len(frames.parts) >= _NOTICED_FROM_PARTS and not set(frames.parts) <= qualifiers
+    )
     # A report, hypothesis, rating, joke, the past or everyday context anywhere:
     # the model stays out.
     cancelled = verdict.cancelled or bool(frames.discounted or frames.past or frames.explained)
