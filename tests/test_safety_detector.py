@@ -1528,3 +1528,96 @@ def test_the_gym_a_fever_or_a_fringe_trim_is_not_flagged(text: str) -> None:
 )
 def test_self_harm_going_on_in_spanish_gets_the_check_in(text: str) -> None:
     _assert_flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "swallowed them all",
+        "me las tragué todas",
+        "stepped off the overpass, my ankle is bleeding and i can't move my foot",
+        "me tiré del techo y no me puedo mover",
+        "ya me tomé el clonazepam de mi abuela, me siento raro",
+    ],
+)
+def test_an_attempt_already_made_in_few_words_pages(text: str) -> None:
+    """An overdose said in three words, a jump from a height with an injury now, pills
+    taken with how the body feels now: an attempt made."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the xanax is counted out in rows on my desk",
+        "belt around the closet rod. stool under it",
+        "i know where she keeps the key to the pills",
+        "borrowed my uncle's pistol",
+        "i've been stockpiling my lithium",
+    ],
+)
+def test_means_set_out_kept_known_or_acquired_pages(text: str) -> None:
+    """Means at hand in order, a ligature with its anchor, knowing where the means are
+    kept, a firearm just got, pills saved up: a plan."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tonight will be my last one",
+        "bye all 🥀",
+        "love you mom. see ya on the other side",
+        "end 🫥 myself",
+    ],
+)
+def test_a_last_time_a_wilted_farewell_or_a_phrase_split_by_emoji_pages(text: str) -> None:
+    """A time named as one's last, a wave beside a wilted rose, "the other side", and a
+    phrase with a decorative emoji inside it ("end 🫥 myself")."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gonna sh again i can't",
+        "i'll put him in the hospital when he gets home",
+    ],
+)
+def test_self_harm_ahead_and_a_threat_with_its_outcome_page(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the team would honestly be fine if i weren't around",
+        "si no existiera mis hijos vivirían tranquilos",
+        "ya no tengo ni una razón para seguir",
+        "ojalá que dios me recoja pronto",
+        "ojalá.\ndesaparecer.",
+        "went back to cutting after the party, nobody knows",
+        "no dejo de pensar en cortarme",
+    ],
+)
+def test_burden_passive_wishes_split_wishes_and_self_harm_told_in_passing_are_flagged(
+    text: str,
+) -> None:
+    _assert_flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mopped with bleach, the fumes made my eyes burn",
+        "took them all to the park after school",
+        "jumped off the pier into the lake, so cold",
+        "friday is my last shift at the bakery",
+        "hoy fue mi último día en la oficina, adiós a todos",
+        "i wish this headache would disappear",
+        "what a whole day, on the spot my boss asked how the report went",
+        "me tomé las pastillas al mediodía, se me olvidaron en la mañana",
+    ],
+)
+def test_cleaning_fumes_outings_last_shifts_and_long_days_are_not_risk(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 from spacy.tokens import Doc
 
@@ -38,7 +39,9 @@ _CLAUSE_BREAK = re.compile(r",|\b(?:and|but|so|y|pero)\b", re.IGNORECASE)
 _CLAUSE_AFTER_BREAK = re.compile(_CLAUSE_BREAK.pattern + r"|\s(?=(?:i'm|im|i’m)\b)", re.IGNORECASE)
 #: Categories SPEC §6 rates ``moderate`` (see :func:`_only_moderate_by_spec`).
 _MODERATE_BY_SPEC = frozenset({"recent_self_harm"})
-#: Two kinds of part ("took" and "all of them") are worth the learned model's reading.
+#: Two kinds of part ("took" and "all of them") are worth the learned model's reading,
+#: when one is more than a qualifier: "a whole thing ... how to ... on the spot" (an
+#: amount, a question, a place) is a long day told, not risk noticed.
 _NOTICED_FROM_PARTS = 2
 #: Messages tokenized per spaCy batch in :meth:`CrisisDetector.assess_many`.
 BATCH_SIZE = 512
@@ -149,7 +152,9 @@ class CrisisDetector:
         verdicts = []
         for n, doc in zip(normalized, docs, strict=True):
             verdict, figurative = self._score(n, doc)
-            verdicts.append(_with_frames(verdict, self._frames.read(n, figurative)))
+            verdicts.append(
+                _with_frames(verdict, self._frames.read(n, figurative), self._frames.qualifiers)
+            )
         return verdicts
 
     def _score(
@@ -193,7 +198,9 @@ class CrisisDetector:
         return dataclasses.replace(verdict, cancelled=cancelled, masked=masked), figurative
 
 
-def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
+def _with_frames(
+    verdict: RulesVerdict, frames: FrameFinding, qualifiers: AbstractSet[str] = frozenset()
+) -> RulesVerdict:
     """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
     rules = verdict.assessment
     # A joke keeps the model out of what it takes back only: it reads the sentences
@@ -216,7 +223,9 @@ def _with_frames(verdict: RulesVerdict, frames: FrameFinding) -> RulesVerdict:
     elif rules.level > RiskLevel.MODERATE and all(_within(e, frames.past) for e in rules.evidence):
         rules = Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
         verdict = RulesVerdict(rules, cancelled=True, noticed=True, masked=verdict.masked)
-    noticed = verdict.noticed or len(frames.parts) >= _NOTICED_FROM_PARTS
+    noticed = verdict.noticed or (
+        len(frames.parts) >= _NOTICED_FROM_PARTS and not set(frames.parts) <= qualifiers
+    )
     # A report, hypothesis, rating, the past or everyday context anywhere: the model
     # stays out. Words an idiom explains are out of its reading already (masked).
     explained = [span for span in frames.explained if not _overlaps(span, verdict.masked)]

@@ -14,6 +14,7 @@ tokens and a dictionary look-up per token: linear in the message.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -141,6 +142,8 @@ class FrameReader:
 
     def __init__(self, path: Path = FRAMES_FILE) -> None:
         document = _read(path)
+        # The symbols (emoji) some phrase names: any other is decoration between words.
+        self._symbols: set[str] = set()
         # One-word phrases by their word, longer ones by their first two words: most
         # words of a message open no phrase at all.
         self._single: dict[str, list[str]] = {}
@@ -218,9 +221,15 @@ class FrameReader:
             for part in combination.parts[0]:
                 self._combinations_by_part.setdefault(part, []).append(position)
 
+    @property
+    def qualifiers(self) -> frozenset[str]:
+        """The parts that only qualify others (a time, an amount, a place)."""
+        return self._qualifiers
+
     def _add_markers(self, kind: str, phrases: Sequence[Any]) -> None:
         for phrase in phrases:
             words = tuple(_TOKEN.findall(fold(str(phrase))))
+            self._symbols.update(w for w in words if _is_symbol(w))
             if words:
                 self._markers.setdefault(words[0], []).append((words, kind))
 
@@ -246,6 +255,7 @@ class FrameReader:
 
     def _add(self, phrase: str, part: str) -> None:
         words = tuple(_TOKEN.findall(fold(phrase)))
+        self._symbols.update(w for w in words if _is_symbol(w))
         if not words:
             raise LexiconError(f"frames.yml: {part}: empty phrase")
         if len(words) == 1:
@@ -262,7 +272,7 @@ class FrameReader:
         idiom or another benign use ("killing myself trying to finish this paper"): a
         part there is set aside, as the phrase rule is.
         """
-        matches = list(_TOKEN.finditer(normalized.text))
+        matches = self._tokens(normalized.text)
         words = self._words(normalized, matches)
         marks = self._marks(words)
         none = [False] * len(words)
@@ -387,7 +397,7 @@ class FrameReader:
         answer to "are you safe right now?", "safe" beside "the gun" is the
         question's word, not a gun safe.
         """
-        words = self._words(normalized, list(_TOKEN.finditer(normalized.text)))
+        words = self._words(normalized, self._tokens(normalized.text))
         not_negating = list(self._marks(words).get(_PSEUDO, [False] * len(words)))
         named: set[str] = set()
         for index in range(len(words)):
@@ -402,7 +412,7 @@ class FrameReader:
         holds anywhere: "onions" for SELF_INJURED, "organizer" for MEDICATION. The answer
         readers of :mod:`bot.safety.followup` ask it of words that are no part here ("cut
         again"), so that one list says what is everyday."""
-        words = self._words(normalized, list(_TOKEN.finditer(normalized.text)))
+        words = self._words(normalized, self._tokens(normalized.text))
         return frozenset(
             kind.removeprefix(_EVERYDAY)
             for kind in self._marks(words)
@@ -528,6 +538,15 @@ class FrameReader:
             return False
         clause = _clause_around(words, start)
         return any(word in self._client_words for word in words[end : clause.stop])
+
+    def _tokens(self, text: str) -> list[re.Match[str]]:
+        """The tokens of ``text`` without the emoji no phrase names: "end 🫠 myself" is
+        "end myself", as "rope ✅ chair ✅" is a list of means ticked off."""
+        return [
+            match
+            for match in _TOKEN.finditer(text)
+            if not _is_symbol(match.group()) or match.group() in self._symbols
+        ]
 
     def _words(self, normalized: NormalizedText, matches: Sequence[re.Match[str]]) -> list[str]:
         """The tokens as the parts read them: folded, except a word written with an accent
@@ -845,6 +864,10 @@ _MID_RATING = re.compile(r"^(?:3|3/5|[4-6]/10)$")
 _END = "\x00end"
 #: Emoji become words of this prefix (``data/emoji.yml``); a wave is a sign-off.
 _EMOJI = "emoji_"
+#: The Unicode category of pictographs ("🫠", "✅", "♡"): not "+" in "20+".
+_SYMBOL_CATEGORIES = frozenset({"So"})
+#: Emoji newer than this Python's Unicode tables ("🫠") are read as pictographs too.
+_NEWER_EMOJI = 0x1F000
 _WAVE = "emoji_farewell"
 
 
@@ -961,6 +984,14 @@ def _touches_any(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> boo
 
 def _position(evidence: Evidence) -> tuple[int, int, str]:
     return evidence.start, evidence.end, evidence.category
+
+
+def _is_symbol(token: str) -> bool:
+    """Whether ``token`` is one pictograph or other symbol (not punctuation, which ends
+    clauses)."""
+    return len(token) == 1 and (
+        unicodedata.category(token) in _SYMBOL_CATEGORIES or ord(token) >= _NEWER_EMOJI
+    )
 
 
 def _plain(token: str) -> str:
