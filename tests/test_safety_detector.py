@@ -1400,6 +1400,7 @@ MEANS_KEPT_WITH_ANY_KEEPING_VERB = [
     "le di mis pastillas a mi mamá para que las guarde pero me quedan algunas",
     "le di mis pastillas a mi mamá para que las guarde pero tengo unas escondidas",
     "i gave my pills to my mom, i want to keep some",
+    "i gave my mom my pills to hold but i am keeping a few",
     "gave my blades to my therapist but i still have a few hidden",
 ]
 
@@ -1423,6 +1424,7 @@ SAFETY_PLAN_WORKING_WITH_KEPT_OR_STILL_HAVE = [
     "i gave my pills to my mom to keep, she is keeping them for me",
     "i gave my mom my pills, she keeps them in her room",
     "i gave my mom my pills and i keep thinking about it",
+    "threw out my old stash of meds with my therapist today",
 ]
 
 
