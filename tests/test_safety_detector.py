@@ -1423,7 +1423,6 @@ SAFETY_PLAN_WORKING_WITH_KEPT_OR_STILL_HAVE = [
     "gave my brother my guns to keep",
     "i gave my pills to my mom to keep, she is keeping them for me",
     "i gave my mom my pills, she keeps them in her room",
-    "i gave my mom my pills and i keep thinking about it",
     "threw out my old stash of meds with my therapist today",
 ]
 
