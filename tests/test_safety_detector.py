@@ -1621,3 +1621,104 @@ def test_burden_passive_wishes_split_wishes_and_self_harm_told_in_passing_are_fl
 )
 def test_cleaning_fumes_outings_last_shifts_and_long_days_are_not_risk(text: str) -> None:
     _assert_level(text, RiskLevel.NONE)
+
+
+#: Review 11 #1: means kept back after a hand-over, with what they are kept for (none
+#: when an amount before "to"/"que" was read as a duty: "i still have to ...").
+MEANS_KEPT_FOR_A_PURPOSE = [
+    "i gave my mom my pills to hold but i kept a few to take tonight",
+    "i gave my mom my pills to hold but i kept some to use later",
+    "i gave my therapist my blades but i kept one to cut with",
+    "gave my brother my guns to keep but i kept one to use",
+    "le di mis pastillas a mi mamá para que las guarde pero escondí las que sobraron",
+    "le di mis pastillas a mi mamá para que las guarde pero todavía tengo unas que ella no sabe",
+    "le di mis pastillas a mi mamá para que las guarde pero me guardé unas que tenía",
+]
+
+
+@pytest.mark.parametrize("text", MEANS_KEPT_FOR_A_PURPOSE)
+def test_means_kept_to_take_tonight_after_a_hand_over_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+#: Review 11 #2: an everyday thing no longer needed and given away in other words, or
+#: the giving said before it (none when only ten phrases after the thing counted).
+EVERYDAY_THINGS_GIVEN_AWAY_IN_OTHER_WORDS = [
+    "i wont need my car after tonight, you can take it",
+    "i won't need my car after tonight, give it to my brother",
+    "i won't need my car after tonight, its urs",
+    "i won't need my car after tonight, i want you to have it",
+    "i won't need my car after tonight where im headed",
+    "no voy a necesitar el coche después de hoy, te lo regalo",
+    "no voy a necesitar el coche después de hoy, quédate con él",
+    "no voy a necesitar el coche después de hoy, es para ti",
+    "my car is yours, i won't need a ride after tonight",
+    "take my truck, i won't need my truck after tonight",
+    "no voy a necesitar el coche después de hoy, te lo dejo",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_THINGS_GIVEN_AWAY_IN_OTHER_WORDS)
+def test_a_car_given_away_in_other_words_after_tonight_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+#: Review 11 #3: means kept in any tense of a keeping verb, a typo, or "have some left".
+MEANS_KEPT_WITH_ANY_KEEPING_VERB = [
+    "i gave my mom my pills to hold but i keep a stash in my car",
+    "i gave my mom my pills to hold but i hide some in my room",
+    "i gave my mom my pills to hold but i have some left",
+    "i gave my mom my pills to hold but i kep a stash",
+    "le di mis pastillas a mi mamá para que las guarde pero guardé un frasco",
+    "le di mis pastillas a mi mamá para que las guarde pero me quedan algunas",
+    "le di mis pastillas a mi mamá para que las guarde pero tengo unas escondidas",
+    "i gave my pills to my mom, i want to keep some",
+    "i gave my mom my pills to hold but i am keeping a few",
+    "gave my blades to my therapist but i still have a few hidden",
+]
+
+
+@pytest.mark.parametrize("text", MEANS_KEPT_WITH_ANY_KEEPING_VERB)
+def test_means_kept_in_any_keeping_verb_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+#: Review 11 #4: the safety plan reported working with an everyday "kept", "still have",
+#: "me quedé con", or the means handed over "to keep" (high when any kept noun was means).
+SAFETY_PLAN_WORKING_WITH_KEPT_OR_STILL_HAVE = [
+    "i gave my mom my pills to hold and i kept busy all night",
+    "i gave my mom my pills to hold and i kept my word",
+    "i gave my mom my pills to hold and kept myself safe",
+    "i threw out my blades, i still have my safety plan",
+    "i flushed my pills. i still have my therapist's number",
+    "tiré las pastillas, todavía tengo terapia los jueves",
+    "le di mis pastillas a mi mamá para que las guarde y me quedé con mi tía",
+    "gave my brother my guns to keep",
+    "i gave my pills to my mom to keep, she is keeping them for me",
+    "i gave my mom my pills, she keeps them in her room",
+    "threw out my old stash of meds with my therapist today",
+]
+
+
+@pytest.mark.parametrize("text", SAFETY_PLAN_WORKING_WITH_KEPT_OR_STILL_HAVE)
+def test_the_safety_plan_working_and_kept_busy_pages_no_one(text: str) -> None:
+    assert not assess(text).level.escalates, assess(text).to_dict()
+
+
+#: Review 11 #5: an everyday thing no longer needed beside plans, a thing given back or a
+#: thank-you (imminent when "can have", "yours" anywhere after the thing gave it away).
+EVERYDAY_PLANS_NOT_GIVING_ANYTHING_AWAY = [
+    "i won't need a ride after tonight so we can have dinner saturday",
+    "i won't need the car after tonight, you can have it back",
+    "i won't need a babysitter after tonight, my mom can have the kids",
+    "i won't need a ride after tonight, thanks for yours tho",
+    "i won't need a ride after tonight, where i'm going is walking distance",
+    "i won't need a ride after tonight, goodnight",
+    "i won't need a ride after tonight, take it easy",
+    "i won't need a ride after tonight, i'll take my bike",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_PLANS_NOT_GIVING_ANYTHING_AWAY)
+def test_a_ride_no_longer_needed_and_dinner_planned_pages_no_one(text: str) -> None:
+    assert not assess(text).level.escalates, assess(text).to_dict()

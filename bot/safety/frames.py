@@ -58,6 +58,7 @@ _DOUBTING_MARKS, _SYMPTOMS = "doubting_marks", "symptoms"
 #: Words passed over between a joke and the hedge that qualifies it: "jk or maybe".
 _HEDGE_JOINERS = frozenset({"or", "o"})
 _HANDED_OVER, _TAKEN_BACK, _AHEAD = "handed_over", "handover_undone", "handover_ahead"
+_KEEPING, _LEFT_OVER, _GIVING = "keeping", "kept_left_over", "giving_away"
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 _TIME_OPENER, _PERSON = "time_opener", "person"
 #: Marker kinds of a clause of time about someone else and their list under ``time_clauses``.
@@ -67,6 +68,8 @@ _TIME_CLAUSE_LISTS = {_TIME_OPENER: "openers", _PERSON: "people"}
 _TIME_CLAUSE_SUBJECT_REACH = 4
 _SCHEDULED = "SCHEDULED"
 _MEANS_KEPT = "MEANS_KEPT"
+#: The part of having something ("have", "tengo"): before what is kept "left" over.
+_HAVING = "AT_HAND"
 #: Marker kinds and the key of their list in ``frames.yml``.
 _MARKER_LISTS = {
     _PSEUDO: "pseudo_negations",
@@ -83,6 +86,9 @@ _MARKER_LISTS = {
     _HANDED_OVER: "handed_over",
     _TAKEN_BACK: "handover_undone",
     _AHEAD: "handover_ahead",
+    _KEEPING: "keeping",
+    _LEFT_OVER: "kept_left_over",
+    _GIVING: "giving_away",
 }
 #: How many words a handed-over means may come after its verb ("gave my brother the gun").
 _HANDOVER_REACH = 5
@@ -187,21 +193,31 @@ class FrameReader:
             for part, words in _mapping(document, "everyday_objects").items()
         }
         self._object_fillers = frozenset(fold(str(w)) for w in _list(document, "object_fillers"))
-        self._given_away = tuple(
-            tuple(fold(str(phrase)).split()) for phrase in _list(document, "given_away")
-        )
+        self._not_given_after = frozenset(fold(str(w)) for w in _list(document, "not_given_after"))
+        self._giving_verbs = frozenset(fold(str(w)) for w in _list(document, "giving_verbs"))
+        self._given_objects = frozenset(fold(str(w)) for w in _list(document, "given_objects"))
+        self._giving_parts = frozenset(str(p) for p in _list(document, "giving_away_parts"))
         self._need_ended = tuple(
             tuple(fold(str(phrase)).split()) for phrase in _list(document, "need_ended")
         )
         self._not_the_client = frozenset(fold(str(w)) for w in _list(document, "not_the_client"))
         self._keeping_fillers = frozenset(fold(str(w)) for w in _list(document, "keeping_fillers"))
+        # The people of reported speech ("mom", "she", "mi tía") and the one spoken to.
         self._keeping_by_others = frozenset(
-            fold(str(w)) for w in _list(document, "keeping_by_others")
+            fold(str(w))
+            for w in [
+                *_mapping(document, "reported_speech").get("speakers", []),
+                *_list(document, "keeping_by_others"),
+            ]
         )
+        self._keeping_auxiliaries = frozenset(
+            fold(str(w)) for w in _list(document, "keeping_auxiliaries")
+        )
+        self._clitics = frozenset(fold(str(w)) for w in _list(document, "clitics"))
+        self._kept_for = frozenset(fold(str(w)) for w in _list(document, "kept_for"))
         self._keeping_continues = frozenset(
             fold(str(w)) for w in _list(document, "keeping_continues")
         )
-        self._keeping_words = frozenset(fold(str(w)) for w in _list(document, "keeping_words"))
         # A person kept ("me quedé con ella") is not means kept either.
         self._kept_everyday = self._keeping_by_others | frozenset(
             fold(str(w)) for w in _list(document, "kept_everyday")
@@ -338,7 +354,7 @@ class FrameReader:
         # bought again ("i saved a few"), or an ending in another clause ("..., won't
         # need them anymore") leave them counted (:meth:`_handed_over`).
         handed = self._handed_over(words, marks, not_negating, found, is_explained)
-        kept = self._kept_means(words, marks.get(_TAKEN_BACK))
+        kept = self._kept_means(words, marks)
         if handed and kept is not None:
             # Handed over and then kept back, got back or bought again: the safety
             # plan undone, means at hand (a part of its own, on the undoing words).
@@ -468,39 +484,116 @@ class FrameReader:
         return explained
 
     def _kept_means(
-        self, words: Sequence[str], undone: Sequence[bool] | None
+        self, words: Sequence[str], marks: Mapping[str, list[bool]]
     ) -> tuple[int, int] | None:
-        """The first run of words undoing a hand-over (``handover_undone``) that is about
-        the means, as ``(start, end)``. A run with a keeping word (``keeping_words``:
-        "i kept a stash", "hid my backup", "escondí un frasco") is about the means unless
-        what follows it, fillers passed over, is a person or an everyday thing
-        (``kept_everyday``: "i still have some anxiety", "i kept my promise"): the means
-        kept may be named in any words. Any other run ("got another", "tengo otra", "buy
-        some") is about the means only when followed by nothing, a means, a pronoun, a
-        number or a word of ``keeping_continues`` ("tengo otras", "buy more tomorrow"),
-        as "got another tattoo", "tengo otra cita" are everyday talk. Someone else
-        keeping them ("she hid them") is the plan working."""
-        if undone is None:
-            return None
-        for start, end in _runs(undone):
+        """The first words undoing a hand-over that are about the means, as ``(start,
+        end)``: a run of ``keeping`` verbs or of ``handover_undone`` phrases, or a having
+        word with what is kept and a ``kept_left_over`` word ("i have some left", "tengo
+        unas escondidas"). Someone else keeping them ("she hid them", "my mom is keeping
+        them") or the hand-over's own purpose ("my guns to keep", "para que las guarde")
+        is the safety plan working. What the client keeps is read by :meth:`_keeps_means`;
+        any other run ("got another", "tengo otra", "buy some") is about the means only
+        when followed, fillers passed over, by nothing, a means, a pronoun, a number or a
+        word of ``keeping_continues`` ("tengo otras", "buy more tomorrow"), as "got another
+        tattoo", "tengo otra cita" are everyday talk."""
+        none = [False] * len(words)
+        keeping = marks.get(_KEEPING, none)
+        undone = marks.get(_TAKEN_BACK, none)
+        either = [k or u for k, u in zip(keeping, undone, strict=True)]
+        for start, end in _runs(either):
+            if self._kept_by_others(words, start):
+                continue
+            if any(keeping[start:end]):
+                if self._keeps_means(words, end):
+                    return start, end
+                continue
             after = end
             while after < len(words) and words[after] in self._keeping_fillers:
                 after += 1
             following = words[after] if after < len(words) else ""
-            if start and words[start - 1] in self._keeping_by_others:
-                pass  # "she hid them" (mom did): the safety plan working
-            elif not self._keeping_words.isdisjoint(words[start:end]):
-                if following not in self._kept_everyday:
-                    return start, end
-            elif (
+            if (
                 not following
                 or following in _CLAUSE_BREAKS
                 or following in self._keeping_continues
                 or following.isdigit()
-                or any(part in self._means for part, _ in self._parts_at(words, after))
+                or self._means_at(words, after)
             ):
                 return start, end
+        for index, _ in _runs(marks.get(_LEFT_OVER, ())):
+            having = index - 1
+            while having >= 0 and (
+                words[having] in self._keeping_fillers
+                or words[having].isdigit()
+                or self._means_at(words, having)
+            ):
+                having -= 1
+            if 0 <= having < index - 1 and any(
+                part == _HAVING for part, _ in self._parts_at(words, having)
+            ):
+                return having, index + 1
         return None
+
+    def _kept_by_others(self, words: Sequence[str], start: int) -> bool:
+        """Whether the keeping verb at ``start`` is someone else's: a person before it,
+        an auxiliary between ("she hid them", "my mom is keeping them", "you can keep
+        them"), or the purpose of the hand-over ("gave my brother my guns to keep",
+        "para que las guarde": a "to"/"que" after the means or the person, or a "que"
+        with its clitics)."""
+        back = start - 1
+        if back > 0 and words[back] in self._keeping_auxiliaries:
+            back -= 1
+        if back >= 0 and not self._keeping_by_others.isdisjoint(_forms(words[back])):
+            return True
+        back = start - 1
+        while back >= 0 and words[back] in self._clitics:
+            back -= 1
+        if back < 0 or words[back] not in self._kept_for:
+            return False
+        return back < start - 1 or (
+            back > 0
+            and (
+                words[back - 1] in self._keeping_by_others
+                or words[back - 1] in self._keeping_continues
+                or self._means_at(words, back - 1)
+            )
+        )
+
+    def _keeps_means(self, words: Sequence[str], end: int) -> bool:
+        """Whether what a keeping verb ending at ``end`` keeps may be the means. Fillers,
+        numbers and an owner passed over ("a few", "30", "my therapist's"), anything but
+        a person or a ``kept_everyday`` thing is: the means can be named in any words ("a
+        stash", "my backup", "a few to take tonight", "unas que ella no sabe"). With
+        nothing passed over, only a means, a pronoun, a place or a time
+        (``keeping_continues``) or nothing at all is: "kept busy", "kept myself safe",
+        "todavía tengo terapia" are the safety plan working, and a ``kept_for`` word is a
+        duty ("still have to tell my therapist", "todavía tengo que ir")."""
+        after = end
+        passed = words[end - 1] in self._keeping_fillers  # "kept some", "guardé unas"
+        while after < len(words) and (
+            words[after] in self._keeping_fillers
+            or words[after].isdigit()
+            or _POSSESSIVE.match(words[after])
+        ):
+            passed = True
+            after += 1
+        following = words[after] if after < len(words) else ""
+        if self._means_at(words, after) or self._means_at(words, after + 1):
+            return True  # "my safety razor"
+        if following in self._kept_everyday:
+            return False
+        if passed:
+            return True
+        return (
+            not following
+            or following in _CLAUSE_BREAKS
+            or (following in self._keeping_continues and following not in self._kept_for)
+        )
+
+    def _means_at(self, words: Sequence[str], index: int) -> bool:
+        """Whether a means part (``means_parts``) opens at ``index``."""
+        return index < len(words) and any(
+            part in self._means for part, _ in self._parts_at(words, index)
+        )
 
     def _has_its_object(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
         """Whether a part that an everyday object sets aside (``everyday_objects``) is
@@ -518,18 +611,51 @@ class FrameReader:
         while after < len(words) and words[after] in self._object_fillers:
             after += 1
         if after < len(words) and words[after] in everyday:
-            return _says_any(words[after:], self._given_away)
+            return self._gives_it_away(words, start, end, words[after])
         if (
             end < after < len(words)
             and words[end] != "to"
             and not self._parts_at(words, after)
             and _says_any(words[after:], self._need_ended)
-            and not _says_any(words[after:], self._given_away)
+            and not self._gives_it_away(words, start, end, words[after])
         ):
             return False  # "my glasses after tomorrow, getting lasik": a thing replaced
         if start and words[start - 1] in self._not_the_client:
             return self._about_the_client(words, part, start, end)
         return True
+
+    def _gives_it_away(self, words: Sequence[str], start: int, end: int, thing: str) -> bool:
+        """Whether the message gives ``thing`` away, anywhere outside the no-need at
+        ``start:end``: a giving verb whose object is the thing, by a pronoun or by its
+        name ("you can take it", "take my truck"), a ``giving_away`` phrase ("its urs",
+        "te lo regalo") or a part of ``giving_away_parts`` ("have my car", "where i'm
+        going") that everyday talk does not explain ("goodnight"); none of them followed
+        by a ``not_given_after`` word ("you can have it back", "where i'm going is
+        walking distance")."""
+
+        def given(phrase_end: int) -> bool:
+            return phrase_end >= len(words) or words[phrase_end] not in self._not_given_after
+
+        for index, word in enumerate(words):
+            if word in self._giving_verbs and not start <= index < end:
+                taken = index + 1
+                while taken < len(words) and words[taken] in self._object_fillers:
+                    taken += 1
+                if (
+                    taken < len(words)
+                    and (words[taken] in self._given_objects or words[taken] == thing)
+                    and given(taken + 1)
+                ):
+                    return True
+        marks = self._marks(words)
+        if any(given(phrase_end) for _, phrase_end in _runs(marks.get(_GIVING, ()))):
+            return True
+        return any(
+            part in self._giving_parts and f"{_EVERYDAY}{part}" not in marks and given(part_end)
+            for index in range(len(words))
+            if not start <= index < end
+            for part, part_end in self._parts_at(words, index)
+        )
 
     def _about_the_client(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
         """Whether someone else's no-need is of the client ("he won't need to worry about
@@ -936,8 +1062,7 @@ def _runs(mask: Sequence[bool]) -> Iterator[tuple[int, int]]:
 
 def _says_any(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> bool:
     """Whether ``words`` hold one of ``phrases``: what follows a thing no longer needed
-    gives it away ("you can have it", ``given_away``) or ends the need ("finals are
-    done", ``need_ended``)."""
+    ends the need ("finals are done", ``need_ended``)."""
     return any(
         tuple(words[index : index + len(phrase)]) == phrase
         for phrase in phrases
