@@ -788,8 +788,33 @@ SPANISH_GOODBYES_BESIDE_A_YES = [
     "sí, hasta el jueves",
 ]
 
+#: Review 11 #6 (Medium, over-escalation): a goodbye that names no time after a word of
+#: wellbeing, with no comma, read as a limit ("fine until later").
+A_GOODBYE_AFTER_FINE_WITH_NO_COMMA = [
+    "sí estoy bien hasta luego",
+    "ok hasta luego",
+    "yes im fine hasta luego",
+    "sí estoy a salvo hasta luego",
+    "sí estoy bien hasta pronto",
+    "sí, bien hasta la próxima",
+]
 
-@pytest.mark.parametrize("answer", SPANISH_GOODBYES_BESIDE_A_YES)
+#: Review 11 #8 (Low, over-escalation): waking or getting somewhere with a plan after it,
+#: read as a doubt about the morning.
+A_GOODBYE_WITH_AN_ORDINARY_IF = [
+    "sí, hasta mañana, si llego temprano te escribo",
+    "sí, hasta mañana si despierto temprano hago mi tarea",
+    "yes see you tomorrow if i make it to group",
+    "yes see you tomorrow if i wake up early enough for group",
+]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    SPANISH_GOODBYES_BESIDE_A_YES
+    + A_GOODBYE_AFTER_FINE_WITH_NO_COMMA
+    + A_GOODBYE_WITH_AN_ORDINARY_IF,
+)
 def test_si_hasta_manana_to_are_you_safe_does_not_page_the_acknowledger_again(
     db_session: Session,
     client: Client,
@@ -832,6 +857,14 @@ A_TIME_WITH_ITS_DAY_AFTER_IT = [
     "see you at 5 tomorrow",
     "group is at 5 on thursday",
     "session at 4 with dr lee",
+    # Review 11 #11: a name, a place, a time after another time word.
+    "session at 4 with sarah",
+    "lunch at 5 with grandma",
+    "class at 5 with friends",
+    "group is at 5 on zoom",
+    "my appointment is after lunch at 4",
+    "i'll see you after lunch at 5",
+    "pick me up after class at 5",
 ]
 
 
@@ -959,3 +992,53 @@ def test_yes_i_used_my_skills_till_the_urge_passed_does_not_reopen_the_escalatio
     assert db_session.execute(select(Escalation.status)).scalar_one() == "acknowledged"
     assert len(_primary_pages(db_session)) == 1, "the acknowledger paged again"
     assert not question_waiting(db_session, client, utcnow())
+
+
+#: Review 11 #7 (Medium): a goodbye that doubts the morning in the forms clients type (no
+#: apostrophe, "alive", "dont die", "si sigo viva", "si hay mañana"): asked again before,
+#: nobody told.
+A_GOODBYE_THAT_DOUBTS_THE_MORNING = [
+    "yes see you tomorrow if im still here",
+    "yes see u tomorrow if im still alive",
+    "yes, see you tomorrow if i dont die",
+    "yes see you tomorrow if i make it through the night",
+    "sí, hasta mañana, si sigo viva",
+    "sí, hasta mañana, si me despierto",
+    "sí, hasta mañana si hay mañana",
+    "sí, hasta mañana si es que hay un mañana",
+    "sí, hasta mañana, ojalá no despierte",
+]
+
+
+@pytest.mark.parametrize("answer", A_GOODBYE_THAT_DOUBTS_THE_MORNING)
+def test_see_you_tomorrow_if_im_still_here_pages_the_acknowledger_again(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """What a clinic would see: "are you safe right now?" answered "yes see you tomorrow if
+    im still here": the client gets the crisis numbers again, the escalation is re-opened
+    and the therapist who acknowledged it is paged again."""
+    _crisis_acknowledged_and_asked_safe_now(db_session, client)
+    assert any("988" in text for text in _answer(db_session, answer))
+    assert db_session.execute(select(Escalation.status)).scalar_one() == "open"
+    assert len(_primary_pages(db_session)) == 2, "the acknowledger not paged again"
+
+
+#: Review 11 #9 (Low): a time that dates a state ("after my appointment", "since my
+#: session"), or "with" a feeling, beside a rating: taken for a time before.
+A_RATING_AFTER_AN_APPOINTMENT_OR_WITH_A_FEELING = [
+    "after my appointment at 5",
+    "since my session at 5",
+    "after the meeting at 5",
+    "class at 5 with my anxiety",
+    "class with anxiety at 5",
+]
+
+
+@pytest.mark.parametrize("answer", A_RATING_AFTER_AN_APPOINTMENT_OR_WITH_A_FEELING)
+def test_after_my_appointment_at_5_to_the_urge_question_pages_the_on_call_therapist(
+    db_session: Session, client: Client, answer: str
+) -> None:
+    """What a clinic would see: "urge to commit suicide today, 0-5?" answered "after my
+    appointment at 5": the crisis reply, and the on-call therapist paged once."""
+    record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
+    _assert_on_call_paged(db_session, _answer(db_session, answer), "diary_urge")

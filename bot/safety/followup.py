@@ -71,9 +71,18 @@ QUESTION_WORDING = {
     SafetyQuestion.SAFE_NOW: "Are you safe right now?",
 }
 
-#: "ok", "fine" after crisis help acknowledge the message; they do not say "I am safe".
-_ACKNOWLEDGEMENTS = frozenset({"ok", "okay", "k", "kk", "sure", "fine", "alright", "i agree", "👍"})
-_SAFE = re.compile(r"\b(safe|a salvo|segur[oa])\b")
+#: The words of being well, held once. "ok", "fine" after crisis help acknowledge the
+#: message and do not say "I am safe"; "good" says how they are ("im good").
+_OK_WORDS = frozenset({"ok", "okay", "fine", "alright"})
+#: The well words that make an answer a no only after a no that stands apart ("no, I'm
+#: fine"). Spanish "bien" is not one: "no estoy bien" is "I'm not well".
+_WELL_WORDS = _OK_WORDS | {"good"}
+_ACKNOWLEDGEMENTS = _OK_WORDS | {"k", "kk", "sure", "i agree", "👍"}
+#: "Safe" in so many words, in English and Spanish.
+_SAFE_WORDS = r"safe|a salvo|segur[oa]"
+_SAFE = re.compile(rf"\b({_SAFE_WORDS})\b")
+#: Any word of being safe or well, as a pattern: "safe", "fine", "ok", "bien".
+_FEELING_WELL = rf"(?:{_SAFE_WORDS}|{'|'.join(sorted(_WELL_WORDS))}|bien)"
 _UNSAFE = re.compile(
     r"\b(unsafe|not safe|isn'?t safe|not really safe|don'?t feel safe|dont feel safe|"
     r"no estoy a salvo|no estoy segur[oa])\b"
@@ -160,12 +169,50 @@ _PREPARATION = re.compile(
     r"\b(?:wrote|written|writing|left|finished|signed)\s+(?:\w+\s+)?"
     r"(?:letters?|notes?|will|goodbyes?)\b|\b(?:escrib[ií]|dej[eé])\s+(?:\w+\s+)?cartas?\b"
 )
+#: What follows "hasta" in a goodbye that names no time: "hasta luego", "hasta pronto",
+#: "hasta la próxima" bound nothing, even after a word of safety ("sí estoy bien hasta
+#: luego" is a plain yes); after one, "hasta luego de la cena", "la próxima semana" name one.
+_GOODBYE_FOR_NOW = r"(?:luego|pronto|la pr[oó]xima)\b"
 #: What follows "hasta" in a Spanish goodbye ("hasta mañana", "hasta luego", "hasta el
-#: jueves"): a goodbye, no limit to the yes, unless it follows a word of safety ("estoy a
-#: salvo hasta mañana" is safe until tomorrow).
+#: jueves"): a goodbye, no limit to the yes, unless a day follows a word of safety ("estoy
+#: a salvo hasta mañana" is safe until tomorrow).
 _GOODBYE_UNTIL = (
-    r"(?:ma[nñ]ana|luego|pronto|la pr[oó]xima|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
-    r"s[aá]bado|domingo))\b"
+    rf"(?:{_GOODBYE_FOR_NOW}|(?:ma[nñ]ana|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
+    r"s[aá]bado|domingo))\b)"
+)
+#: The morning or a time ahead that a goodbye may doubt reaching: "tomorrow", "the night",
+#: "friday", "mañana", "la noche".
+_A_TIME_AHEAD = (
+    r"(?:(?:the\s+)?(?:night|morning|weekend)|tomorrow|tonight|next week|"
+    r"(?:the\s+)?end of (?:the\s+)?(?:day|night|week)|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
+    r"(?:la\s+)?(?:ma[nñ]ana|noche)|(?:el\s+)?(?:amanecer|fin de semana|lunes|martes|mi[eé]rcoles|"
+    r"jueves|viernes|s[aá]bado|domingo))\b"
+)
+#: What turns waking or getting somewhere into a plan: a manner or an hour ("early",
+#: "on time", "temprano", "at 7"), or a place or purpose that is no time ahead ("to group",
+#: "home", "a casa", "for class").
+_A_PLAN = (
+    r"(?:(?:early|earlier|late|later|on time|in time|before|by|home|there|back|in|for|"
+    r"temprano|tarde|a tiempo|antes|para|en)\b|at\s+(?!all\b)|"
+    rf"(?:to|a|al|until|till|hasta)\s+(?!(?:the\s+)?{_A_TIME_AHEAD}))"
+)
+#: A goodbye that doubts the morning: being alive or here at all ("if im still here", "if
+#: i dont die", "si sigo viva", "si hay mañana", "ojalá no despierte"), or waking or
+#: getting there with nothing after it but the time ahead ("if i wake up", "if i make it
+#: through the night", "si me despierto", "si llego a mañana"). Waking or getting
+#: somewhere with a plan after it ("si llego temprano te escribo", "if i make it to
+#: group") is the plan. When in doubt, a doubt: "if i wake up i'll text you" is one.
+_MORNING_DOUBTED = (
+    r"\bif\s+(?:i(?:'?m| am)?\s+(?:still\s+(?:here|alive|around|breathing)|alive|not dead)"
+    r"|i\s+(?:don'?t|do not|didn'?t)\s+die|i\s+(?:live|survive\w*)"
+    r"|there(?:'?s| is)\s+(?:a\s+)?tomorrow|tomorrow comes)\b"
+    r"|\bsi\s+(?:es\s+que\s+)?(?:(?:(?:todav[ií]a|a[uú]n)\s+)?(?:sigo|estoy)\s+"
+    r"(?:aqu[ií]|ac[aá]|viv[oa]|con vida)|sigo\s+(?:aqu[ií]|ac[aá])|hay\s+(?:un\s+)?ma[nñ]ana|"
+    r"no\s+(?:me\s+)?muero|sobrevivo|vivo)\b"
+    r"|\bojal[aá]\s+no\s+(?:me\s+)?(?:despierte|amanezca)\b"
+    r"|\b(?:if\s+i|si(?:\s+es\s+que)?)\s+(?:even\s+|ever\s+|a[uú]n\s+)?"
+    r"(?:wake up|wake(?!\s+up\b)|make it|get through|(?:me\s+)?despierto|amanezco|llego)\b"
+    rf"(?!\s+{_A_PLAN})"
 )
 #: A calm already reached after "until" or "hasta": coping done, no limit to the yes ("i
 #: walked until i calmed down", "used my skills till the urge passed", "hasta que me
@@ -193,9 +240,8 @@ _ENDING_TO_COME = re.compile(
     rf"|\b(?:til|till|until|untill)\b(?!\s+{_CALM_REACHED})"
     r"|\b(?:as long as|so long as|mientras)\b"
     rf"|\bhasta\b(?!\s+(?:{_GOODBYE_UNTIL}|{_CALM_REACHED}))"
-    r"|\b(?:safe|ok|okay|fine|good|alright|a salvo|segur[oa]|bien)\s+hasta\b"
-    r"|\bsi\s+(?:despierto|amanezco|llego|sigo aqu[ií]|es que hay ma[nñ]ana)\b"
-    r"|\bif\s+i\s+(?:wake up|make it|survive|am still here|'m still here|m still here)\b"
+    rf"|\b{_FEELING_WELL}\s+hasta\b(?!\s+{_GOODBYE_FOR_NOW}(?!\s+(?:de|del|que|semana|mes)\b))"
+    rf"|{_MORNING_DOUBTED}"
 )
 #: A yes taken back: "yes jk", "jkjk", "j k", "/s", "yeah right", "psych", "not!", "sí,
 #: mentira", "es broma". Here a take-back makes the yes no yes, so the list is wider than
@@ -250,8 +296,8 @@ _SOMEONE = (
 _PLAIN_EXTRA = re.compile(
     r"(?<!\S)(?:"
     # Affirmations, thanks, laughter, a good night.
-    r"yes+|y|yeah|yea|yep|yup|ya|ye|s[ií]|sip|claro|sure|ok|okay|k|kk|fine|alright|"
-    r"all right|good|safe|a salvo|segur[oa]|bien|better|calmer|all good|i promise|promise|"
+    rf"yes+|y|yeah|yea|yep|yup|ya|ye|s[ií]|sip|claro|sure|k|kk|{_FEELING_WELL}|"
+    r"all right|better|calmer|all good|i promise|promise|"
     r"really|totally|definitely|absolutely|for real|fr|for sure|de verdad|en serio|"
     r"thanks?(?: you)?(?: so much)?(?: for (?:checking(?: in| on me)?|asking))?|thx|ty|"
     r"gracias|lol|haha+|jaja+|good ?night|gn|night|buenas noches|"
@@ -336,8 +382,6 @@ _NOT_HURT = re.compile(
 )
 #: Answers to "are you hurt?" that say nothing either way ("hmm", "hi"): asked again.
 _NOTHING_SAID = frozenset({"hmm", "hm", "hmmm", "um", "umm", "uh", "hi", "hello", "hey", "hola"})
-#: Words that make an answer a no only after a no that stands apart ("no, I'm fine").
-_WELL_WORDS = frozenset({"fine", "ok", "okay", "good", "alright"})
 #: The words that open such a no: "not" negates the well word itself ("not fine").
 _LEADING_NO = frozenset({"no", "n", "nope", "nah", "nop", "naw", "nel"})
 #: The symbols a plain no may hold (with their skin tones and variation selector).
@@ -393,38 +437,57 @@ _TIME_WORDS = (
     r"cita|reuni[oó]n|clase|sesi[oó]n|nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
     r"viernes|s[aá]bado|domingo)"
 )
+#: Feelings a rating may be "with" ("class at 5 with anxiety"): no company, so the number
+#: stays the rating.
+_FEELINGS = (
+    r"(?:anxiety|anxious|panic|fear|dread|stress|depression|sadness|sad|anger|rage|shame|"
+    r"guilt|pain|urges?|thoughts|ansiedad|p[aá]nico|miedo|estr[eé]s|depresi[oó]n|tristeza|"
+    r"rabia|ira|verg[uü]enza|culpa|dolor|ganas)"
+)
+#: Who a time is with, before or after "at N": someone a client may be with
+#: (:data:`_SOMEONE`: "mom", "my sister", "grandma", "friends"), a title and a name ("dr
+#: lee", "ms lee") or a name alone ("sarah", "her"). A possessive before anyone else ("with
+#: my anxiety") or a feeling (:data:`_FEELINGS`) is no company.
+_COMPANY = (
+    rf"(?:with|con)\s+(?:{_SOMEONE}|(?:dr|mr|mrs|ms|miss)\.?\s+[^\W\d_]+|"
+    r"(?!(?:my|the|a|an|his|her|their|your|our|mi|mis|tu|su|la|el)\s)"
+    rf"(?!{_FEELINGS}\b)[^\W\d_]+)"
+)
+#: Where a time is: on a day or online ("on thursday", "on zoom", "on campus").
+_ON_A_DAY_OR_PLACE = r"(?:on\s+(?:\w+day|zoom|teams|skype|facetime|campus|line)|online|in person)"
 #: The only words that may stand between a time word and "at N" for it to govern it: a
 #: linking verb, a day, a person, a place ("my appointment is at 4", "my session is on
-#: friday at 4", "lunch with mom at 5", "see you at 5"). Any other word ("group sucked at
-#: 5"), or punctuation ("session today, at 5"), leaves "at N" the rating.
+#: friday at 4", "lunch with mom at 5", "see you at 5"), or another time word it follows
+#: ("my appointment is after lunch at 4"). Any other word ("group sucked at 5"), or
+#: punctuation ("session today, at 5"), leaves "at N" the rating.
 _LINKING_WORDS = (
     r"(?:is|was|'s|are|starts?|started|begins?|ends?|today|tomorrow|tonight|on|"
-    r"with\s+(?:my\s+|mi\s+)?\w+|you|u|ya|me|him|her|them|us|es|con\s+(?:mi\s+)?\w+)"
+    rf"{_COMPANY}|you|u|ya|me|him|her|them|us|es|"
+    rf"(?:after|before|despu[eé]s de)\s+(?:(?:my|the|mi|la|el)\s+)?{_TIME_WORDS})"
 )
 #: A number as a clock reads it: "4", "4:30", "4.30", "four"; not "4.5", a rating between 4
 #: and 5.
 _CLOCK_NUMBER = r"(?:\d+(?:[:.]\d\d)?|" + "|".join(NUMBER_WORDS) + r")"
-#: What may follow a time and keep it one: its day or who it is with ("my appointment is at
-#: 4 tomorrow", "group is at 5 on thursday", "session at 4 with dr lee").
-_WHEN_AFTER_A_TIME = (
-    r"(?:today|tomorrow|tonight|hoy|ma[nñ]ana|on\s+\w+day|"
-    r"with\s+(?:(?:my|dr\.?|mr\.?|ms\.?|mrs\.?)\s+\w+|mom|mum|dad|him|her|them|you|u)|"
-    r"con\s+(?:mi|el|la)\s+\w+)"
-)
+#: What may follow a time and keep it one: its day, place or company ("my appointment is at
+#: 4 tomorrow", "group is at 5 on zoom", "session at 4 with sarah").
+_WHEN_AFTER_A_TIME = rf"(?:today|tomorrow|tonight|hoy|ma[nñ]ana|{_ON_A_DAY_OR_PLACE}|{_COMPANY})"
 #: "At 4" as a time: only when a time word governs it, nothing but linking words between
-#: (:data:`_LINKING_WORDS`), and nothing after it but its day or company
+#: (:data:`_LINKING_WORDS`), and nothing after it but its day, place or company
 #: (:data:`_WHEN_AFTER_A_TIME`) and a sentence's end ("class at 4", "i have group at 5",
 #: "see you at 5 tomorrow"); a time's own form ("4pm", "4:30", "4 o'clock")
 #: is :data:`_NOT_A_RATING`'s. Any word or emoji after it ("group today at 5 again",
 #: "class today at 5 😞", "at 5 now"), a time word elsewhere in the sentence ("been at
-#: 5 since lunch"), or one that dates a state ("after group at 5 tonight", "since lunch at
-#: 5 today"), leaves a 4 or 5 the rating. When in doubt, the rating: a page for
-#: "i'm home at 5" costs a phone call, a missed urge of 5 costs the client.
+#: 5 since lunch"), or a time that dates a state (:data:`_DATES_A_STATE` before it in its
+#: sentence), leaves a 4 or 5 the rating. When in doubt, the rating: a page for "i'm home
+#: at 5" costs a phone call, a missed urge of 5 costs the client. ``before`` is the
+#: sentence up to the time word.
 _AT_A_TIME = re.compile(
-    r"(?<!after )(?<!since )(?<!desde )(?<!desde la )(?<!desde el )"
-    rf"\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*\s+at\s+(?:about\s+)?{_CLOCK_NUMBER}"
-    rf"(?:\s+{_WHEN_AFTER_A_TIME})*[\s.!…]*$"
+    rf"(?:^|(?<=[.!?…\n]))(?P<before>[^.!?…\n]*?)\b{_TIME_WORDS}(?:\s+{_LINKING_WORDS})*"
+    rf"\s+at\s+(?:about\s+)?{_CLOCK_NUMBER}(?:\s+{_WHEN_AFTER_A_TIME})*[\s.!…]*$"
 )
+#: Words before a time that make it the start of a state, not an appointment: "after my
+#: appointment at 5", "since my session at 5", "desde la cita at 5".
+_DATES_A_STATE = re.compile(r"\b(?:after|since|desde|despu[eé]s de)\b")
 #: Any number an urge could be read from, as :func:`urge_is_high` reads them.
 _SOME_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
 #: Words that make a number a rating of the urge whatever else the message says.
@@ -736,8 +799,16 @@ def _can_answer(kind: str, text: str) -> bool:
     lowered = _lowered(text)
     if not _SOME_NUMBER.search(lowered) or _RATING_WORDS.search(lowered):
         return True
-    rest = _AT_A_TIME.sub(" ", _NOT_A_RATING.sub(" ", lowered))
-    return bool(_SOME_NUMBER.search(rest))
+    return bool(_SOME_NUMBER.search(_without_a_time(_NOT_A_RATING.sub(" ", lowered))))
+
+
+def _without_a_time(text: str) -> str:
+    """``text`` without the appointment its last sentence ends on (:data:`_AT_A_TIME`), unless
+    that time dates a state ("after my appointment at 5": the 5 stays the rating)."""
+    time = _AT_A_TIME.search(text)
+    if time is None or _DATES_A_STATE.search(time["before"]):
+        return text
+    return text[: time.end("before")]
 
 
 def answer_evidence(kind: str, text: str) -> str:
