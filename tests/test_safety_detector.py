@@ -1760,3 +1760,10 @@ def test_being_beaten_somewhere_pages(text: str) -> None:
 )
 def test_a_race_or_a_game_lost_pages_no_one(text: str) -> None:
     _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize("text", ["i'm not hurt", "i’m not hurt", "im not hurt"])
+def test_a_three_word_denial_is_read_alike_with_or_without_its_apostrophe(text: str) -> None:
+    """A contraction is one word: "i'm not hurt" is a fragment left to the rules, as "im not
+    hurt" is, not a four-word message the model alone may page."""
+    _assert_level(text, RiskLevel.NONE)

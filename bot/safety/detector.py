@@ -28,7 +28,9 @@ from bot.safety.tokens import Analyzer
 #: The category of risk the model found and no rule named.
 LEARNED_RISK = "learned_risk"
 _NOTHING_FOUND = RulesVerdict(NO_RISK)
-_WORD = re.compile(r"[^\W\d_]+")
+#: A word for ``min_words``: a contraction is one ("i'm not hurt" is three words, as "im
+#: not hurt" is).
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 #: What ends a sentence, and a clause within one: an idiom keeps the model out of its
 #: own clause (its words and their company), not of what else the message says.
 _SENTENCE_ENDS = (".", "!", "?", ";", "\n")
