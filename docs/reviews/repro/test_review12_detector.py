@@ -11,17 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety import RiskLevel, assess
-
-
-def _assert_escalates(text: str) -> None:
-    assessment = assess(text)
-    assert assessment.level.escalates, assessment.to_dict()
-
-
-def _assert_flagged(text: str) -> None:
-    assessment = assess(text)
-    assert assessment.level >= RiskLevel.MODERATE, assessment.to_dict()
+from bot.safety import assess
+from tests.test_safety_detector import _assert_escalates, _assert_flagged
 
 
 def _assert_pages_no_one(text: str) -> None:
