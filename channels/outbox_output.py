@@ -34,7 +34,7 @@ from bot.intake import (
     finish_handoff,
     queue_assistant_reply,
     release_handoff,
-    renew_handoffs,
+    renew_handoff,
     screen_pending,
 )
 from bot.intake.pipeline import HANDOFF_RENEWAL
@@ -210,7 +210,7 @@ async def _keep_claim(message_id: int) -> None:
     while True:
         await asyncio.sleep(HANDOFF_RENEWAL.total_seconds())
         try:
-            await asyncio.to_thread(renew_handoffs, [message_id])
+            await asyncio.to_thread(renew_handoff, message_id)
         except Exception as error:
             logger.warning("renewing the claim on message %s failed: %s", message_id,
                            type(error).__name__)  # fmt: skip

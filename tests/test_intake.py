@@ -49,7 +49,7 @@ from bot.intake import (
     finish_handoff,
     receive,
     release_handoff,
-    renew_handoffs,
+    renew_handoff,
     screen_pending,
     strangers,
 )
@@ -1492,7 +1492,7 @@ def test_a_turn_longer_than_the_lease_is_not_answered_again_while_its_server_ren
     start = utcnow()
     (claimed,) = claim_handoffs("sms", engine=engine, now=start)
     renewed = start + HANDOFF_LEASE * 0.9
-    renew_handoffs([claimed.message_id], engine=engine, now=renewed)
+    renew_handoff(claimed.message_id, engine=engine, now=renewed)
     assert claim_handoffs("sms", engine=engine, now=start + HANDOFF_LEASE * 1.5) == []
     (again,) = claim_handoffs("sms", engine=engine, now=renewed + HANDOFF_LEASE * 1.1)
     assert again.message_id == decision.message_id

@@ -25,7 +25,7 @@ from bot.intake.pipeline import (
     process_stored,
     receive,
     release_handoff,
-    renew_handoffs,
+    renew_handoff,
     screen_pending,
 )
 from bot.intake.replies import (
@@ -60,7 +60,7 @@ __all__ = [
     "receive",
     "register_reply_format",
     "release_handoff",
-    "renew_handoffs",
+    "renew_handoff",
     "screen_for_risk",
     "screen_pending",
 ]

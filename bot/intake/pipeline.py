@@ -86,7 +86,7 @@ SCREENING_ATTEMPTS = 5
 SCREENING_DEADLINE = timedelta(seconds=30)
 #: How many unscreened messages one pass of the retry loop takes on.
 SCREENING_BATCH = 50
-#: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoffs`) and
+#: A Rasa server's claim on a message, renewed while it answers (:func:`renew_handoff`) and
 #: released if its turn is cut off (:func:`release_handoff`); a claim older than this was a
 #: server that died without stopping. Longer than the assistant's slowest step (Rasa's action
 #: timeout, 5 minutes), so that even a renewal lost to a busy database is not a death.
@@ -746,21 +746,19 @@ def claim_handoffs(
     return claimed
 
 
-def renew_handoffs(
-    message_ids: Collection[int], *, engine: Engine | None = None, now: datetime | None = None
+def renew_handoff(
+    message_id: int, *, engine: Engine | None = None, now: datetime | None = None
 ) -> None:
-    """Renew this Rasa server's claim on messages it is still answering.
+    """Renew this Rasa server's claim on a message it is still answering.
 
     A turn may take longer than :data:`HANDOFF_LEASE` (several slow actions):
     renewed, the claim does not run out and no other server answers the
-    message again.
+    message again. Only an open message is renewed: one closed meanwhile stays closed.
     """
-    if not message_ids:
-        return
     with session_scope(engine) as session:
         session.execute(
             update(Message)
-            .where(Message.id.in_(message_ids), Message.status == MessageStatus.RECEIVED)
+            .where(Message.id == message_id, Message.status == MessageStatus.RECEIVED)
             .values(handed_off_at=now or utcnow())
             .execution_options(synchronize_session=False)
         )
