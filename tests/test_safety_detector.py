@@ -1804,6 +1804,7 @@ A_THING_NO_LONGER_NEEDED_WITH_ITS_OWN_REASON = [
     "no voy a necesitar mis lentes después de mañana, ya terminan los exámenes",
     "i won't need my boots after this weekend, the season is over",
     "i won't need my brace after friday, pt is done",
+    "i won't need my notes after tomorrow, last exam",
     "i won't need my car after today, it's in the shop, my brother can use it",
     "no voy a necesitar mi carro mañana, está en el taller",
 ]
