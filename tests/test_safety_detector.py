@@ -1869,6 +1869,8 @@ A_CAR_GIVEN_AWAY_WITH_ITS_PRONOUN = [
     "i wont need my car after tonight, leave it to my sister",
     "i wont need my car after tonight u can have it was my dads anyway",
     "i won't need my bike after today, my cousin can use it",
+    "i wont need my car after tonight, its my brothers now",
+    "no voy a necesitar mi carro después de hoy, ahora es de mi hermano",
 ]
 
 
@@ -1883,6 +1885,8 @@ def test_my_car_after_tonight_sell_it_pages(text: str) -> None:
         "i won't need my car after tonight, i'll use the bus",
         "i won't need a ride after tonight, my dad gets off early",
         "no voy a necesitar el coche después de hoy, mi papá me presta el suyo",
+        "i won't need the car after tonight, its my moms car anyway",
+        "i won't need a ride after tonight, its my brothers turn",
     ],
 )
 def test_a_car_no_longer_needed_and_another_ride_pages_no_one(text: str) -> None:

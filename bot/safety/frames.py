@@ -62,6 +62,7 @@ _HEDGE_JOINERS = frozenset({"or", "o"})
 _HANDED_OVER, _TAKEN_BACK, _AHEAD = "handed_over", "handover_undone", "handover_ahead"
 _KEEPING, _LEFT_OVER, _GIVING = "keeping", "kept_left_over", "giving_away"
 _KEPT_AMOUNT = "kept_amounts"
+_BELONGS = "belongs_to"
 _AMOUNT = "AMOUNT"
 _NEED_ENDED, _ENDED_EVENT, _EVENT_ENDING = "need_ended", "ended_events", "event_endings"
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
@@ -95,6 +96,7 @@ _MARKER_LISTS = {
     _LEFT_OVER: "kept_left_over",
     _GIVING: "giving_away",
     _KEPT_AMOUNT: "kept_amounts",
+    _BELONGS: "belongs_to",
     _NEED_ENDED: "need_ended",
     _ENDED_EVENT: "ended_events",
     _EVENT_ENDING: "event_endings",
@@ -207,6 +209,7 @@ class FrameReader:
         self._giving_verbs = frozenset(fold(str(w)) for w in _list(document, "giving_verbs"))
         self._given_objects = frozenset(fold(str(w)) for w in _list(document, "given_objects"))
         self._giving_parts = frozenset(str(p) for p in _list(document, "giving_away_parts"))
+        self._belongs_now = frozenset(fold(str(w)) for w in _list(document, "belongs_now"))
         self._the_care = frozenset(fold(str(w)) for w in _list(document, "the_care"))
         self._not_the_client = frozenset(fold(str(w)) for w in _list(document, "not_the_client"))
         self._keeping_fillers = frozenset(fold(str(w)) for w in _list(document, "keeping_fillers"))
@@ -730,6 +733,8 @@ class FrameReader:
                     return True
         if any(given(phrase_end) for _, phrase_end in _runs(marks.get(_GIVING, ()))):
             return True
+        if any(self._owned_by_someone(words, end) for _, end in _runs(marks.get(_BELONGS, ()))):
+            return True
         return any(
             part in self._giving_parts
             and f"{_EVERYDAY}{part}" not in marks
@@ -737,6 +742,21 @@ class FrameReader:
             for index in range(len(words))
             if not start <= index < end
             for part, part_end in self._parts_at(words, index)
+        )
+
+    def _owned_by_someone(self, words: Sequence[str], index: int) -> bool:
+        """Whether the words from ``index`` on, after "its"/"es de" (``belongs_to``), say
+        it is someone else's now: fillers, then a person ("brothers", "dad's", "mi
+        hermano") ending the clause or before ``belongs_now`` ("its my brothers now")."""
+        while index < len(words) and words[index] in self._object_fillers:
+            index += 1
+        if index >= len(words):
+            return False
+        word = words[index]
+        owner = {*_forms(word), word.removesuffix("s")}  # "brothers": the brother's
+        after = words[index + 1] if index + 1 < len(words) else ""
+        return not self._keeping_by_others.isdisjoint(owner) and (
+            not after or after in _CLAUSE_BREAKS or after in self._belongs_now
         )
 
     def _about_the_client(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
