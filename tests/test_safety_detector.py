@@ -1767,3 +1767,127 @@ def test_a_three_word_denial_is_read_alike_with_or_without_its_apostrophe(text: 
     """A contraction is one word: "i'm not hurt" is a fragment left to the rules, as "im not
     hurt" is, not a four-word message the model alone may page."""
     _assert_level(text, RiskLevel.NONE)
+
+
+def _assert_pages_no_one(text: str) -> None:
+    assessment = assess(text)
+    assert not assessment.level.escalates, assessment.to_dict()
+
+
+#: Review 12 #1: an ending said outright after a thing no longer needed is the warning
+#: sign, not its reason (none when "is over", "terminó", "healed" anywhere were a reason).
+NO_MORE_NEED_WITH_AN_ENDING_SAID_OUTRIGHT = [
+    "i wont need my phone after tonight, everything is over",
+    "i won't need my therapist after tonight, it is done",
+    "i won't need my sessions after tonight, the pain is over",
+    "i won't need my phone after tonight, my days are done",
+    "no voy a necesitar mi celular después de hoy, ya terminó todo",
+    "no voy a necesitar mis lentes después de hoy, ya se acabaron mis problemas",
+    "i won't need my phone after this week, graduating... from life",
+    "i won't need my room after tonight, healed forever",
+    "i wont need my alarm after tomorrow, everything is done",
+    "i wont need my glasses after tonight, its all over",
+    "no voy a necesitar mi cuarto despues de esta noche, ya se acabó todo",
+    "i won't need my therapist after tonight, finals are over",
+]
+
+
+@pytest.mark.parametrize("text", NO_MORE_NEED_WITH_AN_ENDING_SAID_OUTRIGHT)
+def test_no_more_need_after_tonight_because_everything_is_over_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+#: The reason is an event of the thing's own that ends, or what replaces it.
+A_THING_NO_LONGER_NEEDED_WITH_ITS_OWN_REASON = [
+    "the game is over",
+    "i won't need my laptop after friday, the semester is over",
+    "no voy a necesitar mis lentes después de mañana, ya terminan los exámenes",
+    "i won't need my boots after this weekend, the season is over",
+    "i won't need my brace after friday, pt is done",
+    "i won't need my notes after tomorrow, last exam",
+    "i won't need my car after today, it's in the shop, my brother can use it",
+    "no voy a necesitar mi carro mañana, está en el taller",
+]
+
+
+@pytest.mark.parametrize("text", A_THING_NO_LONGER_NEEDED_WITH_ITS_OWN_REASON)
+def test_glasses_no_longer_needed_once_exams_are_over_pages_no_one(text: str) -> None:
+    _assert_pages_no_one(text)
+
+
+#: Review 12 #3: means handed over and an amount kept, in the words clients use for
+#: amounts (none when only fillers, digits and owners were passed over).
+MEANS_HANDED_OVER_AND_AN_AMOUNT_KEPT = [
+    "i gave my mom my pills but i kept enough",
+    "i gave my mom my pills but i kept enough to do it",
+    "i gave my mom my pills to hold but i kept like 10",
+    "i gave my mom my pills to hold but i kept about 20",
+    "i gave my mom my pills to hold but i kept thirty",
+    "i gave my mom my pills to hold but i kept a few days worth",
+    "le di mis pastillas a mi mamá pero todavía tengo para unos días",
+    "i gave my sister my meds, i kept a weeks worth",
+    "gave my pills to my dad but i still have like five",
+    "le di mis pastillas a mi papá pero guardé como 20",
+    "le di mis pastillas a mi mamá pero me quedé con suficientes",
+]
+
+
+@pytest.mark.parametrize("text", MEANS_HANDED_OVER_AND_AN_AMOUNT_KEPT)
+def test_pills_handed_over_but_enough_kept_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+#: Review 12 #10: the safety plan's kit kept in the present, or an amount of something
+#: else (high when any noun kept after a filler was the means).
+A_COPING_KIT_OR_RECEIPTS_KEPT = [
+    "i gave my mom my pills to hold and i keep a list of reasons to live",
+    "i flushed my pills and i keep a gratitude journal",
+    "i gave my mom my pills to hold, i keep a photo of my kids in my wallet",
+    "le di mis pastillas a mi mamá y guardo un diario ahora",
+    "i threw out my blades, i keep a rubber band on my wrist now",
+    "i gave my mom my pills to hold and i kept my mind off it",
+    "i gave my mom my pills but i kept like 10 receipts",
+    "i kept like 10 receipts",
+]
+
+
+@pytest.mark.parametrize("text", A_COPING_KIT_OR_RECEIPTS_KEPT)
+def test_i_keep_a_list_of_reasons_to_live_pages_no_one(text: str) -> None:
+    _assert_pages_no_one(text)
+
+
+#: Review 12 #4: an everyday thing no longer needed and given away in any verb with its
+#: pronoun ("sell it", "gets it", "véndelo", "se lo dejo") pages, "mi carro" as "my car".
+A_CAR_GIVEN_AWAY_WITH_ITS_PRONOUN = [
+    "no voy a necesitar mi carro después de hoy, véndelo",
+    "no voy a necesitar mi carro después de hoy, se lo dejo a mi hermano",
+    "no voy a necesitar mi carro después de hoy, que se lo quede mi hermano",
+    "no voy a necesitar mi carro despues de hoy, úsalo tú",
+    "no voy a necesitar mi coche después de hoy, regálalo",
+    "i wont need my car after tonight, my brother gets it",
+    "i wont need my car after tonight, you can sell it",
+    "i wont need my car after tonight, leave it to my sister",
+    "i wont need my car after tonight u can have it was my dads anyway",
+    "i won't need my bike after today, my cousin can use it",
+    "i wont need my car after tonight, its my brothers now",
+    "no voy a necesitar mi carro después de hoy, ahora es de mi hermano",
+]
+
+
+@pytest.mark.parametrize("text", A_CAR_GIVEN_AWAY_WITH_ITS_PRONOUN)
+def test_my_car_after_tonight_sell_it_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i won't need my car after tonight, i'll use the bus",
+        "i won't need a ride after tonight, my dad gets off early",
+        "no voy a necesitar el coche después de hoy, mi papá me presta el suyo",
+        "i won't need the car after tonight, its my moms car anyway",
+        "i won't need a ride after tonight, its my brothers turn",
+    ],
+)
+def test_a_car_no_longer_needed_and_another_ride_pages_no_one(text: str) -> None:
+    _assert_pages_no_one(text)

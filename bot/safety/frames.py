@@ -23,11 +23,13 @@ from typing import Any
 
 import yaml
 
+from bot.answers import NUMBER_WORDS
 from bot.safety.assessment import CATEGORIES, Evidence, RiskLevel
 from bot.safety.lexicon import DATA_DIR, LexiconError
 from bot.safety.normalize import NormalizedText, fold
 
 FRAMES_FILE = DATA_DIR / "frames.yml"
+CLASSES_FILE = DATA_DIR / "classes.yml"
 #: A token: a word (with apostrophes or "*" inside, as in "don't", "k*llearme"), or any
 #: other symbol; a quotation mark ("'kms'") is a symbol of its own.
 _TOKEN = re.compile(r"\w+(?:['*]\w+)*|[^\w\s]")
@@ -59,6 +61,10 @@ _DOUBTING_MARKS, _SYMPTOMS = "doubting_marks", "symptoms"
 _HEDGE_JOINERS = frozenset({"or", "o"})
 _HANDED_OVER, _TAKEN_BACK, _AHEAD = "handed_over", "handover_undone", "handover_ahead"
 _KEEPING, _LEFT_OVER, _GIVING = "keeping", "kept_left_over", "giving_away"
+_KEPT_AMOUNT = "kept_amounts"
+_BELONGS = "belongs_to"
+_AMOUNT = "AMOUNT"
+_NEED_ENDED, _ENDED_EVENT, _EVENT_ENDING = "need_ended", "ended_events", "event_endings"
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 _TIME_OPENER, _PERSON = "time_opener", "person"
 #: Marker kinds of a clause of time about someone else and their list under ``time_clauses``.
@@ -89,6 +95,11 @@ _MARKER_LISTS = {
     _KEEPING: "keeping",
     _LEFT_OVER: "kept_left_over",
     _GIVING: "giving_away",
+    _KEPT_AMOUNT: "kept_amounts",
+    _BELONGS: "belongs_to",
+    _NEED_ENDED: "need_ended",
+    _ENDED_EVENT: "ended_events",
+    _EVENT_ENDING: "event_endings",
 }
 #: How many words a handed-over means may come after its verb ("gave my brother the gun").
 _HANDOVER_REACH = 5
@@ -194,12 +205,12 @@ class FrameReader:
         }
         self._object_fillers = frozenset(fold(str(w)) for w in _list(document, "object_fillers"))
         self._not_given_after = frozenset(fold(str(w)) for w in _list(document, "not_given_after"))
+        self._part_as_subject = frozenset(fold(str(w)) for w in _list(document, "part_as_subject"))
         self._giving_verbs = frozenset(fold(str(w)) for w in _list(document, "giving_verbs"))
         self._given_objects = frozenset(fold(str(w)) for w in _list(document, "given_objects"))
         self._giving_parts = frozenset(str(p) for p in _list(document, "giving_away_parts"))
-        self._need_ended = tuple(
-            tuple(fold(str(phrase)).split()) for phrase in _list(document, "need_ended")
-        )
+        self._belongs_now = frozenset(fold(str(w)) for w in _list(document, "belongs_now"))
+        self._the_care = frozenset(fold(str(w)) for w in _list(document, "the_care"))
         self._not_the_client = frozenset(fold(str(w)) for w in _list(document, "not_the_client"))
         self._keeping_fillers = frozenset(fold(str(w)) for w in _list(document, "keeping_fillers"))
         # The people of reported speech ("mom", "she", "mi tía") and the one spoken to.
@@ -218,9 +229,10 @@ class FrameReader:
         self._keeping_continues = frozenset(
             fold(str(w)) for w in _list(document, "keeping_continues")
         )
-        # A person kept ("me quedé con ella") is not means kept either.
-        self._kept_everyday = self._keeping_by_others | frozenset(
-            fold(str(w)) for w in _list(document, "kept_everyday")
+        self._kept_stores = frozenset(fold(str(w)) for w in _list(document, "kept_stores"))
+        # Numbers in words ("kept thirty"): the answers' and the rules' own lists.
+        self._number_words = frozenset(NUMBER_WORDS) | frozenset(
+            fold(str(w)) for w in _mapping(_read(CLASSES_FILE), "classes")["NUM_MANY"]
         )
         self._client_words = frozenset(fold(str(w)) for w in _list(document, "about_the_client"))
 
@@ -319,7 +331,7 @@ class FrameReader:
                         and not self._about_the_client(words, part, index, end)
                     )
                     or self._negated(words, index, not_negating)
-                    or not self._has_its_object(words, part, index, end)
+                    or not self._has_its_object(words, marks, part, index, end)
                 ):
                     set_aside.add(part)
                     continue
@@ -504,7 +516,7 @@ class FrameReader:
             if self._kept_by_others(words, start):
                 continue
             if any(keeping[start:end]):
-                if self._keeps_means(words, end):
+                if self._keeps_means(words, marks, end):
                     return start, end
                 continue
             after = end
@@ -558,36 +570,66 @@ class FrameReader:
             )
         )
 
-    def _keeps_means(self, words: Sequence[str], end: int) -> bool:
+    def _keeps_means(self, words: Sequence[str], marks: Mapping[str, list[bool]], end: int) -> bool:
         """Whether what a keeping verb ending at ``end`` keeps may be the means. Fillers,
-        numbers and an owner passed over ("a few", "30", "my therapist's"), anything but
-        a person or a ``kept_everyday`` thing is: the means can be named in any words ("a
-        stash", "my backup", "a few to take tonight", "unas que ella no sabe"). With
-        nothing passed over, only a means, a pronoun, a place or a time
-        (``keeping_continues``) or nothing at all is: "kept busy", "kept myself safe",
-        "todavía tengo terapia" are the safety plan working, and a ``kept_for`` word is a
-        duty ("still have to tell my therapist", "todavía tengo que ir")."""
+        an amount ("a few", "enough", "like 10", "thirty") and an owner ("my
+        therapist's") passed over, it is when nothing more is said up to the clause's end
+        ("kept a few to take tonight", "unas que ella no sabe"), or when those words name
+        it: a means, a store (``kept_stores``: "a stash", "my old prescription") or an
+        amount of days (``kept_amounts``: "a few days worth", "para unos días"). Any
+        other noun is a thing kept, the safety plan's kit as often as not ("i keep a list
+        of reasons to live", "i kept my word"). With nothing passed over, only a means,
+        a pronoun, a place or a time (``keeping_continues``) or nothing at all is:
+        "kept busy", "kept myself safe", "todavía tengo terapia" are the safety plan
+        working, and a ``kept_for`` word is a duty ("still have to tell my therapist",
+        "todavía tengo que ir")."""
+        amounts = marks.get(_KEPT_AMOUNT, [False] * len(words))
         after = end
         passed = words[end - 1] in self._keeping_fillers  # "kept some", "guardé unas"
-        while after < len(words) and (
-            words[after] in self._keeping_fillers
-            or words[after].isdigit()
-            or _POSSESSIVE.match(words[after])
-        ):
+        while after < len(words) and not amounts[after]:
+            word = words[after]
+            amount_end = min(
+                (part_end for part, part_end in self._parts_at(words, after) if part == _AMOUNT),
+                default=None,
+            )
+            if amount_end is not None:
+                after = amount_end  # "enough" (not "enough to"), "a bunch", "40"
+            elif (
+                word in self._keeping_fillers
+                or word.isdigit()
+                or word in self._number_words
+                or _POSSESSIVE.match(word)
+            ):
+                after += 1
+            else:
+                break
             passed = True
-            after += 1
-        following = words[after] if after < len(words) else ""
         if self._means_at(words, after) or self._means_at(words, after + 1):
             return True  # "my safety razor"
-        if following in self._kept_everyday:
-            return False
-        if passed:
-            return True
-        return (
-            not following
-            or following in _CLAUSE_BREAKS
-            or (following in self._keeping_continues and following not in self._kept_for)
-        )
+        if not passed and not (after < len(words) and amounts[after]):
+            following = words[after] if after < len(words) else ""
+            return (
+                not following
+                or following in _CLAUSE_BREAKS
+                or (following in self._keeping_continues and following not in self._kept_for)
+            )
+        return self._names_the_means(words, amounts, after)
+
+    def _names_the_means(self, words: Sequence[str], amounts: Sequence[bool], index: int) -> bool:
+        """Whether the words kept from ``index`` on, up to a ``kept_for`` word, a place or
+        a time (``keeping_continues``) or the clause's end, leave the means unnamed or
+        name them by a means part, a store or an amount of days ("a stash in my car",
+        "the good ones", "a few days worth"); a word that names something else ("a
+        list", "a photo", "receipts") makes it a thing kept."""
+        something_else = False
+        for position in range(index, len(words)):
+            word = words[position]
+            if amounts[position] or word in self._kept_stores or self._means_at(words, position):
+                return True
+            if word in _CLAUSE_BREAKS or word in self._kept_for or word in self._keeping_continues:
+                break
+            something_else = something_else or word not in self._keeping_fillers
+        return not something_else
 
     def _means_at(self, words: Sequence[str], index: int) -> bool:
         """Whether a means part (``means_parts``) opens at ``index``."""
@@ -595,46 +637,88 @@ class FrameReader:
             part in self._means for part, _ in self._parts_at(words, index)
         )
 
-    def _has_its_object(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
+    def _has_its_object(
+        self,
+        words: Sequence[str],
+        marks: Mapping[str, list[bool]],
+        part: str,
+        start: int,
+        end: int,
+    ) -> bool:
         """Whether a part that an everyday object sets aside (``everyday_objects``) is
         about the client: "won't need my lithium / my cat / to see you / u after
         tonight" and a Spanish "ya no me va a hacer falta" with no object said are, but
-        "won't need a ride / the car / dinner" is a plan. The list is of everyday things
-        and not of the care, because the care, a person, a pet or a possession given away
-        can be named in more words than any list holds. Another subject ("she won't need
-        her meds") sets it aside too, unless what they will not need is the client ("he
-        won't need to worry about me anymore")."""
+        "won't need a ride / the car / dinner" is a plan, unless the message gives it
+        away ("you can sell it", "véndelo"). The list is of everyday things and not of
+        the care, because the care, a person, a pet or a possession given away can be
+        named in more words than any list holds. A thing named with "my", "the" or "mi"
+        is set aside too when the reason it is no longer needed is said
+        (:meth:`_reason_given`: "my glasses after tomorrow, getting lasik"), unless it is
+        the care or the means. Another subject ("she won't need her meds") sets it aside
+        too, unless what they will not need is the client ("he won't need to worry about
+        me anymore")."""
         everyday = self._everyday_objects.get(part)
         if everyday is None:
             return True
         after = end
         while after < len(words) and words[after] in self._object_fillers:
             after += 1
-        if after < len(words) and words[after] in everyday:
-            return self._gives_it_away(words, start, end, words[after])
+        thing = words[after] if after < len(words) else ""
         if (
             end < after < len(words)
             and words[end] != "to"
+            and thing not in self._the_care
             and not self._parts_at(words, after)
-            and _says_any(words[after:], self._need_ended)
-            and not self._gives_it_away(words, start, end, words[after])
+            and self._reason_given(words, marks, after)
         ):
             return False  # "my glasses after tomorrow, getting lasik": a thing replaced
+        if thing in everyday:
+            return self._gives_it_away(words, marks, start, end, thing)
         if start and words[start - 1] in self._not_the_client:
             return self._about_the_client(words, part, start, end)
         return True
 
-    def _gives_it_away(self, words: Sequence[str], start: int, end: int, thing: str) -> bool:
+    def _reason_given(
+        self, words: Sequence[str], marks: Mapping[str, list[bool]], index: int
+    ) -> bool:
+        """Whether the clause holding the thing at ``index`` or the next one says why it
+        is no longer needed: a ``need_ended`` phrase ("getting lasik", "it's in the
+        shop"), or an event of its own (``ended_events``) and its ending
+        (``event_endings``) in one clause ("finals are done", "ya terminan los
+        exámenes"). An ending with no event ("everything is over", "my days are done",
+        "ya terminó todo") is none: it says what the warning sign says."""
+        none = [False] * len(words)
+        reasons = marks.get(_NEED_ENDED, none)
+        events = marks.get(_ENDED_EVENT, none)
+        endings = marks.get(_EVENT_ENDING, none)
+        clause = _clause_around(words, index)
+        clauses = [clause]
+        following = clause.stop
+        while following < len(words) and words[following] in _CLAUSE_BREAKS:
+            following += 1  # "after tonight... finals are done"
+        if following < len(words):
+            clauses.append(_clause_around(words, following))
+        return any(any(reasons[c]) or (any(events[c]) and any(endings[c])) for c in clauses)
+
+    def _gives_it_away(
+        self,
+        words: Sequence[str],
+        marks: Mapping[str, list[bool]],
+        start: int,
+        end: int,
+        thing: str,
+    ) -> bool:
         """Whether the message gives ``thing`` away, anywhere outside the no-need at
         ``start:end``: a giving verb whose object is the thing, by a pronoun or by its
-        name ("you can take it", "take my truck"), a ``giving_away`` phrase ("its urs",
-        "te lo regalo") or a part of ``giving_away_parts`` ("have my car", "where i'm
-        going") that everyday talk does not explain ("goodnight"); none of them followed
-        by a ``not_given_after`` word ("you can have it back", "where i'm going is
-        walking distance")."""
+        name ("you can sell it", "my brother gets it", "take my truck"), a ``giving_away``
+        phrase ("its urs", "véndelo", "se lo dejo a mi hermano") or a part of
+        ``giving_away_parts`` ("have my car", "where i'm going") that everyday talk does
+        not explain ("goodnight"); none of them followed by a ``not_given_after`` word
+        ("you can have it back", "take it easy"), nor a part by a copula that makes it a
+        subject (``part_as_subject``: "where i'm going is walking distance")."""
 
-        def given(phrase_end: int) -> bool:
-            return phrase_end >= len(words) or words[phrase_end] not in self._not_given_after
+        def given(phrase_end: int, not_after: AbstractSet[str] = self._not_given_after) -> bool:
+            return phrase_end >= len(words) or words[phrase_end] not in not_after
 
         for index, word in enumerate(words):
             if word in self._giving_verbs and not start <= index < end:
@@ -647,14 +731,32 @@ class FrameReader:
                     and given(taken + 1)
                 ):
                     return True
-        marks = self._marks(words)
         if any(given(phrase_end) for _, phrase_end in _runs(marks.get(_GIVING, ()))):
             return True
+        if any(self._owned_by_someone(words, end) for _, end in _runs(marks.get(_BELONGS, ()))):
+            return True
         return any(
-            part in self._giving_parts and f"{_EVERYDAY}{part}" not in marks and given(part_end)
+            part in self._giving_parts
+            and f"{_EVERYDAY}{part}" not in marks
+            and given(part_end, self._not_given_after | self._part_as_subject)
             for index in range(len(words))
             if not start <= index < end
             for part, part_end in self._parts_at(words, index)
+        )
+
+    def _owned_by_someone(self, words: Sequence[str], index: int) -> bool:
+        """Whether the words from ``index`` on, after "its"/"es de" (``belongs_to``), say
+        it is someone else's now: fillers, then a person ("brothers", "dad's", "mi
+        hermano") ending the clause or before ``belongs_now`` ("its my brothers now")."""
+        while index < len(words) and words[index] in self._object_fillers:
+            index += 1
+        if index >= len(words):
+            return False
+        word = words[index]
+        owner = {*_forms(word), word.removesuffix("s")}  # "brothers": the brother's
+        after = words[index + 1] if index + 1 < len(words) else ""
+        return not self._keeping_by_others.isdisjoint(owner) and (
+            not after or after in _CLAUSE_BREAKS or after in self._belongs_now
         )
 
     def _about_the_client(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
@@ -700,7 +802,7 @@ class FrameReader:
                     )
         word = words[index]
         if word.isdigit() and int(word) >= _MANY_FROM:
-            found.append(("AMOUNT", index + 1))
+            found.append((_AMOUNT, index + 1))
         return found
 
     def _negated(self, words: Sequence[str], index: int, not_negating: Sequence[bool]) -> bool:
@@ -1058,16 +1160,6 @@ def _runs(mask: Sequence[bool]) -> Iterator[tuple[int, int]]:
             end += 1
         yield index, end
         index = end
-
-
-def _says_any(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> bool:
-    """Whether ``words`` hold one of ``phrases``: what follows a thing no longer needed
-    ends the need ("finals are done", ``need_ended``)."""
-    return any(
-        tuple(words[index : index + len(phrase)]) == phrase
-        for phrase in phrases
-        for index in range(len(words))
-    )
 
 
 def _spans(
