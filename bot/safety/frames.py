@@ -345,17 +345,17 @@ class FrameReader:
         # a part of its own) explains nothing the client says.
         everyday = _everyday_parts(marks, found) | self._recovery_parts(marks)
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
-        idiom = [_touches_any(span, figurative) for span in spans]
+        # An idiom with a time said inside its own words is meant: "si me deja el viernes
+        # me mato jaja" is a threat laughed at, with its day ("si tengo tiempo hoy me mato
+        # en el gym jaja" is still the gym's idiom, which holds no time).
+        times = [span for o, span in zip(found, spans, strict=True) if o.part in self._times]
+        untimed = [f for f in figurative if not any(f[0] <= t[0] and t[1] <= f[1] for t in times)]
+        idiom = [_touches_any(span, untimed) for span in spans]
         # An idiom explains its words only when nothing else in the message is risk:
-        # "end it with him tonight" is a figure of speech, "... with the gun" is not;
-        # nor when a time is said inside its own words: "si me deja el viernes me mato
-        # jaja" is a threat laughed at, with its day.
+        # "end it with him tonight" is a figure of speech, "... with the gun" is not.
         if not all(
             i or o.part in everyday or o.part in self._qualifiers
             for o, i in zip(found, idiom, strict=True)
-        ) or any(
-            o.part in self._times and _within_any(span, figurative)
-            for o, span in zip(found, spans, strict=True)
         ):
             idiom = [False] * len(found)
         is_explained = [
@@ -1155,10 +1155,6 @@ def _shield(not_negating: list[bool], start: int, end: int) -> None:
 
 def _touches_any(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
     return any(start < span[1] and span[0] < end for start, end in spans)
-
-
-def _within_any(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
-    return any(start <= span[0] and span[1] <= end for start, end in spans)
 
 
 def _position(evidence: Evidence) -> tuple[int, int, str]:
