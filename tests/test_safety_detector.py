@@ -1891,3 +1891,160 @@ def test_my_car_after_tonight_sell_it_pages(text: str) -> None:
 )
 def test_a_car_no_longer_needed_and_another_ride_pages_no_one(text: str) -> None:
     _assert_pages_no_one(text)
+
+
+# --- Review 12 #2, #5, #6, #7, #12 (branch fix12b): jokes, idioms and times ---------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kms jk maybe soon",
+        "kms jk maybe later",
+        "i want to die jk maybe one day",
+        "kms jk i think i will",
+        "kms jk i think so",
+        "kms jk lol maybe",
+        "kms jk haha i think",
+        "kms jk lmao or nah",
+        "kms jk probably not lol",
+        "me quiero morir es broma jaja creo",
+        "me quiero morir es broma jaja capaz",
+        "me quiero morir es broma creo que si",
+        "i want to die jk\nmaybe soon",
+        "kms jk lol\nmaybe",
+    ],
+)
+def test_a_joke_hedged_with_a_time_a_verb_or_after_a_laugh_pages(text: str) -> None:
+    """A hedge is the joke's own doubt with a laugh before it ("jk lol maybe") or its own
+    complement after it, a time or a bare auxiliary ("maybe soon", "i think i will",
+    "creo que sí")."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to die jk :(",
+        "i want to die jk :'(",
+        "kms jk ):",
+        "i want to die jk T_T",
+        "i want to die jk 🥲",
+        "i want to die jk 😪",
+        "i want to die jk 😩",
+        "i took the whole bottle jk i feel nauseous",
+        "i took the whole bottle jk im shaking",
+        "i took the whole bottle jk i feel drowsy",
+        "i took 30 tylenol jk my heart feels weird",
+        "i did it jk. im so dizzy",
+        "me tomé todas las pastillas es broma tengo náuseas",
+    ],
+)
+def test_a_joke_followed_by_a_sad_face_or_overdose_symptoms_pages(text: str) -> None:
+    """Tears by SMS are ":'(" as often as 😭, and nausea and drowsiness are the first
+    symptoms of the commonest overdoses; "i did it" opens the symptoms as "i took" does."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kms jk lol",
+        "i'm dead jk 😂",
+        "i want to die jk :)",
+        "kms jk xd",
+        "kms jk i think ill order pizza",
+        "kms jk maybe ill call my sister",
+        "kms jk see you tomorrow",
+        "me quiero morir es broma creo que mejor me duermo",
+        "i took the whole bottle jk",
+    ],
+)
+def test_a_joke_with_a_laugh_or_ordinary_talk_after_it_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad said he will beat me at the game if i mess up again",
+        "my dad beat me at the game last night and i have bruises",
+        "my dad beat me at my brothers game in front of everyone",
+        "my coach beat me at the tournament for losing",
+    ],
+)
+def test_being_beaten_at_a_game_with_the_harm_told_pages(text: str) -> None:
+    """A game, a match or a tournament can be where a child is beaten: "beat me at the
+    game" is a game lost only with nothing of harm told and no threat."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad beat me at the game last night lol",
+        "my mom threatened to beat me at chess lol",
+        "my brother beat me in a game of uno",
+        "my sister beat me at the tournament final",
+        "i have bruises from soccer",
+    ],
+)
+def test_a_game_lost_with_nothing_of_harm_told_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i went back to cutting after 2 years clean",
+        "i ended up cutting after 90 days clean",
+        "me corté otra vez después de 3 meses limpia",
+    ],
+)
+def test_a_relapse_after_a_clean_streak_gets_the_check_in(text: str) -> None:
+    _assert_flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 years clean from cutting today!",
+        "6 weeks clean from cutting and 3 weeks sober. small wins",
+        "2 years clean, i cut myself a lot in high school",
+    ],
+)
+def test_a_clean_streak_celebrated_gets_no_check_in(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "si me deja el viernes me mato jaja",
+        "si me deja al rato me mato jaja",
+        "si me deja mañana me mato jaja",
+        "si me deja el finde me mato jaja",
+        "si me deja en un rato me mato jaja",
+    ],
+)
+def test_a_laughed_threat_with_a_day_or_a_while_pages(text: str) -> None:
+    """A time said inside the laughed threat is a timeline, read from the parts' one list
+    of times, as "if he leaves me friday ill kill myself lol" is."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "si gano el viernes me muero de risa jaja",
+        "si gano mañana me muero de risa jaja",
+        "mañana tengo que comprar mis pastillas",
+        "i have my pills for tomorrow",
+    ],
+)
+def test_a_day_named_beside_an_idiom_or_a_refill_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+def test_a_laughed_threat_without_a_time_gets_only_the_check_in() -> None:
+    _assert_level("si me deja me mato jaja", RiskLevel.MODERATE)

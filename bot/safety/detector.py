@@ -201,9 +201,11 @@ class CrisisDetector:
 
 
 def _with_frames(
-    verdict: RulesVerdict, frames: FrameFinding, qualifiers: AbstractSet[str] = frozenset()
+    verdict: RulesVerdict, frames: FrameFinding, qualifiers: AbstractSet[str]
 ) -> RulesVerdict:
-    """The graver of the phrase rules' and the parts' verdicts, evidence of both."""
+    """The graver of the phrase rules' and the parts' verdicts, evidence of both.
+    ``qualifiers`` are the parts that only qualify others (:attr:`FrameReader.qualifiers`):
+    two kinds of part are worth the model's reading only if one is more than these."""
     rules = verdict.assessment
     # A joke keeps the model out of what it takes back only: it reads the sentences
     # after it ("kms jk. this is the last time you'll hear from me"). Anything else

@@ -55,8 +55,9 @@ _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "jokes",
     "retractions",
 )
-_HEDGES, _HEDGE_TAILS = "hedges", "hedge_tails"
+_HEDGES, _HEDGE_TAILS, _HEDGE_COMPLEMENTS = "hedges", "hedge_tails", "hedge_complements"
 _DOUBTING_MARKS, _SYMPTOMS = "doubting_marks", "symptoms"
+_STREAK, _RELAPSE = "clean_streak", "relapse"
 #: Words passed over between a joke and the hedge that qualifies it: "jk or maybe".
 _HEDGE_JOINERS = frozenset({"or", "o"})
 _HANDED_OVER, _TAKEN_BACK, _AHEAD = "handed_over", "handover_undone", "handover_ahead"
@@ -87,8 +88,11 @@ _MARKER_LISTS = {
     _RETRACTIONS: "retractions",
     _HEDGES: "hedges",
     _HEDGE_TAILS: "hedge_tails",
+    _HEDGE_COMPLEMENTS: "hedge_complements",
     _DOUBTING_MARKS: "doubting_marks",
     _SYMPTOMS: "symptoms",
+    _STREAK: "clean_streak",
+    _RELAPSE: "relapse",
     _HANDED_OVER: "handed_over",
     _TAKEN_BACK: "handover_undone",
     _AHEAD: "handover_ahead",
@@ -197,6 +201,8 @@ class FrameReader:
         self._qualifiers = frozenset(str(p) for p in _list(document, "qualifier_parts"))
         self._means = frozenset(str(p) for p in _list(document, "means_parts"))
         self._symptom_parts = frozenset(str(p) for p in _list(document, "symptom_parts"))
+        self._times = frozenset(str(p) for p in _list(document, "time_parts"))
+        self._streak_explains = frozenset(str(p) for p in _list(document, "streak_explains"))
         self._handover_verbs = frozenset(str(p) for p in _list(document, "handover_verb_parts"))
         self._handover_undoers = frozenset(str(p) for p in _list(document, "handover_undone_parts"))
         self._everyday_objects = {
@@ -304,6 +310,10 @@ class FrameReader:
         words = self._words(normalized, matches)
         marks = self._marks(words)
         none = [False] * len(words)
+        if self._recovery_parts(marks):
+            # A clean streak told, no relapse with it: its clause is the past.
+            past = marks.get(_PAST, none)
+            marks[_PAST] = [a or b for a, b in zip(past, marks[_STREAK], strict=True)]
         pseudo = marks.get(_PSEUDO, none)
         quoted = _reported_quotes(normalized.text, matches, words, marks)
         # A joke beside a pseudo-negation ("no cap", "no es broma") is no joke.
@@ -345,9 +355,14 @@ class FrameReader:
         # inside another part are that part's: "see ya never" is a farewell made final,
         # and a clause of time about someone else ("... as soon as my mom goes to bed",
         # a part of its own) explains nothing the client says.
-        everyday = _everyday_parts(marks, found)
+        everyday = _everyday_parts(marks, found) | self._recovery_parts(marks)
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
-        idiom = [_touches_any(span, figurative) for span in spans]
+        # An idiom with a time said inside its own words is meant: "si me deja el viernes
+        # me mato jaja" is a threat laughed at, with its day ("si tengo tiempo hoy me mato
+        # en el gym jaja" is still the gym's idiom, which holds no time).
+        times = [span for o, span in zip(found, spans, strict=True) if o.part in self._times]
+        untimed = [f for f in figurative if not any(f[0] <= t[0] and t[1] <= f[1] for t in times)]
+        idiom = [_touches_any(span, untimed) for span in spans]
         # An idiom explains its words only when nothing else in the message is risk:
         # "end it with him tonight" is a figure of speech, "... with the gun" is not.
         if not all(
@@ -441,11 +456,18 @@ class FrameReader:
         readers of :mod:`bot.safety.followup` ask it of words that are no part here ("cut
         again"), so that one list says what is everyday."""
         words = self._words(normalized, self._tokens(normalized.text))
-        return frozenset(
-            kind.removeprefix(_EVERYDAY)
-            for kind in self._marks(words)
-            if kind.startswith(_EVERYDAY)
+        marks = self._marks(words)
+        return self._recovery_parts(marks) | frozenset(
+            kind.removeprefix(_EVERYDAY) for kind in marks if kind.startswith(_EVERYDAY)
         )
+
+    def _recovery_parts(self, marks: Mapping[str, list[bool]]) -> frozenset[str]:
+        """The parts a clean streak explains (``streak_explains``), unless a relapse is
+        told with it: "2 years clean from cutting" is recovery, "i went back to cutting
+        after 2 years clean" the act it ends."""
+        if _STREAK in marks and _RELAPSE not in marks:
+            return self._streak_explains
+        return frozenset()
 
     def _handed_over(
         self,
@@ -831,10 +853,18 @@ class FrameReader:
         quoted: Sequence[bool],
     ) -> list[bool]:
         """The tokens a joke takes back (:func:`_joked`), risk read as the parts read it:
-        quoted words are someone else's."""
+        quoted words are someone else's. A time the parts read ("kms jk maybe soon",
+        "es broma creo que el viernes") completes a hedge as ``hedge_complements`` do."""
+        if _JOKES not in marks:
+            return none
+        complements = list(marks.get(_HEDGE_COMPLEMENTS, none))
+        for index in range(len(words)):
+            for part, end in self._parts_at(words, index):
+                if part in self._times:
+                    complements[index:end] = [True] * (end - index)
         return _joked(
             words,
-            marks,
+            {**marks, _HEDGE_COMPLEMENTS: complements},
             none,
             lambda index: not (quoted and quoted[index]) and self._risk_at(words, index),
             lambda index: any(
@@ -896,7 +926,7 @@ def _joked(
     marks: Mapping[str, list[bool]],
     none: list[bool],
     risk_at: Callable[[int], bool],
-    swallowed_at: Callable[[int], bool],
+    taken_at: Callable[[int], bool],
 ) -> list[bool]:
     """The tokens a joke marker takes back: its own sentence up to the marker ("i want to
     die jk", "i'm fine jk" in "i'm fine jk. i took the whole bottle"), or the sentence
@@ -907,10 +937,11 @@ def _joked(
     follows it ("gonna kms jk i love life", "jk i think ill order pizza"). Followed by a
     retraction anywhere ("kms jk... no for real", "jk... or not", "jk idk", "jk, i'm
     already here"), by a hedge that qualifies it (:func:`_hedged`: "jk maybe"), by a
-    doubting mark right after it ("jk?", "jk...?", "jk 😭"), by risk of its own ("jk i
-    have the rope ready"), or, when it takes back something swallowed or means ("i took
-    the whole bottle jk"), by an overdose's symptoms ("jk, everything is blurry"), it is
-    no joke: a client testing whether anyone takes them seriously."""
+    sad face right after it ("jk?", "jk...?", "jk 😭", "jk :'(", "jk T_T"), by risk of its
+    own ("jk i have the rope ready"), or, when it takes back something swallowed, means
+    or an act done ("i took the whole bottle jk", "i did it jk"), by an overdose's
+    symptoms ("jk, everything is blurry", "jk i feel nauseous"), it is no joke: a client
+    testing whether anyone takes them seriously."""
     jokes = marks.get(_JOKES)
     if jokes is None:
         return none
@@ -923,15 +954,24 @@ def _joked(
         if not any(word[0].isalnum() for word in words[start:index]):
             # Only symbols before it ("i want to die. 🙃 jk"): it closes the sentence before.
             start = _sentence_start(words, start - 1 if start else 0)
+        # The marks right after it, a text face spelt with letters among them ("T_T", ":c").
         marks_after = end
-        while marks_after < len(words) and not words[marks_after][0].isalnum():
+        while marks_after < len(words) and (
+            not words[marks_after][0].isalnum() or doubting[marks_after]
+        ):
             marks_after += 1
         doubted = (
             any(retractions[end:])
             or any(doubting[end:marks_after])
-            or _hedged(words, marks.get(_HEDGES, none), marks.get(_HEDGE_TAILS, none), marks_after)
+            or _hedged(
+                words,
+                marks.get(_HEDGES, none),
+                marks.get(_HEDGE_TAILS, none),
+                marks.get(_HEDGE_COMPLEMENTS, none),
+                marks_after,
+            )
             or any(risk_at(after) for after in range(end, len(words)))
-            or (any(symptoms[end:]) and any(swallowed_at(i) for i in range(start, index)))
+            or (any(symptoms[end:]) and any(taken_at(i) for i in range(start, index)))
         )
         if not doubted:
             joked[start:end] = [True] * (end - start)
@@ -939,21 +979,31 @@ def _joked(
 
 
 def _hedged(
-    words: Sequence[str], hedges: Sequence[bool], tails: Sequence[bool], index: int
+    words: Sequence[str],
+    hedges: Sequence[bool],
+    tails: Sequence[bool],
+    complements: Sequence[bool],
+    index: int,
 ) -> bool:
-    """Whether a hedge at ``index`` (just after a joke and its marks, "or"/"o" passed
-    over) qualifies the joke: it ends its sentence, nothing but marks or a laugh after it
-    ("jk maybe", "jk maybe lol", "jk or nah", "jk i think?", "es broma... creo"). A
-    hedge that opens a sentence of its own is ordinary talk ("jk, i think i'll watch a
-    movie", "es broma, creo que mejor me duermo")."""
-    if index < len(words) and not hedges[index] and words[index] in _HEDGE_JOINERS:
+    """Whether a hedge after a joke's marks at ``index`` (a laugh, "or"/"o" and marks
+    passed over: "jk lol maybe", "jk or nah") qualifies the joke: it ends its sentence,
+    nothing after it but marks, a laugh or its own complement, a time, "so" or a bare
+    auxiliary ("jk maybe", "jk maybe lol", "jk maybe soon", "jk i think i will", "es
+    broma... creo que sí"). A hedge that opens a sentence of its own, a verb and its
+    object after it, is ordinary talk ("jk, i think i'll watch a movie", "es broma,
+    creo que mejor me duermo")."""
+    while (
+        index < len(words)
+        and not hedges[index]
+        and (words[index] in _HEDGE_JOINERS or tails[index] or not words[index][0].isalnum())
+    ):
         index += 1
     if index >= len(words) or not hedges[index]:
         return False
     while index < len(words) and hedges[index]:
         index += 1
     while index < len(words) and words[index] not in _SENTENCE_BREAKS:
-        if words[index][0].isalnum() and not tails[index]:
+        if words[index][0].isalnum() and not (tails[index] or complements[index]):
             return False
         index += 1
     return True
