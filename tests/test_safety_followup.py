@@ -1042,3 +1042,74 @@ def test_after_my_appointment_at_5_to_the_urge_question_pages_the_on_call_therap
     appointment at 5": the crisis reply, and the on-call therapist paged once."""
     record_question(db_session, client, SafetyQuestion.URGE_SUICIDE, utcnow())
     _assert_on_call_paged(db_session, _answer(db_session, answer), "diary_urge")
+
+
+#: Review 12 #8 (Medium): a goodbye that doubts the morning with the morning or a doubt
+#: after "in", "en", "by" or "to" ("in the morning", "by some miracle", "to tmrw"): taken
+#: for a plan, asked again, the acknowledger not told (a page before).
+A_GOODBYE_THAT_DOUBTS_THE_MORNING_AFTER_A_PREPOSITION = [
+    "yes see you tomorrow if i wake up in the morning",
+    "sí, hasta mañana, si despierto en la mañana",
+    "si hasta mañana si amanezco en la mañana",
+    "yes see you tomorrow if i wake up by some miracle",
+    "yes see u tmrw if i make it to tmrw",
+    "yes see you tomorrow if i make it to sunrise",
+    "sí, hasta mañana, si despierto en este mundo",
+]
+#: Review 12 #9 (Low): a limit after "hasta la próxima" or "hasta luego" beside a word of
+#: safety: taken for a goodbye, asked again (a page before).
+A_LIMIT_AFTER_HASTA_LUEGO = [
+    "sí estoy bien hasta la próxima crisis",
+    "sí estoy a salvo hasta luego en la noche",
+]
+#: What stays a goodbye or a plan: a goodbye that ends its clause or is thanked, waking or
+#: getting somewhere at an hour, on time, to school or to someone.
+A_GOODBYE_OR_A_PLAN_BESIDE_A_YES = [
+    "yes see you tomorrow at group",
+    "sí, hasta mañana",
+    "sí estoy bien hasta luego, gracias",
+    "sí estoy bien hasta pronto 😊",
+    "yes see you tomorrow if i make it on time",
+    "yes see you tomorrow if i wake up at 7",
+    "sí, hasta mañana si llego a las 7",
+    "sí, hasta mañana si llego a la escuela",
+    "yes see you tomorrow if i make it to my moms",
+]
+#: Review 12 #11 (Low): means or the urge's own words after "with" beside a time, to the
+#: urge question, taken for company: no answer, nobody paged (high before).
+A_RATING_WITH_MEANS_OR_INTENT_AFTER_A_TIME = [
+    "session at 5 with rope",
+    "group at 5 with intent",
+    "class at 5 with cravings",
+    "session at 5 with pills",
+]
+
+
+@pytest.mark.parametrize(
+    "answer", A_GOODBYE_THAT_DOUBTS_THE_MORNING_AFTER_A_PREPOSITION + A_LIMIT_AFTER_HASTA_LUEGO
+)
+def test_see_you_tomorrow_if_i_wake_up_in_the_morning_pages_the_acknowledger_again(
+    answer: str,
+) -> None:
+    """What a clinic would see: "are you safe right now?" answered "yes see you tomorrow if
+    i wake up in the morning" or "sí estoy bien hasta la próxima crisis": not safe, the
+    acknowledging therapist is paged again."""
+    assert read_safe_now(answer) == NO
+
+
+@pytest.mark.parametrize("answer", A_GOODBYE_OR_A_PLAN_BESIDE_A_YES)
+def test_see_you_tomorrow_at_group_or_hasta_luego_gracias_does_not_page_the_acknowledger_again(
+    answer: str,
+) -> None:
+    """What a clinic would see: "yes see you tomorrow at group", "sí estoy bien hasta luego,
+    gracias", "if i make it to my moms": a plain yes or asked again, nobody paged again."""
+    assert read_safe_now(answer) != NO
+
+
+@pytest.mark.parametrize("answer", A_RATING_WITH_MEANS_OR_INTENT_AFTER_A_TIME)
+def test_group_at_5_with_intent_to_the_urge_question_pages(answer: str) -> None:
+    """What a clinic would see: "urge to commit suicide today, 0-5?" answered "group at 5
+    with intent": the crisis reply and a page, not a time with company. "session at 4
+    with sarah" stays a time (:data:`A_TIME_WITH_ITS_DAY_AFTER_IT`)."""
+    risk = risk_of_answer(AskedQuestion(SafetyQuestion.URGE_SUICIDE), answer)
+    assert risk is not None and risk.level == "high", risk

@@ -169,10 +169,24 @@ _PREPARATION = re.compile(
     r"\b(?:wrote|written|writing|left|finished|signed)\s+(?:\w+\s+)?"
     r"(?:letters?|notes?|will|goodbyes?)\b|\b(?:escrib[ií]|dej[eé])\s+(?:\w+\s+)?cartas?\b"
 )
+#: Someone a client may be with or call: "my mom", "my sister", "the crisis line", "988".
+_SOMEONE = (
+    r"(?:(?:my|the|a|mi|mis|la|el)\s+)?(?:mom|mum|mother|dad|father|parents?|sister|"
+    r"brother|sis|bro|partner|husband|wife|boyfriend|girlfriend|bf|gf|friends?|"
+    r"bestie|best friend|roommate|family|kids|son|daughter|grandma|grandpa|aunt|uncle|cousin|"
+    r"therapist|counsell?or|psychiatrist|doctor|nurse|sponsor|dog|cat|puppy|crisis line|"
+    r"lifeline|hotline|988|741741|mam[aá]|pap[aá]|hermana|hermano|novi[oa]|espos[oa]|"
+    r"amig[oa]s?|terapeuta|psic[oó]log[oa]|perr[oa]|gat[oa]|abuel[oa]|t[ií][oa])"
+)
 #: What follows "hasta" in a goodbye that names no time: "hasta luego", "hasta pronto",
-#: "hasta la próxima" bound nothing, even after a word of safety ("sí estoy bien hasta
-#: luego" is a plain yes); after one, "hasta luego de la cena", "la próxima semana" name one.
+#: "hasta la próxima".
 _GOODBYE_FOR_NOW = r"(?:luego|pronto|la pr[oó]xima)\b"
+#: Where such a goodbye ends its clause: a mark, an emoji or the message's end after it,
+#: or only thanks ("hasta luego, gracias", "hasta pronto 😊"). After a word of safety only
+#: such a goodbye bounds nothing ("sí estoy bien hasta luego" is a plain yes); any other
+#: word after it makes it a limit ("hasta la próxima crisis", "hasta luego en la noche",
+#: "la próxima semana").
+_ENDS_ITS_CLAUSE = r"(?=\s*(?:$|[^\w\s]|(?:(?:y|and)\s+)?(?:gracias|thanks?|thank you|ty)\b))"
 #: What follows "hasta" in a Spanish goodbye ("hasta mañana", "hasta luego", "hasta el
 #: jueves"): a goodbye, no limit to the yes, unless a day follows a word of safety ("estoy
 #: a salvo hasta mañana" is safe until tomorrow).
@@ -180,21 +194,29 @@ _GOODBYE_UNTIL = (
     rf"(?:{_GOODBYE_FOR_NOW}|(?:ma[nñ]ana|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
     r"s[aá]bado|domingo))\b)"
 )
-#: The morning or a time ahead that a goodbye may doubt reaching: "tomorrow", "the night",
-#: "friday", "mañana", "la noche".
-_A_TIME_AHEAD = (
-    r"(?:(?:the\s+)?(?:night|morning|weekend)|tomorrow|tonight|next week|"
-    r"(?:the\s+)?end of (?:the\s+)?(?:day|night|week)|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
-    r"(?:la\s+)?(?:ma[nñ]ana|noche)|(?:el\s+)?(?:amanecer|fin de semana|lunes|martes|mi[eé]rcoles|"
-    r"jueves|viernes|s[aá]bado|domingo))\b"
+#: What a day is planned around, the appointments first: "group", "class", "my session",
+#: "la cita". A time word before "at N" (:data:`_TIME_WORDS`), a plan after waking
+#: (:data:`_A_PLAN`).
+_APPOINTMENTS = (
+    r"(?:appointment|appt|meeting|class|session|group|shift|lunch|dinner|breakfast|"
+    r"cita|reuni[oó]n|clase|sesi[oó]n)"
 )
-#: What turns waking or getting somewhere into a plan: a manner or an hour ("early",
-#: "on time", "temprano", "at 7"), or a place or purpose that is no time ahead ("to group",
-#: "home", "a casa", "for class").
+#: The places and duties a morning is planned around besides the appointments: "school",
+#: "work", "the bus", "mi alarma", "a tiempo".
+_DAILY_PLACES = (
+    r"(?:school|work|job|therapy|practice|church|gym|bus|train|home|alarm|time|"
+    r"escuela|colegio|trabajo|terapia|pr[aá]ctica|misa|iglesia|gimnasio|desayuno|almuerzo|"
+    r"comida|cena|casa|cami[oó]n|alarma|tiempo)"
+)
+#: What turns waking or getting somewhere into a plan: a manner ("early", "temprano",
+#: "home", "there"), or after any preposition an hour, an appointment, a daily place or
+#: someone ("at 7", "on time", "to group", "for class", "a casa", "to my mom's"). Anything
+#: else after it is no plan: the morning itself ("in the morning", "to tmrw", "to sunrise",
+#: "en la mañana") or a doubt ("by some miracle", "en este mundo"). When in doubt, a doubt.
 _A_PLAN = (
-    r"(?:(?:early|earlier|late|later|on time|in time|before|by|home|there|back|in|for|"
-    r"temprano|tarde|a tiempo|antes|para|en)\b|at\s+(?!all\b)|"
-    rf"(?:to|a|al|until|till|hasta)\s+(?!(?:the\s+)?{_A_TIME_AHEAD}))"
+    r"(?:(?:early|earlier|late|later|home|there|back|temprano|tarde)\b"
+    r"|(?:in|on|en|by|for|para|to|a|al|at|until|till|hasta|before|antes de)\s+(?:(?:las?\s+)?\d|"
+    rf"(?:(?:the|a|my|mi|la|el)\s+)?(?:{_APPOINTMENTS}|{_DAILY_PLACES})\b|{_SOMEONE}(?:'?s)?\b))"
 )
 #: A goodbye that doubts the morning: being alive or here at all ("if im still here", "if
 #: i dont die", "si sigo viva", "si hay mañana", "ojalá no despierte"), or waking or
@@ -240,7 +262,7 @@ _ENDING_TO_COME = re.compile(
     rf"|\b(?:til|till|until|untill)\b(?!\s+{_CALM_REACHED})"
     r"|\b(?:as long as|so long as|mientras)\b"
     rf"|\bhasta\b(?!\s+(?:{_GOODBYE_UNTIL}|{_CALM_REACHED}))"
-    rf"|\b{_FEELING_WELL}\s+hasta\b(?!\s+{_GOODBYE_FOR_NOW}(?!\s+(?:de|del|que|semana|mes)\b))"
+    rf"|\b{_FEELING_WELL}\s+hasta\b(?!\s+{_GOODBYE_FOR_NOW}{_ENDS_ITS_CLAUSE})"
     rf"|{_MORNING_DOUBTED}"
 )
 #: A yes taken back: "yes jk", "jkjk", "j k", "/s", "yeah right", "psych", "not!", "sí,
@@ -275,15 +297,6 @@ _STILL_AT_HAND = re.compile(
     r"(?:get|gets|got|give|gives|gave|take|takes|took|bring|brings|hand|hands)\s+(?:\w+\s+)?back|"
     r"me qued[eé]|unas|unos|algunas|algunos|otra|otro|otras|otros|la mitad|m[aá]s tarde|"
     r"debajo de|bajo mi)\b"
-)
-#: Someone a client may be with or call: "my mom", "my sister", "the crisis line", "988".
-_SOMEONE = (
-    r"(?:(?:my|the|a|mi|mis|la|el)\s+)?(?:mom|mum|mother|dad|father|parents?|sister|"
-    r"brother|sis|bro|partner|husband|wife|boyfriend|girlfriend|bf|gf|friends?|"
-    r"bestie|best friend|roommate|family|kids|son|daughter|grandma|grandpa|aunt|uncle|cousin|"
-    r"therapist|counsell?or|psychiatrist|doctor|nurse|sponsor|dog|cat|puppy|crisis line|"
-    r"lifeline|hotline|988|741741|mam[aá]|pap[aá]|hermana|hermano|novi[oa]|espos[oa]|"
-    r"amig[oa]s?|terapeuta|psic[oó]log[oa]|perr[oa]|gat[oa]|abuel[oa]|t[ií][oa])"
 )
 #: The closed list of what may stand beside a yes to "are you safe right now?" for it to be
 #: a plain yes: affirmations ("i'm safe", "im ok", "fine", "for real"), thanks, a good
@@ -431,28 +444,31 @@ _NOT_A_RATING = re.compile(
 #: Words that give a sentence its time: an appointment, a meeting, a meal, a day, seeing
 #: someone.
 _TIME_WORDS = (
-    r"(?:appointment|appt|meeting|class|session|group|shift|lunch|dinner|breakfast|"
-    r"see (?:you|u|ya)|meet\w*|pick\w* (?:\w+ )?up|until|till|til|"
+    rf"(?:{_APPOINTMENTS}|see (?:you|u|ya)|meet\w*|pick\w* (?:\w+ )?up|until|till|til|"
     r"mon|tue|wed|thu|fri|sat|sun|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
-    r"cita|reuni[oó]n|clase|sesi[oó]n|nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
+    r"nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
     r"viernes|s[aá]bado|domingo)"
 )
-#: Feelings a rating may be "with" ("class at 5 with anxiety"): no company, so the number
-#: stays the rating.
+#: Feelings, and the urge's own words, a rating may be "with" ("class at 5 with anxiety",
+#: "group at 5 with intent", "with cravings"): no company, so the number stays the rating.
 _FEELINGS = (
     r"(?:anxiety|anxious|panic|fear|dread|stress|depression|sadness|sad|anger|rage|shame|"
-    r"guilt|pain|urges?|thoughts|ansiedad|p[aá]nico|miedo|estr[eé]s|depresi[oó]n|tristeza|"
-    r"rabia|ira|verg[uü]enza|culpa|dolor|ganas)"
+    r"guilt|pain|urges?|thoughts|intent|intention|plans?|cravings?|impulses?|ideation|"
+    r"ansiedad|p[aá]nico|miedo|estr[eé]s|depresi[oó]n|tristeza|rabia|ira|verg[uü]enza|culpa|"
+    r"dolor|ganas|intenci[oó]n|impulsos?|antojos?)"
 )
 #: Who a time is with, before or after "at N": someone a client may be with
 #: (:data:`_SOMEONE`: "mom", "my sister", "grandma", "friends"), a title and a name ("dr
 #: lee", "ms lee") or a name alone ("sarah", "her"). A possessive before anyone else ("with
-#: my anxiety") or a feeling (:data:`_FEELINGS`) is no company.
+#: my anxiety"), a feeling (:data:`_FEELINGS`) or what the detector names a part for
+#: ("with rope": :func:`_with_a_part`) is no company.
 _COMPANY = (
     rf"(?:with|con)\s+(?:{_SOMEONE}|(?:dr|mr|mrs|ms|miss)\.?\s+[^\W\d_]+|"
     r"(?!(?:my|the|a|an|his|her|their|your|our|mi|mis|tu|su|la|el)\s)"
     rf"(?!{_FEELINGS}\b)[^\W\d_]+)"
 )
+#: The one word after "with" or "con" in a time's company, which :func:`_with_a_part` reads.
+_WITH_ONE_WORD = re.compile(r"\b(?:with|con)\s+([^\W\d_]+)")
 #: Where a time is: on a day or online ("on thursday", "on zoom", "on campus").
 _ON_A_DAY_OR_PLACE = r"(?:on\s+(?:\w+day|zoom|teams|skype|facetime|campus|line)|online|in person)"
 #: The only words that may stand between a time word and "at N" for it to govern it: a
@@ -804,11 +820,20 @@ def _can_answer(kind: str, text: str) -> bool:
 
 def _without_a_time(text: str) -> str:
     """``text`` without the appointment its last sentence ends on (:data:`_AT_A_TIME`), unless
-    that time dates a state ("after my appointment at 5": the 5 stays the rating)."""
+    that time dates a state ("after my appointment at 5": the 5 stays the rating) or its
+    company is no one (:func:`_with_a_part`)."""
     time = _AT_A_TIME.search(text)
-    if time is None or _DATES_A_STATE.search(time["before"]):
+    if time is None or _DATES_A_STATE.search(time["before"]) or _with_a_part(time[0]):
         return text
     return text[: time.end("before")]
+
+
+def _with_a_part(time: str) -> bool:
+    """Whether a word "with" or "con" opens in ``time`` is one the detector names a part
+    for: means ("session at 5 with rope", "with pills") are nobody's name, and the number
+    beside them is the rating."""
+    detector = get_detector()
+    return any(detector.named_parts(word) for word in _WITH_ONE_WORD.findall(time))
 
 
 def answer_evidence(kind: str, text: str) -> str:
