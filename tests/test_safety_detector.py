@@ -2048,3 +2048,64 @@ def test_a_day_named_beside_an_idiom_or_a_refill_pages_no_one(text: str) -> None
 
 def test_a_laughed_threat_without_a_time_gets_only_the_check_in() -> None:
     _assert_level("si me deja me mato jaja", RiskLevel.MODERATE)
+
+
+# Blind set 9 (det12d): a skill, a game, a hobby, a safety question answered no, an
+# accident or a low rating pages no one; the same words with risk still do.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "just feeling kinda down. its raining and my friend cancelled. "
+        "im going to do some self soothe stuff",
+        "my brother keeps killing me in fortnite and then teabagging. "
+        "im gonna kill him (in the game)",
+        "going hunting with my dad this weekend, first time since i started dbt. "
+        "looking forward to being outside",
+        "er doc asked me straight up if i wanted to kill myself when i went in for my ankle. "
+        "i said no and meant it. it was just a sprain",
+        "en urgencias me preguntaron si quería hacerme daño porque me caí de la bici, "
+        "dije que no, solo fue un accidente",
+        "the doctor did that depression questionnaire and the last question was about "
+        'thoughts of being better off dead. i circled "not at all" for the first time ever',
+        "me corté con el papel y me sangró un poquito jaja",
+        "i want to sleep and never wake up before noon lol weekends are sacred",
+        "urges today: suicide 0, self-harm 2 when i saw old photos, drinking 0. "
+        "i texted my sister instead",
+    ],
+)
+def test_a_skill_a_game_a_hobby_or_a_safety_question_answered_no_reaches_no_one(
+    text: str,
+) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "just feeling kinda down. its raining and my friend cancelled. im going to do it tonight",
+        "im going to self soothe, then im going to kill myself tonight",
+        "going hunting this weekend, ill bring the rifle and finally do it",
+        "the doc asked if i wanted to kill myself and i said yes",
+        "my therapist asked me straight up if i wanted to kill myself. i said yes",
+        "me preguntaron si quería hacerme daño y dije que sí, lo voy a hacer hoy",
+        "we were playing a video game and he slapped me, im gonna kill him for real",
+    ],
+)
+def test_a_safety_question_answered_yes_or_a_plan_beside_a_skill_or_a_game_pages(
+    text: str,
+) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me corté con la navaja y me sangró mucho",
+        "i want to sleep and never wake up",
+        "urges today: self-harm 2. i cut myself last night",
+        "la verdad ya no tengo esperanza, llevo diez años en terapias y sigo en el mismo hoyo",
+        "nunca voy a estar bien",
+    ],
+)
+def test_a_real_cut_a_wish_not_to_wake_or_hope_lost_gets_the_check_in(text: str) -> None:
+    _assert_flagged(text)

@@ -20,6 +20,9 @@ _FIRST_PERSON = "@FIRST_PERSON"
 _THIRD_PERSON = "@THIRD_PERSON"
 _TOPIC = "@TOPIC"
 _ANSWER_NO = "@ANSWER_NO"
+#: Words after which spelled-out slang is the verb of the nearest subject: "she wants to
+#: kms" is hers, as "she wants to kill herself" would be.
+_INFINITIVE_MARKERS = frozenset({"to", "gonna", "wanna"})
 
 
 def is_negated(tokens: Sequence[Token], start: int, window: int) -> bool:
@@ -54,7 +57,7 @@ def is_about_someone_else(tokens: Sequence[Token], start: int, end: int, window:
     die") is always the client's; with no subject at all ("want to die"), it is
     the client's too, as texting drops "I".
     """
-    if any(_FIRST_PERSON in token.tags for token in tokens[start:end]):
+    if _names_the_client(tokens, start, end):
         return False
     if _THIRD_PERSON in tokens[start].tags:
         return True
@@ -66,6 +69,19 @@ def is_about_someone_else(tokens: Sequence[Token], start: int, end: int, window:
         if _THIRD_PERSON in token.tags:
             return True
     return False
+
+
+def _names_the_client(tokens: Sequence[Token], start: int, end: int) -> bool:
+    """Whether the match names the client itself ("... kill myself"). Slang spelled out
+    ("kms": "kill myself", every word on the span of the one written) after "to" names
+    no one: the subject before it does ("she wants to kms", "i want to kms")."""
+    if not any(_FIRST_PERSON in token.tags for token in tokens[start:end]):
+        return False
+    spelled_out = all(
+        (token.start, token.end) == (tokens[start].start, tokens[start].end)
+        for token in tokens[start:end]
+    )
+    return not (spelled_out and start > 0 and tokens[start - 1].norm in _INFINITIVE_MARKERS)
 
 
 def is_topic_talk(tokens: Sequence[Token], start: int, end: int) -> bool:

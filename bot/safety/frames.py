@@ -56,6 +56,7 @@ _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "retractions",
 )
 _HEDGES, _HEDGE_TAILS, _HEDGE_COMPLEMENTS = "hedges", "hedge_tails", "hedge_complements"
+_QUESTIONS, _ANSWERED_YES = "questions", "answered_yes"
 _DOUBTING_MARKS, _SYMPTOMS = "doubting_marks", "symptoms"
 _STREAK, _RELAPSE = "clean_streak", "relapse"
 #: Words passed over between a joke and the hedge that qualifies it: "jk or maybe".
@@ -82,6 +83,8 @@ _MARKER_LISTS = {
     _PSEUDO: "pseudo_negations",
     _OTHERS: "other_subjects",
     _MODIFIERS: "modifiers",
+    _QUESTIONS: "questions",
+    _ANSWERED_YES: "answered_yes",
     _PAST: "past",
     _RATING: "rating_terms",
     _JOKES: "jokes",
@@ -882,16 +885,18 @@ class FrameReader:
         """Which tokens do not count: for the parts, for the phrase rules, and the past.
 
         Parts do not count in a clause opened by someone else, or holding a report,
-        a hypothesis or the past ("she asked if i was suicidal", "years ago"). The
+        a hypothesis or the past ("she asked if i was suicidal", "years ago"); a
+        question asked is no report where the message answers it yes. The
         phrase rules read subjects and history themselves, so for them only reports,
         hypotheses, topics, low diary ratings ("urge to kill myself 0") and jokes are
         discounted, and the past is held at moderate. A joke ("(es broma)", "jk")
         discounts what it closes (``joked``), for the parts and the rules alike.
         """
-        if not (marks.keys() & {_OTHERS, _MODIFIERS, _PAST, _RATING}):
+        if not (marks.keys() & {_OTHERS, _MODIFIERS, _QUESTIONS, _PAST, _RATING}):
             return joked, joked, none
         others = marks.get(_OTHERS, none)
-        modified = marks.get(_MODIFIERS, none)
+        asked = none if _ANSWERED_YES in marks else marks.get(_QUESTIONS, none)
+        modified = [m or a for m, a in zip(marks.get(_MODIFIERS, none), asked, strict=True)]
         past = marks.get(_PAST, none)
         rating_terms = marks.get(_RATING, none)
         for_parts = [False] * len(words)
