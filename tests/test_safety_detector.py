@@ -2071,6 +2071,9 @@ def test_a_laughed_threat_without_a_time_gets_only_the_check_in() -> None:
         "i want to sleep and never wake up before noon lol weekends are sacred",
         "urges today: suicide 0, self-harm 2 when i saw old photos, drinking 0. "
         "i texted my sister instead",
+        "my friend keeps joking she wants to kms over her exams and idk if i should say "
+        "something. she seems fine otherwise",
+        "tengo ganas de matar a mi hermano por comerse mi pastel, pero bueno lo perdono",
     ],
 )
 def test_a_skill_a_game_a_hobby_or_a_safety_question_answered_no_reaches_no_one(
@@ -2089,6 +2092,8 @@ def test_a_skill_a_game_a_hobby_or_a_safety_question_answered_no_reaches_no_one(
         "my therapist asked me straight up if i wanted to kill myself. i said yes",
         "me preguntaron si quería hacerme daño y dije que sí, lo voy a hacer hoy",
         "we were playing a video game and he slapped me, im gonna kill him for real",
+        "she broke up with me and i want to kms",
+        "tengo ganas de matar a mi hermano, no lo perdono, esta noche lo hago",
     ],
 )
 def test_a_safety_question_answered_yes_or_a_plan_beside_a_skill_or_a_game_pages(
@@ -2105,6 +2110,9 @@ def test_a_safety_question_answered_yes_or_a_plan_beside_a_skill_or_a_game_pages
         "urges today: self-harm 2. i cut myself last night",
         "la verdad ya no tengo esperanza, llevo diez años en terapias y sigo en el mismo hoyo",
         "nunca voy a estar bien",
+        "les arruino la vida a todos, creo que vivirían más tranquilos si yo no existiera",
+        "todos estarían mejor si yo no estuviera",
+        "honestly if i just didnt wake up tomorrow i wouldnt be mad about it",
     ],
 )
 def test_a_real_cut_a_wish_not_to_wake_or_hope_lost_gets_the_check_in(text: str) -> None:

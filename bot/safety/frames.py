@@ -286,6 +286,10 @@ class FrameReader:
                     continue
                 if kind == _PAST and position and words[position - 1] in _DURATION_OPENERS:
                     continue
+                if kind == _MODIFIERS and self._parts_at(words, position):
+                    # A hypothesis that opens a part is its words: "vivirían más
+                    # tranquilos si yo no existiera" is a burden, not a "what if".
+                    continue
                 covered = marks.setdefault(kind, [False] * len(words))
                 covered[position : position + len(phrase)] = [True] * len(phrase)
         return marks
