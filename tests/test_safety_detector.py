@@ -2117,3 +2117,77 @@ def test_a_safety_question_answered_yes_or_a_plan_beside_a_skill_or_a_game_pages
 )
 def test_a_real_cut_a_wish_not_to_wake_or_hope_lost_gets_the_check_in(text: str) -> None:
     _assert_flagged(text)
+
+
+# --- Review 13 #1, #2, #7 (branch fix13a): the need, the kept, the given away --------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i won't need my car after tonight. it's my last trip",
+        "i won't need my car after tonight, my last trip is tonight",
+        "i wont need my phone after tonight, my trip ends tonight",
+        "i won't need my phone after this week, the semester ends and so do i",
+        "i wont need my phone after tonight, this is my last shift. on earth",
+        "no voy a necesitar mi celular después de hoy, se acaba el viaje",
+        "no voy a necesitar mis cosas despues de hoy, se acaba el viaje",
+        "i won't need my phone after tonight, my treatment is over",
+    ],
+)
+def test_no_more_need_after_tonight_its_my_last_trip_pages(text: str) -> None:
+    """A last trip, an ended treatment, or an ending the client says is theirs too ("and
+    so do i", "on earth") is the warning sign, not the reason the thing is not needed."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i gave my mom my pills but i kept the other one",
+        "i gave my mom my pills but i kept the big bottle",
+        "i gave my mom my pills but i kept a secret bottle",
+        "i gave my dad the gun but i kept the other one",
+        "le di mis pastillas a mi mamá pero guardé unas cuantas escondidas",
+        "i gave my mom my pills but i kept spares",
+    ],
+)
+def test_pills_handed_over_but_the_other_bottle_kept_pages(text: str) -> None:
+    """After means were handed over, what is kept is the means unless it is recognisably
+    a harmless thing: an adjective or a container never makes it something else."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i won't need my car after tonight, ill leave it at the shop",
+        "i won't need my umbrella after today, ill leave it in the car",
+        "i wont need my car after tonight so ill get it washed",
+        "i wont need my bike after today, ill get it fixed",
+        "i won't need the car after tonight, it's my dad's",
+        "no voy a necesitar el carro después de hoy, te lo devuelvo mañana",
+        "no voy a necesitar tu chamarra después de hoy, te la devuelvo el lunes",
+        "i gave my mom my pills but i kept my appointment",
+    ],
+)
+def test_the_car_after_tonight_ill_leave_it_at_the_shop_pages_no_one(text: str) -> None:
+    """A thing parked, washed, fixed, given back or someone else's all along is not given
+    away; nor is an appointment kept after a hand-over a means kept."""
+    _assert_pages_no_one(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wont need my car after tonight, you can have it in the morning",
+        "i wont need my car after tonight, ill leave it at home for you",
+        "i wont need my car after tonight, ill leave it at my sisters",
+        "no voy a necesitar el coche después de hoy, te la doy",
+        "no voy a necesitar el coche después de hoy, te lo puedes quedar",
+    ],
+)
+def test_the_car_after_tonight_left_for_someone_or_given_in_spanish_pages(text: str) -> None:
+    """Left for a person, taken by someone at a time, or given with "te la doy", "te lo
+    puedes quedar": still a possession given away with a timeline."""
+    _assert_escalates(text)

@@ -63,10 +63,14 @@ _STREAK, _RELAPSE = "clean_streak", "relapse"
 _HEDGE_JOINERS = frozenset({"or", "o"})
 _HANDED_OVER, _TAKEN_BACK, _AHEAD = "handed_over", "handover_undone", "handover_ahead"
 _KEEPING, _LEFT_OVER, _GIVING = "keeping", "kept_left_over", "giving_away"
-_KEPT_AMOUNT = "kept_amounts"
+_GIVING_CLITICS = "giving_clitics"
+_KEPT_AMOUNT, _KEPT_HARMLESS = "kept_amounts", "kept_harmless"
 _BELONGS = "belongs_to"
 _AMOUNT = "AMOUNT"
 _NEED_ENDED, _ENDED_EVENT, _EVENT_ENDING = "need_ended", "ended_events", "event_endings"
+_ENDING_SHARED = "ending_shared"
+#: The part of an ending said for good ("forever", "para siempre").
+_FINALITY = "FINALITY"
 _SPEAKERS, _SPEECH, _QUOTED_IN = "speakers", "speech", "quoted_in"
 _TIME_OPENER, _PERSON = "time_opener", "person"
 #: Marker kinds of a clause of time about someone else and their list under ``time_clauses``.
@@ -102,14 +106,19 @@ _MARKER_LISTS = {
     _KEEPING: "keeping",
     _LEFT_OVER: "kept_left_over",
     _GIVING: "giving_away",
+    _GIVING_CLITICS: "giving_clitics",
     _KEPT_AMOUNT: "kept_amounts",
+    _KEPT_HARMLESS: "kept_harmless",
     _BELONGS: "belongs_to",
     _NEED_ENDED: "need_ended",
     _ENDED_EVENT: "ended_events",
     _EVENT_ENDING: "event_endings",
+    _ENDING_SHARED: "ending_shared",
 }
 #: How many words a handed-over means may come after its verb ("gave my brother the gun").
 _HANDOVER_REACH = 5
+#: How many words a giving verb's subject may come before it ("you can have it").
+_SUBJECT_REACH = 3
 #: Words that make the client the one receiving ("gave me his gun"): means acquired.
 _TO_THE_CLIENT = frozenset({"me", "myself"})
 #: Marker kinds of reported speech and their list under ``reported_speech``.
@@ -216,6 +225,15 @@ class FrameReader:
         self._not_given_after = frozenset(fold(str(w)) for w in _list(document, "not_given_after"))
         self._part_as_subject = frozenset(fold(str(w)) for w in _list(document, "part_as_subject"))
         self._giving_verbs = frozenset(fold(str(w)) for w in _list(document, "giving_verbs"))
+        self._not_given_places = frozenset(
+            fold(str(w)) for w in _list(document, "not_given_places")
+        )
+        self._clitic_auxiliaries = frozenset(
+            fold(str(w)) for w in _list(document, "clitic_auxiliaries")
+        )
+        self._clitic_giving_verbs = frozenset(
+            fold(str(w)) for w in _list(document, "clitic_giving_verbs")
+        )
         self._given_objects = frozenset(fold(str(w)) for w in _list(document, "given_objects"))
         self._giving_parts = frozenset(str(p) for p in _list(document, "giving_away_parts"))
         self._belongs_now = frozenset(fold(str(w)) for w in _list(document, "belongs_now"))
@@ -604,14 +622,12 @@ class FrameReader:
         an amount ("a few", "enough", "like 10", "thirty") and an owner ("my
         therapist's") passed over, it is when nothing more is said up to the clause's end
         ("kept a few to take tonight", "unas que ella no sabe"), or when those words name
-        it: a means, a store (``kept_stores``: "a stash", "my old prescription") or an
-        amount of days (``kept_amounts``: "a few days worth", "para unos días"). Any
-        other noun is a thing kept, the safety plan's kit as often as not ("i keep a list
-        of reasons to live", "i kept my word"). With nothing passed over, only a means,
-        a pronoun, a place or a time (``keeping_continues``) or nothing at all is:
-        "kept busy", "kept myself safe", "todavía tengo terapia" are the safety plan
-        working, and a ``kept_for`` word is a duty ("still have to tell my therapist",
-        "todavía tengo que ir")."""
+        it, or when they name no harmless thing (:meth:`_names_the_means`). With nothing
+        passed over, only a means, a store (``kept_stores``: "kept spares"), a pronoun, a
+        place or a time (``keeping_continues``) or nothing at all is: "kept busy", "kept
+        myself safe", "todavía tengo terapia" are the safety plan working, and a
+        ``kept_for`` word is a duty ("still have to tell my therapist", "todavía tengo
+        que ir")."""
         amounts = marks.get(_KEPT_AMOUNT, [False] * len(words))
         after = end
         passed = words[end - 1] in self._keeping_fillers  # "kept some", "guardé unas"
@@ -640,25 +656,34 @@ class FrameReader:
             return (
                 not following
                 or following in _CLAUSE_BREAKS
+                or following in self._kept_stores
                 or (following in self._keeping_continues and following not in self._kept_for)
             )
-        return self._names_the_means(words, amounts, after)
+        return self._names_the_means(words, marks, after)
 
-    def _names_the_means(self, words: Sequence[str], amounts: Sequence[bool], index: int) -> bool:
+    def _names_the_means(
+        self, words: Sequence[str], marks: Mapping[str, list[bool]], index: int
+    ) -> bool:
         """Whether the words kept from ``index`` on, up to a ``kept_for`` word, a place or
-        a time (``keeping_continues``) or the clause's end, leave the means unnamed or
-        name them by a means part, a store or an amount of days ("a stash in my car",
-        "the good ones", "a few days worth"); a word that names something else ("a
-        list", "a photo", "receipts") makes it a thing kept."""
-        something_else = False
+        a time (``keeping_continues``) or the clause's end, may be the means: unless they
+        name a harmless thing (``kept_harmless``, the care or a person: "a list", "a
+        photo", "receipts", "my appointment", "con mi tía") before any means part or
+        amount of days. After
+        means were handed over, an adjective, a container or a word not known ("the
+        other one", "the big bottle", "a secret bottle") is read as the means: in doubt,
+        the client is asked and the therapist paged."""
+        none = [False] * len(words)
+        amounts = marks.get(_KEPT_AMOUNT, none)
+        harmless = marks.get(_KEPT_HARMLESS, none)
         for position in range(index, len(words)):
             word = words[position]
-            if amounts[position] or word in self._kept_stores or self._means_at(words, position):
+            if amounts[position] or self._means_at(words, position):
                 return True
             if word in _CLAUSE_BREAKS or word in self._kept_for or word in self._keeping_continues:
                 break
-            something_else = something_else or word not in self._keeping_fillers
-        return not something_else
+            if harmless[position] or word in self._the_care or self._a_person(word):
+                return False
+        return True
 
     def _means_at(self, words: Sequence[str], index: int) -> bool:
         """Whether a means part (``means_parts``) opens at ``index``."""
@@ -715,12 +740,21 @@ class FrameReader:
         shop"), or an event of its own (``ended_events``) and its ending
         (``event_endings``) in one clause ("finals are done", "ya terminan los
         exámenes"). An ending with no event ("everything is over", "my days are done",
-        "ya terminó todo") is none: it says what the warning sign says."""
+        "ya terminó todo") is none: it says what the warning sign says, and so is any
+        reason when the client's own ending is said after the thing (``ending_shared``
+        or FINALITY: "the semester ends and so do i", "my last shift. on earth"): in
+        doubt, the no-need pages."""
         none = [False] * len(words)
         reasons = marks.get(_NEED_ENDED, none)
         events = marks.get(_ENDED_EVENT, none)
         endings = marks.get(_EVENT_ENDING, none)
         clause = _clause_around(words, index)
+        if any(marks.get(_ENDING_SHARED, none)[clause.start :]) or any(
+            part == _FINALITY
+            for position in range(clause.start, len(words))
+            for part, _ in self._parts_at(words, position)
+        ):
+            return False
         clauses = [clause]
         following = clause.stop
         while following < len(words) and words[following] in _CLAUSE_BREAKS:
@@ -739,12 +773,15 @@ class FrameReader:
     ) -> bool:
         """Whether the message gives ``thing`` away, anywhere outside the no-need at
         ``start:end``: a giving verb whose object is the thing, by a pronoun or by its
-        name ("you can sell it", "my brother gets it", "take my truck"), a ``giving_away``
-        phrase ("its urs", "véndelo", "se lo dejo a mi hermano") or a part of
-        ``giving_away_parts`` ("have my car", "where i'm going") that everyday talk does
-        not explain ("goodnight"); none of them followed by a ``not_given_after`` word
-        ("you can have it back", "take it easy"), nor a part by a copula that makes it a
-        subject (``part_as_subject``: "where i'm going is walking distance")."""
+        name ("you can sell it", "my brother gets it", "take my truck") and not put in a
+        place (:meth:`_put_in_a_place`: "ill leave it at the shop"), a ``giving_away``
+        phrase ("its urs", "véndelo"), object pronouns before a verb of giving
+        (:meth:`_clitics_give`: "se lo dejo a mi hermano", not "te lo devuelvo"), whose it
+        is now (:meth:`_owned_by_someone`) or a part of ``giving_away_parts`` ("have my
+        car", "where i'm going") that everyday talk does not explain ("goodnight"); none
+        of them followed by a ``not_given_after`` word ("you can have it back", "take it
+        easy", "get it washed"), nor a part by a copula that makes it a subject
+        (``part_as_subject``: "where i'm going is walking distance")."""
 
         def given(phrase_end: int, not_after: AbstractSet[str] = self._not_given_after) -> bool:
             return phrase_end >= len(words) or words[phrase_end] not in not_after
@@ -758,11 +795,20 @@ class FrameReader:
                     taken < len(words)
                     and (words[taken] in self._given_objects or words[taken] == thing)
                     and given(taken + 1)
+                    and not self._put_in_a_place(words, index, taken + 1)
                 ):
                     return True
         if any(given(phrase_end) for _, phrase_end in _runs(marks.get(_GIVING, ()))):
             return True
-        if any(self._owned_by_someone(words, end) for _, end in _runs(marks.get(_BELONGS, ()))):
+        if any(
+            self._clitics_give(words, phrase_end)
+            for _, phrase_end in _runs(marks.get(_GIVING_CLITICS, ()))
+        ):
+            return True
+        if any(
+            self._owned_by_someone(words, start, end)
+            for start, end in _runs(marks.get(_BELONGS, ()))
+        ):
             return True
         return any(
             part in self._giving_parts
@@ -773,19 +819,60 @@ class FrameReader:
             for part, part_end in self._parts_at(words, index)
         )
 
-    def _owned_by_someone(self, words: Sequence[str], index: int) -> bool:
-        """Whether the words from ``index`` on, after "its"/"es de" (``belongs_to``), say
-        it is someone else's now: fillers, then a person ("brothers", "dad's", "mi
-        hermano") ending the clause or before ``belongs_now`` ("its my brothers now")."""
+    def _put_in_a_place(self, words: Sequence[str], verb: int, index: int) -> bool:
+        """Whether the words from ``index`` on, right after the object of the giving verb
+        at ``verb``, put the thing in a place (``not_given_places``: "ill leave it at the
+        shop", "in the car"): a thing parked, not given. Not when someone else is the
+        verb's subject, a few words before it ("you can have it in the morning", "my
+        brother can take it at 5"), nor with a person in the rest of its clause or a time
+        right after the place ("leave it at my sister's", "at home for you", "at 5")."""
+        if index >= len(words) or words[index] not in self._not_given_places:
+            return False
+        subject = words[max(0, verb - _SUBJECT_REACH) : verb]
+        someone = [*subject, *words[index : _clause_around(words, index).stop]]
+        after = index + 1
+        while after < len(words) and words[after] in self._object_fillers:
+            after += 1
+        return not (
+            any(self._a_person(word) for word in someone)
+            or any(
+                part in self._times
+                for position in range(index, min(after + 1, len(words)))
+                for part, _ in self._parts_at(words, position)
+            )
+        )
+
+    def _clitics_give(self, words: Sequence[str], index: int) -> bool:
+        """Whether object pronouns ending at ``index`` (``giving_clitics``: "te lo", "se
+        la") come before a verb of giving (``clitic_giving_verbs``, auxiliaries passed:
+        "se lo dejo a mi hermano", "te lo voy a regalar"): not "te lo devuelvo mañana",
+        "te la presto", the thing given back or lent."""
+        while index < len(words) and words[index] in self._clitic_auxiliaries:
+            index += 1
+        return index < len(words) and words[index] in self._clitic_giving_verbs
+
+    def _a_person(self, word: str) -> bool:
+        """Whether ``word`` names a person of ``reported_speech`` or the one spoken to,
+        as an owner too ("brothers", "dad's": the brother's)."""
+        return not self._keeping_by_others.isdisjoint({*_forms(word), word.removesuffix("s")})
+
+    def _owned_by_someone(self, words: Sequence[str], start: int, end: int) -> bool:
+        """Whether "its"/"es de" (``belongs_to``) at ``start:end`` says it is someone
+        else's now: fillers, then a person ("brothers", "mi hermano") ending the clause,
+        with ``belongs_now`` before or after ("ahora es de mi hermano", "its my brothers
+        now"). Without it, "it's my dad's" names whose it has always been."""
+        index = end
         while index < len(words) and words[index] in self._object_fillers:
             index += 1
-        if index >= len(words):
+        if index >= len(words) or not self._a_person(words[index]):
             return False
-        word = words[index]
-        owner = {*_forms(word), word.removesuffix("s")}  # "brothers": the brother's
         after = words[index + 1] if index + 1 < len(words) else ""
-        return not self._keeping_by_others.isdisjoint(owner) and (
-            not after or after in _CLAUSE_BREAKS or after in self._belongs_now
+        if after in self._belongs_now:
+            return True
+        return (
+            start > 0
+            and words[start - 1] in self._belongs_now
+            and (not after or after in _CLAUSE_BREAKS)
         )
 
     def _about_the_client(self, words: Sequence[str], part: str, start: int, end: int) -> bool:
