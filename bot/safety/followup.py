@@ -252,14 +252,20 @@ _WAKING_OR_GETTING_THERE = re.compile(
 #: The detector's parts of a place to die at ("the train tracks", "the bridge", "the roof",
 #: "el río"): the places its ``at_a_height_with_intent`` frame reads.
 _LETHAL_PLACE_PARTS = frozenset({"HEIGHT", "TRAFFIC", "WATER"})
-#: The places of the dead, which the detector's lexicon does not hold: "my mom's grave".
-_PLACES_OF_THE_DEAD = re.compile(r"\b(?:graves?|gravesite|cemetery|cementerio|tumba|pante[oó]n)\b")
+#: The places of the dead, which the detector's lexicon does not hold: "my mom's grave",
+#: "the other side".
+_PLACES_OF_THE_DEAD = re.compile(
+    r"\b(?:graves?|gravesite|cemetery|heaven|(?:the )?other side|cementerio|tumba|pante[oó]n|"
+    r"cielo|(?:el )?otro lado)\b"
+)
 #: The detector's parts of a time ("to tmrw", "to sunrise", "a mañana", "to friday").
 _TIME_PARTS = frozenset({"TIMELINE", "TIME_AHEAD", "FROM_A_TIME_ON"})
-#: The times of day and week the detector's parts do not hold ("to the morning", "through
-#: the night", "to the weekend", "a ver el amanecer").
+#: The times of day, week and year the detector's parts do not hold ("to the morning",
+#: "through the night", "to the weekend", "to the end of the week", "to christmas", "a
+#: ver el amanecer").
 _THE_MORNING = re.compile(
-    r"\b(?:morning|mornin|dawn|daybreak|daylight|night|weekend|end of|amanecer|madrugada)\b"
+    r"\b(?:morning|mornin|dawn|daybreak|daylight|night|weekend|end|(?:next|another|new) day|"
+    r"birthday|christmas|new year|amanecer|madrugada|navidad|cumplea[nñ]os|a[nñ]o nuevo)\b"
 )
 #: The words that take a client somewhere: "to the office", "a la oficina".
 _TO_A_PLACE = re.compile(r"\s+(?:to|a|al)\b")
