@@ -178,6 +178,12 @@ _SOMEONE = (
     r"lifeline|hotline|988|741741|mam[aá]|pap[aá]|hermana|hermano|novi[oa]|espos[oa]|"
     r"amig[oa]s?|terapeuta|psic[oó]log[oa]|perr[oa]|gat[oa]|abuel[oa]|t[ií][oa])"
 )
+#: The days of the week, in English (whole or short) and Spanish: a goodbye's day ("hasta
+#: el jueves"), a time word's (:data:`_TIME_WORDS`: "fri at 5").
+_DAYS_OF_THE_WEEK = (
+    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun|"
+    r"lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
+)
 #: What follows "hasta" in a goodbye that names no time: "hasta luego", "hasta pronto",
 #: "hasta la próxima".
 _GOODBYE_FOR_NOW = r"(?:luego|pronto|la pr[oó]xima)\b"
@@ -202,10 +208,7 @@ _A_GOODBYE_BOUNDING_NOTHING = (
 #: What follows "hasta" in a Spanish goodbye ("hasta mañana", "hasta luego", "hasta el
 #: jueves"): a goodbye, no limit to the yes, unless a day follows a word of safety ("estoy
 #: a salvo hasta mañana" is safe until tomorrow).
-_GOODBYE_UNTIL = (
-    rf"(?:{_GOODBYE_FOR_NOW}|(?:ma[nñ]ana|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
-    r"s[aá]bado|domingo))\b)"
-)
+_GOODBYE_UNTIL = rf"(?:{_GOODBYE_FOR_NOW}|(?:ma[nñ]ana|el {_DAYS_OF_THE_WEEK})\b)"
 #: What a day is planned around, the appointments first: "group", "class", "my session",
 #: "la cita". A time word before "at N" (:data:`_TIME_WORDS`), a plan after waking
 #: (:data:`_A_PLAN`).
@@ -478,9 +481,7 @@ _NOT_A_RATING = re.compile(
 #: someone.
 _TIME_WORDS = (
     rf"(?:{_APPOINTMENTS}|see (?:you|u|ya)|meet\w*|pick\w* (?:\w+ )?up|until|till|til|"
-    r"mon|tue|wed|thu|fri|sat|sun|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
-    r"nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
-    r"viernes|s[aá]bado|domingo)"
+    rf"{_DAYS_OF_THE_WEEK}|nos vemos|te veo)"
 )
 #: Feelings, and the urge's own words, a rating may be "with" ("class at 5 with anxiety",
 #: "group at 5 with intent", "with cravings"): no company, so the number stays the rating.
