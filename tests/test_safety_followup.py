@@ -1142,6 +1142,7 @@ A_MORNING_DOUBTED_AT_A_PLACE_TO_DIE_AT = [
     "yes see you tomorrow if i make it to the cemetery",
     "yes see you tomorrow if i make it to the other side",
     "yes see you tomorrow if i make it to the end of the week",
+    "yes see you tomorrow if i make it a week",
     "sí estoy bien hasta luego cuando se vaya",
 ]
 

@@ -264,11 +264,12 @@ _PLACES_OF_THE_DEAD = re.compile(
 #: The detector's parts of a time ("to tmrw", "to sunrise", "a mañana", "to friday").
 _TIME_PARTS = frozenset({"TIMELINE", "TIME_AHEAD", "FROM_A_TIME_ON"})
 #: The times of day, week and year the detector's parts do not hold ("to the morning",
-#: "through the night", "to the weekend", "to the end of the week", "to christmas", "a
-#: ver el amanecer").
-_THE_MORNING = re.compile(
+#: "through the night", "to the weekend", "to the end of the week", "a week", "to
+#: christmas", "a ver el amanecer").
+_A_TIME_AHEAD = re.compile(
     r"\b(?:morning|mornin|dawn|daybreak|daylight|night|weekend|end|(?:next|another|new) day|"
-    r"birthday|christmas|new year|amanecer|madrugada|navidad|cumplea[nñ]os|a[nñ]o nuevo)\b"
+    r"weeks?|months?|years?|birthday|christmas|amanecer|madrugada|semanas?|mes|meses|a[nñ]os?|"
+    r"navidad|cumplea[nñ]os)\b"
 )
 #: The words that take a client somewhere: "to the office", "a la oficina".
 _TO_A_PLACE = re.compile(r"\s+(?:to|a|al)\b")
@@ -289,8 +290,8 @@ _CALM_REACHED = (
 #: a safety that ends at a time or an event is the conditional safety the detector reads as
 #: high in a first message; a calm reached is none (:data:`_CALM_REACHED`). "After
 #: tonight" is the detector's FROM_A_TIME_ON. "See you soon" is a goodbye for now; a
-#: goodbye that doubts the morning ("hasta mañana, si despierto", "if i wake up") is an
-#: ending too.
+#: goodbye that doubts the morning ("si sigo viva", "if im still here";
+#: :func:`_doubts_the_morning` reads "if i wake up") is an ending too.
 _ENDING_TO_COME = re.compile(
     r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )(?<!hasta )\b(?:soon|pronto)\b"
     r"|\b(?:will|'ll|gonna|going to)\s+(?:all\s+)?be\s+(?:all\s+)?over\b"
@@ -774,7 +775,7 @@ def _doubts_the_morning(lowered: str) -> bool:
         if (
             not rest.strip()
             or detector.named_parts(rest) & _TIME_PARTS
-            or _THE_MORNING.search(rest)
+            or _A_TIME_AHEAD.search(rest)
             or not _TO_A_PLACE.match(rest)
         ):
             return True
