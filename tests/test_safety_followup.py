@@ -1113,3 +1113,55 @@ def test_group_at_5_with_intent_to_the_urge_question_pages(answer: str) -> None:
     with sarah" stays a time (:data:`A_TIME_WITH_ITS_DAY_AFTER_IT`)."""
     risk = risk_of_answer(AskedQuestion(SafetyQuestion.URGE_SUICIDE), answer)
     assert risk is not None and risk.level == "high", risk
+
+
+#: Review 13 #8 (Medium, over-escalation): a goodbye to a friend after "hasta luego" with
+#: no comma ("nos vemos", "amiga", "doc", "besos"), read as a limit, and getting to an
+#: ordinary place ("the office", "college", "la oficina") or waking before noon, read as a
+#: doubt about the morning: the acknowledger paged again.
+AN_ORDINARY_GOODBYE_BESIDE_A_YES = [
+    "sí estoy bien hasta luego nos vemos",
+    "sí estoy bien hasta luego amiga",
+    "si estoy bien hasta pronto doc",
+    "si estoy bien hasta luego besos",
+    "yes see you tomorrow if i make it to the office",
+    "yes see you tomorrow if i make it to college",
+    "yes see you tomorrow if i wake up before noon",
+    "sí nos vemos mañana si llego a la oficina",
+    "yes see you tomorrow if i make it to the train station",
+]
+#: Review 13 #9 (Medium): a doubt about getting to a place to die at, after a plan's words
+#: ("to the train", "to my mom's") or not: asked again, the acknowledger not told. A limit
+#: after "hasta luego" stays one.
+A_MORNING_DOUBTED_AT_A_PLACE_TO_DIE_AT = [
+    "yes see you tomorrow if i make it to the train tracks",
+    "yes see you tomorrow if i make it to the train tracks tonight",
+    "yes see you tomorrow if i make it to my moms grave",
+    "yes see you tomorrow if i make it to my dads grave",
+    "sí hasta mañana si llego a las vías del tren",
+    "yes see you tomorrow if i make it to the cemetery",
+    "yes see you tomorrow if i make it to the other side",
+    "yes see you tomorrow if i make it to the end of the week",
+    "yes see you tomorrow if i make it a week",
+    "sí estoy bien hasta luego cuando se vaya",
+]
+
+
+@pytest.mark.parametrize("answer", AN_ORDINARY_GOODBYE_BESIDE_A_YES)
+def test_si_estoy_bien_hasta_luego_nos_vemos_does_not_page_the_acknowledger_again(
+    answer: str,
+) -> None:
+    """What a clinic would see: "are you safe right now?" answered "sí estoy bien hasta
+    luego nos vemos" or "yes see you tomorrow if i make it to the office": a plain yes or
+    asked again, the acknowledging therapist not paged again."""
+    assert read_safe_now(answer) != NO
+
+
+@pytest.mark.parametrize("answer", A_MORNING_DOUBTED_AT_A_PLACE_TO_DIE_AT)
+def test_see_you_tomorrow_if_i_make_it_to_the_train_tracks_pages_the_acknowledger_again(
+    answer: str,
+) -> None:
+    """What a clinic would see: "are you safe right now?" answered "yes see you tomorrow if
+    i make it to the train tracks" or "… to my moms grave": not safe, the acknowledging
+    therapist paged again."""
+    assert read_safe_now(answer) == NO

@@ -178,22 +178,37 @@ _SOMEONE = (
     r"lifeline|hotline|988|741741|mam[aá]|pap[aá]|hermana|hermano|novi[oa]|espos[oa]|"
     r"amig[oa]s?|terapeuta|psic[oó]log[oa]|perr[oa]|gat[oa]|abuel[oa]|t[ií][oa])"
 )
+#: The days of the week, in English (whole or short) and Spanish: a goodbye's day ("hasta
+#: el jueves"), a time word's (:data:`_TIME_WORDS`: "fri at 5").
+_DAYS_OF_THE_WEEK = (
+    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun|"
+    r"lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
+)
 #: What follows "hasta" in a goodbye that names no time: "hasta luego", "hasta pronto",
 #: "hasta la próxima".
 _GOODBYE_FOR_NOW = r"(?:luego|pronto|la pr[oó]xima)\b"
 #: Where such a goodbye ends its clause: a mark, an emoji or the message's end after it,
-#: or only thanks ("hasta luego, gracias", "hasta pronto 😊"). After a word of safety only
-#: such a goodbye bounds nothing ("sí estoy bien hasta luego" is a plain yes); any other
-#: word after it makes it a limit ("hasta la próxima crisis", "hasta luego en la noche",
-#: "la próxima semana").
+#: or only thanks ("hasta luego, gracias", "hasta pronto 😊").
 _ENDS_ITS_CLAUSE = r"(?=\s*(?:$|[^\w\s]|(?:(?:y|and)\s+)?(?:gracias|thanks?|thank you|ty)\b))"
+#: The words that open a limit after "hasta luego" or "hasta pronto": a preposition, a
+#: conjunction or an article of a time or an event ("en la noche", "cuando se vaya", "el
+#: lunes", "hoy"). Texters rarely put a comma before a name or "nos vemos".
+_OPENS_A_LIMIT = (
+    r"(?:en|a|al|por|para|de|del|cuando|que|mientras|despu[eé]s|antes|hasta|el|la|los|las|"
+    r"esta|este|hoy|ma[nñ]ana|in|at|on|by|when|after|before|once|until|till|tonight|today)\b"
+)
+#: A goodbye that bounds nothing after a word of safety ("sí estoy bien hasta luego" is a
+#: plain yes): "luego" or "pronto" with no limit opened after it, whatever else follows (a
+#: name, a greeting, a term of address: "hasta luego amiga", "hasta pronto doc", "hasta
+#: luego nos vemos"), or "la próxima" ending its clause. A limit is no goodbye ("hasta la
+#: próxima crisis", "hasta luego en la noche", "la próxima semana").
+_A_GOODBYE_BOUNDING_NOTHING = (
+    rf"(?:(?:luego|pronto)\b(?!\s+{_OPENS_A_LIMIT})|la pr[oó]xima\b{_ENDS_ITS_CLAUSE})"
+)
 #: What follows "hasta" in a Spanish goodbye ("hasta mañana", "hasta luego", "hasta el
 #: jueves"): a goodbye, no limit to the yes, unless a day follows a word of safety ("estoy
 #: a salvo hasta mañana" is safe until tomorrow).
-_GOODBYE_UNTIL = (
-    rf"(?:{_GOODBYE_FOR_NOW}|(?:ma[nñ]ana|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|"
-    r"s[aá]bado|domingo))\b)"
-)
+_GOODBYE_UNTIL = rf"(?:{_GOODBYE_FOR_NOW}|(?:ma[nñ]ana|el {_DAYS_OF_THE_WEEK})\b)"
 #: What a day is planned around, the appointments first: "group", "class", "my session",
 #: "la cita". A time word before "at N" (:data:`_TIME_WORDS`), a plan after waking
 #: (:data:`_A_PLAN`).
@@ -210,20 +225,17 @@ _DAILY_PLACES = (
 )
 #: What turns waking or getting somewhere into a plan: a manner ("early", "temprano",
 #: "home", "there"), or after any preposition an hour, an appointment, a daily place or
-#: someone ("at 7", "on time", "to group", "for class", "a casa", "to my mom's"). Anything
-#: else after it is no plan: the morning itself ("in the morning", "to tmrw", "to sunrise",
-#: "en la mañana") or a doubt ("by some miracle", "en este mundo"). When in doubt, a doubt.
-_A_PLAN = (
-    r"(?:(?:early|earlier|late|later|home|there|back|temprano|tarde)\b"
-    r"|(?:in|on|en|by|for|para|to|a|al|at|until|till|hasta|before|antes de)\s+(?:(?:las?\s+)?\d|"
+#: someone ("at 7", "before noon", "on time", "to group", "for class", "a casa", "to my
+#: mom's"). What it is not is read by :func:`_doubts_the_morning`.
+_A_PLAN = re.compile(
+    r"\s+(?:(?:early|earlier|late|later|home|there|back|temprano|tarde)\b"
+    r"|(?:in|on|en|by|for|para|to|a|al|at|until|till|hasta|before|antes de)\s+"
+    r"(?:(?:las?\s+)?\d|(?:noon|midday|mediod[ií]a)\b|"
     rf"(?:(?:the|a|my|mi|la|el)\s+)?(?:{_APPOINTMENTS}|{_DAILY_PLACES})\b|{_SOMEONE}(?:'?s)?\b))"
 )
-#: A goodbye that doubts the morning: being alive or here at all ("if im still here", "if
-#: i dont die", "si sigo viva", "si hay mañana", "ojalá no despierte"), or waking or
-#: getting there with nothing after it but the time ahead ("if i wake up", "if i make it
-#: through the night", "si me despierto", "si llego a mañana"). Waking or getting
-#: somewhere with a plan after it ("si llego temprano te escribo", "if i make it to
-#: group") is the plan. When in doubt, a doubt: "if i wake up i'll text you" is one.
+#: A goodbye that doubts the morning by being alive or here at all ("if im still here",
+#: "if i dont die", "si sigo viva", "si hay mañana", "ojalá no despierte"). Waking or
+#: getting somewhere is :func:`_doubts_the_morning`'s.
 _MORNING_DOUBTED = (
     r"\bif\s+(?:i(?:'?m| am)?\s+(?:still\s+(?:here|alive|around|breathing)|alive|not dead)"
     r"|i\s+(?:don'?t|do not|didn'?t)\s+die|i\s+(?:live|survive\w*)"
@@ -232,10 +244,35 @@ _MORNING_DOUBTED = (
     r"(?:aqu[ií]|ac[aá]|viv[oa]|con vida)|sigo\s+(?:aqu[ií]|ac[aá])|hay\s+(?:un\s+)?ma[nñ]ana|"
     r"no\s+(?:me\s+)?muero|sobrevivo|vivo)\b"
     r"|\bojal[aá]\s+no\s+(?:me\s+)?(?:despierte|amanezca)\b"
-    r"|\b(?:if\s+i|si(?:\s+es\s+que)?)\s+(?:even\s+|ever\s+|a[uú]n\s+)?"
-    r"(?:wake up|wake(?!\s+up\b)|make it|get through|(?:me\s+)?despierto|amanezco|llego)\b"
-    rf"(?!\s+{_A_PLAN})"
 )
+#: Waking or getting somewhere after "if" or "si", and the rest of its clause (``rest``),
+#: which says whether it doubts the morning (:func:`_doubts_the_morning`).
+_WAKING_OR_GETTING_THERE = re.compile(
+    r"\b(?:if\s+i|si(?:\s+es\s+que)?)\s+(?:even\s+|ever\s+|a[uú]n\s+)?"
+    r"(?:wake up|wake(?!\s+up\b)|make it|get through|(?:me\s+)?despierto|amanezco|llego)\b"
+    r"(?P<rest>[^.,;:!?\n…]*)"
+)
+#: The detector's parts of a place to die at ("the train tracks", "the bridge", "the roof",
+#: "el río"): the places its ``at_a_height_with_intent`` frame reads.
+_LETHAL_PLACE_PARTS = frozenset({"HEIGHT", "TRAFFIC", "WATER"})
+#: The places of the dead, which the detector's lexicon does not hold: "my mom's grave",
+#: "the other side".
+_PLACES_OF_THE_DEAD = re.compile(
+    r"\b(?:graves?|gravesite|cemetery|heaven|(?:the )?other side|cementerio|tumba|pante[oó]n|"
+    r"cielo|(?:el )?otro lado)\b"
+)
+#: The detector's parts of a time ("to tmrw", "to sunrise", "a mañana", "to friday").
+_TIME_PARTS = frozenset({"TIMELINE", "TIME_AHEAD", "FROM_A_TIME_ON"})
+#: The times of day, week and year the detector's parts do not hold ("to the morning",
+#: "through the night", "to the weekend", "to the end of the week", "a week", "to
+#: christmas", "a ver el amanecer").
+_A_TIME_AHEAD = re.compile(
+    r"\b(?:morning|mornin|dawn|daybreak|daylight|night|weekend|end|(?:next|another|new) day|"
+    r"weeks?|months?|years?|birthday|christmas|amanecer|madrugada|semanas?|mes|meses|a[nñ]os?|"
+    r"navidad|cumplea[nñ]os)\b"
+)
+#: The words that take a client somewhere: "to the office", "a la oficina".
+_TO_A_PLACE = re.compile(r"\s+(?:to|a|al)\b")
 #: A calm already reached after "until" or "hasta": coping done, no limit to the yes ("i
 #: walked until i calmed down", "used my skills till the urge passed", "hasta que me
 #: calmé"). Only a past calm, a closed list: a calm still to come ("until i calm down",
@@ -253,8 +290,8 @@ _CALM_REACHED = (
 #: a safety that ends at a time or an event is the conditional safety the detector reads as
 #: high in a first message; a calm reached is none (:data:`_CALM_REACHED`). "After
 #: tonight" is the detector's FROM_A_TIME_ON. "See you soon" is a goodbye for now; a
-#: goodbye that doubts the morning ("hasta mañana, si despierto", "if i wake up") is an
-#: ending too.
+#: goodbye that doubts the morning ("si sigo viva", "if im still here";
+#: :func:`_doubts_the_morning` reads "if i wake up") is an ending too.
 _ENDING_TO_COME = re.compile(
     r"(?<!see you )(?<!see u )(?<!see ya )(?<!talk )(?<!hasta )\b(?:soon|pronto)\b"
     r"|\b(?:will|'ll|gonna|going to)\s+(?:all\s+)?be\s+(?:all\s+)?over\b"
@@ -262,7 +299,7 @@ _ENDING_TO_COME = re.compile(
     rf"|\b(?:til|till|until|untill)\b(?!\s+{_CALM_REACHED})"
     r"|\b(?:as long as|so long as|mientras)\b"
     rf"|\bhasta\b(?!\s+(?:{_GOODBYE_UNTIL}|{_CALM_REACHED}))"
-    rf"|\b{_FEELING_WELL}\s+hasta\b(?!\s+{_GOODBYE_FOR_NOW}{_ENDS_ITS_CLAUSE})"
+    rf"|\b{_FEELING_WELL}\s+hasta\b(?!\s+{_A_GOODBYE_BOUNDING_NOTHING})"
     rf"|{_MORNING_DOUBTED}"
 )
 #: A yes taken back: "yes jk", "jkjk", "j k", "/s", "yeah right", "psych", "not!", "sí,
@@ -445,9 +482,7 @@ _NOT_A_RATING = re.compile(
 #: someone.
 _TIME_WORDS = (
     rf"(?:{_APPOINTMENTS}|see (?:you|u|ya)|meet\w*|pick\w* (?:\w+ )?up|until|till|til|"
-    r"mon|tue|wed|thu|fri|sat|sun|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
-    r"nos vemos|te veo|lunes|martes|mi[eé]rcoles|jueves|"
-    r"viernes|s[aá]bado|domingo)"
+    rf"{_DAYS_OF_THE_WEEK}|nos vemos|te veo)"
 )
 #: Feelings, and the urge's own words, a rating may be "with" ("class at 5 with anxiety",
 #: "group at 5 with intent", "with cravings"): no company, so the number stays the rating.
@@ -710,7 +745,41 @@ def _takes_the_safety_back(text: str) -> bool:
                 _TAKEN_BACK,
             )
         )
+        or _doubts_the_morning(lowered)
     )
+
+
+def _doubts_the_morning(lowered: str) -> bool:
+    """Whether a goodbye doubts the morning by waking or getting somewhere: "if i wake up",
+    "if i make it to the train tracks", "si llego a mañana".
+
+    The rest of its clause decides. A place to die at (:data:`_LETHAL_PLACE_PARTS`, a
+    grave) is a doubt even after a plan's words ("to the train tracks", "to my moms
+    grave": "the train" and "my mom's" alone are plans); so are nothing and the time
+    ahead ("if i make it", "to tmrw", "through the night", "en la mañana"). A plan
+    (:data:`_A_PLAN`: "early", "to group", "before noon") or any other place ("to the
+    office", "a la oficina") is none: asked again, as no plain yes. Anything else is a
+    doubt ("by some miracle", "en este mundo", "if i wake up i'll text you"): when in
+    doubt, the acknowledger hears it.
+    """
+    detector = get_detector()
+    for found in _WAKING_OR_GETTING_THERE.finditer(lowered):
+        rest = found["rest"]
+        plan = _A_PLAN.match(rest)
+        beyond_the_plan = rest[plan.end() :] if plan else rest
+        lethal_place = detector.named_parts(beyond_the_plan) & _LETHAL_PLACE_PARTS
+        if lethal_place or _PLACES_OF_THE_DEAD.search(rest):
+            return True
+        if plan:
+            continue
+        if (
+            not rest.strip()
+            or detector.named_parts(rest) & _TIME_PARTS
+            or _A_TIME_AHEAD.search(rest)
+            or not _TO_A_PLACE.match(rest)
+        ):
+            return True
+    return False
 
 
 def put_means_away(text: str) -> bool:
