@@ -2191,3 +2191,75 @@ def test_the_car_after_tonight_left_for_someone_or_given_in_spanish_pages(text: 
     """Left for a person, taken by someone at a time, or given with "te la doy", "te lo
     puedes quedar": still a possession given away with a timeline."""
     _assert_escalates(text)
+
+
+# --- Review 13 #3, #4, #5, #6, #10 (fix13b) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me quiero morir es broma jajajaja creo",
+        "me quiero morir es broma jajaj capaz",
+        "me quiero morir es broma jsjs creo",
+        "me quiero morir es broma jeje creo que si",
+        "kms jk jeje maybe",
+        "kms jk hahahaha maybe",
+        "kms jk lolol maybe",
+    ],
+)
+def test_a_joke_hedged_after_a_laugh_of_any_length_pages(text: str) -> None:
+    """A laugh is read by its shape (``laughs`` in classes.yml), not from a list of words."""
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad beat me at the game, my face is swollen",
+        "my dad beat me at the game with his belt",
+        "my dad beat me at the game bc i struck out",
+        "my dad beat me at the game cause we lost",
+        "my dad beat me at the game and i cant sit down",
+        "my dad beat me at chess club and i have bruises",
+        "my dad beat me at the game for losing lol",
+    ],
+)
+def test_a_beating_at_a_game_told_with_an_injury_an_instrument_or_blame_pages(
+    text: str,
+) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my little brother beat me at fifa in front of everyone lmao",
+        "my sister beat me at the game in front of everyone lol so embarrassing",
+        "she beat me at the tournament in front of everyone, so embarrassing lol",
+        "my friend beat me at the match for losing a bet lol",
+    ],
+)
+def test_a_game_lost_in_front_of_everyone_and_laughed_at_pages_no_one(text: str) -> None:
+    _assert_pages_no_one(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "llevaba 3 meses limpia hasta anoche, me corté",
+        "me corté anoche, adiós a mis 3 meses limpia",
+        "i was 90 days clean until last night",
+        "i cut last night. so much for 6 months clean",
+        "broke my 100 days clean streak, i cut",
+        "i'm 30 days clean from weed but i cut myself last night",
+    ],
+)
+def test_a_relapse_told_against_the_clean_streak_it_ends_gets_the_check_in(text: str) -> None:
+    _assert_flagged(text)
+
+
+@pytest.mark.parametrize("text", ["me voy a matar orita", "orita me mato, ya no aguanto"])
+def test_i_will_kill_myself_orita_right_now_is_imminent(text: str) -> None:
+    assessment = assess(text)
+    assert assessment.level is RiskLevel.IMMINENT, assessment.to_dict()

@@ -25,7 +25,7 @@ import yaml
 
 from bot.answers import NUMBER_WORDS
 from bot.safety.assessment import CATEGORIES, Evidence, RiskLevel
-from bot.safety.lexicon import DATA_DIR, LexiconError
+from bot.safety.lexicon import DATA_DIR, LexiconError, laughs_pattern
 from bot.safety.normalize import NormalizedText, fold
 
 FRAMES_FILE = DATA_DIR / "frames.yml"
@@ -46,6 +46,9 @@ _DURATION_OPENERS = frozenset({"desde"})
 #: From this count on, a number is an overdose-sized amount ("took 30").
 _MANY_FROM = 10
 _NUMBER_MANY = "NUMBER_MANY"
+#: How a list names a laugh of any length (``laughs`` in ``classes.yml``); upper-case, so
+#: that no folded word of a message is it.
+_LAUGH = "LAUGH"
 _PSEUDO, _OTHERS, _MODIFIERS, _PAST, _RATING, _JOKES, _RETRACTIONS = (
     "pseudo",
     "others",
@@ -215,6 +218,10 @@ class FrameReader:
         self._symptom_parts = frozenset(str(p) for p in _list(document, "symptom_parts"))
         self._times = frozenset(str(p) for p in _list(document, "time_parts"))
         self._streak_explains = frozenset(str(p) for p in _list(document, "streak_explains"))
+        self._everyday_undone_by = {
+            str(part): frozenset(str(p) for p in undoers)
+            for part, undoers in _mapping(document, "everyday_undone_by").items()
+        }
         self._handover_verbs = frozenset(str(p) for p in _list(document, "handover_verb_parts"))
         self._handover_undoers = frozenset(str(p) for p in _list(document, "handover_undone_parts"))
         self._everyday_objects = {
@@ -257,10 +264,12 @@ class FrameReader:
             fold(str(w)) for w in _list(document, "keeping_continues")
         )
         self._kept_stores = frozenset(fold(str(w)) for w in _list(document, "kept_stores"))
+        classes = _read(CLASSES_FILE)
         # Numbers in words ("kept thirty"): the answers' and the rules' own lists.
         self._number_words = frozenset(NUMBER_WORDS) | frozenset(
-            fold(str(w)) for w in _mapping(_read(CLASSES_FILE), "classes")["NUM_MANY"]
+            fold(str(w)) for w in _mapping(classes, "classes")["NUM_MANY"]
         )
+        self._laugh = laughs_pattern(classes, CLASSES_FILE.name)
         self._client_words = frozenset(fold(str(w)) for w in _list(document, "about_the_client"))
 
         self._combinations = tuple(_combination(entry) for entry in _list(document, "combinations"))
@@ -283,7 +292,7 @@ class FrameReader:
 
     def _add_markers(self, kind: str, phrases: Sequence[Any]) -> None:
         for phrase in phrases:
-            words = tuple(_TOKEN.findall(fold(str(phrase))))
+            words = (_LAUGH,) if phrase == _LAUGH else tuple(_TOKEN.findall(fold(str(phrase))))
             self._symbols.update(w for w in words if _is_symbol(w))
             if words:
                 self._markers.setdefault(words[0], []).append((words, kind))
@@ -291,9 +300,16 @@ class FrameReader:
     def _marks(self, words: Sequence[str]) -> dict[str, list[bool]]:
         """For each kind of marker found, which tokens its phrases cover."""
         marks: dict[str, list[bool]] = {}
+        laughs = self._markers.get(_LAUGH, [])
         for position, word in enumerate(words):
-            for phrase, kind in self._markers.get(word, ()):
-                if tuple(words[position : position + len(phrase)]) != phrase:
+            candidates = self._markers.get(word, [])
+            if laughs and self._laugh.fullmatch(word):
+                candidates = [*candidates, *laughs]
+            for phrase, kind in candidates:
+                if (
+                    phrase[0] != _LAUGH
+                    and tuple(words[position : position + len(phrase)]) != phrase
+                ):
                     continue
                 if kind == _OTHERS and (
                     (position and words[position - 1] not in _CLAUSE_BREAKS)
@@ -381,6 +397,12 @@ class FrameReader:
         # and a clause of time about someone else ("... as soon as my mom goes to bed",
         # a part of its own) explains nothing the client says.
         everyday = _everyday_parts(marks, found) | self._recovery_parts(marks)
+        # In the file's order: a part undone counts, and may undo the next one's words.
+        counting = {o.part for o in found} - everyday
+        for part, undoers in self._everyday_undone_by.items():
+            if part in everyday and undoers & counting:
+                everyday.discard(part)
+                counting.add(part)
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
         # An idiom with a time said inside its own words is meant: "si me deja el viernes
         # me mato jaja" is a threat laughed at, with its day ("si tengo tiempo hoy me mato

@@ -8,6 +8,7 @@ file and the entry, never a half-working detector.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ RULE_FILES: tuple[str, ...] = (
 SUPPRESSOR_FILES: tuple[str, ...] = ("idioms.yml", "suppressors.yml")
 #: The file whose suppressors are figurative language (``SuppressorSpec.figurative``).
 IDIOMS_FILE = "idioms.yml"
+
+#: The class the analyzer gives a laugh of any length (``laughs`` in ``classes.yml``).
+LAUGH_CLASS = "LAUGH"
 
 _SUBJECTS = ("self", "any")
 _EFFECTS = ("drop", "cap_moderate")
@@ -133,6 +137,8 @@ class Lexicon:
     rules: tuple[RuleSpec, ...]
     suppressors: tuple[SuppressorSpec, ...]
     upgrades: tuple[UpgradeSpec, ...]
+    #: A whole word that is a laugh: the one reading of laughs (``laughs_pattern``).
+    laugh: re.Pattern[str]
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -148,8 +154,9 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     context_doc = _read(data_dir, "context.yml")
     word_classes = _word_lists(classes_doc, "classes", "classes.yml")
     context_classes = _word_lists(context_doc, "classes", "context.yml")
-    _check_unique([*word_classes, *context_classes], "class name")
-    classes = {**word_classes, **context_classes}
+    _check_unique([*word_classes, *context_classes, LAUGH_CLASS], "class name")
+    # Its members are no list: the analyzer gives it to a word ``laughs`` matches.
+    classes = {**word_classes, **context_classes, LAUGH_CLASS: frozenset[str]()}
     slang_doc = _read(data_dir, "slang.yml")
     spelling_doc = _read(data_dir, "spelling.yml")
     obfuscation_doc = _read(data_dir, "obfuscation.yml")
@@ -204,7 +211,21 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         rules=tuple(rules),
         suppressors=tuple(suppressors),
         upgrades=upgrades,
+        laugh=laughs_pattern(classes_doc, "classes.yml"),
     )
+
+
+def laughs_pattern(document: Mapping[str, Any], name: str) -> re.Pattern[str]:
+    """The ``laughs`` of ``classes.yml`` as one expression to match a whole word with:
+    texters stretch a laugh to any length ("jajajajaja"), so no list of words holds
+    them, and every reader (the analyzer, the parts) takes them from here."""
+    value = document.get("laughs")
+    if not isinstance(value, list) or not value:
+        raise LexiconError(f"{name}: 'laughs' must be a non-empty list")
+    try:
+        return re.compile("|".join(f"(?:{pattern})" for pattern in value))
+    except re.error as exc:
+        raise LexiconError(f"{name}: laughs: {exc}") from exc
 
 
 def _read(data_dir: Path, name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from spacy.tokens import Doc
 
-from bot.safety.lexicon import Lexicon, LexiconError
+from bot.safety.lexicon import LAUGH_CLASS, Lexicon, LexiconError
 from bot.safety.normalize import NormalizedText
 from bot.safety.spelling import SpellingCorrector
 
@@ -311,6 +311,9 @@ class Analyzer:
         lemma = lemma.lower()
         tags = {word, lemma, *self._class_tags.get(word, ()), *self._class_tags.get(lemma, ())}
         tags.update(_number_tags(word))
+        if self._lexicon.laugh.fullmatch(word):
+            # A laugh of any length ends a clause as "lol" does: "i want to die jajajaja".
+            tags.update((f"@{LAUGH_CLASS}", "@CLAUSE_END"))
         result = (lemma, frozenset(tags))
         if len(self._analysis_cache) < _CACHE_LIMIT:
             self._analysis_cache[word] = result
