@@ -2263,3 +2263,34 @@ def test_a_relapse_told_against_the_clean_streak_it_ends_gets_the_check_in(text:
 def test_i_will_kill_myself_orita_right_now_is_imminent(text: str) -> None:
     assessment = assess(text)
     assert assessment.level is RiskLevel.IMMINENT, assessment.to_dict()
+
+
+# Review 14 (#1, #2): a game named negated or beside "for real" is no game, and
+# forgiveness softens anger, not a plan; the look-alikes these readings exist for stay quiet.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im going to kill him tonight, not in the game, for real",
+        "im going to kill him tonight irl not in fortnite",
+        "voy a matarlo esta noche y no en el juego",
+        "i'm going to stab him tonight but i forgive him",
+        "i'm going to stab him but i forgive him",
+        "quiero matarlo, pero ya lo perdone... mañana lo hago",
+    ],
+)
+def test_a_threat_said_to_be_real_or_planned_despite_forgiveness_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im going to kill him in fortnite tonight",
+        "gonna kill the boss tonight in elden ring",
+        "voy a matarlo en el juego esta noche",
+        "we're going to kill them in the game tonight lol",
+        "i was gonna kill him for eating my fries but i forgive him",
+    ],
+)
+def test_harm_inside_a_game_or_past_anger_forgiven_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)

@@ -127,6 +127,11 @@ _TO_THE_CLIENT = frozenset({"me", "myself"})
 #: Marker kinds of reported speech and their list under ``reported_speech``.
 _SPEECH_LISTS = {_SPEAKERS: "speakers", _SPEECH: "verbs", _QUOTED_IN: "quoted_in"}
 _EVERYDAY = "everyday:"
+#: Marker kinds of words saying a part is real ("irl", "for real"), by part.
+_REAL = "real:"
+_FORGIVEN, _INTENDED, _INTENT_GIVEN_UP = "forgiveness", "harm_intended", "harm_intent_given_up"
+#: How many words may come between a stated intent and the harm ("gonna really hurt him").
+_INTENT_REACH = 2
 _POSSESSIVE = re.compile(r"^(.+?)(?:'s|s')$")
 
 
@@ -197,6 +202,17 @@ class FrameReader:
             self._add_markers(kind, _list(document, key))
         for part, phrases in _mapping(document, "everyday").items():
             self._add_markers(f"{_EVERYDAY}{part}", phrases)
+        self._everyday_in_clause = frozenset(_mapping(document, "everyday_in_clause"))
+        for part, phrases in _mapping(document, "everyday_in_clause").items():
+            self._add_markers(f"{_REAL}{part}", phrases)
+        for kind in (_FORGIVEN, _INTENDED, _INTENT_GIVEN_UP):
+            self._add_markers(kind, _list(document, kind))
+        self._forgiveness_explains = frozenset(
+            str(p) for p in _list(document, "forgiveness_explains")
+        )
+        self._forgiveness_undone_by = frozenset(
+            str(p) for p in _list(document, "forgiveness_undone_by")
+        )
         reported = _mapping(document, "reported_speech")
         for kind, key in _SPEECH_LISTS.items():
             self._add_markers(kind, reported.get(key, []))
@@ -396,13 +412,17 @@ class FrameReader:
         # inside another part are that part's: "see ya never" is a farewell made final,
         # and a clause of time about someone else ("... as soon as my mom goes to bed",
         # a part of its own) explains nothing the client says.
-        everyday = _everyday_parts(marks, found) | self._recovery_parts(marks)
+        everyday = _everyday_parts(marks, found, self._everyday_in_clause) | self._recovery_parts(
+            marks
+        )
         # In the file's order: a part undone counts, and may undo the next one's words.
         counting = {o.part for o in found} - everyday
         for part, undoers in self._everyday_undone_by.items():
             if part in everyday and undoers & counting:
                 everyday.discard(part)
                 counting.add(part)
+        everyday |= self._forgiven_parts(words, marks, found)
+        in_clause = self._everyday_in_its_clause(words, marks, found, not_negating)
         spans = [_span(normalized, matches, occurrence) for occurrence in found]
         # An idiom with a time said inside its own words is meant: "si me deja el viernes
         # me mato jaja" is a threat laughed at, with its day ("si tengo tiempo hoy me mato
@@ -413,12 +433,13 @@ class FrameReader:
         # An idiom explains its words only when nothing else in the message is risk:
         # "end it with him tonight" is a figure of speech, "... with the gun" is not.
         if not all(
-            i or o.part in everyday or o.part in self._qualifiers
-            for o, i in zip(found, idiom, strict=True)
+            i or o.part in everyday or c or o.part in self._qualifiers
+            for o, i, c in zip(found, idiom, in_clause, strict=True)
         ):
             idiom = [False] * len(found)
         is_explained = [
-            occurrence.part in everyday or i for occurrence, i in zip(found, idiom, strict=True)
+            occurrence.part in everyday or i or c
+            for occurrence, i, c in zip(found, idiom, in_clause, strict=True)
         ]
         explained = tuple(sorted({span for span, e in zip(spans, is_explained, strict=True) if e}))
         # Means handed over to be kept count for nothing either, but the rest of the
@@ -515,6 +536,75 @@ class FrameReader:
         if _STREAK in marks and _RELAPSE not in marks:
             return self._streak_explains
         return frozenset()
+
+    def _forgiven_parts(
+        self, words: Sequence[str], marks: Mapping[str, list[bool]], found: Sequence[_Occurrence]
+    ) -> frozenset[str]:
+        """The parts that anger forgiven explains (``forgiveness_explains``): none where a
+        plan is told with it, a part of ``forgiveness_undone_by`` outside its own clause
+        ("i'm going to stab him tonight but i forgive him") or the harm said as intended
+        ("i'm going to stab him but i forgive him"), since forgiveness softens anger, not
+        a plan."""
+        forgiven = marks.get(_FORGIVEN)
+        if forgiven is None:
+            return frozenset()
+        own_clauses = {_clause_around(words, start).start for start, _ in _runs(forgiven)}
+        intended = marks.get(_INTENDED, [False] * len(words))
+        given_up = marks.get(_INTENT_GIVEN_UP, [False] * len(words))
+        for occurrence in found:
+            if (
+                occurrence.part in self._forgiveness_undone_by
+                and _clause_around(words, occurrence.start).start not in own_clauses
+            ):
+                return frozenset()
+            if occurrence.part in self._forgiveness_explains and any(
+                intended[i] and not given_up[i]
+                for i in range(
+                    max(
+                        _clause_around(words, occurrence.start).start,
+                        occurrence.start - _INTENT_REACH - 1,
+                    ),
+                    occurrence.end,
+                )
+            ):
+                return frozenset()
+        return self._forgiveness_explains
+
+    def _everyday_in_its_clause(
+        self,
+        words: Sequence[str],
+        marks: Mapping[str, list[bool]],
+        found: Sequence[_Occurrence],
+        not_negating: Sequence[bool],
+    ) -> list[bool]:
+        """For each occurrence, whether everyday words read in their clause
+        (``everyday_in_clause``) explain it. Negated ("not in the game") they explain
+        nothing; they explain the part in their own clause ("im going to kill him in
+        fortnite tonight"), and in other clauses only where no words outside their own
+        clauses say the part is real ("..., im gonna kill him for real")."""
+        explained = [False] * len(found)
+        for part in self._everyday_in_clause:
+            everyday = marks.get(f"{_EVERYDAY}{part}")
+            if everyday is None:
+                continue
+            clauses = {
+                _clause_around(words, start).start
+                for start, _ in _runs(everyday)
+                if not self._negated(words, start, not_negating)
+            }
+            if not clauses:
+                continue
+            real = any(
+                _clause_around(words, start).start not in clauses
+                and not self._negated(words, start, not_negating)
+                for start, _ in _runs(marks.get(f"{_REAL}{part}", [False] * len(words)))
+            )
+            for position, occurrence in enumerate(found):
+                if occurrence.part == part:
+                    explained[position] = (
+                        _clause_around(words, occurrence.start).start in clauses or not real
+                    )
+        return explained
 
     def _handed_over(
         self,
@@ -1267,8 +1357,11 @@ _NEWER_EMOJI = 0x1F000
 _WAVE = "emoji_farewell"
 
 
-def _everyday_parts(marks: Mapping[str, list[bool]], found: Sequence[_Occurrence]) -> set[str]:
-    """The parts that everyday talk in the message explains. Everyday words that are all
+def _everyday_parts(
+    marks: Mapping[str, list[bool]], found: Sequence[_Occurrence], in_clause: AbstractSet[str]
+) -> set[str]:
+    """The parts that everyday talk anywhere in the message explains (not those of
+    ``in_clause``, read where they are said). Everyday words that are all
     inside another part are that part's words, not everyday talk: "see ya" is ordinary,
     "see ya never" is a farewell made final; "goes to bed" in "as soon as my mom goes to
     bed" is the time of someone else's clause."""
@@ -1277,6 +1370,8 @@ def _everyday_parts(marks: Mapping[str, list[bool]], found: Sequence[_Occurrence
         if not kind.startswith(_EVERYDAY):
             continue
         part = kind[len(_EVERYDAY) :]
+        if part in in_clause:
+            continue
         in_other_parts = [False] * len(covered)
         for occurrence in found:
             if occurrence.part != part:
