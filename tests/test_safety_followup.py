@@ -1129,6 +1129,10 @@ AN_ORDINARY_GOODBYE_BESIDE_A_YES = [
     "yes see you tomorrow if i wake up before noon",
     "sí nos vemos mañana si llego a la oficina",
     "yes see you tomorrow if i make it to the train station",
+    # Review 14 #6 (Low): a time after the place only says when.
+    "yes safe, if i make it to the office tomorrow ill call",
+    "yes im safe, if i make it to class tomorrow ill text you",
+    "sí estoy bien, si llego a la oficina mañana te escribo",
 ]
 #: Review 13 #9 (Medium): a doubt about getting to a place to die at, after a plan's words
 #: ("to the train", "to my mom's") or not: asked again, the acknowledger not told. A limit
@@ -1144,6 +1148,12 @@ A_MORNING_DOUBTED_AT_A_PLACE_TO_DIE_AT = [
     "yes see you tomorrow if i make it to the end of the week",
     "yes see you tomorrow if i make it a week",
     "sí estoy bien hasta luego cuando se vaya",
+    # Review 14 #6: a time where the place would be is the morning doubted.
+    "yes safe, if i make it to tomorrow",
+    "yes safe, if i make it through the night",
+    "yes safe, if i make it to the next day",
+    "yes safe, if i make it to see another day",
+    "sí estoy bien, si llego a mañana",
 ]
 
 

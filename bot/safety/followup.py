@@ -271,8 +271,20 @@ _A_TIME_AHEAD = re.compile(
     r"weeks?|months?|years?|birthday|christmas|amanecer|madrugada|semanas?|mes|meses|a[nñ]os?|"
     r"navidad|cumplea[nñ]os)\b"
 )
-#: The words that take a client somewhere: "to the office", "a la oficina".
-_TO_A_PLACE = re.compile(r"\s+(?:to|a|al)\b")
+#: The words that take a client somewhere, and the first word of where (``where``, after
+#: any article): "to the office", "a la oficina", "to class". Where it is a time ("to
+#: tomorrow", "a mañana", "to the end", "a week") or opens one ("to the next day", "to
+#: see another day"), the morning is doubted; where it is a place, a time after it ("to
+#: the office tomorrow") only says when.
+_TO_A_PLACE = re.compile(
+    r"\s+(?:to|a|al)\b(?:\s+(?:(?:the|a|an|my|mi|la|las|el|los)\s+)?(?P<where>[\w'-]+))?"
+)
+#: The words after "to" or "a" that open a time or a life, not a place: "to the next day",
+#: "to another year", "to see tomorrow", "a ver el amanecer", "to live another week".
+_OPENS_A_TIME = re.compile(
+    r"(?:next|another|new|one|this|that|coming|following|other|see|live|watch|witness|"
+    r"ver|vivir|otro|otra|pr[oó]xim[oa]|siguiente|nuevo|nueva)"
+)
 #: A calm already reached after "until" or "hasta": coping done, no limit to the yes ("i
 #: walked until i calmed down", "used my skills till the urge passed", "hasta que me
 #: calmé"). Only a past calm, a closed list: a calm still to come ("until i calm down",
@@ -758,9 +770,10 @@ def _doubts_the_morning(lowered: str) -> bool:
     grave": "the train" and "my mom's" alone are plans); so are nothing and the time
     ahead ("if i make it", "to tmrw", "through the night", "en la mañana"). A plan
     (:data:`_A_PLAN`: "early", "to group", "before noon") or any other place ("to the
-    office", "a la oficina") is none: asked again, as no plain yes. Anything else is a
-    doubt ("by some miracle", "en este mundo", "if i wake up i'll text you"): when in
-    doubt, the acknowledger hears it.
+    office", "a la oficina"), with a time after it or not ("to the office tomorrow": the
+    time says when, :data:`_TO_A_PLACE`), is none: asked again, as no plain yes. Anything
+    else is a doubt ("by some miracle", "en este mundo", "if i wake up i'll text you"):
+    when in doubt, the acknowledger hears it.
     """
     detector = get_detector()
     for found in _WAKING_OR_GETTING_THERE.finditer(lowered):
@@ -772,11 +785,21 @@ def _doubts_the_morning(lowered: str) -> bool:
             return True
         if plan:
             continue
+        to_a_place = _TO_A_PLACE.match(rest)
+        if not to_a_place:
+            return True
+        where = to_a_place["where"] or ""
+        if (
+            where
+            and not _OPENS_A_TIME.fullmatch(where)
+            and not detector.named_parts(where) & _TIME_PARTS
+            and not _A_TIME_AHEAD.search(where)
+        ):
+            continue
         if (
             not rest.strip()
             or detector.named_parts(rest) & _TIME_PARTS
             or _A_TIME_AHEAD.search(rest)
-            or not _TO_A_PLACE.match(rest)
         ):
             return True
     return False
