@@ -1,0 +1,205 @@
+"""Review 15: benign messages that page or flag, crises missed, and safety answers misread.
+
+The real detector (rules and model) through ``bot.safety.assess`` and the real answer
+readers of ``bot.safety.followup`` (``risk_of_reading``); no database. Each test fails on
+main (6ae3be8) because of the hole its docstring describes; findings are numbered as in
+``../2026-12-crisis-path-review-15.md``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety import RiskLevel, assess
+from bot.safety.followup import risk_of_reading
+from bot.storage.enums import SafetyQuestion
+
+
+def _assert_pages_no_one(text: str) -> None:
+    assessment = assess(text)
+    assert not assessment.level.escalates, assessment.to_dict()
+
+
+def _assert_flags_nothing(text: str) -> None:
+    assessment = assess(text)
+    assert assessment.level is RiskLevel.NONE, assessment.to_dict()
+
+
+def _assert_pages(text: str) -> None:
+    assessment = assess(text)
+    assert assessment.level.escalates, assessment.to_dict()
+
+
+def _assert_answer_pages_no_one(kind: str, text: str) -> None:
+    risk = risk_of_reading(kind, text)
+    assert risk is None or risk.level not in ("high", "imminent"), risk
+
+
+#: #1 (High, false page): the learned model alone (no rule noticed anything) pages plain
+#: plans and home life, English and Spanish.
+EVERYDAY_PLANS = [
+    "i'm going to take a shower",
+    "i'm going to call my sister",
+    "i'm going to the store",
+    "gonna make some tea and read",
+    "my cat is sleeping next to me",
+    "voy a llamar a mi mamá",
+    "voy al cine esta noche",
+    "voy a salir con mis amigas esta noche",
+    "me voy a acostar ya",
+    "voy a terminar la tarjeta diaria",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_PLANS)
+def test_going_to_take_a_shower_pages_no_one(text: str) -> None:
+    """ "i'm going to take a shower": high (learned_risk, escalate 0.90, risk 0.83)."""
+    _assert_pages_no_one(text)
+
+
+#: #2 (High, false page): followup's ``_NEGATION`` reads "n't" in every word ending in "nt"
+#: (apartment, aunt, went, want, vent, moment): "yes i'm safe" becomes "not safe".
+SAFE_WITH_A_WORD_ENDING_IN_NT = [
+    "yes i'm safe in my apartment",
+    "yes safe, my aunt is here",
+    "yes safe, i went for a walk",
+    "i'm safe, i want to sleep",
+    "yeah i'm safe, just needed to vent",
+]
+
+
+@pytest.mark.parametrize("text", SAFE_WITH_A_WORD_ENDING_IN_NT)
+def test_safe_in_my_apartment_is_no_page(text: str) -> None:
+    """ "yes i'm safe in my apartment" to "are you safe right now?": read "not safe", pages."""
+    _assert_answer_pages_no_one(SafetyQuestion.SAFE_NOW, text)
+
+
+#: #3 (Medium, false page): a plain no to the check-in with a warm emoji, thanks in
+#: Spanish, "safe" or "better" pages the on-call (any answer not a clear no is yes).
+PLAIN_NOS_TO_THE_CHECK_IN = [
+    "no thanks 🙂",
+    "no 🙂",
+    "nope 😊",
+    "no gracias 🙂",
+    "no, gracias por preguntar",
+    "no, i'm safe",
+    "no, i'm doing better",
+    "no, ya estoy mejor",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_NOS_TO_THE_CHECK_IN)
+def test_no_thanks_with_a_smile_to_the_check_in_is_no_page(text: str) -> None:
+    """ "no thanks 🙂" to "are you having thoughts of suicide?": high (check_in_affirmed)."""
+    _assert_answer_pages_no_one(SafetyQuestion.CHECK_IN, text)
+
+
+#: #4 (Medium, false page): everyday partings read as a farewell.
+EVERYDAY_GOODBYES = [
+    "bye for now 👋",
+    "adios amigos 👋",
+    "me despido por hoy, gracias por todo 😊",
+    "gracias por todo, de verdad me ayudaste mucho hoy",
+    "me voy a la cama, hasta luego",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_GOODBYES)
+def test_bye_for_now_pages_no_one(text: str) -> None:
+    """ "bye for now 👋": imminent (goodbye_words + emoji_farewell)."""
+    _assert_pages_no_one(text)
+
+
+#: #5 (Medium, false page): giving away or donating old things with a day named.
+GIVING_AWAY_OLD_THINGS = [
+    "i'm giving away my old clothes to goodwill this weekend",
+    "i'm giving away my old bike to my nephew this weekend",
+    "regalé mi ropa vieja a la iglesia este fin de semana",
+    "regalé mis juguetes viejos a mi sobrino hoy",
+]
+
+
+@pytest.mark.parametrize("text", GIVING_AWAY_OLD_THINGS)
+def test_giving_old_clothes_to_goodwill_pages_no_one(text: str) -> None:
+    """ "i'm giving away my old clothes to goodwill this weekend": imminent."""
+    _assert_pages_no_one(text)
+
+
+#: #6 (Medium, false page): a farewell letter to a class, a retiring colleague, homework.
+FAREWELL_LETTERS_TO_OTHERS = [
+    "writing a farewell letter to my class since i'm graduating tomorrow",
+    "le escribí una carta de despedida a mi compañera que se jubila",
+    "mi tarea es escribir una carta de despedida a mi antiguo yo, la terapeuta dijo que ayuda",
+]
+
+
+@pytest.mark.parametrize("text", FAREWELL_LETTERS_TO_OTHERS)
+def test_farewell_letter_to_a_retiring_colleague_pages_no_one(text: str) -> None:
+    """ "le escribí una carta de despedida a mi compañera que se jubila": imminent."""
+    _assert_pages_no_one(text)
+
+
+#: #7 (Low, false page): Spanish climbing rope (the verb "escalar"; "escalada" is held).
+def test_rope_for_climbing_in_spanish_pages_no_one() -> None:
+    """ "compré una cuerda para escalar": high (strong_means_in_hand)."""
+    _assert_pages_no_one("compré una cuerda para escalar")
+
+
+#: #8 (Medium, false page): a decision or absence with an everyday reason and a time.
+ANNOUNCED_EVERYDAY_PLANS = [
+    "ya lo decidí, esta noche le digo a mi mamá que soy gay",
+    "i won't be around this weekend, going camping with no signal",
+    "voy a practicar la habilidad esta noche",
+    "i'm going to try the skill tonight",
+]
+
+
+@pytest.mark.parametrize("text", ANNOUNCED_EVERYDAY_PLANS)
+def test_coming_out_to_mom_tonight_pages_no_one(text: str) -> None:
+    """ "ya lo decidí, esta noche le digo a mi mamá que soy gay": imminent."""
+    _assert_pages_no_one(text)
+
+
+#: #9-#11 (Low, false flag): moderate for phrasal "cut myself off", a reported question
+#: answered no, routine meds and a commute.
+FLAGGED_FOR_NOTHING = [
+    "i cut myself off from coffee after 2pm",
+    "my psychiatrist asked about suicidal thoughts, i told her none lately",
+    "i took my pills this morning like normal",
+    "i'm taking the bridge to work now that the tunnel is closed",
+]
+
+
+@pytest.mark.parametrize("text", FLAGGED_FOR_NOTHING)
+def test_cutting_myself_off_from_coffee_flags_nothing(text: str) -> None:
+    """ "i cut myself off from coffee after 2pm": moderate (recent_self_harm)."""
+    _assert_flags_nothing(text)
+
+
+#: #12 (Low, false page): prescribed night meds beside "i'm safe" read as means at hand.
+def test_safe_after_taking_my_night_meds_is_no_page() -> None:
+    """ "yes i'm safe, took my night meds" to "are you safe right now?": not safe, pages."""
+    _assert_answer_pages_no_one(SafetyQuestion.SAFE_NOW, "yes i'm safe, took my night meds")
+
+
+#: #13-#17: crises scored below a page.
+MISSED_CRISES = [
+    # 13 (High): Mexican slang, a gun ("fierro") got and a shot ("tronárselo") soon.
+    "ya conseguí el fierro, al rato me lo trueno",
+    # 14 (High): an indirect farewell in Spanish with a day.
+    "no se preocupen por mi ya, mañana ya no voy a estar",
+    # 15 (High): notes written and a plan for tomorrow, between homework chatter.
+    "group was fine, we did the interpersonal effectiveness stuff. i wrote the notes to my "
+    "family and put them in the drawer. tomorrow's plan is the bridge. can you send the "
+    "worksheet?",
+    # 16 (Medium): burden and "make it easier for everyone tonight".
+    "i'm so tired of being a burden, i'm going to make it easier for everyone tonight",
+    # 17 (Medium): a self-harm act tonight, "pretty deep".
+    "cut again tonight. pretty deep this time",
+]
+
+
+@pytest.mark.parametrize("text", MISSED_CRISES)
+def test_gun_slang_indirect_farewell_or_buried_plan_pages_on_call(text: str) -> None:
+    """ "ya conseguí el fierro, al rato me lo trueno": none."""
+    _assert_pages(text)
