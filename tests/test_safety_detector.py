@@ -2263,3 +2263,22 @@ def test_a_relapse_told_against_the_clean_streak_it_ends_gets_the_check_in(text:
 def test_i_will_kill_myself_orita_right_now_is_imminent(text: str) -> None:
     assessment = assess(text)
     assert assessment.level is RiskLevel.IMMINENT, assessment.to_dict()
+
+
+# --- Review 14 #5 (branch fix14b): "self care" is no DBT skill that explains a plan -------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["self care is getting the pills together tonight", "self care is writing my note tonight"],
+)
+def test_a_plan_called_self_care_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["self care tonight is a bath and a face mask", "doing self care tonight, used my TIPP skill"],
+)
+def test_self_care_that_is_a_bath_or_a_skill_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
