@@ -2294,3 +2294,55 @@ def test_a_threat_said_to_be_real_or_planned_despite_forgiveness_pages(text: str
 )
 def test_harm_inside_a_game_or_past_anger_forgiven_pages_no_one(text: str) -> None:
     _assert_level(text, RiskLevel.NONE)
+
+
+# --- Review 14 #5 (branch fix14b): "self care" is no DBT skill that explains a plan -------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["self care is getting the pills together tonight", "self care is writing my note tonight"],
+)
+def test_a_plan_called_self_care_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["self care tonight is a bath and a face mask", "doing self care tonight, used my TIPP skill"],
+)
+def test_self_care_that_is_a_bath_or_a_skill_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+# --- Review 14 #4 (branch fix14b): a safety question answered yes in the client's words ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my therapist asked if i was suicidal and yeah i am",
+        "mi terapeuta me preguntó si estaba pensando en suicidarme y pues sí",
+        pytest.param(
+            "my therapist asked if i was suicidal, the answer is yes",
+            marks=pytest.mark.xfail(
+                strict=True, reason="the model's veto lowers the rules' high to moderate"
+            ),
+        ),
+    ],
+)
+def test_a_safety_question_answered_yes_in_other_words_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my therapist asked if i was suicidal and i said no",
+        "she asked if i was suicidal, the answer is no",
+        "me preguntó si quería matarme y le dije que no",
+        "she asked if i was suicidal and yeah no im fine",
+    ],
+)
+def test_a_safety_question_answered_no_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)

@@ -227,6 +227,8 @@ class FrameReader:
             folded = fold(written)
             self._accented[folded] = self._accented.get(folded, frozenset()) | {written}
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
+        self._yes_words = frozenset(fold(str(w)) for w in _list(document, "yes_words"))
+        self._yes_restated_by = frozenset(fold(str(w)) for w in _list(document, "yes_restated_by"))
         self._window = int(document.get("negation_window", 3))
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
         self._qualifiers = frozenset(str(p) for p in _list(document, "qualifier_parts"))
@@ -1078,6 +1080,26 @@ class FrameReader:
             ),
         )
 
+    def _answered_yes(self, words: Sequence[str], marks: Mapping[str, list[bool]]) -> bool:
+        """Whether the message answers a safety question yes: in words of ``answered_yes``,
+        or by a yes word after the question that ends its clause ("the answer is yes", "y
+        pues sí") or that the client restates ("and yeah i am"). "yeah no" is no yes."""
+        if _ANSWERED_YES in marks:
+            return True
+        asked = marks.get(_QUESTIONS)
+        if asked is None or True not in asked:
+            return False
+        after = len(asked) - asked[::-1].index(True)
+        return any(
+            words[index] in self._yes_words
+            and (
+                index + 1 == len(words)
+                or words[index + 1] in _CLAUSE_BREAKS
+                or words[index + 1] in self._yes_restated_by
+            )
+            for index in range(after, len(words))
+        )
+
     def _discounted_clauses(
         self,
         words: Sequence[str],
@@ -1098,7 +1120,7 @@ class FrameReader:
         if not (marks.keys() & {_OTHERS, _MODIFIERS, _QUESTIONS, _PAST, _RATING}):
             return joked, joked, none
         others = marks.get(_OTHERS, none)
-        asked = none if _ANSWERED_YES in marks else marks.get(_QUESTIONS, none)
+        asked = none if self._answered_yes(words, marks) else marks.get(_QUESTIONS, none)
         modified = [m or a for m, a in zip(marks.get(_MODIFIERS, none), asked, strict=True)]
         past = marks.get(_PAST, none)
         rating_terms = marks.get(_RATING, none)
