@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.clinic import client_by_code
 from bot.demo import seed_demo
-from bot.escalation import acknowledge_escalation
+from bot.escalation import PAGING_LEVELS, acknowledge_escalation
 from bot.intake import Decision, FloodControl, InboundMessage, receive
 from bot.safety.followup import (
     NO,
@@ -579,6 +579,40 @@ def test_a_negated_safe_after_crisis_help_gets_the_crisis_numbers_and_is_escalat
     assert any("988" in text for text in _answer(db_session, answer))
     ((level, categories),) = _escalations(db_session)
     assert level == "high" and "not_safe" in categories
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["yes i'm safe in my apartment", "yes safe, my aunt is here", "yes safe, i went for a walk",
+     "i'm safe, i want to sleep", "yeah i'm safe, just needed to vent", "safe for the moment",
+     "safe, at my appointment"],
+)  # fmt: skip
+def test_safe_beside_a_word_ending_in_nt_pages_nobody(answer: str) -> None:
+    """ "apartment", "aunt", "went", "want" end in "nt" but negate nothing: only a negative
+    contraction makes "safe" not safe (review 15 #2)."""
+    risk = risk_of_answer(AskedQuestion(SafetyQuestion.SAFE_NOW), answer)
+    assert risk is None or risk.level not in PAGING_LEVELS, risk
+
+
+def test_a_knife_locked_in_my_parents_room_is_noted_as_put_away_without_a_page() -> None:
+    """ "parent's" ends in "nt" too: the knife is put away, as in "my mom's room"
+    (review 15 #2)."""
+    answer = "i'm safe, i locked the knife in my parent's room"
+    risk = risk_of_answer(AskedQuestion(SafetyQuestion.SAFE_NOW), answer)
+    assert risk is not None and risk.category == "means_put_away", risk
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["no i'm not safe", "i dont feel safe", "i dnt feel safe", "i aint safe", "i wasnt safe",
+     "i shouldnt say im safe", "i cant say im safe", "im not ok", "no estoy a salvo"],
+)  # fmt: skip
+def test_a_negative_contraction_without_its_apostrophe_still_reads_as_not_safe(
+    answer: str,
+) -> None:
+    """Texters drop the apostrophe: "dont", "aint", "wasnt" are as negative as "don't"
+    (review 15 #2 kept the closed list of contractions, in every spelling)."""
+    assert read_safe_now(answer) == NO
 
 
 @pytest.mark.parametrize(

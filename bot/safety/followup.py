@@ -87,9 +87,19 @@ _UNSAFE = re.compile(
     r"\b(unsafe|not safe|isn'?t safe|not really safe|don'?t feel safe|dont feel safe|"
     r"no estoy a salvo|no estoy segur[oa])\b"
 )
+#: The negative contractions, a closed list, with or without the apostrophe and in the
+#: common texting spellings ("don't", "dont", "dnt", "cant", "aint", "shouldnt"): only
+#: these are negations, not every word ending in "nt" ("apartment", "aunt", "went",
+#: "want", "parent's", "moment").
+_NEGATIVE_CONTRACTION = (
+    r"(?:do|does|dos|did|is|are|was|were|ca|c|d|could|cud|would|wud|should|shud|have|hav|"
+    r"has|had|wo|ai|must|need|might|sha)n'?t|doesent|dosent"
+)
 #: A negation anywhere in an answer that names safety ("I don't think I'm safe",
 #: "safe? no", "no me siento segura") makes it "not safe": when in doubt, escalate.
-_NEGATION = re.compile(r"\b(not|no|nope|nah|never|nunca|nada|ni|cannot)\b|n'?t\b|\bnot sure\b")
+_NEGATION = re.compile(
+    rf"\b(?:not|no|nope|nah|never|nunca|nada|ni|cannot|{_NEGATIVE_CONTRACTION})\b|\bnot sure\b"
+)
 #: The detector's parts (``bot/safety/data/frames.yml``) that name lethal means: named
 #: in an answer to "are you safe right now?", it is not safe, unless each clause that
 #: names them says they were put out of reach (:data:`_PUT_AWAY`).

@@ -57,23 +57,6 @@ def test_going_to_take_a_shower_pages_no_one(text: str) -> None:
     _assert_pages_no_one(text)
 
 
-#: #2 (High, false page): followup's ``_NEGATION`` reads "n't" in every word ending in "nt"
-#: (apartment, aunt, went, want, vent, moment): "yes i'm safe" becomes "not safe".
-SAFE_WITH_A_WORD_ENDING_IN_NT = [
-    "yes i'm safe in my apartment",
-    "yes safe, my aunt is here",
-    "yes safe, i went for a walk",
-    "i'm safe, i want to sleep",
-    "yeah i'm safe, just needed to vent",
-]
-
-
-@pytest.mark.parametrize("text", SAFE_WITH_A_WORD_ENDING_IN_NT)
-def test_safe_in_my_apartment_is_no_page(text: str) -> None:
-    """ "yes i'm safe in my apartment" to "are you safe right now?": read "not safe", pages."""
-    _assert_answer_pages_no_one(SafetyQuestion.SAFE_NOW, text)
-
-
 #: #3 (Medium, false page): a plain no to the check-in with a warm emoji, thanks in
 #: Spanish, "safe" or "better" pages the on-call (any answer not a clear no is yes).
 PLAIN_NOS_TO_THE_CHECK_IN = [
