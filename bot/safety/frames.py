@@ -554,20 +554,12 @@ class FrameReader:
         intended = marks.get(_INTENDED, [False] * len(words))
         given_up = marks.get(_INTENT_GIVEN_UP, [False] * len(words))
         for occurrence in found:
-            if (
-                occurrence.part in self._forgiveness_undone_by
-                and _clause_around(words, occurrence.start).start not in own_clauses
-            ):
+            clause = _clause_around(words, occurrence.start).start
+            if occurrence.part in self._forgiveness_undone_by and clause not in own_clauses:
                 return frozenset()
+            reach = max(clause, occurrence.start - _INTENT_REACH - 1)
             if occurrence.part in self._forgiveness_explains and any(
-                intended[i] and not given_up[i]
-                for i in range(
-                    max(
-                        _clause_around(words, occurrence.start).start,
-                        occurrence.start - _INTENT_REACH - 1,
-                    ),
-                    occurrence.end,
-                )
+                intended[i] and not given_up[i] for i in range(reach, occurrence.end)
             ):
                 return frozenset()
         return self._forgiveness_explains
