@@ -33,7 +33,6 @@ goes out; their messages on Telegram are not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -411,11 +410,16 @@ class OutboxWorker:
         self._sending: dict[Slot, set[asyncio.Task[None]]] = {slot: set() for slot in SLOTS}
         #: Ids of the messages this worker is sending or recording: never requeued under it.
         self._holding: set[int] = set()
+        #: Set when a send ends: the next part of that conversation (a crisis reply is
+        #: three messages, each waiting for the one before) is claimed at once, not at
+        #: the next poll.
+        self._send_ended = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and start sends until ``stop``; then let the sends in flight finish."""
         try:
             while not stop.is_set():
+                self._send_ended.clear()
                 try:
                     started = await self.start_due()
                 except Exception:
@@ -423,10 +427,20 @@ class OutboxWorker:
                     logger.exception("outbox pass failed")
                     started = 0
                 if not started:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+                    await self._idle(stop)
         finally:
             await self.drain()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for the next poll, a send to end, or ``stop``, whichever comes first."""
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._send_ended.wait())]
+        try:
+            await asyncio.wait(
+                waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def start_due(self) -> int:
         """Claim what is due, as far as each lane has free slots on each channel, and
@@ -479,6 +493,7 @@ class OutboxWorker:
             logger.exception("recording how message %s went failed", message.id)
         finally:
             self._holding.discard(message.id)
+            self._send_ended.set()
 
     async def _outcome(self, message: Outgoing) -> str | SendError:
         """The provider's id for the sent message, or why it was not sent."""

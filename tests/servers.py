@@ -24,6 +24,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot import crisis_messages
 from bot.actions.consent import CONSENT_VERSION
 from bot.background import BackgroundWiseMind, StartError, background_wisemind, free_port
 from bot.clinic import add_client, add_therapist, record_consent, set_oncall, therapist_by_email
@@ -348,14 +349,36 @@ def post_webhook(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, b
         return exc.code, exc.read()
 
 
-def settle(count: Callable[[], int]) -> None:
-    """Wait until ``count()`` stops growing: a reply may come as several messages."""
-    seen, quiet_since = count(), time.monotonic()
+def settle(texts: Callable[[], list[str]]) -> None:
+    """Wait until ``texts()`` stops growing: a reply may come as several messages.
+
+    A crisis reply is three messages that leave one after another (each waits for
+    the one before it to be sent), so on a loaded machine a gap between them can
+    outlast the quiet period: once its numbers have arrived, wait for its last
+    part, which says whether a person was alerted.
+    """
+    seen, quiet_since = len(texts()), time.monotonic()
     while time.monotonic() - quiet_since < SETTLE_SECONDS:
         time.sleep(0.1)
-        now = count()
+        now = len(texts())
         if now != seen:
             seen, quiet_since = now, time.monotonic()
+    poll_until(texts, lambda sent: not _crisis_reply_unfinished(sent))
+
+
+def _crisis_reply_unfinished(texts: list[str]) -> bool:
+    """Whether the last crisis reply among ``texts`` still lacks its closing part."""
+    started = [i for i, text in enumerate(texts) if text in _CRISIS_GROUNDING]
+    if not started:
+        return False
+    return not any(text.startswith(_CRISIS_CLOSINGS) for text in texts[started[-1] :])
+
+
+#: The parts of a crisis reply that open and close it (every language).
+_CRISIS_GROUNDING = frozenset(crisis_messages.GROUNDING.values())
+_CRISIS_CLOSINGS = tuple(crisis_messages.ALERTED.values()) + tuple(
+    crisis_messages.NOT_REACHED.values()
+)
 
 
 def new_phone() -> str:
@@ -414,5 +437,5 @@ class Phone:
         status, _ = self.text(body)
         assert status == 200
         self.replies(before + 1)
-        settle(lambda: len(self.twilio.messages_to(self.number)))
+        settle(self.sent_bodies)
         return "\n".join(self.sent_bodies()[before:])

@@ -76,7 +76,7 @@ class Chat:
         before = len(self.telegram.messages_to(self.chat_id))
         assert self.send(text)[0] == 200
         self.replies(before + 1)
-        settle(lambda: len(self.telegram.messages_to(self.chat_id)))
+        settle(lambda: [m.text or "" for m in self.telegram.messages_to(self.chat_id)])
         return "\n".join(m.text or "" for m in self.telegram.messages_to(self.chat_id)[before:])
 
 

@@ -56,7 +56,7 @@ def replies_until(
     before = len(sent())
     assert send(text) == 200
     poll_until(lambda: "\n".join(sent()[before:]), lambda replies: expected in replies)
-    settle(lambda: len(sent()))
+    settle(sent)
     return "\n".join(sent()[before:])
 
 
@@ -258,7 +258,7 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_
     reply_until(phone, "honestly everyone would be better off without me", "thoughts of suicide")
     # Everything of that exchange is sent and stored before the clock is staged back: a bot
     # message stored after it would count as written after the hour, superseding the question.
-    settle(lambda: len(phone.sent_bodies()))
+    settle(phone.sent_bodies)
     with session_scope(phone.server.engine) as session:
         session.execute(
             # Rasa rebuilds each event from its JSON ``data`` (which has its own timestamp).
@@ -286,7 +286,7 @@ def test_a_yes_to_are_you_having_thoughts_of_suicide_an_hour_later_pages_the_on_
         lambda: "\n".join(phone.sent_bodies()[before:]),
         lambda sent: "Are you safe right now?" in sent or any(w in sent for w in MENU_WORDS),
     )
-    settle(lambda: len(phone.sent_bodies()))
+    settle(phone.sent_bodies)
     replies = "\n".join(phone.sent_bodies()[before:])
     pages = poll_until(lambda: pages_about(phone.twilio, PRIMARY_ON_CALL, phone.code), bool, 20)
     assert pages, f"nobody paged; the client was sent: {replies!r}"

@@ -413,6 +413,31 @@ async def test_a_page_by_sms_leaves_while_a_telegram_reply_is_still_being_answer
     assert _status(outbox_database, reply)[0] == MessageStatus.SENT
 
 
+async def test_a_crisis_reply_in_three_parts_leaves_whole_without_waiting_for_the_next_poll(
+    outbox_database: Engine, stand_ins: tuple[TwilioStandin, TelegramStandin]
+) -> None:
+    """Each part of a crisis reply waits for the one before it to be sent; the worker
+    claims the next part as soon as a send ends. With a poll of a minute, all three
+    parts arrive, in order, within the stand-in's wait (seconds)."""
+    twilio, telegram = stand_ins
+    parts = ["Call or text 988 now.", "Breathe in for 4.", "I've alerted a person."]
+    with session_scope(outbox_database) as session:
+        client = _client(session, "PARTS01")
+        for body in parts:
+            enqueue(session, client_id=client.id, channel=Channel.SMS, address="+15550001111",
+                    body=body, lane=Lane.CRISIS)  # fmt: skip
+    stop = asyncio.Event()
+    senders = _senders(twilio, telegram)
+    running = asyncio.create_task(OutboxWorker(senders, poll_seconds=60).run(stop))
+    try:
+        sent = await twilio.wait_for_messages_async(3)
+    finally:
+        stop.set()
+        await running
+        await asyncio.gather(*(sender.close() for sender in senders.values()))
+    assert [sms.body for sms in sent] == parts
+
+
 async def test_an_sms_page_is_not_held_behind_twenty_hanging_telegram_crisis_messages(
     outbox_database: Engine, stand_ins: tuple[TwilioStandin, TelegramStandin]
 ) -> None:
