@@ -2346,3 +2346,114 @@ def test_a_safety_question_answered_yes_in_other_words_pages(text: str) -> None:
 )
 def test_a_safety_question_answered_no_pages_no_one(text: str) -> None:
     _assert_level(text, RiskLevel.NONE)
+
+
+# --- Review 14 #3 (branch fix16a): the client joins in with another person's risk ------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend wants to kms and so do i",
+        "my friend wants to kms. same tbh",
+        "my friend wants to kms, me too tbh",
+        "my friend wants to kms so bad and so do i",
+        "my friend wants to die and so do i",
+        "my sister is suicidal and so am i",
+        "my friend wants to kill herself and honestly same",
+        "my brother wants to kill himself, i do too",
+        "mi amiga quiere matarse y yo tambien",
+        "mi amiga quiere matarse y yo también",
+        "mi hermano se quiere matar. yo igual",
+        "mi novio quiere suicidarse y a mi tambien",
+        "mi hermana es suicida y yo tambien",
+    ],
+)
+def test_a_client_joining_in_with_a_friends_wish_to_die_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend wants to go to the beach and so do i",
+        "my sister is suicidal and i'm scared for her",
+        "mi amiga quiere matarse, estoy preocupada",
+        "same",
+        "my friend wants to kill herself, same with her sister",
+        "my friend wants to kill herself and so does her sister",
+        "my friend wants to die and her mom is scared, me too",
+        "my friend wants to kill herself and i don't know what to do",
+        "my friend said she's going to kill herself and i'm scared",
+        "mi amiga quiere matarse y yo no se que hacer",
+        "mi amiga quiere matarse y yo tambien estoy asustada",
+        "mi amiga se muere de risa y yo tambien",
+        "mi mamá se va a morir de coraje y yo también jaja",
+        "my friend wants to kill herself studying for this exam. same lol",
+        "my friend is killing herself at the gym lately, me too",
+        "my friend is dying to see the movie and so am i",
+        "she wants to die on that hill and so do i",
+        "my dog wants to go out and so do i",
+        "mi prima quiere ir al concierto y yo tambien",
+        "my friend was suicidal last year but she's better now, me too",
+        "mi amiga quiere matarse de tanto estudiar y yo tambien jaja",
+        "my bf wants to end his life insurance policy and so do i",
+    ],
+)
+def test_another_persons_risk_the_client_does_not_join_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+# --- Review 15 #13-#17 (branch fix16a): gun slang, an indirect farewell, a buried plan ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 13: Mexican slang, a gun ("fierro", "fusca") got and a shot soon.
+        "ya conseguí el fierro, al rato me lo trueno",
+        "ya tengo la fusca, esta noche me doy un plomazo",
+        "ya tengo el fierro cargado, esta noche",
+        # 14: an indirect farewell in Spanish with a day.
+        "no se preocupen por mi ya, mañana ya no voy a estar",
+        # 15: notes written and a plan for tomorrow, between homework chatter.
+        "group was fine, we did the interpersonal effectiveness stuff. i wrote the notes to my "
+        "family and put them in the drawer. tomorrow's plan is the bridge. can you send the "
+        "worksheet?",
+        # 16: a burden, and an act to come that makes it easier for everyone.
+        "i'm so tired of being a burden, i'm going to make it easier for everyone tonight",
+        "estoy harta de ser una carga, voy a hacerles la vida mas facil a todos",
+        # 17: a self-harm act tonight, deeper than before.
+        "cut again tonight. pretty deep this time",
+        "me corté otra vez, más profundo esta vez",
+    ],
+)
+def test_gun_slang_indirect_farewell_or_buried_plan_pages_on_call(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ya conseguí el fierro para la reja, mañana lo soldamos",
+        "ya tengo el fierro para la cerca, al rato empiezo",
+        "compré fierro para la construcción hoy",
+        "dale fierro esta noche, tú puedes",
+        "¡fierro pariente! hoy ganamos",
+        "mi papá trabaja el fierro viejo, hoy vendió mucho",
+        "me trueno los dedos cuando estoy nerviosa",
+        "mañana no voy a estar, tengo cita con el doctor",
+        "no se preocupen por mí, estoy bien",
+        "no se preocupen por mi ya, ya me siento mejor",
+        "ya no voy a estar triste por eso",
+        "i wrote the notes for class and put them in the drawer",
+        "i wrote thank you notes to my family for the gifts",
+        "le escribí cartas a mi familia por navidad",
+        "tomorrow's plan is the beach",
+        "i made a schedule to make it easier for everyone in the house",
+        "we had a pretty deep conversation tonight",
+        "cut my hair again tonight, went shorter this time",
+    ],
+)
+def test_building_iron_a_cheer_or_notes_for_class_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.safety.patterns import Pattern
 from bot.safety.tokens import Token
 
 _NEGATION = "@NEGATION"
@@ -20,6 +21,8 @@ _FIRST_PERSON = "@FIRST_PERSON"
 _THIRD_PERSON = "@THIRD_PERSON"
 _TOPIC = "@TOPIC"
 _ANSWER_NO = "@ANSWER_NO"
+#: "and", "y": a clause they open stands beside the one before, with its own subject.
+_COORDINATOR = "@COORDINATOR"
 #: Words after which spelled-out slang is the verb of the nearest subject: "she wants to
 #: kms" is hers, as "she wants to kill herself" would be.
 _INFINITIVE_MARKERS = frozenset({"to", "gonna", "wanna"})
@@ -69,6 +72,43 @@ def is_about_someone_else(tokens: Sequence[Token], start: int, end: int, window:
         if _THIRD_PERSON in token.tags:
             return True
     return False
+
+
+def client_joins_in(
+    tokens: Sequence[Token], end: int, window: int, joining: Sequence[Pattern]
+) -> bool:
+    """Whether the client joins in with the risk of the match ending at token ``end``:
+    where its clause ends, a clause of its own that says "so do i", "me too", "same" or
+    "yo también" ("my friend wants to kms and so do i", "… kms. same tbh").
+
+    The other person's risk is then the client's as well. A subordinate clause may come
+    first ("… kms so bad and so do i", "… because her bf left, same"), not a coordinate
+    one, a comma or a full stop: in "my friend wants to die and her mom is scared, me too"
+    the client joins the mother. The joining words must end their clause: "same with my
+    mom" or "so does her sister" joins nothing.
+    """
+    index = end
+    while index < len(tokens) and index - end <= window:
+        if _opens_a_clause(tokens, index):
+            start = index
+            while start < len(tokens) and _is_punctuation(tokens[start]):
+                start += 1
+            if any(pattern.match_at(tokens, start) is not None for pattern in joining):
+                return True
+            token = tokens[index]
+            if token.breaks_clause or token.opens_line or _COORDINATOR in token.tags:
+                return False
+        index += 1
+    return False
+
+
+def _opens_a_clause(tokens: Sequence[Token], index: int) -> bool:
+    token = tokens[index]
+    return token.breaks_clause or token.opens_line or _CLAUSE_START in token.tags
+
+
+def _is_punctuation(token: Token) -> bool:
+    return not any(character.isalnum() for character in token.norm)
 
 
 def _names_the_client(tokens: Sequence[Token], start: int, end: int) -> bool:

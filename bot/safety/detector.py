@@ -21,6 +21,7 @@ from bot.safety.language import EnglishLookups, build_tokenizer
 from bot.safety.lexicon import Lexicon, load_lexicon
 from bot.safety.model import CrisisModel, ModelScores, ModelSettings, load_model, load_settings
 from bot.safety.normalize import NormalizedText, Normalizer
+from bot.safety.patterns import compile_patterns
 from bot.safety.rulebook import RuleBook
 from bot.safety.scoring import RulesVerdict, ScoringSettings, is_dropped, score
 from bot.safety.tokens import Analyzer
@@ -76,7 +77,14 @@ class CrisisDetector:
         )
         self._rules = RuleBook(lexicon, common_tags)
         self._settings = ScoringSettings(
-            lexicon.negation_window, lexicon.subject_window, lexicon.upgrades
+            lexicon.negation_window,
+            lexicon.subject_window,
+            lexicon.upgrades,
+            tuple(
+                pattern
+                for source in lexicon.joining
+                for pattern in compile_patterns(source, lexicon.classes)
+            ),
         )
 
     def assess(self, text: str) -> Assessment:
@@ -242,7 +250,9 @@ def _with_frames(
     set_aside = bool(frames.set_aside or (joke_only and frames.joked))
     by_parts = RiskLevel.NONE < frames.level >= rules.level
     if frames.level <= rules.level:
-        return RulesVerdict(rules, cancelled, noticed, set_aside, by_parts, verdict.masked)
+        return RulesVerdict(
+            rules, cancelled, noticed, set_aside, by_parts, verdict.masked, joined=verdict.joined
+        )
     categories = tuple(sorted(set(rules.categories) | set(frames.categories), key=CATEGORIES.index))
     evidence = tuple(
         sorted(set(rules.evidence) | set(frames.evidence), key=lambda e: (e.start, e.end))
@@ -254,6 +264,7 @@ def _with_frames(
         set_aside,
         by_parts,
         verdict.masked,
+        joined=verdict.joined,
     )
 
 
@@ -379,8 +390,10 @@ def combine(
         evidence = Evidence(stripped, start, start + len(stripped), LEARNED_RISK)
         categories = (*rules.categories, LEARNED_RISK) if rules.categories else (LEARNED_RISK,)
         return Assessment(learned, categories, (*rules.evidence, evidence))
-    if scores.risk >= settings.veto or verdict.by_parts or verdict.masked:
-        return rules  # (the model read the message without an idiom: it cannot vouch for it)
+    if scores.risk >= settings.veto or verdict.by_parts or verdict.masked or verdict.joined:
+        # (the model read the message without an idiom, or read a risk the client joins
+        # in with as someone else's: it cannot vouch for it)
+        return rules
     if rules.level is RiskLevel.HIGH:
         return Assessment(RiskLevel.MODERATE, rules.categories, rules.evidence)
     if rules.level is RiskLevel.MODERATE:

@@ -39,7 +39,7 @@ IDIOMS_FILE = "idioms.yml"
 #: The class the analyzer gives a laugh of any length (``laughs`` in ``classes.yml``).
 LAUGH_CLASS = "LAUGH"
 
-_SUBJECTS = ("self", "any")
+_SUBJECTS = ("self", "any", "joined")
 _EFFECTS = ("drop", "cap_moderate")
 
 
@@ -59,7 +59,9 @@ class RuleSpec:
         patterns: pattern strings (see :mod:`bot.safety.patterns`).
         signals: names of escalation signals it carries (``data/escalation.yml``).
         subject: ``self`` if it must be about the client (not "my friend ..."),
-            ``any`` if the pattern itself says whose risk it is.
+            ``any`` if the pattern itself says whose risk it is, ``joined`` if it is
+            another person's own words ("she wants to kill herself") that count only
+            where the client joins in ("... and so do i").
         negatable: whether "not"/"never"/"no" before it cancels it.
         topic_sensitive: whether a topic cue ("documentary", "essay") cancels it.
         suppressible: whether idioms and other suppressors may cancel it.
@@ -134,6 +136,10 @@ class Lexicon:
     common_words: frozenset[str]
     negation_window: int
     subject_window: int
+    #: Patterns of the client joining in with what another person was just said to
+    #: want or be ("so do i", "me too", "yo también"):
+    #: :func:`bot.safety.context.client_joins_in`.
+    joining: tuple[str, ...]
     rules: tuple[RuleSpec, ...]
     suppressors: tuple[SuppressorSpec, ...]
     upgrades: tuple[UpgradeSpec, ...]
@@ -208,6 +214,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         ),
         negation_window=_int(context_doc, "negation_window", "context.yml"),
         subject_window=_int(context_doc, "subject_window", "context.yml"),
+        joining=tuple(str(p) for p in _list(context_doc, "joining", "context.yml")),
         rules=tuple(rules),
         suppressors=tuple(suppressors),
         upgrades=upgrades,

@@ -84,6 +84,11 @@ class Pattern:
         """Cheap pre-check: every required element has a candidate token somewhere."""
         return not any(map(tags.isdisjoint, self.required))  # no Python frame per element
 
+    def match_at(self, tokens: Sequence[Token], index: int) -> int | None:
+        """The end of the shortest match starting at token ``index``, or ``None``."""
+        end = _match(self.steps, 0, tokens, index)
+        return end if end is not None and end > index else None
+
     def find_all(self, tokens: Sequence[Token]) -> list[tuple[int, int]]:
         """Non-overlapping ``(start, end)`` token spans, shortest match at each start."""
         # A match must start on a token the first word accepts (unless that word may be

@@ -13,8 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.safety.assessment import CATEGORIES, NO_RISK, Assessment, Evidence, RiskLevel
-from bot.safety.context import is_about_someone_else, is_negated, is_topic_talk
+from bot.safety.context import (
+    client_joins_in,
+    is_about_someone_else,
+    is_negated,
+    is_topic_talk,
+)
 from bot.safety.lexicon import UpgradeSpec
+from bot.safety.patterns import Pattern
 from bot.safety.rulebook import Hit, Suppression
 from bot.safety.tokens import Token
 
@@ -23,11 +29,13 @@ _CATEGORY_ORDER = {category: position for position, category in enumerate(CATEGO
 
 @dataclass(frozen=True)
 class ScoringSettings:
-    """How far negation and subject search reach, and the combinations that escalate."""
+    """How far negation and subject search reach, the combinations that escalate, and
+    how the client joins in with another person's risk (``context.yml``: ``joining``)."""
 
     negation_window: int
     subject_window: int
     upgrades: tuple[UpgradeSpec, ...]
+    joining: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,9 @@ class RulesVerdict:
     idiom's sentences): the model reads the message without them, rather than not at all,
     and never lowers the verdict. ``firm`` are the spans of rules no idiom may cancel
     (``suppressible: false``): the parts' everyday talk and idioms do not explain them
-    away either.
+    away either. ``joined`` is true when a counted match is another person's risk the
+    client joins in with ("my friend wants to kms and so do i"): the learned model reads
+    such words as the other person's, so it does not lower the verdict.
     """
 
     assessment: Assessment
@@ -55,12 +65,14 @@ class RulesVerdict:
     by_parts: bool = False
     masked: tuple[tuple[int, int], ...] = ()
     firm: tuple[tuple[int, int], ...] = ()
+    joined: bool = False
 
 
 @dataclass(frozen=True)
 class _Counted:
     hit: Hit
     level: RiskLevel
+    joined: bool = False
 
 
 def score(
@@ -109,7 +121,10 @@ def score(
         for item in counted
         if not item.hit.rule.suppressible and item.hit.rule.category is not None
     )
-    return RulesVerdict(Assessment(level, categories, merged), cancelled, True, firm=firm)
+    joined = any(item.joined and item.hit.rule.category is not None for item in counted)
+    return RulesVerdict(
+        Assessment(level, categories, merged), cancelled, True, firm=firm, joined=joined
+    )
 
 
 def _count(
@@ -125,16 +140,21 @@ def _count(
     overlapping = [s for s in suppressions if s.overlaps(hit)] if rule.suppressible else []
     if rule.negatable and is_negated(tokens, hit.start, settings.negation_window):
         return None
-    if rule.subject == "self" and is_about_someone_else(
-        tokens, hit.start, hit.end, settings.subject_window
-    ):
+    # Another person's risk is the client's too where the client joins in ("my friend
+    # wants to kms and so do i"); another person's own words ("quiere matarse") count
+    # only then.
+    joined = rule.subject == "joined" or (
+        rule.subject == "self"
+        and is_about_someone_else(tokens, hit.start, hit.end, settings.subject_window)
+    )
+    if joined and not client_joins_in(tokens, hit.end, settings.subject_window, settings.joining):
         return None
     if rule.topic_sensitive and is_topic_talk(tokens, hit.start, hit.end):
         return None
     level = rule.level
     if overlapping:  # only "cap_moderate" ones are left: history ("when I was 15")
         level = min(level, RiskLevel.MODERATE)
-    return _Counted(hit, level)
+    return _Counted(hit, level, joined)
 
 
 def is_dropped(hit: Hit, suppressions: Sequence[Suppression], *, idiom: bool) -> bool:

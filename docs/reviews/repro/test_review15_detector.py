@@ -25,11 +25,6 @@ def _assert_flags_nothing(text: str) -> None:
     assert assessment.level is RiskLevel.NONE, assessment.to_dict()
 
 
-def _assert_pages(text: str) -> None:
-    assessment = assess(text)
-    assert assessment.level.escalates, assessment.to_dict()
-
-
 def _assert_answer_pages_no_one(kind: str, text: str) -> None:
     risk = risk_of_reading(kind, text)
     assert risk is None or risk.level not in ("high", "imminent"), risk
@@ -163,26 +158,3 @@ def test_cutting_myself_off_from_coffee_flags_nothing(text: str) -> None:
 def test_safe_after_taking_my_night_meds_is_no_page() -> None:
     """ "yes i'm safe, took my night meds" to "are you safe right now?": not safe, pages."""
     _assert_answer_pages_no_one(SafetyQuestion.SAFE_NOW, "yes i'm safe, took my night meds")
-
-
-#: #13-#17: crises scored below a page.
-MISSED_CRISES = [
-    # 13 (High): Mexican slang, a gun ("fierro") got and a shot ("tronárselo") soon.
-    "ya conseguí el fierro, al rato me lo trueno",
-    # 14 (High): an indirect farewell in Spanish with a day.
-    "no se preocupen por mi ya, mañana ya no voy a estar",
-    # 15 (High): notes written and a plan for tomorrow, between homework chatter.
-    "group was fine, we did the interpersonal effectiveness stuff. i wrote the notes to my "
-    "family and put them in the drawer. tomorrow's plan is the bridge. can you send the "
-    "worksheet?",
-    # 16 (Medium): burden and "make it easier for everyone tonight".
-    "i'm so tired of being a burden, i'm going to make it easier for everyone tonight",
-    # 17 (Medium): a self-harm act tonight, "pretty deep".
-    "cut again tonight. pretty deep this time",
-]
-
-
-@pytest.mark.parametrize("text", MISSED_CRISES)
-def test_gun_slang_indirect_farewell_or_buried_plan_pages_on_call(text: str) -> None:
-    """ "ya conseguí el fierro, al rato me lo trueno": none."""
-    _assert_pages(text)
