@@ -193,6 +193,8 @@ def test_a_clear_no_to_the_check_in_pages_nobody(
         ("no ^^", NO), ("no :P", NO), ("no </3", YES), ("no ❤️", NO), ("no ❤️‍🔥", YES),
         # "no, estoy bien" is "no, i'm fine"; "no estoy bien" is "i'm not well" (review 15 #3).
         ("no, estoy bien", NO), ("no estoy mejor", YES), ("no, no estoy bien", YES),
+        # Spanish negative concord: "nada" after a negated verb is one no (review 15 #18).
+        ("no tengo nada", NO), ("no, nada", NO),
         ("no better", YES), ("no, fine, not good", YES), ("no im fine i do", YES),
         *((face, YES) for face in SAD_FACES_AFTER_A_NO), ("no :'(", YES), ("no D:", YES),
         ("no T_T", YES), ("no:(", YES), ("no :-)", NO), ("no (:", NO), ("no ;)", NO),
@@ -660,6 +662,21 @@ def test_a_knife_locked_in_my_parents_room_is_noted_as_put_away_without_a_page()
     answer = "i'm safe, i locked the knife in my parent's room"
     risk = risk_of_answer(AskedQuestion(SafetyQuestion.SAFE_NOW), answer)
     assert risk is not None and risk.category == "means_put_away", risk
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["nope, i'm safe", "nah im safe", "naw im safe", "nop, estoy a salvo", "nel, estoy a salvo"],
+)
+def test_any_no_word_beside_safe_reads_as_not_safe(answer: str) -> None:
+    """Every no of the one negation vocabulary (``data/answers.yml``, review 15 #18) negates
+    "safe" as "nope" does: "naw" and "nel" no longer read as unclear."""
+    assert read_safe_now(answer) == NO
+
+
+def test_n_for_and_beside_safe_negates_nothing() -> None:
+    """ "n" opens a plain no but is "and" as often: "safe n home" is safe (review 15 #18)."""
+    assert read_safe_now("yes im safe n home") == YES
 
 
 @pytest.mark.parametrize(

@@ -92,19 +92,34 @@ _UNSAFE = re.compile(
     r"\b(unsafe|not safe|isn'?t safe|not really safe|don'?t feel safe|dont feel safe|"
     r"no estoy a salvo|no estoy segur[oa])\b"
 )
-#: The negative contractions, a closed list, with or without the apostrophe and in the
-#: common texting spellings ("don't", "dont", "dnt", "cant", "aint", "shouldnt"): only
-#: these are negations, not every word ending in "nt" ("apartment", "aunt", "went",
-#: "want", "parent's", "moment").
+#: The words of a no that answers, which open a plain no ("no", "nope", "n"; ``no_answers``
+#: and ``no_answers_alone`` in ``data/answers.yml``, the follow-up's one negation vocabulary).
+_LEADING_NO = frozenset(_ANSWER_WORDS.no_answers + _ANSWER_WORDS.no_answers_alone)
+#: Words that negate what follows them ("not", "never", "nunca").
+_NEGATORS = frozenset(_ANSWER_WORDS.negators)
+#: The negative contractions, a closed list of stems, with or without the apostrophe
+#: ("don't", "dont", "dnt", "cant", "aint", "shouldnt"): not every word ending in "nt".
 _NEGATIVE_CONTRACTION = (
-    r"(?:do|does|dos|did|is|are|was|were|ca|c|d|could|cud|would|wud|should|shud|have|hav|"
-    r"has|had|wo|ai|must|need|might|sha)n'?t|doesent|dosent"
+    rf"(?:{'|'.join(_ANSWER_WORDS.contraction_stems)})n'?t"
+    rf"|{'|'.join(_ANSWER_WORDS.contraction_misspellings)}"
 )
+_A_NEGATIVE_CONTRACTION = re.compile(_NEGATIVE_CONTRACTION)
 #: A negation anywhere in an answer that names safety ("I don't think I'm safe",
-#: "safe? no", "no me siento segura") makes it "not safe": when in doubt, escalate.
+#: "safe? no", "no me siento segura", "nope, i'm safe") makes it "not safe": when in doubt,
+#: escalate. Every word of the vocabulary but "n", which is "and" as often ("safe n sound").
 _NEGATION = re.compile(
-    rf"\b(?:not|no|nope|nah|never|nunca|nada|ni|cannot|{_NEGATIVE_CONTRACTION})\b|\bnot sure\b"
+    rf"\b(?:{'|'.join(_ANSWER_WORDS.no_answers + _ANSWER_WORDS.negators)}"
+    rf"|{'|'.join(_ANSWER_WORDS.negative_concord)}|{_NEGATIVE_CONTRACTION})\b"
 )
+
+
+def _negates(word: str) -> bool:
+    """Whether ``word`` negates the words after it in a plain no: a no, "not", "never",
+    "don't". Not Spanish "nada" or "ni": after a negated verb they negate nothing more
+    ("no tengo nada" is one no)."""
+    return word in _LEADING_NO or word in _NEGATORS or bool(_A_NEGATIVE_CONTRACTION.fullmatch(word))
+
+
 #: The detector's parts (``bot/safety/data/frames.yml``) that name lethal means: named
 #: in an answer to "are you safe right now?", it is not safe, unless each clause that
 #: names them says they were put out of reach (:data:`_PUT_AWAY`).
@@ -447,8 +462,8 @@ _STRAIGHT = {"Pd": "-", "Pi": "'", "Pf": "'"}
 #: The words that only say who answers ("i'm ok" is no yes, "yes" is).
 _SUBJECT = frozenset({"i'm", "im", "i", "am"})
 #: The words an unqualified no to a safety question is made of, in English and Spanish.
-_PLAIN_NO_WORDS = frozenset(
-    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "none", "nada", "nunca", "nel",
+_PLAIN_NO_WORDS = _LEADING_NO | frozenset(
+    {"not", "never", "none", "nada", "nunca",
      "i", "i'm", "im", "am", "do", "don't", "dont", "having", "haven't", "havent",
      "any", "those", "these", "them", "that", "thoughts", "right", "now", "today", "at",
      "all", "thanks", "thank", "you", "tengo", "estoy", "ninguno", "ninguna", "ningún",
@@ -470,8 +485,6 @@ _NOT_HURT = re.compile(
 )
 #: Answers to "are you hurt?" that say nothing either way ("hmm", "hi"): asked again.
 _NOTHING_SAID = frozenset({"hmm", "hm", "hmmm", "um", "umm", "uh", "hi", "hello", "hey", "hola"})
-#: The words that open such a no: "not" negates the well word itself ("not fine").
-_LEADING_NO = frozenset({"no", "n", "nope", "nah", "nop", "naw", "nel"})
 
 
 def _phrases(phrases: Collection[str]) -> str:
@@ -500,9 +513,7 @@ _HOW_THEY_ARE = re.compile(
 )
 #: A no word just before how they are, nothing but spaces between: "no estoy bien" is "i'm
 #: not well", "no better" no answer; "no, estoy bien" and "no, better" are a no.
-_JUST_AFTER_A_NO = re.compile(
-    rf"(?<![\w'])(?:{'|'.join(sorted(_LEADING_NO | {'not', 'never', 'nunca'}))})\s*$"
-)
+_JUST_AFTER_A_NO = re.compile(rf"(?<![\w'])(?:{'|'.join(sorted(_LEADING_NO | _NEGATORS))})\s*$")
 #: Text smileys, a no's warmth as ":)" is: "<3", ":D", "xD", "=)", "^^", ":P", ";-)". A tear
 #: is no nose: ":')", ";')" (smiling through tears, the text form of 🥲) stay faces.
 _EMOTICON = re.compile(
@@ -515,10 +526,6 @@ _EMOTICON = re.compile(
 _PLAIN_PUNCTUATION = re.compile(r"[.,!…¡]+|(?<!\S)-(?!\S)")
 #: An apostrophe inside a word ("don't", "i'm"): part of the word, not a face.
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
-_NEGATIONS = frozenset(
-    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
-     "haven't", "havent"}
-)  # fmt: skip
 #: The subject and verb words of the plain-no vocabulary: after a no they make a clause of
 #: their own ("no... i am", "no i do"), which is a no only when it is negated itself.
 _CLAUSE_WORDS = frozenset({"i", "i'm", "im", "am", "do", "having", "tengo", "estoy"})
@@ -685,7 +692,7 @@ def _well_after_the_no(text: str) -> bool:
         clause = _words_but_laughs(clauses[-1])
         if len(clauses) == 1:
             clause = clause[1:]  # The no that opens the answer answers; it negates nothing.
-        if set(clause) & _NEGATIONS:
+        if any(_negates(word) for word in clause):
             return False
         bare = found["apart"] is None and not found["opened"]
         if (found["apart"] is not None or bare) and _JUST_AFTER_A_NO.search(before):
@@ -719,7 +726,7 @@ def _clauses_negated(text: str) -> bool:
         if leading and leading < len(words) and words[leading] in _SPANISH_VERBS:
             leading -= 1
         rest = words[leading:]
-        if set(rest) & _CLAUSE_WORDS and sum(word in _NEGATIONS for word in rest) % 2 == 0:
+        if set(rest) & _CLAUSE_WORDS and sum(_negates(word) for word in rest) % 2 == 0:
             return False
     return True
 

@@ -243,6 +243,15 @@ class AnswerWords:
     well_apart: tuple[str, ...]
     #: A whole word that is a laugh (``laughs`` in ``classes.yml``).
     laugh: re.Pattern[str]
+    #: The negation vocabulary: a no that answers ("no", "nope"), one that only answers
+    #: ("n"), words that negate ("not", "never"), Spanish negative concord ("nada", "ni"),
+    #: the stems of the negative contractions ("do" of "don't", "dont") and their misspellings.
+    no_answers: tuple[str, ...]
+    no_answers_alone: tuple[str, ...]
+    negators: tuple[str, ...]
+    negative_concord: tuple[str, ...]
+    contraction_stems: tuple[str, ...]
+    contraction_misspellings: tuple[str, ...]
 
 
 def load_answer_words(data_dir: Path = DATA_DIR) -> AnswerWords:
@@ -266,6 +275,12 @@ def load_answer_words(data_dir: Path = DATA_DIR) -> AnswerWords:
         well=phrases("well"),
         well_apart=phrases("well_apart"),
         laugh=laughs_pattern(_read(data_dir, "classes.yml"), "classes.yml"),
+        no_answers=phrases("no_answers"),
+        no_answers_alone=phrases("no_answers_alone"),
+        negators=phrases("negators"),
+        negative_concord=phrases("negative_concord"),
+        contraction_stems=phrases("contraction_stems"),
+        contraction_misspellings=phrases("contraction_misspellings"),
     )
 
 
