@@ -236,6 +236,7 @@ def test_the_same_no_to_are_you_safe_right_now_still_pages_as_not_safe(answer: s
         "no, i'm safe for now", "no, i'm safe but i still want to die", "no lol jk",
         "no, i'm better off dead", "no, just tired of everything", "no 😊 jk",
         "no, i'm fine... i think", "no thanks 🙃", "no, estoy bien pero ya no aguanto",
+        "no 🥰 goodbye", "no, i'm safe... for tonight", "no, i'm good now that i have the pills",
         # Spanish "no" before the verb negates it; a bare well word right after a no is
         # no answer (review 15 #3).
         "no estoy bien", "no estoy mejor", "no solo cansada", "no just tired", "no better",
