@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.safety.assessment import CATEGORIES
-from bot.safety.lexicon import DATA_DIR, LexiconError, load_lexicon
+from bot.safety.lexicon import DATA_DIR, LexiconError, load_answer_words, load_lexicon
 from bot.safety.patterns import ClauseEnd, PatternError, compile_patterns
 from bot.safety.rulebook import RuleBook
 from bot.safety.tokens import Token
@@ -75,6 +75,29 @@ def test_a_broken_data_file_stops_start_up_with_a_clear_message(
     path.write_text(original.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         load_lexicon(data)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"🙂", "😊"', '"🙂😊"', "single emoji"),
+        ('"nope", "nah"', "nope, no", "non-empty list of words"),
+        ("negators:", "negator:", "'negators' must be a list"),
+    ],
+)
+def test_a_broken_answers_file_stops_start_up_with_a_clear_message(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    """The follow-up's words (``answers.yml``) fail as loudly as the detector's: an unquoted
+    ``no`` is YAML's false, two emoji in one entry no emoji."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    path = data / "answers.yml"
+    original = path.read_text(encoding="utf-8")
+    assert old in original
+    path.write_text(original.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(LexiconError, match=f"answers.yml: .*{message}"):
+        load_answer_words(data)
 
 
 @pytest.mark.parametrize("source", ["@WANT to @NOPE", "(want|die", "...2 die", "die?", "want ...2"])

@@ -31,8 +31,10 @@ from bot.safety.followup import (
     read_safe_now,
     record_question,
     risk_of_answer,
+    risk_of_reading,
     take_pending_question,
 )
+from bot.safety.lexicon import load_answer_words
 from bot.settings import load_settings
 from bot.storage import create_engine_for, session_scope
 from bot.storage.enums import Direction, EscalationEventKind, PageTier, SafetyQuestion
@@ -156,7 +158,9 @@ def test_a_qualified_or_retracted_no_to_the_check_in_pages_the_on_call_therapist
     "answer",
     ["no", "no i'm not", "nope im ok", "no tengo",
      # A text smiley is a no's warmth, as ":)" is (review 5 #10).
-     "no <3", "no :D", "no =)", "no, im fine <3", "no xD", "no ^^", "no :P", "no :)"],
+     "no <3", "no :D", "no =)", "no, im fine <3", "no xD", "no ^^", "no :P", "no :)",
+     # A warm emoji, "safe" after the no (review 15 #3).
+     "no thanks 🙂", "no, i'm safe"],
 )  # fmt: skip
 def test_a_clear_no_to_the_check_in_pages_nobody(
     db_session: Session, client: Client, answer: str
@@ -185,7 +189,13 @@ def test_a_clear_no_to_the_check_in_pages_nobody(
         ("no i'm having those thoughts right now", YES), ("no, tengo", YES),
         ("i'm never not having those thoughts", YES), ("i'm not not having them", YES),
         ("no <3", NO), ("no :D", NO), ("no =)", NO), ("no, im fine <3", NO), ("no xD", NO),
-        ("no ^^", NO), ("no :P", NO), ("no </3", YES), ("no ❤️", YES),
+        # A warm emoji is warmth beside a no as beside a yes (review 15 #19).
+        ("no ^^", NO), ("no :P", NO), ("no </3", YES), ("no ❤️", NO), ("no ❤️‍🔥", YES),
+        # "no, estoy bien" is "no, i'm fine"; "no estoy bien" is "i'm not well" (review 15 #3).
+        ("no, estoy bien", NO), ("no estoy mejor", YES), ("no, no estoy bien", YES),
+        # Spanish negative concord: "nada" after a negated verb is one no (review 15 #18).
+        ("no tengo nada", NO), ("no, nada", NO),
+        ("no better", YES), ("no, fine, not good", YES), ("no im fine i do", YES),
         *((face, YES) for face in SAD_FACES_AFTER_A_NO), ("no :'(", YES), ("no D:", YES),
         ("no T_T", YES), ("no:(", YES), ("no :-)", NO), ("no (:", NO), ("no ;)", NO),
     ],
@@ -193,6 +203,59 @@ def test_a_clear_no_to_the_check_in_pages_nobody(
 def test_only_an_unqualified_no_to_the_check_in_is_a_no(answer: str, reading: str) -> None:
     """The same reader decides the Rasa form's slot (``ValidateCrisisCheckInForm``)."""
     assert read_check_in(answer) == reading
+
+
+#: Plain nos to the check-in with a warm emoji, thanks, a laugh, or how they are after
+#: the no: "safe", "better", "mejor", "just tired" (review 15 #3).
+PLAIN_NOS_WITH_WARMTH_OR_HOW_THEY_ARE = [
+    "no thanks 🙂", "no 🙂", "nope 😊", "no gracias 🙂", "no, gracias por preguntar",
+    "no, i'm safe", "no, i'm doing better", "no, ya estoy mejor", "no lol", "no, just tired",
+    "no, estoy bien", "no gracias 🙏🏽", "nope, all good, thanks for asking 💙",
+    "no, no tengo, estoy bien",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("answer", PLAIN_NOS_WITH_WARMTH_OR_HOW_THEY_ARE)
+def test_no_thanks_with_a_smile_or_no_im_safe_to_the_check_in_pages_nobody(answer: str) -> None:
+    assert read_check_in(answer) == NO
+    assert risk_of_reading(SafetyQuestion.CHECK_IN, answer) is None
+
+
+@pytest.mark.parametrize("answer", ["no thanks 🙂", "no 🙂", "nope 😊", "no lol", "no, just tired"])
+def test_the_same_no_to_are_you_safe_right_now_still_pages_as_not_safe(answer: str) -> None:
+    """To "are you safe right now?" a no is "not safe", whatever warmth is beside it."""
+    risk = risk_of_reading(SafetyQuestion.SAFE_NOW, answer)
+    assert risk is not None and risk.level in PAGING_LEVELS and risk.category == "not_safe"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # A hedge, means, a decision or a take-back beside the warm no: when in doubt, page.
+        "no... well maybe", "no 🙂 but i have the pills here", "no thanks, i already decided",
+        "no, i'm safe for now", "no, i'm safe but i still want to die", "no lol jk",
+        "no, i'm better off dead", "no, just tired of everything", "no 😊 jk",
+        "no, i'm fine... i think", "no thanks 🙃", "no, estoy bien pero ya no aguanto",
+        "no 🥰 goodbye", "no, i'm safe... for tonight", "no, i'm good now that i have the pills",
+        # Spanish "no" before the verb negates it; a bare well word right after a no is
+        # no answer (review 15 #3).
+        "no estoy bien", "no estoy mejor", "no solo cansada", "no just tired", "no better",
+        # A negation in how they are's own clause: "not safe", "not fine".
+        "no, not safe", "no, i'm not fine lol", "no, fine, not good",
+    ],
+)  # fmt: skip
+def test_a_hedged_or_mixed_no_with_a_smile_to_the_check_in_still_pages(answer: str) -> None:
+    assert read_check_in(answer) == YES
+    risk = risk_of_reading(SafetyQuestion.CHECK_IN, answer)
+    assert risk is not None and risk.level in PAGING_LEVELS
+
+
+@pytest.mark.parametrize("emoji", sorted(load_answer_words().warm_emoji))
+def test_a_warm_emoji_is_warmth_beside_a_no_and_a_yes_alike(emoji: str) -> None:
+    """One list of warm emoji (``data/answers.yml``), read the same way on both sides
+    (review 15 #19): a no to the check-in stays a no, a yes to "are you safe?" a yes."""
+    assert read_check_in(f"no {emoji}") == NO
+    assert read_safe_now(f"yes i'm safe {emoji}") == YES
 
 
 @pytest.mark.parametrize(
@@ -600,6 +663,21 @@ def test_a_knife_locked_in_my_parents_room_is_noted_as_put_away_without_a_page()
     answer = "i'm safe, i locked the knife in my parent's room"
     risk = risk_of_answer(AskedQuestion(SafetyQuestion.SAFE_NOW), answer)
     assert risk is not None and risk.category == "means_put_away", risk
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["nope, i'm safe", "nah im safe", "naw im safe", "nop, estoy a salvo", "nel, estoy a salvo"],
+)
+def test_any_no_word_beside_safe_reads_as_not_safe(answer: str) -> None:
+    """Every no of the one negation vocabulary (``data/answers.yml``, review 15 #18) negates
+    "safe" as "nope" does: "naw" and "nel" no longer read as unclear."""
+    assert read_safe_now(answer) == NO
+
+
+def test_n_for_and_beside_safe_negates_nothing() -> None:
+    """ "n" opens a plain no but is "and" as often: "safe n home" is safe (review 15 #18)."""
+    assert read_safe_now("yes im safe n home") == YES
 
 
 @pytest.mark.parametrize(

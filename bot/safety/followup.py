@@ -34,10 +34,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crisis_messages
-from bot.answers import NUMBER_WORDS, read_scale, read_yes_no
+from bot.answers import NO_WORDS, NUMBER_WORDS, YES_WORDS, read_scale, read_yes_no
 from bot.diary import SAFETY_URGE_THRESHOLD
 from bot.escalation import PAGING_LEVELS, record_risk
 from bot.safety import get_detector
+from bot.safety.lexicon import load_answer_words
 from bot.settings import Settings
 from bot.storage.enums import URGE_MAX, Direction, EscalationLevel, SafetyQuestion
 from bot.storage.models import Client, Message, PendingSafetyQuestion
@@ -71,11 +72,15 @@ QUESTION_WORDING = {
     SafetyQuestion.SAFE_NOW: "Are you safe right now?",
 }
 
+#: The follow-up's own words (``bot/safety/data/answers.yml``): warm emoji, thanks, how
+#: they are after a no.
+_ANSWER_WORDS = load_answer_words()
+
 #: The words of being well, held once. "ok", "fine" after crisis help acknowledge the
 #: message and do not say "I am safe"; "good" says how they are ("im good").
 _OK_WORDS = frozenset({"ok", "okay", "fine", "alright"})
-#: The well words that make an answer a no only after a no that stands apart ("no, I'm
-#: fine"). Spanish "bien" is not one: "no estoy bien" is "I'm not well".
+#: The well words beside "safe" in an answer to "are you safe right now?" (a no to the
+#: check-in reads how they are from ``well`` in ``data/answers.yml``: :data:`_HOW_THEY_ARE`).
 _WELL_WORDS = _OK_WORDS | {"good"}
 _ACKNOWLEDGEMENTS = _OK_WORDS | {"k", "kk", "sure", "i agree", "👍"}
 #: "Safe" in so many words, in English and Spanish.
@@ -87,19 +92,34 @@ _UNSAFE = re.compile(
     r"\b(unsafe|not safe|isn'?t safe|not really safe|don'?t feel safe|dont feel safe|"
     r"no estoy a salvo|no estoy segur[oa])\b"
 )
-#: The negative contractions, a closed list, with or without the apostrophe and in the
-#: common texting spellings ("don't", "dont", "dnt", "cant", "aint", "shouldnt"): only
-#: these are negations, not every word ending in "nt" ("apartment", "aunt", "went",
-#: "want", "parent's", "moment").
+#: The words of a no that answers, which open a plain no ("no", "nope", "n"; ``no_answers``
+#: and ``no_answers_alone`` in ``data/answers.yml``, the follow-up's one negation vocabulary).
+_LEADING_NO = frozenset(_ANSWER_WORDS.no_answers + _ANSWER_WORDS.no_answers_alone)
+#: Words that negate what follows them ("not", "never", "nunca").
+_NEGATORS = frozenset(_ANSWER_WORDS.negators)
+#: The negative contractions, a closed list of stems, with or without the apostrophe
+#: ("don't", "dont", "dnt", "cant", "aint", "shouldnt"): not every word ending in "nt".
 _NEGATIVE_CONTRACTION = (
-    r"(?:do|does|dos|did|is|are|was|were|ca|c|d|could|cud|would|wud|should|shud|have|hav|"
-    r"has|had|wo|ai|must|need|might|sha)n'?t|doesent|dosent"
+    rf"(?:{'|'.join(_ANSWER_WORDS.contraction_stems)})n'?t"
+    rf"|{'|'.join(_ANSWER_WORDS.contraction_misspellings)}"
 )
+_A_NEGATIVE_CONTRACTION = re.compile(_NEGATIVE_CONTRACTION)
 #: A negation anywhere in an answer that names safety ("I don't think I'm safe",
-#: "safe? no", "no me siento segura") makes it "not safe": when in doubt, escalate.
+#: "safe? no", "no me siento segura", "nope, i'm safe") makes it "not safe": when in doubt,
+#: escalate. Every word of the vocabulary but "n", which is "and" as often ("safe n sound").
 _NEGATION = re.compile(
-    rf"\b(?:not|no|nope|nah|never|nunca|nada|ni|cannot|{_NEGATIVE_CONTRACTION})\b|\bnot sure\b"
+    rf"\b(?:{'|'.join(_ANSWER_WORDS.no_answers + _ANSWER_WORDS.negators)}"
+    rf"|{'|'.join(_ANSWER_WORDS.negative_concord)}|{_NEGATIVE_CONTRACTION})\b"
 )
+
+
+def _negates(word: str) -> bool:
+    """Whether ``word`` negates the words after it in a plain no: a no, "not", "never",
+    "don't". Not Spanish "nada" or "ni": after a negated verb they negate nothing more
+    ("no tengo nada" is one no)."""
+    return word in _LEADING_NO or word in _NEGATORS or bool(_A_NEGATIVE_CONTRACTION.fullmatch(word))
+
+
 #: The detector's parts (``bot/safety/data/frames.yml``) that name lethal means: named
 #: in an answer to "are you safe right now?", it is not safe, unless each clause that
 #: names them says they were put out of reach (:data:`_PUT_AWAY`).
@@ -418,10 +438,21 @@ _PLAIN_EXTRA = re.compile(
     r"y|me|👍|✅"
     r")(?!\S)"
 )
-#: Warm faces beside a yes: the emoji of warmth and thanks, a closed list (the text ones
-#: are :data:`_EMOTICON`'s). Any other emoji ("yes 🙃", the sarcastic "yes i'm ✨fine✨") is
-#: no plain yes.
-_WARM_EMOJI = frozenset("🙂😊😀😃😄😁☺❤💕💖💗💙💚💛💜🧡🤍🥰🤗👍🙏😌🫶👌✅\ufe0f🏻🏼🏽🏾🏿")
+#: The skin tones that modify an emoji and say nothing of their own ("👍🏽").
+_SKIN_TONES = frozenset(chr(code) for code in range(0x1F3FB, 0x1F400))
+
+
+def _symbols_of(words: Collection[str]) -> frozenset[str]:
+    """The emoji among ``words`` that are an answer themselves."""
+    return frozenset(
+        word for word in words if len(word) == 1 and unicodedata.category(word) == "So"
+    )
+
+
+#: The symbols that are a yes or a no themselves, from the one yes/no vocabulary
+#: (``bot.answers``): 👍 ✅ beside a yes, 👎 ❌ in a no.
+_YES_SYMBOLS = _symbols_of(YES_WORDS)
+_NO_SYMBOLS = _symbols_of(NO_WORDS)
 #: Where one clause of an answer ends: the means of one clause are put away by its own verb.
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n…]+|\b(?:and|but|y|pero|though|tho)\b")
 
@@ -431,8 +462,8 @@ _STRAIGHT = {"Pd": "-", "Pi": "'", "Pf": "'"}
 #: The words that only say who answers ("i'm ok" is no yes, "yes" is).
 _SUBJECT = frozenset({"i'm", "im", "i", "am"})
 #: The words an unqualified no to a safety question is made of, in English and Spanish.
-_PLAIN_NO_WORDS = frozenset(
-    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "none", "nada", "nunca", "nel",
+_PLAIN_NO_WORDS = _LEADING_NO | frozenset(
+    {"not", "never", "none", "nada", "nunca",
      "i", "i'm", "im", "am", "do", "don't", "dont", "having", "haven't", "havent",
      "any", "those", "these", "them", "that", "thoughts", "right", "now", "today", "at",
      "all", "thanks", "thank", "you", "tengo", "estoy", "ninguno", "ninguna", "ningún",
@@ -454,10 +485,35 @@ _NOT_HURT = re.compile(
 )
 #: Answers to "are you hurt?" that say nothing either way ("hmm", "hi"): asked again.
 _NOTHING_SAID = frozenset({"hmm", "hm", "hmmm", "um", "umm", "uh", "hi", "hello", "hey", "hola"})
-#: The words that open such a no: "not" negates the well word itself ("not fine").
-_LEADING_NO = frozenset({"no", "n", "nope", "nah", "nop", "naw", "nel"})
-#: The symbols a plain no may hold (with their skin tones and variation selector).
-_NO_SYMBOLS = frozenset("👍👎❌️🏻🏼🏽🏾🏿")
+
+
+def _phrases(phrases: Collection[str]) -> str:
+    """``phrases`` as one alternation, longest first, any run of spaces between words."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(word) for word in phrase.split()) for phrase in ordered)
+
+
+#: Thanks after an answer, whole phrases ("thanks for asking", "gracias por preguntar"):
+#: dropped before a no is read, as warm emoji are.
+_THANKS = re.compile(rf"(?<![\w'])(?:{_phrases(_ANSWER_WORDS.thanks)})(?![\w'])")
+#: The words that open how they are in English: "i'm fine", "doing better", "much better".
+_WELL_OPENER = (
+    r"(?:(?:i'm|im|i am|am)\s+(?:(?:doing|feeling)\s+)?|(?:doing|feeling)\s+)?"
+    r"(?:(?:much|a lot|way|a bit|a little)\s+)?"
+)
+#: The words that open how they are in Spanish: "estoy bien", "ya estoy mejor".
+_WELL_APART_OPENER = r"(?:(?:ya\s+)?(?:estoy|me siento|ando)\s+)?(?:ya\s+)?"
+#: How they are, after a no that opens the answer ("no, i'm safe", "nope im ok", "no, ya
+#: estoy mejor"): ``well`` and ``well_apart`` of ``data/answers.yml`` with the words that
+#: open them. ``opened`` is the English opener; ``apart`` a Spanish phrase.
+_HOW_THEY_ARE = re.compile(
+    rf"(?<![\w'])(?:(?P<opened>{_WELL_OPENER})(?:{_phrases(_ANSWER_WORDS.well)})"
+    rf"|(?P<apart>{_WELL_APART_OPENER}(?:{_phrases(_ANSWER_WORDS.well_apart)})(?:\s+ya)?))"
+    r"(?![\w'])"
+)
+#: A no word just before how they are, nothing but spaces between: "no estoy bien" is "i'm
+#: not well", "no better" no answer; "no, estoy bien" and "no, better" are a no.
+_JUST_AFTER_A_NO = re.compile(rf"(?<![\w'])(?:{'|'.join(sorted(_LEADING_NO | _NEGATORS))})\s*$")
 #: Text smileys, a no's warmth as ":)" is: "<3", ":D", "xD", "=)", "^^", ":P", ";-)". A tear
 #: is no nose: ":')", ";')" (smiling through tears, the text form of 🥲) stay faces.
 _EMOTICON = re.compile(
@@ -470,10 +526,6 @@ _EMOTICON = re.compile(
 _PLAIN_PUNCTUATION = re.compile(r"[.,!…¡]+|(?<!\S)-(?!\S)")
 #: An apostrophe inside a word ("don't", "i'm"): part of the word, not a face.
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
-_NEGATIONS = frozenset(
-    {"no", "n", "nope", "nah", "nop", "naw", "not", "never", "nunca", "nel", "don't", "dont",
-     "haven't", "havent"}
-)  # fmt: skip
 #: The subject and verb words of the plain-no vocabulary: after a no they make a clause of
 #: their own ("no... i am", "no i do"), which is a no only when it is negated itself.
 _CLAUSE_WORDS = frozenset({"i", "i'm", "im", "am", "do", "having", "tengo", "estoy"})
@@ -595,30 +647,67 @@ def is_clear_no(text: str) -> bool:
 
     Every word must belong to a plain no (:data:`_PLAIN_NO_WORDS`): anything
     more ("no but i want to", "no... maybe", "no sé", "no estoy segura", "no
-    pero quiero") qualifies the no, and is not one; so does any emoji or symbol
-    but 👍👎❌ ("no 🔪", "no 💊", "no... 😭😭😭"), and so does any text face but a
-    warm one ("no :(", "no ;-;", "no ;;", "no .-.", "no T_T": :func:`_has_face`).
-    Warm text smileys, a short closed list, are warmth, as ":)" is ("no <3", "no
-    :D"). "fine", "ok" and "good" count only after a no
-    that opens the answer with no other negation between: "no, I'm fine" is a
-    no; "I'm not fine", "not good" and "no I'm not fine" are distress, not a
-    no. Spanish "bien" never does: "no estoy bien" is "I'm not well". A clause
-    of its own after the no must be negated too (:func:`_clauses_negated`):
-    "no... i am" and "no i do" take the no back.
+    pero quiero", "no thanks, i already decided") qualifies the no, and is not
+    one; so does any emoji but a warm one and the answer's own 👎❌ ("no 🔪",
+    "no 💊", "no... 😭😭😭", "no 🙃": :func:`_has_other_emoji`), and so does any
+    text face but a warm one ("no :(", "no ;-;", "no ;;", "no .-.", "no T_T":
+    :func:`_has_face`). Warmth is no qualification: warm emoji and text smileys
+    ("no thanks 🙂", "no <3", "no :D"), thanks ("no, gracias por preguntar") and
+    a laugh ("no lol"). How they are counts only after a no that opens the
+    answer with no other negation before it (:data:`_HOW_THEY_ARE`): "no, I'm
+    fine", "no, i'm safe", "no, i'm doing better", "no, just tired" are a no;
+    "I'm not fine", "not good" and "no I'm not fine" are distress, not a no.
+    Spanish ones, and a bare English one, only after a no set apart by
+    punctuation: "no, estoy bien" is a no, "no estoy bien" is "I'm not well".
+    A clause of its own after the no must be negated too
+    (:func:`_clauses_negated`): "no... i am" and "no i do" take the no back.
     """
     text = _EMOTICON.sub(" ", _lowered(text))
-    if _has_symbol(text) or _has_face(text):
+    if _has_other_emoji(text, _NO_SYMBOLS) or _has_face(text):
         return False
-    words = _answer_phrase(text).split()
-    if not set(words) <= _PLAIN_NO_WORDS | _WELL_WORDS:
+    text = _THANKS.sub(" ", text)
+    if not _well_after_the_no(text):
         return False
-    # "ok" is a yes to most questions; in "nope im ok" it says how they are.
-    if read_yes_no(" ".join(w for w in words if w not in _WELL_WORDS)).value is not False:
+    rest = _HOW_THEY_ARE.sub(" ", text)
+    words = _words_but_laughs(rest)
+    if not set(words) <= _PLAIN_NO_WORDS:
         return False
-    well = [index for index, word in enumerate(words) if word in _WELL_WORDS]
-    if not well:
-        return _clauses_negated(text)
-    return words[0] in _LEADING_NO and not set(words[1 : well[0]]) & _NEGATIONS
+    # "ok" is a yes to most questions; in "nope im ok" it said how they are, and is gone.
+    if read_yes_no(" ".join(words)).value is not False:
+        return False
+    return _clauses_negated(rest)
+
+
+def _well_after_the_no(text: str) -> bool:
+    """Whether every word of how they are in ``text`` (:data:`_HOW_THEY_ARE`) follows the no
+    that opens the answer, with no negation before it in its own clause ("no, not fine",
+    "no no im fine", "no, fine, not good"; "no, no tengo, estoy bien" is a no) and, Spanish
+    or bare, not just after a no word ("no estoy bien", "no better")."""
+    for found in _HOW_THEY_ARE.finditer(text):
+        before = text[: found.start()]
+        opening = _words_but_laughs(before)
+        if not opening or opening[0] not in _LEADING_NO:
+            return False
+        clauses = _CLAUSE_BREAK.split(before)
+        clause = _words_but_laughs(clauses[-1])
+        if len(clauses) == 1:
+            clause = clause[1:]  # The no that opens the answer answers; it negates nothing.
+        if any(_negates(word) for word in clause):
+            return False
+        bare = found["apart"] is None and not found["opened"]
+        if (found["apart"] is not None or bare) and _JUST_AFTER_A_NO.search(before):
+            return False
+    return True
+
+
+def _words_but_laughs(text: str) -> list[str]:
+    """The words of ``text`` (:func:`_answer_phrase`) but its laughs ("lol", "jajaja")."""
+    return [word for word in _answer_phrase(text).split() if not _is_a_laugh(word)]
+
+
+def _is_a_laugh(word: str) -> bool:
+    """Whether ``word`` is a laugh ("lol", "jajaja"; ``laughs`` in ``data/classes.yml``)."""
+    return bool(_ANSWER_WORDS.laugh.fullmatch(word))
 
 
 def _clauses_negated(text: str) -> bool:
@@ -637,14 +726,14 @@ def _clauses_negated(text: str) -> bool:
         if leading and leading < len(words) and words[leading] in _SPANISH_VERBS:
             leading -= 1
         rest = words[leading:]
-        if set(rest) & _CLAUSE_WORDS and sum(word in _NEGATIONS for word in rest) % 2 == 0:
+        if set(rest) & _CLAUSE_WORDS and sum(_negates(word) for word in rest) % 2 == 0:
             return False
     return True
 
 
 def _has_face(text: str) -> bool:
     """Whether ``text`` (warm smileys dropped) holds punctuation a plain no does not: a
-    text face, whichever ("no ;-;", "no ):", "no T_T"). Emoji are :func:`_has_symbol`'s."""
+    text face, whichever ("no ;-;", "no ):", "no T_T"). Emoji are :func:`_has_other_emoji`'s."""
     rest = _PLAIN_PUNCTUATION.sub(" ", _INNER_APOSTROPHE.sub("", text))
     return any(
         unicodedata.category(char).startswith("P") or (char.isascii() and not char.isalnum())
@@ -653,15 +742,17 @@ def _has_face(text: str) -> bool:
     )
 
 
-def _has_symbol(text: str) -> bool:
-    """Whether ``text`` holds an emoji or other pictograph a plain no does not (🔪, 💊, 😭).
+def _has_other_emoji(text: str, answer_symbols: frozenset[str]) -> bool:
+    """Whether ``text`` holds an emoji or other pictograph that qualifies an answer: any but
+    the warm ones (``warm_emoji`` in ``data/answers.yml``, the same beside a yes and a no)
+    and the answer's own ``answer_symbols`` ("no 👎", "yes ✅"), whatever their skin tone.
 
-    ASCII symbols ("<", "=", "^") are a text smiley's or punctuation, not a pictograph.
+    ASCII symbols ("<", "=", "^") are a text smiley's or a face's: :func:`_has_face`.
     """
+    allowed = _ANSWER_WORDS.warm_emoji | answer_symbols | _SKIN_TONES
     return any(
-        unicodedata.category(char).startswith("S") and not char.isascii()
+        unicodedata.category(char).startswith("S") and not char.isascii() and char not in allowed
         for char in text
-        if char not in _NO_SYMBOLS
     )
 
 
@@ -728,9 +819,7 @@ def _is_plain(text: str) -> bool:
     """Whether ``text`` holds nothing but the closed list of plain extras beside a yes
     (:data:`_PLAIN_EXTRA`): no word of another list, no face but a warm one."""
     lowered = _EMOTICON.sub(" ", _lowered(text))
-    if _has_face(lowered) or any(
-        unicodedata.category(char).startswith("S") and char not in _WARM_EMOJI for char in lowered
-    ):
+    if _has_face(lowered) or _has_other_emoji(lowered, _YES_SYMBOLS):
         return False
     return not _PLAIN_EXTRA.sub(" ", _answer_phrase(lowered)).strip()
 

@@ -235,6 +235,62 @@ def laughs_pattern(document: Mapping[str, Any], name: str) -> re.Pattern[str]:
         raise LexiconError(f"{name}: laughs: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class AnswerWords:
+    """The words the follow-up reads in answers to its own safety questions
+    (``answers.yml``; ``bot.safety.followup``), and the one list of laughs."""
+
+    #: Warm faces, hearts and hands: warmth beside a plain yes or a plain no alike.
+    warm_emoji: frozenset[str]
+    #: Thanks phrases after an answer ("thanks for asking", "gracias por preguntar").
+    thanks: tuple[str, ...]
+    #: How they are after a no that opens the answer ("fine", "safe", "better").
+    well: tuple[str, ...]
+    #: The same in Spanish, only after a no set apart by punctuation ("bien", "mejor").
+    well_apart: tuple[str, ...]
+    #: A whole word that is a laugh (``laughs`` in ``classes.yml``).
+    laugh: re.Pattern[str]
+    #: The negation vocabulary: a no that answers ("no", "nope"), one that only answers
+    #: ("n"), words that negate ("not", "never"), Spanish negative concord ("nada", "ni"),
+    #: the stems of the negative contractions ("do" of "don't", "dont") and their misspellings.
+    no_answers: tuple[str, ...]
+    no_answers_alone: tuple[str, ...]
+    negators: tuple[str, ...]
+    negative_concord: tuple[str, ...]
+    contraction_stems: tuple[str, ...]
+    contraction_misspellings: tuple[str, ...]
+
+
+def load_answer_words(data_dir: Path = DATA_DIR) -> AnswerWords:
+    """Read ``answers.yml`` (and the laughs of ``classes.yml``) from ``data_dir``."""
+    name = "answers.yml"
+    document = _read(data_dir, name)
+
+    def phrases(key: str) -> tuple[str, ...]:
+        values = _list(document, key, name)
+        if not values or not all(isinstance(value, str) and value.strip() for value in values):
+            raise LexiconError(f"{name}: '{key}' must be a non-empty list of words")
+        return tuple(" ".join(str(value).lower().split()) for value in values)
+
+    warm = phrases("warm_emoji")
+    not_one_symbol = [value for value in warm if len(value.replace("\ufe0f", "")) != 1]
+    if not_one_symbol:
+        raise LexiconError(f"{name}: warm_emoji must be single emoji: {not_one_symbol}")
+    return AnswerWords(
+        warm_emoji=frozenset(value.replace("\ufe0f", "") for value in warm),
+        thanks=phrases("thanks"),
+        well=phrases("well"),
+        well_apart=phrases("well_apart"),
+        laugh=laughs_pattern(_read(data_dir, "classes.yml"), "classes.yml"),
+        no_answers=phrases("no_answers"),
+        no_answers_alone=phrases("no_answers_alone"),
+        negators=phrases("negators"),
+        negative_concord=phrases("negative_concord"),
+        contraction_stems=phrases("contraction_stems"),
+        contraction_misspellings=phrases("contraction_misspellings"),
+    )
+
+
 def _read(data_dir: Path, name: str) -> dict[str, Any]:
     path = data_dir / name
     try:

@@ -52,26 +52,6 @@ def test_going_to_take_a_shower_pages_no_one(text: str) -> None:
     _assert_pages_no_one(text)
 
 
-#: #3 (Medium, false page): a plain no to the check-in with a warm emoji, thanks in
-#: Spanish, "safe" or "better" pages the on-call (any answer not a clear no is yes).
-PLAIN_NOS_TO_THE_CHECK_IN = [
-    "no thanks 🙂",
-    "no 🙂",
-    "nope 😊",
-    "no gracias 🙂",
-    "no, gracias por preguntar",
-    "no, i'm safe",
-    "no, i'm doing better",
-    "no, ya estoy mejor",
-]
-
-
-@pytest.mark.parametrize("text", PLAIN_NOS_TO_THE_CHECK_IN)
-def test_no_thanks_with_a_smile_to_the_check_in_is_no_page(text: str) -> None:
-    """ "no thanks 🙂" to "are you having thoughts of suicide?": high (check_in_affirmed)."""
-    _assert_answer_pages_no_one(SafetyQuestion.CHECK_IN, text)
-
-
 #: #4 (Medium, false page): everyday partings read as a farewell.
 EVERYDAY_GOODBYES = [
     "bye for now 👋",
