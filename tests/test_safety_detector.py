@@ -2457,3 +2457,172 @@ def test_gun_slang_indirect_farewell_or_buried_plan_pages_on_call(text: str) -> 
 )
 def test_building_iron_a_cheer_or_notes_for_class_pages_no_one(text: str) -> None:
     _assert_level(text, RiskLevel.NONE)
+
+
+# --- Review 16 (branch fix16d): games, forgiveness and a safety question answered yes ----
+
+
+# #1: a console or a game named as someone's pastime, in another clause, does not explain
+# harm to a baby nor a threat with a time or words saying it is real.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the baby won't stop crying and my husband is on the ps5, i'm going to shake the baby",
+        "he's on xbox all night while i do everything, i'm scared i'm going to hurt my baby",
+        "mi esposo se la pasa en el play y yo con el bebe, le voy a hacer daño al bebe",
+        "my stepdad is the final boss. tonight i'm going to kill him",
+        "had a boss fight with my manager today. tomorrow i'm going to shoot him",
+        "he's in league with my ex, i'm going to kill him tonight",
+        "my brother plays roblox all day. i'm going to hurt him tonight",
+        "voy a matar a mi hermano en serio 🔪 roblox",
+    ],
+)
+def test_husband_on_the_ps5_and_shaking_the_baby_pages_on_call(text: str) -> None:
+    _assert_escalates(text)
+
+
+# #2: a game that only says when ("after valorant", "después de jugar free fire"), or a
+# game said to be no game, in the threat's own clause.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm going to kill him after we finish playing warzone tonight",
+        "im going to kill him tonight after valorant",
+        "voy a matar a mi padrastro esta noche despues de jugar free fire",
+        "jugamos free fire y despues voy a matar a mi padrastro con el cuchillo",
+        "voy a matarlo esta noche, ya no es un juego de free fire",
+    ],
+)
+def test_killing_him_after_the_game_tonight_pages_on_call(text: str) -> None:
+    _assert_escalates(text)
+
+
+# #3: a line break ends a clause as a full stop does.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we were on the ps5\nim going to kill him tonight for real",
+        "we were playing fortnite\nim going to kill him tonight for real",
+    ],
+)
+def test_a_threat_on_the_line_after_a_game_pages_on_call(text: str) -> None:
+    _assert_escalates(text)
+
+
+# #4, #5: forgiveness does not explain a threat with a time, a weapon, an intent (texted,
+# or further before the act) or harm to a baby.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to kill him tonight but i forgive him",
+        "quiero matarlo esta noche pero lo perdono",
+        "quiero matarlo esta noche\npero lo perdono",
+        "quiero matarlo mañana, pero lo perdono",
+        "i want to kill him tomorrow, but i forgive him",
+        "pienso matarlo el viernes pero ya lo perdone",
+        "i bought a knife to kill him but i forgive him",
+        "i want to kill her with my dad's gun but i forgive her",
+        "tengo ganas de matarlo con el cuchillo que compre pero lo perdono",
+        "im gunna stab him but i forgive him",
+        "bout to kill him but i forgive him",
+        "im gonna drive over and stab him but i forgive him",
+        "im going to wait till he sleeps and stab him but i forgive him",
+        "i want to hurt my baby but i forgive her",
+    ],
+)
+def test_wanting_to_kill_him_tonight_but_forgiving_him_pages_on_call(text: str) -> None:
+    _assert_escalates(text)
+
+
+# #6: a reported safety question answered yes in looser words, a face, an emoji.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my therapist asked if i was suicidal and yes sadly",
+        "my therapist asked if i was suicidal and honestly yes 😔",
+        "my therapist asked if i was suicidal, the answer is yes :(",
+        "my therapist asked if i was suicidal and i said yea kinda",
+        "she asked if i've been thinking of killing myself and yess",
+        "mi terapeuta me preguntó si quería matarme y sí lo he pensado",
+        "mi psicóloga me preguntó si pensaba en suicidarme y la verdad sí 😞",
+    ],
+)
+def test_asked_if_suicidal_and_yes_sadly_is_at_least_flagged(text: str) -> None:
+    _assert_flagged(text)
+
+
+# #7: killing "my boss" or "the boss" is venting or a game, not violence by itself; a
+# threat to the boss with a time and a weapon still pages.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i could kill my boss",
+        "honestly i could kill my boss today lol",
+        "i'm gonna kill my boss lol he moved the meeting again",
+        "help me kill the boss on level 4",
+        "how do i kill the boss in hollow knight",
+        "we need to kill the boss before the timer runs out",
+    ],
+)
+def test_i_could_kill_my_boss_pages_no_one(text: str) -> None:
+    _assert_pages_no_one(text)
+
+
+def test_going_to_kill_my_boss_tonight_with_a_gun_pages_on_call() -> None:
+    _assert_escalates("i'm going to kill my boss tonight, i have a gun")
+
+
+# #8: "lo voy a matar por comerse mi pastel" forgiven is anger, whatever intent it says.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "te juro que lo voy a matar por comerse mi pastel pero lo perdono jaja",
+        "lo voy a matar por comerse mi pastel, bueno lo perdono",
+        "voy a matar a mi hermano por comerse mi pastel pero lo perdono",
+        "i'm going to kill him for eating my fries but i forgive him lol",
+    ],
+)
+def test_going_to_kill_him_for_eating_my_cake_but_forgiven_pages_no_one(text: str) -> None:
+    _assert_pages_no_one(text)
+
+
+# #9: the first answer after the question is the answer: a later "yeah i'm" or "sí," is
+# something else.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my therapist asked if i was suicidal, i said no. yeah i'm just stressed about school",
+        "the nurse asked if i had thoughts of suicide and i said not since high school, yeah",
+        "mi terapeuta me preguntó si tenía pensamientos suicidas, le dije que no. si, me fue bien",
+    ],
+)
+def test_said_no_then_yeah_im_stressed_flags_nothing(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+# Look-alikes of the review 16 fixes: games played, anger forgiven, questions answered no.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he keeps camping in warzone, im gonna kill him lol",
+        "im gonna kill him playing warzone tonight lol",
+        "voy a matarlo jugando free fire hoy",
+        "mi hermano juega roblox todo el dia, lo voy a matar jaja",
+        "i'll kill him in minecraft tomorrow lol he took my diamonds",
+        "we were on the ps5\nim going to kill him in the game lol",
+        "my son plays fortnite, i'm gonna kill him in the game tonight lol",
+        "ugh i could kill my boss he moved the meeting",
+        "we beat the final boss tonight finally",
+        "im gonna kill him for eating my fries but i forgive him lol",
+        "voy a matar a mi hermano por agarrar mi cargador pero lo perdono jaja",
+        "quiero matarlo pero lo perdono",
+        "after we finish playing valorant tonight i'm going to bed",
+        "my therapist asked if i was sleeping ok and yes sadly not much",
+        "she asked if i had thoughts of hurting myself and nah im good",
+        "mi terapeuta me preguntó si tenía pensamientos suicidas y si dormía bien",
+        "me preguntaron si quería hacerme daño y si me sentía segura, les dije que no",
+        "the intake form asked if i was suicidal. no. just anxious",
+    ],
+)
+def test_games_anger_forgiven_and_questions_answered_no_page_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)

@@ -31,8 +31,11 @@ from bot.safety.normalize import NormalizedText, fold
 FRAMES_FILE = DATA_DIR / "frames.yml"
 CLASSES_FILE = DATA_DIR / "classes.yml"
 #: A token: a word (with apostrophes or "*" inside, as in "don't", "k*llearme"), or any
-#: other symbol; a quotation mark ("'kms'") is a symbol of its own.
-_TOKEN = re.compile(r"\w+(?:['*]\w+)*|[^\w\s]")
+#: other symbol; a quotation mark ("'kms'") is a symbol of its own. A line break is a
+#: token too, so that it ends a clause as a full stop does ("we were on the ps5\nim going
+#: to kill him tonight for real").
+_TOKEN = re.compile(r"\w+(?:['*]\w+)*|\n|[^\w\s]")
+_LINE_BREAK = "\n"
 _QUOTE_MARKS = frozenset("\"'\u201c\u201d\u00ab\u00bb")
 _SENTENCE_BREAKS = frozenset(".!?\n")
 #: A quotation longer than this (in tokens) is not a quoted remark.
@@ -130,8 +133,10 @@ _EVERYDAY = "everyday:"
 #: Marker kinds of words saying a part is real ("irl", "for real"), by part.
 _REAL = "real:"
 _FORGIVEN, _INTENDED, _INTENT_GIVEN_UP = "forgiveness", "harm_intended", "harm_intent_given_up"
-#: How many words may come between a stated intent and the harm ("gonna really hurt him").
-_INTENT_REACH = 2
+_PETTY = "petty_reasons"
+#: How many words after the harm's own a child may be named ("hacer daño al bebé").
+_CHILD_REACH = 4
+_STRETCHED = re.compile(r"(\w)\1+")
 _POSSESSIVE = re.compile(r"^(.+?)(?:'s|s')$")
 
 
@@ -205,7 +210,11 @@ class FrameReader:
         self._everyday_in_clause = frozenset(_mapping(document, "everyday_in_clause"))
         for part, phrases in _mapping(document, "everyday_in_clause").items():
             self._add_markers(f"{_REAL}{part}", phrases)
-        for kind in (_FORGIVEN, _INTENDED, _INTENT_GIVEN_UP):
+        self._game_places = frozenset(fold(str(w)) for w in _list(document, "game_places"))
+        self._game_times = frozenset(fold(str(w)) for w in _list(document, "game_times"))
+        self._children = frozenset(fold(str(w)) for w in _list(document, "children"))
+        self._petty_kill = frozenset(fold(str(w)) for w in _list(document, "petty_kill"))
+        for kind in (_FORGIVEN, _INTENDED, _INTENT_GIVEN_UP, _PETTY):
             self._add_markers(kind, _list(document, kind))
         self._forgiveness_explains = frozenset(
             str(p) for p in _list(document, "forgiveness_explains")
@@ -227,8 +236,17 @@ class FrameReader:
             folded = fold(written)
             self._accented[folded] = self._accented.get(folded, frozenset()) | {written}
         self._negators = frozenset(fold(str(w)) for w in _list(document, "negators"))
-        self._yes_words = frozenset(fold(str(w)) for w in _list(document, "yes_words"))
+        self._yes_words = frozenset(
+            _unstretched(fold(str(w))) for w in _list(document, "yes_words")
+        )
+        self._yes_words_alone = frozenset(
+            _unstretched(fold(str(w))) for w in _list(document, "yes_words_alone")
+        )
         self._yes_restated_by = frozenset(fold(str(w)) for w in _list(document, "yes_restated_by"))
+        self._no_words = frozenset(_unstretched(fold(str(w))) for w in _list(document, "no_words"))
+        self._no_answered_after = frozenset(
+            fold(str(w)).split()[-1] for w in _list(document, "no_answered_after")
+        )
         self._window = int(document.get("negation_window", 3))
         self._subject_free = frozenset(str(p) for p in _list(document, "subject_free_parts"))
         self._qualifiers = frozenset(str(p) for p in _list(document, "qualifier_parts"))
@@ -543,26 +561,47 @@ class FrameReader:
         self, words: Sequence[str], marks: Mapping[str, list[bool]], found: Sequence[_Occurrence]
     ) -> frozenset[str]:
         """The parts that anger forgiven explains (``forgiveness_explains``): none where a
-        plan is told with it, a part of ``forgiveness_undone_by`` outside its own clause
-        ("i'm going to stab him tonight but i forgive him") or the harm said as intended
-        ("i'm going to stab him but i forgive him"), since forgiveness softens anger, not
-        a plan."""
+        plan is told with it, a part of ``forgiveness_undone_by`` (a time, a weapon)
+        outside its own clause ("i want to kill him tonight but i forgive him", "i bought
+        a knife to kill him but i forgive him"), the harm said as intended anywhere before
+        it in its clause ("im gonna drive over and stab him but i forgive him"), or harm to
+        a child; forgiveness softens anger, not a plan. Killing said over a petty reason
+        ("lo voy a matar por comerse mi pastel, bueno lo perdono") is the idiom of anger:
+        its intent is no plan."""
         forgiven = marks.get(_FORGIVEN)
         if forgiven is None:
             return frozenset()
-        own_clauses = {_clause_around(words, start).start for start, _ in _runs(forgiven)}
-        intended = marks.get(_INTENDED, [False] * len(words))
-        given_up = marks.get(_INTENT_GIVEN_UP, [False] * len(words))
+        own_clauses = set()
+        for start, _ in _runs(forgiven):
+            # "but i forgive him": the clause after the leading "but", not the one before.
+            while start + 1 < len(words) and words[start] in _CLAUSE_BREAKS:
+                start += 1
+            own_clauses.add(_clause_around(words, start).start)
+        none = [False] * len(words)
+        intended = marks.get(_INTENDED, none)
+        given_up = marks.get(_INTENT_GIVEN_UP, none)
+        petty = marks.get(_PETTY, none)
         for occurrence in found:
-            clause = _clause_around(words, occurrence.start).start
-            if occurrence.part in self._forgiveness_undone_by and clause not in own_clauses:
+            clause = _clause_around(words, occurrence.start)
+            if occurrence.part in self._forgiveness_undone_by and clause.start not in own_clauses:
                 return frozenset()
-            reach = max(clause, occurrence.start - _INTENT_REACH - 1)
-            if occurrence.part in self._forgiveness_explains and any(
-                intended[i] and not given_up[i] for i in range(reach, occurrence.end)
+            if occurrence.part not in self._forgiveness_explains:
+                continue
+            if self._harms_a_child(words, occurrence, clause):
+                return frozenset()
+            if any(petty[occurrence.end : clause.stop]) and not self._petty_kill.isdisjoint(
+                words[occurrence.start : occurrence.end]
             ):
+                continue
+            if any(intended[i] and not given_up[i] for i in range(clause.start, occurrence.end)):
                 return frozenset()
         return self._forgiveness_explains
+
+    def _harms_a_child(self, words: Sequence[str], occurrence: _Occurrence, clause: slice) -> bool:
+        """Whether the harm at ``occurrence`` is to a child: a word of ``children`` in its
+        words or in the few after them in its clause ("le voy a hacer daño al bebé")."""
+        stop = min(clause.stop, occurrence.end + _CHILD_REACH)
+        return not self._children.isdisjoint(words[occurrence.start : stop])
 
     def _everyday_in_its_clause(
         self,
@@ -573,32 +612,62 @@ class FrameReader:
     ) -> list[bool]:
         """For each occurrence, whether everyday words read in their clause
         (``everyday_in_clause``) explain it. Negated ("not in the game") they explain
-        nothing; they explain the part in their own clause ("im going to kill him in
-        fortnite tonight"), and in other clauses only where no words outside their own
-        clauses say the part is real ("..., im gonna kill him for real")."""
+        nothing, and they never explain harm to a child. Where the game is the harm's
+        place, in its clause ("im going to kill him in fortnite tonight"), it explains it.
+        A game that is a pastime beside the harm ("my brother plays roblox all day",
+        "after we finish playing warzone", in the harm's clause or another) explains it
+        only where no words say the harm is real ("..., im gonna kill him for real", "ya
+        no es un juego") and the harm's clause names no time and no weapon ("im going to
+        kill him tonight", "con el cuchillo")."""
         explained = [False] * len(found)
         for part in self._everyday_in_clause:
             everyday = marks.get(f"{_EVERYDAY}{part}")
             if everyday is None:
                 continue
-            clauses = {
-                _clause_around(words, start).start
-                for start, _ in _runs(everyday)
+            games = [
+                (start, end)
+                for start, end in _runs(everyday)
                 if not self._negated(words, start, not_negating)
-            }
-            if not clauses:
+            ]
+            if not games:
                 continue
+            places = {
+                _clause_around(words, start).start
+                for start, _ in games
+                if self._game_is_the_place(words, start)
+            }
             real = any(
-                _clause_around(words, start).start not in clauses
-                and not self._negated(words, start, not_negating)
+                not self._negated(words, start, not_negating)
                 for start, _ in _runs(marks.get(f"{_REAL}{part}", [False] * len(words)))
             )
             for position, occurrence in enumerate(found):
-                if occurrence.part == part:
-                    explained[position] = (
-                        _clause_around(words, occurrence.start).start in clauses or not real
-                    )
+                if occurrence.part != part:
+                    continue
+                clause = _clause_around(words, occurrence.start)
+                if self._harms_a_child(words, occurrence, clause):
+                    continue
+                if clause.start in places:
+                    explained[position] = True
+                    continue
+                planned = any(
+                    (other.part in self._times or other.part in self._means)
+                    and clause.start <= other.start < clause.stop
+                    for other in found
+                )
+                explained[position] = not real and not planned
         return explained
+
+    def _game_is_the_place(self, words: Sequence[str], start: int) -> bool:
+        """Whether the game words at ``start`` say where the harm happens: they open with
+        a word of ``game_places`` ("in fortnite") or follow one ("playing warzone"), and no
+        word of time comes before that ("after playing warzone": only when)."""
+        if words[start] in self._game_places:
+            opener = start
+        elif start > 0 and words[start - 1] in self._game_places:
+            opener = start - 1
+        else:
+            return False
+        return opener == 0 or words[opener - 1] not in self._game_times
 
     def _handed_over(
         self,
@@ -1029,12 +1098,17 @@ class FrameReader:
 
     def _negated(self, words: Sequence[str], index: int, not_negating: Sequence[bool]) -> bool:
         """Whether a true negator comes shortly before ``index`` in its clause; the
-        words ``not_negating`` marks (a pseudo-negation, a part) negate nothing."""
-        for back in range(index - 1, max(index - 1 - self._window, -1), -1):
-            if words[back] in _CLAUSE_BREAKS:
+        words ``not_negating`` marks (a pseudo-negation, a part) negate nothing. A line
+        break is passed over: "not" alone on its line negates the next."""
+        seen = 0
+        for back in range(index - 1, -1, -1):
+            if words[back] == _LINE_BREAK:
+                continue  # "im\nnot\ngoing to kill myself": one sentence over three lines
+            if seen == self._window or words[back] in _CLAUSE_BREAKS:
                 return False
             if words[back] in self._negators and not not_negating[back]:
                 return True
+            seen += 1
         return False
 
     def _risk_at(self, words: Sequence[str], index: int) -> bool:
@@ -1074,22 +1148,65 @@ class FrameReader:
 
     def _answered_yes(self, words: Sequence[str], marks: Mapping[str, list[bool]]) -> bool:
         """Whether the message answers a safety question yes: in words of ``answered_yes``,
-        or by a yes word after the question that ends its clause ("the answer is yes", "y
-        pues sí") or that the client restates ("and yeah i am"). "yeah no" is no yes."""
+        or by the first answer after the question, in its sentence or as the next
+        sentence's first word: a yes word ("and yes sadly", "the answer is yes :(",
+        "yess"; "si" only as :meth:`_says_yes` reads it), not a no ("i said no. yeah i'm
+        just stressed", "le dije que no. si, me fue bien"). "yeah no" is no yes."""
         if _ANSWERED_YES in marks:
             return True
         asked = marks.get(_QUESTIONS)
         if asked is None or True not in asked:
             return False
-        after = len(asked) - asked[::-1].index(True)
-        return any(
-            words[index] in self._yes_words
-            and (
-                index + 1 == len(words)
-                or words[index + 1] in _CLAUSE_BREAKS
-                or words[index + 1] in self._yes_restated_by
-            )
-            for index in range(after, len(words))
+        index = len(asked) - asked[::-1].index(True)
+        next_sentence = False
+        while index < len(words):
+            word = words[index]
+            if word in _SENTENCE_BREAKS:
+                if next_sentence:
+                    return False
+                while index < len(words) and words[index] in _CLAUSE_BREAKS:
+                    index += 1
+                next_sentence = True
+                continue
+            if self._says_no(words, index):
+                return False
+            if self._says_yes(words, index):
+                return True
+            if next_sentence:
+                return False
+            index += 1
+        return False
+
+    def _says_no(self, words: Sequence[str], index: int) -> bool:
+        """Whether the word at ``index`` answers no: a no word opening its clause or after
+        a word of ``no_answered_after`` ("i said no", "y no")."""
+        return _unstretched(words[index]) in self._no_words and (
+            index == 0
+            or words[index - 1] in _CLAUSE_BREAKS
+            or words[index - 1] in self._no_answered_after
+        )
+
+    def _says_yes(self, words: Sequence[str], index: int) -> bool:
+        """Whether the word at ``index`` answers yes and no no word follows it ("yeah no").
+        "si" ("if" too) and "claro" only where they end the clause, a face or an emoji
+        follows, or the answer is said again ("y sí lo he pensado", "sí, i am")."""
+        word = _unstretched(words[index])
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if _unstretched(following) in self._no_words:
+            return False
+        if word in self._yes_words:
+            return True
+        if word not in self._yes_words_alone:
+            return False
+        after = index + 1
+        while after < len(words) and words[after] in self._clitics:
+            after += 1
+        return (
+            not following
+            or following in _CLAUSE_BREAKS
+            or not following.replace("_", "").isalnum()
+            or following.startswith("emoji_")
+            or (after < len(words) and words[after] in self._yes_restated_by)
         )
 
     def _discounted_clauses(
@@ -1478,6 +1595,11 @@ def _touches_any(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> boo
 
 def _position(evidence: Evidence) -> tuple[int, int, str]:
     return evidence.start, evidence.end, evidence.category
+
+
+def _unstretched(word: str) -> str:
+    """``word`` with each run of one letter written once: "yesss", "siii" are "yes", "si"."""
+    return _STRETCHED.sub(r"\1", word)
 
 
 def _is_symbol(token: str) -> bool:
