@@ -45,7 +45,11 @@ class RulesVerdict:
     idiom's sentences): the model reads the message without them, rather than not at all,
     and never lowers the verdict. ``firm`` are the spans of rules no idiom may cancel
     (``suppressible: false``): the parts' everyday talk and idioms do not explain them
-    away either.
+    away either. ``risk_words_seen`` is true when the rules met a word of risk at all,
+    counted or not: a rule's match other than a bare time ("tonight"), a part that is
+    more than a qualifier, or a word of a risk class (``model.yml``:
+    ``risk_word_classes``). Where it is false the learned model alone is heard only when
+    sure (``unseen``): "i'm going to take a shower" is no page.
     """
 
     assessment: Assessment
@@ -55,6 +59,7 @@ class RulesVerdict:
     by_parts: bool = False
     masked: tuple[tuple[int, int], ...] = ()
     firm: tuple[tuple[int, int], ...] = ()
+    risk_words_seen: bool = False
 
 
 @dataclass(frozen=True)
