@@ -275,7 +275,7 @@ def _missed(expect: str, level: RiskLevel) -> bool:
 
 
 def _thresholds(settings: ModelSettings) -> str:
-    cases = ("noticed", "alone", "set_aside")
+    cases = ("noticed", "alone", "unseen", "set_aside")
     described = ", ".join(
         f"{case} flag {getattr(settings, case).flag} / escalate {getattr(settings, case).escalate}"
         for case in cases
@@ -308,7 +308,7 @@ def grid(
 def variations(settings: ModelSettings) -> Iterator[tuple[str, ModelSettings]]:
     """The shipped settings, then each threshold moved alone through its grid."""
     yield "as shipped", settings
-    for case in ("noticed", "alone", "set_aside"):
+    for case in ("noticed", "alone", "unseen", "set_aside"):
         thresholds: Thresholds = getattr(settings, case)
         for head in ("flag", "escalate"):
             for value in GRID_PROBABILITIES:

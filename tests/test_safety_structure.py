@@ -7,6 +7,8 @@ in Spanish at the same level.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.safety import RiskLevel, assess, get_detector
@@ -258,7 +260,8 @@ def _verdict(
     set_aside: bool = False,
     categories: tuple[str, ...] = (),
 ) -> RulesVerdict:
-    return RulesVerdict(Assessment(level, categories), cancelled, noticed, set_aside)
+    verdict = RulesVerdict(Assessment(level, categories), cancelled, noticed, set_aside)
+    return dataclasses.replace(verdict, risk_words_seen=True)  # a word of risk, at least
 
 
 def test_model_raises_to_high_what_the_rules_noticed() -> None:
@@ -285,6 +288,24 @@ def test_model_alone_flags_and_pages_only_when_surer() -> None:
     # not be a fragment (min_words); leave-one-writer-out chose 0.5 for both.
     assert settings.alone.escalate >= settings.noticed.escalate
     assert settings.page_needs_risk > 0
+
+
+def test_model_alone_pages_a_message_without_any_word_of_risk_only_when_surer() -> None:
+    """Review 15 #1: where the rules met no word of risk at all ("i'm going to the
+    store"), the model's "i'm going to" is not enough to page: a caring question instead,
+    a page only from the ``unseen`` bar. A word of risk anywhere keeps the ``alone`` bar."""
+    settings = load_settings()
+    text = "i'm going to the store after work"
+    between = ModelScores(
+        risk=0.9, escalate=(settings.alone.escalate + settings.unseen.escalate) / 2
+    )
+    unseen = RulesVerdict(Assessment(RiskLevel.NONE, ()))
+    assert combine(text, unseen, between, settings).level is RiskLevel.MODERATE
+    seen = dataclasses.replace(unseen, risk_words_seen=True)
+    assert combine(text, seen, between, settings).level is RiskLevel.HIGH
+    sure = ModelScores(risk=0.9, escalate=settings.unseen.escalate)
+    assert combine(text, unseen, sure, settings).level is RiskLevel.HIGH
+    assert settings.unseen.escalate > settings.alone.escalate
 
 
 def test_model_needs_to_be_surest_where_a_part_was_negated() -> None:

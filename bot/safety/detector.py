@@ -18,7 +18,7 @@ from spacy.tokens import Doc
 from bot.safety.assessment import CATEGORIES, NO_RISK, Assessment, Evidence, RiskLevel
 from bot.safety.frames import FrameFinding, FrameReader
 from bot.safety.language import EnglishLookups, build_tokenizer
-from bot.safety.lexicon import Lexicon, load_lexicon
+from bot.safety.lexicon import Lexicon, LexiconError, load_lexicon
 from bot.safety.model import CrisisModel, ModelScores, ModelSettings, load_model, load_settings
 from bot.safety.normalize import NormalizedText, Normalizer
 from bot.safety.patterns import compile_patterns
@@ -85,6 +85,12 @@ class CrisisDetector:
                 for source in lexicon.joining
                 for pattern in compile_patterns(source, lexicon.classes)
             ),
+        )
+        unknown = sorted(self._model_settings.risk_word_classes - set(lexicon.classes))
+        if unknown:
+            raise LexiconError(f"model.yml: risk_word_classes not in classes.yml: {unknown}")
+        self._risk_word_tags = frozenset(
+            f"@{name}" for name in self._model_settings.risk_word_classes
         )
 
     def assess(self, text: str) -> Assessment:
@@ -198,14 +204,23 @@ class CrisisDetector:
         # A diary rating, recovery or an accident ("SI no", "clean from cutting") keeps
         # the model out of a message where no rule then counts.
         benign = any(not s.suppressor.idiom for s in dropping)
+        seen = bool(tags & self._risk_word_tags) or any(
+            hit.rule.category is not None
+            or not set(hit.rule.signals) <= self._model_settings.bare_time_signals
+            for hit in hits
+        )
         if not hits:
-            return RulesVerdict(NO_RISK, cancelled=benign, masked=masked), figurative
+            verdict = RulesVerdict(NO_RISK, cancelled=benign, masked=masked, risk_words_seen=seen)
+            return verdict, figurative
         verdict = score(normalized.original, tokens, hits, suppressions, self._settings)
         found_nothing = verdict.assessment.level is RiskLevel.NONE
         cancelled = verdict.cancelled or (benign and found_nothing)
         if not found_nothing and not any(is_dropped(h, suppressions, idiom=True) for h in hits):
             masked = ()  # the idiom set nothing aside: the model reads the whole message
-        return dataclasses.replace(verdict, cancelled=cancelled, masked=masked), figurative
+        verdict = dataclasses.replace(
+            verdict, cancelled=cancelled, masked=masked, risk_words_seen=seen
+        )
+        return verdict, figurative
 
 
 def _with_frames(
@@ -249,9 +264,17 @@ def _with_frames(
     # me" is.
     set_aside = bool(frames.set_aside or (joke_only and frames.joked))
     by_parts = RiskLevel.NONE < frames.level >= rules.level
+    seen = verdict.risk_words_seen or not set(frames.parts) <= qualifiers
     if frames.level <= rules.level:
         return RulesVerdict(
-            rules, cancelled, noticed, set_aside, by_parts, verdict.masked, joined=verdict.joined
+            rules,
+            cancelled,
+            noticed,
+            set_aside,
+            by_parts,
+            verdict.masked,
+            joined=verdict.joined,
+            risk_words_seen=seen,
         )
     categories = tuple(sorted(set(rules.categories) | set(frames.categories), key=CATEGORIES.index))
     evidence = tuple(
@@ -265,6 +288,7 @@ def _with_frames(
         by_parts,
         verdict.masked,
         joined=verdict.joined,
+        risk_words_seen=seen,
     )
 
 
@@ -349,7 +373,9 @@ def combine(
     level where it is confident of nothing and only phrase rules spoke.
 
     How sure the model must be depends on what the rules saw: less where they
-    noticed something, more where they noticed nothing or a part was negated. It
+    noticed something, more where they noticed nothing or a part was negated, and
+    most where they met no word of risk at all ("i'm going to the store": the model
+    has learned "i'm going to" from the corpus' plans). It
     never overrules risk words the rules set aside (negated, someone else's, a
     topic, an idiom, a diary rating, everyday context), and does not page on what
     SPEC §6 rates moderate whatever the wording (self-harm already done). An idiom
@@ -373,8 +399,10 @@ def combine(
         thresholds = settings.set_aside
     elif verdict.noticed:
         thresholds = settings.noticed
-    else:
+    elif verdict.risk_words_seen:
         thresholds = settings.alone
+    else:
+        thresholds = settings.unseen
     learned = RiskLevel.NONE
     if (
         scores.escalate >= thresholds.escalate

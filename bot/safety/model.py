@@ -75,8 +75,10 @@ class ModelSettings:
     """Hyper-parameters, and how the model and the rules combine (``data/model.yml``).
 
     The model raises a message by ``noticed`` where the rules noticed something,
-    by ``alone`` where they noticed nothing, and by ``set_aside`` where they read
-    risk words and set them aside (negated, someone else's, a report, an idiom).
+    by ``alone`` where they noticed nothing but met a word of risk, by ``unseen``
+    where they met none at all (``RulesVerdict.risk_words_seen``), and by
+    ``set_aside`` where they read risk words and set them aside (negated, someone
+    else's, a report, an idiom).
     Below ``veto`` probability of any risk it lowers the rules' ``moderate`` or
     ``high`` one level. It pages only where its probability of any risk is at least
     ``page_needs_risk`` too (both heads agree). Messages of fewer than ``min_words``
@@ -91,10 +93,13 @@ class ModelSettings:
     regularisation: float
     noticed: Thresholds
     alone: Thresholds
+    unseen: Thresholds
     set_aside: Thresholds
     veto: float
     page_needs_risk: float
     min_words: int
+    risk_word_classes: frozenset[str]
+    bare_time_signals: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -128,10 +133,13 @@ def load_settings(path: Path = SETTINGS_FILE) -> ModelSettings:
             regularisation=float(document["regularisation"]),
             noticed=_thresholds(combine["noticed"]),
             alone=_thresholds(combine["alone"]),
+            unseen=_thresholds(combine["unseen"]),
             set_aside=_thresholds(combine["set_aside"]),
             veto=float(combine["veto"]),
             page_needs_risk=float(combine["page_needs_risk"]),
             min_words=int(combine["min_words"]),
+            risk_word_classes=frozenset(str(name) for name in combine["risk_word_classes"]),
+            bare_time_signals=frozenset(str(name) for name in combine["bare_time_signals"]),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, IndexError) as exc:
         raise LexiconError(f"model.yml: cannot be read: {exc!r}") from exc

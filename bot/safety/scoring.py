@@ -56,6 +56,11 @@ class RulesVerdict:
     away either. ``joined`` is true when a counted match is another person's risk the
     client joins in with ("my friend wants to kms and so do i"): the learned model reads
     such words as the other person's, so it does not lower the verdict.
+    ``risk_words_seen`` is true when the rules met a word of risk at all,
+    counted or not: a rule's match other than a bare time ("tonight"), a part that is
+    more than a qualifier, or a word of a risk class (``model.yml``:
+    ``risk_word_classes``). Where it is false the learned model alone is heard only when
+    sure (``unseen``): "i'm going to take a shower" is no page.
     """
 
     assessment: Assessment
@@ -66,6 +71,7 @@ class RulesVerdict:
     masked: tuple[tuple[int, int], ...] = ()
     firm: tuple[tuple[int, int], ...] = ()
     joined: bool = False
+    risk_words_seen: bool = False
 
 
 @dataclass(frozen=True)

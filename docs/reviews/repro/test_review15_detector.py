@@ -31,24 +31,18 @@ def _assert_answer_pages_no_one(kind: str, text: str) -> None:
 
 
 #: #1 (High, false page): the learned model alone (no rule noticed anything) pages plain
-#: plans and home life, English and Spanish.
+#: plans and home life, English and Spanish. Fixed on fix16b but for these two: the model,
+#: retrained with short plans, is still sure (0.80 / 0.98 escalate) that an evening out
+#: or going to bed "ya" is a crisis; the others are in tests/test_safety_detector.py.
 EVERYDAY_PLANS = [
-    "i'm going to take a shower",
-    "i'm going to call my sister",
-    "i'm going to the store",
-    "gonna make some tea and read",
-    "my cat is sleeping next to me",
-    "voy a llamar a mi mamá",
     "voy al cine esta noche",
-    "voy a salir con mis amigas esta noche",
     "me voy a acostar ya",
-    "voy a terminar la tarjeta diaria",
 ]
 
 
 @pytest.mark.parametrize("text", EVERYDAY_PLANS)
 def test_going_to_take_a_shower_pages_no_one(text: str) -> None:
-    """ "i'm going to take a shower": high (learned_risk, escalate 0.90, risk 0.83)."""
+    """ "voy al cine esta noche": high (learned_risk, escalate 0.97, risk 0.88)."""
     _assert_pages_no_one(text)
 
 
