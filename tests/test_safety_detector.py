@@ -2413,7 +2413,7 @@ def test_loading_a_gun_to_hunt_or_at_the_range_pages_no_one(text: str) -> None:
     "text",
     [
         "tell everyone in group i said bye. i'm not coming back. ever",
-        "bye everyone. i'm never coming back",
+        "bye everyone. i'm never coming back. ever",
         "goodbye group, this is the last time you'll hear from me, i'm not coming back ever",
         "díganle a todos en grupo que me despedí. no voy a volver nunca",
         "adiós a todos, no vuelvo nunca más",
@@ -2504,3 +2504,20 @@ def test_a_death_threat_from_a_partner_is_abuse_disclosed(text: str) -> None:
 )
 def test_someone_going_to_kill_me_for_a_mess_pages_no_one(text: str) -> None:
     _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lo mato a besos a mi sobrino, está hermoso",
+        "si mi perro se come otra vez mi zapato lo mato jaja",
+        "stabbed myself with a fork trying to eat noodles lol",
+        "bye! never coming back to that restaurant lol",
+    ],
+)
+def test_kisses_a_laughed_threat_at_a_pet_a_fork_or_a_restaurant_are_not_attempts(
+    text: str,
+) -> None:
+    assert assess(text).level < RiskLevel.IMMINENT
+    if "stabbed" not in text:  # a stab with a fork stays what the phrase rules say
+        _assert_level(text, RiskLevel.NONE)
