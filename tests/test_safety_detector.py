@@ -2661,3 +2661,178 @@ def test_going_to_take_a_shower_pages_no_one(text: str) -> None:
 )
 def test_a_plan_with_a_means_among_errands_still_pages(text: str) -> None:
     _assert_escalates(text)
+
+
+# --- review of blind set 11's dev half: classes of message, our own wordings -------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i cut my neck. not sure how bad",
+        "i slit my wrists, there's blood on the sheets",
+        "cut my wrist deep this time. idk",
+        "just stabbed myself in the stomach",
+        "cut my throat with a razor. sorry",
+        "me corté el cuello, no sé qué tan feo está",
+        "me corte las venas hace un rato",
+        "me abrí las venas en el baño",
+    ],
+)
+def test_an_injury_to_the_neck_throat_or_a_wrist_cut_deep_is_an_attempt(text: str) -> None:
+    _assert_level(text, RiskLevel.IMMINENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i cut my neck shaving this morning lol",
+        "cut my hair today, my neck feels cold",
+        "i didn't cut my neck, it was a scratch from the cat",
+    ],
+)
+def test_a_nick_shaving_or_a_haircut_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+def test_a_vital_injury_years_ago_is_history_not_an_attempt() -> None:
+    _assert_level("when i was 15 i slit my wrists, now i'm doing way better", RiskLevel.MODERATE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "loaded my husband's pistol and its sitting next to me",
+        "cargué la pistola de mi papá, la tengo aquí",
+        "my dad's rifle is loaded and in my lap",
+        "took the safety off my boyfriends gun, it's on the bed",
+        "le quité el seguro a la escopeta de mi abuelo, la tengo en la mano",
+    ],
+)
+def test_someone_elses_gun_loaded_and_at_hand_is_means_at_hand(text: str) -> None:
+    _assert_level(text, RiskLevel.IMMINENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "loaded the rifle for deer season, it's in the truck",
+        "we went to the range and i loaded my dad's pistol myself, so proud",
+    ],
+)
+def test_loading_a_gun_to_hunt_or_at_the_range_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tell everyone in group i said bye. i'm not coming back. ever",
+        "bye everyone. i'm never coming back. ever",
+        "goodbye group, this is the last time you'll hear from me, i'm not coming back ever",
+        "díganle a todos en grupo que me despedí. no voy a volver nunca",
+        "adiós a todos, no vuelvo nunca más",
+    ],
+)
+def test_a_farewell_for_good_pages_even_naming_the_group(text: str) -> None:
+    _assert_level(text, RiskLevel.IMMINENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bye for now, see you in group",
+        "i'm not coming back to group, switching to tuesdays",
+        "adiós, nos vemos en grupo el jueves",
+    ],
+)
+def test_leaving_for_now_or_changing_groups_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gave my sister my jewelry\nmy laptop to my cousin\nlast thing is this message",
+        "le regalé mi moto a mi primo y mi ropa a mi hermano, ya no me va a hacer falta nada",
+        "gave my guitar to my brother and my books to my best friend. won't be needing them",
+        "regalé mis cosas a mis primas. no las voy a necesitar después de hoy",
+        "le regalé mi guitarra a mi primo, ya no la voy a necesitar para siempre",
+        "regalé mi compu y mi celular, ya no me van a hacer falta",
+    ],
+)
+def test_giving_belongings_away_with_no_need_ahead_is_a_goodbye(text: str) -> None:
+    _assert_level(text, RiskLevel.IMMINENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estoy regalando ropa de bebé porque mi hija ya creció, alguien conoce a quien le sirva?",
+        "estoy regalando los muebles porque me voy a vivir con mi novio a Medellín",
+        "giving away my couch and desk because i'm moving to denver next month",
+        "gave my old baby clothes to my cousin, my son outgrew them",
+        "regalé la ropa de bebé, ya no la voy a necesitar, mi hijo ya creció",
+        "gave away my winter coats, won't need them, we're moving to florida",
+    ],
+)
+def test_giving_away_what_a_child_outgrew_or_before_a_move_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "como mi exmujer no me deje ver a los niños, la mato",
+        "if she takes the kids i'll kill her",
+        "si mi jefe me despide mañana lo mato",
+        "if he touches my daughter again i will kill him",
+        "si vuelve a llamar a mi novia lo mato, te lo juro",
+    ],
+)
+def test_a_threat_to_kill_someone_on_a_condition_pages(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my ex broke in again last night and said he'd kill me if i called the cops",
+        "my boyfriend threatened to kill me if i leave",
+        "mi esposo dijo que me iba a matar si le contaba a alguien",
+        "mi ex me amenazó con matarme anoche",
+        "my husband broke into my apartment and said he would kill me if i called the police",
+        "mi ex se metió a mi casa y dijo que me iba a matar si llamaba a la policía",
+    ],
+)
+def test_a_death_threat_from_a_partner_is_abuse_disclosed(text: str) -> None:
+    _assert_escalates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mi hermana me va a matar, le manché la chaqueta",
+        "my mom would kill me if she saw my room lol",
+        "my dad is gonna kill me when he sees my grades",
+    ],
+)
+def test_someone_going_to_kill_me_for_a_mess_pages_no_one(text: str) -> None:
+    _assert_level(text, RiskLevel.NONE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lo mato a besos a mi sobrino, está hermoso",
+        "si mi perro se come otra vez mi zapato lo mato jaja",
+        "stabbed myself with a fork trying to eat noodles lol",
+        "bye! never coming back to that restaurant lol",
+    ],
+)
+def test_kisses_a_laughed_threat_at_a_pet_a_fork_or_a_restaurant_are_not_attempts(
+    text: str,
+) -> None:
+    assert assess(text).level < RiskLevel.IMMINENT
+    if "stabbed" not in text:  # a stab with a fork stays what the phrase rules say
+        _assert_level(text, RiskLevel.NONE)
