@@ -695,6 +695,26 @@ def test_a_negative_contraction_without_its_apostrophe_still_reads_as_not_safe(
 
 @pytest.mark.parametrize(
     "answer",
+    ["im nt safe", "nt safe", "i dint feel safe", "i did'nt say i was safe",
+     "i do'nt feel safe", "i could'nt tell you if im safe", "i cldnt say im safe",
+     "i shldnt say im safe", "i wldnt call this safe"],
+)  # fmt: skip
+def test_not_texted_as_nt_or_with_the_apostrophe_misplaced_reads_as_not_safe(
+    answer: str,
+) -> None:
+    """ "im nt safe", "did'nt", "cldnt" to "are you safe right now?" are not safe: the crisis
+    reply and a page, not the question again (review 16 #10)."""
+    assert read_safe_now(answer) == NO
+
+
+@pytest.mark.parametrize("answer", ["yes im safe, i wnt to sleep", "yes i'm safe, my aunt is here"])
+def test_want_texted_as_wnt_beside_safe_pages_no_one(answer: str) -> None:
+    """ "wnt" is "want" as often as "won't": it negates nothing (review 16 #10 left it out)."""
+    assert read_safe_now(answer) != NO
+
+
+@pytest.mark.parametrize(
+    "answer",
     [
         # Lethal means named beside "safe" are what a clinician acts on at once (review 4 #7).
         "yes i'm safe, the gun is in my car though", "yeah safe. still have the knife tho",

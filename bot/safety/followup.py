@@ -97,10 +97,11 @@ _UNSAFE = re.compile(
 _LEADING_NO = frozenset(_ANSWER_WORDS.no_answers + _ANSWER_WORDS.no_answers_alone)
 #: Words that negate what follows them ("not", "never", "nunca").
 _NEGATORS = frozenset(_ANSWER_WORDS.negators)
-#: The negative contractions, a closed list of stems, with or without the apostrophe
-#: ("don't", "dont", "dnt", "cant", "aint", "shouldnt"): not every word ending in "nt".
+#: The negative contractions, a closed list of stems, with or without the apostrophe, or
+#: with it misplaced ("don't", "dont", "dnt", "cant", "aint", "shouldnt", "did'nt"): not
+#: every word ending in "nt".
 _NEGATIVE_CONTRACTION = (
-    rf"(?:{'|'.join(_ANSWER_WORDS.contraction_stems)})n'?t"
+    rf"(?:{'|'.join(_ANSWER_WORDS.contraction_stems)})'?n'?t"
     rf"|{'|'.join(_ANSWER_WORDS.contraction_misspellings)}"
 )
 _A_NEGATIVE_CONTRACTION = re.compile(_NEGATIVE_CONTRACTION)

@@ -15,24 +15,7 @@ from bot.safety.followup import NO, read_safe_now
 #: #1-#9 are fixed on branch ``fix16d``: their cases are in ``tests/test_safety_detector.py``.
 
 
-#: #10 (High, misread answer): "not" as texters write it no longer negates "safe": asked
-#: again instead of the crisis reply and a page (not safe on 6ae3be8).
-NOT_SAFE_AS_TEXTED = [
-    "im nt safe",
-    "nt safe",
-    "i dint feel safe",
-    "i did'nt say i was safe",
-    "i do'nt feel safe",
-    "i could'nt tell you if im safe",
-    "i wnt be safe tonight",
-    "i cldnt say im safe",
-]
-
-
-@pytest.mark.parametrize("answer", NOT_SAFE_AS_TEXTED)
-def test_im_nt_safe_to_are_you_safe_is_not_safe(answer: str) -> None:
-    """ "im nt safe" to "are you safe right now?": unclear, asked again."""
-    assert read_safe_now(answer) == NO
+#: #10 is fixed on main: its cases are in ``tests/test_safety_followup.py``.
 
 
 #: #11 (Medium, misread answer): a morning doubted to a time whose first word is no
